@@ -1,0 +1,114 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Same settings for every Swift target, as swift-log and swift-configuration do.
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "GridBus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gridbusd", targets: ["gridbusd"]),
+        .executable(name: "gridctl", targets: ["gridctl"]),
+        .library(name: "GridSchema", targets: ["GridSchema"]),
+        .library(name: "GridBusClient", targets: ["GridBusClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(
+            url: "https://github.com/apple/swift-configuration.git", from: "1.4.0",
+            traits: [.defaults, "YAML", "CommandLineArguments"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // MARK: System libraries
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // Blocks SIGINT/SIGTERM before main (see TerminationSignals).
+        .target(name: "CProcessSetup"),
+
+        // MARK: Libraries, one per part
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: settings),
+        .target(name: "GridSchema", swiftSettings: settings),
+        .target(name: "GridStore", dependencies: ["CSQLite"], swiftSettings: settings),
+        .target(
+            name: "GridConfiguration",
+            dependencies: [
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "CProcessSetup",
+            ],
+            swiftSettings: settings),
+        .target(
+            name: "GridBusClient",
+            dependencies: [
+                "ZeroMQ", "GridSchema", "GridStore", "GridConfiguration",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings),
+        .target(
+            name: "GridBusDaemon",
+            dependencies: [
+                "ZeroMQ", "GridSchema", "GridStore", "GridConfiguration",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings),
+
+        // MARK: Executables, one thin main each
+        .executableTarget(
+            name: "gridbusd",
+            dependencies: [
+                "GridBusDaemon", "GridConfiguration", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings),
+        .executableTarget(
+            name: "gridctl",
+            dependencies: [
+                "GridBusClient", "GridSchema", "GridConfiguration",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings),
+        .executableTarget(
+            name: "gridbench",
+            dependencies: ["GridBusClient", "ZeroMQ", "GridSchema",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: settings),
+        .executableTarget(
+            name: "gridbus-probe",
+            dependencies: [
+                "GridBusClient", "GridSchema", "GridStore", "GridConfiguration", "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings),
+        // libzmq's own XSUB/XPUB proxy, the benchmark baseline (C, so nothing of ours is in its way).
+        .executableTarget(name: "zmq-proxy-baseline", linkerSettings: [.linkedLibrary("zmq")]),
+
+        // MARK: Tests
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: settings),
+        .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
+        .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
+        .testTarget(name: "GridBusDaemonTests", dependencies: ["GridBusDaemon", "GridBusClient", "ZeroMQ", "GridSchema"], swiftSettings: settings),
+        .testTarget(name: "GridBusClientTests", dependencies: ["GridBusClient", "GridBusDaemon", "ZeroMQ", "GridSchema"], swiftSettings: settings),
+        .testTarget(name: "IntegrationTests", dependencies: ["GridBusClient", "ZeroMQ", "GridSchema", "GridStore"], swiftSettings: settings),
+    ]
+)

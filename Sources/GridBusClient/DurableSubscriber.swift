@@ -1,0 +1,202 @@
+import GridSchema
+import Logging
+import ServiceLifecycle
+import ZeroMQ
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A subscription that sees every matching event at least once, in sequence order, across
+/// restarts of the worker and of the daemon (the ZeroMQ guide's Clone pattern):
+///
+/// 1. subscribe to the egress first, so nothing published from now on is missed;
+/// 2. replay everything after the stored cursor;
+/// 3. go live, dropping events at or below the cursor (already handled);
+/// 4. when a sequence jumps, or a heartbeat's head is past the cursor, events were missed (the
+///    daemon's per-subscriber queue overflowed, or the connection dropped): replay fills the gap.
+///
+/// The socket subscribes to every topic so that sequences are contiguous and every gap is
+/// visible; `prefixes` filter what reaches the handler (and what replay sends). The cursor is
+/// saved every `saveEvery` events, on heartbeats and on shutdown; after a crash the events since
+/// the last save are handled again, so handlers must be idempotent by event id.
+public final class DurableSubscriber: Service, CustomStringConvertible, Sendable {
+    public typealias Handler = @Sendable (BusEvent) async throws -> Void
+
+    public var description: String { "DurableSubscriber(\(name))" }
+    public let name: String
+    private let endpoints: BusEndpoints
+    private let prefixes: [String]
+    private let store: any CursorStore
+    private let context: ZMQContext
+    private let logger: Logger
+    private let handler: Handler
+    private let saveEvery: UInt64
+    private let receiveBuffer: Int
+
+    /// - Parameters:
+    ///   - name: identifies the cursor in the store and the subscriber in `gridctl status`.
+    ///   - prefixes: topic prefixes to handle (`[""]` for everything); see ``Topic``.
+    ///   - from: where to start when the store has no cursor yet (0: the oldest journaled event).
+    public init(
+        name: String, endpoints: BusEndpoints, prefixes: [String], store: any CursorStore, context: ZMQContext, logger: Logger,
+        saveEvery: UInt64 = 500, receiveBuffer: Int = 10_000, handler: @escaping Handler
+    ) {
+        self.name = name
+        self.endpoints = endpoints
+        self.prefixes = prefixes.isEmpty ? [""] : prefixes
+        self.store = store
+        self.context = context
+        self.logger = logger
+        self.handler = handler
+        self.saveEvery = saveEvery
+        self.receiveBuffer = receiveBuffer
+    }
+
+    public func run() async throws {
+        let egress = endpoints.egress
+        let socket = try await ZMQAsyncSocket(context: context, type: .xsubscribe, name: "sub-\(name)", capacity: receiveBuffer) { socket in
+            try socket.setReceiveHighWaterMark(100_000)
+            try socket.setReconnectInterval(milliseconds: 100, maximum: 2000)
+            try socket.connect(egress)
+            return egress
+        }
+        // Subscribe to everything (empty prefix) before replaying: see the type's documentation.
+        try await socket.send([[1]])
+        let requester = BusRequester(context: context, endpoint: endpoints.replay)
+        var state = State(cursor: try await store.cursor(for: name))
+        state.saved = state.cursor
+        logger.info("subscriber starting", metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)"])
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                do {
+                    try await catchUp(&state, requester: requester)
+                    while let message = await socket.receive() {
+                        try await receive(message.frames, state: &state, requester: requester, socket: socket)
+                    }
+                } catch is CancellationError {
+                } catch {
+                    logger.error("subscriber stopped", metadata: ["subscriber": "\(name)", "error": "\(error)"])
+                }
+            } onCancel: {
+                socket.finishReceiving()
+            }
+        } onGracefulShutdown: {
+            socket.finishReceiving()
+        }
+        try? await saveCursor(&state)
+        // Tell the daemon this subscriber left on purpose, so that it is not reported as lagging.
+        let goodbye = #"{"subscriber":"\#(name)","cursor":\#(state.cursor),"closing":true}"#
+        try? await socket.send([[BusProtocol.cursorReportMarker] + Array(goodbye.utf8)])
+        try? await Task.sleep(for: .milliseconds(20))  // linger 0: give the I/O thread a moment to flush it
+        await socket.close()
+        await requester.close()
+        logger.info("subscriber stopped", metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)"])
+    }
+
+    private struct State {
+        var cursor: UInt64
+        var saved: UInt64 = 0
+        var warnedAhead = false
+    }
+
+    private func receive(_ frames: [[UInt8]], state: inout State, requester: BusRequester, socket: ZMQAsyncSocket) async throws {
+        guard frames.count == 3, let sequence = BusProtocol.decodeInteger(frames[1]) else {
+            logger.warning("ignored a malformed egress message", metadata: ["subscriber": "\(name)", "frames": "\(frames.count)"])
+            return
+        }
+        if frames[0].starts(with: Self.heartbeatPrefix) {
+            if sequence > state.cursor {
+                logger.warning("heartbeat shows events this subscriber missed; catching up through replay",
+                               metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "bus.head": "\(sequence)"])
+                try await catchUp(&state, requester: requester)
+            }
+            try await saveCursor(&state)
+            let report = #"{"subscriber":"\#(name)","cursor":\#(state.cursor)}"#
+            try await socket.send([[BusProtocol.cursorReportMarker] + Array(report.utf8)])
+            return
+        }
+        if sequence <= state.cursor { return }  // already handled (replay overlapped live)
+        if sequence > state.cursor + 1 {
+            logger.warning("missed live events; catching up through replay",
+                           metadata: ["subscriber": "\(name)", "gap.from": "\(state.cursor + 1)", "gap.to": "\(sequence - 1)"])
+            try await catchUp(&state, requester: requester)
+            if sequence <= state.cursor { return }
+        }
+        let topic = frames[0]
+        if prefixes.contains(where: { topic.starts(with: $0.utf8) }) {
+            try await deliver(BusEvent(sequence: sequence, topic: String(decoding: topic, as: UTF8.self), bytes: frames[2]))
+        }
+        state.cursor = sequence
+        if state.cursor - state.saved >= saveEvery { try await saveCursor(&state) }
+    }
+
+    /// Replays from the cursor until caught up with the head; waits and retries while the daemon is unreachable.
+    private func catchUp(_ state: inout State, requester: BusRequester) async throws {
+        var delay = Duration.milliseconds(200)
+        while true {
+            try Task.checkCancellation()
+            if Task.isShuttingDownGracefully { throw CancellationError() }
+            let batch: BusRequester.ReplayBatch
+            do {
+                batch = try await requester.replay(after: state.cursor, prefixes: prefixes)
+            } catch let error as BusClientError {
+                logger.warning("replay failed; retrying", metadata: ["subscriber": "\(name)", "error": "\(error)", "retry.in": "\(delay)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+                continue
+            }
+            // Live fan-out may trail replay, but the journal's head never goes back: if it is behind
+            // the cursor, the journal was replaced and this cursor means nothing there.
+            if batch.head < state.cursor && !state.warnedAhead {
+                state.warnedAhead = true
+                logger.error("the journal's head is behind this subscriber's cursor: was the journal replaced?",
+                             metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "journal.head": "\(batch.head)"])
+            }
+            if batch.tail > state.cursor + 1, batch.events.first.map({ $0.sequence > state.cursor + 1 }) ?? false {
+                logger.error("events older than the journal's tail were removed by retention before this subscriber read them",
+                             metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "journal.tail": "\(batch.tail)"])
+            }
+            for event in batch.events where event.sequence > state.cursor {
+                try await deliver(event)
+                state.cursor = event.sequence
+            }
+            state.cursor = max(state.cursor, batch.next)
+            try await saveCursor(&state)
+            if batch.isComplete { return }
+        }
+    }
+
+    /// Calls the handler; retries a failing handler twice, then logs the event and moves on so that one
+    /// poisonous event cannot stop the worker.
+    private func deliver(_ event: BusEvent) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await handler(event)
+                return
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                attempt += 1
+                guard attempt < 3 else {
+                    logger.error("handler failed three times; event skipped", metadata: [
+                        "subscriber": "\(name)", "event.sequence": "\(event.sequence)", "event.topic": "\(event.topic)", "error": "\(error)",
+                    ])
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100 * attempt * attempt))
+            }
+        }
+    }
+
+    private func saveCursor(_ state: inout State) async throws {
+        guard state.cursor != state.saved else { return }
+        try await store.saveCursor(state.cursor, for: name)
+        state.saved = state.cursor
+    }
+
+    static let heartbeatPrefix = Array(Topic.prefix(forType: .busHeartbeat).utf8)
+}

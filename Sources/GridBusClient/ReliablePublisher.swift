@@ -1,0 +1,176 @@
+import GridSchema
+import Logging
+import ServiceLifecycle
+import ZeroMQ
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Publishes through a durable outbox: ``publish(_:)`` returns once the event is committed in the
+/// worker's store, and ``run()`` delivers the outbox to gridbusd, keeping each event until the bus
+/// ACKs it. Unanswered events are sent again with the same id after `ackTimeout` (the bus
+/// de-duplicates by `(source, id)`), so a crash of the worker or of the daemon loses nothing.
+/// An event the bus refuses for good (invalid, unknown type…) moves to the store's rejected table.
+public final class ReliablePublisher: Service, CustomStringConvertible, Sendable {
+    public struct Configuration: Sendable {
+        /// Events sent and not yet answered, at most.
+        public var window = 2000
+        /// Send again when no answer came within this time.
+        public var ackTimeout: Duration = .seconds(3)
+        /// First delay after a retryable NACK (overloaded, storage); doubles up to `maximumBackoff`.
+        public var backoff: Duration = .milliseconds(100)
+        public var maximumBackoff: Duration = .seconds(5)
+        public init() {}
+    }
+
+    public let description = "ReliablePublisher"
+    private let store: WorkerStore
+    private let endpoint: String
+    private let context: ZMQContext
+    private let configuration: Configuration
+    private let logger: Logger
+    private let signals: BoundedBuffer<Signal>
+
+    private enum Signal: Sendable {
+        case work
+        case tick
+        case answer(ZMQMessage)
+    }
+
+    private struct InFlight {
+        var bytes: [UInt8]
+        var sentAt: ContinuousClock.Instant
+        var attempts: Int
+        var retryAt: ContinuousClock.Instant?
+    }
+
+    public init(store: WorkerStore, endpoint: String, context: ZMQContext, configuration: Configuration = .init(), logger: Logger) {
+        self.store = store
+        self.endpoint = endpoint
+        self.context = context
+        self.configuration = configuration
+        self.logger = logger
+        self.signals = BoundedBuffer(capacity: configuration.window * 2 + 64)
+    }
+
+    /// Validates and stores events for delivery, all or none.
+    /// - Throws: ``EnvelopeError`` for an event the bus would refuse, or the store's error.
+    public func publish(_ events: [CloudEvent]) async throws {
+        var encoded: [(id: String, bytes: [UInt8])] = []
+        for event in events {
+            try event.validate()
+            encoded.append((event.id, try event.jsonBytes()))
+        }
+        _ = try await store.enqueue(encoded, nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        _ = signals.tryPush(.work)
+    }
+
+    public func publish(_ event: CloudEvent) async throws { try await publish([event]) }
+
+    /// Events still waiting for an ACK (for tests, status and shutdown reports).
+    public func undeliveredCount() async throws -> Int { try await store.outboxCount() }
+
+    public func run() async throws {
+        let endpoint = self.endpoint
+        let socket = try await ZMQAsyncSocket(context: context, type: .dealer, name: "publisher", capacity: configuration.window + 64) { socket in
+            try socket.setReceiveHighWaterMark(0)
+            try socket.setSendHighWaterMark(0)
+            try socket.setReconnectInterval(milliseconds: 100, maximum: 2000)
+            try socket.connect(endpoint)
+            return endpoint
+        }
+        let signals = self.signals
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask {
+                    while let message = await socket.receive() { _ = await signals.push(.answer(message)) }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(100))
+                        _ = signals.tryPush(.tick)
+                    }
+                }
+                try await deliver(socket: socket)
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            signals.close()
+        }
+        await socket.close()
+        let left = (try? await store.outboxCount()) ?? -1
+        if left > 0 { logger.info("publisher stopped; undelivered events stay in the outbox", metadata: ["outbox.events": "\(left)"]) }
+    }
+
+    private func deliver(socket: ZMQAsyncSocket) async throws {
+        var inFlight: [Int64: InFlight] = [:]
+        var lastFetched: Int64 = 0
+        while true {
+            // Fill the window from the outbox.
+            if inFlight.count < configuration.window {
+                for row in try await store.pending(after: lastFetched, limit: configuration.window - inFlight.count) {
+                    try await socket.send([BusProtocol.publish, token(row.rowID), row.bytes])
+                    inFlight[row.rowID] = InFlight(bytes: row.bytes, sentAt: .now, attempts: 1)
+                    lastFetched = row.rowID
+                }
+            }
+            guard let first = await signals.pop() else { return }
+            var delivered: [Int64] = []
+            for signal in [first] + signals.popAvailable() {
+                guard case .answer(let message) = signal else { continue }
+                try await handle(message.frames, inFlight: &inFlight, delivered: &delivered)
+            }
+            if !delivered.isEmpty { try await store.delivered(delivered) }
+            try await resendDue(&inFlight, socket: socket)
+        }
+    }
+
+    private func handle(_ frames: [[UInt8]], inFlight: inout [Int64: InFlight], delivered: inout [Int64]) async throws {
+        guard frames.count >= 2, let rowID = BusProtocol.decodeInteger(frames[1]).map({ Int64(bitPattern: $0) }) else {
+            logger.warning("ignored a malformed answer from the bus")
+            return
+        }
+        guard var entry = inFlight[rowID] else { return }  // an answer to a resend already settled
+        switch frames[0] {
+        case BusProtocol.ack:
+            inFlight[rowID] = nil
+            delivered.append(rowID)
+        case BusProtocol.nack where frames.count == 4:
+            let code = String(decoding: frames[2], as: UTF8.self), reason = String(decoding: frames[3], as: UTF8.self)
+            if BusProtocol.Refusal(rawValue: code)?.isRetryable == true {
+                var delay = configuration.backoff
+                for _ in 1..<min(entry.attempts, 16) { delay = min(delay * 2, configuration.maximumBackoff) }
+                entry.retryAt = .now + delay
+                inFlight[rowID] = entry
+                logger.debug("bus asked to retry", metadata: ["nack.code": "\(code)", "retry.in": "\(delay)"])
+            } else {
+                inFlight[rowID] = nil
+                try await store.rejected(rowID, code: code, reason: reason, nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+                logger.error("bus refused an event for good; kept in the rejected table", metadata: ["nack.code": "\(code)", "nack.reason": "\(reason)"])
+            }
+        default:
+            logger.warning("ignored an unknown answer from the bus")
+        }
+    }
+
+    private func resendDue(_ inFlight: inout [Int64: InFlight], socket: ZMQAsyncSocket) async throws {
+        let now = ContinuousClock.now
+        var resent = 0
+        for (rowID, var entry) in inFlight {
+            let due = entry.retryAt.map { now >= $0 } ?? (now - entry.sentAt >= configuration.ackTimeout)
+            guard due else { continue }
+            entry.retryAt = nil
+            entry.sentAt = now
+            entry.attempts += 1
+            inFlight[rowID] = entry
+            try await socket.send([BusProtocol.publish, token(rowID), entry.bytes])
+            resent += 1
+        }
+        if resent > 0 { logger.debug("sent unanswered events again", metadata: ["events": "\(resent)"]) }
+    }
+
+    private func token(_ rowID: Int64) -> [UInt8] { BusProtocol.encode(UInt64(bitPattern: rowID)) }
+}

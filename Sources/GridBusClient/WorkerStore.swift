@@ -1,0 +1,137 @@
+import GridStore
+
+/// A worker's own SQLite store: the publisher's outbox, subscriber cursors, rejected events,
+/// and any tables of the worker's own (through ``withConnection(_:)``).
+///
+/// An actor, so that one connection is used by one task at a time. SQLite calls here are short
+/// (WAL, `synchronous = NORMAL` by default: a worker's commits survive a crash of the worker, and
+/// with `durable: true` (`FULL`) also a power loss).
+public actor WorkerStore {
+    private let connection: SQLiteConnection
+    private let insertOutbox: SQLiteStatement
+    private let deleteOutbox: SQLiteStatement
+    private let selectOutbox: SQLiteStatement
+
+    public init(path: String, durable: Bool = false) throws {
+        connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try connection.execute("PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS gridbus_outbox (
+                rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+                event_id TEXT NOT NULL,
+                event BLOB NOT NULL,
+                created_ms INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS gridbus_rejected (
+                rowid INTEGER PRIMARY KEY,
+                event_id TEXT NOT NULL,
+                event BLOB NOT NULL,
+                code TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                rejected_ms INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS gridbus_cursors (name TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
+            """)
+        insertOutbox = try connection.prepare("INSERT INTO gridbus_outbox (event_id, event, created_ms) VALUES (?, ?, ?)")
+        deleteOutbox = try connection.prepare("DELETE FROM gridbus_outbox WHERE rowid = ?")
+        selectOutbox = try connection.prepare("SELECT rowid, event FROM gridbus_outbox WHERE rowid > ? ORDER BY rowid LIMIT ?")
+    }
+
+    // MARK: Outbox
+
+    /// Stores events for delivery, all or none. Returns their outbox row ids, in order.
+    public func enqueue(_ events: [(id: String, bytes: [UInt8])], nowMilliseconds: Int64) throws -> [Int64] {
+        try connection.transaction {
+            var rowIDs: [Int64] = []
+            for event in events {
+                insertOutbox.bind(event.id, at: 1)
+                insertOutbox.bind(event.bytes, at: 2)
+                insertOutbox.bind(nowMilliseconds, at: 3)
+                try insertOutbox.run()
+                rowIDs.append(try connection.scalar("SELECT last_insert_rowid()"))
+            }
+            return rowIDs
+        }
+    }
+
+    /// Outbox rows after `rowID`, oldest first.
+    public func pending(after rowID: Int64, limit: Int) throws -> [(rowID: Int64, bytes: [UInt8])] {
+        defer { selectOutbox.reset() }
+        selectOutbox.bind(rowID, at: 1)
+        selectOutbox.bind(limit, at: 2)
+        var rows: [(Int64, [UInt8])] = []
+        while try selectOutbox.step() { rows.append((selectOutbox.int64(0), selectOutbox.blob(1))) }
+        return rows
+    }
+
+    /// Removes delivered events.
+    public func delivered(_ rowIDs: [Int64]) throws {
+        guard !rowIDs.isEmpty else { return }
+        try connection.transaction {
+            for rowID in rowIDs {
+                deleteOutbox.bind(rowID, at: 1)
+                try deleteOutbox.run()
+            }
+        }
+    }
+
+    /// Moves an event the bus refused for good out of the outbox, keeping it for an operator.
+    public func rejected(_ rowID: Int64, code: String, reason: String, nowMilliseconds: Int64) throws {
+        try connection.transaction {
+            let move = try connection.prepare("""
+                INSERT OR REPLACE INTO gridbus_rejected (rowid, event_id, event, code, reason, rejected_ms)
+                SELECT rowid, event_id, event, ?, ?, ? FROM gridbus_outbox WHERE rowid = ?
+                """)
+            move.bind(code, at: 1)
+            move.bind(reason, at: 2)
+            move.bind(nowMilliseconds, at: 3)
+            move.bind(rowID, at: 4)
+            try move.run()
+            deleteOutbox.bind(rowID, at: 1)
+            try deleteOutbox.run()
+        }
+    }
+
+    public func outboxCount() throws -> Int { Int(try connection.scalar("SELECT COUNT(*) FROM gridbus_outbox")) }
+    public func rejectedCount() throws -> Int { Int(try connection.scalar("SELECT COUNT(*) FROM gridbus_rejected")) }
+
+    // MARK: Cursors
+
+    public func cursor(for name: String) throws -> UInt64 {
+        let statement = try connection.prepare("SELECT sequence FROM gridbus_cursors WHERE name = ?")
+        statement.bind(name, at: 1)
+        return try statement.step() ? UInt64(statement.int64(0)) : 0
+    }
+
+    public func saveCursor(_ sequence: UInt64, for name: String) throws {
+        let statement = try connection.prepare(
+            "INSERT INTO gridbus_cursors (name, sequence) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence")
+        statement.bind(name, at: 1)
+        statement.bind(Int64(sequence), at: 2)
+        try statement.run()
+    }
+
+    // MARK: The worker's own tables
+
+    /// Runs `body` with the connection, inside the actor (one caller at a time).
+    public func withConnection<T: Sendable>(_ body: @Sendable (SQLiteConnection) throws -> T) throws -> T {
+        try body(connection)
+    }
+}
+
+/// Where a subscriber keeps its cursor.
+public protocol CursorStore: Sendable {
+    func cursor(for name: String) async throws -> UInt64
+    func saveCursor(_ sequence: UInt64, for name: String) async throws
+}
+
+extension WorkerStore: CursorStore {}
+
+/// A cursor that lives only as long as the process (`gridctl tail`).
+public actor InMemoryCursorStore: CursorStore {
+    private var cursors: [String: UInt64]
+    public init(_ cursors: [String: UInt64] = [:]) { self.cursors = cursors }
+    public func cursor(for name: String) -> UInt64 { cursors[name] ?? 0 }
+    public func saveCursor(_ sequence: UInt64, for name: String) { cursors[name] = sequence }
+}

@@ -1,0 +1,93 @@
+import GridConfiguration
+
+/// How a GridBus ACK relates to the disk; see docs/operations.md "What an ACK promises".
+public enum JournalDurability: String, Sendable, CaseIterable {
+    /// fsync the write-ahead log at every group commit: an ACKed event survives power loss.
+    case full
+    /// Write to the OS at every group commit, fsync at checkpoints: an ACKed event survives a crash or
+    /// `kill -9` of the daemon, but the last commits before a power loss or kernel crash may be lost.
+    case normal
+}
+
+/// Everything gridbusd reads from its configuration.
+public struct BusConfiguration: Sendable {
+    public var ingressEndpoint = "tcp://127.0.0.1:7600"
+    public var egressEndpoint = "tcp://127.0.0.1:7601"
+    public var replayEndpoint = "tcp://127.0.0.1:7602"
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 7680
+    public var dataDirectory = "./var"
+    public var journalPath = "./var/journal.sqlite"
+    public var durability = JournalDurability.full
+    public var retentionMaxAge: Double = 7 * 86400
+    public var retentionMaxBytes = 10 << 30
+    public var retentionInterval: Double = 60
+    public var maxEventSize = 1 << 20
+    public var maxBatch = 2000
+    public var maxPendingEvents = 100_000
+    public var egressHighWaterMark = 10_000
+    public var heartbeatInterval: Double = 1
+    public var lagThreshold = 10_000
+    public var replayMaxBatch = 10_000
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// The keys, defaults and meanings behind `gridbusd --help` and docs/configuration.md.
+    public static let keys: [ConfigKeySpec] = [
+        ConfigKeySpec("ingress.endpoint", default: "tcp://127.0.0.1:7600", "ROUTER endpoint publishers connect to"),
+        ConfigKeySpec("egress.endpoint", default: "tcp://127.0.0.1:7601", "XPUB endpoint subscribers connect to"),
+        ConfigKeySpec("replay.endpoint", default: "tcp://127.0.0.1:7602", "ROUTER endpoint for replay, status and ping"),
+        ConfigKeySpec("http.host", default: "127.0.0.1", "address of /healthz and /metrics"),
+        ConfigKeySpec("http.port", default: "7680", "port of /healthz and /metrics (0 picks a free port)"),
+        ConfigKeySpec("data-dir", default: "./var", "data directory; the journal lives here unless journal.path says otherwise"),
+        ConfigKeySpec("journal.path", default: "<data-dir>/journal.sqlite", "SQLite journal file"),
+        ConfigKeySpec("journal.durability", default: "full", "full: fsync every group commit (survives power loss); normal: survives kill -9 of the daemon, not power loss"),
+        ConfigKeySpec("journal.max-age", default: "7d", "events older than this are removed (retention)"),
+        ConfigKeySpec("journal.max-bytes", default: "10GiB", "oldest events are removed while the journal's event bytes exceed this"),
+        ConfigKeySpec("journal.retention-interval", default: "60s", "how often retention runs"),
+        ConfigKeySpec("ingress.max-event-size", default: "1MiB", "larger events are NACKed too-large"),
+        ConfigKeySpec("ingress.max-batch", default: "2000", "most events read before handing a batch to the journal"),
+        ConfigKeySpec("ingress.max-pending", default: "100000", "events waiting for the journal beyond which publishes are NACKed overloaded"),
+        ConfigKeySpec("egress.high-water-mark", default: "10000", "messages queued per subscriber before it misses events (it recovers by replay)"),
+        ConfigKeySpec("egress.heartbeat-interval", default: "1s", "bus.heartbeat period"),
+        ConfigKeySpec("egress.lag-threshold", default: "10000", "a reporting subscriber this many events behind the head is logged and counted as lagging"),
+        ConfigKeySpec("replay.max-batch", default: "10000", "most events in one replay answer"),
+        ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
+    ]
+
+    /// Reads and checks every key. See ``keys`` for names and defaults.
+    public init(reader: GridConfigReader) throws(ConfigurationError) {
+        ingressEndpoint = reader.string("ingress.endpoint", default: ingressEndpoint)
+        egressEndpoint = reader.string("egress.endpoint", default: egressEndpoint)
+        replayEndpoint = reader.string("replay.endpoint", default: replayEndpoint)
+        for (key, endpoint) in [("ingress.endpoint", ingressEndpoint), ("egress.endpoint", egressEndpoint), ("replay.endpoint", replayEndpoint)] {
+            guard endpoint.contains("://") else { throw reader.error(key, endpoint, "not a ZeroMQ endpoint (e.g. tcp://127.0.0.1:7600 or ipc:///run/gridbus/ingress)") }
+        }
+        let fixed = [ingressEndpoint, egressEndpoint, replayEndpoint].filter { !$0.hasSuffix(":*") }
+        guard Set(fixed).count == fixed.count else {
+            throw reader.error("replay.endpoint", replayEndpoint, "ingress, egress and replay need three different endpoints")
+        }
+        httpHost = reader.string("http.host", default: httpHost)
+        httpPort = try reader.int("http.port", default: httpPort, in: 0...65535)
+        dataDirectory = reader.string("data-dir", default: dataDirectory)
+        journalPath = reader.string("journal.path", default: dataDirectory + "/journal.sqlite")
+        durability = try reader.choice("journal.durability", default: durability)
+        retentionMaxAge = try reader.duration("journal.max-age", default: retentionMaxAge)
+        retentionMaxBytes = try reader.byteSize("journal.max-bytes", default: retentionMaxBytes)
+        retentionInterval = try reader.duration("journal.retention-interval", default: retentionInterval)
+        maxEventSize = try reader.byteSize("ingress.max-event-size", default: maxEventSize)
+        guard (256...(64 << 20)).contains(maxEventSize) else { throw reader.error("ingress.max-event-size", String(maxEventSize), "must be between 256 bytes and 64MiB") }
+        maxBatch = try reader.int("ingress.max-batch", default: maxBatch, in: 1...100_000)
+        maxPendingEvents = try reader.int("ingress.max-pending", default: maxPendingEvents, in: 1...10_000_000)
+        egressHighWaterMark = try reader.int("egress.high-water-mark", default: egressHighWaterMark, in: 1...10_000_000)
+        heartbeatInterval = try reader.duration("egress.heartbeat-interval", default: heartbeatInterval)
+        guard heartbeatInterval >= 0.01 else { throw reader.error("egress.heartbeat-interval", String(heartbeatInterval), "must be at least 10ms") }
+        lagThreshold = try reader.int("egress.lag-threshold", default: lagThreshold, in: 1...Int.max)
+        replayMaxBatch = try reader.int("replay.max-batch", default: replayMaxBatch, in: 1...1_000_000)
+        logLevel = reader.string("log.level", default: logLevel)
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw reader.error("log.level", logLevel, "must be trace, debug, info, notice, warning, error or critical")
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import CoreMetrics
+import GridSchema
+import Logging
+import ServiceLifecycle
+import ZeroMQ
+
+import Foundation
+
+/// gridbusd's bus: four threads, each owning what it touches.
+///
+/// ```
+/// ingress ROUTER ──batches──▶ journal (SQLite, group commit) ──entries──▶ egress XPUB
+///        ▲                          │
+///        └──────── ACK / NACK ──────┘                replay ROUTER ◀── journal reader
+/// ```
+/// Shutdown runs in pipeline order: the ingress stops reading and answers what it handed on,
+/// the journal finishes its queue, the egress sends what was written, then replay stops.
+public final class BusDaemon: Service, CustomStringConvertible {
+    public let description = "BusDaemon"
+    let configuration: BusConfiguration
+    let context: ZMQContext
+    let metrics: BusMetrics
+    let state = BusState()
+    let logger: Logger
+    private let started = BoundedBuffer<BoundEndpoints>(capacity: 1)
+
+    /// The endpoints actually bound (ports resolved when configured as `*`).
+    public struct BoundEndpoints: Sendable, Codable, Hashable {
+        public var ingress: String
+        public var egress: String
+        public var replay: String
+    }
+
+    public init(configuration: BusConfiguration, context: ZMQContext, metricsFactory: any MetricsFactory, logger: Logger) {
+        self.configuration = configuration
+        self.context = context
+        self.metrics = BusMetrics(factory: metricsFactory)
+        self.logger = logger
+    }
+
+    /// Waits until the sockets are bound; returns their endpoints.
+    public func boundEndpoints() async -> BoundEndpoints? {
+        guard let endpoints = await started.pop() else { return nil }
+        _ = started.tryPush(endpoints)
+        return endpoints
+    }
+
+    /// Whether every loop is running (for `/healthz`).
+    public var isHealthy: Bool { state.snapshot.loopsRunning == 4 }
+    public var headSequence: UInt64 { state.head }
+
+    public func run() async throws {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let journalDirectory = (configuration.journalPath as NSString).deletingLastPathComponent
+        if !journalDirectory.isEmpty { try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true) }
+
+        let ingressStop = StopFlag(), journalStop = StopFlag(), egressStop = StopFlag(), replayStop = StopFlag()
+        let answersReady = ZMQWakeup(), eventsReady = ZMQWakeup()
+        let toJournal = BoundedBuffer<[IncomingEvent]>(capacity: 256)
+        let answers = BoundedBuffer<[PublishAnswer]>(capacity: 256, onItems: { answersReady.signal() })
+        let toEgress = BoundedBuffer<[JournalEntry]>(capacity: 256, onItems: { eventsReady.signal() })
+        let configuration = self.configuration, context = self.context, state = self.state, metrics = self.metrics, logger = self.logger
+
+        // The journal opens first: nothing is accepted without a place to write it.
+        let journalThread = try await Self.startThread(name: "journal", state: state) { ready in
+            let journal: Journal
+            do { journal = try Journal(path: configuration.journalPath, durability: configuration.durability) } catch { return ready(.failure(error)) }
+            // Publish the journal's extent before the egress starts: its heartbeats begin at this head.
+            state.update {
+                $0.head = journal.head
+                $0.tail = journal.tail
+                $0.journalEvents = journal.eventCount
+                $0.journalBytes = journal.eventBytes
+            }
+            ready(.success(""))
+            JournalLoop(configuration: configuration, journal: journal, fromIngress: toJournal, answers: answers, toEgress: toEgress,
+                        state: state, metrics: metrics, logger: logger, stop: journalStop).run()
+        }
+        var threads: [(StopFlag, ZMQThread)] = [(journalStop, journalThread.thread)]
+        do {
+            let egressEndpoint = try await Self.startThread(name: "egress", state: state) { ready in
+                let socket: ZMQSocket
+                do {
+                    socket = try ZMQSocket(context: context, type: .xpublish)
+                    try socket.setSendHighWaterMark(Int32(configuration.egressHighWaterMark))
+                    try socket.bind(configuration.egressEndpoint)
+                    ready(.success(try socket.lastEndpoint))
+                } catch { return ready(.failure(error)) }
+                EgressLoop(configuration: configuration, fromJournal: toEgress, eventsReady: eventsReady, state: state, metrics: metrics,
+                           logger: logger, stop: egressStop).run(socket: socket)
+            }
+            threads.insert((egressStop, egressEndpoint.thread), at: 1)
+            let replayEndpoint = try await Self.startThread(name: "replay", state: state) { ready in
+                let socket: ZMQSocket, reader: JournalReader
+                do {
+                    reader = try JournalReader(path: configuration.journalPath)
+                    socket = try ZMQSocket(context: context, type: .router)
+                    try socket.setRouterMandatory(true)
+                    try socket.setSendHighWaterMark(Int32(min(configuration.replayMaxBatch * 2 + 16, Int(Int32.max))))
+                    try socket.setSendTimeout(milliseconds: 5000)
+                    try socket.bind(configuration.replayEndpoint)
+                    ready(.success(try socket.lastEndpoint))
+                } catch { return ready(.failure(error)) }
+                ReplayLoop(configuration: configuration, state: state, metrics: metrics, logger: logger, stop: replayStop).run(socket: socket, reader: reader)
+            }
+            threads.append((replayStop, replayEndpoint.thread))
+            let ingressEndpoint = try await Self.startThread(name: "ingress", state: state) { ready in
+                let socket: ZMQSocket
+                do {
+                    socket = try ZMQSocket(context: context, type: .router)
+                    // Far larger frames than the event limit cut the connection instead of filling memory;
+                    // anything up to this size gets a proper NACK too-large.
+                    try socket.setMaximumMessageSize(Int64(configuration.maxEventSize) * 4 + 4096)
+                    try socket.setReceiveHighWaterMark(100_000)
+                    try socket.setSendHighWaterMark(100_000)
+                    try socket.bind(configuration.ingressEndpoint)
+                    ready(.success(try socket.lastEndpoint))
+                } catch { return ready(.failure(error)) }
+                IngressLoop(configuration: configuration, toJournal: toJournal, answers: answers, answersReady: answersReady,
+                            metrics: metrics, logger: logger, stop: ingressStop).run(socket: socket)
+            }
+            threads.insert((ingressStop, ingressEndpoint.thread), at: 0)
+            let snapshot = state.snapshot
+            logger.notice("gridbusd bus started", metadata: [
+                "bus.ingress": "\(ingressEndpoint.endpoint)", "bus.egress": "\(egressEndpoint.endpoint)", "bus.replay": "\(replayEndpoint.endpoint)",
+                "journal.path": "\(configuration.journalPath)", "journal.durability": "\(configuration.durability.rawValue)",
+                "journal.head": "\(snapshot.head)", "journal.events": "\(snapshot.journalEvents)",
+            ])
+            logger.warning("running without CURVE: any local process can reach the bus (development mode)")
+            _ = started.tryPush(BoundEndpoints(ingress: ingressEndpoint.endpoint, egress: egressEndpoint.endpoint, replay: replayEndpoint.endpoint))
+        } catch {
+            await Self.stop(threads)
+            started.close()
+            throw error
+        }
+        try? await gracefulShutdown()
+        logger.info("draining: answering accepted publishes, flushing the journal")
+        await Self.stop(threads)
+        started.close()
+        logger.notice("gridbusd bus stopped", metadata: ["journal.head": "\(state.head)"])
+    }
+
+    /// Stops loops in pipeline order, each after the one feeding it has finished.
+    private static func stop(_ threads: [(StopFlag, ZMQThread)]) async {
+        for (flag, thread) in threads {
+            flag.set()
+            await thread.join()
+        }
+    }
+
+    /// Starts a loop on its own thread; returns once its socket is bound, or rethrows why it could not be.
+    private static func startThread(
+        name: String, state: BusState, _ body: @escaping @Sendable (_ ready: @Sendable (Result<String, any Error>) -> Void) -> Void
+    ) async throws -> (thread: ZMQThread, endpoint: String) {
+        let result = BoundedBuffer<Result<String, any Error>>(capacity: 1)
+        let thread = ZMQThread(name: "gridbusd-\(name)") {
+            let running = StopFlag()
+            body { outcome in
+                if case .success = outcome { running.set(); state.update { $0.loopsRunning += 1 } }
+                _ = result.tryPush(outcome)
+            }
+            if running.isSet { state.update { $0.loopsRunning -= 1 } }
+        }
+        guard let outcome = await result.pop() else { throw CancellationError() }
+        return (thread, try outcome.get())
+    }
+}

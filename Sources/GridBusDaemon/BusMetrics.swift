@@ -1,0 +1,46 @@
+import CoreMetrics
+import GridSchema
+
+/// Every metric gridbusd exports, created once with fixed dimensions (swift-metrics usage pattern).
+/// Names follow Prometheus conventions; docs/operations.md lists them.
+final class BusMetrics: Sendable {
+    let received: Counter
+    let acked: Counter
+    let duplicates: Counter
+    let nacked: [BusProtocol.Refusal: Counter]
+    let fannedOut: Counter
+    let replayed: Counter
+    let heartbeats: Counter
+    let journalEvents: Gauge
+    let journalBytes: Gauge
+    let headSequence: Gauge
+    let tailSequence: Gauge
+    let subscriptions: Gauge
+    let laggingSubscribers: Gauge
+    let lagEpisodes: Counter
+    let commitBatchSize: Recorder
+    let commitDuration: Timer
+    let retentionRemoved: Counter
+
+    init(factory: any MetricsFactory) {
+        received = Counter(label: "gridbus_events_received_total", factory: factory)
+        acked = Counter(label: "gridbus_events_acked_total", factory: factory)
+        duplicates = Counter(label: "gridbus_events_duplicate_total", factory: factory)
+        nacked = Dictionary(uniqueKeysWithValues: BusProtocol.Refusal.allCases.map {
+            ($0, Counter(label: "gridbus_events_nacked_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
+        fannedOut = Counter(label: "gridbus_events_fanned_out_total", factory: factory)
+        replayed = Counter(label: "gridbus_events_replayed_total", factory: factory)
+        heartbeats = Counter(label: "gridbus_heartbeats_total", factory: factory)
+        journalEvents = Gauge(label: "gridbus_journal_events", factory: factory)
+        journalBytes = Gauge(label: "gridbus_journal_bytes", factory: factory)
+        headSequence = Gauge(label: "gridbus_head_sequence", factory: factory)
+        tailSequence = Gauge(label: "gridbus_tail_sequence", factory: factory)
+        subscriptions = Gauge(label: "gridbus_subscriptions", factory: factory)
+        laggingSubscribers = Gauge(label: "gridbus_lagging_subscribers", factory: factory)
+        lagEpisodes = Counter(label: "gridbus_subscriber_lag_episodes_total", factory: factory)
+        commitBatchSize = Recorder(label: "gridbus_commit_batch_events", aggregate: true, factory: factory)
+        commitDuration = Timer(label: "gridbus_commit_duration_seconds", factory: factory)
+        retentionRemoved = Counter(label: "gridbus_retention_removed_total", factory: factory)
+    }
+}

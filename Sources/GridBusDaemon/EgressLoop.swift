@@ -1,0 +1,141 @@
+import CoreMetrics
+import GridSchema
+import Logging
+import ZeroMQ
+
+import Foundation
+
+/// The egress thread: owns the XPUB socket, fans out every journaled event as
+/// `topic · sequence · event`, sends `bus.heartbeat` with the head sequence, and watches the
+/// cursor reports of subscribers built on the worker runtime to find the ones falling behind.
+///
+/// Memory stays bounded: each subscriber's queue holds at most `egress.high-water-mark`
+/// messages, and a subscriber that stops reading misses events beyond that instead of growing
+/// the daemon. It notices the gap from the sequence frames (or the next heartbeat) and fills it
+/// through replay.
+struct EgressLoop {
+    let configuration: BusConfiguration
+    let fromJournal: BoundedBuffer<[JournalEntry]>
+    let eventsReady: ZMQWakeup
+    let state: BusState
+    let metrics: BusMetrics
+    let logger: Logger
+    /// Set once the journal has stopped: send what is queued, then return.
+    let stop: StopFlag
+    let bootID = String(UInt32.random(in: .min ... .max), radix: 36)
+
+    func run(socket: ZMQSocket) {
+        var poller = ZMQPoller()
+        poller.add(socket)
+        let wakeIndex = poller.add(fileDescriptor: eventsReady.fileDescriptor)
+        let interval = Duration.milliseconds(Int(configuration.heartbeatInterval * 1000))
+        var nextHeartbeat = ContinuousClock.now
+        var heartbeatCount: UInt64 = 0
+        var subscriptions = Set<[UInt8]>()
+        // The heartbeat carries the last sequence sent here, not the journal's head: a subscriber
+        // compares it with what it received, and events journaled but not yet sent are not missing.
+        var lastSent = state.head
+        do {
+            while true {
+                let wait = max(0, (nextHeartbeat - ContinuousClock.now).milliseconds)
+                try poller.poll(timeoutMilliseconds: stop.isSet ? 0 : wait)
+                if poller.events(at: wakeIndex).contains(.readable) { eventsReady.drain() }
+                while let message = try socket.receiveMessage(dontWait: true) {
+                    handleUpstream(message.frames[0], subscriptions: &subscriptions)
+                }
+                var sent = 0
+                for entries in fromJournal.popAvailable() {
+                    for entry in entries {
+                        try socket.send(frames: [entry.topic, BusProtocol.encode(entry.sequence), entry.event])
+                    }
+                    lastSent = entries.last?.sequence ?? lastSent
+                    sent += entries.count
+                }
+                if sent > 0 { metrics.fannedOut.increment(by: sent) }
+                if stop.isSet && fromJournal.isEmpty { break }
+                if ContinuousClock.now >= nextHeartbeat {
+                    heartbeatCount += 1
+                    try sendHeartbeat(socket: socket, count: heartbeatCount, head: lastSent)
+                    checkLag()
+                    nextHeartbeat = ContinuousClock.now + interval
+                }
+            }
+        } catch {
+            if !error.isContextTerminated { logger.error("egress loop stopped", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    private func sendHeartbeat(socket: ZMQSocket, count: UInt64, head: UInt64) throws(ZMQError) {
+        let tail = state.snapshot.tail
+        let event = """
+            {"specversion":"1.0","id":"heartbeat-\(bootID)-\(count)","source":"gridbusd","type":"bus.heartbeat",\
+            "time":"\(RFC3339.format(Date()))","datacontenttype":"application/json",\
+            "data":{"schemaVersion":1,"head":\(head),"tail":\(tail)}}
+            """
+        try socket.send(frames: [Topic(type: .busHeartbeat, grid: nil).bytes, BusProtocol.encode(head), Array(event.utf8)])
+        metrics.heartbeats.increment()
+    }
+
+    /// Subscriptions arrive as `\x01prefix` / `\x00prefix`; cursor reports as `\x02{json}`.
+    private func handleUpstream(_ frame: [UInt8], subscriptions: inout Set<[UInt8]>) {
+        guard let marker = frame.first else { return }
+        switch marker {
+        case 1: subscriptions.insert(Array(frame.dropFirst()))
+        case 0: subscriptions.remove(Array(frame.dropFirst()))
+        case BusProtocol.cursorReportMarker:
+            struct Report: Decodable { let subscriber: String; let cursor: UInt64; let closing: Bool? }
+            guard let report = try? JSONDecoder().decode(Report.self, from: Data(frame.dropFirst())), report.subscriber.utf8.count <= 128 else {
+                logger.debug("ignored a malformed cursor report")
+                return
+            }
+            if report.closing == true {
+                state.update { $0.subscribers[report.subscriber] = nil }
+                return
+            }
+            state.update { snapshot in
+                let lagging = snapshot.subscribers[report.subscriber]?.lagging ?? false
+                snapshot.subscribers[report.subscriber] = .init(name: report.subscriber, cursor: report.cursor, lastReport: Date(), lagging: lagging)
+            }
+        default:
+            logger.debug("ignored an unknown upstream message on egress")
+        }
+        let count = subscriptions.count
+        state.update { $0.subscriptions = count }
+        metrics.subscriptions.record(count)
+    }
+
+    /// A reporting subscriber is lagging when it is more than `egress.lag-threshold` events behind,
+    /// or has not reported for five heartbeats; reports older than a minute are forgotten.
+    private func checkLag() {
+        let now = Date()
+        let stale = configuration.heartbeatInterval * 5
+        var newlyLagging: [(String, UInt64)] = []
+        var recovered: [String] = []
+        var laggingCount = 0
+        state.update { snapshot in
+            let head = snapshot.head
+            for (name, var report) in snapshot.subscribers {
+                let age = now.timeIntervalSince(report.lastReport)
+                if age > 60 { snapshot.subscribers[name] = nil; continue }
+                let behind = head > report.cursor ? head - report.cursor : 0
+                let lagging = behind > UInt64(configuration.lagThreshold) || age > stale
+                if lagging && !report.lagging { newlyLagging.append((name, behind)) }
+                if !lagging && report.lagging { recovered.append(name) }
+                report.lagging = lagging
+                snapshot.subscribers[name] = report
+                if lagging { laggingCount += 1 }
+            }
+        }
+        for (name, behind) in newlyLagging {
+            metrics.lagEpisodes.increment()
+            logger.warning("subscriber is lagging; it will miss live events and must catch up through replay",
+                           metadata: ["subscriber": "\(name)", "subscriber.behind": "\(behind)"])
+        }
+        for name in recovered { logger.info("subscriber caught up", metadata: ["subscriber": "\(name)"]) }
+        metrics.laggingSubscribers.record(laggingCount)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int { Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000) }
+}

@@ -1,0 +1,83 @@
+import CoreMetrics
+import GridSchema
+import Logging
+import ZeroMQ
+
+import Foundation
+
+/// The journal thread: takes every batch the ingress has queued, writes them in one transaction
+/// (group commit), then hands answers back to the ingress and written events to the egress.
+struct JournalLoop {
+    let configuration: BusConfiguration
+    let journal: Journal
+    let fromIngress: BoundedBuffer<[IncomingEvent]>
+    let answers: BoundedBuffer<[PublishAnswer]>
+    let toEgress: BoundedBuffer<[JournalEntry]>
+    let state: BusState
+    let metrics: BusMetrics
+    let logger: Logger
+    /// Set once the ingress has stopped: finish what is queued, then return.
+    let stop: StopFlag
+
+    func run() {
+        var nextRetention = ContinuousClock.now
+        publishExtent()
+        while true {
+            if ContinuousClock.now >= nextRetention {
+                runRetention()
+                nextRetention = ContinuousClock.now + .milliseconds(Int(configuration.retentionInterval * 1000))
+            }
+            guard let first = fromIngress.popBlocking(timeout: 0.2) else {
+                if stop.isSet { break } else { continue }
+            }
+            var events = first
+            for more in fromIngress.popAvailable() { events += more }
+            let started = ContinuousClock.now
+            let (outcomes, written) = journal.append(events, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
+            metrics.commitDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            metrics.commitBatchSize.record(events.count)
+            if written.isEmpty, case .failed(let reason)? = outcomes.first {
+                logger.error("journal write failed; the batch was NACKed", metadata: ["journal.error": "\(reason)", "batch.events": "\(events.count)"])
+                state.update { $0.lastJournalError = reason }
+            }
+            _ = answers.pushBlocking(zip(events, outcomes).map { PublishAnswer(reply: $0.reply, token: $0.token, outcome: $1) })
+            if !written.isEmpty {
+                // Bounded: if the egress ever falls behind, the journal waits and the ingress NACKs "overloaded".
+                _ = toEgress.pushBlocking(written)
+                publishExtent()
+            }
+        }
+    }
+
+    private func runRetention() {
+        do {
+            let removed = try journal.enforceRetention(
+                now: Date(), maxAge: configuration.retentionMaxAge, maxBytes: configuration.retentionMaxBytes)
+            if removed > 0 {
+                metrics.retentionRemoved.increment(by: removed)
+                logger.info("retention removed old events", metadata: ["journal.removed": "\(removed)", "journal.tail": "\(journal.tail)"])
+                publishExtent()
+            }
+        } catch {
+            logger.error("retention failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func publishExtent() {
+        let head = journal.head, tail = journal.tail, count = journal.eventCount, bytes = journal.eventBytes
+        state.update {
+            $0.head = head
+            $0.tail = tail
+            $0.journalEvents = count
+            $0.journalBytes = bytes
+        }
+        metrics.headSequence.record(Int64(head))
+        metrics.tailSequence.record(Int64(tail))
+        metrics.journalEvents.record(Int64(count))
+        metrics.journalBytes.record(bytes)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}

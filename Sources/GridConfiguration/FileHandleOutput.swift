@@ -1,0 +1,8 @@
+import Foundation
+
+/// Writes to stdout/stderr without touching the C `stdout` global, which Swift 6 calls
+/// not concurrency-safe (ZEROMQ-NOTES.md, trap 5).
+public enum FileHandleOutput {
+    public static func standardOutput(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+    public static func standardError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+}

@@ -1,0 +1,151 @@
+import Configuration
+import SystemPackage
+
+/// Reads configuration in GridBus's order of precedence — command-line flags, then environment
+/// variables (`GRIDBUS_…`), then the YAML file named by `--config` — and turns every bad value into a
+/// ``ConfigurationError`` instead of silently using a default.
+public struct GridConfigReader: Sendable {
+    public let reader: ConfigReader
+    public let configFile: String?
+    public let environmentPrefix: String
+
+    public init(reader: ConfigReader, configFile: String? = nil, environmentPrefix: String = "GRIDBUS") {
+        self.reader = reader
+        self.configFile = configFile
+        self.environmentPrefix = environmentPrefix
+    }
+
+    /// Builds the reader for an executable.
+    /// - Parameters:
+    ///   - arguments: the command line (flags `--journal-path X` or `--journal-path=X`; `--config FILE`).
+    ///   - keys: the documented keys; any other `--flag` is refused.
+    ///   - extraFlags: flags the executable handles itself (e.g. `--help`).
+    public static func load(
+        arguments: [String], keys: [ConfigKeySpec], extraFlags: Set<String> = ["--help", "-h", "--config", "--dev"],
+        environmentPrefix: String = "GRIDBUS", environment: [String: String]? = nil
+    ) async throws(ConfigurationError) -> GridConfigReader {
+        let known = Set(keys.map(\.flag)).union(extraFlags)
+        for argument in arguments.dropFirst() where argument.hasPrefix("-") {
+            let flag = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+            guard known.contains(flag) else {
+                throw ConfigurationError(key: flag, reason: "unknown option; see --help for the options this program takes")
+            }
+        }
+        let cli = CommandLineArgumentsProvider(arguments: arguments)
+        let environmentProvider = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
+        let prefixedEnvironment = KeyMappingProvider(upstream: environmentProvider) { key in key.prepending([environmentPrefix.lowercased()]) }
+        var providers: [any ConfigProvider] = [cli, prefixedEnvironment]
+        let bootstrap = ConfigReader(providers: providers)
+        let configFile = bootstrap.string(forKey: "config")
+        if let configFile {
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(configFile)))
+            } catch {
+                throw ConfigurationError(key: "config", value: configFile, reason: "cannot read the YAML file: \(error)")
+            }
+        }
+        return GridConfigReader(reader: ConfigReader(providers: providers), configFile: configFile, environmentPrefix: environmentPrefix)
+    }
+
+    // MARK: Typed, strict accessors
+
+    public func string(_ key: String, default defaultValue: String) -> String {
+        reader.string(forKey: ConfigKey(key), default: defaultValue)
+    }
+
+    public func optionalString(_ key: String) -> String? { reader.string(forKey: ConfigKey(key)) }
+
+    public func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int> = Int.min...Int.max) throws(ConfigurationError) -> Int {
+        guard let raw = raw(key) else { return defaultValue }
+        guard let value = Int(raw.trimmingSpaces()) else { throw error(key, raw, "not an integer") }
+        guard range.contains(value) else { throw error(key, raw, "must be between \(range.lowerBound) and \(range.upperBound)") }
+        return value
+    }
+
+    public func bool(_ key: String, default defaultValue: Bool) throws(ConfigurationError) -> Bool {
+        guard let raw = raw(key) else { return defaultValue }
+        switch raw.trimmingSpaces().lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: throw error(key, raw, "not a boolean (true or false)")
+        }
+    }
+
+    /// A duration such as `500ms`, `30s`, `15m`, `12h` or `7d`, in seconds.
+    public func duration(_ key: String, default defaultValue: Double) throws(ConfigurationError) -> Double {
+        guard let raw = raw(key) else { return defaultValue }
+        guard let value = Self.parseDuration(raw.trimmingSpaces()) else { throw error(key, raw, "not a duration (e.g. 500ms, 30s, 15m, 12h, 7d)") }
+        return value
+    }
+
+    /// A size such as `1MiB`, `512KiB`, `10GiB` or a plain number of bytes.
+    public func byteSize(_ key: String, default defaultValue: Int) throws(ConfigurationError) -> Int {
+        guard let raw = raw(key) else { return defaultValue }
+        guard let value = Self.parseByteSize(raw.trimmingSpaces()) else { throw error(key, raw, "not a size (e.g. 1048576, 512KiB, 64MiB, 10GiB)") }
+        return value
+    }
+
+    /// One of a fixed set of words.
+    public func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: Choice) throws(ConfigurationError) -> Choice
+    where Choice.RawValue == String {
+        guard let raw = raw(key) else { return defaultValue }
+        guard let value = Choice(rawValue: raw.trimmingSpaces().lowercased()) else {
+            throw error(key, raw, "must be one of: \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    // MARK: Helpers
+
+    /// The value as text, whatever its source type (YAML scalars arrive typed).
+    private func raw(_ key: String) -> String? {
+        let configKey = ConfigKey(key)
+        if let text = reader.string(forKey: configKey) { return text }
+        if let number = reader.int(forKey: configKey) { return String(number) }
+        if let number = reader.double(forKey: configKey) { return String(number) }
+        if let flag = reader.bool(forKey: configKey) { return String(flag) }
+        return nil
+    }
+
+    public func error(_ key: String, _ value: String?, _ reason: String) -> ConfigurationError {
+        let spec = ConfigKeySpec(key, default: "", "")
+        var origins = [spec.environmentVariable(prefix: environmentPrefix), spec.flag]
+        if let configFile { origins.insert("\(configFile) key '\(key)'", at: 0) }
+        return ConfigurationError(key: key, value: value, reason: reason, origin: origins.joined(separator: ", or "))
+    }
+
+    static func parseDuration(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let number = Double(text.dropLast(suffix.count)), number >= 0 else { continue }
+            return number * factor
+        }
+        return Double(text).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    static func parseByteSize(_ text: String) -> Int? {
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let number = Double(text.dropLast(suffix.count).trimmingSpaces()), number >= 0 else { return nil }
+            return Int(number * Double(factor))
+        }
+        return Int(text).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    /// `--help` text for an executable: usage, then every key with its flag, variable and default.
+    public static func helpText(program: String, summary: String, usage: String, keys: [ConfigKeySpec], environmentPrefix: String = "GRIDBUS") -> String {
+        var text = "\(program) — \(summary)\n\nUSAGE: \(usage)\n\nOPTIONS (flag, environment variable, YAML key in --config FILE; flags win, then environment, then file):\n"
+        text += "  --config FILE   YAML configuration file\n  --help          show this help\n\n"
+        for key in keys {
+            text += "  \(key.flag) VALUE\n      \(key.environmentVariable(prefix: environmentPrefix)) · \(key.name) (default: \(key.defaultValue))\n      \(key.help)\n"
+        }
+        text += "\nEXIT CODES: 0 success, 1 runtime failure, 2 bad usage or configuration.\n"
+        return text
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

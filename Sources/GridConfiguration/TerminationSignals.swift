@@ -1,0 +1,37 @@
+import CProcessSetup
+import Foundation
+import ServiceLifecycle
+
+/// SIGINT and SIGTERM handled the way libzmq needs (ZEROMQ-NOTES.md, trap 4): blocked before any
+/// thread exists, so that no libzmq I/O thread is ever interrupted, and turned into a value that one
+/// thread waits for. The C side (CProcessSetup) does the blocking in a constructor that runs before
+/// `main`; an async `main` runs on a pool thread, too late and in the wrong thread to do it.
+public enum TerminationSignals {
+    /// Call first thing in `main`: checks that the signals were blocked before any thread started.
+    public static func block() {
+        precondition(gridbus_termination_signals_ready() == 1, "SIGINT/SIGTERM were not set up before main")
+    }
+}
+
+/// A service that returns when SIGINT or SIGTERM arrives; configure it with
+/// `successTerminationBehavior: .gracefullyShutdownGroup` so that the whole group drains and stops.
+public struct TerminationSignalService: Service, CustomStringConvertible {
+    public let description = "TerminationSignalService"
+    private let onSignal: @Sendable (Int32) -> Void
+
+    public init(onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) { self.onSignal = onSignal }
+
+    public func run() async throws {
+        let signal: Int32 = await withGracefulShutdownHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+                let thread = Thread { continuation.resume(returning: gridbus_wait_termination_signal()) }
+                thread.name = "signals"
+                thread.start()
+            }
+        } onGracefulShutdown: {
+            // Something else is stopping the group: wake the signal thread so that this service returns.
+            gridbus_wake_termination_waiter()
+        }
+        if signal != 0 { onSignal(signal) }
+    }
+}

@@ -1,0 +1,138 @@
+import CSQLite
+
+/// One SQLite connection. Not `Sendable`: a connection belongs to the thread that opened it
+/// (GridBus opens one per thread; WAL lets readers run beside the writer).
+public final class SQLiteConnection {
+    let handle: OpaquePointer
+
+    /// Opens (and creates) the database at `path`.
+    /// - Parameters:
+    ///   - readOnly: open for reading only (replay and status readers).
+    ///   - busyTimeoutMilliseconds: how long a call waits for another connection's lock.
+    public init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
+        var handle: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+        let result = sqlite3_open_v2(path, &handle, flags, nil)
+        guard result == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let handle { sqlite3_close_v2(handle) }
+            throw SQLiteError(code: result, message: message, operation: "open \(path)")
+        }
+        self.handle = handle
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws(SQLiteError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let result = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        guard result == SQLITE_OK else {
+            let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(errorMessage)
+            throw SQLiteError(code: result, message: message, operation: "execute \(sql.prefix(60))")
+        }
+    }
+
+    public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        let result = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard result == SQLITE_OK, let statement else { throw error(result, "prepare \(sql.prefix(60))") }
+        return SQLiteStatement(handle: statement, connection: self)
+    }
+
+    /// Runs `body` in one transaction (`BEGIN IMMEDIATE`), committing if it returns and rolling back if it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// The first column of the first row of `sql`, as an integer (0 when there is no row or it is NULL).
+    public func scalar(_ sql: String) throws(SQLiteError) -> Int64 {
+        let statement = try prepare(sql)
+        guard try statement.step() else { return 0 }
+        return statement.int64(0)
+    }
+
+    func error(_ code: Int32, _ operation: String) -> SQLiteError {
+        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), operation: operation)
+    }
+}
+
+/// A prepared statement, reused across executions (bind, step, reset).
+public final class SQLiteStatement {
+    let handle: OpaquePointer
+    let connection: SQLiteConnection
+
+    init(handle: OpaquePointer, connection: SQLiteConnection) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    // MARK: Binding (1-based, as in SQL)
+
+    public func bind(_ value: Int64, at index: Int32) { sqlite3_bind_int64(handle, index, value) }
+    public func bind(_ value: Int, at index: Int32) { sqlite3_bind_int64(handle, index, Int64(value)) }
+    public func bind(_ value: Double, at index: Int32) { sqlite3_bind_double(handle, index, value) }
+    public func bind(_ value: String, at index: Int32) { sqlite3_bind_text(handle, index, value, -1, gridbus_sqlite_transient()) }
+    public func bind(_ value: [UInt8], at index: Int32) {
+        value.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(buffer.count), gridbus_sqlite_transient())
+        }
+    }
+    public func bindNull(at index: Int32) { sqlite3_bind_null(handle, index) }
+    public func bind(_ value: String?, at index: Int32) { if let value { bind(value, at: index) } else { bindNull(at: index) } }
+
+    // MARK: Running
+
+    /// Advances to the next row: `true` when a row is available, `false` when done.
+    @discardableResult
+    public func step() throws(SQLiteError) -> Bool {
+        let result = sqlite3_step(handle)
+        switch result {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw connection.error(result, "step \(String(cString: sqlite3_sql(handle)).prefix(60))")
+        }
+    }
+
+    /// Resets for the next execution and clears bindings.
+    public func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// Binds nothing more, runs to completion and resets: for INSERT/UPDATE/DELETE.
+    public func run() throws(SQLiteError) {
+        defer { sqlite3_reset(handle) }
+        while try step() {}
+    }
+
+    // MARK: Columns (0-based)
+
+    public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    public func text(_ column: Int32) -> String? {
+        guard let pointer = sqlite3_column_text(handle, column) else { return nil }
+        return String(cString: pointer)
+    }
+    public func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import GridBusClient
+import GridConfiguration
+import GridSchema
+import ZeroMQ
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's head, journal and subscribers.")
+
+    @OptionGroup var bus: BusOptions
+    @Flag(help: "Print the raw JSON answer.") var json = false
+
+    func run() async throws {
+        let requester = BusRequester(context: ZMQContext(), endpoint: bus.replay)
+        let status: BusStatus
+        do { status = try await requester.status(timeout: bus.timeoutDuration) } catch {
+            await requester.close()
+            throw RuntimeFailure("\(error)")
+        }
+        await requester.close()
+        if json {
+            FileHandleOutput.standardOutput(String(decoding: try GridJSON.encoder().encode(status), as: UTF8.self) + "\n")
+            return
+        }
+        var text = """
+            head sequence   \(status.head)
+            oldest (tail)   \(status.tail)
+            journal         \(status.journalEvents) events, \(status.journalBytes) bytes, durability \(status.durability)
+                            \(status.journalPath)
+            endpoints       ingress \(status.endpoints.ingress) · egress \(status.endpoints.egress) · replay \(status.endpoints.replay)
+            security        \(status.security)
+            subscriptions   \(status.subscriptions) distinct topic prefixes
+            uptime          \(Int(status.uptimeSeconds))s
+
+            """
+        if status.subscribers.isEmpty {
+            text += "subscribers     none reporting\n"
+        } else {
+            text += "SUBSCRIBER                      CURSOR      BEHIND  STATE     LAST REPORT\n"
+            for subscriber in status.subscribers {
+                let state = subscriber.lagging ? "LAGGING" : "ok"
+                text += subscriber.name.padding(toLength: 30, withPad: " ", startingAt: 0) + "  "
+                    + String(subscriber.cursor).leftPadded(10) + "  " + String(subscriber.behind).leftPadded(10) + "  "
+                    + state.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + String(format: "%.1fs ago", subscriber.secondsSinceReport) + "\n"
+            }
+        }
+        FileHandleOutput.standardOutput(text)
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

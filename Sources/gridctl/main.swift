@@ -1,0 +1,26 @@
+import ArgumentParser
+import GridConfiguration
+import Foundation
+
+/// Calls the async `run()`; on an existential the synchronous requirement (which prints help) wins.
+func runAsync(_ command: inout some AsyncParsableCommand) async throws { try await command.run() }
+
+// Bad usage exits 2 (DESIGN.md), not ArgumentParser's 64; runtime failures exit 1.
+do {
+    var command = try GridctlCommand.parseAsRoot()
+    if var asyncCommand = command as? any AsyncParsableCommand {
+        try await runAsync(&asyncCommand)
+    } else {
+        try command.run()
+    }
+} catch let failure as RuntimeFailure {
+    FileHandleOutput.standardError("gridctl: \(failure)\n")
+    exit(1)
+} catch {
+    let code = GridctlCommand.exitCode(for: error)
+    if code == .success {
+        GridctlCommand.exit(withError: error)  // --help and friends
+    }
+    FileHandleOutput.standardError(GridctlCommand.fullMessage(for: error) + "\n")
+    exit(code == .validationFailure ? 2 : code.rawValue)
+}
