@@ -36,6 +36,8 @@ public final class ZMQAsyncSocket: Sendable {
         self.outbound = outbound
         // The thread reads `stopping` through this box so that it does not capture `self`.
         let box = StopFlag()
+        let failure = SocketFailure()
+        self.failure = failure
         self.thread = ZMQThread(name: name) {
             let socket: ZMQSocket
             do {
@@ -46,7 +48,7 @@ public final class ZMQAsyncSocket: Sendable {
                 inbound.close()
                 return
             }
-            Self.run(socket: socket, inbound: inbound, outbound: outbound, wakeup: wakeup, readUserID: readUserID, stop: box)
+            Self.run(socket: socket, inbound: inbound, outbound: outbound, wakeup: wakeup, readUserID: readUserID, stop: box, failure: failure)
             socket.close()
             inbound.close()
             outbound.close()
@@ -60,10 +62,14 @@ public final class ZMQAsyncSocket: Sendable {
     }
 
     private let stopFlag: StopFlag
+    /// Why the socket thread stopped on its own, if it did (reported by ``send(_:)``).
+    private let failure: SocketFailure
 
     /// Queues a message, suspending while the outgoing buffer is full.
     public func send(_ frames: [[UInt8]]) async throws(ZMQError) {
-        guard await outbound.push(frames) else { throw ZMQError(code: ETERM, operation: "send on closed \(endpointDescription)") }
+        guard await outbound.push(frames) else {
+            throw failure.error ?? ZMQError(code: ETERM, operation: "send on closed \(endpointDescription)")
+        }
     }
 
     /// The next message, or `nil` once the socket is closed.
@@ -94,34 +100,45 @@ public final class ZMQAsyncSocket: Sendable {
 
     private static func run(
         socket: ZMQSocket, inbound: BoundedBuffer<ZMQMessage>, outbound: BoundedBuffer<[[UInt8]]>,
-        wakeup: ZMQWakeup, readUserID: Bool, stop: StopFlag
+        wakeup: ZMQWakeup, readUserID: Bool, stop: StopFlag, failure: SocketFailure
     ) {
         var poller = ZMQPoller()
         let socketIndex = poller.add(socket)
         let wakeIndex = poller.add(fileDescriptor: wakeup.fileDescriptor)
         var pending: [[[UInt8]]] = []
+        var moreQueued = false
         do {
             while !stop.isSet {
                 var events: ZMQPollEvents = []
-                if !inbound.isFull { events.insert(.readable) }
+                if socket.type.canReceive && !inbound.isFull { events.insert(.readable) }
                 if !pending.isEmpty { events.insert(.writable) }
                 poller.setEvents(events, at: socketIndex)
-                try poller.poll(timeoutMilliseconds: 1000)
+                // Waiting is safe only with nothing left to do: every later change to the buffers
+                // (items queued, space freed) signals the wakeup.
+                try poller.poll(timeoutMilliseconds: moreQueued ? 0 : 1000)
                 if poller.events(at: wakeIndex).contains(.readable) { wakeup.drain() }
                 // Receive what is queued, as long as async code keeps up.
                 var received = 0
-                while received < 1024, !inbound.isFull, let message = try socket.receiveMessage(dontWait: true, readUserID: readUserID) {
+                while socket.type.canReceive, received < 1024, !inbound.isFull,
+                      let message = try socket.receiveMessage(dontWait: true, readUserID: readUserID) {
                     _ = inbound.tryPush(message)
                     received += 1
                 }
-                // Send what async code queued, until libzmq pushes back.
-                if pending.isEmpty { pending = outbound.popAvailable(maximum: 1024) }
-                var sent = 0
-                while sent < pending.count, try socket.send(frames: pending[sent], dontWait: true) { sent += 1 }
-                pending.removeFirst(sent)
+                // Send what async code queued, until the buffer is empty or libzmq pushes back.
+                moreQueued = false
+                for round in 0..<8 {
+                    if pending.isEmpty { pending = outbound.popAvailable(maximum: 1024) }
+                    if pending.isEmpty { break }
+                    var sent = 0
+                    while sent < pending.count, try socket.send(frames: pending[sent], dontWait: true) { sent += 1 }
+                    pending.removeFirst(sent)
+                    if !pending.isEmpty { break }  // pushed back: wait for POLLOUT
+                    if round == 7 { moreQueued = true }  // yield to receiving, then come straight back
+                }
             }
         } catch {
             // ETERM (context shut down) or a broken socket: either way this thread is done.
+            if !error.isContextTerminated { failure.error = error }
         }
     }
 }
@@ -132,4 +149,13 @@ public final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
     public func set() { flag.store(true, ordering: .releasing) }
     public var isSet: Bool { flag.load(ordering: .acquiring) }
+}
+
+/// The error that stopped a socket thread, kept for the next caller.
+final class SocketFailure: Sendable {
+    private let value = Mutex<ZMQError?>(nil)
+    var error: ZMQError? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
 }

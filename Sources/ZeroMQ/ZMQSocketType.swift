@@ -4,6 +4,9 @@ import CZeroMQ
 public enum ZMQSocketType: Sendable, CaseIterable {
     case pair, publish, subscribe, request, reply, dealer, router, pull, push, xpublish, xsubscribe
 
+    /// Whether the type can receive messages (PUSH and PUB cannot; polling them for input fails).
+    public var canReceive: Bool { self != .push && self != .publish }
+
     var rawValue: Int32 {
         switch self {
         case .pair: ZMQ_PAIR

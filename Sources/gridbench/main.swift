@@ -1,0 +1,1 @@
+print("gridbench: not yet")
