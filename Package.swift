@@ -104,11 +104,27 @@ let package = Package(
         .executableTarget(name: "zmq-proxy-baseline", linkerSettings: [.linkedLibrary("zmq")]),
 
         // MARK: Tests
+        .target(
+            name: "GridBusTestSupport",
+            dependencies: [
+                "GridBusDaemon", "GridBusClient", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/GridBusTestSupport", swiftSettings: settings),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: settings),
         .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
-        .testTarget(name: "GridBusDaemonTests", dependencies: ["GridBusDaemon", "GridBusClient", "ZeroMQ", "GridSchema"], swiftSettings: settings),
-        .testTarget(name: "GridBusClientTests", dependencies: ["GridBusClient", "GridBusDaemon", "ZeroMQ", "GridSchema"], swiftSettings: settings),
+        .testTarget(
+            name: "GridBusDaemonTests",
+            dependencies: ["GridBusDaemon", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "ZeroMQ", "GridSchema"],
+            swiftSettings: settings),
+        .testTarget(
+            name: "GridBusClientTests",
+            dependencies: ["GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", "GridSchema",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: settings),
         .testTarget(name: "IntegrationTests", dependencies: ["GridBusClient", "ZeroMQ", "GridSchema", "GridStore"], swiftSettings: settings),
     ]
 )

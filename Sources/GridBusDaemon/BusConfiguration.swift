@@ -22,6 +22,8 @@ public struct BusConfiguration: Sendable {
     public var retentionMaxAge: Double = 7 * 86400
     public var retentionMaxBytes = 10 << 30
     public var retentionInterval: Double = 60
+    /// Hard cap on the journal file; 0 means none. Beyond it publishes are NACKed `storage`.
+    public var maxFileSize = 0
     public var maxEventSize = 1 << 20
     public var maxBatch = 2000
     public var maxPendingEvents = 100_000
@@ -46,6 +48,7 @@ public struct BusConfiguration: Sendable {
         ConfigKeySpec("journal.max-age", default: "7d", "events older than this are removed (retention)"),
         ConfigKeySpec("journal.max-bytes", default: "10GiB", "oldest events are removed while the journal's event bytes exceed this"),
         ConfigKeySpec("journal.retention-interval", default: "60s", "how often retention runs"),
+        ConfigKeySpec("journal.max-file-size", default: "0", "hard cap on the journal file (0: none); when reached, publishes are NACKed storage until retention frees space"),
         ConfigKeySpec("ingress.max-event-size", default: "1MiB", "larger events are NACKed too-large"),
         ConfigKeySpec("ingress.max-batch", default: "2000", "most events read before handing a batch to the journal"),
         ConfigKeySpec("ingress.max-pending", default: "100000", "events waiting for the journal beyond which publishes are NACKed overloaded"),
@@ -76,6 +79,7 @@ public struct BusConfiguration: Sendable {
         retentionMaxAge = try reader.duration("journal.max-age", default: retentionMaxAge)
         retentionMaxBytes = try reader.byteSize("journal.max-bytes", default: retentionMaxBytes)
         retentionInterval = try reader.duration("journal.retention-interval", default: retentionInterval)
+        maxFileSize = try reader.byteSize("journal.max-file-size", default: maxFileSize)
         maxEventSize = try reader.byteSize("ingress.max-event-size", default: maxEventSize)
         guard (256...(64 << 20)).contains(maxEventSize) else { throw reader.error("ingress.max-event-size", String(maxEventSize), "must be between 256 bytes and 64MiB") }
         maxBatch = try reader.int("ingress.max-batch", default: maxBatch, in: 1...100_000)

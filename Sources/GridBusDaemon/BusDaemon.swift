@@ -64,7 +64,7 @@ public final class BusDaemon: Service, CustomStringConvertible {
         // The journal opens first: nothing is accepted without a place to write it.
         let journalThread = try await Self.startThread(name: "journal", state: state) { ready in
             let journal: Journal
-            do { journal = try Journal(path: configuration.journalPath, durability: configuration.durability) } catch { return ready(.failure(error)) }
+            do { journal = try Journal(path: configuration.journalPath, durability: configuration.durability, maxFileSize: configuration.maxFileSize) } catch { return ready(.failure(error)) }
             // Publish the journal's extent before the egress starts: its heartbeats begin at this head.
             state.update {
                 $0.head = journal.head

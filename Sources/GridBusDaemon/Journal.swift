@@ -61,11 +61,16 @@ final class Journal {
         CREATE TABLE IF NOT EXISTS journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         """
 
-    init(path: String, durability: JournalDurability) throws {
+    /// - Parameter maxFileSize: hard cap in bytes (SQLite's `max_page_count`); 0 for none.
+    init(path: String, durability: JournalDurability, maxFileSize: Int = 0) throws {
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
         try connection.execute(Self.schema)
+        if maxFileSize > 0 {
+            let pageSize = try connection.scalar("PRAGMA page_size")
+            try connection.execute("PRAGMA max_page_count = \(max(Int64(maxFileSize) / pageSize, 16))")
+        }
         insert = try connection.prepare(
             "INSERT INTO events (seq, source, id, topic, received_ms, event) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(source, id) DO NOTHING")
         findExisting = try connection.prepare("SELECT seq FROM events WHERE source = ? AND id = ?")
@@ -138,7 +143,9 @@ final class Journal {
     @discardableResult
     func enforceRetention(now: Date, maxAge: Double, maxBytes: Int) throws -> Int {
         guard eventCount > 0 else { return 0 }
-        let cutoff = Int64((now.timeIntervalSince1970 - maxAge) * 1000)
+        // An unbounded (or absurd) age keeps everything; converting it would trap.
+        let cutoffSeconds = now.timeIntervalSince1970 - maxAge
+        let cutoff = cutoffSeconds.isFinite && cutoffSeconds > 0 ? Int64(cutoffSeconds * 1000) : Int64.min
         // Received times grow with the sequence (one writer), so the old events are a prefix.
         var newTail = UInt64(try connection.scalar("SELECT COALESCE(MIN(seq), 0) FROM events WHERE received_ms >= \(cutoff)"))
         if newTail == 0 { newTail = head + 1 }

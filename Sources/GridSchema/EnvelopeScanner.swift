@@ -143,8 +143,18 @@ private struct Scanner {
                      UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     index += 1
                 case UInt8(ascii: "u"):
-                    guard index + 4 < bytes.count, (1...4).allSatisfy({ isHexDigit(bytes[index + $0]) }) else { throw malformed("bad \\u escape") }
-                    index += 5
+                    let unit = try readHexEscape()
+                    // Surrogates must come in pairs: a lone one is not a character, and Foundation's
+                    // decoder (every Swift consumer) refuses it, so the bus refuses it too.
+                    if (0xDC00...0xDFFF).contains(unit) { throw malformed("lone low surrogate \\u\(String(unit, radix: 16))") }
+                    if (0xD800...0xDBFF).contains(unit) {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw malformed("high surrogate not followed by a low one")
+                        }
+                        index += 1
+                        let low = try readHexEscape()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw malformed("high surrogate not followed by a low one") }
+                    }
                 default: throw malformed("bad escape")
                 }
                 continue
@@ -155,6 +165,18 @@ private struct Scanner {
         index += 1
         guard let text = String(validating: raw, as: UTF8.self) else { throw malformed("string is not valid UTF-8") }
         return hasEscapes ? unescape(text) : text
+    }
+
+    /// Reads `uXXXX` at `index` (just after the backslash) and returns the code unit.
+    mutating func readHexEscape() throws(EnvelopeError) -> UInt16 {
+        guard index + 4 < bytes.count, (1...4).allSatisfy({ isHexDigit(bytes[index + $0]) }) else { throw malformed("bad \\u escape") }
+        let unit = (1...4).reduce(UInt16(0)) { value, offset in
+            let byte = bytes[index + offset]
+            let digit = isDigit(byte) ? byte - 0x30 : (byte | 0x20) - 0x61 + 10
+            return value << 4 | UInt16(digit)
+        }
+        index += 5
+        return unit
     }
 
     mutating func skipValue(depth: Int) throws(EnvelopeError) {

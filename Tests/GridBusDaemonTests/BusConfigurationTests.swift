@@ -1,0 +1,70 @@
+import Foundation
+import GridBusDaemon
+import GridConfiguration
+import Testing
+
+@Suite struct BusConfigurationTests {
+    func load(_ arguments: [String], environment: [String: String] = [:]) async throws -> BusConfiguration {
+        try BusConfiguration(reader: try await GridConfigReader.load(
+            arguments: ["gridbusd"] + arguments, keys: BusConfiguration.keys, environment: environment))
+    }
+
+    @Test func defaultsAreDesignsLoopbackPorts() async throws {
+        let configuration = try await load([])
+        #expect(configuration.ingressEndpoint == "tcp://127.0.0.1:7600")
+        #expect(configuration.egressEndpoint == "tcp://127.0.0.1:7601")
+        #expect(configuration.replayEndpoint == "tcp://127.0.0.1:7602")
+        #expect(configuration.httpPort == 7680)
+        #expect(configuration.journalPath == "./var/journal.sqlite")
+        #expect(configuration.durability == .full)
+        #expect(configuration.maxEventSize == 1 << 20)
+    }
+
+    @Test func flagsBeatEnvironmentWhichBeatsTheFile() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gridbusd-\(UUID().uuidString).yaml").path
+        try """
+            http:
+              port: 9001
+            journal:
+              max-bytes: 64MiB
+              durability: normal
+            egress:
+              heartbeat-interval: 250ms
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let configuration = try await load(["--config", file, "--http-port", "9003"], environment: ["GRIDBUS_HTTP_PORT": "9002", "GRIDBUS_DATA_DIR": "/tmp/x"])
+        #expect(configuration.httpPort == 9003)
+        #expect(configuration.retentionMaxBytes == 64 << 20)
+        #expect(configuration.durability == .normal)
+        #expect(configuration.heartbeatInterval == 0.25)
+        #expect(configuration.journalPath == "/tmp/x/journal.sqlite")
+        let fromEnvironment = try await load(["--config", file], environment: ["GRIDBUS_HTTP_PORT": "9002"])
+        #expect(fromEnvironment.httpPort == 9002)
+    }
+
+    @Test(arguments: [
+        (["--http-port", "http"], "http.port", "not an integer"),
+        (["--http-port", "70000"], "http.port", "between 0 and 65535"),
+        (["--journal-durability", "sometimes"], "journal.durability", "full, normal"),
+        (["--journal-max-age", "forever"], "journal.max-age", "not a duration"),
+        (["--ingress-max-event-size", "1XB"], "ingress.max-event-size", "not a size"),
+        (["--ingress-endpoint", "127.0.0.1:7600"], "ingress.endpoint", "not a ZeroMQ endpoint"),
+        (["--replay-endpoint", "tcp://127.0.0.1:7600"], "replay.endpoint", "three different endpoints"),
+        (["--log-level", "loud"], "log.level", "must be"),
+        (["--no-such-option", "1"], "--no-such-option", "unknown option"),
+    ])
+    func badValuesNameTheKeyAndTheReason(arguments: [String], key: String, reason: String) async {
+        do {
+            _ = try await load(arguments)
+            Issue.record("accepted \(arguments)")
+        } catch let error as ConfigurationError {
+            #expect(error.key == key)
+            #expect(error.description.contains(reason), "\(error)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func aMissingConfigFileIsABadConfiguration() async {
+        await #expect(throws: ConfigurationError.self) { _ = try await load(["--config", "/nonexistent/gridbusd.yaml"]) }
+    }
+}

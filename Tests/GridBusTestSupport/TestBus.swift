@@ -1,0 +1,83 @@
+import Foundation
+import GridBusClient
+import GridBusDaemon
+import Logging
+import Prometheus
+import ServiceLifecycle
+import ZeroMQ
+
+/// A gridbusd running inside the test process on `*` ports and a temporary data directory.
+public struct TestBus: Sendable {
+    public let endpoints: BusEndpoints
+    public let registry: PrometheusCollectorRegistry
+    public let context: ZMQContext
+    public let configuration: BusConfiguration
+
+    /// The value of one sample in the Prometheus text, e.g. `metric("gridbus_events_nacked_total", labels: #"reason="invalid""#)`.
+    public func metric(_ name: String, labels: String? = nil) -> Double? {
+        let prefix = labels.map { "\(name){\($0)} " } ?? "\(name) "
+        return registry.emitToString().split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
+    }
+
+    public static func logger(_ label: String = "test-bus") -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = ProcessInfo.processInfo.environment["GRIDBUS_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        return logger
+    }
+}
+
+/// Runs `body` against a fresh in-process bus, then shuts the bus down gracefully.
+/// - Parameter configure: adjusts the configuration (endpoints and data directory are set already).
+public func withTestBus<T: Sendable>(
+    configure: (inout BusConfiguration) -> Void = { _ in }, _ body: (TestBus) async throws -> T
+) async throws -> T {
+    var configuration = BusConfiguration()
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-test-\(UUID().uuidString)").path
+    configuration.dataDirectory = directory
+    configuration.journalPath = directory + "/journal.sqlite"
+    configuration.ingressEndpoint = "tcp://127.0.0.1:*"
+    configuration.egressEndpoint = "tcp://127.0.0.1:*"
+    configuration.replayEndpoint = "tcp://127.0.0.1:*"
+    configuration.httpPort = 0
+    configuration.heartbeatInterval = 0.2
+    configure(&configuration)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let registry = PrometheusCollectorRegistry()
+    let context = ZMQContext()
+    let (group, daemon) = buildServiceGroup(
+        configuration: configuration, context: context, registry: registry, logger: TestBus.logger(), handleSignals: false)
+    let finalConfiguration = configuration
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        guard let bound = await daemon.boundEndpoints() else { throw CancellationError() }
+        let bus = TestBus(
+            endpoints: BusEndpoints(ingress: bound.ingress, egress: bound.egress, replay: bound.replay), registry: registry,
+            context: ZMQContext(), configuration: finalConfiguration)
+        do {
+            let result = try await body(bus)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            throw error
+        }
+    }
+}
+
+/// A CloudEvent as JSON bytes, built by hand so that tests control every byte.
+public func eventBytes(id: String, type: String = "incident.reported", source: String = "test", grid: String? = "G-1", data: String = #"{"schemaVersion":1}"#) -> [UInt8] {
+    let gridAttribute = grid.map { #","grid":"\#($0)""# } ?? ""
+    return Array(#"{"specversion":"1.0","id":"\#(id)","source":"\#(source)","type":"\#(type)"\#(gridAttribute),"data":\#(data)}"#.utf8)
+}
+
+/// Polls `condition` until it holds or `timeout` passes (for effects that travel through sockets).
+public func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
