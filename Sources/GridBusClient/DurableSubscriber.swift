@@ -35,14 +35,16 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     private let handler: Handler
     private let saveEvery: UInt64
     private let receiveBuffer: Int
+    private let receiveHighWaterMark: Int32
 
     /// - Parameters:
     ///   - name: identifies the cursor in the store and the subscriber in `gridctl status`.
     ///   - prefixes: topic prefixes to handle (`[""]` for everything); see ``Topic``.
-    ///   - from: where to start when the store has no cursor yet (0: the oldest journaled event).
+    ///   - saveEvery: save the cursor after this many events (and on every heartbeat).
+    ///   - receiveBuffer, receiveHighWaterMark: how much may queue between the daemon and the handler.
     public init(
         name: String, endpoints: BusEndpoints, prefixes: [String], store: any CursorStore, context: ZMQContext, logger: Logger,
-        saveEvery: UInt64 = 500, receiveBuffer: Int = 10_000, handler: @escaping Handler
+        saveEvery: UInt64 = 500, receiveBuffer: Int = 10_000, receiveHighWaterMark: Int32 = 100_000, handler: @escaping Handler
     ) {
         self.name = name
         self.endpoints = endpoints
@@ -53,12 +55,13 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         self.handler = handler
         self.saveEvery = saveEvery
         self.receiveBuffer = receiveBuffer
+        self.receiveHighWaterMark = receiveHighWaterMark
     }
 
     public func run() async throws {
-        let egress = endpoints.egress
+        let egress = endpoints.egress, highWaterMark = receiveHighWaterMark
         let socket = try await ZMQAsyncSocket(context: context, type: .xsubscribe, name: "sub-\(name)", capacity: receiveBuffer) { socket in
-            try socket.setReceiveHighWaterMark(100_000)
+            try socket.setReceiveHighWaterMark(highWaterMark)
             try socket.setReconnectInterval(milliseconds: 100, maximum: 2000)
             try socket.connect(egress)
             return egress

@@ -1,0 +1,208 @@
+import Foundation
+import GridBusClient
+import GridBusDaemon
+import GridBusTestSupport
+import GridSchema
+import ServiceLifecycle
+import Synchronization
+import Testing
+import ZeroMQ
+
+/// What a handler saw, in order.
+final class Seen: Sendable {
+    private let events = Mutex<[BusEvent]>([])
+    func append(_ event: BusEvent) { events.withLock { $0.append(event) } }
+    var sequences: [UInt64] { events.withLock { $0.map(\.sequence) } }
+    var count: Int { events.withLock { $0.count } }
+}
+
+func temporaryStore() throws -> WorkerStore {
+    try WorkerStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString).sqlite").path)
+}
+
+/// Runs services until `body` returns, then shuts them down gracefully.
+func running<T: Sendable>(_ services: [any Service], _ body: () async throws -> T) async throws -> T {
+    let group = ServiceGroup(services: services, logger: TestBus.logger("services"))
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        let result = try await body()
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+        return result
+    }
+}
+
+func incident(_ n: Int, padding: Int = 0) throws -> CloudEvent {
+    try CloudEvent(id: "evt-\(n)", source: "runtime-test",
+                   payload: IncidentAcknowledged(incidentId: "inc-\(n)", by: "m-1", note: padding > 0 ? String(repeating: "x", count: padding) : nil),
+                   grid: "G-\(n % 4)")
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct WorkerRuntimeTests {
+    @Test func publishedEventsReachADurableSubscriberInOrder() async throws {
+        try await withTestBus { bus in
+            let seen = Seen()
+            let subscriber = DurableSubscriber(
+                name: "order", endpoints: bus.endpoints, prefixes: ["incident.acknowledged/G-1"], store: try temporaryStore(),
+                context: bus.context, logger: TestBus.logger()) { seen.append($0) }
+            let store = try temporaryStore()
+            let publisher = ReliablePublisher(store: store, endpoint: bus.endpoints.ingress, context: bus.context, logger: TestBus.logger())
+            try await running([subscriber, publisher]) {
+                for start in stride(from: 0, to: 4000, by: 500) { try await publisher.publish(try (start..<start + 500).map { try incident($0) }) }
+                try await expectEventually(timeout: .seconds(60)) { seen.count == 1000 }
+            }
+            #expect(seen.sequences == seen.sequences.sorted())
+            #expect(Set(seen.sequences).count == 1000)
+            #expect(try await store.outboxCount() == 0)
+        }
+    }
+
+    /// With the daemon down, publishes stay in the outbox; once it is up, they are delivered once.
+    @Test func theOutboxKeepsEventsUntilTheDaemonIsBack() async throws {
+        let port = try freePort()
+        let store = try temporaryStore()
+        let context = ZMQContext()
+        let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:\(port)", context: context, logger: TestBus.logger())
+        try await running([publisher]) {
+            try await publisher.publish(try (0..<50).map { try incident($0) })
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await store.outboxCount() == 50)
+            try await withTestBus(configure: { $0.ingressEndpoint = "tcp://127.0.0.1:\(port)" }) { bus in
+                try await expectEventually { try await store.outboxCount() == 0 }
+                let status = try await BusRequester(context: bus.context, endpoint: bus.endpoints.replay).status()
+                #expect(status.head == 50)
+            }
+        }
+    }
+
+    @Test func anEventTheBusRefusesForGoodMovesToTheRejectedTable() async throws {
+        try await withTestBus { bus in
+            let store = try temporaryStore()
+            let publisher = ReliablePublisher(store: store, endpoint: bus.endpoints.ingress, context: bus.context, logger: TestBus.logger())
+            try await running([publisher]) {
+                // Valid CloudEvents, but heartbeats are the daemon's own: the bus NACKs them `invalid`.
+                try await publisher.publish(try CloudEvent(source: "s", payload: BusHeartbeat(head: 1, tail: 1)))
+                try await publisher.publish(try incident(1))
+                try await expectEventually { try await store.outboxCount() == 0 }
+            }
+            #expect(try await store.rejectedCount() == 1)
+            #expect(try await BusRequester(context: bus.context, endpoint: bus.endpoints.replay).ping() == 1)
+        }
+    }
+
+    @Test func aRestartedSubscriberResumesFromItsCursor() async throws {
+        try await withTestBus { bus in
+            let store = try temporaryStore()
+            let first = Seen()
+            let publisher = DirectPublisher(context: bus.context, endpoint: bus.endpoints.ingress)
+            for n in 0..<100 { _ = try await publisher.publish(try incident(n)) }
+            try await running([DurableSubscriber(name: "resume", endpoints: bus.endpoints, prefixes: [], store: store, context: bus.context,
+                                                 logger: TestBus.logger()) { first.append($0) }]) {
+                try await expectEventually { first.count == 100 }
+            }
+            for n in 100..<150 { _ = try await publisher.publish(try incident(n)) }
+            let second = Seen()
+            try await running([DurableSubscriber(name: "resume", endpoints: bus.endpoints, prefixes: [], store: store, context: bus.context,
+                                                 logger: TestBus.logger()) { second.append($0) }]) {
+                try await expectEventually { second.count == 50 }
+                try await Task.sleep(for: .milliseconds(300))  // nothing more arrives
+            }
+            #expect(first.sequences == Array(1...100))
+            #expect(second.sequences == Array(101...150))
+            await publisher.close()
+        }
+    }
+
+    /// A subscriber that stops reading makes the daemon drop its live events (bounded queues);
+    /// it notices the gap from the sequences and fills it through replay: nothing is missed or doubled.
+    @Test func aStalledSubscriberRecoversThroughReplay() async throws {
+        try await withTestBus(configure: { $0.egressHighWaterMark = 20 }) { bus in
+            let gate = BoundedBuffer<Bool>(capacity: 1)
+            let seen = Seen()
+            let subscriber = DurableSubscriber(
+                name: "stalled", endpoints: bus.endpoints, prefixes: [], store: try temporaryStore(), context: bus.context,
+                logger: TestBus.logger(), receiveBuffer: 8, receiveHighWaterMark: 20
+            ) { event in
+                if event.sequence == 1 { _ = await gate.pop() }  // stall on the first event until released
+                seen.append(event)
+            }
+            let count = 20_000
+            try await running([subscriber]) {
+                try await expectEventually { (bus.metric("gridbus_subscriptions") ?? 0) >= 1 }
+                #expect(try await publishPadded(count: count, padding: 1000, on: bus) == count)
+                try await expectEventually { (bus.metric("gridbus_events_fanned_out_total") ?? 0) >= Double(count) }
+                _ = gate.tryPush(true)
+                try await expectEventually(timeout: .seconds(60)) { seen.count == count }
+            }
+            #expect(seen.sequences == Array(1...UInt64(count)))
+            #expect((bus.metric("gridbus_events_replayed_total") ?? 0) > 0)  // the gap really was filled by replay
+        }
+    }
+
+    /// The daemon counts and reports a subscriber whose cursor falls behind.
+    @Test func aLaggingSubscriberIsDetectedAndReported() async throws {
+        try await withTestBus(configure: { $0.lagThreshold = 50; $0.heartbeatInterval = 0.1 }) { bus in
+            let gate = BoundedBuffer<Bool>(capacity: 1)
+            let subscriber = DurableSubscriber(
+                name: "laggard", endpoints: bus.endpoints, prefixes: [], store: try temporaryStore(), context: bus.context,
+                logger: TestBus.logger(), saveEvery: 10
+            ) { event in
+                if event.sequence == 20 { _ = await gate.pop() }
+            }
+            let requester = BusRequester(context: bus.context, endpoint: bus.endpoints.replay)
+            try await running([subscriber]) {
+                try await expectEventually { try await requester.status().subscribers.contains { $0.name == "laggard" } }
+                #expect(try await publishPadded(count: 500, padding: 0, on: bus) == 500)
+                try await expectEventually { try await requester.status().subscribers.first { $0.name == "laggard" }?.lagging == true }
+                try await expectEventually { bus.metric("gridbus_lagging_subscribers") == 1 }
+                #expect((bus.metric("gridbus_subscriber_lag_episodes_total") ?? 0) >= 1)
+                _ = gate.tryPush(true)
+                try await expectEventually { try await requester.status().subscribers.first { $0.name == "laggard" }?.lagging == false }
+            }
+            // A subscriber that leaves cleanly says goodbye and is no longer listed.
+            try await expectEventually { try await requester.status().subscribers.isEmpty }
+            await requester.close()
+        }
+    }
+}
+
+/// Waits for `condition`, recording an issue (with the caller's location) if it never holds.
+func expectEventually(
+    timeout: Duration = .seconds(10), _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    if try await !eventually(timeout: timeout, condition) {
+        Issue.record(comment ?? "condition did not hold within \(timeout)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Publishes `count` events with `padding` bytes of data through one DEALER, many in flight.
+func publishPadded(count: Int, padding: Int, on bus: TestBus) async throws -> Int {
+    let endpoint = bus.endpoints.ingress
+    let socket = try await ZMQAsyncSocket(context: bus.context, type: .dealer, name: "padded", capacity: 4096) { socket in
+        try socket.connect(endpoint)
+        return endpoint
+    }
+    let pad = String(repeating: "p", count: padding)
+    var sent = 0, acked = 0
+    while acked < count {
+        while sent < count && sent - acked < 1000 {
+            try await socket.send([BusProtocol.publish, BusProtocol.encode(UInt64(sent)), eventBytes(id: "pad-\(sent)", data: #"{"schemaVersion":1,"p":"\#(pad)"}"#)])
+            sent += 1
+        }
+        guard case .element(let answer) = await socket.receive(timeout: .seconds(20)), answer.frames[0] == BusProtocol.ack else { break }
+        acked += 1
+    }
+    await socket.close()
+    return acked
+}
+
+/// A TCP port nothing listens on right now (for tests that must start a server later on a known port).
+func freePort() throws -> Int {
+    let socket = try ZMQSocket(context: ZMQContext(), type: .router)
+    try socket.bind("tcp://127.0.0.1:*")
+    let port = Int(try socket.lastEndpoint.split(separator: ":").last!)!
+    socket.close()
+    return port
+}
