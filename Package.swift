@@ -125,6 +125,7 @@ let package = Package(
             dependencies: ["GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", "GridSchema",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: settings),
+        // Runs the built executables (gridbusd, gridctl, gridbus-probe) as child processes.
         .testTarget(name: "IntegrationTests", dependencies: ["GridBusClient", "ZeroMQ", "GridSchema", "GridStore"], swiftSettings: settings),
     ]
 )

@@ -22,14 +22,19 @@ public struct TerminationSignalService: Service, CustomStringConvertible {
     public init(onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) { self.onSignal = onSignal }
 
     public func run() async throws {
-        let signal: Int32 = await withGracefulShutdownHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-                let thread = Thread { continuation.resume(returning: gridbus_wait_termination_signal()) }
-                thread.name = "signals"
-                thread.start()
+        // Something else stopping the group (gracefully, or by cancelling it after a failure)
+        // wakes the signal thread, so that this service returns.
+        let signal: Int32 = await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+                    let thread = Thread { continuation.resume(returning: gridbus_wait_termination_signal()) }
+                    thread.name = "signals"
+                    thread.start()
+                }
+            } onGracefulShutdown: {
+                gridbus_wake_termination_waiter()
             }
-        } onGracefulShutdown: {
-            // Something else is stopping the group: wake the signal thread so that this service returns.
+        } onCancel: {
             gridbus_wake_termination_waiter()
         }
         if signal != 0 { onSignal(signal) }

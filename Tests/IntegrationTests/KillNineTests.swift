@@ -1,0 +1,69 @@
+import Foundation
+import GridBusClient
+import GridStore
+import Testing
+import ZeroMQ
+
+/// The delivery contract end to end, over the real binaries and real sockets: 100,000 events
+/// published through the worker runtime while the daemon and a durable subscriber are each
+/// killed with `kill -9` and restarted midway.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct KillNineTests {
+    @Test func nothingAckedIsLostAndTheSubscriberSeesEverything() async throws {
+        let directory = try temporaryDirectory()
+        let count = Int(ProcessInfo.processInfo.environment["GRIDBUS_IT_EVENTS"] ?? "") ?? 100_000
+        let ports = try (0..<3).map { _ in try freePort() }
+        let ingress = "tcp://127.0.0.1:\(ports[0])", egress = "tcp://127.0.0.1:\(ports[1])", replay = "tcp://127.0.0.1:\(ports[2])"
+        let daemonArguments = ["--data-dir", directory + "/bus", "--ingress-endpoint", ingress, "--egress-endpoint", egress,
+                               "--replay-endpoint", replay, "--http-port", "0", "--log-level", "warning"]
+        let subscriberArguments = ["subscribe", "--egress", egress, "--replay", replay, "--store", directory + "/subscriber.sqlite", "--expect", "\(count)"]
+
+        var daemon = try Child("gridbusd", daemonArguments, in: directory)
+        _ = try await readyFile(directory + "/bus/gridbusd.ready")
+        var subscriber = try Child("gridbus-probe", subscriberArguments, in: directory)
+        let publisher = try Child("gridbus-probe", ["publish", "--ingress", ingress, "--store", directory + "/publisher.sqlite", "--count", "\(count)"], in: directory)
+
+        // Midway: kill -9 both the daemon and the subscriber, then start them again.
+        let requester = BusRequester(context: ZMQContext(), endpoint: replay)
+        while (try? await requester.ping(timeout: .seconds(2))) ?? 0 < UInt64(count / 3) {
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(publisher.process.isRunning, "publisher ended early: \(publisher.stderr)")
+        }
+        await requester.close()
+        daemon.crash()
+        subscriber.crash()
+        daemon = try Child("gridbusd", daemonArguments, in: directory)
+        subscriber = try Child("gridbus-probe", subscriberArguments, in: directory)
+
+        #expect(await publisher.wait(timeout: .seconds(180)) == 0, "publisher: \(publisher.stderr)")
+        #expect(await subscriber.wait(timeout: .seconds(180)) == 0, "subscriber: \(subscriber.stderr)")
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0, "daemon: \(daemon.stderr)")
+
+        // Every event is in the journal exactly once, with contiguous sequences.
+        let journal = try SQLiteConnection(path: directory + "/bus/journal.sqlite", readOnly: true)
+        #expect(try journal.scalar("SELECT COUNT(*) FROM events") == Int64(count))
+        #expect(try journal.scalar("SELECT COUNT(*) FROM (SELECT DISTINCT source, id FROM events)") == Int64(count))
+        #expect(try journal.scalar("SELECT MIN(seq) FROM events") == 1)
+        #expect(try journal.scalar("SELECT MAX(seq) FROM events") == Int64(count))
+        // The publisher's outbox is empty: every event was ACKed.
+        let outbox = try SQLiteConnection(path: directory + "/publisher.sqlite", readOnly: true)
+        #expect(try outbox.scalar("SELECT COUNT(*) FROM gridbus_outbox") == 0)
+        // The subscriber, killed and restarted too, handled exactly the set that was published.
+        let seenStore = try SQLiteConnection(path: directory + "/subscriber.sqlite", readOnly: true)
+        try seenStore.execute("ATTACH DATABASE '\(directory)/bus/journal.sqlite' AS bus")
+        #expect(try seenStore.scalar("SELECT COUNT(*) FROM seen") == Int64(count))
+        #expect(try seenStore.scalar("SELECT COUNT(*) FROM seen WHERE id NOT IN (SELECT id FROM bus.events)") == 0)
+        #expect(try seenStore.scalar("SELECT COUNT(*) FROM seen s JOIN bus.events e ON e.id = s.id WHERE e.seq != s.sequence") == 0)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// A TCP port nothing listens on right now.
+func freePort() throws -> Int {
+    let socket = try ZMQSocket(context: ZMQContext(), type: .router)
+    try socket.bind("tcp://127.0.0.1:*")
+    let port = Int(try socket.lastEndpoint.split(separator: ":").last!)!
+    socket.close()
+    return port
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// The directory holding the built executables (next to the test bundle), or `GRIDBUS_BIN_DIR`.
+let binaryDirectory: URL = {
+    if let directory = ProcessInfo.processInfo.environment["GRIDBUS_BIN_DIR"] { return URL(fileURLWithPath: directory) }
+    return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+}()
+
+/// A child process of the test, with its output collected in files.
+final class Child: @unchecked Sendable {
+    // @unchecked: `process` is only touched by the test that owns this Child, one call at a time.
+    let process = Process()
+    let name: String
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(_ executable: String, _ arguments: [String], in directory: String, environment: [String: String] = [:]) throws {
+        name = executable
+        process.executableURL = binaryDirectory.appendingPathComponent(executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let unique = UUID().uuidString.prefix(8)
+        stdoutPath = "\(directory)/\(executable)-\(unique).out"
+        stderrPath = "\(directory)/\(executable)-\(unique).err"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the exit; returns the status, or nil (after killing it) if it did not exit in time.
+    func wait(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        guard !process.isRunning else {
+            signal(SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// `kill -9`, and reap it.
+    func crash() {
+        signal(SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+/// Runs a command to completion.
+func run(_ executable: String, _ arguments: [String], in directory: String, timeout: Duration = .seconds(30)) async throws -> (status: Int32?, stdout: String, stderr: String) {
+    let child = try Child(executable, arguments, in: directory)
+    let status = await child.wait(timeout: timeout)
+    return (status, child.stdout, child.stderr)
+}
+
+func temporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-it-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Waits until `path` exists and returns its JSON object (gridbusd's ready file).
+func readyFile(_ path: String, timeout: Duration = .seconds(20)) async throws -> [String: String] {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let data = FileManager.default.contents(atPath: path),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            return object.compactMapValues { $0 as? String }
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw CancellationError()
+}
