@@ -1,0 +1,49 @@
+# GridBus — the two commands of README.md are `make run` and `make test`; both install what they need.
+SHELL := /bin/bash
+SWIFT ?= swift
+DEBUG_BIN = .build/debug
+RELEASE_BIN = .build/release
+APT_PACKAGES = libzmq3-dev libsqlite3-dev
+PYTHON ?= python3
+
+.PHONY: deps build run test test-swift test-interop bench schemas lint clean
+
+## Install system libraries (Debian) and the Python test clients, when missing.
+deps:
+	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); }
+	@$(PYTHON) -m pip install -q --disable-pip-version-check -r Tests/interop/requirements.txt
+
+build: deps
+	$(SWIFT) build
+
+## Run gridbusd on the embedded defaults: SQLite journal in ./var, loopback ports 7600-7602, HTTP 7680.
+run: build
+	$(DEBUG_BIN)/gridbusd $(ARGS)
+
+## Every test: Swift unit and integration tests (real binaries, real sockets), then the pyzmq/CloudEvents interop suite.
+test: deps
+	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory test-swift test-interop
+
+test-swift:
+	$(SWIFT) test --skip-build
+
+test-interop:
+	GRIDBUS_BIN_DIR=$(DEBUG_BIN) $(PYTHON) -m pytest -q Tests/interop
+
+## Benchmarks (release build): results go to bench-results/, summarised in docs/benchmarks.md.
+bench: deps
+	$(SWIFT) build -c release --product gridbusd
+	$(SWIFT) build -c release --product gridbench
+	$(SWIFT) build -c release --product zmq-proxy-baseline
+	$(RELEASE_BIN)/gridbench all --bin $(RELEASE_BIN) $(ARGS)
+
+## Regenerate docs/schemas from the Swift types (a test fails when they drift).
+schemas:
+	$(SWIFT) run gridctl schemas docs/schemas
+
+lint:
+	$(SWIFT) format lint -r Sources Tests
+
+clean:
+	rm -rf .build var bench-results

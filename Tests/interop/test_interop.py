@@ -1,0 +1,141 @@
+"""Interop: a monitoring tool with nothing but pyzmq and docs/protocol.md, and the CloudEvents SDK."""
+import json
+import struct
+
+import jsonschema
+import pytest
+import zmq
+from cloudevents.core.formats.json import JSONFormat
+
+from conftest import SCHEMAS, event, publish
+
+TYPES = ["incident.reported", "incident.dispatched", "incident.closed"]
+
+
+def schema_validator(name):
+    return jsonschema.Draft202012Validator(json.loads((SCHEMAS / name).read_text()), format_checker=jsonschema.FormatChecker())
+
+
+def check_event(raw):
+    """Parses with the CloudEvents SDK and validates envelope and data against the exported schemas."""
+    cloud_event = JSONFormat().read(None, raw)
+    document = json.loads(raw)
+    schema_validator("cloudevent.schema.json").validate(document)
+    schema_validator(f"{cloud_event.get_type()}.schema.json").validate(document["data"])
+    return cloud_event
+
+
+def test_subscribe_decode_and_validate_every_event(bus):
+    sub = bus.context.socket(zmq.SUB)
+    sub.setsockopt(zmq.RCVTIMEO, 10_000)
+    sub.connect(bus.egress)
+    sub.subscribe(b"incident.")
+    sub.subscribe(b"bus.heartbeat/")
+    topic, _, _ = sub.recv_multipart()  # a heartbeat proves the subscription reached the daemon
+    assert topic == b"bus.heartbeat/-"
+
+    publisher = bus.dealer(bus.ingress)
+    sent = {}
+    for n in range(30):
+        type_ = TYPES[n % 3]
+        answer = publish(publisher, struct.pack(">Q", n), event(f"i-{n}", type_, grid=f"G-{n % 2}"))
+        assert answer[0] == b"ACK", answer
+        sent[f"i-{n}"] = struct.unpack(">Q", answer[2])[0]
+
+    received = {}
+    while len(received) < 30:
+        topic, sequence_frame, raw = sub.recv_multipart()
+        if topic == b"bus.heartbeat/-":
+            heartbeat = check_event(raw)
+            assert heartbeat.get_data()["head"] == struct.unpack(">Q", sequence_frame)[0]
+            continue
+        cloud_event = check_event(raw)
+        sequence = struct.unpack(">Q", sequence_frame)[0]
+        assert topic.decode() == f"{cloud_event.get_type()}/{cloud_event.get_extension('grid')}"
+        assert cloud_event.get_extension("gridbusseq") == sequence
+        received[cloud_event.get_id()] = sequence
+    assert received == sent
+
+
+def test_replay_with_pyzmq_returns_every_event_once(bus):
+    publisher = bus.dealer(bus.ingress)
+    for n in range(25):
+        assert publish(publisher, b"t", event(f"r-{n}", TYPES[n % 3], grid=f"G-{n % 5}"))[0] == b"ACK"
+
+    replay = bus.dealer(bus.replay)
+    cursor, events = 0, []
+    while True:  # batches of 10: the client pulls, the daemon never floods it
+        replay.send_multipart([b"REPLAY", struct.pack(">Q", cursor), struct.pack(">Q", 10), b"incident."])
+        while True:
+            frames = replay.recv_multipart()
+            if frames[0] == b"END":
+                next_, head, tail = (struct.unpack(">Q", f)[0] for f in frames[1:4])
+                break
+            assert frames[0] == b"EVENT"
+            events.append((struct.unpack(">Q", frames[2])[0], check_event(frames[3])))
+        cursor = next_
+        if next_ >= head:
+            break
+    assert [sequence for sequence, _ in events] == list(range(1, 26))
+    assert sorted(e.get_id() for _, e in events) == sorted(f"r-{n}" for n in range(25))
+    assert tail == 1
+
+    # One grid only: a prefix per type selects it.
+    replay.send_multipart([b"REPLAY", struct.pack(">Q", 0), struct.pack(">Q", 100)] + [f"{t}/G-3".encode() for t in TYPES])
+    grid3 = []
+    while (frames := replay.recv_multipart())[0] != b"END":
+        grid3.append(json.loads(frames[3])["id"])
+    assert sorted(grid3) == sorted(f"r-{n}" for n in range(25) if n % 5 == 3)
+
+
+def test_status_and_ping_with_a_req_socket(bus):
+    req = bus.context.socket(zmq.REQ)
+    req.setsockopt(zmq.RCVTIMEO, 10_000)
+    req.connect(bus.replay)
+    req.send(b"PING")
+    command, head = req.recv_multipart()
+    assert command == b"PONG" and struct.unpack(">Q", head)[0] == 0
+    req.send(b"STATUS")
+    command, body = req.recv_multipart()
+    status = json.loads(body)
+    assert command == b"STATUS" and status["head"] == 0 and status["durability"] == "full"
+
+
+GARBAGE = [
+    (b"", "malformed"),
+    (b"\xff\xfe\x00", "malformed"),
+    (b'{"specversion":"1.0","id":"x","source":"s"}', "invalid"),
+    (b'{"specversion":"1.0","id":"x","source":"s","type":"incident.unheard-of"}', "unknown-type"),
+    (b'{"specversion":"1.0","id":"x","source":"s","type":"incident.reported","data":' + b"1" * (1 << 20) + b"}", "too-large"),
+    (b'{"specversion":"1.0","id":"x","source":"s","type":"incident.reported","time":"noon"}', "invalid"),
+]
+
+
+@pytest.mark.parametrize("payload,code", GARBAGE, ids=["empty", "binary", "missing-type", "unknown-type", "1MiB-plus", "bad-time"])
+def test_bad_input_gets_its_nack(bus, payload, code):
+    socket = bus.dealer(bus.ingress)
+    answer = publish(socket, b"tok", payload)
+    assert answer[0] == b"NACK" and answer[1] == b"tok" and answer[2].decode() == code, answer[:3]
+    assert answer[3], "a NACK always says why"
+
+
+def test_a_flood_of_garbage_from_several_clients_is_counted_and_good_publishers_keep_going(bus):
+    clients = [bus.dealer(bus.ingress) for _ in range(4)]
+    good = bus.dealer(bus.ingress)
+    per_client = 500
+    for n in range(per_client):
+        for index, client in enumerate(clients):
+            client.send_multipart([b"PUB", b"g", GARBAGE[(n + index) % (len(GARBAGE) - 1)][0]])  # all but the 1 MiB one
+            client.send_multipart([b"NOPE"]) if n % 100 == 0 else None
+        if n % 5 == 0:
+            assert publish(good, b"ok", event(f"good-{n}"))[0] == b"ACK"
+    nacks = 0
+    for client in clients:
+        for _ in range(per_client + per_client // 100):
+            assert client.recv_multipart()[0] == b"NACK"
+            nacks += 1
+    metrics = bus.metrics()
+    nacked = sum(value for name, value in metrics.items() if name.startswith("gridbus_events_nacked_total"))
+    assert nacked == nacks == 4 * (per_client + per_client // 100)
+    assert metrics["gridbus_events_acked_total"] == per_client // 5
+    assert metrics["gridbus_journal_events"] == per_client // 5  # nothing bad reached the journal
