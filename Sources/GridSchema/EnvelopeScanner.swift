@@ -48,34 +48,44 @@ private struct Scanner {
         guard peek() == UInt8(ascii: "{") else { throw EnvelopeError(.malformed, "an event is a JSON object: expected '{' at byte \(index)") }
         index += 1
         let bodyStart = index
-        var seen = Set<String>()
+        // Known attribute names are matched as bytes and tracked in a bit set: no String or
+        // hashing per attribute on the hot path. Extension names (rare) go through a Set.
+        var seenKnown: UInt16 = 0
+        var seenExtensions = Set<String>()
         var specVersion: String?, id: String?, source: String?, type: String?, grid: String?
         skipWhitespace()
         if peek() == UInt8(ascii: "}") { index += 1 } else {
             while true {
                 skipWhitespace()
                 guard peek() == UInt8(ascii: "\"") else { throw malformed("expected an attribute name") }
-                let name = try readString()
-                guard seen.insert(name).inserted else { throw EnvelopeError(.invalid, attribute: name, "appears twice") }
+                let raw = try readRawString()
+                let known = raw.hasEscapes ? nil : KnownAttribute.match(bytes, raw.range)
+                let name = known?.name ?? decode(raw)
+                if let known {
+                    guard seenKnown & known.bit == 0 else { throw EnvelopeError(.invalid, attribute: name, "appears twice") }
+                    seenKnown |= known.bit
+                } else {
+                    guard seenExtensions.insert(name).inserted else { throw EnvelopeError(.invalid, attribute: name, "appears twice") }
+                }
                 skipWhitespace()
                 guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':' after \"\(name.prefix(40))\"") }
                 index += 1
                 skipWhitespace()
-                switch name {
-                case "specversion": specVersion = try readStringAttribute(name)
-                case "id": id = try readStringAttribute(name)
-                case "source": source = try readStringAttribute(name)
-                case "type": type = try readStringAttribute(name)
-                case "time": try EnvelopeRules.checkTime(try readStringAttribute(name))
-                case "subject", "dataschema": try EnvelopeRules.checkNonEmpty(try readStringAttribute(name), attribute: name)
-                case "datacontenttype": try EnvelopeRules.checkDataContentType(try readStringAttribute(name))
-                case "data": try skipValue(depth: 1)
-                case "data_base64": throw EnvelopeError(.invalid, attribute: name, "binary data is not carried; send JSON in 'data'")
-                case EnvelopeRules.gridAttribute:
+                switch known {
+                case .specversion: specVersion = try readStringAttribute(name)
+                case .id: id = try readStringAttribute(name)
+                case .source: source = try readStringAttribute(name)
+                case .type: type = try readStringAttribute(name)
+                case .time: try EnvelopeRules.checkTime(try readStringAttribute(name))
+                case .subject, .dataschema: try EnvelopeRules.checkNonEmpty(try readStringAttribute(name), attribute: name)
+                case .datacontenttype: try EnvelopeRules.checkDataContentType(try readStringAttribute(name))
+                case .data: try skipValue(depth: 1)
+                case .dataBase64: throw EnvelopeError(.invalid, attribute: name, "binary data is not carried; send JSON in 'data'")
+                case .grid:
                     let value = try readStringAttribute(name)
                     try EnvelopeRules.checkGrid(value)
                     grid = value
-                default:
+                case nil:
                     try EnvelopeRules.checkExtensionName(name)
                     switch peek() ?? 0 {
                     case UInt8(ascii: "\""), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -125,15 +135,20 @@ private struct Scanner {
     }
 
     /// Reads a JSON string at `index` (which is at the opening quote), decoding escapes.
-    mutating func readString() throws(EnvelopeError) -> String {
+    mutating func readString() throws(EnvelopeError) -> String { decode(try readRawString()) }
+
+    /// Checks a JSON string at `index` (at the opening quote) and returns where its content lies.
+    mutating func readRawString() throws(EnvelopeError) -> (range: Range<Int>, hasEscapes: Bool) {
         index += 1
         let start = index
         var hasEscapes = false
+        var ascii = true
         while true {
             guard index < bytes.count else { throw malformed("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { break }
             if byte < 0x20 { throw malformed("control character in a string") }
+            if byte >= 0x80 { ascii = false }
             if byte == UInt8(ascii: "\\") {
                 hasEscapes = true
                 index += 1
@@ -161,10 +176,20 @@ private struct Scanner {
             }
             index += 1
         }
-        let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        let range = start..<index
         index += 1
-        guard let text = String(validating: raw, as: UTF8.self) else { throw malformed("string is not valid UTF-8") }
-        return hasEscapes ? unescape(text) : text
+        if !ascii {
+            guard String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) != nil else {
+                throw malformed("string is not valid UTF-8")
+            }
+        }
+        return (range, hasEscapes)
+    }
+
+    /// The text of a string checked by ``readRawString()``.
+    func decode(_ raw: (range: Range<Int>, hasEscapes: Bool)) -> String {
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[raw.range]), as: UTF8.self)
+        return raw.hasEscapes ? unescape(text) : text
     }
 
     /// Reads `uXXXX` at `index` (just after the backslash) and returns the code unit.
@@ -278,5 +303,29 @@ private struct Scanner {
             }
         }
         return String(output)
+    }
+}
+
+/// The attribute names the scanner acts on, matched as bytes.
+private enum KnownAttribute: CaseIterable {
+    case specversion, id, source, type, time, subject, dataschema, datacontenttype, data, dataBase64, grid
+
+    var name: String {
+        switch self {
+        case .dataBase64: "data_base64"
+        case .grid: EnvelopeRules.gridAttribute
+        default: "\(self)"
+        }
+    }
+
+    var bit: UInt16 { 1 << UInt16(Self.allCases.firstIndex(of: self)!) }
+
+    static let names: [(bytes: [UInt8], attribute: KnownAttribute)] = allCases.map { (Array($0.name.utf8), $0) }
+
+    static func match(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> KnownAttribute? {
+        for (name, attribute) in names where name.count == range.count {
+            if name.elementsEqual(bytes[range]) { return attribute }
+        }
+        return nil
     }
 }

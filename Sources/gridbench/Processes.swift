@@ -1,0 +1,102 @@
+import Foundation
+import ZeroMQ
+
+/// A benchmarked server process (gridbusd or the C proxy).
+final class Server {
+    let process = Process()
+    let name: String
+
+    init(_ executable: URL, _ arguments: [String], log: String) throws {
+        name = executable.lastPathComponent
+        process.executableURL = executable
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = process.standardError
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Peak resident set size so far (VmHWM), in bytes.
+    var peakRSS: Int { statusField("VmHWM") }
+    /// Current resident set size (VmRSS), in bytes.
+    var currentRSS: Int { statusField("VmRSS") }
+
+    private func statusField(_ field: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return 0 }
+        return kilobytes * 1024
+    }
+
+    func stop() {
+        kill(pid, SIGTERM)
+        process.waitUntilExit()
+    }
+}
+
+/// A TCP port nothing listens on right now.
+func freePort(_ context: ZMQContext) throws -> Int {
+    let socket = try ZMQSocket(context: context, type: .router)
+    try socket.bind("tcp://127.0.0.1:*")
+    let port = Int(try socket.lastEndpoint.split(separator: ":").last!)!
+    socket.close()
+    return port
+}
+
+/// Starts gridbusd on free ports in a fresh data directory and waits until it is ready.
+func startDaemon(bin: URL, directory: String, extra: [String] = []) throws -> (Server, ingress: String, egress: String, replay: String) {
+    try? FileManager.default.removeItem(atPath: directory)
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let server = try Server(
+        bin.appendingPathComponent("gridbusd"),
+        ["--data-dir", directory, "--http-port", "0", "--log-level", "warning", "--ingress-endpoint", "tcp://127.0.0.1:*",
+         "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*"] + extra,
+        log: directory + "/gridbusd.log")
+    let readyPath = directory + "/gridbusd.ready"
+    let deadline = Date().addingTimeInterval(30)
+    while Date() < deadline {
+        if let data = FileManager.default.contents(atPath: readyPath),
+           let ready = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            return (server, ready["ingress"] as! String, ready["egress"] as! String, ready["replay"] as! String)
+        }
+        usleep(20_000)
+    }
+    server.stop()
+    throw BenchError("gridbusd did not start; see \(directory)/gridbusd.log")
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` on a dedicated thread (sockets are blocking here) and waits for its result.
+func onThread<T: Sendable>(_ name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
+    let result = BoundedBuffer<Result<T, any Error>>(capacity: 1)
+    let thread = ZMQThread(name: name) { _ = result.tryPush(Result { try body() }) }
+    thread.joinBlocking(timeout: 3600)
+    guard let outcome = result.popAvailable().first else { throw BenchError("\(name) did not finish") }
+    return try outcome.get()
+}
+
+/// A thread started now and joined later.
+final class Background<T: Sendable>: Sendable {
+    private let result = BoundedBuffer<Result<T, any Error>>(capacity: 1)
+    private let thread: ZMQThread
+
+    init(_ name: String, _ body: @escaping @Sendable () throws -> T) {
+        let result = self.result
+        thread = ZMQThread(name: name) { _ = result.tryPush(Result { try body() }) }
+    }
+
+    func value() throws -> T {
+        thread.joinBlocking(timeout: 3600)
+        guard let outcome = result.popAvailable().first else { throw BenchError("background thread did not finish") }
+        return try outcome.get()
+    }
+}
+
+func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

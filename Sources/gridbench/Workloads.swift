@@ -1,0 +1,196 @@
+import Foundation
+import GridSchema
+import ZeroMQ
+
+/// A CloudEvent of exactly `size` bytes with a unique id (padding in `data`).
+func benchEvent(_ n: Int, size: Int = 200) -> [UInt8] {
+    let head = #"{"specversion":"1.0","id":"b-\#(n)","source":"bench","type":"incident.acknowledged","grid":"G-\#(n % 16)","data":{"schemaVersion":1,"p":""#
+    let tail = #""}}"#
+    let padding = max(0, size - head.utf8.count - tail.utf8.count)
+    return Array((head + String(repeating: "x", count: padding) + tail).utf8)
+}
+
+/// (a) libzmq's proxy: one PUB → XSUB/XPUB → one SUB, `count` messages of `size` bytes, HWM 0.
+/// Returns messages per second at the subscriber (first to last message).
+func measureProxy(context: ZMQContext, frontend: String, backend: String, count: Int, size: Int) throws -> Double {
+    let received = Background<Double>("proxy-sub") {
+        let sub = try ZMQSocket(context: context, type: .subscribe)
+        try sub.setReceiveHighWaterMark(0)
+        try sub.subscribe("")
+        try sub.connect(backend)
+        try sub.setReceiveTimeout(milliseconds: 30_000)
+        // Wait for the publisher's probe messages, which flow once the subscription has arrived.
+        while let frame = try sub.receiveFrame(), frame.bytes.count != size {}
+        var start: UInt64 = 0
+        for n in 1..<count {
+            guard (try sub.receiveFrame()) != nil else { throw BenchError("proxy subscriber timed out after \(n)") }
+            if n == 1 { start = now() }
+        }
+        return Double(count - 2) / (Double(now() - start) / 1e9)
+    }
+    try onThread("proxy-pub") {
+        let pub = try ZMQSocket(context: context, type: .publish)
+        try pub.setSendHighWaterMark(0)
+        try pub.setLinger(milliseconds: 60_000)  // closing must not discard what is still queued
+        try pub.connect(frontend)
+        // Slow joiner: send small probes until the subscriber is surely subscribed.
+        for _ in 0..<200 { try pub.send([1]); usleep(5000) }
+        let message = [UInt8](repeating: 0x61, count: size)
+        for _ in 0..<count { try pub.send(message) }
+    }
+    return try received.value()
+}
+
+/// (b) Acked, journaled publishes through one DEALER with `window` in flight.
+/// Also records (c) at a subscriber connected to the egress: rate and how many it missed.
+struct PublishResult {
+    var ackedPerSecond: Double
+    var fanOutPerSecond: Double
+    var fanOutLost: Int
+}
+
+func measurePublish(context: ZMQContext, ingress: String, egress: String, count: Int, size: Int, window: Int) throws -> PublishResult {
+    let subscriberReady = BoundedBuffer<Bool>(capacity: 1)
+    let fanOut = Background<(Double, Int)>("fanout-sub") {
+        let sub = try ZMQSocket(context: context, type: .subscribe)
+        try sub.setReceiveHighWaterMark(0)
+        try sub.subscribe("incident.")
+        try sub.subscribe("bus.heartbeat/")
+        try sub.connect(egress)
+        try sub.setReceiveTimeout(milliseconds: 30_000)
+        // A heartbeat proves the subscription reached the daemon.
+        while let message = try sub.receiveMessage(), message.frames[0].first != UInt8(ascii: "b") {}
+        _ = subscriberReady.tryPush(true)
+        var received = 0, start: UInt64 = 0, last: UInt64 = 0
+        var highest: UInt64 = 0
+        while highest < UInt64(count), let message = try sub.receiveMessage() {
+            guard message.frames[0].first == UInt8(ascii: "i") else { continue }
+            if received == 0 { start = now() }
+            received += 1
+            last = now()
+            highest = BusProtocol.decodeInteger(message.frames[1]) ?? 0
+        }
+        return (Double(received - 1) / (Double(last - start) / 1e9), count - received)
+    }
+    _ = subscriberReady.popBlocking(timeout: 30)
+    let events = (0..<count).map { benchEvent($0, size: size) }
+    let acked = try onThread("publisher") {
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.setSendHighWaterMark(0)
+        try dealer.setReceiveHighWaterMark(0)
+        try dealer.connect(ingress)
+        try dealer.setReceiveTimeout(milliseconds: 30_000)
+        var sent = 0, answered = 0
+        let start = now()
+        while answered < count {
+            while sent < count && sent - answered < window {
+                try dealer.send(frames: [BusProtocol.publish, BusProtocol.encode(UInt64(sent)), events[sent]])
+                sent += 1
+            }
+            guard let answer = try dealer.receiveMessage() else { throw BenchError("no ACK after \(answered)") }
+            guard answer.frames[0] == BusProtocol.ack else { throw BenchError("NACK: \(String(decoding: answer.frames.last ?? [], as: UTF8.self))") }
+            answered += 1
+        }
+        return Double(count) / (Double(now() - start) / 1e9)
+    }
+    let (fanOutRate, lost) = try fanOut.value()
+    return PublishResult(ackedPerSecond: acked, fanOutPerSecond: fanOutRate, fanOutLost: lost)
+}
+
+/// (d) Replays everything from sequence 0 in batches of `batch`; returns events per second.
+func measureReplay(context: ZMQContext, replay: String, expected: Int, batch: Int) throws -> Double {
+    try onThread("replay") {
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.setReceiveHighWaterMark(0)
+        try dealer.connect(replay)
+        try dealer.setReceiveTimeout(milliseconds: 30_000)
+        var cursor: UInt64 = 0, received = 0
+        let start = now()
+        while true {
+            try dealer.send(frames: [BusProtocol.replay, BusProtocol.encode(cursor), BusProtocol.encode(UInt64(batch)), []])
+            var head: UInt64 = 0
+            while let message = try dealer.receiveMessage() {
+                if message.frames[0] == BusProtocol.end {
+                    cursor = BusProtocol.decodeInteger(message.frames[1])!
+                    head = BusProtocol.decodeInteger(message.frames[2])!
+                    break
+                }
+                received += 1
+            }
+            if cursor >= head { break }
+        }
+        guard received == expected else { throw BenchError("replayed \(received) of \(expected)") }
+        return Double(received) / (Double(now() - start) / 1e9)
+    }
+}
+
+/// (e) Publish→ACK latency at a fixed rate: returns (p50, p99, max) in microseconds.
+func measureLatency(context: ZMQContext, ingress: String, rate: Int, seconds: Int, size: Int, offset: Int) throws -> (Double, Double, Double) {
+    try onThread("latency") {
+        let count = rate * seconds
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.connect(ingress)
+        let events = (0..<count).map { benchEvent(offset + $0, size: size) }
+        var sentAt = [UInt64](repeating: 0, count: count)
+        var latencies: [UInt64] = []
+        latencies.reserveCapacity(count)
+        let interval = 1_000_000_000 / UInt64(rate)
+        let start = now()
+        var sent = 0
+        var poller = ZMQPoller()
+        poller.add(dealer)
+        while latencies.count < count {
+            let due = sent < count ? start + UInt64(sent) * interval : UInt64.max
+            if sent < count && now() >= due {
+                sentAt[sent] = now()
+                try dealer.send(frames: [BusProtocol.publish, BusProtocol.encode(UInt64(sent)), events[sent]])
+                sent += 1
+                continue
+            }
+            let wait = due == .max ? 1000 : max(0, Int((Int64(due) - Int64(now())) / 1_000_000))
+            try poller.poll(timeoutMilliseconds: wait)
+            while let answer = try dealer.receiveMessage(dontWait: true) {
+                guard answer.frames[0] == BusProtocol.ack, let index = BusProtocol.decodeInteger(answer.frames[1]) else { throw BenchError("bad answer") }
+                latencies.append(now() - sentAt[Int(index)])
+            }
+        }
+        latencies.sort()
+        func percentile(_ p: Double) -> Double { Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000 }
+        return (percentile(0.5), percentile(0.99), Double(latencies.last!) / 1000)
+    }
+}
+
+/// (f) One subscriber connects and never reads while `count` events are published; returns the
+/// daemon's peak RSS and whether the subscriber was reported as lagging.
+func measureStalled(context: ZMQContext, daemon: Server, ingress: String, egress: String, count: Int, size: Int) throws -> (peak: Int, before: Int) {
+    let stalled = try ZMQSocket(context: context, type: .subscribe)
+    try stalled.subscribe("")
+    try stalled.connect(egress)
+    usleep(300_000)  // let the subscription arrive; from now on this socket is never read
+    let before = daemon.currentRSS
+    _ = try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: 5000)
+    let peak = daemon.peakRSS
+    stalled.close()
+    return (peak, before)
+}
+
+func measurePublishOnly(context: ZMQContext, ingress: String, count: Int, size: Int, window: Int) throws -> Double {
+    try onThread("publisher") {
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.setSendHighWaterMark(0)
+        try dealer.setReceiveHighWaterMark(0)
+        try dealer.connect(ingress)
+        try dealer.setReceiveTimeout(milliseconds: 30_000)
+        var sent = 0, answered = 0
+        let start = now()
+        while answered < count {
+            while sent < count && sent - answered < window {
+                try dealer.send(frames: [BusProtocol.publish, BusProtocol.encode(UInt64(sent)), benchEvent(sent, size: size)])
+                sent += 1
+            }
+            guard let answer = try dealer.receiveMessage(), answer.frames[0] == BusProtocol.ack else { throw BenchError("no ACK after \(answered)") }
+            answered += 1
+        }
+        return Double(count) / (Double(now() - start) / 1e9)
+    }
+}
