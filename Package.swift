@@ -21,8 +21,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(
-            url: "https://github.com/apple/swift-configuration.git", from: "1.4.0",
-            traits: [.defaults, "YAML", "CommandLineArguments"]),
+            url: "https://github.com/apple/swift-configuration.git",
+            from: "1.4.0",
+            traits: [.defaults, "YAML", "CommandLineArguments"]
+        ),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -47,7 +49,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "CProcessSetup",
             ],
-            swiftSettings: settings),
+            swiftSettings: settings
+        ),
         .target(
             name: "GridBusClient",
             dependencies: [
@@ -55,7 +58,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: settings),
+            swiftSettings: settings
+        ),
         .target(
             name: "GridBusDaemon",
             dependencies: [
@@ -67,7 +71,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: settings),
+            swiftSettings: settings
+        ),
 
         // MARK: Executables, one thin main each
         .executableTarget(
@@ -78,19 +83,24 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: settings),
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "gridctl",
             dependencies: [
                 "GridBusClient", "GridSchema", "GridConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: settings),
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "gridbench",
-            dependencies: ["GridBusClient", "ZeroMQ", "GridSchema",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: settings),
+            dependencies: [
+                "GridBusClient", "ZeroMQ", "GridSchema",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "gridbus-probe",
             dependencies: [
@@ -99,7 +109,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: settings),
+            swiftSettings: settings
+        ),
         // libzmq's own XSUB/XPUB proxy, the benchmark baseline (C, so nothing of ours is in its way).
         .executableTarget(name: "zmq-proxy-baseline", linkerSettings: [.linkedLibrary("zmq")]),
 
@@ -112,19 +123,25 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Tests/GridBusTestSupport", swiftSettings: settings),
+            path: "Tests/GridBusTestSupport",
+            swiftSettings: settings
+        ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: settings),
         .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
         .testTarget(
             name: "GridBusDaemonTests",
             dependencies: ["GridBusDaemon", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "ZeroMQ", "GridSchema"],
-            swiftSettings: settings),
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "GridBusClientTests",
-            dependencies: ["GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", "GridSchema",
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-            swiftSettings: settings),
+            dependencies: [
+                "GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", "GridSchema",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
         // Runs the built executables (gridbusd, gridctl, gridbus-probe) as child processes.
         .testTarget(name: "IntegrationTests", dependencies: ["GridBusClient", "ZeroMQ", "GridSchema", "GridStore"], swiftSettings: settings),
     ]

@@ -32,7 +32,12 @@ public actor BusRequester {
     }
 
     /// Events after `sequence` whose topic starts with one of `prefixes` (all events for `[""]`).
-    public func replay(after sequence: UInt64, prefixes: [String] = [""], limit: Int = 5000, timeout: Duration = .seconds(10)) async throws -> ReplayBatch {
+    public func replay(
+        after sequence: UInt64,
+        prefixes: [String] = [""],
+        limit: Int = 5000,
+        timeout: Duration = .seconds(10)
+    ) async throws -> ReplayBatch {
         let request = [BusProtocol.replay, BusProtocol.encode(sequence), BusProtocol.encode(UInt64(limit))] + prefixes.map { Array($0.utf8) }
         var events: [BusEvent] = []
         return try await exchange(request, operation: "REPLAY", timeout: timeout) { (frames) throws -> ReplayBatch? in
@@ -45,7 +50,7 @@ public actor BusRequester {
                 return nil
             case BusProtocol.end?:
                 guard frames.count == 4, let next = BusProtocol.decodeInteger(frames[1]), let head = BusProtocol.decodeInteger(frames[2]),
-                      let tail = BusProtocol.decodeInteger(frames[3])
+                    let tail = BusProtocol.decodeInteger(frames[3])
                 else { throw BusClientError.protocolViolation("END takes next, head, tail") }
                 return ReplayBatch(events: events, next: next, head: head, tail: tail)
             default:
@@ -65,7 +70,9 @@ public actor BusRequester {
     /// The head sequence; a cheap liveness check.
     public func ping(timeout: Duration = .seconds(5)) async throws -> UInt64 {
         try await exchange([BusProtocol.ping], operation: "PING", timeout: timeout) { (frames) throws -> UInt64? in
-            guard frames.first == BusProtocol.pong, frames.count == 2, let head = BusProtocol.decodeInteger(frames[1]) else { throw Self.refusal(frames) }
+            guard frames.first == BusProtocol.pong, frames.count == 2, let head = BusProtocol.decodeInteger(frames[1]) else {
+                throw Self.refusal(frames)
+            }
             return head
         }
     }
@@ -79,7 +86,10 @@ public actor BusRequester {
 
     /// Sends `request`, then feeds answers to `handle` until it returns a value.
     private func exchange<T: Sendable>(
-        _ request: [[UInt8]], operation: String, timeout: Duration, handle: ([[UInt8]]) throws -> T?
+        _ request: [[UInt8]],
+        operation: String,
+        timeout: Duration,
+        handle: ([[UInt8]]) throws -> T?
     ) async throws -> T {
         let socket = try await connectedSocket()
         try await socket.send(request)

@@ -43,8 +43,16 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     ///   - saveEvery: save the cursor after this many events (and on every heartbeat).
     ///   - receiveBuffer, receiveHighWaterMark: how much may queue between the daemon and the handler.
     public init(
-        name: String, endpoints: BusEndpoints, prefixes: [String], store: any CursorStore, context: ZMQContext, logger: Logger,
-        saveEvery: UInt64 = 500, receiveBuffer: Int = 10_000, receiveHighWaterMark: Int32 = 100_000, handler: @escaping Handler
+        name: String,
+        endpoints: BusEndpoints,
+        prefixes: [String],
+        store: any CursorStore,
+        context: ZMQContext,
+        logger: Logger,
+        saveEvery: UInt64 = 500,
+        receiveBuffer: Int = 10_000,
+        receiveHighWaterMark: Int32 = 100_000,
+        handler: @escaping Handler
     ) {
         self.name = name
         self.endpoints = endpoints
@@ -59,7 +67,8 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     }
 
     public func run() async throws {
-        let egress = endpoints.egress, highWaterMark = receiveHighWaterMark
+        let egress = endpoints.egress
+        let highWaterMark = receiveHighWaterMark
         let socket = try await ZMQAsyncSocket(context: context, type: .xsubscribe, name: "sub-\(name)", capacity: receiveBuffer) { socket in
             try socket.setReceiveHighWaterMark(highWaterMark)
             try socket.setReconnectInterval(milliseconds: 100, maximum: 2000)
@@ -112,8 +121,10 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         }
         if frames[0].starts(with: Self.heartbeatPrefix) {
             if sequence > state.cursor {
-                logger.warning("heartbeat shows events this subscriber missed; catching up through replay",
-                               metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "bus.head": "\(sequence)"])
+                logger.warning(
+                    "heartbeat shows events this subscriber missed; catching up through replay",
+                    metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "bus.head": "\(sequence)"]
+                )
                 try await catchUp(&state, requester: requester)
             }
             try await saveCursor(&state)
@@ -123,8 +134,10 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         }
         if sequence <= state.cursor { return }  // already handled (replay overlapped live)
         if sequence > state.cursor + 1 {
-            logger.warning("missed live events; catching up through replay",
-                           metadata: ["subscriber": "\(name)", "gap.from": "\(state.cursor + 1)", "gap.to": "\(sequence - 1)"])
+            logger.warning(
+                "missed live events; catching up through replay",
+                metadata: ["subscriber": "\(name)", "gap.from": "\(state.cursor + 1)", "gap.to": "\(sequence - 1)"]
+            )
             try await catchUp(&state, requester: requester)
             if sequence <= state.cursor { return }
         }
@@ -155,12 +168,16 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             // the cursor, the journal was replaced and this cursor means nothing there.
             if batch.head < state.cursor && !state.warnedAhead {
                 state.warnedAhead = true
-                logger.error("the journal's head is behind this subscriber's cursor: was the journal replaced?",
-                             metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "journal.head": "\(batch.head)"])
+                logger.error(
+                    "the journal's head is behind this subscriber's cursor: was the journal replaced?",
+                    metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "journal.head": "\(batch.head)"]
+                )
             }
             if batch.tail > state.cursor + 1, batch.events.first.map({ $0.sequence > state.cursor + 1 }) ?? false {
-                logger.error("events older than the journal's tail were removed by retention before this subscriber read them",
-                             metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "journal.tail": "\(batch.tail)"])
+                logger.error(
+                    "events older than the journal's tail were removed by retention before this subscriber read them",
+                    metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "journal.tail": "\(batch.tail)"]
+                )
             }
             for event in batch.events where event.sequence > state.cursor {
                 try await deliver(event)
@@ -185,9 +202,12 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             } catch {
                 attempt += 1
                 guard attempt < 3 else {
-                    logger.error("handler failed three times; event skipped", metadata: [
-                        "subscriber": "\(name)", "event.sequence": "\(event.sequence)", "event.topic": "\(event.topic)", "error": "\(error)",
-                    ])
+                    logger.error(
+                        "handler failed three times; event skipped",
+                        metadata: [
+                            "subscriber": "\(name)", "event.sequence": "\(event.sequence)", "event.topic": "\(event.topic)", "error": "\(error)",
+                        ]
+                    )
                     return
                 }
                 try await Task.sleep(for: .milliseconds(100 * attempt * attempt))

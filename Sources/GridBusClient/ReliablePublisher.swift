@@ -139,7 +139,8 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
             inFlight[rowID] = nil
             delivered.append(rowID)
         case BusProtocol.nack where frames.count == 4:
-            let code = String(decoding: frames[2], as: UTF8.self), reason = String(decoding: frames[3], as: UTF8.self)
+            let code = String(decoding: frames[2], as: UTF8.self)
+            let reason = String(decoding: frames[3], as: UTF8.self)
             if BusProtocol.Refusal(rawValue: code)?.isRetryable == true {
                 var delay = configuration.backoff
                 for _ in 1..<min(entry.attempts, 16) { delay = min(delay * 2, configuration.maximumBackoff) }
@@ -149,7 +150,10 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
             } else {
                 inFlight[rowID] = nil
                 try await store.rejected(rowID, code: code, reason: reason, nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-                logger.error("bus refused an event for good; kept in the rejected table", metadata: ["nack.code": "\(code)", "nack.reason": "\(reason)"])
+                logger.error(
+                    "bus refused an event for good; kept in the rejected table",
+                    metadata: ["nack.code": "\(code)", "nack.reason": "\(reason)"]
+                )
             }
         default:
             logger.warning("ignored an unknown answer from the bus")

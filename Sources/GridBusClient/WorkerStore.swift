@@ -16,7 +16,8 @@ public actor WorkerStore {
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS gridbus_outbox (
                 rowid INTEGER PRIMARY KEY AUTOINCREMENT,
                 event_id TEXT NOT NULL,
@@ -32,7 +33,8 @@ public actor WorkerStore {
                 rejected_ms INTEGER NOT NULL
             );
             CREATE TABLE IF NOT EXISTS gridbus_cursors (name TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
-            """)
+            """
+        )
         insertOutbox = try connection.prepare("INSERT INTO gridbus_outbox (event_id, event, created_ms) VALUES (?, ?, ?)")
         deleteOutbox = try connection.prepare("DELETE FROM gridbus_outbox WHERE rowid = ?")
         selectOutbox = try connection.prepare("SELECT rowid, event FROM gridbus_outbox WHERE rowid > ? ORDER BY rowid LIMIT ?")
@@ -79,10 +81,12 @@ public actor WorkerStore {
     /// Moves an event the bus refused for good out of the outbox, keeping it for an operator.
     public func rejected(_ rowID: Int64, code: String, reason: String, nowMilliseconds: Int64) throws {
         try connection.transaction {
-            let move = try connection.prepare("""
+            let move = try connection.prepare(
+                """
                 INSERT OR REPLACE INTO gridbus_rejected (rowid, event_id, event, code, reason, rejected_ms)
                 SELECT rowid, event_id, event, ?, ?, ? FROM gridbus_outbox WHERE rowid = ?
-                """)
+                """
+            )
             move.bind(code, at: 1)
             move.bind(reason, at: 2)
             move.bind(nowMilliseconds, at: 3)
@@ -106,7 +110,8 @@ public actor WorkerStore {
 
     public func saveCursor(_ sequence: UInt64, for name: String) throws {
         let statement = try connection.prepare(
-            "INSERT INTO gridbus_cursors (name, sequence) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence")
+            "INSERT INTO gridbus_cursors (name, sequence) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence"
+        )
         statement.bind(name, at: 1)
         statement.bind(Int64(sequence), at: 2)
         try statement.run()

@@ -44,17 +44,29 @@ public struct BusConfiguration: Sendable {
         ConfigKeySpec("http.port", default: "7680", "port of /healthz and /metrics (0 picks a free port)"),
         ConfigKeySpec("data-dir", default: "./var", "data directory; the journal lives here unless journal.path says otherwise"),
         ConfigKeySpec("journal.path", default: "<data-dir>/journal.sqlite", "SQLite journal file"),
-        ConfigKeySpec("journal.durability", default: "full", "full: fsync every group commit (survives power loss); normal: survives kill -9 of the daemon, not power loss"),
+        ConfigKeySpec(
+            "journal.durability",
+            default: "full",
+            "full: fsync every group commit (survives power loss); normal: survives kill -9 of the daemon, not power loss"
+        ),
         ConfigKeySpec("journal.max-age", default: "7d", "events older than this are removed (retention)"),
         ConfigKeySpec("journal.max-bytes", default: "10GiB", "oldest events are removed while the journal's event bytes exceed this"),
         ConfigKeySpec("journal.retention-interval", default: "60s", "how often retention runs"),
-        ConfigKeySpec("journal.max-file-size", default: "0", "hard cap on the journal file (0: none); when reached, publishes are NACKed storage until retention frees space"),
+        ConfigKeySpec(
+            "journal.max-file-size",
+            default: "0",
+            "hard cap on the journal file (0: none); when reached, publishes are NACKed storage until retention frees space"
+        ),
         ConfigKeySpec("ingress.max-event-size", default: "1MiB", "larger events are NACKed too-large"),
         ConfigKeySpec("ingress.max-batch", default: "2000", "most events read before handing a batch to the journal"),
         ConfigKeySpec("ingress.max-pending", default: "100000", "events waiting for the journal beyond which publishes are NACKed overloaded"),
         ConfigKeySpec("egress.high-water-mark", default: "10000", "messages queued per subscriber before it misses events (it recovers by replay)"),
         ConfigKeySpec("egress.heartbeat-interval", default: "1s", "bus.heartbeat period"),
-        ConfigKeySpec("egress.lag-threshold", default: "10000", "a reporting subscriber this many events behind the head is logged and counted as lagging"),
+        ConfigKeySpec(
+            "egress.lag-threshold",
+            default: "10000",
+            "a reporting subscriber this many events behind the head is logged and counted as lagging"
+        ),
         ConfigKeySpec("replay.max-batch", default: "10000", "most events in one replay answer"),
         ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
     ]
@@ -65,7 +77,9 @@ public struct BusConfiguration: Sendable {
         egressEndpoint = reader.string("egress.endpoint", default: egressEndpoint)
         replayEndpoint = reader.string("replay.endpoint", default: replayEndpoint)
         for (key, endpoint) in [("ingress.endpoint", ingressEndpoint), ("egress.endpoint", egressEndpoint), ("replay.endpoint", replayEndpoint)] {
-            guard endpoint.contains("://") else { throw reader.error(key, endpoint, "not a ZeroMQ endpoint (e.g. tcp://127.0.0.1:7600 or ipc:///run/gridbus/ingress)") }
+            guard endpoint.contains("://") else {
+                throw reader.error(key, endpoint, "not a ZeroMQ endpoint (e.g. tcp://127.0.0.1:7600 or ipc:///run/gridbus/ingress)")
+            }
         }
         let fixed = [ingressEndpoint, egressEndpoint, replayEndpoint].filter { !$0.hasSuffix(":*") }
         guard Set(fixed).count == fixed.count else {
@@ -81,7 +95,9 @@ public struct BusConfiguration: Sendable {
         retentionInterval = try reader.duration("journal.retention-interval", default: retentionInterval)
         maxFileSize = try reader.byteSize("journal.max-file-size", default: maxFileSize)
         maxEventSize = try reader.byteSize("ingress.max-event-size", default: maxEventSize)
-        guard (256...(64 << 20)).contains(maxEventSize) else { throw reader.error("ingress.max-event-size", String(maxEventSize), "must be between 256 bytes and 64MiB") }
+        guard (256...(64 << 20)).contains(maxEventSize) else {
+            throw reader.error("ingress.max-event-size", String(maxEventSize), "must be between 256 bytes and 64MiB")
+        }
         maxBatch = try reader.int("ingress.max-batch", default: maxBatch, in: 1...100_000)
         maxPendingEvents = try reader.int("ingress.max-pending", default: maxPendingEvents, in: 1...10_000_000)
         egressHighWaterMark = try reader.int("egress.high-water-mark", default: egressHighWaterMark, in: 1...10_000_000)

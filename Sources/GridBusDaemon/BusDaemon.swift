@@ -1,10 +1,9 @@
 import CoreMetrics
+import Foundation
 import GridSchema
 import Logging
 import ServiceLifecycle
 import ZeroMQ
-
-import Foundation
 
 /// gridbusd's bus: four threads, each owning what it touches.
 ///
@@ -54,17 +53,27 @@ public final class BusDaemon: Service, CustomStringConvertible {
         let journalDirectory = (configuration.journalPath as NSString).deletingLastPathComponent
         if !journalDirectory.isEmpty { try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true) }
 
-        let ingressStop = StopFlag(), journalStop = StopFlag(), egressStop = StopFlag(), replayStop = StopFlag()
-        let answersReady = ZMQWakeup(), eventsReady = ZMQWakeup()
+        let ingressStop = StopFlag()
+        let journalStop = StopFlag()
+        let egressStop = StopFlag()
+        let replayStop = StopFlag()
+        let answersReady = ZMQWakeup()
+        let eventsReady = ZMQWakeup()
         let toJournal = BoundedBuffer<[IncomingEvent]>(capacity: 256)
         let answers = BoundedBuffer<[PublishAnswer]>(capacity: 256, onItems: { answersReady.signal() })
         let toEgress = BoundedBuffer<[JournalEntry]>(capacity: 256, onItems: { eventsReady.signal() })
-        let configuration = self.configuration, context = self.context, state = self.state, metrics = self.metrics, logger = self.logger
+        let configuration = self.configuration
+        let context = self.context
+        let state = self.state
+        let metrics = self.metrics
+        let logger = self.logger
 
         // The journal opens first: nothing is accepted without a place to write it.
         let journalThread = try await Self.startThread(name: "journal", state: state) { ready in
             let journal: Journal
-            do { journal = try Journal(path: configuration.journalPath, durability: configuration.durability, maxFileSize: configuration.maxFileSize) } catch { return ready(.failure(error)) }
+            do {
+                journal = try Journal(path: configuration.journalPath, durability: configuration.durability, maxFileSize: configuration.maxFileSize)
+            } catch { return ready(.failure(error)) }
             // Publish the journal's extent before the egress starts: its heartbeats begin at this head.
             state.update {
                 $0.head = journal.head
@@ -73,8 +82,17 @@ public final class BusDaemon: Service, CustomStringConvertible {
                 $0.journalBytes = journal.eventBytes
             }
             ready(.success(""))
-            JournalLoop(configuration: configuration, journal: journal, fromIngress: toJournal, answers: answers, toEgress: toEgress,
-                        state: state, metrics: metrics, logger: logger, stop: journalStop).run()
+            JournalLoop(
+                configuration: configuration,
+                journal: journal,
+                fromIngress: toJournal,
+                answers: answers,
+                toEgress: toEgress,
+                state: state,
+                metrics: metrics,
+                logger: logger,
+                stop: journalStop
+            ).run()
         }
         var threads: [(StopFlag, ZMQThread)] = [(journalStop, journalThread.thread)]
         do {
@@ -86,12 +104,20 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     try socket.bind(configuration.egressEndpoint)
                     ready(.success(try socket.lastEndpoint))
                 } catch { return ready(.failure(error)) }
-                EgressLoop(configuration: configuration, fromJournal: toEgress, eventsReady: eventsReady, state: state, metrics: metrics,
-                           logger: logger, stop: egressStop).run(socket: socket)
+                EgressLoop(
+                    configuration: configuration,
+                    fromJournal: toEgress,
+                    eventsReady: eventsReady,
+                    state: state,
+                    metrics: metrics,
+                    logger: logger,
+                    stop: egressStop
+                ).run(socket: socket)
             }
             threads.insert((egressStop, egressEndpoint.thread), at: 1)
             let replayEndpoint = try await Self.startThread(name: "replay", state: state) { ready in
-                let socket: ZMQSocket, reader: JournalReader
+                let socket: ZMQSocket
+                let reader: JournalReader
                 do {
                     reader = try JournalReader(path: configuration.journalPath)
                     socket = try ZMQSocket(context: context, type: .router)
@@ -101,7 +127,10 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     try socket.bind(configuration.replayEndpoint)
                     ready(.success(try socket.lastEndpoint))
                 } catch { return ready(.failure(error)) }
-                ReplayLoop(configuration: configuration, state: state, metrics: metrics, logger: logger, stop: replayStop).run(socket: socket, reader: reader)
+                ReplayLoop(configuration: configuration, state: state, metrics: metrics, logger: logger, stop: replayStop).run(
+                    socket: socket,
+                    reader: reader
+                )
             }
             threads.append((replayStop, replayEndpoint.thread))
             let ingressEndpoint = try await Self.startThread(name: "ingress", state: state) { ready in
@@ -116,16 +145,27 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     try socket.bind(configuration.ingressEndpoint)
                     ready(.success(try socket.lastEndpoint))
                 } catch { return ready(.failure(error)) }
-                IngressLoop(configuration: configuration, toJournal: toJournal, answers: answers, answersReady: answersReady,
-                            metrics: metrics, logger: logger, stop: ingressStop).run(socket: socket)
+                IngressLoop(
+                    configuration: configuration,
+                    toJournal: toJournal,
+                    answers: answers,
+                    answersReady: answersReady,
+                    metrics: metrics,
+                    logger: logger,
+                    stop: ingressStop
+                ).run(socket: socket)
             }
             threads.insert((ingressStop, ingressEndpoint.thread), at: 0)
             let snapshot = state.snapshot
-            logger.notice("gridbusd bus started", metadata: [
-                "bus.ingress": "\(ingressEndpoint.endpoint)", "bus.egress": "\(egressEndpoint.endpoint)", "bus.replay": "\(replayEndpoint.endpoint)",
-                "journal.path": "\(configuration.journalPath)", "journal.durability": "\(configuration.durability.rawValue)",
-                "journal.head": "\(snapshot.head)", "journal.events": "\(snapshot.journalEvents)",
-            ])
+            logger.notice(
+                "gridbusd bus started",
+                metadata: [
+                    "bus.ingress": "\(ingressEndpoint.endpoint)", "bus.egress": "\(egressEndpoint.endpoint)",
+                    "bus.replay": "\(replayEndpoint.endpoint)",
+                    "journal.path": "\(configuration.journalPath)", "journal.durability": "\(configuration.durability.rawValue)",
+                    "journal.head": "\(snapshot.head)", "journal.events": "\(snapshot.journalEvents)",
+                ]
+            )
             logger.warning("running without CURVE: any local process can reach the bus (development mode)")
             _ = started.tryPush(BoundEndpoints(ingress: ingressEndpoint.endpoint, egress: egressEndpoint.endpoint, replay: replayEndpoint.endpoint))
         } catch {
@@ -150,13 +190,18 @@ public final class BusDaemon: Service, CustomStringConvertible {
 
     /// Starts a loop on its own thread; returns once its socket is bound, or rethrows why it could not be.
     private static func startThread(
-        name: String, state: BusState, _ body: @escaping @Sendable (_ ready: @Sendable (Result<String, any Error>) -> Void) -> Void
+        name: String,
+        state: BusState,
+        _ body: @escaping @Sendable (_ ready: @Sendable (Result<String, any Error>) -> Void) -> Void
     ) async throws -> (thread: ZMQThread, endpoint: String) {
         let result = BoundedBuffer<Result<String, any Error>>(capacity: 1)
         let thread = ZMQThread(name: "gridbusd-\(name)") {
             let running = StopFlag()
             body { outcome in
-                if case .success = outcome { running.set(); state.update { $0.loopsRunning += 1 } }
+                if case .success = outcome {
+                    running.set()
+                    state.update { $0.loopsRunning += 1 }
+                }
                 _ = result.tryPush(outcome)
             }
             if running.isSet { state.update { $0.loopsRunning -= 1 } }

@@ -26,9 +26,11 @@ final class BusMetrics: Sendable {
         received = Counter(label: "gridbus_events_received_total", factory: factory)
         acked = Counter(label: "gridbus_events_acked_total", factory: factory)
         duplicates = Counter(label: "gridbus_events_duplicate_total", factory: factory)
-        nacked = Dictionary(uniqueKeysWithValues: BusProtocol.Refusal.allCases.map {
-            ($0, Counter(label: "gridbus_events_nacked_total", dimensions: [("reason", $0.rawValue)], factory: factory))
-        })
+        nacked = Dictionary(
+            uniqueKeysWithValues: BusProtocol.Refusal.allCases.map {
+                ($0, Counter(label: "gridbus_events_nacked_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+            }
+        )
         fannedOut = Counter(label: "gridbus_events_fanned_out_total", factory: factory)
         replayed = Counter(label: "gridbus_events_replayed_total", factory: factory)
         heartbeats = Counter(label: "gridbus_heartbeats_total", factory: factory)

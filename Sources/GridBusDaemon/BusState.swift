@@ -1,6 +1,5 @@
-import Synchronization
-
 import Foundation
+import Synchronization
 
 /// What the loops share for status and health: the journal's extent and the subscribers' reports.
 /// Each loop writes its own part; `gridctl status` and `/healthz` read a snapshot.

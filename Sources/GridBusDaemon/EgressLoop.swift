@@ -1,9 +1,8 @@
 import CoreMetrics
+import Foundation
 import GridSchema
 import Logging
 import ZeroMQ
-
-import Foundation
 
 /// The egress thread: owns the XPUB socket, fans out every journaled event as
 /// `topic · sequence · event`, sends `bus.heartbeat` with the head sequence, and watches the
@@ -83,7 +82,11 @@ struct EgressLoop {
         case 1: subscriptions.insert(Array(frame.dropFirst()))
         case 0: subscriptions.remove(Array(frame.dropFirst()))
         case BusProtocol.cursorReportMarker:
-            struct Report: Decodable { let subscriber: String; let cursor: UInt64; let closing: Bool? }
+            struct Report: Decodable {
+                let subscriber: String
+                let cursor: UInt64
+                let closing: Bool?
+            }
             guard let report = try? JSONDecoder().decode(Report.self, from: Data(frame.dropFirst())), report.subscriber.utf8.count <= 128 else {
                 logger.debug("ignored a malformed cursor report")
                 return
@@ -116,7 +119,10 @@ struct EgressLoop {
             let head = snapshot.head
             for (name, var report) in snapshot.subscribers {
                 let age = now.timeIntervalSince(report.lastReport)
-                if age > 60 { snapshot.subscribers[name] = nil; continue }
+                if age > 60 {
+                    snapshot.subscribers[name] = nil
+                    continue
+                }
                 let behind = head > report.cursor ? head - report.cursor : 0
                 let lagging = behind > UInt64(configuration.lagThreshold) || age > stale
                 if lagging && !report.lagging { newlyLagging.append((name, behind)) }
@@ -128,8 +134,10 @@ struct EgressLoop {
         }
         for (name, behind) in newlyLagging {
             metrics.lagEpisodes.increment()
-            logger.warning("subscriber is lagging; it will miss live events and must catch up through replay",
-                           metadata: ["subscriber": "\(name)", "subscriber.behind": "\(behind)"])
+            logger.warning(
+                "subscriber is lagging; it will miss live events and must catch up through replay",
+                metadata: ["subscriber": "\(name)", "subscriber.behind": "\(behind)"]
+            )
         }
         for name in recovered { logger.info("subscriber caught up", metadata: ["subscriber": "\(name)"]) }
         metrics.laggingSubscribers.record(laggingCount)

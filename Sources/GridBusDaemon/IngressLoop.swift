@@ -108,7 +108,13 @@ struct IngressLoop {
         }
         let bytes = body[body.startIndex + 2]
         guard bytes.count <= configuration.maxEventSize else {
-            try refuse(.tooLarge, "event is \(bytes.count) bytes; the limit is \(configuration.maxEventSize)", to: reply, token: token, socket: socket)
+            try refuse(
+                .tooLarge,
+                "event is \(bytes.count) bytes; the limit is \(configuration.maxEventSize)",
+                to: reply,
+                token: token,
+                socket: socket
+            )
             return nil
         }
         do {
@@ -126,7 +132,8 @@ struct IngressLoop {
         }
     }
 
-    private func refuse(_ refusal: BusProtocol.Refusal, _ reason: String, to reply: ReplyAddress, token: [UInt8], socket: ZMQSocket) throws(ZMQError) {
+    private func refuse(_ refusal: BusProtocol.Refusal, _ reason: String, to reply: ReplyAddress, token: [UInt8], socket: ZMQSocket) throws(ZMQError)
+    {
         metrics.nacked[refusal]?.increment()
         logger.debug("publish refused", metadata: ["nack.code": "\(refusal.rawValue)", "nack.reason": "\(reason)"])
         try socket.send(frames: reply.frames([BusProtocol.nack, token, Array(refusal.rawValue.utf8), Array(reason.utf8)]))

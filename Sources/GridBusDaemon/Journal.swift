@@ -1,7 +1,6 @@
+import Foundation
 import GridSchema
 import GridStore
-
-import Foundation
 
 /// An event the journal has stored: what egress fans out and replay serves.
 public struct JournalEntry: Sendable, Hashable {
@@ -72,7 +71,8 @@ final class Journal {
             try connection.execute("PRAGMA max_page_count = \(max(Int64(maxFileSize) / pageSize, 16))")
         }
         insert = try connection.prepare(
-            "INSERT INTO events (seq, source, id, topic, received_ms, event) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(source, id) DO NOTHING")
+            "INSERT INTO events (seq, source, id, topic, received_ms, event) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(source, id) DO NOTHING"
+        )
         findExisting = try connection.prepare("SELECT seq FROM events WHERE source = ? AND id = ?")
         head = UInt64(try connection.scalar("SELECT COALESCE(MAX(seq), 0) FROM events"))
         tail = UInt64(try connection.scalar("SELECT COALESCE(MIN(seq), 0) FROM events"))
@@ -88,7 +88,8 @@ final class Journal {
     /// Appends a group of events in one transaction (group commit).
     /// - Returns: one outcome per event, and the entries that were newly written, in sequence order.
     func append(_ events: [IncomingEvent], receivedAt: Int64) -> (outcomes: [AppendOutcome], written: [JournalEntry]) {
-        let startHead = head, startBytes = eventBytes
+        let startHead = head
+        let startBytes = eventBytes
         var outcomes: [AppendOutcome] = []
         var written: [JournalEntry] = []
         outcomes.reserveCapacity(events.count)
@@ -135,7 +136,9 @@ final class Journal {
     }
 
     private func updateMeta() throws {
-        try connection.execute("INSERT INTO journal_meta (key, value) VALUES ('event_bytes', \(eventBytes)) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        try connection.execute(
+            "INSERT INTO journal_meta (key, value) VALUES ('event_bytes', \(eventBytes)) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        )
     }
 
     /// Removes the oldest events while they are older than `maxAge` seconds or the journal holds more than `maxBytes`.

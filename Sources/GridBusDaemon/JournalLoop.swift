@@ -1,9 +1,8 @@
 import CoreMetrics
+import Foundation
 import GridSchema
 import Logging
 import ZeroMQ
-
-import Foundation
 
 /// The journal thread: takes every batch the ingress has queued, writes them in one transaction
 /// (group commit), then hands answers back to the ingress and written events to the egress.
@@ -37,7 +36,10 @@ struct JournalLoop {
             metrics.commitDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             metrics.commitBatchSize.record(events.count)
             if written.isEmpty, case .failed(let reason)? = outcomes.first {
-                logger.error("journal write failed; the batch was NACKed", metadata: ["journal.error": "\(reason)", "batch.events": "\(events.count)"])
+                logger.error(
+                    "journal write failed; the batch was NACKed",
+                    metadata: ["journal.error": "\(reason)", "batch.events": "\(events.count)"]
+                )
                 state.update { $0.lastJournalError = reason }
             }
             _ = answers.pushBlocking(zip(events, outcomes).map { PublishAnswer(reply: $0.reply, token: $0.token, outcome: $1) })
@@ -52,7 +54,10 @@ struct JournalLoop {
     private func runRetention() {
         do {
             let removed = try journal.enforceRetention(
-                now: Date(), maxAge: configuration.retentionMaxAge, maxBytes: configuration.retentionMaxBytes)
+                now: Date(),
+                maxAge: configuration.retentionMaxAge,
+                maxBytes: configuration.retentionMaxBytes
+            )
             if removed > 0 {
                 metrics.retentionRemoved.increment(by: removed)
                 logger.info("retention removed old events", metadata: ["journal.removed": "\(removed)", "journal.tail": "\(journal.tail)"])
@@ -64,7 +69,10 @@ struct JournalLoop {
     }
 
     private func publishExtent() {
-        let head = journal.head, tail = journal.tail, count = journal.eventCount, bytes = journal.eventBytes
+        let head = journal.head
+        let tail = journal.tail
+        let count = journal.eventCount
+        let bytes = journal.eventBytes
         state.update {
             $0.head = head
             $0.tail = tail

@@ -1,9 +1,8 @@
 import CoreMetrics
+import Foundation
 import GridSchema
 import Logging
 import ZeroMQ
-
-import Foundation
 
 /// The replay thread: owns the replay ROUTER and answers `REPLAY`, `STATUS` and `PING`.
 ///
@@ -47,7 +46,7 @@ struct ReplayLoop {
             case BusProtocol.ping: try socket.send(frames: reply.frames([BusProtocol.pong, BusProtocol.encode(state.head)]))
             default: try refuse(.unknownCommand, "replay takes REPLAY, STATUS or PING", reply: reply, socket: socket)
             }
-        } catch where error.isHostUnreachable || error.isWouldBlock {
+        } catch  where error.isHostUnreachable || error.isWouldBlock {
             // The client went away or stopped reading mid-batch: drop the rest; it will ask again.
             logger.debug("replay client gone or not reading; batch abandoned")
         }
@@ -55,7 +54,12 @@ struct ReplayLoop {
 
     private func replay(_ body: [[UInt8]], reply: ReplyAddress, socket: ZMQSocket, reader: JournalReader) throws(ZMQError) {
         guard body.count >= 3, let from = BusProtocol.decodeInteger(body[1]), let requested = BusProtocol.decodeInteger(body[2]) else {
-            return try refuse(.malformed, "REPLAY takes: from (8-byte sequence), limit (8-byte count), then topic prefixes", reply: reply, socket: socket)
+            return try refuse(
+                .malformed,
+                "REPLAY takes: from (8-byte sequence), limit (8-byte count), then topic prefixes",
+                reply: reply,
+                socket: socket
+            )
         }
         let prefixes = body.count > 3 ? Array(body[3...]) : [[]]
         let limit = Int(min(max(requested, 1), UInt64(configuration.replayMaxBatch)))
@@ -73,7 +77,9 @@ struct ReplayLoop {
         let head = max(snapshot.head, result.lastExamined)
         // When nothing matched up to the head, the client is caught up to the head.
         let next = result.entries.count < limit && result.lastExamined >= snapshot.head ? max(head, from) : result.lastExamined
-        try socket.send(frames: reply.frames([BusProtocol.end, BusProtocol.encode(next), BusProtocol.encode(head), BusProtocol.encode(snapshot.tail)]))
+        try socket.send(
+            frames: reply.frames([BusProtocol.end, BusProtocol.encode(next), BusProtocol.encode(head), BusProtocol.encode(snapshot.tail)])
+        )
     }
 
     private func refuse(_ refusal: BusProtocol.Refusal, _ reason: String, reply: ReplyAddress, socket: ZMQSocket) throws(ZMQError) {
@@ -83,16 +89,26 @@ struct ReplayLoop {
     private func statusJSON() -> [UInt8] {
         let snapshot = state.snapshot
         let status = BusStatus(
-            head: snapshot.head, tail: snapshot.tail, journalEvents: snapshot.journalEvents, journalBytes: snapshot.journalBytes,
-            journalPath: configuration.journalPath, durability: configuration.durability.rawValue,
+            head: snapshot.head,
+            tail: snapshot.tail,
+            journalEvents: snapshot.journalEvents,
+            journalBytes: snapshot.journalBytes,
+            journalPath: configuration.journalPath,
+            durability: configuration.durability.rawValue,
             subscriptions: snapshot.subscriptions,
             subscribers: snapshot.subscribers.values.sorted { $0.name < $1.name }.map {
-                BusStatus.Subscriber(name: $0.name, cursor: $0.cursor, behind: snapshot.head > $0.cursor ? snapshot.head - $0.cursor : 0,
-                                     lagging: $0.lagging, secondsSinceReport: Date().timeIntervalSince($0.lastReport))
+                BusStatus.Subscriber(
+                    name: $0.name,
+                    cursor: $0.cursor,
+                    behind: snapshot.head > $0.cursor ? snapshot.head - $0.cursor : 0,
+                    lagging: $0.lagging,
+                    secondsSinceReport: Date().timeIntervalSince($0.lastReport)
+                )
             },
             uptimeSeconds: Date().timeIntervalSince(state.startedAt),
             endpoints: .init(ingress: configuration.ingressEndpoint, egress: configuration.egressEndpoint, replay: configuration.replayEndpoint),
-            security: "none (development mode)")
+            security: "none (development mode)"
+        )
         return (try? Array(GridJSON.encoder().encode(status))) ?? Array("{}".utf8)
     }
 }

@@ -21,8 +21,11 @@ public struct GridConfigReader: Sendable {
     ///   - keys: the documented keys; any other `--flag` is refused.
     ///   - extraFlags: flags the executable handles itself (e.g. `--help`).
     public static func load(
-        arguments: [String], keys: [ConfigKeySpec], extraFlags: Set<String> = ["--help", "-h", "--config", "--dev"],
-        environmentPrefix: String = "GRIDBUS", environment: [String: String]? = nil
+        arguments: [String],
+        keys: [ConfigKeySpec],
+        extraFlags: Set<String> = ["--help", "-h", "--config", "--dev"],
+        environmentPrefix: String = "GRIDBUS",
+        environment: [String: String]? = nil
     ) async throws(ConfigurationError) -> GridConfigReader {
         let known = Set(keys.map(\.flag)).union(extraFlags)
         for argument in arguments.dropFirst() where argument.hasPrefix("-") {
@@ -124,7 +127,9 @@ public struct GridConfigReader: Sendable {
     }
 
     static func parseByteSize(_ text: String) -> Int? {
-        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
+        ]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             guard let number = Double(text.dropLast(suffix.count).trimmingSpaces()), number >= 0 else { return nil }
             return Int(number * Double(factor))
@@ -133,11 +138,19 @@ public struct GridConfigReader: Sendable {
     }
 
     /// `--help` text for an executable: usage, then every key with its flag, variable and default.
-    public static func helpText(program: String, summary: String, usage: String, keys: [ConfigKeySpec], environmentPrefix: String = "GRIDBUS") -> String {
-        var text = "\(program) — \(summary)\n\nUSAGE: \(usage)\n\nOPTIONS (flag, environment variable, YAML key in --config FILE; flags win, then environment, then file):\n"
+    public static func helpText(
+        program: String,
+        summary: String,
+        usage: String,
+        keys: [ConfigKeySpec],
+        environmentPrefix: String = "GRIDBUS"
+    ) -> String {
+        var text =
+            "\(program) — \(summary)\n\nUSAGE: \(usage)\n\nOPTIONS (flag, environment variable, YAML key in --config FILE; flags win, then environment, then file):\n"
         text += "  --config FILE   YAML configuration file\n  --help          show this help\n\n"
         for key in keys {
-            text += "  \(key.flag) VALUE\n      \(key.environmentVariable(prefix: environmentPrefix)) · \(key.name) (default: \(key.defaultValue))\n      \(key.help)\n"
+            text +=
+                "  \(key.flag) VALUE\n      \(key.environmentVariable(prefix: environmentPrefix)) · \(key.name) (default: \(key.defaultValue))\n      \(key.help)\n"
         }
         text += "\nEXIT CODES: 0 success, 1 runtime failure, 2 bad usage or configuration.\n"
         return text

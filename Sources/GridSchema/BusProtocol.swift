@@ -28,8 +28,12 @@ public enum BusProtocol {
 
     /// Why the daemon refused a request: the NACK/ERROR code frame.
     public enum Refusal: String, Sendable, CaseIterable {
-        case malformed, invalid, tooLarge = "too-large", unknownType = "unknown-type"
-        case overloaded, storage, unknownCommand = "unknown-command", forbidden
+        case malformed, invalid
+        case tooLarge = "too-large"
+        case unknownType = "unknown-type"
+        case overloaded, storage
+        case unknownCommand = "unknown-command"
+        case forbidden
 
         public init(_ code: EnvelopeError.Code) {
             switch code {

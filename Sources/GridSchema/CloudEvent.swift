@@ -22,8 +22,14 @@ public struct CloudEvent: Sendable, Hashable, Codable {
     public var extensions: [String: JSONValue]
 
     public init(
-        id: String = UUID().uuidString.lowercased(), source: String, type: String, time: Date? = Date(),
-        subject: String? = nil, grid: String? = nil, data: JSONValue? = nil, extensions: [String: JSONValue] = [:]
+        id: String = UUID().uuidString.lowercased(),
+        source: String,
+        type: String,
+        time: Date? = Date(),
+        subject: String? = nil,
+        grid: String? = nil,
+        data: JSONValue? = nil,
+        extensions: [String: JSONValue] = [:]
     ) {
         self.specversion = EnvelopeRules.specVersion
         self.id = id
@@ -40,8 +46,12 @@ public struct CloudEvent: Sendable, Hashable, Codable {
 
     /// Builds an event carrying `payload`, typed by the payload's ``EventPayload/eventType``.
     public init<Payload: EventPayload>(
-        id: String = UUID().uuidString.lowercased(), source: String, payload: Payload, subject: String? = nil,
-        grid: String? = nil, time: Date = Date()
+        id: String = UUID().uuidString.lowercased(),
+        source: String,
+        payload: Payload,
+        subject: String? = nil,
+        grid: String? = nil,
+        time: Date = Date()
     ) throws {
         let data = try GridJSON.decoder().decode(JSONValue.self, from: GridJSON.encoder().encode(payload))
         self.init(id: id, source: source, type: Payload.eventType.rawValue, time: time, subject: subject, grid: grid, data: data)

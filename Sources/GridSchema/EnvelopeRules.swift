@@ -25,7 +25,9 @@ public enum EnvelopeRules {
 
     public static func checkSource(_ value: String) throws(EnvelopeError) {
         guard !value.isEmpty else { throw EnvelopeError(.invalid, attribute: "source", "must not be empty") }
-        guard value.utf8.count <= maximumSourceLength else { throw EnvelopeError(.invalid, attribute: "source", "longer than \(maximumSourceLength) bytes") }
+        guard value.utf8.count <= maximumSourceLength else {
+            throw EnvelopeError(.invalid, attribute: "source", "longer than \(maximumSourceLength) bytes")
+        }
         guard !value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
             throw EnvelopeError(.invalid, attribute: "source", "must be a URI-reference (no spaces or control characters)")
         }
@@ -40,7 +42,9 @@ public enum EnvelopeRules {
     }
 
     public static func checkTime(_ value: String) throws(EnvelopeError) {
-        guard RFC3339.parse(value) != nil else { throw EnvelopeError(.invalid, attribute: "time", "'\(value.prefix(40))' is not an RFC 3339 timestamp") }
+        guard RFC3339.parse(value) != nil else {
+            throw EnvelopeError(.invalid, attribute: "time", "'\(value.prefix(40))' is not an RFC 3339 timestamp")
+        }
     }
 
     public static func checkNonEmpty(_ value: String, attribute: String) throws(EnvelopeError) {
@@ -49,7 +53,11 @@ public enum EnvelopeRules {
 
     public static func checkDataContentType(_ value: String) throws(EnvelopeError) {
         guard value.hasPrefix("application/json") else {
-            throw EnvelopeError(.invalid, attribute: "datacontenttype", "GridBus carries JSON data: expected application/json, got '\(value.prefix(60))'")
+            throw EnvelopeError(
+                .invalid,
+                attribute: "datacontenttype",
+                "GridBus carries JSON data: expected application/json, got '\(value.prefix(60))'"
+            )
         }
     }
 
@@ -58,7 +66,11 @@ public enum EnvelopeRules {
         guard !value.isEmpty, value.utf8.count <= maximumGridLength else {
             throw EnvelopeError(.invalid, attribute: gridAttribute, "must be 1 to \(maximumGridLength) characters")
         }
-        guard value.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "-") }) else {
+        guard
+            value.utf8.allSatisfy({
+                isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "-")
+            })
+        else {
             throw EnvelopeError(.invalid, attribute: gridAttribute, "may hold only letters, digits and . _ : -")
         }
         guard value != Topic.noGrid else { throw EnvelopeError(.invalid, attribute: gridAttribute, "'-' is reserved for events without a grid") }
@@ -67,7 +79,7 @@ public enum EnvelopeRules {
     /// CloudEvents extension names: lower-case letters and digits, at most 20.
     public static func checkExtensionName(_ name: String) throws(EnvelopeError) {
         guard !name.isEmpty, name.utf8.count <= 20,
-              name.utf8.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) })
+            name.utf8.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) })
         else { throw EnvelopeError(.invalid, attribute: name, "extension attribute names are 1–20 lower-case letters or digits") }
         guard name != sequenceAttribute else { throw EnvelopeError(.invalid, attribute: name, "is set by the bus, not by publishers") }
     }

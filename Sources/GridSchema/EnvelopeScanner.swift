@@ -52,9 +52,15 @@ private struct Scanner {
         // hashing per attribute on the hot path. Extension names (rare) go through a Set.
         var seenKnown: UInt16 = 0
         var seenExtensions = Set<String>()
-        var specVersion: String?, id: String?, source: String?, type: String?, grid: String?
+        var specVersion: String?
+        var id: String?
+        var source: String?
+        var type: String?
+        var grid: String?
         skipWhitespace()
-        if peek() == UInt8(ascii: "}") { index += 1 } else {
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+        } else {
             while true {
                 skipWhitespace()
                 guard peek() == UInt8(ascii: "\"") else { throw malformed("expected an attribute name") }
@@ -95,8 +101,14 @@ private struct Scanner {
                     }
                 }
                 skipWhitespace()
-                if peek() == UInt8(ascii: ",") { index += 1; continue }
-                if peek() == UInt8(ascii: "}") { index += 1; break }
+                if peek() == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if peek() == UInt8(ascii: "}") {
+                    index += 1
+                    break
+                }
                 throw malformed("expected ',' or '}' after attribute \"\(name.prefix(40))\"")
             }
         }
@@ -155,7 +167,7 @@ private struct Scanner {
                 guard index < bytes.count else { throw malformed("unterminated escape") }
                 switch bytes[index] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     index += 1
                 case UInt8(ascii: "u"):
                     let unit = try readHexEscape()
@@ -212,7 +224,10 @@ private struct Scanner {
         case UInt8(ascii: "{"):
             index += 1
             skipWhitespace()
-            if peek() == UInt8(ascii: "}") { index += 1; return }
+            if peek() == UInt8(ascii: "}") {
+                index += 1
+                return
+            }
             while true {
                 skipWhitespace()
                 guard peek() == UInt8(ascii: "\"") else { throw malformed("expected a member name") }
@@ -223,20 +238,35 @@ private struct Scanner {
                 skipWhitespace()
                 try skipValue(depth: depth + 1)
                 skipWhitespace()
-                if peek() == UInt8(ascii: ",") { index += 1; continue }
-                if peek() == UInt8(ascii: "}") { index += 1; return }
+                if peek() == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if peek() == UInt8(ascii: "}") {
+                    index += 1
+                    return
+                }
                 throw malformed("expected ',' or '}'")
             }
         case UInt8(ascii: "["):
             index += 1
             skipWhitespace()
-            if peek() == UInt8(ascii: "]") { index += 1; return }
+            if peek() == UInt8(ascii: "]") {
+                index += 1
+                return
+            }
             while true {
                 skipWhitespace()
                 try skipValue(depth: depth + 1)
                 skipWhitespace()
-                if peek() == UInt8(ascii: ",") { index += 1; continue }
-                if peek() == UInt8(ascii: "]") { index += 1; return }
+                if peek() == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if peek() == UInt8(ascii: "]") {
+                    index += 1
+                    return
+                }
                 throw malformed("expected ',' or ']'")
             }
         case UInt8(ascii: "t"): try expectLiteral("true")
@@ -249,7 +279,7 @@ private struct Scanner {
     mutating func expectLiteral(_ literal: StaticString) throws(EnvelopeError) {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count,
-              UnsafeBufferPointer(start: literal.utf8Start, count: count).elementsEqual(bytes[index..<index + count])
+            UnsafeBufferPointer(start: literal.utf8Start, count: count).elementsEqual(bytes[index..<index + count])
         else { throw malformed("expected \(literal)") }
         index += count
     }
@@ -281,7 +311,10 @@ private struct Scanner {
         var scalars = Array(text.unicodeScalars)[...]
         var pendingHigh: UInt32?
         while let scalar = scalars.popFirst() {
-            guard scalar == "\\", let next = scalars.popFirst() else { output.append(scalar); continue }
+            guard scalar == "\\", let next = scalars.popFirst() else {
+                output.append(scalar)
+                continue
+            }
             switch next {
             case "b": output.append("\u{08}")
             case "f": output.append("\u{0C}")
@@ -292,7 +325,10 @@ private struct Scanner {
                 let hex = String(String.UnicodeScalarView(scalars.prefix(4)))
                 scalars = scalars.dropFirst(4)
                 let value = UInt32(hex, radix: 16) ?? 0xFFFD
-                if (0xD800...0xDBFF).contains(value) { pendingHigh = value; continue }
+                if (0xD800...0xDBFF).contains(value) {
+                    pendingHigh = value
+                    continue
+                }
                 if (0xDC00...0xDFFF).contains(value), let high = pendingHigh {
                     pendingHigh = nil
                     output.append(Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (value - 0xDC00)) ?? "\u{FFFD}")

@@ -91,7 +91,13 @@ public final class SQLiteStatement {
     public func bind(_ value: String, at index: Int32) { sqlite3_bind_text(handle, index, value, -1, gridbus_sqlite_transient()) }
     public func bind(_ value: [UInt8], at index: Int32) {
         value.withUnsafeBytes { buffer in
-            _ = sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(buffer.count), gridbus_sqlite_transient())
+            _ = sqlite3_bind_blob(
+                handle,
+                index,
+                buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+                Int32(buffer.count),
+                gridbus_sqlite_transient()
+            )
         }
     }
     public func bindNull(at index: Int32) { sqlite3_bind_null(handle, index) }

@@ -37,7 +37,10 @@ public final class BoundedBuffer<Element: Sendable>: @unchecked Sendable {
     /// Appends without waiting. Returns `false` when the buffer is full or closed.
     public func tryPush(_ element: Element) -> Bool {
         condition.lock()
-        guard !closed, count < capacity else { condition.unlock(); return false }
+        guard !closed, count < capacity else {
+            condition.unlock()
+            return false
+        }
         let wake = appendLocked(element)
         condition.unlock()
         wake()
@@ -49,7 +52,10 @@ public final class BoundedBuffer<Element: Sendable>: @unchecked Sendable {
     public func pushBlocking(_ element: Element) -> Bool {
         condition.lock()
         while !closed && count >= capacity { condition.wait() }
-        guard !closed else { condition.unlock(); return false }
+        guard !closed else {
+            condition.unlock()
+            return false
+        }
         let wake = appendLocked(element)
         condition.unlock()
         wake()
@@ -66,8 +72,14 @@ public final class BoundedBuffer<Element: Sendable>: @unchecked Sendable {
 
     private func attemptPush(_ element: Element) -> Bool? {
         condition.lock()
-        if closed { condition.unlock(); return false }
-        guard count < capacity else { condition.unlock(); return nil }
+        if closed {
+            condition.unlock()
+            return false
+        }
+        guard count < capacity else {
+            condition.unlock()
+            return nil
+        }
         let wake = appendLocked(element)
         condition.unlock()
         wake()
@@ -106,7 +118,10 @@ public final class BoundedBuffer<Element: Sendable>: @unchecked Sendable {
         while count == 0 && !closed {
             if !condition.wait(until: deadline) { break }
         }
-        guard count > 0 else { condition.unlock(); return nil }
+        guard count > 0 else {
+            condition.unlock()
+            return nil
+        }
         let wasFull = count >= capacity
         let element = removeFirstLocked()
         let wake = spaceFreedLocked(wasFull: wasFull)
@@ -159,7 +174,10 @@ public final class BoundedBuffer<Element: Sendable>: @unchecked Sendable {
                 case .closed, .timedOut:
                     if !settled { outcome = result }
                 }
-                if !settled { settled = true; group.cancelAll() }
+                if !settled {
+                    settled = true
+                    group.cancelAll()
+                }
             }
             return outcome
         }
@@ -213,9 +231,21 @@ public final class BoundedBuffer<Element: Sendable>: @unchecked Sendable {
 
     // MARK: State
 
-    public var isEmpty: Bool { condition.lock(); defer { condition.unlock() }; return count == 0 }
-    public var isFull: Bool { condition.lock(); defer { condition.unlock() }; return count >= capacity }
-    public var availableCount: Int { condition.lock(); defer { condition.unlock() }; return count }
+    public var isEmpty: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return count == 0
+    }
+    public var isFull: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return count >= capacity
+    }
+    public var availableCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return count
+    }
 
     /// Wakes every waiter; pushes fail from now on, pops drain what is left and then return `nil`.
     public func close() {

@@ -24,7 +24,11 @@ public final class ZMQAsyncSocket: Sendable {
     ///   - readUserID: attach the ZAP `User-Id` to every received message.
     ///   - configure: runs on the owning thread; returns a description for logs (e.g. the endpoint).
     public init(
-        context: ZMQContext, type: ZMQSocketType, name: String, capacity: Int = 1024, readUserID: Bool = false,
+        context: ZMQContext,
+        type: ZMQSocketType,
+        name: String,
+        capacity: Int = 1024,
+        readUserID: Bool = false,
         configure: @escaping @Sendable (ZMQSocket) throws -> String
     ) async throws {
         let wakeup = ZMQWakeup()
@@ -56,7 +60,9 @@ public final class ZMQAsyncSocket: Sendable {
         self.stopFlag = box
         switch await started.pop() {
         case .success(let description): self.endpointDescription = description
-        case .failure(let error): await thread.join(); throw error
+        case .failure(let error):
+            await thread.join()
+            throw error
         case nil: fatalError("socket thread ended without reporting")
         }
     }
@@ -99,8 +105,13 @@ public final class ZMQAsyncSocket: Sendable {
     }
 
     private static func run(
-        socket: ZMQSocket, inbound: BoundedBuffer<ZMQMessage>, outbound: BoundedBuffer<[[UInt8]]>,
-        wakeup: ZMQWakeup, readUserID: Bool, stop: StopFlag, failure: SocketFailure
+        socket: ZMQSocket,
+        inbound: BoundedBuffer<ZMQMessage>,
+        outbound: BoundedBuffer<[[UInt8]]>,
+        wakeup: ZMQWakeup,
+        readUserID: Bool,
+        stop: StopFlag,
+        failure: SocketFailure
     ) {
         var poller = ZMQPoller()
         let socketIndex = poller.add(socket)
@@ -120,7 +131,8 @@ public final class ZMQAsyncSocket: Sendable {
                 // Receive what is queued, as long as async code keeps up.
                 var received = 0
                 while socket.type.canReceive, received < 1024, !inbound.isFull,
-                      let message = try socket.receiveMessage(dontWait: true, readUserID: readUserID) {
+                    let message = try socket.receiveMessage(dontWait: true, readUserID: readUserID)
+                {
                     _ = inbound.tryPush(message)
                     received += 1
                 }

@@ -39,9 +39,11 @@ public struct ZMQPoller {
     @discardableResult
     public mutating func poll(timeoutMilliseconds: Int) throws(ZMQError) -> Int {
         let count = items.count
-        return Int(try items.withUnsafeMutableBufferPointer { (buffer) throws(ZMQError) -> Int32 in
-            try zmqCall("zmq_poll") { zmq_poll(buffer.baseAddress, Int32(count), timeoutMilliseconds) }
-        })
+        return Int(
+            try items.withUnsafeMutableBufferPointer { (buffer) throws(ZMQError) -> Int32 in
+                try zmqCall("zmq_poll") { zmq_poll(buffer.baseAddress, Int32(count), timeoutMilliseconds) }
+            }
+        )
     }
 
     /// What happened on item `index` during the last ``poll(timeoutMilliseconds:)``.

@@ -55,9 +55,15 @@ extension ZMQSocket {
     // MARK: CURVE security
 
     public func setCurveServer(_ on: Bool) throws(ZMQError) { try setOption(ZMQ_CURVE_SERVER, Int32(on ? 1 : 0), name: "curve server") }
-    public func setCurvePublicKey(_ key: ZMQCurveKey) throws(ZMQError) { try setOption(ZMQ_CURVE_PUBLICKEY, bytes: key.bytes, name: "curve public key") }
-    public func setCurveSecretKey(_ key: ZMQCurveKey) throws(ZMQError) { try setOption(ZMQ_CURVE_SECRETKEY, bytes: key.bytes, name: "curve secret key") }
-    public func setCurveServerKey(_ key: ZMQCurveKey) throws(ZMQError) { try setOption(ZMQ_CURVE_SERVERKEY, bytes: key.bytes, name: "curve server key") }
+    public func setCurvePublicKey(_ key: ZMQCurveKey) throws(ZMQError) {
+        try setOption(ZMQ_CURVE_PUBLICKEY, bytes: key.bytes, name: "curve public key")
+    }
+    public func setCurveSecretKey(_ key: ZMQCurveKey) throws(ZMQError) {
+        try setOption(ZMQ_CURVE_SECRETKEY, bytes: key.bytes, name: "curve secret key")
+    }
+    public func setCurveServerKey(_ key: ZMQCurveKey) throws(ZMQError) {
+        try setOption(ZMQ_CURVE_SERVERKEY, bytes: key.bytes, name: "curve server key")
+    }
     /// The ZAP domain (`ZMQ_ZAP_DOMAIN`); setting one makes libzmq consult the ZAP handler.
     public func setZAPDomain(_ domain: String) throws(ZMQError) { try setOption(ZMQ_ZAP_DOMAIN, bytes: Array(domain.utf8), name: "zap domain") }
 

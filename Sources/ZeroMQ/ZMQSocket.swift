@@ -70,7 +70,7 @@ public final class ZMQSocket {
         do {
             try zmqCall("send") { zmq_send(handle, bytes.baseAddress, bytes.count, flags) }
             return true
-        } catch where error.isWouldBlock && dontWait {
+        } catch  where error.isWouldBlock && dontWait {
             return false
         }
     }
@@ -108,7 +108,7 @@ public final class ZMQSocket {
         defer { zmq_msg_close(&message) }
         do {
             try zmqCall("receive") { zmq_msg_recv(&message, handle, dontWait ? ZMQ_DONTWAIT : 0) }
-        } catch where error.isWouldBlock {
+        } catch  where error.isWouldBlock {
             return nil
         }
         return (Self.copyBytes(of: &message), zmq_msg_more(&message) == 1)
@@ -124,7 +124,7 @@ public final class ZMQSocket {
         defer { zmq_msg_close(&message) }
         do {
             try zmqCall("receive") { zmq_msg_recv(&message, handle, dontWait ? ZMQ_DONTWAIT : 0) }
-        } catch where error.isWouldBlock {
+        } catch  where error.isWouldBlock {
             return nil
         }
         var userID: String?

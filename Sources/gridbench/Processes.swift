@@ -25,8 +25,8 @@ final class Server {
 
     private func statusField(_ field: String) -> Int {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         else { return 0 }
         return kilobytes * 1024
     }
@@ -52,14 +52,18 @@ func startDaemon(bin: URL, directory: String, extra: [String] = []) throws -> (S
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let server = try Server(
         bin.appendingPathComponent("gridbusd"),
-        ["--data-dir", directory, "--http-port", "0", "--log-level", "warning", "--ingress-endpoint", "tcp://127.0.0.1:*",
-         "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*"] + extra,
-        log: directory + "/gridbusd.log")
+        [
+            "--data-dir", directory, "--http-port", "0", "--log-level", "warning", "--ingress-endpoint", "tcp://127.0.0.1:*",
+            "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
+        ] + extra,
+        log: directory + "/gridbusd.log"
+    )
     let readyPath = directory + "/gridbusd.ready"
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline {
         if let data = FileManager.default.contents(atPath: readyPath),
-           let ready = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            let ready = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        {
             return (server, ready["ingress"] as! String, ready["egress"] as! String, ready["replay"] as! String)
         }
         usleep(20_000)

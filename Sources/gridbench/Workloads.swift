@@ -4,7 +4,8 @@ import ZeroMQ
 
 /// A CloudEvent of exactly `size` bytes with a unique id (padding in `data`).
 func benchEvent(_ n: Int, size: Int = 200) -> [UInt8] {
-    let head = #"{"specversion":"1.0","id":"b-\#(n)","source":"bench","type":"incident.acknowledged","grid":"G-\#(n % 16)","data":{"schemaVersion":1,"p":""#
+    let head =
+        #"{"specversion":"1.0","id":"b-\#(n)","source":"bench","type":"incident.acknowledged","grid":"G-\#(n % 16)","data":{"schemaVersion":1,"p":""#
     let tail = #""}}"#
     let padding = max(0, size - head.utf8.count - tail.utf8.count)
     return Array((head + String(repeating: "x", count: padding) + tail).utf8)
@@ -34,7 +35,10 @@ func measureProxy(context: ZMQContext, frontend: String, backend: String, count:
         try pub.setLinger(milliseconds: 60_000)  // closing must not discard what is still queued
         try pub.connect(frontend)
         // Slow joiner: send small probes until the subscriber is surely subscribed.
-        for _ in 0..<200 { try pub.send([1]); usleep(5000) }
+        for _ in 0..<200 {
+            try pub.send([1])
+            usleep(5000)
+        }
         let message = [UInt8](repeating: 0x61, count: size)
         for _ in 0..<count { try pub.send(message) }
     }
@@ -61,7 +65,9 @@ func measurePublish(context: ZMQContext, ingress: String, egress: String, count:
         // A heartbeat proves the subscription reached the daemon.
         while let message = try sub.receiveMessage(), message.frames[0].first != UInt8(ascii: "b") {}
         _ = subscriberReady.tryPush(true)
-        var received = 0, start: UInt64 = 0, last: UInt64 = 0
+        var received = 0
+        var start: UInt64 = 0
+        var last: UInt64 = 0
         var highest: UInt64 = 0
         while highest < UInt64(count), let message = try sub.receiveMessage() {
             guard message.frames[0].first == UInt8(ascii: "i") else { continue }
@@ -80,7 +86,8 @@ func measurePublish(context: ZMQContext, ingress: String, egress: String, count:
         try dealer.setReceiveHighWaterMark(0)
         try dealer.connect(ingress)
         try dealer.setReceiveTimeout(milliseconds: 30_000)
-        var sent = 0, answered = 0
+        var sent = 0
+        var answered = 0
         let start = now()
         while answered < count {
             while sent < count && sent - answered < window {
@@ -104,7 +111,8 @@ func measureReplay(context: ZMQContext, replay: String, expected: Int, batch: In
         try dealer.setReceiveHighWaterMark(0)
         try dealer.connect(replay)
         try dealer.setReceiveTimeout(milliseconds: 30_000)
-        var cursor: UInt64 = 0, received = 0
+        var cursor: UInt64 = 0
+        var received = 0
         let start = now()
         while true {
             try dealer.send(frames: [BusProtocol.replay, BusProtocol.encode(cursor), BusProtocol.encode(UInt64(batch)), []])
@@ -150,7 +158,9 @@ func measureLatency(context: ZMQContext, ingress: String, rate: Int, seconds: In
             let wait = due == .max ? 1000 : max(0, Int((Int64(due) - Int64(now())) / 1_000_000))
             try poller.poll(timeoutMilliseconds: wait)
             while let answer = try dealer.receiveMessage(dontWait: true) {
-                guard answer.frames[0] == BusProtocol.ack, let index = BusProtocol.decodeInteger(answer.frames[1]) else { throw BenchError("bad answer") }
+                guard answer.frames[0] == BusProtocol.ack, let index = BusProtocol.decodeInteger(answer.frames[1]) else {
+                    throw BenchError("bad answer")
+                }
                 latencies.append(now() - sentAt[Int(index)])
             }
         }
@@ -181,7 +191,8 @@ func measurePublishOnly(context: ZMQContext, ingress: String, count: Int, size: 
         try dealer.setReceiveHighWaterMark(0)
         try dealer.connect(ingress)
         try dealer.setReceiveTimeout(milliseconds: 30_000)
-        var sent = 0, answered = 0
+        var sent = 0
+        var answered = 0
         let start = now()
         while answered < count {
             while sent < count && sent - answered < window {

@@ -5,7 +5,9 @@ import ZeroMQ
 /// `gridbench`: the bus core benchmarks of docs/benchmarks.md, in one run on one machine.
 struct GridBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gridbench", abstract: "Measure gridbusd against libzmq's own proxy (200-byte events, TCP loopback).")
+        commandName: "gridbench",
+        abstract: "Measure gridbusd against libzmq's own proxy (200-byte events, TCP loopback)."
+    )
 
     @Argument(help: "'all', or a comma-separated subset of a,b,c,d,e,f.") var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
@@ -32,24 +34,43 @@ struct GridBench: ParsableCommand {
             var samples: [Double] = []
             for run in 0..<runs {
                 let ports = (try freePort(context), try freePort(context))
-                let proxy = try Server(binDirectory.appendingPathComponent("zmq-proxy-baseline"),
-                                       ["tcp://127.0.0.1:\(ports.0)", "tcp://127.0.0.1:\(ports.1)"], log: "/tmp/gridbench-proxy.log")
+                let proxy = try Server(
+                    binDirectory.appendingPathComponent("zmq-proxy-baseline"),
+                    ["tcp://127.0.0.1:\(ports.0)", "tcp://127.0.0.1:\(ports.1)"],
+                    log: "/tmp/gridbench-proxy.log"
+                )
                 usleep(200_000)
-                samples.append(try measureProxy(context: context, frontend: "tcp://127.0.0.1:\(ports.0)", backend: "tcp://127.0.0.1:\(ports.1)",
-                                                count: events, size: size))
+                samples.append(
+                    try measureProxy(
+                        context: context,
+                        frontend: "tcp://127.0.0.1:\(ports.0)",
+                        backend: "tcp://127.0.0.1:\(ports.1)",
+                        count: events,
+                        size: size
+                    )
+                )
                 proxy.stop()
                 log("(a) run \(run + 1): \(perSecond(samples.last!))")
             }
             baseline = median(samples)
-            rows.append(("(a) libzmq XSUB/XPUB proxy (C), PUB→SUB, HWM 0", perSecond(baseline!), "samples: " + samples.map(perSecond).joined(separator: ", ")))
+            rows.append(
+                ("(a) libzmq XSUB/XPUB proxy (C), PUB→SUB, HWM 0", perSecond(baseline!), "samples: " + samples.map(perSecond).joined(separator: ", "))
+            )
         }
 
         var published = 0
         let daemonDirectory = workDirectory + "/gridbusd"
         if !selected.isDisjoint(with: "bcd") {
-            var acked: [Double] = [], fanOut: [Double] = [], lost: [Int] = [], replayed: [Double] = []
+            var acked: [Double] = []
+            var fanOut: [Double] = []
+            var lost: [Int] = []
+            var replayed: [Double] = []
             for run in 0..<runs {
-                let (daemon, ingress, egress, replay) = try startDaemon(bin: binDirectory, directory: daemonDirectory, extra: ["--journal-durability", durability])
+                let (daemon, ingress, egress, replay) = try startDaemon(
+                    bin: binDirectory,
+                    directory: daemonDirectory,
+                    extra: ["--journal-durability", durability]
+                )
                 let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: events, size: size, window: window)
                 acked.append(result.ackedPerSecond)
                 fanOut.append(result.fanOutPerSecond)
@@ -57,40 +78,80 @@ struct GridBench: ParsableCommand {
                 if selected.contains("d") { replayed.append(try measureReplay(context: context, replay: replay, expected: events, batch: 10_000)) }
                 daemon.stop()
                 published = events
-                log("(b,c,d) run \(run + 1): acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) lost \(result.fanOutLost)"
-                    + (replayed.last.map { ", replay \(perSecond($0))" } ?? ""))
+                log(
+                    "(b,c,d) run \(run + 1): acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) lost \(result.fanOutLost)"
+                        + (replayed.last.map { ", replay \(perSecond($0))" } ?? "")
+                )
             }
             let ratio = { (value: Double) in baseline.map { String(format: "%.2f × (a)", value / $0) } ?? "" }
-            rows.append(("(b) gridbusd acked + journaled publish (durability \(durability), window \(window))", perSecond(median(acked)),
-                         ratio(median(acked)) + "; samples: " + acked.map(perSecond).joined(separator: ", ")))
-            rows.append(("(c) gridbusd live fan-out to one subscriber", perSecond(median(fanOut)),
-                         ratio(median(fanOut)) + "; lost: \(lost.max() ?? 0); samples: " + fanOut.map(perSecond).joined(separator: ", ")))
+            rows.append(
+                (
+                    "(b) gridbusd acked + journaled publish (durability \(durability), window \(window))", perSecond(median(acked)),
+                    ratio(median(acked)) + "; samples: " + acked.map(perSecond).joined(separator: ", ")
+                )
+            )
+            rows.append(
+                (
+                    "(c) gridbusd live fan-out to one subscriber", perSecond(median(fanOut)),
+                    ratio(median(fanOut)) + "; lost: \(lost.max() ?? 0); samples: " + fanOut.map(perSecond).joined(separator: ", ")
+                )
+            )
             if !replayed.isEmpty {
-                rows.append(("(d) replay, batches of 10,000", perSecond(median(replayed)), "samples: " + replayed.map(perSecond).joined(separator: ", ")))
+                rows.append(
+                    ("(d) replay, batches of 10,000", perSecond(median(replayed)), "samples: " + replayed.map(perSecond).joined(separator: ", "))
+                )
             }
         }
         _ = published
 
         if selected.contains("e") {
-            var p50s: [Double] = [], p99s: [Double] = [], maxima: [Double] = []
+            var p50s: [Double] = []
+            var p99s: [Double] = []
+            var maxima: [Double] = []
             for run in 0..<runs {
-                let (daemon, ingress, _, _) = try startDaemon(bin: binDirectory, directory: daemonDirectory, extra: ["--journal-durability", durability])
+                let (daemon, ingress, _, _) = try startDaemon(
+                    bin: binDirectory,
+                    directory: daemonDirectory,
+                    extra: ["--journal-durability", durability]
+                )
                 let (p50, p99, maximum) = try measureLatency(context: context, ingress: ingress, rate: rate, seconds: 5, size: size, offset: 0)
                 daemon.stop()
-                p50s.append(p50); p99s.append(p99); maxima.append(maximum)
+                p50s.append(p50)
+                p99s.append(p99)
+                maxima.append(maximum)
                 log(String(format: "(e) run %d: p50 %.0f µs, p99 %.0f µs, max %.0f µs", run + 1, p50, p99, maximum))
             }
-            rows.append(("(e) publish→ACK latency at \(rate) events/s for 5 s", String(format: "p50 %.0f µs, p99 %.0f µs", median(p50s), median(p99s)),
-                         "p99 samples: " + p99s.map { String(format: "%.0f µs", $0) }.joined(separator: ", ") + String(format: "; max %.0f µs", maxima.max()!)))
+            rows.append(
+                (
+                    "(e) publish→ACK latency at \(rate) events/s for 5 s", String(format: "p50 %.0f µs, p99 %.0f µs", median(p50s), median(p99s)),
+                    "p99 samples: " + p99s.map { String(format: "%.0f µs", $0) }.joined(separator: ", ")
+                        + String(format: "; max %.0f µs", maxima.max()!)
+                )
+            )
         }
 
         if selected.contains("f") {
-            let (daemon, ingress, egress, _) = try startDaemon(bin: binDirectory, directory: daemonDirectory, extra: ["--journal-durability", durability])
-            let (peak, before) = try measureStalled(context: context, daemon: daemon, ingress: ingress, egress: egress, count: stalledEvents, size: size)
+            let (daemon, ingress, egress, _) = try startDaemon(
+                bin: binDirectory,
+                directory: daemonDirectory,
+                extra: ["--journal-durability", durability]
+            )
+            let (peak, before) = try measureStalled(
+                context: context,
+                daemon: daemon,
+                ingress: ingress,
+                egress: egress,
+                count: stalledEvents,
+                size: size
+            )
             daemon.stop()
             log("(f): peak RSS \(peak >> 20) MiB (before publishing \(before >> 20) MiB)")
-            rows.append(("(f) gridbusd peak RSS, one subscriber stalled for \(stalledEvents) events", "\(peak >> 20) MiB",
-                         "RSS before publishing: \(before >> 20) MiB; egress.high-water-mark 10,000 (default)"))
+            rows.append(
+                (
+                    "(f) gridbusd peak RSS, one subscriber stalled for \(stalledEvents) events", "\(peak >> 20) MiB",
+                    "RSS before publishing: \(before >> 20) MiB; egress.high-water-mark 10,000 (default)"
+                )
+            )
         }
 
         var table = "| measurement | median of \(runs) | notes |\n| --- | --- | --- |\n"

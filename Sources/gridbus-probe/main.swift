@@ -13,13 +13,17 @@ import ZeroMQ
 /// what it saw in its own SQLite store (table `seen`).
 struct Probe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gridbus-probe", abstract: "Publish or follow numbered test events through the worker runtime.",
-        subcommands: [PublishProbe.self, SubscribeProbe.self])
+        commandName: "gridbus-probe",
+        abstract: "Publish or follow numbered test events through the worker runtime.",
+        subcommands: [PublishProbe.self, SubscribeProbe.self]
+    )
 }
 
 struct PublishProbe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "publish", abstract: "Publish --count events (ids PREFIX-0…) through a durable outbox; exit when all are ACKed.")
+        commandName: "publish",
+        abstract: "Publish --count events (ids PREFIX-0…) through a durable outbox; exit when all are ACKed."
+    )
 
     @Option var ingress = BusEndpoints().ingress
     @Option(help: "The worker store (outbox).") var store: String
@@ -40,8 +44,11 @@ struct PublishProbe: AsyncParsableCommand {
             for start in stride(from: 0, to: count, by: batch) {
                 let events = try (start..<min(start + batch, count)).map { n in
                     try CloudEvent(
-                        id: "\(idPrefix)-\(n)", source: source, payload: IncidentAcknowledged(incidentId: "inc-\(n)", by: "probe", note: pad.isEmpty ? nil : pad),
-                        grid: "G-\(n % 7)")
+                        id: "\(idPrefix)-\(n)",
+                        source: source,
+                        payload: IncidentAcknowledged(incidentId: "inc-\(n)", by: "probe", note: pad.isEmpty ? nil : pad),
+                        grid: "G-\(n % 7)"
+                    )
                 }
                 try await publisher.publish(events)
             }
@@ -54,7 +61,9 @@ struct PublishProbe: AsyncParsableCommand {
 
 struct SubscribeProbe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "subscribe", abstract: "Follow the bus durably; record every event id in the store's 'seen' table.")
+        commandName: "subscribe",
+        abstract: "Follow the bus durably; record every event id in the store's 'seen' table."
+    )
 
     @Option var egress = BusEndpoints().egress
     @Option var replay = BusEndpoints().replay
@@ -69,26 +78,38 @@ struct SubscribeProbe: AsyncParsableCommand {
         logger.logLevel = .notice
         let workerStore = try WorkerStore(path: store)
         try await workerStore.withConnection { connection in
-            try connection.execute("""
+            try connection.execute(
+                """
                 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, sequence INTEGER NOT NULL, deliveries INTEGER NOT NULL DEFAULT 1);
-                """)
+                """
+            )
         }
         let subscriber = DurableSubscriber(
-            name: name, endpoints: BusEndpoints(egress: egress, replay: replay), prefixes: prefix, store: workerStore,
-            context: ZMQContext(), logger: logger
+            name: name,
+            endpoints: BusEndpoints(egress: egress, replay: replay),
+            prefixes: prefix,
+            store: workerStore,
+            context: ZMQContext(),
+            logger: logger
         ) { event in
             let cloudEvent = try event.decode()
             try await workerStore.withConnection { connection in
                 let insert = try connection.prepare(
-                    "INSERT INTO seen (id, sequence) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET deliveries = deliveries + 1")
+                    "INSERT INTO seen (id, sequence) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET deliveries = deliveries + 1"
+                )
                 insert.bind(cloudEvent.id, at: 1)
                 insert.bind(Int64(event.sequence), at: 2)
                 try insert.run()
             }
         }
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: subscriber), .init(service: TerminationSignalService(), successTerminationBehavior: .gracefullyShutdownGroup)],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: subscriber), .init(service: TerminationSignalService(), successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                logger: logger
+            )
+        )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             if let expect {

@@ -14,9 +14,14 @@ TerminationSignals.block()
 
 let arguments = CommandLine.arguments
 if arguments.contains("--help") || arguments.contains("-h") {
-    print(GridConfigReader.helpText(
-        program: "gridbusd", summary: "the GridBus event bus daemon",
-        usage: "gridbusd [--config FILE] [--KEY VALUE ...]", keys: BusConfiguration.keys))
+    print(
+        GridConfigReader.helpText(
+            program: "gridbusd",
+            summary: "the GridBus event bus daemon",
+            usage: "gridbusd [--config FILE] [--KEY VALUE ...]",
+            keys: BusConfiguration.keys
+        )
+    )
     exit(0)
 }
 
@@ -35,7 +40,11 @@ LoggingSystem.bootstrap { label in
 }
 let logger = Logger(label: "gridbusd")
 let (group, _) = buildServiceGroup(
-    configuration: configuration, context: ZMQContext(), registry: PrometheusCollectorRegistry(), logger: logger)
+    configuration: configuration,
+    context: ZMQContext(),
+    registry: PrometheusCollectorRegistry(),
+    logger: logger
+)
 do {
     try await group.run()
 } catch {

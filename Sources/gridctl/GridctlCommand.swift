@@ -13,7 +13,8 @@ struct GridctlCommand: AsyncParsableCommand {
             GRIDBUS_BUS_INGRESS, GRIDBUS_BUS_EGRESS and GRIDBUS_BUS_REPLAY.
             Exit codes: 0 success, 1 runtime failure (daemon unreachable, event refused), 2 bad usage.
             """,
-        subcommands: [PublishCommand.self, TailCommand.self, ReplayCommand.self, StatusCommand.self, SchemasCommand.self])
+        subcommands: [PublishCommand.self, TailCommand.self, ReplayCommand.self, StatusCommand.self, SchemasCommand.self]
+    )
 }
 
 /// Options every bus command takes.

@@ -7,12 +7,14 @@ import ZeroMQ
 
 struct PublishCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "publish", abstract: "Publish one event and print its sequence.",
+        commandName: "publish",
+        abstract: "Publish one event and print its sequence.",
         discussion: """
             Builds a CloudEvent from the options, or sends --event-file as it is. Publishing the same
             --source and --id again is harmless: the bus answers with the original sequence.
             Example: gridctl publish --type incident.reported --grid G-01-01-01 --data '{"schemaVersion":1,...}'
-            """)
+            """
+    )
 
     @OptionGroup var bus: BusOptions
     @Option(help: "Event type, e.g. incident.reported (see docs/events.md).") var type: String?

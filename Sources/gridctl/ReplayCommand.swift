@@ -6,7 +6,9 @@ import ZeroMQ
 
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "replay", abstract: "Print journaled events, one CloudEvent JSON per line, then exit.")
+        commandName: "replay",
+        abstract: "Print journaled events, one CloudEvent JSON per line, then exit."
+    )
 
     @OptionGroup var bus: BusOptions
     @Argument(help: "Topic prefixes (default: everything).") var prefixes: [String] = []

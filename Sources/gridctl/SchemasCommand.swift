@@ -5,8 +5,10 @@ import GridSchema
 
 struct SchemasCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "schemas", abstract: "Write the JSON Schema files of the envelope and every payload.",
-        discussion: "The repository keeps them in schemas/ (make schemas); a test fails when they drift from the Swift types.")
+        commandName: "schemas",
+        abstract: "Write the JSON Schema files of the envelope and every payload.",
+        discussion: "The repository keeps them in schemas/ (make schemas); a test fails when they drift from the Swift types."
+    )
 
     @Argument(help: "Directory to write into.") var directory: String = "schemas"
 

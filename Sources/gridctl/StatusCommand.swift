@@ -40,9 +40,11 @@ struct StatusCommand: AsyncParsableCommand {
             text += "SUBSCRIBER                      CURSOR      BEHIND  STATE     LAST REPORT\n"
             for subscriber in status.subscribers {
                 let state = subscriber.lagging ? "LAGGING" : "ok"
-                text += subscriber.name.padding(toLength: 30, withPad: " ", startingAt: 0) + "  "
+                text +=
+                    subscriber.name.padding(toLength: 30, withPad: " ", startingAt: 0) + "  "
                     + String(subscriber.cursor).leftPadded(10) + "  " + String(subscriber.behind).leftPadded(10) + "  "
-                    + state.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + String(format: "%.1fs ago", subscriber.secondsSinceReport) + "\n"
+                    + state.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + String(format: "%.1fs ago", subscriber.secondsSinceReport)
+                    + "\n"
             }
         }
         FileHandleOutput.standardOutput(text)

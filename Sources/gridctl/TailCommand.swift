@@ -9,12 +9,14 @@ import ZeroMQ
 
 struct TailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tail", abstract: "Print events as they arrive, one CloudEvent JSON per line.",
+        commandName: "tail",
+        abstract: "Print events as they arrive, one CloudEvent JSON per line.",
         discussion: """
             Prefixes select topics (<type>/<grid>): 'incident.' for every incident event,
             'incident.dispatched/' for one type. With --from, replays from that sequence first and
             then follows live, without gaps. Example: gridctl tail incident. | jq .type
-            """)
+            """
+    )
 
     @OptionGroup var bus: BusOptions
     @Argument(help: "Topic prefixes (default: every event; heartbeats are never printed).") var prefixes: [String] = []
@@ -35,8 +37,12 @@ struct TailCommand: AsyncParsableCommand {
         var logger = Logger(label: "gridctl")
         logger.logLevel = .warning
         let subscriber = DurableSubscriber(
-            name: "gridctl-tail-\(ProcessInfo.processInfo.processIdentifier)", endpoints: bus.endpoints, prefixes: selected,
-            store: InMemoryCursorStore(["gridctl-tail-\(ProcessInfo.processInfo.processIdentifier)": start]), context: context, logger: logger
+            name: "gridctl-tail-\(ProcessInfo.processInfo.processIdentifier)",
+            endpoints: bus.endpoints,
+            prefixes: selected,
+            store: InMemoryCursorStore(["gridctl-tail-\(ProcessInfo.processInfo.processIdentifier)": start]),
+            context: context,
+            logger: logger
         ) { event in
             guard printed.take() else { throw CancellationError() }
             FileHandleOutput.standardOutput(event.json + "\n")
@@ -57,8 +63,17 @@ struct TailCommand: AsyncParsableCommand {
 final class Counter: Sendable {
     private let state: Mutex<Int>
     private let limit: Int?
-    init(limit: Int?) { self.limit = limit; state = Mutex(0) }
+    init(limit: Int?) {
+        self.limit = limit
+        state = Mutex(0)
+    }
     /// Claims one slot; false once the limit is reached.
-    func take() -> Bool { state.withLock { count in guard limit.map({ count < $0 }) ?? true else { return false }; count += 1; return true } }
+    func take() -> Bool {
+        state.withLock { count in
+            guard limit.map({ count < $0 }) ?? true else { return false }
+            count += 1
+            return true
+        }
+    }
     var isDone: Bool { limit.map { limit in state.withLock { $0 >= limit } } ?? false }
 }

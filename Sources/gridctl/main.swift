@@ -1,6 +1,6 @@
 import ArgumentParser
-import GridConfiguration
 import Foundation
+import GridConfiguration
 
 /// Calls the async `run()`; on an existential the synchronous requirement (which prints help) wins.
 func runAsync(_ command: inout some AsyncParsableCommand) async throws { try await command.run() }

@@ -33,9 +33,12 @@ func running<T: Sendable>(_ services: [any Service], _ body: () async throws -> 
 }
 
 func incident(_ n: Int, padding: Int = 0) throws -> CloudEvent {
-    try CloudEvent(id: "evt-\(n)", source: "runtime-test",
-                   payload: IncidentAcknowledged(incidentId: "inc-\(n)", by: "m-1", note: padding > 0 ? String(repeating: "x", count: padding) : nil),
-                   grid: "G-\(n % 4)")
+    try CloudEvent(
+        id: "evt-\(n)",
+        source: "runtime-test",
+        payload: IncidentAcknowledged(incidentId: "inc-\(n)", by: "m-1", note: padding > 0 ? String(repeating: "x", count: padding) : nil),
+        grid: "G-\(n % 4)"
+    )
 }
 
 @Suite(.timeLimit(.minutes(2)))
@@ -44,8 +47,13 @@ struct WorkerRuntimeTests {
         try await withTestBus { bus in
             let seen = Seen()
             let subscriber = DurableSubscriber(
-                name: "order", endpoints: bus.endpoints, prefixes: ["incident.acknowledged/G-1"], store: try temporaryStore(),
-                context: bus.context, logger: TestBus.logger()) { seen.append($0) }
+                name: "order",
+                endpoints: bus.endpoints,
+                prefixes: ["incident.acknowledged/G-1"],
+                store: try temporaryStore(),
+                context: bus.context,
+                logger: TestBus.logger()
+            ) { seen.append($0) }
             let store = try temporaryStore()
             let publisher = ReliablePublisher(store: store, endpoint: bus.endpoints.ingress, context: bus.context, logger: TestBus.logger())
             try await running([subscriber, publisher]) {
@@ -97,14 +105,30 @@ struct WorkerRuntimeTests {
             let first = Seen()
             let publisher = DirectPublisher(context: bus.context, endpoint: bus.endpoints.ingress)
             for n in 0..<100 { _ = try await publisher.publish(try incident(n)) }
-            try await running([DurableSubscriber(name: "resume", endpoints: bus.endpoints, prefixes: [], store: store, context: bus.context,
-                                                 logger: TestBus.logger()) { first.append($0) }]) {
+            try await running([
+                DurableSubscriber(
+                    name: "resume",
+                    endpoints: bus.endpoints,
+                    prefixes: [],
+                    store: store,
+                    context: bus.context,
+                    logger: TestBus.logger()
+                ) { first.append($0) }
+            ]) {
                 try await expectEventually { first.count == 100 }
             }
             for n in 100..<150 { _ = try await publisher.publish(try incident(n)) }
             let second = Seen()
-            try await running([DurableSubscriber(name: "resume", endpoints: bus.endpoints, prefixes: [], store: store, context: bus.context,
-                                                 logger: TestBus.logger()) { second.append($0) }]) {
+            try await running([
+                DurableSubscriber(
+                    name: "resume",
+                    endpoints: bus.endpoints,
+                    prefixes: [],
+                    store: store,
+                    context: bus.context,
+                    logger: TestBus.logger()
+                ) { second.append($0) }
+            ]) {
                 try await expectEventually { second.count == 50 }
                 try await Task.sleep(for: .milliseconds(300))  // nothing more arrives
             }
@@ -121,8 +145,14 @@ struct WorkerRuntimeTests {
             let gate = BoundedBuffer<Bool>(capacity: 1)
             let seen = Seen()
             let subscriber = DurableSubscriber(
-                name: "stalled", endpoints: bus.endpoints, prefixes: [], store: try temporaryStore(), context: bus.context,
-                logger: TestBus.logger(), receiveBuffer: 8, receiveHighWaterMark: 20
+                name: "stalled",
+                endpoints: bus.endpoints,
+                prefixes: [],
+                store: try temporaryStore(),
+                context: bus.context,
+                logger: TestBus.logger(),
+                receiveBuffer: 8,
+                receiveHighWaterMark: 20
             ) { event in
                 if event.sequence == 1 { _ = await gate.pop() }  // stall on the first event until released
                 seen.append(event)
@@ -142,11 +172,19 @@ struct WorkerRuntimeTests {
 
     /// The daemon counts and reports a subscriber whose cursor falls behind.
     @Test func aLaggingSubscriberIsDetectedAndReported() async throws {
-        try await withTestBus(configure: { $0.lagThreshold = 50; $0.heartbeatInterval = 0.1 }) { bus in
+        try await withTestBus(configure: {
+            $0.lagThreshold = 50
+            $0.heartbeatInterval = 0.1
+        }) { bus in
             let gate = BoundedBuffer<Bool>(capacity: 1)
             let subscriber = DurableSubscriber(
-                name: "laggard", endpoints: bus.endpoints, prefixes: [], store: try temporaryStore(), context: bus.context,
-                logger: TestBus.logger(), saveEvery: 10
+                name: "laggard",
+                endpoints: bus.endpoints,
+                prefixes: [],
+                store: try temporaryStore(),
+                context: bus.context,
+                logger: TestBus.logger(),
+                saveEvery: 10
             ) { event in
                 if event.sequence == 20 { _ = await gate.pop() }
             }
@@ -169,7 +207,9 @@ struct WorkerRuntimeTests {
 
 /// Waits for `condition`, recording an issue (with the caller's location) if it never holds.
 func expectEventually(
-    timeout: Duration = .seconds(10), _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+    timeout: Duration = .seconds(10),
+    _ comment: Comment? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
     if try await !eventually(timeout: timeout, condition) {
@@ -185,10 +225,13 @@ func publishPadded(count: Int, padding: Int, on bus: TestBus) async throws -> In
         return endpoint
     }
     let pad = String(repeating: "p", count: padding)
-    var sent = 0, acked = 0
+    var sent = 0
+    var acked = 0
     while acked < count {
         while sent < count && sent - acked < 1000 {
-            try await socket.send([BusProtocol.publish, BusProtocol.encode(UInt64(sent)), eventBytes(id: "pad-\(sent)", data: #"{"schemaVersion":1,"p":"\#(pad)"}"#)])
+            try await socket.send([
+                BusProtocol.publish, BusProtocol.encode(UInt64(sent)), eventBytes(id: "pad-\(sent)", data: #"{"schemaVersion":1,"p":"\#(pad)"}"#),
+            ])
             sent += 1
         }
         guard case .element(let answer) = await socket.receive(timeout: .seconds(20)), answer.frames[0] == BusProtocol.ack else { break }

@@ -5,8 +5,13 @@ import Testing
 
 @Suite struct BusConfigurationTests {
     func load(_ arguments: [String], environment: [String: String] = [:]) async throws -> BusConfiguration {
-        try BusConfiguration(reader: try await GridConfigReader.load(
-            arguments: ["gridbusd"] + arguments, keys: BusConfiguration.keys, environment: environment))
+        try BusConfiguration(
+            reader: try await GridConfigReader.load(
+                arguments: ["gridbusd"] + arguments,
+                keys: BusConfiguration.keys,
+                environment: environment
+            )
+        )
     }
 
     @Test func defaultsAreDesignsLoopbackPorts() async throws {
@@ -23,15 +28,18 @@ import Testing
     @Test func flagsBeatEnvironmentWhichBeatsTheFile() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("gridbusd-\(UUID().uuidString).yaml").path
         try """
-            http:
-              port: 9001
-            journal:
-              max-bytes: 64MiB
-              durability: normal
-            egress:
-              heartbeat-interval: 250ms
-            """.write(toFile: file, atomically: true, encoding: .utf8)
-        let configuration = try await load(["--config", file, "--http-port", "9003"], environment: ["GRIDBUS_HTTP_PORT": "9002", "GRIDBUS_DATA_DIR": "/tmp/x"])
+        http:
+          port: 9001
+        journal:
+          max-bytes: 64MiB
+          durability: normal
+        egress:
+          heartbeat-interval: 250ms
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let configuration = try await load(
+            ["--config", file, "--http-port", "9003"],
+            environment: ["GRIDBUS_HTTP_PORT": "9002", "GRIDBUS_DATA_DIR": "/tmp/x"]
+        )
         #expect(configuration.httpPort == 9003)
         #expect(configuration.retentionMaxBytes == 64 << 20)
         #expect(configuration.durability == .normal)

@@ -11,10 +11,12 @@ struct Peer {
     let socket: ZMQAsyncSocket
 
     static func connect(_ bus: TestBus, to endpoint: String) async throws -> Peer {
-        Peer(socket: try await ZMQAsyncSocket(context: bus.context, type: .dealer, name: "test-peer", capacity: 4096) { socket in
-            try socket.connect(endpoint)
-            return endpoint
-        })
+        Peer(
+            socket: try await ZMQAsyncSocket(context: bus.context, type: .dealer, name: "test-peer", capacity: 4096) { socket in
+                try socket.connect(endpoint)
+                return endpoint
+            }
+        )
     }
 
     func send(_ frames: [[UInt8]]) async throws { try await socket.send(frames) }
@@ -53,7 +55,8 @@ struct IngressTests {
     /// before it receives, so it runs blocking on its own thread rather than behind the async bridge.)
     @Test func aREQClientWithItsEmptyDelimiterIsAnsweredToo() async throws {
         try await withTestBus { bus in
-            let endpoint = bus.endpoints.ingress, context = bus.context
+            let endpoint = bus.endpoints.ingress
+            let context = bus.context
             let answer = BoundedBuffer<[[UInt8]]>(capacity: 1)
             let thread = ZMQThread(name: "req") {
                 do {
@@ -80,7 +83,10 @@ struct IngressTests {
                 ([BusProtocol.publish, [2], Array("{\"specversion\":\"1.0\"".utf8)], "malformed", "invalid JSON"),
                 ([BusProtocol.publish, [3], Array(#"{"specversion":"1.0","source":"s","type":"incident.reported"}"#.utf8)], "invalid", "'id'"),
                 ([BusProtocol.publish, [4], eventBytes(id: "x", type: "incident.exploded")], "unknown-type", "incident.exploded"),
-                ([BusProtocol.publish, [5], eventBytes(id: "x", data: "\"" + String(repeating: "x", count: 5000) + "\"")], "too-large", "limit is 4096"),
+                (
+                    [BusProtocol.publish, [5], eventBytes(id: "x", data: "\"" + String(repeating: "x", count: 5000) + "\"")], "too-large",
+                    "limit is 4096"
+                ),
                 ([BusProtocol.publish, [6], eventBytes(id: "x", type: "bus.heartbeat")], "invalid", "sent by the bus only"),
                 ([BusProtocol.publish, [7]], "malformed", "exactly two frames"),
                 ([BusProtocol.publish, [8], eventBytes(id: "x"), [0]], "malformed", "exactly two frames"),
@@ -108,7 +114,9 @@ struct IngressTests {
     /// event is ACKed and journaled once, every bad one NACKed, and the journal holds only good ones.
     @Test func garbageFromSeveralClientsDoesNotStopGoodPublishers() async throws {
         try await withTestBus { bus in
-            let garbageClients = 4, garbagePerClient = 2000, good = 3000
+            let garbageClients = 4
+            let garbagePerClient = 2000
+            let good = 3000
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<garbageClients {
                     group.addTask {
@@ -140,7 +148,8 @@ struct IngressTests {
 /// Publishes events `good-0…` through one DEALER with up to `window` in flight; returns the ACKs received.
 func publishNumbered(count: Int, on bus: TestBus, window: Int = 500) async throws -> Int {
     let peer = try await Peer.connect(bus, to: bus.endpoints.ingress)
-    var sent = 0, acked = 0
+    var sent = 0
+    var acked = 0
     while acked < count {
         while sent < count && sent - acked < window {
             try await peer.send([BusProtocol.publish, BusProtocol.encode(UInt64(sent)), eventBytes(id: "good-\(sent)", grid: "G-\(sent % 3)")])

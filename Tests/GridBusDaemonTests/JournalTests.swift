@@ -9,9 +9,15 @@ import Testing
 
     func incoming(_ id: String, source: String = "test", grid: String? = "G-1", padding: Int = 0) throws -> IncomingEvent {
         let gridAttribute = grid.map { #","grid":"\#($0)""# } ?? ""
-        let text = #"{"specversion":"1.0","id":"\#(id)","source":"\#(source)","type":"incident.reported"\#(gridAttribute),"data":{"pad":"\#(String(repeating: "x", count: padding))"}}"#
+        let text =
+            #"{"specversion":"1.0","id":"\#(id)","source":"\#(source)","type":"incident.reported"\#(gridAttribute),"data":{"pad":"\#(String(repeating: "x", count: padding))"}}"#
         let bytes = Array(text.utf8)
-        return IncomingEvent(envelope: try EnvelopeScanner.scan(bytes), bytes: bytes, reply: ReplyAddress(routingID: [1], delimited: false), token: [])
+        return IncomingEvent(
+            envelope: try EnvelopeScanner.scan(bytes),
+            bytes: bytes,
+            reply: ReplyAddress(routingID: [1], delimited: false),
+            token: []
+        )
     }
 
     @Test func sequencesAreContiguousAndDuplicatesKeepTheirFirstSequence() throws {

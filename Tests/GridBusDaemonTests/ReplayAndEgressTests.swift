@@ -1,13 +1,14 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import GridBusClient
 import GridBusDaemon
 import GridBusTestSupport
 import GridSchema
 import Testing
 import ZeroMQ
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 @Suite(.timeLimit(.minutes(1)))
 struct ReplayAndEgressTests {
@@ -102,9 +103,11 @@ struct ReplayAndEgressTests {
             #expect(String(decoding: health, as: UTF8.self).contains(#""status":"ok""#))
             let (metrics, _) = try await URLSession.shared.data(from: URL(string: http + "/metrics")!)
             let text = String(decoding: metrics, as: UTF8.self)
-            for name in ["gridbus_events_received_total", "gridbus_events_acked_total", "gridbus_events_nacked_total", "gridbus_events_fanned_out_total",
-                         "gridbus_events_replayed_total", "gridbus_journal_events", "gridbus_journal_bytes", "gridbus_head_sequence",
-                         "gridbus_lagging_subscribers", "gridbus_commit_batch_events", "gridbus_commit_duration_seconds"] {
+            for name in [
+                "gridbus_events_received_total", "gridbus_events_acked_total", "gridbus_events_nacked_total", "gridbus_events_fanned_out_total",
+                "gridbus_events_replayed_total", "gridbus_journal_events", "gridbus_journal_bytes", "gridbus_head_sequence",
+                "gridbus_lagging_subscribers", "gridbus_commit_batch_events", "gridbus_commit_duration_seconds",
+            ] {
                 #expect(text.contains(name), "missing \(name)")
             }
         }

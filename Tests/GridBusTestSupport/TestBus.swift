@@ -29,7 +29,8 @@ public struct TestBus: Sendable {
 /// Runs `body` against a fresh in-process bus, then shuts the bus down gracefully.
 /// - Parameter configure: adjusts the configuration (endpoints and data directory are set already).
 public func withTestBus<T: Sendable>(
-    configure: (inout BusConfiguration) -> Void = { _ in }, _ body: (TestBus) async throws -> T
+    configure: (inout BusConfiguration) -> Void = { _ in },
+    _ body: (TestBus) async throws -> T
 ) async throws -> T {
     var configuration = BusConfiguration()
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-test-\(UUID().uuidString)").path
@@ -45,14 +46,22 @@ public func withTestBus<T: Sendable>(
     let registry = PrometheusCollectorRegistry()
     let context = ZMQContext()
     let (group, daemon) = buildServiceGroup(
-        configuration: configuration, context: context, registry: registry, logger: TestBus.logger(), handleSignals: false)
+        configuration: configuration,
+        context: context,
+        registry: registry,
+        logger: TestBus.logger(),
+        handleSignals: false
+    )
     let finalConfiguration = configuration
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         guard let bound = await daemon.boundEndpoints() else { throw CancellationError() }
         let bus = TestBus(
-            endpoints: BusEndpoints(ingress: bound.ingress, egress: bound.egress, replay: bound.replay), registry: registry,
-            context: ZMQContext(), configuration: finalConfiguration)
+            endpoints: BusEndpoints(ingress: bound.ingress, egress: bound.egress, replay: bound.replay),
+            registry: registry,
+            context: ZMQContext(),
+            configuration: finalConfiguration
+        )
         do {
             let result = try await body(bus)
             await group.triggerGracefulShutdown()
@@ -67,7 +76,13 @@ public func withTestBus<T: Sendable>(
 }
 
 /// A CloudEvent as JSON bytes, built by hand so that tests control every byte.
-public func eventBytes(id: String, type: String = "incident.reported", source: String = "test", grid: String? = "G-1", data: String = #"{"schemaVersion":1}"#) -> [UInt8] {
+public func eventBytes(
+    id: String,
+    type: String = "incident.reported",
+    source: String = "test",
+    grid: String? = "G-1",
+    data: String = #"{"schemaVersion":1}"#
+) -> [UInt8] {
     let gridAttribute = grid.map { #","grid":"\#($0)""# } ?? ""
     return Array(#"{"specversion":"1.0","id":"\#(id)","source":"\#(source)","type":"\#(type)"\#(gridAttribute),"data":\#(data)}"#.utf8)
 }

@@ -41,7 +41,10 @@ import Testing
 
     @Test func aNewerSchemaVersionIsRefusedWithAClearError() throws {
         var event = try CloudEvent(source: "s", payload: IncidentClosed.minimalExample)
-        guard case .object(var data)? = event.data else { Issue.record("no data"); return }
+        guard case .object(var data)? = event.data else {
+            Issue.record("no data")
+            return
+        }
         data["schemaVersion"] = .integer(7)
         event.data = .object(data)
         let error = #expect(throws: PayloadError.self) { try event.payload(as: IncidentClosed.self) }
@@ -50,11 +53,14 @@ import Testing
     }
 
     @Test func payloadErrorsNameTheField() throws {
-        let text = #"{"specversion":"1.0","id":"1","source":"s","type":"incident.verified","data":{"schemaVersion":1,"incidentId":"i","by":"m","passed":"yes"}}"#
+        let text =
+            #"{"specversion":"1.0","id":"1","source":"s","type":"incident.verified","data":{"schemaVersion":1,"incidentId":"i","by":"m","passed":"yes"}}"#
         let event = try CloudEvent.decode(Array(text.utf8))
         let error = #expect(throws: PayloadError.self) { try event.payload(as: IncidentVerified.self) }
         #expect(error?.description.contains("data.passed") == true)
-        #expect(throws: PayloadError.wrongType(expected: "incident.closed", found: "incident.verified")) { try event.payload(as: IncidentClosed.self) }
+        #expect(throws: PayloadError.wrongType(expected: "incident.closed", found: "incident.verified")) {
+            try event.payload(as: IncidentClosed.self)
+        }
         let noVersion = try CloudEvent.decode(Array(#"{"specversion":"1.0","id":"1","source":"s","type":"incident.closed","data":{}}"#.utf8))
         #expect(throws: PayloadError.missingSchemaVersion(type: "incident.closed")) { try noVersion.payload(as: IncidentClosed.self) }
     }

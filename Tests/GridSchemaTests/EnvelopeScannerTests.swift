@@ -3,7 +3,8 @@ import GridSchema
 import Testing
 
 @Suite struct EnvelopeScannerTests {
-    static let valid = #"{"specversion":"1.0","id":"e-1","source":"grid-intake","type":"incident.reported","grid":"G-01-02","time":"2026-11-27T10:00:00.123+08:00","data":{"schemaVersion":1,"nested":[1,2.5e3,true,null,"\u00e9\ud83d\ude00"]}}"#
+    static let valid =
+        #"{"specversion":"1.0","id":"e-1","source":"grid-intake","type":"incident.reported","grid":"G-01-02","time":"2026-11-27T10:00:00.123+08:00","data":{"schemaVersion":1,"nested":[1,2.5e3,true,null,"\u00e9\ud83d\ude00"]}}"#
 
     @Test func acceptsAValidEventAndExtractsWhatTheBusRoutesOn() throws {
         let envelope = try EnvelopeScanner.scan(Array(Self.valid.utf8))
@@ -73,7 +74,8 @@ import Testing
         var bytes = Array(#"{"specversion":"1.0","id":"x","source":"s","type":"incident.reported","subject":"a"#.utf8)
         bytes += [0xFF, 0xFE] + Array(#""}"#.utf8)
         #expect(throws: EnvelopeError.self) { try EnvelopeScanner.scan(bytes) }
-        let deep = #"{"specversion":"1.0","id":"x","source":"s","type":"incident.reported","data":"# + String(repeating: "[", count: 100)
+        let deep =
+            #"{"specversion":"1.0","id":"x","source":"s","type":"incident.reported","data":"# + String(repeating: "[", count: 100)
             + String(repeating: "]", count: 100) + "}"
         let error = #expect(throws: EnvelopeError.self) { try EnvelopeScanner.scan(Array(deep.utf8)) }
         #expect(error?.code == .malformed)

@@ -36,18 +36,34 @@ struct CommandLineTests {
         let status = try await run("gridctl", ["status", "--replay", "tcp://127.0.0.1:\(port)", "--timeout", "1"], in: directory)
         #expect(status.status == 1)
         #expect(status.stderr.contains("no answer") && status.stderr.contains("\(port)"))
-        let publish = try await run("gridctl", ["publish", "--ingress", "tcp://127.0.0.1:\(port)", "--timeout", "1", "--type", "incident.reported"], in: directory)
+        let publish = try await run(
+            "gridctl",
+            ["publish", "--ingress", "tcp://127.0.0.1:\(port)", "--timeout", "1", "--type", "incident.reported"],
+            in: directory
+        )
         #expect(publish.status == 1)
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
     @Test func aPortInUseIsARuntimeFailure() async throws {
         let directory = try temporaryDirectory()
-        let first = try Child("gridbusd", ["--data-dir", directory + "/a", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
-                                           "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*"], in: directory)
+        let first = try Child(
+            "gridbusd",
+            [
+                "--data-dir", directory + "/a", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
+                "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
+            ],
+            in: directory
+        )
         let ready = try await readyFile(directory + "/a/gridbusd.ready")
-        let second = try await run("gridbusd", ["--data-dir", directory + "/b", "--http-port", "0", "--ingress-endpoint", ready["ingress"]!,
-                                                "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*"], in: directory)
+        let second = try await run(
+            "gridbusd",
+            [
+                "--data-dir", directory + "/b", "--http-port", "0", "--ingress-endpoint", ready["ingress"]!,
+                "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
+            ],
+            in: directory
+        )
         #expect(second.status == 1)
         #expect(second.stderr.contains("Address already in use"))
         first.signal(SIGTERM)
@@ -57,15 +73,27 @@ struct CommandLineTests {
     /// SIGTERM drains, flushes and exits 0; gridctl publish, replay and tail work against the real daemon.
     @Test func publishTailReplayAndStatusAgainstTheRealDaemon() async throws {
         let directory = try temporaryDirectory()
-        let daemon = try Child("gridbusd", ["--data-dir", directory + "/bus", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
-                                            "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*"], in: directory)
+        let daemon = try Child(
+            "gridbusd",
+            [
+                "--data-dir", directory + "/bus", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
+                "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
+            ],
+            in: directory
+        )
         let ready = try await readyFile(directory + "/bus/gridbusd.ready")
         let bus = ["--ingress", ready["ingress"]!, "--egress", ready["egress"]!, "--replay", ready["replay"]!]
         let tail = try Child("gridctl", ["tail"] + bus + ["--from", "1", "--count", "3", "incident."], in: directory)
         var sequences: [String] = []
         for grid in ["G-1", "G-2", "G-3"] {
-            let published = try await run("gridctl", ["publish"] + bus + ["--type", "incident.reported", "--grid", grid, "--id", "cli-\(grid)",
-                                                                         "--data", #"{"schemaVersion":1}"#], in: directory)
+            let published = try await run(
+                "gridctl",
+                ["publish"] + bus + [
+                    "--type", "incident.reported", "--grid", grid, "--id", "cli-\(grid)",
+                    "--data", #"{"schemaVersion":1}"#,
+                ],
+                in: directory
+            )
             #expect(published.status == 0, "\(published.stderr)")
             sequences.append(published.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }

@@ -13,15 +13,25 @@ struct KillNineTests {
         let directory = try temporaryDirectory()
         let count = Int(ProcessInfo.processInfo.environment["GRIDBUS_IT_EVENTS"] ?? "") ?? 100_000
         let ports = try (0..<3).map { _ in try freePort() }
-        let ingress = "tcp://127.0.0.1:\(ports[0])", egress = "tcp://127.0.0.1:\(ports[1])", replay = "tcp://127.0.0.1:\(ports[2])"
-        let daemonArguments = ["--data-dir", directory + "/bus", "--ingress-endpoint", ingress, "--egress-endpoint", egress,
-                               "--replay-endpoint", replay, "--http-port", "0", "--log-level", "warning"]
-        let subscriberArguments = ["subscribe", "--egress", egress, "--replay", replay, "--store", directory + "/subscriber.sqlite", "--expect", "\(count)"]
+        let ingress = "tcp://127.0.0.1:\(ports[0])"
+        let egress = "tcp://127.0.0.1:\(ports[1])"
+        let replay = "tcp://127.0.0.1:\(ports[2])"
+        let daemonArguments = [
+            "--data-dir", directory + "/bus", "--ingress-endpoint", ingress, "--egress-endpoint", egress,
+            "--replay-endpoint", replay, "--http-port", "0", "--log-level", "warning",
+        ]
+        let subscriberArguments = [
+            "subscribe", "--egress", egress, "--replay", replay, "--store", directory + "/subscriber.sqlite", "--expect", "\(count)",
+        ]
 
         var daemon = try Child("gridbusd", daemonArguments, in: directory)
         _ = try await readyFile(directory + "/bus/gridbusd.ready")
         var subscriber = try Child("gridbus-probe", subscriberArguments, in: directory)
-        let publisher = try Child("gridbus-probe", ["publish", "--ingress", ingress, "--store", directory + "/publisher.sqlite", "--count", "\(count)"], in: directory)
+        let publisher = try Child(
+            "gridbus-probe",
+            ["publish", "--ingress", ingress, "--store", directory + "/publisher.sqlite", "--count", "\(count)"],
+            in: directory
+        )
 
         // Midway: kill -9 both the daemon and the subscriber, then start them again.
         let requester = BusRequester(context: ZMQContext(), endpoint: replay)

@@ -56,7 +56,12 @@ final class Child: @unchecked Sendable {
 }
 
 /// Runs a command to completion.
-func run(_ executable: String, _ arguments: [String], in directory: String, timeout: Duration = .seconds(30)) async throws -> (status: Int32?, stdout: String, stderr: String) {
+func run(
+    _ executable: String,
+    _ arguments: [String],
+    in directory: String,
+    timeout: Duration = .seconds(30)
+) async throws -> (status: Int32?, stdout: String, stderr: String) {
     let child = try Child(executable, arguments, in: directory)
     let status = await child.wait(timeout: timeout)
     return (status, child.stdout, child.stderr)
@@ -73,7 +78,8 @@ func readyFile(_ path: String, timeout: Duration = .seconds(20)) async throws ->
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if let data = FileManager.default.contents(atPath: path),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        {
             return object.compactMapValues { $0 as? String }
         }
         try await Task.sleep(for: .milliseconds(20))

@@ -43,7 +43,8 @@ struct BoundedBufferTests {
     }
 
     @Test func tryPushRefusesWhenFullAndCallbacksFire() {
-        let items = Mutex(0), space = Mutex(0)
+        let items = Mutex(0)
+        let space = Mutex(0)
         let buffer = BoundedBuffer<Int>(capacity: 1, onItems: { items.withLock { $0 += 1 } }, onSpace: { space.withLock { $0 += 1 } })
         #expect(buffer.tryPush(1))
         #expect(!buffer.tryPush(2))
@@ -54,14 +55,20 @@ struct BoundedBufferTests {
 
     @Test func popTimesOutAndCancellationEndsAWait() async {
         let buffer = BoundedBuffer<Int>(capacity: 4)
-        guard case .timedOut = await buffer.pop(timeout: .milliseconds(20)) else { Issue.record("expected a timeout"); return }
+        guard case .timedOut = await buffer.pop(timeout: .milliseconds(20)) else {
+            Issue.record("expected a timeout")
+            return
+        }
         let waiting = Task { await buffer.pop() }
         try? await Task.sleep(for: .milliseconds(20))
         waiting.cancel()
         #expect(await waiting.value == nil)
         // The element pushed after the cancelled wait is still there for the next consumer.
         #expect(buffer.tryPush(9))
-        guard case .element(9) = await buffer.pop(timeout: .seconds(1)) else { Issue.record("expected 9"); return }
+        guard case .element(9) = await buffer.pop(timeout: .seconds(1)) else {
+            Issue.record("expected 9")
+            return
+        }
     }
 
     @Test func closeDrainsThenEnds() async {
@@ -71,7 +78,10 @@ struct BoundedBufferTests {
         #expect(!buffer.tryPush(2))
         #expect(await buffer.pop() == 1)
         #expect(await buffer.pop() == nil)
-        guard case .closed = await buffer.pop(timeout: .seconds(1)) else { Issue.record("expected closed"); return }
+        guard case .closed = await buffer.pop(timeout: .seconds(1)) else {
+            Issue.record("expected closed")
+            return
+        }
     }
 }
 

@@ -24,12 +24,32 @@ public struct IncidentReported: EventPayload {
     /// The reporting system's own id, for idempotency and cross-reference.
     public var externalId: String?
 
-    public init(incidentId: String, category: String, description: String, priority: Priority = .normal, channel: ReportChannel,
-                reportedAt: Date, grid: String? = nil, location: GeoPoint? = nil, address: String? = nil,
-                reporter: Reporter? = nil, mediaUrls: [String]? = nil, externalId: String? = nil) {
-        self.incidentId = incidentId; self.category = category; self.description = description; self.priority = priority
-        self.channel = channel; self.reportedAt = reportedAt; self.grid = grid; self.location = location; self.address = address
-        self.reporter = reporter; self.mediaUrls = mediaUrls; self.externalId = externalId
+    public init(
+        incidentId: String,
+        category: String,
+        description: String,
+        priority: Priority = .normal,
+        channel: ReportChannel,
+        reportedAt: Date,
+        grid: String? = nil,
+        location: GeoPoint? = nil,
+        address: String? = nil,
+        reporter: Reporter? = nil,
+        mediaUrls: [String]? = nil,
+        externalId: String? = nil
+    ) {
+        self.incidentId = incidentId
+        self.category = category
+        self.description = description
+        self.priority = priority
+        self.channel = channel
+        self.reportedAt = reportedAt
+        self.grid = grid
+        self.location = location
+        self.address = address
+        self.reporter = reporter
+        self.mediaUrls = mediaUrls
+        self.externalId = externalId
     }
 
     public static let schema = JSONSchema.object([
@@ -47,11 +67,26 @@ public struct IncidentReported: EventPayload {
         .optional("externalId", .string(maxLength: 128)),
     ])
     public static let example = IncidentReported(
-        incidentId: "inc-0001", category: "E-01-02", description: "Exposed rubbish by the east gate", priority: .urgent, channel: .app,
-        reportedAt: exampleDate, grid: "G-01-01-01", location: GeoPoint(latitude: 31.2304, longitude: 121.4737), address: "1 Gate Road",
-        reporter: Reporter(name: "Li", phone: "13800000000", wantsUpdates: true), mediaUrls: ["https://example.org/p.jpg"], externalId: "app-77")
+        incidentId: "inc-0001",
+        category: "E-01-02",
+        description: "Exposed rubbish by the east gate",
+        priority: .urgent,
+        channel: .app,
+        reportedAt: exampleDate,
+        grid: "G-01-01-01",
+        location: GeoPoint(latitude: 31.2304, longitude: 121.4737),
+        address: "1 Gate Road",
+        reporter: Reporter(name: "Li", phone: "13800000000", wantsUpdates: true),
+        mediaUrls: ["https://example.org/p.jpg"],
+        externalId: "app-77"
+    )
     public static let minimalExample = IncidentReported(
-        incidentId: "inc-0001", category: "E-01-02", description: "Exposed rubbish", channel: .hotline, reportedAt: exampleDate)
+        incidentId: "inc-0001",
+        category: "E-01-02",
+        description: "Exposed rubbish",
+        channel: .hotline,
+        reportedAt: exampleDate
+    )
 }
 
 /// `incident.registered`: the dispatcher accepted a report as a case.
@@ -67,7 +102,11 @@ public struct IncidentRegistered: EventPayload {
     public var deadline: Date
 
     public init(incidentId: String, category: String, grid: String, priority: Priority, deadline: Date) {
-        self.incidentId = incidentId; self.category = category; self.grid = grid; self.priority = priority; self.deadline = deadline
+        self.incidentId = incidentId
+        self.category = category
+        self.grid = grid
+        self.priority = priority
+        self.deadline = deadline
     }
 
     public static let schema = JSONSchema.object([
@@ -77,14 +116,22 @@ public struct IncidentRegistered: EventPayload {
         .required("priority", .string(enumeration: Priority.allCases.map(\.rawValue))),
         .required("deadline", .dateTime),
     ])
-    public static let example = IncidentRegistered(incidentId: "inc-0001", category: "E-01-02", grid: "G-01-01-01", priority: .normal, deadline: exampleDate)
+    public static let example = IncidentRegistered(
+        incidentId: "inc-0001",
+        category: "E-01-02",
+        grid: "G-01-01-01",
+        priority: .normal,
+        deadline: exampleDate
+    )
     public static let minimalExample = example
 }
 
 /// `incident.rejected`: a report was not registered (or a case was voided).
 public struct IncidentRejected: EventPayload {
     public enum Reason: String, Sendable, Hashable, Codable, CaseIterable {
-        case outOfScope = "out-of-scope", notResponsible = "not-responsible", invalid, void
+        case outOfScope = "out-of-scope"
+        case notResponsible = "not-responsible"
+        case invalid, void
     }
     public static let eventType = EventType.incidentRejected
     public static let currentSchemaVersion = 1
@@ -94,7 +141,9 @@ public struct IncidentRejected: EventPayload {
     public var note: String?
 
     public init(incidentId: String, reason: Reason, note: String? = nil) {
-        self.incidentId = incidentId; self.reason = reason; self.note = note
+        self.incidentId = incidentId
+        self.reason = reason
+        self.note = note
     }
 
     public static let schema = JSONSchema.object([
@@ -115,7 +164,10 @@ public struct IncidentMerged: EventPayload {
     /// The case it was merged into.
     public var caseId: String
 
-    public init(incidentId: String, caseId: String) { self.incidentId = incidentId; self.caseId = caseId }
+    public init(incidentId: String, caseId: String) {
+        self.incidentId = incidentId
+        self.caseId = caseId
+    }
 
     public static let schema = JSONSchema.object([Fields.schemaVersion, Fields.incidentID, .required("caseId", .string(maxLength: 128))])
     public static let example = IncidentMerged(incidentId: "inc-0002", caseId: "inc-0001")
@@ -139,8 +191,12 @@ public struct IncidentDispatched: EventPayload {
     public var policy: String?
 
     public init(incidentId: String, assignees: [String], role: String, acknowledgeBy: Date, deadline: Date, policy: String? = nil) {
-        self.incidentId = incidentId; self.assignees = assignees; self.role = role; self.acknowledgeBy = acknowledgeBy
-        self.deadline = deadline; self.policy = policy
+        self.incidentId = incidentId
+        self.assignees = assignees
+        self.role = role
+        self.acknowledgeBy = acknowledgeBy
+        self.deadline = deadline
+        self.policy = policy
     }
 
     public static let schema = JSONSchema.object([
@@ -151,10 +207,21 @@ public struct IncidentDispatched: EventPayload {
         .required("deadline", .dateTime),
         .optional("policy", .string(maxLength: 64)),
     ])
-    public static let example = IncidentDispatched(incidentId: "inc-0001", assignees: ["m-17"], role: "grid-worker", acknowledgeBy: exampleDate,
-                                                   deadline: exampleDate, policy: "least-load")
-    public static let minimalExample = IncidentDispatched(incidentId: "inc-0001", assignees: ["m-17"], role: "grid-worker", acknowledgeBy: exampleDate,
-                                                          deadline: exampleDate)
+    public static let example = IncidentDispatched(
+        incidentId: "inc-0001",
+        assignees: ["m-17"],
+        role: "grid-worker",
+        acknowledgeBy: exampleDate,
+        deadline: exampleDate,
+        policy: "least-load"
+    )
+    public static let minimalExample = IncidentDispatched(
+        incidentId: "inc-0001",
+        assignees: ["m-17"],
+        role: "grid-worker",
+        acknowledgeBy: exampleDate,
+        deadline: exampleDate
+    )
 }
 
 /// An action by a person on a case, with an optional note: the payload of
@@ -178,7 +245,11 @@ public struct IncidentAcknowledged: IncidentActionPayload {
     public var incidentId: String
     public var by: String
     public var note: String?
-    public init(incidentId: String, by: String, note: String? = nil) { self.incidentId = incidentId; self.by = by; self.note = note }
+    public init(incidentId: String, by: String, note: String? = nil) {
+        self.incidentId = incidentId
+        self.by = by
+        self.note = note
+    }
 }
 
 public struct IncidentStarted: IncidentActionPayload {
@@ -188,7 +259,11 @@ public struct IncidentStarted: IncidentActionPayload {
     public var incidentId: String
     public var by: String
     public var note: String?
-    public init(incidentId: String, by: String, note: String? = nil) { self.incidentId = incidentId; self.by = by; self.note = note }
+    public init(incidentId: String, by: String, note: String? = nil) {
+        self.incidentId = incidentId
+        self.by = by
+        self.note = note
+    }
 }
 
 public struct IncidentSuspended: IncidentActionPayload {
@@ -198,7 +273,11 @@ public struct IncidentSuspended: IncidentActionPayload {
     public var incidentId: String
     public var by: String
     public var note: String?
-    public init(incidentId: String, by: String, note: String? = nil) { self.incidentId = incidentId; self.by = by; self.note = note }
+    public init(incidentId: String, by: String, note: String? = nil) {
+        self.incidentId = incidentId
+        self.by = by
+        self.note = note
+    }
 }
 
 public struct IncidentResumed: IncidentActionPayload {
@@ -208,7 +287,11 @@ public struct IncidentResumed: IncidentActionPayload {
     public var incidentId: String
     public var by: String
     public var note: String?
-    public init(incidentId: String, by: String, note: String? = nil) { self.incidentId = incidentId; self.by = by; self.note = note }
+    public init(incidentId: String, by: String, note: String? = nil) {
+        self.incidentId = incidentId
+        self.by = by
+        self.note = note
+    }
 }
 
 /// `incident.escalated`: nobody acted in time; people higher up the ladder are told.
@@ -223,7 +306,10 @@ public struct IncidentEscalated: EventPayload {
     public var reason: String
 
     public init(incidentId: String, level: String, to: [String], reason: String) {
-        self.incidentId = incidentId; self.level = level; self.to = to; self.reason = reason
+        self.incidentId = incidentId
+        self.level = level
+        self.to = to
+        self.reason = reason
     }
 
     public static let schema = JSONSchema.object([
@@ -243,9 +329,15 @@ public struct IncidentReturned: EventPayload {
     public var by: String
     public var reason: String
 
-    public init(incidentId: String, by: String, reason: String) { self.incidentId = incidentId; self.by = by; self.reason = reason }
+    public init(incidentId: String, by: String, reason: String) {
+        self.incidentId = incidentId
+        self.by = by
+        self.reason = reason
+    }
 
-    public static let schema = JSONSchema.object([Fields.schemaVersion, Fields.incidentID, .required("by", Fields.memberID), .required("reason", Fields.note)])
+    public static let schema = JSONSchema.object([
+        Fields.schemaVersion, Fields.incidentID, .required("by", Fields.memberID), .required("reason", Fields.note),
+    ])
     public static let example = IncidentReturned(incidentId: "inc-0001", by: "m-17", reason: "belongs to the water company")
     public static let minimalExample = example
 }
@@ -261,7 +353,10 @@ public struct IncidentExtended: EventPayload {
     public var reason: String
 
     public init(incidentId: String, by: String, deadline: Date, reason: String) {
-        self.incidentId = incidentId; self.by = by; self.deadline = deadline; self.reason = reason
+        self.incidentId = incidentId
+        self.by = by
+        self.deadline = deadline
+        self.reason = reason
     }
 
     public static let schema = JSONSchema.object([
@@ -282,11 +377,15 @@ public struct IncidentHandled: EventPayload {
     public var photoUrls: [String]?
 
     public init(incidentId: String, by: String, note: String, photoUrls: [String]? = nil) {
-        self.incidentId = incidentId; self.by = by; self.note = note; self.photoUrls = photoUrls
+        self.incidentId = incidentId
+        self.by = by
+        self.note = note
+        self.photoUrls = photoUrls
     }
 
     public static let schema = JSONSchema.object([
-        Fields.schemaVersion, Fields.incidentID, .required("by", Fields.memberID), .required("note", Fields.note), .optional("photoUrls", .array(.uri)),
+        Fields.schemaVersion, Fields.incidentID, .required("by", Fields.memberID), .required("note", Fields.note),
+        .optional("photoUrls", .array(.uri)),
     ])
     public static let example = IncidentHandled(incidentId: "inc-0001", by: "m-17", note: "cleared", photoUrls: ["https://example.org/after.jpg"])
     public static let minimalExample = IncidentHandled(incidentId: "inc-0001", by: "m-17", note: "cleared")
@@ -303,7 +402,10 @@ public struct IncidentVerified: EventPayload {
     public var note: String?
 
     public init(incidentId: String, by: String, passed: Bool, note: String? = nil) {
-        self.incidentId = incidentId; self.by = by; self.passed = passed; self.note = note
+        self.incidentId = incidentId
+        self.by = by
+        self.passed = passed
+        self.note = note
     }
 
     public static let schema = JSONSchema.object([
@@ -322,9 +424,15 @@ public struct IncidentReopened: EventPayload {
     public var by: String
     public var reason: String
 
-    public init(incidentId: String, by: String, reason: String) { self.incidentId = incidentId; self.by = by; self.reason = reason }
+    public init(incidentId: String, by: String, reason: String) {
+        self.incidentId = incidentId
+        self.by = by
+        self.reason = reason
+    }
 
-    public static let schema = JSONSchema.object([Fields.schemaVersion, Fields.incidentID, .required("by", Fields.memberID), .required("reason", Fields.note)])
+    public static let schema = JSONSchema.object([
+        Fields.schemaVersion, Fields.incidentID, .required("by", Fields.memberID), .required("reason", Fields.note),
+    ])
     public static let example = IncidentReopened(incidentId: "inc-0001", by: "operator", reason: "came back the next day")
     public static let minimalExample = example
 }
@@ -341,7 +449,10 @@ public struct IncidentClosed: EventPayload {
     public var points: [String: Int]?
 
     public init(incidentId: String, by: String, onTime: Bool, points: [String: Int]? = nil) {
-        self.incidentId = incidentId; self.by = by; self.onTime = onTime; self.points = points
+        self.incidentId = incidentId
+        self.by = by
+        self.onTime = onTime
+        self.points = points
     }
 
     public static let schema = JSONSchema.object([
@@ -361,10 +472,15 @@ public struct IncidentOverdue: EventPayload {
     public var stage: String
     public var deadline: Date
 
-    public init(incidentId: String, stage: String, deadline: Date) { self.incidentId = incidentId; self.stage = stage; self.deadline = deadline }
+    public init(incidentId: String, stage: String, deadline: Date) {
+        self.incidentId = incidentId
+        self.stage = stage
+        self.deadline = deadline
+    }
 
     public static let schema = JSONSchema.object([
-        Fields.schemaVersion, Fields.incidentID, .required("stage", .string(enumeration: ["acknowledge", "handle", "close"])), .required("deadline", .dateTime),
+        Fields.schemaVersion, Fields.incidentID, .required("stage", .string(enumeration: ["acknowledge", "handle", "close"])),
+        .required("deadline", .dateTime),
     ])
     public static let example = IncidentOverdue(incidentId: "inc-0001", stage: "handle", deadline: exampleDate)
     public static let minimalExample = example

@@ -17,8 +17,12 @@ public struct NotificationSent: EventPayload {
     public var latencyMs: Int
 
     public init(notificationId: String, incidentId: String? = nil, recipient: String, channel: String, attempts: Int, latencyMs: Int) {
-        self.notificationId = notificationId; self.incidentId = incidentId; self.recipient = recipient; self.channel = channel
-        self.attempts = attempts; self.latencyMs = latencyMs
+        self.notificationId = notificationId
+        self.incidentId = incidentId
+        self.recipient = recipient
+        self.channel = channel
+        self.attempts = attempts
+        self.latencyMs = latencyMs
     }
 
     public static let schema = JSONSchema.object([
@@ -26,7 +30,14 @@ public struct NotificationSent: EventPayload {
         .required("recipient", Fields.memberID), .required("channel", .string(maxLength: 64)),
         .required("attempts", .integer(minimum: 1)), .required("latencyMs", .integer(minimum: 0)),
     ])
-    public static let example = NotificationSent(notificationId: "n-1", incidentId: "inc-0001", recipient: "m-17", channel: "sms", attempts: 1, latencyMs: 42)
+    public static let example = NotificationSent(
+        notificationId: "n-1",
+        incidentId: "inc-0001",
+        recipient: "m-17",
+        channel: "sms",
+        attempts: 1,
+        latencyMs: 42
+    )
     public static let minimalExample = NotificationSent(notificationId: "n-1", recipient: "m-17", channel: "sms", attempts: 1, latencyMs: 42)
 }
 
@@ -43,8 +54,12 @@ public struct NotificationFailed: EventPayload {
     public var reason: String
 
     public init(notificationId: String, incidentId: String? = nil, recipient: String, channel: String, attempts: Int, reason: String) {
-        self.notificationId = notificationId; self.incidentId = incidentId; self.recipient = recipient; self.channel = channel
-        self.attempts = attempts; self.reason = reason
+        self.notificationId = notificationId
+        self.incidentId = incidentId
+        self.recipient = recipient
+        self.channel = channel
+        self.attempts = attempts
+        self.reason = reason
     }
 
     public static let schema = JSONSchema.object([
@@ -52,8 +67,21 @@ public struct NotificationFailed: EventPayload {
         .required("recipient", Fields.memberID), .required("channel", .string(maxLength: 64)),
         .required("attempts", .integer(minimum: 1)), .required("reason", .string(maxLength: 1000)),
     ])
-    public static let example = NotificationFailed(notificationId: "n-1", incidentId: "inc-0001", recipient: "m-17", channel: "sms", attempts: 5, reason: "gateway 503")
-    public static let minimalExample = NotificationFailed(notificationId: "n-1", recipient: "m-17", channel: "sms", attempts: 5, reason: "gateway 503")
+    public static let example = NotificationFailed(
+        notificationId: "n-1",
+        incidentId: "inc-0001",
+        recipient: "m-17",
+        channel: "sms",
+        attempts: 5,
+        reason: "gateway 503"
+    )
+    public static let minimalExample = NotificationFailed(
+        notificationId: "n-1",
+        recipient: "m-17",
+        channel: "sms",
+        attempts: 5,
+        reason: "gateway 503"
+    )
 }
 
 /// `grid.mode.changed`: grids switched between normal and emergency mode.
@@ -71,7 +99,11 @@ public struct GridModeChanged: EventPayload {
     public var reason: String?
 
     public init(scope: Scope, target: String, mode: Mode, by: String, reason: String? = nil) {
-        self.scope = scope; self.target = target; self.mode = mode; self.by = by; self.reason = reason
+        self.scope = scope
+        self.target = target
+        self.mode = mode
+        self.by = by
+        self.reason = reason
     }
 
     public static let schema = JSONSchema.object([
@@ -94,9 +126,14 @@ public struct BusHeartbeat: EventPayload {
     /// The oldest sequence still in the journal (retention removes older ones); 0 when empty.
     public var tail: UInt64
 
-    public init(head: UInt64, tail: UInt64) { self.head = head; self.tail = tail }
+    public init(head: UInt64, tail: UInt64) {
+        self.head = head
+        self.tail = tail
+    }
 
-    public static let schema = JSONSchema.object([Fields.schemaVersion, .required("head", .integer(minimum: 0)), .required("tail", .integer(minimum: 0))])
+    public static let schema = JSONSchema.object([
+        Fields.schemaVersion, .required("head", .integer(minimum: 0)), .required("tail", .integer(minimum: 0)),
+    ])
     public static let example = BusHeartbeat(head: 42, tail: 1)
     public static let minimalExample = example
 }
