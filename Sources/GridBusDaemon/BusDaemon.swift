@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import GridSchema
+import GridStore
 import Logging
 import ServiceLifecycle
 import ZeroMQ
@@ -44,8 +45,8 @@ public final class BusDaemon: Service, CustomStringConvertible {
         return endpoints
     }
 
-    /// Whether every loop is running (for `/healthz`).
-    public var isHealthy: Bool { state.snapshot.loopsRunning == 4 }
+    /// Whether every loop is running (for `/healthz`): journal, checkpoint, egress, replay, ingress.
+    public var isHealthy: Bool { state.snapshot.loopsRunning == 5 }
     public var headSequence: UInt64 { state.head }
 
     public func run() async throws {
@@ -59,7 +60,9 @@ public final class BusDaemon: Service, CustomStringConvertible {
         let replayStop = StopFlag()
         let answersReady = ZMQWakeup()
         let eventsReady = ZMQWakeup()
-        let toJournal = BoundedBuffer<[IncomingEvent]>(capacity: 256)
+        // Every batch holds at least one event, so `ingress.max-pending` (counted in events by the
+        // ingress) is what bounds this queue; a limit in batches would refuse small batches early.
+        let toJournal = BoundedBuffer<[IncomingEvent]>(capacity: configuration.maxPendingEvents)
         let answers = BoundedBuffer<[PublishAnswer]>(capacity: 256, onItems: { answersReady.signal() })
         let toEgress = BoundedBuffer<[JournalEntry]>(capacity: 256, onItems: { eventsReady.signal() })
         let configuration = self.configuration
@@ -95,6 +98,14 @@ public final class BusDaemon: Service, CustomStringConvertible {
             ).run()
         }
         var threads: [(StopFlag, ZMQThread)] = [(journalStop, journalThread.thread)]
+        let checkpointStop = StopFlag()
+        let checkpointer = try await Self.startThread(name: "checkpoint", state: state) { ready in
+            let connection: SQLiteConnection
+            do { connection = try SQLiteConnection(path: configuration.journalPath) } catch { return ready(.failure(error)) }
+            ready(.success(""))
+            JournalCheckpointer(path: configuration.journalPath, interval: 0.25, logger: logger, stop: checkpointStop).run(connection: connection)
+        }
+        threads.append((checkpointStop, checkpointer.thread))
         do {
             let egressEndpoint = try await Self.startThread(name: "egress", state: state) { ready in
                 let socket: ZMQSocket

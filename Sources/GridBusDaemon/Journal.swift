@@ -66,6 +66,8 @@ final class Journal {
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
         try connection.execute(Self.schema)
+        // Checkpoints run on their own thread (JournalCheckpointer), never inside a group commit.
+        try connection.execute("PRAGMA wal_autocheckpoint = 0")
         if maxFileSize > 0 {
             let pageSize = try connection.scalar("PRAGMA page_size")
             try connection.execute("PRAGMA max_page_count = \(max(Int64(maxFileSize) / pageSize, 16))")
