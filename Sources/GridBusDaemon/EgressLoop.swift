@@ -45,7 +45,10 @@ struct EgressLoop {
                 var sent = 0
                 for entries in fromJournal.popAvailable() {
                     for entry in entries {
-                        try socket.send(frames: [entry.topic, BusProtocol.encode(entry.sequence), entry.event])
+                        var wireSequence = entry.sequence.bigEndian
+                        try socket.send(entry.topic, more: true)
+                        try withUnsafeBytes(of: &wireSequence) { (bytes) throws(ZMQError) in try socket.send(bytes, more: true) }
+                        try socket.send(entry.event)
                     }
                     lastSent = entries.last?.sequence ?? lastSent
                     sent += entries.count

@@ -1,6 +1,7 @@
 import Foundation
 import GridSchema
 import GridStore
+import ZeroMQ
 
 /// An event the journal has stored: what egress fans out and replay serves.
 public struct JournalEntry: Sendable, Hashable {
@@ -24,6 +25,12 @@ struct ReplyAddress: Sendable, Hashable {
     let delimited: Bool
 
     func frames(_ body: [[UInt8]]) -> [[UInt8]] { (delimited ? [routingID, []] : [routingID]) + body }
+
+    /// Sends the envelope frames (routing id, and the empty delimiter for REQ), leaving the message open for the body.
+    func sendEnvelope(on socket: ZMQSocket) throws(ZMQError) {
+        try socket.send(routingID, more: true)
+        if delimited { try socket.send([], more: true) }
+    }
 }
 
 /// The outcome of appending one event.
