@@ -143,6 +143,8 @@ let package = Package(
             swiftSettings: settings
         ),
         // Runs the built executables (gridbusd, gridctl, gridbus-probe) as child processes.
-        .testTarget(name: "IntegrationTests", dependencies: ["GridBusClient", "ZeroMQ", "GridSchema", "GridStore"], swiftSettings: settings),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["GridBusClient", "GridBusTestSupport", "ZeroMQ", "GridSchema", "GridStore"],
+            swiftSettings: settings),
     ]
 )

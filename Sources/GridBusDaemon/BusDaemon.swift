@@ -103,7 +103,7 @@ public final class BusDaemon: Service, CustomStringConvertible {
             let connection: SQLiteConnection
             do { connection = try SQLiteConnection(path: configuration.journalPath) } catch { return ready(.failure(error)) }
             ready(.success(""))
-            JournalCheckpointer(path: configuration.journalPath, interval: 0.25, logger: logger, stop: checkpointStop).run(connection: connection)
+            JournalCheckpointer(interval: 0.25, logger: logger, stop: checkpointStop).run(connection: connection)
         }
         threads.append((checkpointStop, checkpointer.thread))
         do {

@@ -9,7 +9,6 @@ import ZeroMQ
 /// it) stalled for the copy and its fsync. The writer turns automatic checkpoints off and this
 /// thread runs passive checkpoints, which never block the writer.
 struct JournalCheckpointer {
-    let path: String
     let interval: Double
     let logger: Logger
     let stop: StopFlag

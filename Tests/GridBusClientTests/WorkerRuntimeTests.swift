@@ -240,12 +240,3 @@ func publishPadded(count: Int, padding: Int, on bus: TestBus) async throws -> In
     await socket.close()
     return acked
 }
-
-/// A TCP port nothing listens on right now (for tests that must start a server later on a known port).
-func freePort() throws -> Int {
-    let socket = try ZMQSocket(context: ZMQContext(), type: .router)
-    try socket.bind("tcp://127.0.0.1:*")
-    let port = Int(try socket.lastEndpoint.split(separator: ":").last!)!
-    socket.close()
-    return port
-}

@@ -96,3 +96,12 @@ public func eventually(timeout: Duration = .seconds(10), _ condition: () async t
     }
     return try await condition()
 }
+
+/// A TCP port nothing listens on right now (for tests that must start a server later on a known port).
+public func freePort() throws -> Int {
+    let socket = try ZMQSocket(context: ZMQContext(), type: .router)
+    try socket.bind("tcp://127.0.0.1:*")
+    let port = Int(try socket.lastEndpoint.split(separator: ":").last!)!
+    socket.close()
+    return port
+}

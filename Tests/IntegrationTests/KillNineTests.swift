@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridBusTestSupport
 import GridStore
 import Testing
 import ZeroMQ
@@ -67,13 +68,4 @@ struct KillNineTests {
         #expect(try seenStore.scalar("SELECT COUNT(*) FROM seen s JOIN bus.events e ON e.id = s.id WHERE e.seq != s.sequence") == 0)
         try? FileManager.default.removeItem(atPath: directory)
     }
-}
-
-/// A TCP port nothing listens on right now.
-func freePort() throws -> Int {
-    let socket = try ZMQSocket(context: ZMQContext(), type: .router)
-    try socket.bind("tcp://127.0.0.1:*")
-    let port = Int(try socket.lastEndpoint.split(separator: ":").last!)!
-    socket.close()
-    return port
 }
