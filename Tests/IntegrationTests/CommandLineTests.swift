@@ -1,4 +1,5 @@
 import Foundation
+import GridBusTestSupport
 import Testing
 
 /// What an operator meets first: help, exit codes, clear errors, clean shutdown.
