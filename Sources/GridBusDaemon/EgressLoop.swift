@@ -45,9 +45,8 @@ struct EgressLoop {
                 var sent = 0
                 for entries in fromJournal.popAvailable() {
                     for entry in entries {
-                        var wireSequence = entry.sequence.bigEndian
                         try socket.send(entry.topic, more: true)
-                        try withUnsafeBytes(of: &wireSequence) { (bytes) throws(ZMQError) in try socket.send(bytes, more: true) }
+                        try socket.send(bigEndian: entry.sequence, more: true)
                         try socket.send(entry.event)
                     }
                     lastSent = entries.last?.sequence ?? lastSent

@@ -79,11 +79,10 @@ struct IngressLoop {
                 if case .duplicate = answer.outcome { duplicates += 1 }
                 acked += 1
                 // Frame by frame: no arrays built per answer on the hot path.
-                var wireSequence = sequence.bigEndian
                 try answer.reply.sendEnvelope(on: socket)
                 try socket.send(BusProtocol.ack, more: true)
                 try socket.send(answer.token, more: true)
-                try withUnsafeBytes(of: &wireSequence) { (bytes) throws(ZMQError) in try socket.send(bytes) }
+                try socket.send(bigEndian: sequence)
             case .failed(let reason):
                 try refuse(.storage, reason, to: answer.reply, token: answer.token, socket: socket)
             }

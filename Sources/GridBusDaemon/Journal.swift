@@ -1,7 +1,6 @@
 import Foundation
 import GridSchema
 import GridStore
-import ZeroMQ
 
 /// An event the journal has stored: what egress fans out and replay serves.
 public struct JournalEntry: Sendable, Hashable {
@@ -9,28 +8,6 @@ public struct JournalEntry: Sendable, Hashable {
     public let topic: [UInt8]
     /// The publisher's bytes with `gridbusseq` spliced in.
     public let event: [UInt8]
-}
-
-/// An accepted publish on its way to the journal, with what is needed to answer it.
-struct IncomingEvent: Sendable {
-    let envelope: ScannedEnvelope
-    let bytes: [UInt8]
-    let reply: ReplyAddress
-    let token: [UInt8]
-}
-
-/// Where an answer goes: the ROUTER routing id, and whether the peer is a REQ (empty delimiter frame).
-struct ReplyAddress: Sendable, Hashable {
-    let routingID: [UInt8]
-    let delimited: Bool
-
-    func frames(_ body: [[UInt8]]) -> [[UInt8]] { (delimited ? [routingID, []] : [routingID]) + body }
-
-    /// Sends the envelope frames (routing id, and the empty delimiter for REQ), leaving the message open for the body.
-    func sendEnvelope(on socket: ZMQSocket) throws(ZMQError) {
-        try socket.send(routingID, more: true)
-        if delimited { try socket.send([], more: true) }
-    }
 }
 
 /// The outcome of appending one event.

@@ -82,6 +82,16 @@ public final class ZMQSocket {
         }
     }
 
+    /// Sends an 8-byte big-endian integer frame (how GridBus carries sequences) without allocating.
+    @discardableResult
+    public func send(bigEndian value: UInt64, more: Bool = false, dontWait: Bool = false) throws(ZMQError) -> Bool {
+        var wire = value.bigEndian
+        let result: Result<Bool, ZMQError> = withUnsafeBytes(of: &wire) { buffer in
+            do throws(ZMQError) { return .success(try send(buffer, more: more, dontWait: dontWait)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
     @discardableResult
     public func send(_ string: String, more: Bool = false, dontWait: Bool = false) throws(ZMQError) -> Bool {
         try send(Array(string.utf8), more: more, dontWait: dontWait)
@@ -158,7 +168,7 @@ public struct ZMQMessage: Sendable, Hashable {
 }
 
 /// `withUnsafeBytes` with a typed throw (the standard one rethrows `any Error`).
-@inline(__always)
+@inline(__always) @discardableResult
 func withUnsafeBytesTyped<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ZMQError) -> R) throws(ZMQError) -> R {
     let result: Result<R, ZMQError> = bytes.withUnsafeBytes { buffer in
         do throws(ZMQError) { return .success(try body(buffer)) } catch { return .failure(error) }

@@ -10,7 +10,7 @@ final class Server {
         name = executable.lastPathComponent
         process.executableURL = executable
         process.arguments = arguments
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = process.standardError
         try process.run()

@@ -33,7 +33,7 @@ struct TailCommand: AsyncParsableCommand {
         await requester.close()
         let start = from.map { $0 > 0 ? $0 - 1 : 0 } ?? head
         let selected = prefixes.isEmpty ? [""] : prefixes
-        let printed = Counter(limit: count)
+        let printed = PrintBudget(limit: count)
         var logger = Logger(label: "gridctl")
         logger.logLevel = .warning
         let subscriber = DurableSubscriber(
@@ -60,7 +60,7 @@ struct TailCommand: AsyncParsableCommand {
 }
 
 /// Counts printed events against `--count`, shared between the handler and the waiting task.
-final class Counter: Sendable {
+final class PrintBudget: Sendable {
     private let state: Mutex<Int>
     private let limit: Int?
     init(limit: Int?) {

@@ -48,15 +48,7 @@ struct CommandLineTests {
 
     @Test func aPortInUseIsARuntimeFailure() async throws {
         let directory = try temporaryDirectory()
-        let first = try Child(
-            "gridbusd",
-            [
-                "--data-dir", directory + "/a", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
-                "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
-            ],
-            in: directory
-        )
-        let ready = try await readyFile(directory + "/a/gridbusd.ready")
+        let (first, ready) = try await startDaemon(in: directory, name: "a")
         let second = try await run(
             "gridbusd",
             [
@@ -74,15 +66,7 @@ struct CommandLineTests {
     /// SIGTERM drains, flushes and exits 0; gridctl publish, replay and tail work against the real daemon.
     @Test func publishTailReplayAndStatusAgainstTheRealDaemon() async throws {
         let directory = try temporaryDirectory()
-        let daemon = try Child(
-            "gridbusd",
-            [
-                "--data-dir", directory + "/bus", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
-                "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
-            ],
-            in: directory
-        )
-        let ready = try await readyFile(directory + "/bus/gridbusd.ready")
+        let (daemon, ready) = try await startDaemon(in: directory)
         let bus = ["--ingress", ready["ingress"]!, "--egress", ready["egress"]!, "--replay", ready["replay"]!]
         let tail = try Child("gridctl", ["tail"] + bus + ["--from", "1", "--count", "3", "incident."], in: directory)
         var sequences: [String] = []

@@ -86,3 +86,16 @@ func readyFile(_ path: String, timeout: Duration = .seconds(20)) async throws ->
     }
     throw CancellationError()
 }
+
+/// Starts gridbusd on `*` ports with its data in `directory/name`; returns it and its ready file.
+func startDaemon(in directory: String, name: String = "bus") async throws -> (Child, ready: [String: String]) {
+    let daemon = try Child(
+        "gridbusd",
+        [
+            "--data-dir", "\(directory)/\(name)", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
+            "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
+        ],
+        in: directory
+    )
+    return (daemon, try await readyFile("\(directory)/\(name)/gridbusd.ready"))
+}
