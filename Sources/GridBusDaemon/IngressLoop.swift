@@ -72,7 +72,8 @@ struct IngressLoop {
     }
 
     private func send(_ batch: [PublishAnswer], socket: ZMQSocket) throws(ZMQError) {
-        var acked = 0, duplicates = 0
+        var acked = 0
+        var duplicates = 0
         for answer in batch {
             switch answer.outcome {
             case .appended(let sequence), .duplicate(let sequence):
