@@ -31,7 +31,9 @@ final class Server {
         return kilobytes * 1024
     }
 
+    /// SIGTERM, then wait; safe to call twice.
     func stop() {
+        guard process.isRunning else { return }
         kill(pid, SIGTERM)
         process.waitUntilExit()
     }

@@ -39,6 +39,7 @@ struct GridBench: ParsableCommand {
                     ["tcp://127.0.0.1:\(ports.0)", "tcp://127.0.0.1:\(ports.1)"],
                     log: "/tmp/gridbench-proxy.log"
                 )
+                defer { proxy.stop() }  // also when a measurement fails
                 usleep(200_000)
                 samples.append(
                     try measureProxy(
@@ -49,7 +50,6 @@ struct GridBench: ParsableCommand {
                         size: size
                     )
                 )
-                proxy.stop()
                 log("(a) run \(run + 1): \(perSecond(samples.last!))")
             }
             baseline = median(samples)
@@ -71,12 +71,12 @@ struct GridBench: ParsableCommand {
                     directory: daemonDirectory,
                     extra: ["--journal-durability", durability]
                 )
+                defer { daemon.stop() }
                 let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: events, size: size, window: window)
                 acked.append(result.ackedPerSecond)
                 fanOut.append(result.fanOutPerSecond)
                 lost.append(result.fanOutLost)
                 if selected.contains("d") { replayed.append(try measureReplay(context: context, replay: replay, expected: events, batch: 10_000)) }
-                daemon.stop()
                 published = events
                 log(
                     "(b,c,d) run \(run + 1): acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) lost \(result.fanOutLost)"
@@ -114,8 +114,8 @@ struct GridBench: ParsableCommand {
                     directory: daemonDirectory,
                     extra: ["--journal-durability", durability]
                 )
+                defer { daemon.stop() }
                 let (p50, p99, maximum) = try measureLatency(context: context, ingress: ingress, rate: rate, seconds: 5, size: size, offset: 0)
-                daemon.stop()
                 p50s.append(p50)
                 p99s.append(p99)
                 maxima.append(maximum)
@@ -136,6 +136,7 @@ struct GridBench: ParsableCommand {
                 directory: daemonDirectory,
                 extra: ["--journal-durability", durability]
             )
+            defer { daemon.stop() }
             let (peak, before) = try measureStalled(
                 context: context,
                 daemon: daemon,
@@ -144,7 +145,6 @@ struct GridBench: ParsableCommand {
                 count: stalledEvents,
                 size: size
             )
-            daemon.stop()
             log("(f): peak RSS \(peak >> 20) MiB (before publishing \(before >> 20) MiB)")
             rows.append(
                 (
