@@ -1,5 +1,7 @@
 import Configuration
+import Foundation
 import SystemPackage
+import Yams
 
 /// Reads configuration in GridBus's order of precedence — command-line flags, then environment
 /// variables (`GRIDBUS_…`), then the YAML file named by `--config` — and turns every bad value into a
@@ -46,8 +48,51 @@ public struct GridConfigReader: Sendable {
             } catch {
                 throw ConfigurationError(key: "config", value: configFile, reason: "cannot read the YAML file: \(error)")
             }
+            try Self.checkKeys(inFile: configFile, known: Set(keys.map(\.name)))
         }
         return GridConfigReader(reader: ConfigReader(providers: providers), configFile: configFile, environmentPrefix: environmentPrefix)
+    }
+
+    /// Refuses keys in the YAML file that no option uses: a misspelt key would otherwise be ignored silently.
+    static func checkKeys(inFile path: String, known: Set<String>) throws(ConfigurationError) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let root = try? Yams.compose(yaml: text)
+        else { return }  // unreadable files were reported by the provider already
+        var found: [String] = []
+        func walk(_ node: Yams.Node, prefix: String) {
+            guard case .mapping(let mapping) = node else {
+                if !prefix.isEmpty { found.append(prefix) }
+                return
+            }
+            for (key, value) in mapping {
+                let name = prefix.isEmpty ? (key.string ?? "") : prefix + "." + (key.string ?? "")
+                walk(value, prefix: name)
+            }
+        }
+        walk(root, prefix: "")
+        for key in found where !known.contains(key) {
+            let suggestion = known.min { editDistance($0, key) < editDistance($1, key) }
+            var reason = "unknown key in \(path)"
+            if let suggestion, editDistance(suggestion, key) <= 3 { reason += "; did you mean '\(suggestion)'?" }
+            throw ConfigurationError(key: key, reason: reason)
+        }
+    }
+
+    /// Levenshtein distance, for "did you mean" suggestions.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     // MARK: Typed, strict accessors

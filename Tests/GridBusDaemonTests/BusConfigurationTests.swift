@@ -72,6 +72,27 @@ import Testing
         }
     }
 
+    @Test func aMisspeltKeyInTheFileIsRefusedWithASuggestion() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gridbusd-\(UUID().uuidString).yaml").path
+        try "journal:\n  max-byte: 1GiB\n".write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try await load(["--config", file])
+            Issue.record("accepted a misspelt key")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "journal.max-byte")
+            #expect(error.description.contains("did you mean 'journal.max-bytes'"))
+        }
+    }
+
+    @Test func theSampleConfigurationInDeployIsValid() async throws {
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/gridbusd.yaml").path
+        let configuration = try await load(["--config", sample])
+        #expect(configuration.dataDirectory == "/var/lib/gridbus")
+        #expect(configuration.retentionMaxAge == 30 * 86400)
+        #expect(configuration.retentionMaxBytes == 20 << 30)
+    }
+
     @Test func aMissingConfigFileIsABadConfiguration() async {
         await #expect(throws: ConfigurationError.self) { _ = try await load(["--config", "/nonexistent/gridbusd.yaml"]) }
     }
