@@ -25,7 +25,7 @@ public struct GridConfigReader: Sendable {
     public static func load(
         arguments: [String],
         keys: [ConfigKeySpec],
-        extraFlags: Set<String> = ["--help", "-h", "--config", "--dev"],
+        extraFlags: Set<String> = ["--help", "-h", "--config"],
         environmentPrefix: String = "GRIDBUS",
         environment: [String: String]? = nil
     ) async throws(ConfigurationError) -> GridConfigReader {

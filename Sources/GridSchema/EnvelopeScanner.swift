@@ -220,7 +220,7 @@ private struct Scanner {
         guard depth <= EnvelopeScanner.maximumDepth else { throw malformed("nested deeper than \(EnvelopeScanner.maximumDepth)") }
         guard let byte = peek() else { throw malformed("expected a value") }
         switch byte {
-        case UInt8(ascii: "\""): _ = try readString()
+        case UInt8(ascii: "\""): _ = try readRawString()  // checked, never turned into a String
         case UInt8(ascii: "{"):
             index += 1
             skipWhitespace()
@@ -231,7 +231,7 @@ private struct Scanner {
             while true {
                 skipWhitespace()
                 guard peek() == UInt8(ascii: "\"") else { throw malformed("expected a member name") }
-                _ = try readString()
+                _ = try readRawString()
                 skipWhitespace()
                 guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':'") }
                 index += 1

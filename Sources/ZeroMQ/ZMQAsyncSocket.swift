@@ -155,14 +155,6 @@ public final class ZMQAsyncSocket: Sendable {
     }
 }
 
-/// A one-way flag the owning thread polls.
-public final class StopFlag: Sendable {
-    public init() {}
-    private let flag = Atomic<Bool>(false)
-    public func set() { flag.store(true, ordering: .releasing) }
-    public var isSet: Bool { flag.load(ordering: .acquiring) }
-}
-
 /// The error that stopped a socket thread, kept for the next caller.
 final class SocketFailure: Sendable {
     private let value = Mutex<ZMQError?>(nil)
