@@ -18,7 +18,7 @@ build: deps
 
 ## Run gridbusd on the embedded defaults: SQLite journal in ./var, loopback ports 7600-7602, HTTP 7680.
 run: build
-	$(DEBUG_BIN)/gridbusd $(ARGS)
+	$(DEBUG_BIN)/gridbusd --security-mode none $(ARGS)
 
 ## Every test: Swift unit and integration tests (real binaries, real sockets), then the pyzmq/CloudEvents interop suite.
 test: deps

@@ -36,7 +36,7 @@ let package = Package(
         // MARK: System libraries
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        // Blocks SIGINT/SIGTERM before main (see TerminationSignals).
+        // Blocks SIGINT/SIGTERM/SIGHUP before main (see TerminationSignals); spawns plugin processes.
         .target(name: "CProcessSetup"),
 
         // MARK: Libraries, one per part
@@ -55,9 +55,28 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
+            name: "GridSecurity",
+            dependencies: [
+                "ZeroMQ", "GridSchema", "GridConfiguration",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(
+            name: "GridPlugins",
+            dependencies: [
+                "ZeroMQ", "GridSchema", "GridConfiguration", "GridSecurity", "CProcessSetup",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(
             name: "GridBusClient",
             dependencies: [
-                "ZeroMQ", "GridSchema", "GridStore", "GridConfiguration",
+                "ZeroMQ", "GridSchema", "GridStore", "GridConfiguration", "GridSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -66,7 +85,7 @@ let package = Package(
         .target(
             name: "GridBusDaemon",
             dependencies: [
-                "ZeroMQ", "GridSchema", "GridStore", "GridConfiguration",
+                "ZeroMQ", "GridSchema", "GridStore", "GridConfiguration", "GridSecurity", "GridPlugins",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -91,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "gridctl",
             dependencies: [
-                "GridBusClient", "GridSchema", "GridConfiguration",
+                "GridBusClient", "GridSchema", "GridConfiguration", "GridSecurity", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
@@ -121,7 +140,7 @@ let package = Package(
         .target(
             name: "GridBusTestSupport",
             dependencies: [
-                "GridBusDaemon", "GridBusClient", "ZeroMQ",
+                "GridBusDaemon", "GridBusClient", "GridSecurity", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,8 +152,13 @@ let package = Package(
         .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
         .testTarget(
+            name: "GridSecurityTests",
+            dependencies: ["GridSecurity", "GridPlugins", "GridConfiguration", "ZeroMQ", "GridSchema"],
+            swiftSettings: settings
+        ),
+        .testTarget(
             name: "GridBusDaemonTests",
-            dependencies: ["GridBusDaemon", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "ZeroMQ", "GridSchema"],
+            dependencies: ["GridBusDaemon", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "GridSecurity", "GridPlugins", "ZeroMQ", "GridSchema"],
             swiftSettings: settings
         ),
         .testTarget(

@@ -27,10 +27,12 @@ __attribute__((constructor)) static void gridbus_setup_termination_signals(void)
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, 0);
     sigaction(SIGTERM, &action, 0);
+    sigaction(SIGHUP, &action, 0);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     ready = pthread_sigmask(SIG_BLOCK, &set, 0) == 0;
 }
 
@@ -41,6 +43,7 @@ int gridbus_wait_termination_signal(void) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_UNBLOCK, &set, 0);
     unsigned char byte = 0;
     while (read(pipe_fds[0], &byte, 1) < 0 && errno == EINTR) {}

@@ -1,15 +1,23 @@
 import GridConfiguration
 
 /// Where the daemon's three sockets are, as a client sees them.
-public struct BusEndpoints: Sendable, Hashable {
+public struct BusEndpoints: Sendable {
     public var ingress: String
     public var egress: String
     public var replay: String
+    /// CURVE keys; nil for a daemon in development mode.
+    public var credentials: BusCredentials?
 
-    public init(ingress: String = "tcp://127.0.0.1:7600", egress: String = "tcp://127.0.0.1:7601", replay: String = "tcp://127.0.0.1:7602") {
+    public init(
+        ingress: String = "tcp://127.0.0.1:7600",
+        egress: String = "tcp://127.0.0.1:7601",
+        replay: String = "tcp://127.0.0.1:7602",
+        credentials: BusCredentials? = nil
+    ) {
         self.ingress = ingress
         self.egress = egress
         self.replay = replay
+        self.credentials = credentials
     }
 
     /// The keys every worker takes for the bus.
@@ -17,13 +25,17 @@ public struct BusEndpoints: Sendable, Hashable {
         ConfigKeySpec("bus.ingress", default: "tcp://127.0.0.1:7600", "gridbusd ingress endpoint (publishing)"),
         ConfigKeySpec("bus.egress", default: "tcp://127.0.0.1:7601", "gridbusd egress endpoint (subscribing)"),
         ConfigKeySpec("bus.replay", default: "tcp://127.0.0.1:7602", "gridbusd replay endpoint (catch-up, status)"),
+        ConfigKeySpec("bus.key", default: "", "this worker's CURVE secret certificate (NAME.key_secret, mode 0600); with bus.server-key"),
+        ConfigKeySpec("bus.server-key", default: "", "gridbusd's public certificate (gridbusd.key); empty with bus.key for a development-mode daemon"),
     ]
 
     /// - `bus.ingress`, `bus.egress`, `bus.replay` (string, defaults: DESIGN.md's loopback ports 7600–7602).
-    public init(reader: GridConfigReader) {
+    /// - `bus.key`, `bus.server-key`: certificate files for CURVE (both or neither).
+    public init(reader: GridConfigReader) throws(ConfigurationError) {
         let defaults = BusEndpoints()
         ingress = reader.string("bus.ingress", default: defaults.ingress)
         egress = reader.string("bus.egress", default: defaults.egress)
         replay = reader.string("bus.replay", default: defaults.replay)
+        credentials = try BusCredentials.load(reader: reader)
     }
 }

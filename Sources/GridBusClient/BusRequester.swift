@@ -15,7 +15,10 @@ public actor BusRequester {
     private let endpoint: String
     private var socket: ZMQAsyncSocket?
 
-    public init(context: ZMQContext, endpoint: String) {
+    private let credentials: BusCredentials?
+
+    public init(context: ZMQContext, endpoint: String, credentials: BusCredentials? = nil) {
+        self.credentials = credentials
         self.context = context
         self.endpoint = endpoint
     }
@@ -114,8 +117,10 @@ public actor BusRequester {
     private func connectedSocket() async throws -> ZMQAsyncSocket {
         if let socket { return socket }
         let endpoint = self.endpoint
+        let credentials = self.credentials
         let socket = try await ZMQAsyncSocket(context: context, type: .dealer, name: "replay-client", capacity: 20_000) { socket in
             try socket.setReceiveHighWaterMark(0)
+            try credentials?.apply(to: socket)
             try socket.connect(endpoint)
             return endpoint
         }

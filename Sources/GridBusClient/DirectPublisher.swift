@@ -9,7 +9,10 @@ public actor DirectPublisher {
     private var socket: ZMQAsyncSocket?
     private var nextToken: UInt64 = .random(in: 1 ... .max / 2)
 
-    public init(context: ZMQContext, endpoint: String) {
+    private let credentials: BusCredentials?
+
+    public init(context: ZMQContext, endpoint: String, credentials: BusCredentials? = nil) {
+        self.credentials = credentials
         self.context = context
         self.endpoint = endpoint
     }
@@ -53,7 +56,9 @@ public actor DirectPublisher {
     private func connectedSocket() async throws -> ZMQAsyncSocket {
         if let socket { return socket }
         let endpoint = self.endpoint
+        let credentials = self.credentials
         let socket = try await ZMQAsyncSocket(context: context, type: .dealer, name: "direct-publisher") { socket in
+            try credentials?.apply(to: socket)
             try socket.connect(endpoint)
             return endpoint
         }

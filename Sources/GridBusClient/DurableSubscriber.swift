@@ -18,8 +18,11 @@ import Foundation
 /// 4. when a sequence jumps, or a heartbeat's head is past the cursor, events were missed (the
 ///    daemon's per-subscriber queue overflowed, or the connection dropped): replay fills the gap.
 ///
-/// The socket subscribes to every topic so that sequences are contiguous and every gap is
-/// visible; `prefixes` filter what reaches the handler (and what replay sends). The cursor is
+/// With `prefixes` `[""]` the socket subscribes to every topic, so sequences are contiguous and
+/// every gap is visible at once. With narrower prefixes (what an access list allows most workers)
+/// sequences skip other topics by design, so a jump proves nothing: the live stream then only rings
+/// the bell, and events are taken from replay in order (one round trip per burst), which cannot
+/// miss one. Heartbeats are subscribed to in both modes. The cursor is
 /// saved every `saveEvery` events, on heartbeats and on shutdown; after a crash the events since
 /// the last save are handled again, so handlers must be idempotent by event id.
 public final class DurableSubscriber: Service, CustomStringConvertible, Sendable {
@@ -69,15 +72,19 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     public func run() async throws {
         let egress = endpoints.egress
         let highWaterMark = receiveHighWaterMark
+        let credentials = endpoints.credentials
         let socket = try await ZMQAsyncSocket(context: context, type: .xsubscribe, name: "sub-\(name)", capacity: receiveBuffer) { socket in
+            try credentials?.apply(to: socket)
             try socket.setReceiveHighWaterMark(highWaterMark)
             try socket.setReconnectInterval(milliseconds: 100, maximum: 2000)
             try socket.connect(egress)
             return egress
         }
-        // Subscribe to everything (empty prefix) before replaying: see the type's documentation.
-        try await socket.send([[1]])
-        let requester = BusRequester(context: context, endpoint: endpoints.replay)
+        // Subscribe before replaying: see the type's documentation.
+        for prefix in isFiltered ? prefixes.map({ Array($0.utf8) }) + [Self.heartbeatPrefix] : [[]] {
+            try await socket.send([[1] + prefix])
+        }
+        let requester = BusRequester(context: context, endpoint: endpoints.replay, credentials: credentials)
         var state = State(cursor: try await store.cursor(for: name))
         state.saved = state.cursor
         logger.info("subscriber starting", metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)"])
@@ -121,10 +128,13 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         }
         if frames[0].starts(with: Self.heartbeatPrefix) {
             if sequence > state.cursor {
-                logger.warning(
-                    "heartbeat shows events this subscriber missed; catching up through replay",
-                    metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "bus.head": "\(sequence)"]
-                )
+                // Filtered: events on other topics moved the head; replay settles what concerns us.
+                if !isFiltered {
+                    logger.warning(
+                        "heartbeat shows events this subscriber missed; catching up through replay",
+                        metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "bus.head": "\(sequence)"]
+                    )
+                }
                 try await catchUp(&state, requester: requester)
             }
             try await saveCursor(&state)
@@ -133,6 +143,11 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             return
         }
         if sequence <= state.cursor { return }  // already handled (replay overlapped live)
+        if isFiltered {
+            // The bell: this event and anything before it that was missed come from replay, in order.
+            try await catchUp(&state, requester: requester)
+            return
+        }
         if sequence > state.cursor + 1 {
             logger.warning(
                 "missed live events; catching up through replay",
@@ -220,6 +235,8 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         try await store.saveCursor(state.cursor, for: name)
         state.saved = state.cursor
     }
+
+    private var isFiltered: Bool { prefixes != [""] }
 
     static let heartbeatPrefix = Array(Topic.prefix(forType: .busHeartbeat).utf8)
 }

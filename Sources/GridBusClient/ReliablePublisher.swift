@@ -29,6 +29,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     public let description = "ReliablePublisher"
     private let store: WorkerStore
     private let endpoint: String
+    private let credentials: BusCredentials?
     private let context: ZMQContext
     private let configuration: Configuration
     private let logger: Logger
@@ -47,7 +48,15 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         var retryAt: ContinuousClock.Instant?
     }
 
-    public init(store: WorkerStore, endpoint: String, context: ZMQContext, configuration: Configuration = .init(), logger: Logger) {
+    public init(
+        store: WorkerStore,
+        endpoint: String,
+        credentials: BusCredentials? = nil,
+        context: ZMQContext,
+        configuration: Configuration = .init(),
+        logger: Logger
+    ) {
+        self.credentials = credentials
         self.store = store
         self.endpoint = endpoint
         self.context = context
@@ -75,10 +84,12 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
 
     public func run() async throws {
         let endpoint = self.endpoint
+        let credentials = self.credentials
         let socket = try await ZMQAsyncSocket(context: context, type: .dealer, name: "publisher", capacity: configuration.window + 64) { socket in
             try socket.setReceiveHighWaterMark(0)
             try socket.setSendHighWaterMark(0)
             try socket.setReconnectInterval(milliseconds: 100, maximum: 2000)
+            try credentials?.apply(to: socket)
             try socket.connect(endpoint)
             return endpoint
         }

@@ -1,5 +1,7 @@
 import Foundation
 import GridConfiguration
+import GridPlugins
+import GridSecurity
 import Hummingbird
 import Logging
 import NIOCore
@@ -7,8 +9,12 @@ import Prometheus
 import ServiceLifecycle
 import ZeroMQ
 
-/// Composes gridbusd: the bus, its HTTP endpoints and the signal handler, in dependency order
-/// (graceful shutdown runs in reverse: signals, HTTP, then the bus drains).
+/// Composes gridbusd: the bus, the plugin supervisor, the HTTP endpoints and the signal handler, in
+/// dependency order (graceful shutdown runs in reverse: signals, HTTP, plugins stop, then the bus
+/// drains what they published).
+///
+/// Loads keys, the access file and the plugin manifests first, so that a mistake in any of them
+/// stops gridbusd before it binds anything: the error names the file and the field.
 ///
 /// When both the bus and HTTP are up, writes `<data-dir>/gridbusd.ready` (JSON with the bound
 /// endpoints and HTTP port), so that scripts and tests can use `*` ports and find them.
@@ -18,13 +24,34 @@ public func buildServiceGroup(
     registry: PrometheusCollectorRegistry,
     logger: Logger,
     handleSignals: Bool = true
-) -> (group: ServiceGroup, daemon: BusDaemon) {
+) throws(DefinitionError) -> (group: ServiceGroup, daemon: BusDaemon) {
+    let metricsFactory = PrometheusMetricsFactory(registry: registry)
+    let security = try BusSecurity(configuration: configuration, metricsFactory: metricsFactory)
+    let manifests = try configuration.pluginsDirectory.map { directory throws(DefinitionError) in
+        try PluginManifest.loadDirectory(directory, skipInvalid: configuration.skipInvalidPlugins) { skipped in
+            logger.error("plugin manifest skipped (plugins.skip-invalid is on)", metadata: ["error": "\(skipped)"])
+        }
+    } ?? []
+    let board = PluginBoard(names: manifests.map(\.name), factory: metricsFactory)
     let daemon = BusDaemon(
         configuration: configuration,
         context: context,
-        metricsFactory: PrometheusMetricsFactory(registry: registry),
+        security: security,
+        plugins: manifests.isEmpty ? nil : board,
+        metricsFactory: metricsFactory,
         logger: logger
     )
+    // Plugins start once the sockets are bound, with the endpoints actually bound.
+    let supervisor = PluginSupervisor(manifests: manifests, board: board, logger: logger) {
+        guard let bound = await daemon.boundEndpoints() else { return nil }
+        return PluginEnvironment(
+            ingress: bound.ingress,
+            egress: bound.egress,
+            replay: bound.replay,
+            serverKeyFile: security.publicKeyFile,
+            dataDirectory: configuration.dataDirectory + "/plugins"
+        )
+    }
     let router = Router()
     HTTPEndpoints(daemon: daemon, registry: registry).register(on: router)
     let readyFile = configuration.dataDirectory + "/gridbusd.ready"
@@ -55,11 +82,14 @@ public func buildServiceGroup(
         },
         logger: logger
     )
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon), .init(service: app)]
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon), .init(service: supervisor), .init(service: app)]
     if handleSignals {
         services.append(
             .init(
-                service: TerminationSignalService { signal in
+                service: TerminationSignalService(onHangup: {
+                    logger.notice("SIGHUP received; reloading the access policy")
+                    security.reload(logger: logger)
+                }) { signal in
                     logger.notice("signal received; shutting down", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
                 },
                 successTerminationBehavior: .gracefullyShutdownGroup

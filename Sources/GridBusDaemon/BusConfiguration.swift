@@ -1,4 +1,5 @@
 import GridConfiguration
+import GridSecurity
 
 /// How a GridBus ACK relates to the disk; see docs/operations.md "What an ACK promises".
 public enum JournalDurability: String, Sendable, CaseIterable {
@@ -32,6 +33,16 @@ public struct BusConfiguration: Sendable {
     public var lagThreshold = 10_000
     public var replayMaxBatch = 10_000
     public var logLevel = "info"
+    /// CURVE with ZAP and access lists, or none (development mode only).
+    public var securityMode = SecurityMode.curve
+    /// gridbusd's secret certificate (`gridbusd.key_secret`, mode 0600).
+    public var serverKeyFile: String?
+    /// Identities that are not plugins (operators, monitoring, external publishers).
+    public var accessFile: String?
+    /// Where plugin manifests live; nil runs no plugins.
+    public var pluginsDirectory: String?
+    /// Start without a plugin whose manifest is malformed (reported) instead of refusing to start.
+    public var skipInvalidPlugins = false
 
     public init() {}
 
@@ -69,6 +80,15 @@ public struct BusConfiguration: Sendable {
         ),
         ConfigKeySpec("replay.max-batch", default: "10000", "most events in one replay answer"),
         ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
+        ConfigKeySpec(
+            "security.mode",
+            default: "curve",
+            "curve: CURVE encryption, only listed keys, per-identity access lists; none: development mode, anyone local can use the bus"
+        ),
+        ConfigKeySpec("security.server-key", default: "", "gridbusd's secret certificate (gridctl keygen gridbusd); required with curve"),
+        ConfigKeySpec("security.access-file", default: "", "YAML file of identities that are not plugins: name, key, publish and subscribe lists"),
+        ConfigKeySpec("plugins.dir", default: "", "directory of plugin manifests (*.yaml) to run; empty runs none"),
+        ConfigKeySpec("plugins.skip-invalid", default: "false", "start without malformed plugin manifests (each is reported) instead of refusing to start"),
     ]
 
     /// Reads and checks every key. See ``keys`` for names and defaults.
@@ -108,6 +128,18 @@ public struct BusConfiguration: Sendable {
         logLevel = reader.string("log.level", default: logLevel)
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw reader.error("log.level", logLevel, "must be trace, debug, info, notice, warning, error or critical")
+        }
+        securityMode = try reader.choice("security.mode", default: securityMode)
+        serverKeyFile = reader.optionalString("security.server-key").flatMap { $0.isEmpty ? nil : $0 }
+        accessFile = reader.optionalString("security.access-file").flatMap { $0.isEmpty ? nil : $0 }
+        pluginsDirectory = reader.optionalString("plugins.dir").flatMap { $0.isEmpty ? nil : $0 }
+        skipInvalidPlugins = try reader.bool("plugins.skip-invalid", default: skipInvalidPlugins)
+        if securityMode == .curve && serverKeyFile == nil {
+            throw reader.error(
+                "security.server-key",
+                nil,
+                "required when security.mode is curve: create a key pair with `gridctl keygen gridbusd --dir KEYDIR` and pass KEYDIR/gridbusd.key_secret, or run with --security-mode none for development"
+            )
         }
     }
 }

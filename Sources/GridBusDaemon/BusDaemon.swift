@@ -1,17 +1,21 @@
 import CoreMetrics
 import Foundation
+import GridPlugins
 import GridSchema
+import GridSecurity
 import GridStore
 import Logging
 import ServiceLifecycle
 import ZeroMQ
 
-/// gridbusd's bus: four threads, each owning what it touches.
+/// gridbusd's bus: one thread per socket or file, each owning what it touches.
 ///
 /// ```
 /// ingress ROUTER ──batches──▶ journal (SQLite, group commit) ──entries──▶ egress XPUB
 ///        ▲                          │
 ///        └──────── ACK / NACK ──────┘                replay ROUTER ◀── journal reader
+///
+/// ZAP REP (inproc): admits CURVE peers by key and names their identity (CURVE mode only)
 /// ```
 /// Shutdown runs in pipeline order: the ingress stops reading and answers what it handed on,
 /// the journal finishes its queue, the egress sends what was written, then replay stops.
@@ -22,6 +26,8 @@ public final class BusDaemon: Service, CustomStringConvertible {
     let metrics: BusMetrics
     let state = BusState()
     let logger: Logger
+    let security: BusSecurity
+    let plugins: PluginBoard?
     private let started = BoundedBuffer<BoundEndpoints>(capacity: 1)
 
     /// The endpoints actually bound (ports resolved when configured as `*`).
@@ -31,9 +37,18 @@ public final class BusDaemon: Service, CustomStringConvertible {
         public var replay: String
     }
 
-    public init(configuration: BusConfiguration, context: ZMQContext, metricsFactory: any MetricsFactory, logger: Logger) {
+    public init(
+        configuration: BusConfiguration,
+        context: ZMQContext,
+        security: BusSecurity,
+        plugins: PluginBoard?,
+        metricsFactory: any MetricsFactory,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.context = context
+        self.security = security
+        self.plugins = plugins
         self.metrics = BusMetrics(factory: metricsFactory)
         self.logger = logger
     }
@@ -45,8 +60,8 @@ public final class BusDaemon: Service, CustomStringConvertible {
         return endpoints
     }
 
-    /// Whether every loop is running (for `/healthz`): journal, checkpoint, egress, replay, ingress.
-    public var isHealthy: Bool { state.snapshot.loopsRunning == 5 }
+    /// Whether every loop is running (for `/healthz`): journal, checkpoint, egress, replay, ingress, and ZAP with CURVE.
+    public var isHealthy: Bool { state.snapshot.loopsRunning == (security.access.enforces ? 6 : 5) }
     public var headSequence: UInt64 { state.head }
 
     public func run() async throws {
@@ -70,7 +85,8 @@ public final class BusDaemon: Service, CustomStringConvertible {
         let state = self.state
         let metrics = self.metrics
         let logger = self.logger
-
+        let security = self.security
+        let plugins = self.plugins
         // The journal opens first: nothing is accepted without a place to write it.
         let journalThread = try await Self.startThread(name: "journal", state: state) { ready in
             let journal: Journal
@@ -98,6 +114,8 @@ public final class BusDaemon: Service, CustomStringConvertible {
             ).run()
         }
         var threads: [(StopFlag, ZMQThread)] = [(journalStop, journalThread.thread)]
+        // Stopped last: it may still be asked about peers while the other loops drain.
+        var zapThread: [(StopFlag, ZMQThread)] = []
         let checkpointStop = StopFlag()
         let checkpointer = try await Self.startThread(name: "checkpoint", state: state) { ready in
             let connection: SQLiteConnection
@@ -107,23 +125,43 @@ public final class BusDaemon: Service, CustomStringConvertible {
         }
         threads.append((checkpointStop, checkpointer.thread))
         do {
+            // The ZAP handler comes first: with ZAP_ENFORCE_DOMAIN, a handshake without it is refused.
+            if security.access.enforces {
+                let zapStop = StopFlag()
+                let zap = try await Self.startThread(name: "zap", state: state) { ready in
+                    let socket: ZMQSocket
+                    do {
+                        socket = try ZMQSocket(context: context, type: .reply)
+                        try socket.bind(ZAPHandler.endpoint)
+                        ready(.success(ZAPHandler.endpoint))
+                    } catch { return ready(.failure(error)) }
+                    var handler = ZAPHandler(access: security.access, metrics: security.metrics, logger: logger)
+                    handler.run(socket: socket, stop: zapStop, logger: logger)
+                }
+                zapThread = [(zapStop, zap.thread)]
+            }
             let egressEndpoint = try await Self.startThread(name: "egress", state: state) { ready in
                 let socket: ZMQSocket
                 do {
                     socket = try ZMQSocket(context: context, type: .xpublish)
+                    try socket.setXPubManual(true)
+                    try security.configureServer(socket)
                     try socket.setSendHighWaterMark(Int32(configuration.egressHighWaterMark))
                     try socket.bind(configuration.egressEndpoint)
                     ready(.success(try socket.lastEndpoint))
                 } catch { return ready(.failure(error)) }
-                EgressLoop(
+                var loop = EgressLoop(
                     configuration: configuration,
                     fromJournal: toEgress,
                     eventsReady: eventsReady,
                     state: state,
                     metrics: metrics,
                     logger: logger,
-                    stop: egressStop
-                ).run(socket: socket)
+                    stop: egressStop,
+                    access: security.access,
+                    reporter: DenialReporter(metrics: security.metrics, logger: logger)
+                )
+                loop.run(socket: socket)
             }
             threads.insert((egressStop, egressEndpoint.thread), at: 1)
             let replayEndpoint = try await Self.startThread(name: "replay", state: state) { ready in
@@ -132,22 +170,31 @@ public final class BusDaemon: Service, CustomStringConvertible {
                 do {
                     reader = try JournalReader(path: configuration.journalPath)
                     socket = try ZMQSocket(context: context, type: .router)
+                    try security.configureServer(socket)
                     try socket.setRouterMandatory(true)
                     try socket.setSendHighWaterMark(Int32(min(configuration.replayMaxBatch * 2 + 16, Int(Int32.max))))
                     try socket.setSendTimeout(milliseconds: 5000)
                     try socket.bind(configuration.replayEndpoint)
                     ready(.success(try socket.lastEndpoint))
                 } catch { return ready(.failure(error)) }
-                ReplayLoop(configuration: configuration, state: state, metrics: metrics, logger: logger, stop: replayStop).run(
-                    socket: socket,
-                    reader: reader
+                var loop = ReplayLoop(
+                    configuration: configuration,
+                    state: state,
+                    metrics: metrics,
+                    logger: logger,
+                    stop: replayStop,
+                    security: security,
+                    plugins: plugins,
+                    reporter: DenialReporter(metrics: security.metrics, logger: logger)
                 )
+                loop.run(socket: socket, reader: reader)
             }
             threads.append((replayStop, replayEndpoint.thread))
             let ingressEndpoint = try await Self.startThread(name: "ingress", state: state) { ready in
                 let socket: ZMQSocket
                 do {
                     socket = try ZMQSocket(context: context, type: .router)
+                    try security.configureServer(socket)
                     // Far larger frames than the event limit cut the connection instead of filling memory;
                     // anything up to this size gets a proper NACK too-large.
                     try socket.setMaximumMessageSize(Int64(configuration.maxEventSize) * 4 + 4096)
@@ -156,15 +203,18 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     try socket.bind(configuration.ingressEndpoint)
                     ready(.success(try socket.lastEndpoint))
                 } catch { return ready(.failure(error)) }
-                IngressLoop(
+                var loop = IngressLoop(
                     configuration: configuration,
                     toJournal: toJournal,
                     answers: answers,
                     answersReady: answersReady,
                     metrics: metrics,
                     logger: logger,
-                    stop: ingressStop
-                ).run(socket: socket)
+                    stop: ingressStop,
+                    access: security.access,
+                    reporter: DenialReporter(metrics: security.metrics, logger: logger)
+                )
+                loop.run(socket: socket)
             }
             threads.insert((ingressStop, ingressEndpoint.thread), at: 0)
             let snapshot = state.snapshot
@@ -177,16 +227,28 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     "journal.head": "\(snapshot.head)", "journal.events": "\(snapshot.journalEvents)",
                 ]
             )
-            logger.warning("running without CURVE: any local process can reach the bus (development mode)")
+            if security.access.enforces {
+                logger.notice(
+                    "CURVE on: only listed keys reach the bus",
+                    metadata: [
+                        "identities": "\(security.access.policy.identities.keys.sorted())",
+                        "server.public-key.file": "\(security.publicKeyFile ?? "")",
+                    ]
+                )
+            } else {
+                logger.warning(
+                    "DEVELOPMENT MODE: security.mode is none; no encryption, no authentication, no access lists: any process that can reach the endpoints can publish and read everything"
+                )
+            }
             _ = started.tryPush(BoundEndpoints(ingress: ingressEndpoint.endpoint, egress: egressEndpoint.endpoint, replay: replayEndpoint.endpoint))
         } catch {
-            await Self.stop(threads)
+            await Self.stop(threads + zapThread)
             started.close()
             throw error
         }
         try? await gracefulShutdown()
         logger.info("draining: answering accepted publishes, flushing the journal")
-        await Self.stop(threads)
+        await Self.stop(threads + zapThread)
         started.close()
         logger.notice("gridbusd bus stopped", metadata: ["journal.head": "\(state.head)"])
     }

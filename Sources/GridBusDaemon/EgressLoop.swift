@@ -1,12 +1,16 @@
 import CoreMetrics
 import Foundation
 import GridSchema
+import GridSecurity
 import Logging
 import ZeroMQ
 
 /// The egress thread: owns the XPUB socket, fans out every journaled event as
 /// `topic · sequence · event`, sends `bus.heartbeat` with the head sequence, and watches the
 /// cursor reports of subscribers built on the worker runtime to find the ones falling behind.
+///
+/// Subscriptions are vetted (XPUB_MANUAL): a prefix outside the subscriber's access list is not
+/// applied, so it delivers nothing, and the denial is counted and logged.
 ///
 /// Memory stays bounded: each subscriber's queue holds at most `egress.high-water-mark`
 /// messages, and a subscriber that stops reading misses events beyond that instead of growing
@@ -21,16 +25,18 @@ struct EgressLoop {
     let logger: Logger
     /// Set once the journal has stopped: send what is queued, then return.
     let stop: StopFlag
+    let access: AccessControl
+    var reporter: DenialReporter
     let bootID = String(UInt32.random(in: .min ... .max), radix: 36)
 
-    func run(socket: ZMQSocket) {
+    mutating func run(socket: ZMQSocket) {
         var poller = ZMQPoller()
         poller.add(socket)
         let wakeIndex = poller.add(fileDescriptor: eventsReady.fileDescriptor)
         let interval = Duration.milliseconds(Int(configuration.heartbeatInterval * 1000))
         var nextHeartbeat = ContinuousClock.now
         var heartbeatCount: UInt64 = 0
-        var subscriptions = Set<[UInt8]>()
+        var subscriptions: [[UInt8]: Int] = [:]
         // The heartbeat carries the last sequence sent here, not the journal's head: a subscriber
         // compares it with what it received, and events journaled but not yet sent are not missing.
         var lastSent = state.head
@@ -39,8 +45,9 @@ struct EgressLoop {
                 let wait = max(0, (nextHeartbeat - ContinuousClock.now).milliseconds)
                 try poller.poll(timeoutMilliseconds: stop.isSet ? 0 : wait)
                 if poller.events(at: wakeIndex).contains(.readable) { eventsReady.drain() }
-                while let message = try socket.receiveMessage(dontWait: true) {
-                    handleUpstream(message.frames[0], subscriptions: &subscriptions)
+                let policy = access.enforces ? access.policy : nil
+                while let message = try socket.receiveMessage(dontWait: true, readUserID: policy != nil) {
+                    try handleUpstream(message, policy: policy, socket: socket, subscriptions: &subscriptions)
                 }
                 var sent = 0
                 for entries in fromJournal.popAvailable() {
@@ -78,11 +85,36 @@ struct EgressLoop {
     }
 
     /// Subscriptions arrive as `\x01prefix` / `\x00prefix`; cursor reports as `\x02{json}`.
-    private func handleUpstream(_ frame: [UInt8], subscriptions: inout Set<[UInt8]>) {
+    /// In manual mode a subscription takes effect only when applied here, right after it was read
+    /// (libzmq applies it to the peer that sent the last message).
+    private mutating func handleUpstream(
+        _ message: ZMQMessage,
+        policy: AccessPolicy?,
+        socket: ZMQSocket,
+        subscriptions: inout [[UInt8]: Int]
+    ) throws(ZMQError) {
+        let frame = message.frames[0]
         guard let marker = frame.first else { return }
         switch marker {
-        case 1: subscriptions.insert(Array(frame.dropFirst()))
-        case 0: subscriptions.remove(Array(frame.dropFirst()))
+        case 1:
+            let prefix = Array(frame.dropFirst())
+            if let policy {
+                let identity = message.userID.flatMap { policy.identity(named: $0) }
+                guard let identity, identity.maySubscribe(prefix: prefix) else {
+                    let shown = prefix.isEmpty ? "every topic (no prefix)" : "prefix '\(String(decoding: prefix, as: UTF8.self))'"
+                    reporter.denied(identity: message.userID ?? "unknown", action: .subscribe, shown)
+                    return
+                }
+            }
+            // Fails only when the peer is already gone (libzmq has no pipe to apply it to).
+            guard (try? socket.subscribe(prefix)) != nil else { return }
+            subscriptions[prefix, default: 0] += 1
+        case 0:
+            let prefix = Array(frame.dropFirst())
+            // Only prefixes that were applied are counted, and libzmq ignores removing one it never applied.
+            guard let count = subscriptions[prefix] else { return }
+            try? socket.unsubscribe(prefix)
+            subscriptions[prefix] = count > 1 ? count - 1 : nil
         case BusProtocol.cursorReportMarker:
             struct Report: Decodable {
                 let subscriber: String

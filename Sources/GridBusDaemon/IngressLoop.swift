@@ -1,5 +1,6 @@
 import CoreMetrics
 import GridSchema
+import GridSecurity
 import Logging
 import ZeroMQ
 
@@ -11,8 +12,9 @@ struct PublishAnswer: Sendable {
     let outcome: AppendOutcome
 }
 
-/// The ingress thread: owns the ROUTER, checks each publish in one pass over its bytes, hands
-/// good ones to the journal in batches and answers every publish with ACK or NACK.
+/// The ingress thread: owns the ROUTER, checks each publish in one pass over its bytes and against
+/// its sender's access list, hands good ones to the journal in batches and answers every publish
+/// with ACK or NACK.
 struct IngressLoop {
     let configuration: BusConfiguration
     let toJournal: BoundedBuffer<[IncomingEvent]>
@@ -21,8 +23,10 @@ struct IngressLoop {
     let metrics: BusMetrics
     let logger: Logger
     let stop: StopFlag
+    let access: AccessControl
+    var reporter: DenialReporter
 
-    func run(socket: ZMQSocket) {
+    mutating func run(socket: ZMQSocket) {
         var poller = ZMQPoller()
         poller.add(socket)
         let wakeIndex = poller.add(fileDescriptor: answersReady.fileDescriptor)
@@ -34,9 +38,11 @@ struct IngressLoop {
                 inFlight -= try sendAnswers(socket: socket)
                 var batch: [IncomingEvent] = []
                 var received = 0
-                while received < configuration.maxBatch, let message = try socket.receiveMessage(dontWait: true) {
+                // Read once per batch: a reload applies from the next batch on.
+                let policy = access.enforces ? access.policy : nil
+                while received < configuration.maxBatch, let message = try socket.receiveMessage(dontWait: true, readUserID: policy != nil) {
                     received += 1
-                    if let event = try accept(message, socket: socket) { batch.append(event) }
+                    if let event = try accept(message, policy: policy, socket: socket) { batch.append(event) }
                 }
                 if received > 0 { metrics.received.increment(by: received) }
                 guard !batch.isEmpty else { continue }
@@ -93,7 +99,9 @@ struct IngressLoop {
     }
 
     /// Checks one request; returns the event to journal, or answers the request itself and returns nil.
-    private func accept(_ message: ZMQMessage, socket: ZMQSocket) throws(ZMQError) -> IncomingEvent? {
+    /// With a policy, the sender's identity (the ZAP handler's `User-Id`) is checked on every message,
+    /// so a key revoked by a reload stops publishing even on a connection opened before.
+    private mutating func accept(_ message: ZMQMessage, policy: AccessPolicy?, socket: ZMQSocket) throws(ZMQError) -> IncomingEvent? {
         let frames = message.frames
         guard frames.count >= 2 else { return nil }  // a ROUTER always prefixes the routing id; nothing to answer
         let delimited = frames.count >= 3 && frames[1].isEmpty
@@ -101,6 +109,15 @@ struct IngressLoop {
         let body = frames[(delimited ? 2 : 1)...]
         let command = body.first!
         let token = body.count >= 2 ? body[body.startIndex + 1] : []
+        var identity: Identity?
+        if let policy {
+            guard let name = message.userID, let found = policy.identity(named: name) else {
+                reporter.denied(identity: message.userID ?? "unknown", action: .publish, "identity no longer admitted")
+                try refuse(.forbidden, "identity '\(message.userID ?? "")' is not admitted (revoked?)", to: reply, token: token, socket: socket)
+                return nil
+            }
+            identity = found
+        }
         guard command == BusProtocol.publish else {
             try refuse(.unknownCommand, "ingress takes only PUB", to: reply, token: token, socket: socket)
             return nil
@@ -129,6 +146,14 @@ struct IngressLoop {
             guard !envelope.type.isReservedForBus else {
                 try refuse(.invalid, "attribute 'type': \(envelope.type.rawValue) is sent by the bus only", to: reply, token: token, socket: socket)
                 return nil
+            }
+            if let identity {
+                let topic = envelope.topic
+                guard identity.mayPublish(topic: topic.bytes) else {
+                    reporter.denied(identity: identity.name, action: .publish, topic.description)
+                    try refuse(.forbidden, "identity '\(identity.name)' may not publish \(topic)", to: reply, token: token, socket: socket)
+                    return nil
+                }
             }
             return IncomingEvent(envelope: envelope, bytes: bytes, reply: reply, token: token)
         } catch let error as EnvelopeError {

@@ -1,6 +1,8 @@
 import CoreMetrics
 import Foundation
+import GridPlugins
 import GridSchema
+import GridSecurity
 import Logging
 import ZeroMQ
 
@@ -16,17 +18,21 @@ struct ReplayLoop {
     let metrics: BusMetrics
     let logger: Logger
     let stop: StopFlag
+    let security: BusSecurity
+    let plugins: PluginBoard?
+    var reporter: DenialReporter
 
-    func run(socket: ZMQSocket, reader: JournalReader) {
+    mutating func run(socket: ZMQSocket, reader: JournalReader) {
         var poller = ZMQPoller()
         poller.add(socket)
         do {
             while !stop.isSet {
                 try poller.poll(timeoutMilliseconds: 100)
                 var handled = 0
-                while handled < 64, let message = try socket.receiveMessage(dontWait: true) {
+                let policy = security.access.enforces ? security.access.policy : nil
+                while handled < 64, let message = try socket.receiveMessage(dontWait: true, readUserID: policy != nil) {
                     handled += 1
-                    try handle(message.frames, socket: socket, reader: reader)
+                    try handle(message, policy: policy, socket: socket, reader: reader)
                 }
             }
         } catch {
@@ -34,14 +40,23 @@ struct ReplayLoop {
         }
     }
 
-    private func handle(_ frames: [[UInt8]], socket: ZMQSocket, reader: JournalReader) throws(ZMQError) {
+    private mutating func handle(_ message: ZMQMessage, policy: AccessPolicy?, socket: ZMQSocket, reader: JournalReader) throws(ZMQError) {
+        let frames = message.frames
         guard frames.count >= 2 else { return }
         let delimited = frames.count >= 3 && frames[1].isEmpty
         let reply = ReplyAddress(routingID: frames[0], delimited: delimited)
         let body = Array(frames[(delimited ? 2 : 1)...])
         do {
+            var identity: Identity?
+            if let policy {
+                guard let name = message.userID, let found = policy.identity(named: name) else {
+                    reporter.denied(identity: message.userID ?? "unknown", action: .replay, "identity no longer admitted")
+                    return try refuse(.forbidden, "identity '\(message.userID ?? "")' is not admitted (revoked?)", reply: reply, socket: socket)
+                }
+                identity = found
+            }
             switch body[0] {
-            case BusProtocol.replay: try replay(body, reply: reply, socket: socket, reader: reader)
+            case BusProtocol.replay: try replay(body, identity: identity, reply: reply, socket: socket, reader: reader)
             case BusProtocol.status: try socket.send(frames: reply.frames([BusProtocol.status, statusJSON()]))
             case BusProtocol.ping: try socket.send(frames: reply.frames([BusProtocol.pong, BusProtocol.encode(state.head)]))
             default: try refuse(.unknownCommand, "replay takes REPLAY, STATUS or PING", reply: reply, socket: socket)
@@ -52,7 +67,7 @@ struct ReplayLoop {
         }
     }
 
-    private func replay(_ body: [[UInt8]], reply: ReplyAddress, socket: ZMQSocket, reader: JournalReader) throws(ZMQError) {
+    private mutating func replay(_ body: [[UInt8]], identity: Identity?, reply: ReplyAddress, socket: ZMQSocket, reader: JournalReader) throws(ZMQError) {
         guard body.count >= 3, let from = BusProtocol.decodeInteger(body[1]), let requested = BusProtocol.decodeInteger(body[2]) else {
             return try refuse(
                 .malformed,
@@ -62,6 +77,11 @@ struct ReplayLoop {
             )
         }
         let prefixes = body.count > 3 ? Array(body[3...]) : [[]]
+        if let identity, let outside = prefixes.first(where: { !identity.maySubscribe(prefix: $0) }) {
+            let shown = outside.isEmpty ? "every topic (no prefix)" : "prefix '\(String(decoding: outside, as: UTF8.self))'"
+            reporter.denied(identity: identity.name, action: .replay, shown)
+            return try refuse(.forbidden, "identity '\(identity.name)' may not read \(shown)", reply: reply, socket: socket)
+        }
         let limit = Int(min(max(requested, 1), UInt64(configuration.replayMaxBatch)))
         let snapshot = state.snapshot
         let result: (entries: [JournalEntry], lastExamined: UInt64)
@@ -107,7 +127,9 @@ struct ReplayLoop {
             },
             uptimeSeconds: Date().timeIntervalSince(state.startedAt),
             endpoints: .init(ingress: configuration.ingressEndpoint, egress: configuration.egressEndpoint, replay: configuration.replayEndpoint),
-            security: "none (development mode)"
+            security: security.statusDescription,
+            identities: security.access.policy.identities.keys.sorted(),
+            plugins: plugins?.plugins ?? []
         )
         return (try? Array(GridJSON.encoder().encode(status))) ?? Array("{}".utf8)
     }

@@ -79,7 +79,7 @@ public struct GridConfigReader: Sendable {
     }
 
     /// Levenshtein distance, for "did you mean" suggestions.
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a)
         let b = Array(b)
         guard !a.isEmpty else { return b.count }
@@ -162,7 +162,7 @@ public struct GridConfigReader: Sendable {
         return ConfigurationError(key: key, value: value, reason: reason, origin: origins.joined(separator: ", or "))
     }
 
-    static func parseDuration(_ text: String) -> Double? {
+    public static func parseDuration(_ text: String) -> Double? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             guard let number = Double(text.dropLast(suffix.count)), number >= 0 else { continue }

@@ -15,19 +15,36 @@ public enum TerminationSignals {
 
 /// A service that returns when SIGINT or SIGTERM arrives; configure it with
 /// `successTerminationBehavior: .gracefullyShutdownGroup` so that the whole group drains and stops.
+///
+/// SIGHUP calls `onHangup` (on the signal thread) and keeps waiting; without a hangup handler it
+/// stops the program like SIGTERM, as a hangup traditionally does.
 public struct TerminationSignalService: Service, CustomStringConvertible {
     public let description = "TerminationSignalService"
     private let onSignal: @Sendable (Int32) -> Void
+    private let onHangup: (@Sendable () -> Void)?
 
-    public init(onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) { self.onSignal = onSignal }
+    public init(onHangup: (@Sendable () -> Void)? = nil, onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) {
+        self.onSignal = onSignal
+        self.onHangup = onHangup
+    }
 
     public func run() async throws {
+        let onHangup = self.onHangup
         // Something else stopping the group (gracefully, or by cancelling it after a failure)
         // wakes the signal thread, so that this service returns.
         let signal: Int32 = await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-                    let thread = Thread { continuation.resume(returning: gridbus_wait_termination_signal()) }
+                    let thread = Thread {
+                        while true {
+                            let signal = gridbus_wait_termination_signal()
+                            if signal == SIGHUP, let onHangup {
+                                onHangup()
+                                continue
+                            }
+                            return continuation.resume(returning: signal)
+                        }
+                    }
                     thread.name = "signals"
                     thread.start()
                 }

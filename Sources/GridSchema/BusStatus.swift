@@ -25,6 +25,26 @@ public struct BusStatus: Sendable, Codable, Hashable {
         }
     }
 
+    /// A plugin process as gridbusd's supervisor sees it.
+    public struct Plugin: Sendable, Codable, Hashable {
+        public var name: String
+        /// starting, running, restarting (waiting out its back-off), stopping, exited, failed (gave up).
+        public var state: String
+        public var pid: Int32?
+        public var restarts: Int
+        public var exits: Int
+        /// How the last run ended, e.g. "exit status 1" or "killed by signal 9".
+        public var lastExit: String?
+        public init(name: String, state: String, pid: Int32?, restarts: Int, exits: Int, lastExit: String?) {
+            self.name = name
+            self.state = state
+            self.pid = pid
+            self.restarts = restarts
+            self.exits = exits
+            self.lastExit = lastExit
+        }
+    }
+
     public var head: UInt64
     public var tail: UInt64
     public var journalEvents: UInt64
@@ -37,7 +57,11 @@ public struct BusStatus: Sendable, Codable, Hashable {
     public var subscribers: [Subscriber]
     public var uptimeSeconds: Double
     public var endpoints: Endpoints
+    /// `curve` or `none (development mode)`.
     public var security: String
+    /// Names of the identities admitted (CURVE mode), never their keys.
+    public var identities: [String]
+    public var plugins: [Plugin]
 
     public init(
         head: UInt64,
@@ -50,7 +74,9 @@ public struct BusStatus: Sendable, Codable, Hashable {
         subscribers: [Subscriber],
         uptimeSeconds: Double,
         endpoints: Endpoints,
-        security: String
+        security: String,
+        identities: [String] = [],
+        plugins: [Plugin] = []
     ) {
         self.head = head
         self.tail = tail
@@ -63,5 +89,7 @@ public struct BusStatus: Sendable, Codable, Hashable {
         self.uptimeSeconds = uptimeSeconds
         self.endpoints = endpoints
         self.security = security
+        self.identities = identities
+        self.plugins = plugins
     }
 }

@@ -67,6 +67,15 @@ extension ZMQSocket {
     /// The ZAP domain (`ZMQ_ZAP_DOMAIN`); setting one makes libzmq consult the ZAP handler.
     public func setZAPDomain(_ domain: String) throws(ZMQError) { try setOption(ZMQ_ZAP_DOMAIN, bytes: Array(domain.utf8), name: "zap domain") }
 
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`: without a reachable ZAP handler, refuse every handshake instead of
+    /// admitting it (libzmq 4.3's default admits). Declared only in zmq.h's draft section, so set by
+    /// its number; `zapEnforceDomain` reads it back to prove the library took it.
+    public func setZAPEnforceDomain(_ on: Bool) throws(ZMQError) { try setOption(Self.zapEnforceDomain, Int32(on ? 1 : 0), name: "zap enforce domain") }
+    public var zapEnforceDomain: Bool {
+        get throws(ZMQError) { try intOption(Self.zapEnforceDomain, name: "zap enforce domain") == 1 }
+    }
+    static let zapEnforceDomain: Int32 = 93
+
     // MARK: Polling support
 
     /// The file descriptor that becomes readable when the socket's events may have changed (`ZMQ_FD`).

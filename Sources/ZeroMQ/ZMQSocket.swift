@@ -137,6 +137,8 @@ public final class ZMQSocket {
         } catch  where error.isWouldBlock {
             return nil
         }
+        // A ROUTER makes up the routing-id frame itself, without the peer's metadata: take the
+        // property from the first frame that has it.
         var userID: String?
         if readUserID, let value = zmq_msg_gets(&message, "User-Id") { userID = String(cString: value) }
         var frames = [Self.copyBytes(of: &message)]
@@ -144,6 +146,7 @@ public final class ZMQSocket {
         while zmq_msg_more(&message) == 1 {
             try zmqCall("receive") { zmq_msg_recv(&message, handle, 0) }
             frames.append(Self.copyBytes(of: &message))
+            if readUserID, userID == nil, let value = zmq_msg_gets(&message, "User-Id") { userID = String(cString: value) }
         }
         return ZMQMessage(frames: frames, userID: userID)
     }

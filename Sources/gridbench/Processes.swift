@@ -57,7 +57,7 @@ func startDaemon(bin: URL, directory: String, extra: [String] = []) throws -> (S
         [
             "--data-dir", directory, "--http-port", "0", "--log-level", "warning", "--ingress-endpoint", "tcp://127.0.0.1:*",
             "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
-        ] + extra,
+        ] + (extra.contains("--security-mode") ? [] : ["--security-mode", "none"]) + extra,
         log: directory + "/gridbusd.log"
     )
     let readyPath = directory + "/gridbusd.ready"

@@ -9,7 +9,7 @@ import ZeroMQ
 import Glibc
 #endif
 
-// Before any thread exists (libzmq's, NIO's): SIGINT/SIGTERM go to one sigwait thread only.
+// Before any thread exists (libzmq's, NIO's): SIGINT/SIGTERM/SIGHUP go to one signal thread only.
 TerminationSignals.block()
 
 let arguments = CommandLine.arguments
@@ -39,12 +39,13 @@ LoggingSystem.bootstrap { label in
     return handler
 }
 let logger = Logger(label: "gridbusd")
-let (group, _) = buildServiceGroup(
-    configuration: configuration,
-    context: ZMQContext(),
-    registry: PrometheusCollectorRegistry(),
-    logger: logger
-)
+let group: ServiceGroup
+do {
+    (group, _) = try buildServiceGroup(configuration: configuration, context: ZMQContext(), registry: PrometheusCollectorRegistry(), logger: logger)
+} catch {
+    FileHandleOutput.standardError("gridbusd: \(error)\n")
+    exit(2)
+}
 do {
     try await group.run()
 } catch {

@@ -50,7 +50,7 @@ struct PublishCommand: AsyncParsableCommand {
             do { try event.validate() } catch { throw ValidationError("\(error)") }
             bytes = try event.jsonBytes()
         }
-        let publisher = DirectPublisher(context: ZMQContext(), endpoint: bus.ingress)
+        let publisher = DirectPublisher(context: ZMQContext(), endpoint: bus.ingress, credentials: try bus.credentials())
         do {
             let sequence = try await publisher.publish(bytes, timeout: bus.timeoutDuration)
             FileHandleOutput.standardOutput("\(sequence)\n")

@@ -16,7 +16,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Last sequence to print (default: the head when the replay started).") var to: UInt64?
 
     func run() async throws {
-        let requester = BusRequester(context: ZMQContext(), endpoint: bus.replay)
+        let requester = BusRequester(context: ZMQContext(), endpoint: bus.replay, credentials: try bus.credentials())
         var cursor = from > 0 ? from - 1 : 0
         var end = to
         do {

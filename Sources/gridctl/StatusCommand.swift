@@ -12,7 +12,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print the raw JSON answer.") var json = false
 
     func run() async throws {
-        let requester = BusRequester(context: ZMQContext(), endpoint: bus.replay)
+        let requester = BusRequester(context: ZMQContext(), endpoint: bus.replay, credentials: try bus.credentials())
         let status: BusStatus
         do { status = try await requester.status(timeout: bus.timeoutDuration) } catch {
             await requester.close()

@@ -25,7 +25,7 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = ZMQContext()
-        let requester = BusRequester(context: context, endpoint: bus.replay)
+        let requester = BusRequester(context: context, endpoint: bus.replay, credentials: try bus.credentials())
         let head: UInt64
         do { head = try await requester.ping(timeout: bus.timeoutDuration) } catch {
             throw RuntimeFailure("\(error)")
@@ -38,7 +38,7 @@ struct TailCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let subscriber = DurableSubscriber(
             name: "gridctl-tail-\(ProcessInfo.processInfo.processIdentifier)",
-            endpoints: bus.endpoints,
+            endpoints: try bus.endpoints(),
             prefixes: selected,
             store: InMemoryCursorStore(["gridctl-tail-\(ProcessInfo.processInfo.processIdentifier)": start]),
             context: context,

@@ -1,6 +1,7 @@
 import Foundation
 import GridBusDaemon
 import GridConfiguration
+import GridSecurity
 import Testing
 
 @Suite struct BusConfigurationTests {
@@ -15,7 +16,7 @@ import Testing
     }
 
     @Test func defaultsAreDesignsLoopbackPorts() async throws {
-        let configuration = try await load([])
+        let configuration = try await load(["--security-mode", "none"])
         #expect(configuration.ingressEndpoint == "tcp://127.0.0.1:7600")
         #expect(configuration.egressEndpoint == "tcp://127.0.0.1:7601")
         #expect(configuration.replayEndpoint == "tcp://127.0.0.1:7602")
@@ -23,6 +24,19 @@ import Testing
         #expect(configuration.journalPath == "./var/journal.sqlite")
         #expect(configuration.durability == .full)
         #expect(configuration.maxEventSize == 1 << 20)
+    }
+
+    @Test func curveIsTheDefaultAndNeedsAServerKey() async throws {
+        do {
+            _ = try await load([])
+            Issue.record("started without CURVE keys and without asking for development mode")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "security.server-key")
+            #expect(error.description.contains("gridctl keygen") && error.description.contains("--security-mode none"))
+        }
+        let configuration = try await load(["--security-server-key", "/etc/gridbus/keys/gridbusd.key_secret"])
+        #expect(configuration.securityMode == .curve)
+        #expect(configuration.serverKeyFile == "/etc/gridbus/keys/gridbusd.key_secret")
     }
 
     @Test func flagsBeatEnvironmentWhichBeatsTheFile() async throws {
@@ -37,7 +51,7 @@ import Testing
           heartbeat-interval: 250ms
         """.write(toFile: file, atomically: true, encoding: .utf8)
         let configuration = try await load(
-            ["--config", file, "--http-port", "9003"],
+            ["--config", file, "--http-port", "9003", "--security-mode", "none"],
             environment: ["GRIDBUS_HTTP_PORT": "9002", "GRIDBUS_DATA_DIR": "/tmp/x"]
         )
         #expect(configuration.httpPort == 9003)
@@ -45,7 +59,7 @@ import Testing
         #expect(configuration.durability == .normal)
         #expect(configuration.heartbeatInterval == 0.25)
         #expect(configuration.journalPath == "/tmp/x/journal.sqlite")
-        let fromEnvironment = try await load(["--config", file], environment: ["GRIDBUS_HTTP_PORT": "9002"])
+        let fromEnvironment = try await load(["--config", file], environment: ["GRIDBUS_HTTP_PORT": "9002", "GRIDBUS_SECURITY_MODE": "none"])
         #expect(fromEnvironment.httpPort == 9002)
     }
 
@@ -91,6 +105,9 @@ import Testing
         #expect(configuration.dataDirectory == "/var/lib/gridbus")
         #expect(configuration.retentionMaxAge == 30 * 86400)
         #expect(configuration.retentionMaxBytes == 20 << 30)
+        #expect(configuration.securityMode == .curve)
+        #expect(configuration.serverKeyFile == "/etc/gridbus/keys/gridbusd.key_secret")
+        #expect(configuration.accessFile == "/etc/gridbus/access.yaml")
     }
 
     @Test func aMissingConfigFileIsABadConfiguration() async {

@@ -1,6 +1,7 @@
 import Foundation
 import GridBusClient
 import GridBusDaemon
+import GridSecurity
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -41,11 +42,13 @@ public func withTestBus<T: Sendable>(
     configuration.replayEndpoint = "tcp://127.0.0.1:*"
     configuration.httpPort = 0
     configuration.heartbeatInterval = 0.2
+    // In-process tests run in development mode unless they configure CURVE themselves.
+    configuration.securityMode = .none
     configure(&configuration)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let registry = PrometheusCollectorRegistry()
     let context = ZMQContext()
-    let (group, daemon) = buildServiceGroup(
+    let (group, daemon) = try buildServiceGroup(
         configuration: configuration,
         context: context,
         registry: registry,

@@ -52,7 +52,7 @@ struct CommandLineTests {
         let second = try await run(
             "gridbusd",
             [
-                "--data-dir", directory + "/b", "--http-port", "0", "--ingress-endpoint", ready["ingress"]!,
+                "--data-dir", directory + "/b", "--security-mode", "none", "--http-port", "0", "--ingress-endpoint", ready["ingress"]!,
                 "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
             ],
             in: directory

@@ -18,7 +18,7 @@ struct KillNineTests {
         let egress = "tcp://127.0.0.1:\(ports[1])"
         let replay = "tcp://127.0.0.1:\(ports[2])"
         let daemonArguments = [
-            "--data-dir", directory + "/bus", "--ingress-endpoint", ingress, "--egress-endpoint", egress,
+            "--data-dir", directory + "/bus", "--security-mode", "none", "--ingress-endpoint", ingress, "--egress-endpoint", egress,
             "--replay-endpoint", replay, "--http-port", "0", "--log-level", "warning",
         ]
         let subscriberArguments = [

@@ -92,7 +92,7 @@ func startDaemon(in directory: String, name: String = "bus") async throws -> (Ch
     let daemon = try Child(
         "gridbusd",
         [
-            "--data-dir", "\(directory)/\(name)", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
+            "--data-dir", "\(directory)/\(name)", "--security-mode", "none", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
             "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
         ],
         in: directory

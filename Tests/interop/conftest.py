@@ -42,24 +42,89 @@ class Bus:
         return samples
 
 
-@pytest.fixture()
-def bus(tmp_path):
-    """Starts gridbusd with `*` ports and waits for its ready file; stops it with SIGTERM afterwards."""
+def start_gridbusd(tmp_path, *arguments):
+    """Starts gridbusd with `*` ports and waits for its ready file; returns the process and the ready document."""
     data = tmp_path / "bus"
     process = subprocess.Popen(
         [str(BIN / "gridbusd"), "--data-dir", str(data), "--http-port", "0", "--log-level", "warning",
          "--ingress-endpoint", "tcp://127.0.0.1:*", "--egress-endpoint", "tcp://127.0.0.1:*",
-         "--replay-endpoint", "tcp://127.0.0.1:*", "--egress-heartbeat-interval", "200ms"],
-        stderr=open(tmp_path / "gridbusd.err", "wb"))
+         "--replay-endpoint", "tcp://127.0.0.1:*", "--egress-heartbeat-interval", "200ms", *arguments],
+        stderr=open(tmp_path / "gridbusd.err", "ab"))
     ready_file = data / "gridbusd.ready"
     deadline = time.monotonic() + 20
     while not ready_file.exists():
         assert process.poll() is None, (tmp_path / "gridbusd.err").read_text()
         assert time.monotonic() < deadline, "gridbusd did not become ready"
         time.sleep(0.02)
-    yield Bus(process, json.loads(ready_file.read_text()), tmp_path)
+    return process, json.loads(ready_file.read_text())
+
+
+def stop_gridbusd(process, tmp_path):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0, (tmp_path / "gridbusd.err").read_text()
+
+
+@pytest.fixture()
+def bus(tmp_path):
+    """gridbusd in development mode (no CURVE)."""
+    process, ready = start_gridbusd(tmp_path, "--security-mode", "none")
+    yield Bus(process, ready, tmp_path)
+    stop_gridbusd(process, tmp_path)
+
+
+def keygen(name, directory):
+    """A key pair made by `gridctl keygen`, as pyzmq's zmq.auth reads it: (public, secret)."""
+    import zmq.auth
+    subprocess.run([str(BIN / "gridctl"), "keygen", name, "--dir", str(directory)], check=True, capture_output=True)
+    return zmq.auth.load_certificate(str(directory / f"{name}.key_secret"))
+
+
+class SecureBus(Bus):
+    """gridbusd with CURVE on; identities: ops (everything), reader (reads incident.*), stranger (unlisted)."""
+
+    def __init__(self, process, ready, directory, keys, server_public):
+        super().__init__(process, ready, directory)
+        self.keys = keys
+        self.server_public = server_public
+
+    def socket(self, kind, endpoint, identity):
+        socket = self.context.socket(kind)
+        socket.setsockopt(zmq.LINGER, 0)
+        socket.setsockopt(zmq.RCVTIMEO, 10_000)
+        public, secret = self.keys[identity]
+        socket.curve_publickey = public
+        socket.curve_secretkey = secret
+        socket.curve_serverkey = self.server_public
+        socket.connect(endpoint)
+        return socket
+
+    def write_access(self, text):
+        (self.directory / "access.yaml").write_text(text)
+
+
+ACCESS = """
+identities:
+  - name: ops
+    key-file: keys/ops.key
+    publish: ["*"]
+    subscribe: ["*"]
+  - name: reader
+    key-file: keys/reader.key
+    subscribe: ["incident.*"]
+"""
+
+
+@pytest.fixture()
+def secure_bus(tmp_path):
+    keys = {name: keygen(name, tmp_path / "keys") for name in ["gridbusd", "ops", "reader", "stranger"]}
+    (tmp_path / "access.yaml").write_text(ACCESS)
+    process, ready = start_gridbusd(tmp_path, "--security-server-key", str(tmp_path / "keys" / "gridbusd.key_secret"),
+                                    "--security-access-file", str(tmp_path / "access.yaml"))
+    import zmq.auth
+    server_public, _ = zmq.auth.load_certificate(str(tmp_path / "bus" / "gridbusd.key"))
+    assert server_public == keys["gridbusd"][0]
+    yield SecureBus(process, ready, tmp_path, keys, server_public)
+    stop_gridbusd(process, tmp_path)
 
 
 def event(event_id, type_="incident.reported", grid="G-1", source="interop", data=None):

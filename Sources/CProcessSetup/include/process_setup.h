@@ -1,8 +1,8 @@
 #ifndef GRIDBUS_PROCESS_SETUP_H
 #define GRIDBUS_PROCESS_SETUP_H
-// SIGINT/SIGTERM handling that keeps signals away from libzmq's threads.
+// SIGINT/SIGTERM/SIGHUP handling that keeps signals away from libzmq's threads.
 //
-// A constructor runs before Swift's main: it blocks both signals (every thread created later,
+// A constructor runs before Swift's main: it blocks the three signals (every thread created later,
 // libzmq's I/O threads included, inherits the mask) and installs a handler that writes the
 // signal number to a pipe. Signals can then only be taken by a thread that unblocks them: the
 // signal thread (gridbus_wait_termination_signal) and, with an async main, the main thread,
@@ -10,7 +10,7 @@
 
 /// 1 once the constructor has run.
 int gridbus_termination_signals_ready(void);
-/// Unblocks SIGINT/SIGTERM in the calling thread and waits for one; returns its number, or 0 after a wake-up.
+/// Unblocks SIGINT/SIGTERM/SIGHUP in the calling thread and waits for one; returns its number, or 0 after a wake-up.
 int gridbus_wait_termination_signal(void);
 /// Wakes gridbus_wait_termination_signal without a signal (it returns 0).
 void gridbus_wake_termination_waiter(void);

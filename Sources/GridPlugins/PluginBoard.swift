@@ -1,0 +1,61 @@
+import CoreMetrics
+import GridSchema
+import Synchronization
+
+/// Plugin states as `gridctl status` and `/metrics` show them; written by the supervisor thread only.
+public final class PluginBoard: Sendable {
+    public enum State: String, Sendable, CaseIterable {
+        case starting, running, restarting, stopping, stopped, exited, failed
+    }
+
+    private let entries: Mutex<[BusStatus.Plugin]>
+    private let factory: any MetricsFactory
+
+    public init(names: [String], factory: any MetricsFactory) {
+        self.factory = factory
+        entries = Mutex(names.map { BusStatus.Plugin(name: $0, state: State.starting.rawValue, pid: nil, restarts: 0, exits: 0, lastExit: nil) })
+        for name in names {
+            record(name, .starting)
+            // Created now so that the series exist (at zero) before the first restart.
+            _ = Counter(label: "gridbus_plugin_restarts_total", dimensions: [("plugin", name)], factory: factory)
+            _ = Counter(label: "gridbus_plugin_exits_total", dimensions: [("plugin", name)], factory: factory)
+        }
+    }
+
+    public var plugins: [BusStatus.Plugin] { entries.withLock { $0 } }
+
+    func set(_ name: String, _ state: State, pid: Int32? = nil) {
+        entries.withLock { all in
+            guard let index = all.firstIndex(where: { $0.name == name }) else { return }
+            all[index].state = state.rawValue
+            all[index].pid = pid
+        }
+        record(name, state)
+    }
+
+    func exited(_ name: String, _ description: String) {
+        entries.withLock { all in
+            guard let index = all.firstIndex(where: { $0.name == name }) else { return }
+            all[index].exits += 1
+            all[index].lastExit = description
+        }
+        Counter(label: "gridbus_plugin_exits_total", dimensions: [("plugin", name)], factory: factory).increment()
+    }
+
+    func restarted(_ name: String) {
+        entries.withLock { all in
+            guard let index = all.firstIndex(where: { $0.name == name }) else { return }
+            all[index].restarts += 1
+        }
+        Counter(label: "gridbus_plugin_restarts_total", dimensions: [("plugin", name)], factory: factory).increment()
+    }
+
+    /// One gauge per state, 1 for the current one: alert rules can match `state="failed"`.
+    private func record(_ name: String, _ state: State) {
+        for candidate in State.allCases {
+            Gauge(label: "gridbus_plugin_state", dimensions: [("plugin", name), ("state", candidate.rawValue)], factory: factory)
+                .record(candidate == state ? 1 : 0)
+        }
+        Gauge(label: "gridbus_plugin_up", dimensions: [("plugin", name)], factory: factory).record(state == .running ? 1 : 0)
+    }
+}
