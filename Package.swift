@@ -153,7 +153,11 @@ let package = Package(
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
         .testTarget(
             name: "GridSecurityTests",
-            dependencies: ["GridSecurity", "GridPlugins", "GridConfiguration", "ZeroMQ", "GridSchema"],
+            dependencies: [
+                "GridSecurity", "GridPlugins", "GridConfiguration", "ZeroMQ", "GridSchema",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(

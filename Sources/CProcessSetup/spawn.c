@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,3 +67,48 @@ int gridbus_pidfd_open(pid_t pid) {
 }
 
 int gridbus_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
+
+int gridbus_start_group_reaper(pid_t *reaper_pid) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int error = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return -error;
+    }
+    if (pid == 0) {
+        // Only async-signal-safe calls from here: the parent has many threads.
+        signal(SIGINT, SIG_IGN);  // a Ctrl-C or a stop aimed at gridbusd's group is gridbusd's to handle
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, 0);
+        int keep = fds[0];
+        for (int fd = 0; fd < keep; fd++) close(fd);
+        syscall(SYS_close_range, keep + 1, ~0U, 0);
+        enum { capacity = 4096 };
+        static pid_t groups[capacity];
+        int count = 0;
+        int32_t value;
+        ssize_t got;
+        for (;;) {
+            got = read(keep, &value, sizeof value);
+            if (got < 0 && errno == EINTR) continue;
+            if (got != (ssize_t)sizeof value) break;  // end of file: gridbusd exited, however it exited
+            if (value > 0 && count < capacity) {
+                groups[count++] = value;
+            } else if (value < 0) {
+                for (int i = 0; i < count; i++)
+                    if (groups[i] == -value) groups[i] = groups[--count];
+            }
+        }
+        for (int i = 0; i < count; i++) kill(-groups[i], SIGKILL);
+        _exit(0);
+    }
+    close(fds[0]);
+    *reaper_pid = pid;
+    return fds[1];
+}

@@ -34,9 +34,11 @@ struct SupervisorLoop {
     }
 
     func run() {
+        let reaper = GroupReaper(logger: logger)
+        defer { reaper?.close() }
         let slots = manifests.map(Slot.init)
         let parent = ProcessInfo.processInfo.environment
-        for slot in slots { start(slot, parent: parent) }
+        for slot in slots { start(slot, parent: parent, reaper: reaper) }
         while !stop.isSet {
             var descriptors = [pollfd(fd: wakeup.fileDescriptor, events: Int16(POLLIN), revents: 0)]
             var owners: [(Slot, Int?)] = []  // nil: the exit descriptor; n: output stream n
@@ -58,19 +60,19 @@ struct SupervisorLoop {
                 if let stream { forward(slot, stream: stream) }
             }
             for (index, (slot, stream)) in owners.enumerated() where stream == nil && descriptors[index + 1].revents != 0 {
-                exited(slot)
+                exited(slot, reaper: reaper)
             }
             let later = clock()
             for slot in slots where (slot.nextStart ?? .infinity) <= later && !stop.isSet {
                 slot.nextStart = nil
                 board.restarted(slot.manifest.name)
-                start(slot, parent: parent)
+                start(slot, parent: parent, reaper: reaper)
             }
         }
-        for slot in slots.reversed() { shutDown(slot) }
+        for slot in slots.reversed() { shutDown(slot, reaper: reaper) }
     }
 
-    private func start(_ slot: Slot, parent: [String: String]) {
+    private func start(_ slot: Slot, parent: [String: String], reaper: GroupReaper?) {
         let manifest = slot.manifest
         try? FileManager.default.createDirectory(atPath: "\(environment.dataDirectory)/\(manifest.name)", withIntermediateDirectories: true)
         do {
@@ -82,6 +84,7 @@ struct SupervisorLoop {
                 now: clock()
             )
             slot.child = child
+            reaper?.watch(group: child.pid)
             board.set(manifest.name, .running, pid: child.pid)
             logger.info("plugin started", metadata: ["plugin": "\(manifest.name)", "plugin.pid": "\(child.pid)"])
         } catch {
@@ -92,9 +95,9 @@ struct SupervisorLoop {
     }
 
     /// The process ended by itself: reap it, clear up its group, and apply the restart policy.
-    private func exited(_ slot: Slot) {
+    private func exited(_ slot: Slot, reaper: GroupReaper?) {
         guard let child = slot.child, let status = child.reap(blocking: false) else { return }
-        finish(slot)
+        finish(slot, reaper: reaper)
         let ranFor = clock() - child.startedAt
         board.exited(slot.manifest.name, status.description)
         let metadata: Logger.Metadata = [
@@ -124,7 +127,7 @@ struct SupervisorLoop {
     }
 
     /// SIGTERM to the plugin's process group, SIGKILL after its stop timeout.
-    private func shutDown(_ slot: Slot) {
+    private func shutDown(_ slot: Slot, reaper: GroupReaper?) {
         slot.nextStart = nil
         guard let child = slot.child else {
             if board.plugins.first(where: { $0.name == slot.manifest.name })?.state == PluginBoard.State.restarting.rawValue {
@@ -151,17 +154,18 @@ struct SupervisorLoop {
             for stream in 0..<2 { forward(slot, stream: stream) }
             status = child.reap(blocking: false)
         }
-        finish(slot)
+        finish(slot, reaper: reaper)
         board.exited(name, status?.description ?? "unknown")
         board.set(name, .stopped)
         logger.info("plugin stopped", metadata: ["plugin": "\(name)", "plugin.exit": "\(status?.description ?? "unknown")"])
     }
 
     /// After the main process ended: what it printed last, then nothing of its group left behind.
-    private func finish(_ slot: Slot) {
+    private func finish(_ slot: Slot, reaper: GroupReaper?) {
         for stream in 0..<2 { forward(slot, stream: stream, final: true) }
         guard var child = slot.child else { return }
         child.signalGroup(SIGKILL)
+        reaper?.forget(group: child.pid)
         child.closeAll()
         slot.child = nil
     }

@@ -42,11 +42,11 @@ class Bus:
         return samples
 
 
-def start_gridbusd(tmp_path, *arguments):
+def start_gridbusd(tmp_path, *arguments, log_level="warning"):
     """Starts gridbusd with `*` ports and waits for its ready file; returns the process and the ready document."""
     data = tmp_path / "bus"
     process = subprocess.Popen(
-        [str(BIN / "gridbusd"), "--data-dir", str(data), "--http-port", "0", "--log-level", "warning",
+        [str(BIN / "gridbusd"), "--data-dir", str(data), "--http-port", "0", "--log-level", log_level,
          "--ingress-endpoint", "tcp://127.0.0.1:*", "--egress-endpoint", "tcp://127.0.0.1:*",
          "--replay-endpoint", "tcp://127.0.0.1:*", "--egress-heartbeat-interval", "200ms", *arguments],
         stderr=open(tmp_path / "gridbusd.err", "ab"))

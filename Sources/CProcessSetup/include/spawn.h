@@ -16,6 +16,13 @@
 pid_t gridbus_spawn(const char *path, char *const argv[], char *const envp[], const char *directory,
                     int stdout_fd, int stderr_fd);
 
+/// Starts the group reaper: a small child process that outlives gridbusd only to SIGKILL the plugin
+/// process groups it was told about once gridbusd is gone (PR_SET_PDEATHSIG reaches a plugin, not
+/// the helpers a plugin started). Write a pgid (int32) to the returned descriptor to add a group,
+/// its negation to forget it; on a normal exit close the descriptor and reap *reaper_pid. Returns the
+/// descriptor or -errno.
+int gridbus_start_group_reaper(pid_t *reaper_pid);
+
 /// pipe2(fds, O_CLOEXEC): a pipe that no other child inherits. Returns 0, or -errno.
 int gridbus_pipe_cloexec(int fds[2]);
 

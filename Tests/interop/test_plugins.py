@@ -1,0 +1,182 @@
+"""Plugin supervision with real processes: gridbusd starts, restarts and stops what its manifests name."""
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import time
+
+import zmq
+
+from conftest import BIN, REPO, Bus, SecureBus, event, keygen, publish, start_gridbusd, stop_gridbusd
+from test_security import eventually, next_event, subscribed, wait_for_heartbeat
+
+
+def alive(pid):
+    """True while `pid` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def descendants(pid):
+    """Every process below `pid`, from /proc (children are listed per thread: gridbusd forks from its supervisor thread)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except FileNotFoundError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(child) for child in open(f"/proc/{current}/task/{task}/children").read().split()]
+            except FileNotFoundError:
+                continue
+            found += children
+            queue += children
+    return found
+
+
+def status(bus, socket=None):
+    replay = socket or bus.dealer(bus.replay)
+    replay.send_multipart([b"STATUS"])
+    return json.loads(replay.recv_multipart()[1])
+
+
+def plugin(bus, name, socket=None):
+    return next(p for p in status(bus, socket)["plugins"] if p["name"] == name)
+
+
+def write_manifest(directory, name, text):
+    directory.mkdir(exist_ok=True)
+    (directory / f"{name}.yaml").write_text(f"name: {name}\n" + text)
+
+
+def start(tmp_path, *extra):
+    process, ready = start_gridbusd(tmp_path, "--security-mode", "none", "--plugins-dir", str(tmp_path / "plugins"), *extra,
+                                    log_level="info")
+    return Bus(process, ready, tmp_path)
+
+
+def log_of(bus):
+    return (bus.directory / "gridbusd.err").read_text()
+
+
+def test_a_crashing_plugin_is_restarted_with_back_off_then_given_up_loudly(tmp_path):
+    write_manifest(tmp_path / "plugins", "crasher",
+                   'executable: sh\nargs: ["-c", "echo about to fail >&2; exit 3"]\n'
+                   "backoff: {initial: 50ms, max: 200ms}\ngive-up: {crashes: 4, window: 60s}\n")
+    bus = start(tmp_path)
+    crasher = eventually(lambda: (p := plugin(bus, "crasher"))["state"] == "failed" and p)
+    assert crasher["exits"] == 4 and crasher["restarts"] == 3 and crasher["lastExit"] == "exit status 3"
+    metrics = bus.metrics()
+    assert metrics['gridbus_plugin_state{plugin="crasher",state="failed"}'] == 1
+    assert metrics['gridbus_plugin_restarts_total{plugin="crasher"}'] == 3
+    log = log_of(bus)
+    assert "gave up restarting" in log
+    assert log.count("about to fail") == 4 and "plugin=crasher" in log and "stream=stderr" in log
+    # The delays between starts grow: 50ms, 100ms, 200ms (checked exactly in RestartTrackerTests).
+    assert log.count("plugin will restart") == 3 and "restart.in.seconds=0.1" in log and "restart.in.seconds=0.2" in log
+    stop_gridbusd(bus.process, tmp_path)
+
+
+def test_on_failure_does_not_restart_after_a_clean_exit(tmp_path):
+    write_manifest(tmp_path / "plugins", "oneshot", 'executable: sh\nargs: ["-c", "echo done"]\nrestart: on-failure\n')
+    write_manifest(tmp_path / "plugins", "keeper", 'executable: sh\nargs: ["-c", "echo again"]\nrestart: always\n'
+                   "backoff: {initial: 50ms, max: 50ms}\n")
+    bus = start(tmp_path)
+    # "keeper" restarting several times bounds how long "oneshot" had to (wrongly) restart.
+    eventually(lambda: plugin(bus, "keeper")["restarts"] >= 5)
+    oneshot = plugin(bus, "oneshot")
+    assert oneshot["state"] == "exited" and oneshot["exits"] == 1 and oneshot["restarts"] == 0
+    assert oneshot["lastExit"] == "exit status 0"
+    assert "done" in log_of(bus) and "stream=stdout" in log_of(bus)
+    stop_gridbusd(bus.process, tmp_path)
+
+
+SLEEPER = 'executable: sh\nargs: ["-c", "sleep 1000 & sleep 1000"]\n'  # a plugin with a helper of its own
+
+
+def test_sigterm_of_gridbusd_leaves_no_child_running(tmp_path):
+    write_manifest(tmp_path / "plugins", "a-sleeper", SLEEPER)
+    write_manifest(tmp_path / "plugins", "b-sleeper", SLEEPER)
+    bus = start(tmp_path)
+    eventually(lambda: all(p["state"] == "running" for p in status(bus)["plugins"]))
+    everything = eventually(lambda: len(found := descendants(bus.process.pid)) >= 5 and found)  # 2×(sh + 2 sleeps) + reaper
+    stop_gridbusd(bus.process, tmp_path)
+    assert not [pid for pid in everything if alive(pid)]
+    log = log_of(bus)
+    # Reverse order of start: b-sleeper stops first.
+    stopped = [line for line in log.splitlines() if line.endswith("plugin stopped")]
+    assert ["plugin=b-sleeper" in stopped[0], "plugin=a-sleeper" in stopped[1]] == [True, True], stopped
+
+
+def test_kill_9_of_gridbusd_leaves_no_child_running(tmp_path):
+    write_manifest(tmp_path / "plugins", "sleeper", SLEEPER)
+    bus = start(tmp_path)
+    eventually(lambda: plugin(bus, "sleeper")["state"] == "running")
+    everything = eventually(lambda: len(found := descendants(bus.process.pid)) >= 4 and found)
+    bus.process.send_signal(signal.SIGKILL)
+    bus.process.wait(timeout=10)
+    eventually(lambda: not [pid for pid in everything if alive(pid)])
+
+
+def test_a_plugin_that_ignores_sigterm_is_killed_after_its_stop_timeout(tmp_path):
+    write_manifest(tmp_path / "plugins", "stubborn",
+                   'executable: python3\nargs: ["-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); '
+                   'print(\'stubborn-ready\', flush=True); time.sleep(1000)"]\nstop-timeout: 300ms\n')
+    bus = start(tmp_path)
+    pid = eventually(lambda: (p := plugin(bus, "stubborn"))["state"] == "running" and "stubborn-ready" in log_of(bus) and p["pid"])
+    stop_gridbusd(bus.process, tmp_path)
+    assert not alive(pid)
+    assert "did not stop in time; killing it" in log_of(bus)
+
+
+def test_a_malformed_manifest_stops_gridbusd_unless_told_to_skip_it(tmp_path):
+    write_manifest(tmp_path / "plugins", "good", 'executable: sh\nargs: ["-c", "sleep 1000"]\n')
+    write_manifest(tmp_path / "plugins", "typo", "executable: sh\nrestart: sometimes\n")
+    result = subprocess.run([str(BIN / "gridbusd"), "--security-mode", "none", "--data-dir", str(tmp_path / "bus"),
+                             "--plugins-dir", str(tmp_path / "plugins"), "--http-port", "0"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "typo.yaml" in result.stderr and "'restart'" in result.stderr and "on-failure" in result.stderr
+    bus = start(tmp_path, "--plugins-skip-invalid", "true")
+    assert eventually(lambda: plugin(bus, "good")["state"] == "running")
+    assert [p["name"] for p in status(bus)["plugins"]] == ["good"]
+    assert "plugin manifest skipped" in log_of(bus)
+    stop_gridbusd(bus.process, tmp_path)
+
+
+def test_the_python_sample_plugin_subscribes_and_publishes_over_curve(tmp_path):
+    """plugins/examples/receipt.yaml as shipped: gridbusd supervises it, hands it keys and endpoints."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    shutil.copy(REPO / "plugins" / "examples" / "receipt.yaml", plugins / "receipt.yaml")
+    os.symlink(REPO / "plugins" / "examples" / "receipt", plugins / "receipt")
+    keygen("receipt", plugins / "keys")
+    keys = {name: keygen(name, tmp_path / "keys") for name in ["gridbusd", "ops"]}
+    (tmp_path / "access.yaml").write_text("identities:\n  - name: ops\n    key-file: keys/ops.key\n    publish: ['*']\n    subscribe: ['*']\n")
+    process, ready = start_gridbusd(tmp_path, "--security-server-key", str(tmp_path / "keys" / "gridbusd.key_secret"),
+                                    "--security-access-file", str(tmp_path / "access.yaml"), "--plugins-dir", str(plugins),
+                                    log_level="info")
+    import zmq.auth
+    bus = SecureBus(process, ready, tmp_path, keys, zmq.auth.load_certificate(str(tmp_path / "bus" / "gridbusd.key"))[0])
+    watcher = subscribed(bus, "ops", b"notification.", b"bus.heartbeat")
+    wait_for_heartbeat(watcher)
+    ops = bus.socket(zmq.DEALER, bus.ingress, "ops")
+    for n in range(3):
+        assert publish(ops, str(n).encode(), event(f"report-{n}"))[0] == b"ACK"
+    receipts = [json.loads(next_event(watcher)[2]) for _ in range(3)]
+    assert sorted(r["id"] for r in receipts) == ["receipt-report-0", "receipt-report-1", "receipt-report-2"]
+    assert all(r["source"] == "plugin/receipt" and r["data"]["channel"] == "log" for r in receipts)
+    receipt = plugin(bus, "receipt", bus.socket(zmq.DEALER, bus.replay, "ops"))
+    assert receipt["state"] == "running" and receipt["restarts"] == 0
+    log = log_of(bus)
+    assert "receipt sent to the reporter" in log and "plugin=receipt" in log
+    assert "receipt" in status(bus, bus.socket(zmq.DEALER, bus.replay, "ops"))["identities"]
+    stop_gridbusd(process, tmp_path)
+    assert "receipt plugin stopped" in log_of(bus)
