@@ -60,8 +60,9 @@ public final class BusDaemon: Service, CustomStringConvertible {
         return endpoints
     }
 
-    /// Whether every loop is running (for `/healthz`): journal, checkpoint, egress, replay, ingress, and ZAP with CURVE.
-    public var isHealthy: Bool { state.snapshot.loopsRunning == (security.access.enforces ? 6 : 5) }
+    /// Whether every loop is running (for `/healthz`): journal, checkpoint, egress, replay, ingress, and with CURVE
+    /// the ZAP handler and the handshake monitor.
+    public var isHealthy: Bool { state.snapshot.loopsRunning == (security.access.enforces ? 7 : 5) }
     public var headSequence: UInt64 { state.head }
 
     public func run() async throws {
@@ -138,17 +139,28 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     var handler = ZAPHandler(access: security.access, metrics: security.metrics, logger: logger)
                     handler.run(socket: socket, stop: zapStop, logger: logger)
                 }
-                zapThread = [(zapStop, zap.thread)]
+                let monitor = try await Self.startThread(name: "handshakes", state: state) { ready in
+                    ready(.success(""))
+                    var reporter = DenialReporter(metrics: security.metrics, logger: logger)
+                    security.handshakes.run(context: context, reporter: &reporter, stop: zapStop, logger: logger)
+                }
+                zapThread = [(zapStop, zap.thread), (zapStop, monitor.thread)]
             }
             let egressEndpoint = try await Self.startThread(name: "egress", state: state) { ready in
-                let socket: ZMQSocket
-                do {
-                    socket = try ZMQSocket(context: context, type: .xpublish)
+                func open(_ endpoint: String) throws(ZMQError) -> ZMQSocket {
+                    let socket = try ZMQSocket(context: context, type: .xpublish)
                     try socket.setXPubManual(true)
-                    try security.configureServer(socket)
+                    try security.configureServer(socket, name: "egress")
                     try socket.setSendHighWaterMark(Int32(configuration.egressHighWaterMark))
-                    try socket.bind(configuration.egressEndpoint)
-                    ready(.success(try socket.lastEndpoint))
+                    try socket.bind(endpoint)
+                    return socket
+                }
+                let socket: ZMQSocket
+                let bound: String
+                do {
+                    socket = try open(configuration.egressEndpoint)
+                    bound = try socket.lastEndpoint
+                    ready(.success(bound))
                 } catch { return ready(.failure(error)) }
                 var loop = EgressLoop(
                     configuration: configuration,
@@ -161,7 +173,14 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     access: security.access,
                     reporter: DenialReporter(metrics: security.metrics, logger: logger)
                 )
-                loop.run(socket: socket)
+                loop.run(socket: socket) { (old) throws(ZMQError) -> ZMQSocket in
+                    old.close()
+                    // libzmq releases the port on its I/O thread, moments after close.
+                    for attempt in 1...50 {
+                        do throws(ZMQError) { return try open(bound) } catch where error.code == EADDRINUSE && attempt < 50 { usleep(20_000) }
+                    }
+                    return try open(bound)
+                }
             }
             threads.insert((egressStop, egressEndpoint.thread), at: 1)
             let replayEndpoint = try await Self.startThread(name: "replay", state: state) { ready in
@@ -170,7 +189,7 @@ public final class BusDaemon: Service, CustomStringConvertible {
                 do {
                     reader = try JournalReader(path: configuration.journalPath)
                     socket = try ZMQSocket(context: context, type: .router)
-                    try security.configureServer(socket)
+                    try security.configureServer(socket, name: "replay")
                     try socket.setRouterMandatory(true)
                     try socket.setSendHighWaterMark(Int32(min(configuration.replayMaxBatch * 2 + 16, Int(Int32.max))))
                     try socket.setSendTimeout(milliseconds: 5000)
@@ -194,7 +213,7 @@ public final class BusDaemon: Service, CustomStringConvertible {
                 let socket: ZMQSocket
                 do {
                     socket = try ZMQSocket(context: context, type: .router)
-                    try security.configureServer(socket)
+                    try security.configureServer(socket, name: "ingress")
                     // Far larger frames than the event limit cut the connection instead of filling memory;
                     // anything up to this size gets a proper NACK too-large.
                     try socket.setMaximumMessageSize(Int64(configuration.maxEventSize) * 4 + 4096)

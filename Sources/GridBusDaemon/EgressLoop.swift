@@ -29,7 +29,9 @@ struct EgressLoop {
     var reporter: DenialReporter
     let bootID = String(UInt32.random(in: .min ... .max), radix: 36)
 
-    mutating func run(socket: ZMQSocket) {
+    /// - Parameter reopen: closes the socket and binds a fresh one at the same endpoint (see ``AccessControl/revocations``).
+    mutating func run(socket initial: ZMQSocket, reopen: (ZMQSocket) throws(ZMQError) -> ZMQSocket) {
+        var socket = initial
         var poller = ZMQPoller()
         poller.add(socket)
         let wakeIndex = poller.add(fileDescriptor: eventsReady.fileDescriptor)
@@ -37,6 +39,7 @@ struct EgressLoop {
         var nextHeartbeat = ContinuousClock.now
         var heartbeatCount: UInt64 = 0
         var subscriptions: [[UInt8]: Int] = [:]
+        var revocations = access.revocations
         // The heartbeat carries the last sequence sent here, not the journal's head: a subscriber
         // compares it with what it received, and events journaled but not yet sent are not missing.
         var lastSent = state.head
@@ -45,6 +48,18 @@ struct EgressLoop {
                 let wait = max(0, (nextHeartbeat - ContinuousClock.now).milliseconds)
                 try poller.poll(timeoutMilliseconds: stop.isSet ? 0 : wait)
                 if poller.events(at: wakeIndex).contains(.readable) { eventsReady.drain() }
+                if access.revocations != revocations {
+                    // A reload took a key or a prefix away. Subscriptions live in libzmq per connection and
+                    // cannot be withdrawn one by one, so every subscriber reconnects through the ZAP handler
+                    // and the vetting again; workers fill the moment's gap through replay.
+                    revocations = access.revocations
+                    socket = try reopen(socket)
+                    poller = ZMQPoller()
+                    poller.add(socket)
+                    _ = poller.add(fileDescriptor: eventsReady.fileDescriptor)
+                    subscriptions = [:]
+                    logger.notice("access narrowed by a reload: egress reopened; subscribers reconnect and are vetted again")
+                }
                 let policy = access.enforces ? access.policy : nil
                 while let message = try socket.receiveMessage(dontWait: true, readUserID: policy != nil) {
                     try handleUpstream(message, policy: policy, socket: socket, subscriptions: &subscriptions)

@@ -6,7 +6,7 @@ import GridSchema
 import ZeroMQ
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's head, journal and subscribers.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's head, journal, security, subscribers and plugins.")
 
     @OptionGroup var bus: BusOptions
     @Flag(help: "Print the raw JSON answer.") var json = false
@@ -29,7 +29,7 @@ struct StatusCommand: AsyncParsableCommand {
             journal         \(status.journalEvents) events, \(status.journalBytes) bytes, durability \(status.durability)
                             \(status.journalPath)
             endpoints       ingress \(status.endpoints.ingress) · egress \(status.endpoints.egress) · replay \(status.endpoints.replay)
-            security        \(status.security)
+            security        \(status.security)\(status.identities.isEmpty ? "" : " · identities: " + status.identities.joined(separator: ", "))
             subscriptions   \(status.subscriptions) distinct topic prefixes
             uptime          \(Int(status.uptimeSeconds))s
 
@@ -45,6 +45,16 @@ struct StatusCommand: AsyncParsableCommand {
                     + String(subscriber.cursor).leftPadded(10) + "  " + String(subscriber.behind).leftPadded(10) + "  "
                     + state.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + String(format: "%.1fs ago", subscriber.secondsSinceReport)
                     + "\n"
+            }
+        }
+        if !status.plugins.isEmpty {
+            text += "\nPLUGIN                          STATE        PID    RESTARTS  EXITS  LAST EXIT\n"
+            for plugin in status.plugins {
+                text +=
+                    plugin.name.padding(toLength: 30, withPad: " ", startingAt: 0) + "  "
+                    + plugin.state.uppercased().padding(toLength: 11, withPad: " ", startingAt: 0) + "  "
+                    + (plugin.pid.map(String.init) ?? "-").leftPadded(6) + "  " + String(plugin.restarts).leftPadded(8) + "  "
+                    + String(plugin.exits).leftPadded(5) + "  " + (plugin.lastExit ?? "-") + "\n"
             }
         }
         FileHandleOutput.standardOutput(text)

@@ -20,6 +20,9 @@ public struct TestBus: Sendable {
         return registry.emitToString().split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
     }
 
+    /// The whole Prometheus text, as `/metrics` serves it.
+    public var metricsText: String { registry.emitToString() }
+
     public static func logger(_ label: String = "test-bus") -> Logger {
         var logger = Logger(label: label)
         logger.logLevel = ProcessInfo.processInfo.environment["GRIDBUS_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical

@@ -119,7 +119,7 @@ def secure_bus(tmp_path):
     keys = {name: keygen(name, tmp_path / "keys") for name in ["gridbusd", "ops", "reader", "stranger"]}
     (tmp_path / "access.yaml").write_text(ACCESS)
     process, ready = start_gridbusd(tmp_path, "--security-server-key", str(tmp_path / "keys" / "gridbusd.key_secret"),
-                                    "--security-access-file", str(tmp_path / "access.yaml"))
+                                    "--security-access-file", str(tmp_path / "access.yaml"), log_level="notice")
     import zmq.auth
     server_public, _ = zmq.auth.load_certificate(str(tmp_path / "bus" / "gridbusd.key"))
     assert server_public == keys["gridbusd"][0]

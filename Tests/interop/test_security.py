@@ -128,6 +128,8 @@ def test_a_revoked_key_is_refused_after_sighup(secure_bus):
     reader = secure_bus.socket(zmq.DEALER, secure_bus.replay, "reader")
     reader.send_multipart([b"PING"])
     assert reader.recv_multipart()[0] == b"PONG"
+    reader_sub = subscribed(secure_bus, "reader", b"incident.", b"bus.heartbeat")
+    wait_for_heartbeat(reader_sub)
 
     secure_bus.write_access("identities:\n  - name: ops\n    key-file: keys/ops.key\n    publish: ['*']\n    subscribe: ['*']\n")
     secure_bus.process.send_signal(signal.SIGHUP)
@@ -136,6 +138,16 @@ def test_a_revoked_key_is_refused_after_sighup(secure_bus):
     # The open connection: its identity is checked on every message.
     reader.send_multipart([b"PING"])
     assert reader.recv_multipart()[:2] == [b"ERROR", b"forbidden"]
+    # Its live subscription ends too: the egress reopens, and the reconnection meets the ZAP handler.
+    eventually(lambda: "egress reopened" in (secure_bus.directory / "gridbusd.err").read_text())
+    while reader_sub.poll(0):
+        reader_sub.recv_multipart()
+    watcher = subscribed(secure_bus, "ops", b"incident.", b"bus.heartbeat")
+    wait_for_heartbeat(watcher)
+    ops_pub = secure_bus.socket(zmq.DEALER, secure_bus.ingress, "ops")
+    assert publish(ops_pub, b"t1", event("after-revocation"))[0] == b"ACK"
+    assert b"after-revocation" in next_event(watcher)[2]
+    assert nothing_within(reader_sub)
     # A new connection: the handshake is refused.
     fresh = secure_bus.socket(zmq.DEALER, secure_bus.replay, "reader")
     fresh.send_multipart([b"PING"])
@@ -196,3 +208,8 @@ def test_bogus_handshakes_and_random_bytes_do_not_stop_good_clients(secure_bus):
     import urllib.request
     assert urllib.request.urlopen(secure_bus.http + "/healthz", timeout=5).status == 200
     assert nothing_within(plain, 200)
+    # Counted by peer and reason; logged at most a few times a minute per peer, not 180 times.
+    failures = {name: value for name, value in secure_bus.metrics().items() if name.startswith("gridbus_auth_failures_total")}
+    assert sum(value for name, value in failures.items() if "handshake" in name) >= 60, failures
+    log = (secure_bus.directory / "gridbusd.err").read_text()
+    assert 1 <= log.count("authentication refused") <= 5

@@ -15,6 +15,7 @@ public final class BusSecurity: Sendable {
     /// The server's public certificate, written into the data directory for plugins and operators.
     public let publicKeyFile: String?
     private let configuration: BusConfiguration
+    let handshakes = HandshakeMonitor()
 
     /// Loads keys, the access file and the plugins' identities; every error names its file and field.
     public init(configuration: BusConfiguration, metricsFactory: any MetricsFactory) throws(DefinitionError) {
@@ -72,7 +73,7 @@ public final class BusSecurity: Sendable {
         do {
             let policy = try Self.loadPolicy(configuration)
             let before = Set(access.policy.identities.keys)
-            access.replace(policy)
+            let narrowed = access.replace(policy)
             metrics.reloaded(success: true)
             metrics.identities.record(policy.identities.count)
             let after = Set(policy.identities.keys)
@@ -80,7 +81,7 @@ public final class BusSecurity: Sendable {
                 "access policy reloaded",
                 metadata: [
                     "identities": "\(after.count)", "identities.added": "\(after.subtracting(before).sorted())",
-                    "identities.removed": "\(before.subtracting(after).sorted())",
+                    "identities.removed": "\(before.subtracting(after).sorted())", "read.access.narrowed": "\(narrowed)",
                 ]
             )
         } catch {
@@ -89,9 +90,11 @@ public final class BusSecurity: Sendable {
         }
     }
 
-    /// Makes a bus socket a CURVE server that asks the ZAP handler about every peer; nothing in development mode.
-    func configureServer(_ socket: ZMQSocket) throws(ZMQError) {
+    /// Makes a bus socket a CURVE server that asks the ZAP handler about every peer, and watches its
+    /// failed handshakes; nothing in development mode.
+    func configureServer(_ socket: ZMQSocket, name: String) throws(ZMQError) {
         guard let serverKeys else { return }
+        try handshakes.watch(socket, name: name)
         try socket.setCurveServer(true)
         try socket.setCurveSecretKey(serverKeys.secretKey)
         try socket.setZAPDomain(ZAPHandler.domain)
