@@ -33,6 +33,8 @@ public struct BusConfiguration: Sendable {
     public var lagThreshold = 10_000
     public var replayMaxBatch = 10_000
     public var logLevel = "info"
+    /// libzmq I/O threads: they run TCP and, with CURVE, all encryption.
+    public var ioThreads = 2
     /// CURVE with ZAP and access lists, or none (development mode only).
     public var securityMode = SecurityMode.curve
     /// gridbusd's secret certificate (`gridbusd.key_secret`, mode 0600).
@@ -80,6 +82,7 @@ public struct BusConfiguration: Sendable {
         ),
         ConfigKeySpec("replay.max-batch", default: "10000", "most events in one replay answer"),
         ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
+        ConfigKeySpec("zmq.io-threads", default: "2", "libzmq I/O threads; they carry TCP and all CURVE encryption (1–16)"),
         ConfigKeySpec(
             "security.mode",
             default: "curve",
@@ -129,6 +132,7 @@ public struct BusConfiguration: Sendable {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw reader.error("log.level", logLevel, "must be trace, debug, info, notice, warning, error or critical")
         }
+        ioThreads = try reader.int("zmq.io-threads", default: ioThreads, in: 1...16)
         securityMode = try reader.choice("security.mode", default: securityMode)
         serverKeyFile = reader.optionalString("security.server-key").flatMap { $0.isEmpty ? nil : $0 }
         accessFile = reader.optionalString("security.access-file").flatMap { $0.isEmpty ? nil : $0 }

@@ -342,19 +342,30 @@ private struct Scanner {
     }
 }
 
-/// The attribute names the scanner acts on, matched as bytes.
-private enum KnownAttribute: CaseIterable {
-    case specversion, id, source, type, time, subject, dataschema, datacontenttype, data, dataBase64, grid
+/// The attribute names the scanner acts on, matched as bytes. Raw values, not `"\(self)"`: this
+/// runs for every attribute of every event, and interpolating an enum goes through reflection.
+private enum KnownAttribute: String, CaseIterable {
+    case specversion, id, source, type, time, subject, dataschema, datacontenttype, data
+    case dataBase64 = "data_base64"
+    case grid  // = EnvelopeRules.gridAttribute; EnvelopeScannerTests checks the two agree
 
-    var name: String {
+    var name: String { rawValue }
+
+    var bit: UInt16 {
         switch self {
-        case .dataBase64: "data_base64"
-        case .grid: EnvelopeRules.gridAttribute
-        default: "\(self)"
+        case .specversion: 1 << 0
+        case .id: 1 << 1
+        case .source: 1 << 2
+        case .type: 1 << 3
+        case .time: 1 << 4
+        case .subject: 1 << 5
+        case .dataschema: 1 << 6
+        case .datacontenttype: 1 << 7
+        case .data: 1 << 8
+        case .dataBase64: 1 << 9
+        case .grid: 1 << 10
         }
     }
-
-    var bit: UInt16 { 1 << UInt16(Self.allCases.firstIndex(of: self)!) }
 
     static let names: [(bytes: [UInt8], attribute: KnownAttribute)] = allCases.map { (Array($0.name.utf8), $0) }
 

@@ -23,6 +23,17 @@ final class Server {
     /// Current resident set size (VmRSS), in bytes.
     var currentRSS: Int { statusField("VmRSS") }
 
+    /// CPU time used so far (user + system, all threads), in seconds, from /proc/PID/stat.
+    var cpuSeconds: Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let afterName = text.range(of: ") ")
+        else { return 0 }
+        // Fields after the name: state is field 3, utime 14, stime 15 (1-based, see proc(5)).
+        let fields = text[afterName.upperBound...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     private func statusField(_ field: String) -> Int {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),

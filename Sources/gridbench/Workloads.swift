@@ -1,4 +1,5 @@
 import Foundation
+import GridBusClient
 import GridSchema
 import ZeroMQ
 
@@ -53,10 +54,19 @@ struct PublishResult {
     var fanOutLost: Int
 }
 
-func measurePublish(context: ZMQContext, ingress: String, egress: String, count: Int, size: Int, window: Int) throws -> PublishResult {
+func measurePublish(
+    context: ZMQContext,
+    ingress: String,
+    egress: String,
+    count: Int,
+    size: Int,
+    window: Int,
+    credentials: BusCredentials? = nil
+) throws -> PublishResult {
     let subscriberReady = BoundedBuffer<Bool>(capacity: 1)
     let fanOut = Background<(Double, Int)>("fanout-sub") {
         let sub = try ZMQSocket(context: context, type: .subscribe)
+        try credentials?.apply(to: sub)
         try sub.setReceiveHighWaterMark(0)
         try sub.subscribe("incident.")
         try sub.subscribe("bus.heartbeat/")
@@ -79,7 +89,7 @@ func measurePublish(context: ZMQContext, ingress: String, egress: String, count:
         return (Double(received - 1) / (Double(last - start) / 1e9), count - received)
     }
     _ = subscriberReady.popBlocking(timeout: 30)
-    let acked = try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window)
+    let acked = try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window, credentials: credentials)
     let (fanOutRate, lost) = try fanOut.value()
     return PublishResult(ackedPerSecond: acked, fanOutPerSecond: fanOutRate, fanOutLost: lost)
 }
@@ -165,10 +175,11 @@ func measureStalled(context: ZMQContext, daemon: Server, ingress: String, egress
 }
 
 /// (b) Acked, journaled publishes through one DEALER with `window` in flight; returns events per second.
-func measurePublishOnly(context: ZMQContext, ingress: String, count: Int, size: Int, window: Int) throws -> Double {
+func measurePublishOnly(context: ZMQContext, ingress: String, count: Int, size: Int, window: Int, credentials: BusCredentials? = nil) throws -> Double {
     let events = (0..<count).map { benchEvent($0, size: size) }  // built before the clock starts
     return try onThread("publisher") {
         let dealer = try ZMQSocket(context: context, type: .dealer)
+        try credentials?.apply(to: dealer)
         try dealer.setSendHighWaterMark(0)
         try dealer.setReceiveHighWaterMark(0)
         try dealer.connect(ingress)

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import GridBusClient
+import GridSecurity
 import ZeroMQ
 
 /// `gridbench`: the bus core benchmarks of docs/benchmarks.md, in one run on one machine.
@@ -9,7 +11,8 @@ struct GridBench: ParsableCommand {
         abstract: "Measure gridbusd against libzmq's own proxy (200-byte events, TCP loopback)."
     )
 
-    @Argument(help: "'all', or a comma-separated subset of a,b,c,d,e,f.") var which = "all"
+    @Argument(help: "'all', or a comma-separated subset of a,b,c,d,e,f,g (g: (b) and (c) with CURVE on, alternating with (b)).")
+    var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
     @Option(help: "Events for (a)–(d).") var events = 500_000
     @Option(help: "Events published while a subscriber is stalled, for (f).") var stalledEvents = 1_000_000
@@ -21,7 +24,7 @@ struct GridBench: ParsableCommand {
     @Option(help: "Where to keep journals and logs.") var workDirectory = "bench-results/work"
 
     func run() throws {
-        let selected = which == "all" ? Set("abcdef") : Set(which.filter { $0 != "," })
+        let selected = which == "all" ? Set("abcdefg") : Set(which.filter { $0 != "," })
         let binDirectory = URL(fileURLWithPath: bin)
         let context = ZMQContext()
         var rows: [(String, String, String)] = []
@@ -60,19 +63,51 @@ struct GridBench: ParsableCommand {
 
         var published = 0
         let daemonDirectory = workDirectory + "/gridbusd"
-        if !selected.isDisjoint(with: "bcd") {
+        if !selected.isDisjoint(with: "bcdg") {
             var acked: [Double] = []
             var fanOut: [Double] = []
             var lost: [Int] = []
             var replayed: [Double] = []
+            var curveAcked: [Double] = []
+            var curveFanOut: [Double] = []
+            var curveLost: [Int] = []
+            var cpuPerEvent: [Double] = []
+            var curveCPUPerEvent: [Double] = []
+            let curve = selected.contains("g") ? try CurveSetup(directory: workDirectory + "/keys") : nil
             for run in 0..<runs {
+                // Alternating with the NULL-security run, so that both see the same machine noise.
+                if let curve {
+                    let (daemon, ingress, egress, _) = try startDaemon(
+                        bin: binDirectory,
+                        directory: daemonDirectory,
+                        extra: ["--journal-durability", durability] + curve.daemonArguments
+                    )
+                    defer { daemon.stop() }
+                    let cpuBefore = daemon.cpuSeconds
+                    let result = try measurePublish(
+                        context: context,
+                        ingress: ingress,
+                        egress: egress,
+                        count: events,
+                        size: size,
+                        window: window,
+                        credentials: curve.client
+                    )
+                    curveCPUPerEvent.append((daemon.cpuSeconds - cpuBefore) / Double(events) * 1e6)
+                    curveAcked.append(result.ackedPerSecond)
+                    curveFanOut.append(result.fanOutPerSecond)
+                    curveLost.append(result.fanOutLost)
+                    log("(g) run \(run + 1): CURVE acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond))")
+                }
                 let (daemon, ingress, egress, replay) = try startDaemon(
                     bin: binDirectory,
                     directory: daemonDirectory,
                     extra: ["--journal-durability", durability]
                 )
                 defer { daemon.stop() }
+                let cpuBefore = daemon.cpuSeconds
                 let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: events, size: size, window: window)
+                cpuPerEvent.append((daemon.cpuSeconds - cpuBefore) / Double(events) * 1e6)
                 acked.append(result.ackedPerSecond)
                 fanOut.append(result.fanOutPerSecond)
                 lost.append(result.fanOutLost)
@@ -88,6 +123,7 @@ struct GridBench: ParsableCommand {
                 (
                     "(b) gridbusd acked + journaled publish (durability \(durability), window \(window))", perSecond(median(acked)),
                     ratio(median(acked)) + "; samples: " + acked.map(perSecond).joined(separator: ", ")
+                        + String(format: "; daemon CPU %.1f µs/event (publish + fan-out)", median(cpuPerEvent))
                 )
             )
             rows.append(
@@ -99,6 +135,23 @@ struct GridBench: ParsableCommand {
             if !replayed.isEmpty {
                 rows.append(
                     ("(d) replay, batches of 10,000", perSecond(median(replayed)), "samples: " + replayed.map(perSecond).joined(separator: ", "))
+                )
+            }
+            if !curveAcked.isEmpty {
+                let cost = { (curve: Double, null: Double) in String(format: "%.2f × (b); CURVE costs %.0f%%", curve / null, (1 - curve / null) * 100) }
+                rows.append(
+                    (
+                        "(g) as (b) with CURVE + ZAP + ACLs", perSecond(median(curveAcked)),
+                        cost(median(curveAcked), median(acked)) + "; samples: " + curveAcked.map(perSecond).joined(separator: ", ")
+                            + String(format: "; daemon CPU %.1f µs/event (publish + fan-out)", median(curveCPUPerEvent))
+                    )
+                )
+                rows.append(
+                    (
+                        "(g) as (c) with CURVE", perSecond(median(curveFanOut)),
+                        String(format: "%.2f × (c)", median(curveFanOut) / median(fanOut)) + "; lost: \(curveLost.max() ?? 0); samples: "
+                            + curveFanOut.map(perSecond).joined(separator: ", ")
+                    )
                 )
             }
         }
@@ -157,6 +210,25 @@ struct GridBench: ParsableCommand {
         var table = "| measurement | median of \(runs) | notes |\n| --- | --- | --- |\n"
         for (name, value, note) in rows { table += "| \(name) | \(value) | \(note) |\n" }
         print(table)
+    }
+}
+
+/// Keys and an access file for the CURVE runs: the daemon and one client allowed everything.
+struct CurveSetup {
+    let daemonArguments: [String]
+    let client: BusCredentials
+
+    init(directory: String) throws {
+        try? FileManager.default.removeItem(atPath: directory)
+        let server = try ZMQCurveKeyPair.generate()
+        let bench = try ZMQCurveKeyPair.generate()
+        let serverFiles = try CurveCertificate.write(server, name: "gridbusd", directory: directory)
+        try CurveCertificate.write(bench, name: "bench", directory: directory)
+        let access = directory + "/access.yaml"
+        try "identities:\n  - name: bench\n    key-file: bench.key\n    publish: [\"*\"]\n    subscribe: [\"*\"]\n"
+            .write(toFile: access, atomically: true, encoding: .utf8)
+        daemonArguments = ["--security-mode", "curve", "--security-server-key", serverFiles.secretPath, "--security-access-file", access]
+        client = BusCredentials(keyPair: bench, serverKey: server.publicKey)
     }
 }
 

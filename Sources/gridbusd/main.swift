@@ -41,7 +41,7 @@ LoggingSystem.bootstrap { label in
 let logger = Logger(label: "gridbusd")
 let group: ServiceGroup
 do {
-    (group, _) = try buildServiceGroup(configuration: configuration, context: ZMQContext(), registry: PrometheusCollectorRegistry(), logger: logger)
+    (group, _) = try buildServiceGroup(configuration: configuration, context: ZMQContext(ioThreads: Int32(configuration.ioThreads)), registry: PrometheusCollectorRegistry(), logger: logger)
 } catch {
     FileHandleOutput.standardError("gridbusd: \(error)\n")
     exit(2)

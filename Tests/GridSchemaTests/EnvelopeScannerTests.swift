@@ -118,3 +118,11 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct EnvelopeScannerAttributeTests {
+    /// The scanner matches attribute names as bytes; the grid attribute's name must be the schema's.
+    @Test func theScannerReadsTheGridAttributeByItsSchemaName() throws {
+        let event = #"{"specversion":"1.0","id":"a","source":"s","type":"incident.reported","\#(EnvelopeRules.gridAttribute)":"G-9"}"#
+        #expect(try EnvelopeScanner.scan(Array(event.utf8)).grid == "G-9")
+    }
+}
