@@ -2,6 +2,7 @@ import Foundation
 import GridBusDaemon
 import GridConfiguration
 import GridSecurity
+import ZeroMQ
 import Testing
 
 @Suite struct BusConfigurationTests {
@@ -72,6 +73,8 @@ import Testing
         (["--ingress-endpoint", "127.0.0.1:7600"], "ingress.endpoint", "not a ZeroMQ endpoint"),
         (["--replay-endpoint", "tcp://127.0.0.1:7600"], "replay.endpoint", "three different endpoints"),
         (["--log-level", "loud"], "log.level", "must be"),
+        (["--security-mode", "open"], "security.mode", "curve, none"),
+        (["--zmq-io-threads", "0"], "zmq.io-threads", "between 1 and 16"),
         (["--no-such-option", "1"], "--no-such-option", "unknown option"),
     ])
     func badValuesNameTheKeyAndTheReason(arguments: [String], key: String, reason: String) async {
@@ -108,6 +111,35 @@ import Testing
         #expect(configuration.securityMode == .curve)
         #expect(configuration.serverKeyFile == "/etc/gridbus/keys/gridbusd.key_secret")
         #expect(configuration.accessFile == "/etc/gridbus/access.yaml")
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// docs/operations.md's configuration table lists every key gridbusd takes, with its default.
+    @Test func theOperationsGuideListsEveryKey() throws {
+        let guide = try String(contentsOf: Self.repository.appendingPathComponent("docs/operations.md"), encoding: .utf8)
+        for key in BusConfiguration.keys {
+            let row = guide.split(separator: "\n").first { $0.hasPrefix("| `\(key.name)` |") }
+            #expect(row != nil, "docs/operations.md has no row for \(key.name)")
+            if let row, !key.defaultValue.isEmpty { #expect(row.contains("`\(key.defaultValue)`"), "\(key.name): default \(key.defaultValue)") }
+        }
+    }
+
+    /// deploy/access.yaml loads once its keys exist (here under a temporary directory).
+    @Test func theSampleAccessFileInDeployIsValid() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-deploy-\(UUID().uuidString)").path
+        let text = try String(contentsOf: Self.repository.appendingPathComponent("deploy/access.yaml"), encoding: .utf8)
+        for name in ["ops", "monitoring", "hotline-gateway"] {
+            try CurveCertificate.write(try ZMQCurveKeyPair.generate(), name: name, directory: directory + "/keys")
+        }
+        try text.replacingOccurrences(of: "/etc/gridbus/keys/", with: directory + "/keys/").write(
+            toFile: directory + "/access.yaml",
+            atomically: true,
+            encoding: .utf8
+        )
+        let policy = try AccessPolicy(identities: try AccessFile.load(directory + "/access.yaml"))
+        #expect(policy.identity(named: "hotline-gateway")?.mayPublish(topic: Array("incident.reported/G-1".utf8)) == true)
+        #expect(policy.identity(named: "monitoring")?.mayPublish(topic: Array("incident.reported/G-1".utf8)) == false)
     }
 
     @Test func aMissingConfigFileIsABadConfiguration() async {
