@@ -139,3 +139,13 @@ def test_a_flood_of_garbage_from_several_clients_is_counted_and_good_publishers_
     assert nacked == nacks == 4 * (per_client + per_client // 100)
     assert metrics["gridbus_events_acked_total"] == per_client // 5
     assert metrics["gridbus_journal_events"] == per_client // 5  # nothing bad reached the journal
+
+
+def test_development_mode_is_visible_in_status_metrics_and_log(bus):
+    replay = bus.dealer(bus.replay)
+    replay.send_multipart([b"STATUS"])
+    status = json.loads(replay.recv_multipart()[1])
+    assert status["security"] == "none (development mode)" and status["identities"] == []
+    metrics = bus.metrics()
+    assert metrics['gridbus_security_mode{mode="none"}'] == 1 and metrics['gridbus_security_mode{mode="curve"}'] == 0
+    assert "DEVELOPMENT MODE" in (bus.directory / "gridbusd.err").read_text()
