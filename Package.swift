@@ -118,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "gridbench",
             dependencies: [
-                "GridBusClient", "GridSecurity", "ZeroMQ", "GridSchema",
+                "GridBusClient", "GridSecurity", "GridConfiguration", "ZeroMQ", "GridSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings

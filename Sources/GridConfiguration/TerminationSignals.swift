@@ -11,6 +11,13 @@ public enum TerminationSignals {
     public static func block() {
         precondition(gridbus_termination_signals_ready() == 1, "SIGINT/SIGTERM were not set up before main")
     }
+
+    /// For command-line tools that have nothing to drain: Ctrl-C, SIGTERM and a hangup end the
+    /// process at once, as users expect. Call first thing in `main`, before any thread starts
+    /// (the constructor's blocking applies to every program that links this module).
+    public static func useDefaultActions() {
+        gridbus_restore_default_signals()
+    }
 }
 
 /// A service that returns when SIGINT or SIGTERM arrives; configure it with

@@ -15,15 +15,16 @@ public struct PluginEnvironment: Sendable {
         self.ingress = Self.connectable(ingress)
         self.egress = Self.connectable(egress)
         self.replay = Self.connectable(replay)
-        self.serverKeyFile = serverKeyFile
-        self.dataDirectory = dataDirectory
+        self.serverKeyFile = serverKeyFile.map(PluginManifest.absolute)
+        // Plugins start in their own working directory: a relative path would point elsewhere.
+        self.dataDirectory = (PluginManifest.absolute(dataDirectory) as NSString).standardizingPath
     }
 
     /// Variables passed through from gridbusd's own environment; everything else is left out so that
     /// a plugin's behaviour depends on its manifest, not on how the daemon was started.
     static let inherited = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYTHONPATH"]
 
-    func variables(for manifest: PluginManifest, inheriting parent: [String: String]) -> [String: String] {
+    public func variables(for manifest: PluginManifest, inheriting parent: [String: String]) -> [String: String] {
         var variables = parent.filter { Self.inherited.contains($0.key) }
         variables.merge(manifest.environment) { $1 }
         variables["GRIDBUS_PLUGIN_NAME"] = manifest.name

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GridBusClient
+import GridConfiguration
 import GridSecurity
 import ZeroMQ
 
@@ -232,4 +233,5 @@ struct CurveSetup {
     }
 }
 
+TerminationSignals.useDefaultActions()  // Ctrl-C ends a benchmark at once
 GridBench.main()

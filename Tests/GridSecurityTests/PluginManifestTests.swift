@@ -119,3 +119,32 @@ import Testing
         #expect(never.exited(success: false, ranFor: 5, at: 5) == .stay)
     }
 }
+
+@Suite struct PluginEnvironmentTests {
+    @Test func aPluginGetsAbsolutePathsConnectableEndpointsAndOnlyWhatItShould() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-env-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let file = directory + "/p.yaml"
+        try "name: p\nexecutable: sh\nkey: keys/p.key_secret\nenvironment: {PLUGIN_MODE: fast}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let manifest = try PluginManifest.load(file, searchPath: "/usr/bin:/bin")
+        let environment = PluginEnvironment(
+            ingress: "tcp://*:7600",
+            egress: "tcp://0.0.0.0:7601",
+            replay: "ipc:///run/gridbus/replay",
+            serverKeyFile: "var/gridbusd.key",
+            dataDirectory: "./var/plugins"
+        )
+        let variables = environment.variables(for: manifest, inheriting: ["PATH": "/usr/bin", "SECRET_TOKEN": "x", "GRIDBUS_SECURITY_MODE": "none"])
+        let cwd = FileManager.default.currentDirectoryPath
+        #expect(variables["GRIDBUS_BUS_INGRESS"] == "tcp://127.0.0.1:7600" && variables["GRIDBUS_BUS_EGRESS"] == "tcp://127.0.0.1:7601")
+        #expect(variables["GRIDBUS_BUS_REPLAY"] == "ipc:///run/gridbus/replay")
+        #expect(variables["GRIDBUS_DATA_DIR"] == cwd + "/var/plugins/p")
+        #expect(variables["GRIDBUS_BUS_SERVER_KEY"] == cwd + "/var/gridbusd.key")
+        #expect(variables["GRIDBUS_BUS_KEY"] == directory + "/keys/p.key_secret")
+        #expect(variables["PLUGIN_MODE"] == "fast" && variables["PATH"] == "/usr/bin" && variables["GRIDBUS_PLUGIN_NAME"] == "p")
+        #expect(variables["SECRET_TOKEN"] == nil && variables["GRIDBUS_SECURITY_MODE"] == nil)
+        // Development mode: no keys handed over.
+        let plain = PluginEnvironment(ingress: "tcp://127.0.0.1:1", egress: "tcp://127.0.0.1:2", replay: "tcp://127.0.0.1:3", serverKeyFile: nil, dataDirectory: "/d")
+        #expect(plain.variables(for: manifest, inheriting: [:])["GRIDBUS_BUS_KEY"] == nil)
+    }
+}

@@ -46,6 +46,16 @@ struct CommandLineTests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    /// The daemons' signal set-up (blocked, waited for on one thread) must not make tools deaf to Ctrl-C.
+    @Test func ctrlCEndsAWaitingGridctlTail() async throws {
+        let directory = try temporaryDirectory()
+        let port = try freePort()
+        let tail = try Child("gridctl", ["tail", "--egress", "tcp://127.0.0.1:\(port)", "--replay", "tcp://127.0.0.1:\(port)"], in: directory)
+        try await Task.sleep(for: .milliseconds(300))  // let it start waiting for the (absent) daemon
+        tail.signal(SIGINT)
+        #expect(await tail.wait(timeout: .seconds(10)) != nil, "gridctl tail ignored SIGINT")
+    }
+
     @Test func aPortInUseIsARuntimeFailure() async throws {
         let directory = try temporaryDirectory()
         let (first, ready) = try await startDaemon(in: directory, name: "a")

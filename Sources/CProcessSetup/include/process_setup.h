@@ -14,4 +14,7 @@ int gridbus_termination_signals_ready(void);
 int gridbus_wait_termination_signal(void);
 /// Wakes gridbus_wait_termination_signal without a signal (it returns 0).
 void gridbus_wake_termination_waiter(void);
+/// For programs that do not wait for signals (command-line tools): SIGINT, SIGTERM and SIGHUP get
+/// their default action back (end the process), unblocked. Call first thing in main.
+void gridbus_restore_default_signals(void);
 #endif
