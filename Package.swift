@@ -54,6 +54,7 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(name: "GridDistrict", dependencies: ["GridSchema", "GridConfiguration"], swiftSettings: settings),
         .target(
             name: "GridSecurity",
             dependencies: [
@@ -110,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "gridctl",
             dependencies: [
-                "GridBusClient", "GridSchema", "GridConfiguration", "GridSecurity", "ZeroMQ",
+                "GridBusClient", "GridSchema", "GridConfiguration", "GridSecurity", "GridDistrict", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
@@ -151,6 +152,7 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: settings),
         .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
+        .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration"], swiftSettings: settings),
         .testTarget(
             name: "GridSecurityTests",
             dependencies: [

@@ -1,0 +1,111 @@
+import Foundation
+import GridConfiguration
+
+/// Reads grids from a GeoJSON FeatureCollection: one Feature per grid, geometry Polygon or
+/// MultiPolygon, properties `id`, `name`, `community`, `town`, `district`.
+/// Errors name the file, the feature (`features[12]`, with its id when known) and the field.
+public enum GeoJSONGrids {
+    public static let properties = ["id", "name", "community", "town", "district"]
+
+    public static func load(_ file: String) throws(DefinitionError) -> [DistrictGrid] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            throw DefinitionError(file: file, field: "", reason: "cannot read the file: \(error.localizedDescription)")
+        }
+        return try parse(data, file: file)
+    }
+
+    public static func parse(_ data: Data, file: String) throws(DefinitionError) -> [DistrictGrid] {
+        let root: Any
+        do { root = try JSONSerialization.jsonObject(with: data) } catch {
+            throw DefinitionError(file: file, field: "", reason: "not valid JSON: \(error.localizedDescription)")
+        }
+        guard let collection = root as? [String: Any], collection["type"] as? String == "FeatureCollection" else {
+            throw DefinitionError(file: file, field: "type", reason: "the top level must be a GeoJSON FeatureCollection")
+        }
+        guard let features = collection["features"] as? [Any] else { throw DefinitionError(file: file, field: "features", reason: "must be a list of features") }
+        var grids: [DistrictGrid] = []
+        var seen: [String: Int] = [:]
+        for (index, item) in features.enumerated() {
+            var place = "features[\(index)]"
+            func error(_ field: String, _ reason: String) -> DefinitionError { DefinitionError(file: file, field: "\(place).\(field)", reason: reason) }
+            guard let feature = item as? [String: Any], feature["type"] as? String == "Feature" else {
+                throw DefinitionError(file: file, field: place, reason: "must be a GeoJSON Feature")
+            }
+            guard let properties = feature["properties"] as? [String: Any] else { throw error("properties", "must be an object") }
+            var values: [String: String] = [:]
+            for name in Self.properties {
+                guard let value = properties[name] as? String, !value.isEmpty else { throw error("properties.\(name)", "is required (a non-empty string)") }
+                values[name] = value
+            }
+            let id = values["id"]!
+            place += " (grid \(id))"
+            guard id.utf8.count <= 64, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._:-".contains($0)) }), id != "-" else {
+                throw error("properties.id", "'\(id)' must be 1–64 of A–Z a–z 0–9 . _ : - (it is the bus topic's grid)")
+            }
+            if let first = seen[id] { throw error("properties.id", "'\(id)' is also the id of features[\(first)]") }
+            seen[id] = index
+            guard let geometry = feature["geometry"] as? [String: Any] else { throw error("geometry", "must be an object") }
+            let polygons: [GeoPolygon]
+            switch geometry["type"] as? String {
+            case "Polygon":
+                polygons = [try polygon(geometry["coordinates"], field: "geometry.coordinates", error)]
+            case "MultiPolygon":
+                guard let parts = geometry["coordinates"] as? [Any], !parts.isEmpty else {
+                    throw error("geometry.coordinates", "a MultiPolygon needs at least one polygon")
+                }
+                polygons = try parts.enumerated().map { (offset, part) throws(DefinitionError) in
+                    try polygon(part, field: "geometry.coordinates[\(offset)]", error)
+                }
+            default:
+                throw error("geometry.type", "must be Polygon or MultiPolygon")
+            }
+            grids.append(
+                DistrictGrid(id: id, name: values["name"]!, community: values["community"]!, town: values["town"]!, district: values["district"]!, polygons: polygons)
+            )
+        }
+        return grids
+    }
+
+    private static func polygon(_ value: Any?, field: String, _ error: (String, String) -> DefinitionError) throws(DefinitionError) -> GeoPolygon {
+        guard let rings = value as? [Any], !rings.isEmpty else { throw error(field, "a Polygon is a list of rings (the outer one first)") }
+        var parsed: [[GeoPosition]] = []
+        for (ringIndex, ringValue) in rings.enumerated() {
+            guard let positions = ringValue as? [Any] else { throw error("\(field)[\(ringIndex)]", "a ring is a list of positions") }
+            var ring: [GeoPosition] = []
+            for (positionIndex, positionValue) in positions.enumerated() {
+                let place = "\(field)[\(ringIndex)][\(positionIndex)]"
+                guard let pair = positionValue as? [Any], pair.count >= 2, let longitude = (pair[0] as? NSNumber)?.doubleValue,
+                    let latitude = (pair[1] as? NSNumber)?.doubleValue
+                else { throw error(place, "a position is [longitude, latitude]") }
+                guard (-180...180).contains(longitude), (-90...90).contains(latitude) else {
+                    throw error(place, "[\(longitude), \(latitude)] is out of range (longitude first, then latitude)")
+                }
+                ring.append(GeoPosition(longitude: longitude, latitude: latitude))
+            }
+            guard ring.count >= 4, ring.first == ring.last else {
+                throw error("\(field)[\(ringIndex)]", "a ring needs at least 4 positions and must end where it starts")
+            }
+            parsed.append(ring)
+        }
+        return GeoPolygon(outer: parsed[0], holes: Array(parsed.dropFirst()))
+    }
+
+    /// The grids as a FeatureCollection (for the sample generator).
+    public static func encode(_ grids: [DistrictGrid]) -> Data {
+        func ring(_ positions: [GeoPosition]) -> [[Double]] { positions.map { [$0.longitude, $0.latitude] } }
+        func rings(_ polygon: GeoPolygon) -> [[[Double]]] { [ring(polygon.outer)] + polygon.holes.map(ring) }
+        let features: [[String: Any]] = grids.map { grid in
+            let geometry: [String: Any] =
+                grid.polygons.count == 1
+                ? ["type": "Polygon", "coordinates": rings(grid.polygons[0])]
+                : ["type": "MultiPolygon", "coordinates": grid.polygons.map(rings)]
+            return [
+                "type": "Feature",
+                "properties": ["id": grid.id, "name": grid.name, "community": grid.community, "town": grid.town, "district": grid.district],
+                "geometry": geometry,
+            ]
+        }
+        return (try? JSONSerialization.data(withJSONObject: ["type": "FeatureCollection", "features": features], options: [.sortedKeys])) ?? Data()
+    }
+}
