@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "gridbusd", targets: ["gridbusd"]),
         .executable(name: "gridctl", targets: ["gridctl"]),
+        .executable(name: "grid-intake", targets: ["grid-intake"]),
         .library(name: "GridSchema", targets: ["GridSchema"]),
         .library(name: "GridBusClient", targets: ["GridBusClient"]),
     ],
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.5.0"),
         // Already in the graph through swift-configuration's YAML trait; used directly to find unknown keys.
         .package(url: "https://github.com/jpsim/Yams.git", "5.4.0"..<"7.0.0"),
     ],
@@ -84,6 +86,18 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
+            name: "GridIntake",
+            dependencies: [
+                "GridBusClient", "GridDistrict", "GridSchema", "GridStore", "GridConfiguration", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(
             name: "GridBusDaemon",
             dependencies: [
                 "ZeroMQ", "GridSchema", "GridStore", "GridConfiguration", "GridSecurity", "GridPlugins",
@@ -104,6 +118,15 @@ let package = Package(
                 "GridBusDaemon", "GridConfiguration", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "grid-intake",
+            dependencies: [
+                "GridIntake", "GridConfiguration", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings

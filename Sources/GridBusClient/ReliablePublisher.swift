@@ -1,4 +1,5 @@
 import GridSchema
+import GridStore
 import Logging
 import ServiceLifecycle
 import ZeroMQ
@@ -78,6 +79,14 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     }
 
     public func publish(_ event: CloudEvent) async throws { try await publish([event]) }
+
+    /// Commits the worker's own changes and the events they publish in one store transaction, then
+    /// wakes the publisher: "persist before acknowledging" for a worker that answers someone.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T) async throws -> T {
+        let result = try await store.transaction(nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000), body)
+        _ = signals.tryPush(.work)
+        return result
+    }
 
     /// Events still waiting for an ACK (for tests, status and shutdown reports).
     public func undeliveredCount() async throws -> Int { try await store.outboxCount() }

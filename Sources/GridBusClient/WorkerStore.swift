@@ -1,3 +1,4 @@
+import GridSchema
 import GridStore
 
 /// A worker's own SQLite store: the publisher's outbox, subscriber cursors, rejected events,
@@ -54,6 +55,17 @@ public actor WorkerStore {
                 rowIDs.append(try connection.scalar("SELECT last_insert_rowid()"))
             }
             return rowIDs
+        }
+    }
+
+    /// Runs `body` in one transaction with an outbox writer: the worker's own rows and the events
+    /// they publish commit together or not at all (the transactional outbox).
+    public func transaction<T: Sendable>(
+        nowMilliseconds: Int64,
+        _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
+    ) throws -> T {
+        try connection.transaction {
+            try body(connection, OutboxWriter(statement: insertOutbox, nowMilliseconds: nowMilliseconds))
         }
     }
 
@@ -139,4 +151,20 @@ public actor InMemoryCursorStore: CursorStore {
     public init(_ cursors: [String: UInt64] = [:]) { self.cursors = cursors }
     public func cursor(for name: String) -> UInt64 { cursors[name] ?? 0 }
     public func saveCursor(_ sequence: UInt64, for name: String) { cursors[name] = sequence }
+}
+
+/// Adds events to the outbox inside ``WorkerStore/transaction(nowMilliseconds:_:)``.
+public struct OutboxWriter {
+    let statement: SQLiteStatement
+    let nowMilliseconds: Int64
+
+    /// Checks the event as the bus would (so that a bad event fails the transaction, not the
+    /// delivery), then stores it for the publisher.
+    public func enqueue(_ event: CloudEvent) throws {
+        try event.validate()
+        statement.bind(event.id, at: 1)
+        statement.bind(try event.jsonBytes(), at: 2)
+        statement.bind(nowMilliseconds, at: 3)
+        try statement.run()
+    }
 }

@@ -1,0 +1,92 @@
+import Foundation
+import GridBusClient
+import GridConfiguration
+import GridDistrict
+import GridSchema
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import ZeroMQ
+
+/// Composes grid-intake: the HTTP API, the reliable publisher that delivers what the API stored,
+/// and the subscriber that follows each incident's lifecycle; graceful shutdown stops HTTP first,
+/// so that every accepted report is in the store before the publisher drains.
+///
+/// Loads the district and the API keys first: a mistake in either stops the intake before it
+/// listens (the error names the file, the row or feature, and the field).
+public func buildIntake(
+    configuration: IntakeConfiguration,
+    context: ZMQContext,
+    logger: Logger,
+    handleSignals: Bool = true
+) async throws -> ServiceGroup {
+    let district = try District.load(directory: configuration.districtDirectory)
+    let keys: APIKeyRing
+    switch configuration.authMode {
+    case .keys: keys = APIKeyRing(clients: try APIKeysFile.load(configuration.keysFile ?? ""))
+    case .none:
+        keys = APIKeyRing(clients: [], open: true)
+        logger.warning("DEVELOPMENT MODE: auth.mode is none; anyone who reaches the port can report and read incidents")
+    }
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    // FULL: an answered report survives a power loss, not only a crash of the intake.
+    let store = try WorkerStore(path: configuration.dataDirectory + "/intake.sqlite", durable: true)
+    try await Intake.prepare(store)
+    let publisher = ReliablePublisher(
+        store: store,
+        endpoint: configuration.bus.ingress,
+        credentials: configuration.bus.credentials,
+        context: context,
+        logger: logger
+    )
+    let intake = Intake(district: district, publisher: publisher, store: store, logger: logger)
+    let follower = DurableSubscriber(
+        name: "grid-intake",
+        endpoints: configuration.bus,
+        prefixes: ["incident."],
+        store: store,
+        context: context,
+        logger: logger
+    ) { event in try await intake.follow(event) }
+
+    let router = Router()
+    NativeAPI(intake: intake, keys: keys, maxBodySize: configuration.maxBodySize).register(on: router)
+    Open311API(intake: intake, keys: keys, maxBodySize: configuration.maxBodySize, now: Date.init).register(on: router)
+    router.get("/openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+    }
+    router.get("/healthz") { _, _ in
+        HTTPSupport.json(.ok, ["status": "ok", "grids": "\(district.grids.count)", "categories": "\(district.categories.count)"])
+    }
+    let readyFile = configuration.dataDirectory + "/grid-intake.ready"
+    try? FileManager.default.removeItem(atPath: readyFile)
+    let app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "grid-intake"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.httpPort
+            let ready = #"{"http":"http://\#(configuration.httpHost):\#(port)","pid":\#(getpid())}"#
+            _ = FileManager.default.createFile(atPath: readyFile + ".tmp", contents: Data(ready.utf8))
+            _ = rename(readyFile + ".tmp", readyFile)
+            logger.notice(
+                "grid-intake ready",
+                metadata: [
+                    "http": "http://\(configuration.httpHost):\(port)", "district.grids": "\(district.grids.count)",
+                    "district.categories": "\(district.categories.count)", "bus.ingress": "\(configuration.bus.ingress)",
+                ]
+            )
+        },
+        logger: logger
+    )
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: publisher), .init(service: follower), .init(service: app)]
+    if handleSignals {
+        services.append(
+            .init(
+                service: TerminationSignalService(onSignal: { signal in logger.notice("signal received; shutting down", metadata: ["signal": "\(signal)"]) }),
+                successTerminationBehavior: .gracefullyShutdownGroup
+            )
+        )
+    }
+    return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
+}

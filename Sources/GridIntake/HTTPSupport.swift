@@ -1,0 +1,64 @@
+import Foundation
+import GridSchema
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Small helpers shared by both HTTP faces.
+enum HTTPSupport {
+    static let jsonEncoder: JSONEncoder = {
+        let encoder = GridJSON.encoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
+        let body = (try? jsonEncoder.encode(value)) ?? Data("{}".utf8)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String, contentType: String) -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The native API's error body: every field at fault and why.
+    static func errors(_ status: HTTPResponse.Status, _ errors: [FieldError], headers: HTTPFields = [:]) -> Response {
+        struct Body: Encodable { let errors: [FieldError] }
+        return json(status, Body(errors: errors), headers: headers)
+    }
+
+    /// The request body, or nil when it exceeds `limit` bytes.
+    static func body(of request: Request, limit: Int) async throws -> Data? {
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch let error as NIOTooManyBytesError {
+            _ = error
+            return nil
+        }
+    }
+
+    /// `application/x-www-form-urlencoded` (Open311's POST): pairs in order; `+` is a space.
+    static func form(_ data: Data) -> [(String, String)]? {
+        guard let text = String(data: data, encoding: .utf8) else { return nil }
+        var pairs: [(String, String)] = []
+        for part in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decode(pieces[0]), let value = decode(pieces.count > 1 ? pieces[1] : "") else { return nil }
+            pairs.append((name, value))
+        }
+        return pairs
+    }
+
+    private static func decode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    /// A query parameter, percent-decoded.
+    static func query(_ request: Request, _ name: String) -> String? {
+        request.uri.queryParameters[Substring(name)].map { String($0).removingPercentEncoding ?? String($0) }
+    }
+}

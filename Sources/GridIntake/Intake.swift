@@ -1,0 +1,238 @@
+import Foundation
+import GridBusClient
+import GridDistrict
+import GridSchema
+import GridStore
+import Logging
+
+/// What happened to a report.
+public enum ReportOutcome: Sendable {
+    /// Stored with its `incident.reported` event, in one transaction: it will reach the bus.
+    case created(Incident)
+    /// A retry (same idempotency key or external id, same request): the incident filed before.
+    case replayed(Incident)
+    /// The idempotency key or external id was used before for a different request.
+    case conflict(Incident, field: String)
+}
+
+/// The intake's core, behind both HTTP faces: files reports (persisting before answering), reads
+/// them back, and follows their lifecycle from the bus.
+public final class Intake: Sendable {
+    public let district: District
+    public static let source = "grid-intake"
+    let publisher: ReliablePublisher
+    let store: WorkerStore
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    public init(district: District, publisher: ReliablePublisher, store: WorkerStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
+        self.district = district
+        self.publisher = publisher
+        self.store = store
+        self.logger = logger
+        self.now = now
+    }
+
+    public static func prepare(_ store: WorkerStore) async throws {
+        try await store.withConnection { try IntakeStore.prepare($0) }
+    }
+
+    // MARK: Filing
+
+    public func report(_ input: ReportInput, client: String, idempotencyKey: String?) async throws -> ReportOutcome {
+        let now = self.now()
+        let id = Self.newIncidentID()
+        // The grid: as reported, or from the position; outside every grid, the report waits in triage.
+        let grid = input.grid ?? input.location.flatMap { district.grid(at: GeoPosition(longitude: $0.longitude, latitude: $0.latitude))?.id }
+        let status: IncidentStatus = grid == nil ? .triage : .reported
+        let note =
+            grid != nil ? nil
+            : input.location != nil ? "outside every grid: waiting for manual triage" : "no grid and no position: waiting for manual triage"
+        let incident = Incident(
+            id: id,
+            token: "t-" + id.dropFirst(4),
+            status: status,
+            category: input.category.code,
+            serviceCode: input.category.serviceCode,
+            description: input.description,
+            priority: input.priority,
+            channel: input.channel,
+            grid: grid,
+            location: input.location,
+            address: input.address,
+            reporter: input.reporter,
+            mediaUrls: input.mediaURLs,
+            externalId: input.externalID,
+            attributes: input.attributes,
+            client: client,
+            agency: input.category.responsibleUnit,
+            reportedAt: input.reportedAt ?? now,
+            createdAt: now,
+            updatedAt: now,
+            deadline: nil,
+            statusNotes: note,
+            timeline: [TimelineEntry(status: status, type: EventType.incidentReported.rawValue, at: now, note: note)]
+        )
+        let event = try CloudEvent(
+            id: "reported-\(id)",
+            source: Self.source,
+            payload: IncidentReported(
+                incidentId: id,
+                category: input.category.code,
+                description: input.description,
+                priority: input.priority,
+                channel: input.channel,
+                reportedAt: incident.reportedAt,
+                grid: grid,
+                location: input.location,
+                address: input.address,
+                reporter: input.reporter,
+                mediaUrls: input.mediaURLs.isEmpty ? nil : input.mediaURLs,
+                externalId: input.externalID
+            ),
+            subject: id,
+            grid: grid,
+            time: now
+        )
+        let fingerprint = Self.fingerprint(input)
+        return try await publisher.transaction { connection, outbox in
+            if let (previous, previousFingerprint) = try IntakeStore.existing(
+                client: client,
+                idempotencyKey: idempotencyKey,
+                externalID: input.externalID,
+                on: connection
+            ) {
+                guard previousFingerprint == fingerprint else {
+                    let field = idempotencyKey != nil && previous.externalId != input.externalID ? "Idempotency-Key" : "externalId"
+                    return .conflict(previous, field: field)
+                }
+                return .replayed(previous)
+            }
+            try IntakeStore.insert(incident, idempotencyKey: idempotencyKey, fingerprint: fingerprint, on: connection)
+            try outbox.enqueue(event)
+            return .created(incident)
+        }
+    }
+
+    // MARK: Reading
+
+    public func incident(id: String) async throws -> Incident? {
+        try await store.withConnection { try IntakeStore.incident(id: id, on: $0) }
+    }
+
+    public func incident(token: String) async throws -> Incident? {
+        try await store.withConnection { try IntakeStore.incident(token: token, on: $0) }
+    }
+
+    func list(_ query: IntakeStore.Query) async throws -> (incidents: [Incident], next: Int64?) {
+        try await store.withConnection { try IntakeStore.list(query, on: $0) }
+    }
+
+    // MARK: Following the lifecycle
+
+    /// Applies one `incident.*` event from the bus to the incident it names (once per event id).
+    public func follow(_ busEvent: BusEvent) async throws {
+        guard let event = try? busEvent.decode(), let type = event.eventType, type != .incidentReported,
+            case .object(let data)? = event.data, let incidentID = data["incidentId"]?.stringValue
+        else { return }
+        let at = event.time.flatMap(RFC3339.parse) ?? now()
+        let change = Self.change(for: type, data: data)
+        let updated = try await store.transaction(nowMilliseconds: IntakeStore.milliseconds(now())) { connection, _ in
+            guard try IntakeStore.firstSight(of: "\(event.source) \(event.id)", on: connection),
+                var incident = try IntakeStore.incident(id: incidentID, on: connection)
+            else { return false }
+            if let status = change.status { incident.status = status }
+            if let deadline = change.deadline { incident.deadline = deadline }
+            if let grid = change.grid, incident.grid == nil { incident.grid = grid }
+            if let note = change.note { incident.statusNotes = note }
+            incident.updatedAt = max(incident.updatedAt, at)
+            incident.timeline.append(TimelineEntry(status: change.status, type: type.rawValue, at: at, note: change.note))
+            incident.timeline.sort { $0.at < $1.at }
+            try IntakeStore.update(incident, on: connection)
+            return true
+        }
+        if updated { logger.debug("incident updated", metadata: ["incident": "\(incidentID)", "event.type": "\(type.rawValue)"]) }
+    }
+
+    struct Change {
+        var status: IncidentStatus?
+        var deadline: Date?
+        var grid: String?
+        var note: String?
+    }
+
+    static func change(for type: EventType, data: [String: JSONValue]) -> Change {
+        let note = data["note"]?.stringValue ?? data["reason"]?.stringValue
+        let deadline = data["deadline"]?.stringValue.flatMap(RFC3339.parse)
+        switch type {
+        case .incidentRegistered: return Change(status: .registered, deadline: deadline, grid: data["grid"]?.stringValue)
+        case .incidentRejected: return Change(status: .rejected, note: note)
+        case .incidentMerged: return Change(status: .merged, note: data["caseId"]?.stringValue.map { "merged into \($0)" })
+        case .incidentDispatched: return Change(status: .dispatched, deadline: deadline)
+        case .incidentAcknowledged: return Change(status: .acknowledged, note: note)
+        case .incidentStarted, .incidentResumed: return Change(status: .inProgress, note: note)
+        case .incidentReturned: return Change(status: .returned, note: note)
+        case .incidentSuspended: return Change(status: .suspended, note: note)
+        case .incidentExtended: return Change(deadline: deadline, note: note)
+        case .incidentHandled: return Change(status: .handled, note: note)
+        case .incidentVerified:
+            let passed = data["passed"].map { $0 == .bool(true) } ?? true
+            return Change(status: passed ? .verified : .rework, note: note)
+        case .incidentReopened: return Change(status: .reopened, note: note)
+        case .incidentClosed: return Change(status: .closed, note: note)
+        case .incidentEscalated: return Change(note: note)
+        case .incidentOverdue: return Change(note: "overdue")
+        default: return Change()
+        }
+    }
+
+    // MARK: Helpers
+
+    /// `inc-` and 12 characters of Crockford base32: short enough to read out on the phone.
+    static func newIncidentID() -> String {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        var value = UInt64.random(in: 0..<(1 << 60))
+        var characters: [Character] = []
+        for _ in 0..<12 {
+            characters.append(alphabet[Int(value & 31)])
+            value >>= 5
+        }
+        return "inc-" + String(characters)
+    }
+
+    /// A stable fingerprint of a request (FNV-1a over its canonical JSON), to tell a retry from a
+    /// different request that reuses an idempotency key.
+    static func fingerprint(_ input: ReportInput) -> String {
+        struct Canonical: Encodable {
+            let category, description, priority, channel: String
+            let grid, address, externalID: String?
+            let latitude, longitude: Double?
+            let reporter: Reporter?
+            let media: [String]
+            let reportedAt: Date?
+            let attributes: [String: String]
+        }
+        let canonical = Canonical(
+            category: input.category.code,
+            description: input.description,
+            priority: input.priority.rawValue,
+            channel: input.channel.rawValue,
+            grid: input.grid,
+            address: input.address,
+            externalID: input.externalID,
+            latitude: input.location?.latitude,
+            longitude: input.location?.longitude,
+            reporter: input.reporter,
+            media: input.mediaURLs,
+            reportedAt: input.reportedAt,
+            attributes: input.attributes
+        )
+        let bytes = (try? IntakeStore.encoder.encode(canonical)) ?? Data()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return String(hash, radix: 16)
+    }
+}

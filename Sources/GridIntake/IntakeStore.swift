@@ -1,0 +1,158 @@
+import Foundation
+import GridSchema
+import GridStore
+
+/// The intake's tables, next to the worker runtime's outbox in one SQLite file. Every function
+/// runs on the connection it is given, inside the caller's transaction.
+enum IntakeStore {
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS incidents (
+            rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            token TEXT NOT NULL UNIQUE,
+            client TEXT NOT NULL,
+            idempotency_key TEXT,
+            fingerprint TEXT NOT NULL,
+            external_id TEXT,
+            status TEXT NOT NULL,
+            category TEXT NOT NULL,
+            grid TEXT,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            body BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS incidents_idempotency ON incidents (client, idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE UNIQUE INDEX IF NOT EXISTS incidents_external ON incidents (client, external_id) WHERE external_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS incidents_grid ON incidents (grid, rowid);
+        CREATE INDEX IF NOT EXISTS incidents_category ON incidents (category, rowid);
+        CREATE INDEX IF NOT EXISTS incidents_status ON incidents (status, rowid);
+        CREATE INDEX IF NOT EXISTS incidents_created ON incidents (created_ms);
+        CREATE TABLE IF NOT EXISTS lifecycle_seen (event_id TEXT PRIMARY KEY);
+        """
+
+    static let encoder: JSONEncoder = {
+        let encoder = GridJSON.encoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+    static let decoder = GridJSON.decoder()
+
+    static func prepare(_ connection: SQLiteConnection) throws {
+        try connection.execute(schema)
+    }
+
+    /// An incident already filed by this client under this idempotency key or external id.
+    static func existing(client: String, idempotencyKey: String?, externalID: String?, on connection: SQLiteConnection) throws -> (Incident, String)? {
+        for (column, value) in [("idempotency_key", idempotencyKey), ("external_id", externalID)] {
+            guard let value else { continue }
+            let statement = try connection.prepare("SELECT body, fingerprint FROM incidents WHERE client = ? AND \(column) = ?")
+            statement.bind(client, at: 1)
+            statement.bind(value, at: 2)
+            if try statement.step() { return (try decoder.decode(Incident.self, from: Data(statement.blob(0))), statement.text(1) ?? "") }
+        }
+        return nil
+    }
+
+    static func insert(_ incident: Incident, idempotencyKey: String?, fingerprint: String, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(
+            """
+            INSERT INTO incidents (id, token, client, idempotency_key, fingerprint, external_id, status, category, grid, created_ms, updated_ms, body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        )
+        statement.bind(incident.id, at: 1)
+        statement.bind(incident.token, at: 2)
+        statement.bind(incident.client, at: 3)
+        statement.bind(idempotencyKey, at: 4)
+        statement.bind(fingerprint, at: 5)
+        statement.bind(incident.externalId, at: 6)
+        statement.bind(incident.status.rawValue, at: 7)
+        statement.bind(incident.category, at: 8)
+        statement.bind(incident.grid, at: 9)
+        statement.bind(milliseconds(incident.createdAt), at: 10)
+        statement.bind(milliseconds(incident.updatedAt), at: 11)
+        statement.bind(Array(try encoder.encode(incident)), at: 12)
+        try statement.run()
+    }
+
+    static func update(_ incident: Incident, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare("UPDATE incidents SET status = ?, grid = ?, updated_ms = ?, body = ? WHERE id = ?")
+        statement.bind(incident.status.rawValue, at: 1)
+        statement.bind(incident.grid, at: 2)
+        statement.bind(milliseconds(incident.updatedAt), at: 3)
+        statement.bind(Array(try encoder.encode(incident)), at: 4)
+        statement.bind(incident.id, at: 5)
+        try statement.run()
+    }
+
+    static func incident(id: String, on connection: SQLiteConnection) throws -> Incident? {
+        let statement = try connection.prepare("SELECT body FROM incidents WHERE id = ?")
+        statement.bind(id, at: 1)
+        return try statement.step() ? try decoder.decode(Incident.self, from: Data(statement.blob(0))) : nil
+    }
+
+    static func incident(token: String, on connection: SQLiteConnection) throws -> Incident? {
+        let statement = try connection.prepare("SELECT body FROM incidents WHERE token = ?")
+        statement.bind(token, at: 1)
+        return try statement.step() ? try decoder.decode(Incident.self, from: Data(statement.blob(0))) : nil
+    }
+
+    struct Query: Sendable {
+        var ids: [String] = []
+        var grids: [String] = []
+        var categories: [String] = []
+        var statuses: [IncidentStatus] = []
+        var since: Date?
+        var until: Date?
+        /// Newest first, strictly older than this row (the paging cursor).
+        var before: Int64?
+        var limit = 50
+    }
+
+    /// Incidents matching `query`, newest first, with the cursor of the next page.
+    static func list(_ query: Query, on connection: SQLiteConnection) throws -> (incidents: [Incident], next: Int64?) {
+        var conditions: [String] = []
+        var values: [(SQLiteStatement, Int32) -> Void] = []
+        func any(_ column: String, _ items: [String]) {
+            guard !items.isEmpty else { return }
+            conditions.append("\(column) IN (\(items.map { _ in "?" }.joined(separator: ", ")))")
+            for item in items { values.append { $0.bind(item, at: $1) } }
+        }
+        any("id", query.ids)
+        any("grid", query.grids)
+        any("category", query.categories)
+        any("status", query.statuses.map(\.rawValue))
+        if let since = query.since {
+            conditions.append("created_ms >= ?")
+            values.append { $0.bind(milliseconds(since), at: $1) }
+        }
+        if let until = query.until {
+            conditions.append("created_ms <= ?")
+            values.append { $0.bind(milliseconds(until), at: $1) }
+        }
+        if let before = query.before {
+            conditions.append("rowid < ?")
+            values.append { $0.bind(before, at: $1) }
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let statement = try connection.prepare("SELECT rowid, body FROM incidents \(filter) ORDER BY rowid DESC LIMIT ?")
+        for (index, bind) in values.enumerated() { bind(statement, Int32(index + 1)) }
+        statement.bind(query.limit + 1, at: Int32(values.count + 1))
+        var rows: [(Int64, Incident)] = []
+        while try statement.step() { rows.append((statement.int64(0), try decoder.decode(Incident.self, from: Data(statement.blob(1))))) }
+        let page = Array(rows.prefix(query.limit))
+        return (page.map(\.1), rows.count > query.limit ? page.last?.0 : nil)
+    }
+
+    /// Records a lifecycle event once; false when it was seen before (redelivery).
+    static func firstSight(of eventID: String, on connection: SQLiteConnection) throws -> Bool {
+        let statement = try connection.prepare("INSERT OR IGNORE INTO lifecycle_seen (event_id) VALUES (?)")
+        statement.bind(eventID, at: 1)
+        try statement.run()
+        return try connection.scalar("SELECT changes()") == 1
+    }
+
+    static func count(on connection: SQLiteConnection) throws -> Int { Int(try connection.scalar("SELECT COUNT(*) FROM incidents")) }
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import GridSchema
+import HTTPTypes
+import Hummingbird
+
+/// The native JSON API under `/v1` (docs/intake.md).
+struct NativeAPI<Context: RequestContext> {
+    let intake: Intake
+    let keys: APIKeyRing
+    let maxBodySize: Int
+
+    func register(on router: Router<Context>) {
+        router.post("/v1/incidents") { request, _ in try await create(request) }
+        router.get("/v1/incidents/{id}") { request, context in try await show(request, id: context.parameters.get("id") ?? "") }
+        router.get("/v1/incidents") { request, _ in try await list(request) }
+    }
+
+    /// The client behind a request, or the response that refuses it (401, 429).
+    func authenticate(_ request: Request) -> Result<APIClient, Refusal> {
+        let header = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        let key = header ?? request.headers[.apiKey]
+        switch keys.check(key: key) {
+        case .allowed(let client): return .success(client)
+        case .unknownKey:
+            return .failure(
+                Refusal(
+                    HTTPSupport.errors(
+                        .unauthorized,
+                        [FieldError("Authorization", key == nil ? "an API key is required (Authorization: Bearer KEY)" : "unknown API key")],
+                        headers: [.wwwAuthenticate: "Bearer"]
+                    )
+                )
+            )
+        case .rateLimited(let seconds):
+            let retry = String(Int(seconds.rounded(.up)))
+            return .failure(
+                Refusal(HTTPSupport.errors(.tooManyRequests, [FieldError("Authorization", "rate limit reached; retry after \(retry)s")], headers: [.retryAfterSeconds: retry]))
+            )
+        }
+    }
+
+    struct Refusal: Error {
+        let response: Response
+        init(_ response: Response) { self.response = response }
+    }
+
+    func create(_ request: Request) async throws -> Response {
+        let client: APIClient
+        switch authenticate(request) {
+        case .success(let found): client = found
+        case .failure(let refusal): return refusal.response
+        }
+        let idempotencyKey = request.headers[.idempotencyKey]
+        if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.count > 200 {
+            return HTTPSupport.errors(.badRequest, [FieldError("Idempotency-Key", "must be 1–200 characters")])
+        }
+        guard let body = try await HTTPSupport.body(of: request, limit: maxBodySize) else {
+            return HTTPSupport.errors(.contentTooLarge, [FieldError("", "the body is larger than \(maxBodySize) bytes")])
+        }
+        let input: ReportInput
+        switch ReportInput.parse(json: body, district: intake.district, defaultChannel: client.channel) {
+        case .success(let parsed): input = parsed
+        case .failure(let failure): return HTTPSupport.errors(.badRequest, failure.errors)
+        }
+        switch try await intake.report(input, client: client.name, idempotencyKey: idempotencyKey) {
+        case .created(let incident):
+            return HTTPSupport.json(.created, incident, headers: [.location: "/v1/incidents/\(incident.id)"])
+        case .replayed(let incident):
+            return HTTPSupport.json(.ok, incident, headers: [.location: "/v1/incidents/\(incident.id)", .idempotentReplayed: "true"])
+        case .conflict(let incident, let field):
+            return HTTPSupport.errors(
+                .unprocessableContent,
+                [FieldError(field, "already used for incident \(incident.id) with a different request; a retry must repeat the request exactly")]
+            )
+        }
+    }
+
+    func show(_ request: Request, id: String) async throws -> Response {
+        let client: APIClient
+        switch authenticate(request) {
+        case .success(let found): client = found
+        case .failure(let refusal): return refusal.response
+        }
+        guard let incident = try await intake.incident(id: id) else {
+            return HTTPSupport.errors(.notFound, [FieldError("id", "no incident '\(id)'")])
+        }
+        return HTTPSupport.json(.ok, view(incident, for: client))
+    }
+
+    /// What a client sees: everything of its own reports; other reports without their reporter.
+    func view(_ incident: Incident, for client: APIClient) -> Incident {
+        keys.open || incident.client == client.name ? incident : incident.publicView
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let client: APIClient
+        switch authenticate(request) {
+        case .success(let found): client = found
+        case .failure(let refusal): return refusal.response
+        }
+        var query = IntakeStore.Query()
+        var errors: [FieldError] = []
+        let known = ["grid", "category", "status", "since", "until", "limit", "cursor"]
+        for (name, _) in request.uri.queryParameters where !known.contains(String(name)) {
+            errors.append(FieldError(String(name), "unknown parameter (parameters: \(known.joined(separator: ", ")))"))
+        }
+        func list(_ name: String) -> [String] {
+            HTTPSupport.query(request, name).map { $0.split(separator: ",").map(String.init) } ?? []
+        }
+        query.grids = list("grid")
+        query.categories = list("category")
+        for text in list("status") {
+            if let status = IncidentStatus(rawValue: text) { query.statuses.append(status) } else {
+                errors.append(FieldError("status", "'\(text)' is not one of \(IncidentStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+        }
+        for (name, keyPath) in [("since", \IntakeStore.Query.since), ("until", \IntakeStore.Query.until)] {
+            guard let text = HTTPSupport.query(request, name) else { continue }
+            if let date = RFC3339.parse(text) { query[keyPath: keyPath] = date } else { errors.append(FieldError(name, "is not an RFC 3339 date-time")) }
+        }
+        if let text = HTTPSupport.query(request, "limit") {
+            if let limit = Int(text), (1...500).contains(limit) { query.limit = limit } else { errors.append(FieldError("limit", "must be 1–500")) }
+        }
+        if let text = HTTPSupport.query(request, "cursor") {
+            if let cursor = Int64(text), cursor > 0 { query.before = cursor } else { errors.append(FieldError("cursor", "is not a cursor from a previous page")) }
+        }
+        guard errors.isEmpty else { return HTTPSupport.errors(.badRequest, errors) }
+        let page = try await intake.list(query)
+        return HTTPSupport.json(.ok, IncidentPage(incidents: page.incidents.map { view($0, for: client) }, next: page.next.map(String.init)))
+    }
+}
+
+/// One page of `GET /v1/incidents`; `next` is the cursor of the following page.
+struct IncidentPage: Encodable {
+    let incidents: [Incident]
+    let next: String?
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+    static let apiKey = Self("X-API-Key")!
+    static let retryAfterSeconds = Self("Retry-After")!
+}
