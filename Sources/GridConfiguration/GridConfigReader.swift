@@ -30,11 +30,14 @@ public struct GridConfigReader: Sendable {
         environment: [String: String]? = nil
     ) async throws(ConfigurationError) -> GridConfigReader {
         let known = Set(keys.map(\.flag)).union(extraFlags)
+        var given = Set<String>()
         for argument in arguments.dropFirst() where argument.hasPrefix("-") {
             let flag = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
             guard known.contains(flag) else {
                 throw ConfigurationError(key: flag, reason: "unknown option; see --help for the options this program takes")
             }
+            // A repeated flag would reach the reader as a list and be ignored in favour of the default.
+            guard given.insert(flag).inserted else { throw ConfigurationError(key: flag, reason: "given twice; give each option once") }
         }
         let cli = CommandLineArgumentsProvider(arguments: arguments)
         let environmentProvider = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()

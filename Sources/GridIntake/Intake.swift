@@ -40,7 +40,7 @@ public final class Intake: Sendable {
     // MARK: Filing
 
     public func report(_ input: ReportInput, client: String, idempotencyKey: String?) async throws -> ReportOutcome {
-        let now = self.now()
+        let now = Self.wholeMilliseconds(self.now())
         let id = Self.newIncidentID()
         // The grid: as reported, or from the position; outside every grid, the report waits in triage.
         let grid = input.grid ?? input.location.flatMap { district.grid(at: GeoPosition(longitude: $0.longitude, latitude: $0.latitude))?.id }
@@ -96,17 +96,9 @@ public final class Intake: Sendable {
         )
         let fingerprint = Self.fingerprint(input)
         return try await publisher.transaction { connection, outbox in
-            if let (previous, previousFingerprint) = try IntakeStore.existing(
-                client: client,
-                idempotencyKey: idempotencyKey,
-                externalID: input.externalID,
-                on: connection
-            ) {
-                guard previousFingerprint == fingerprint else {
-                    let field = idempotencyKey != nil && previous.externalId != input.externalID ? "Idempotency-Key" : "externalId"
-                    return .conflict(previous, field: field)
-                }
-                return .replayed(previous)
+            if let previous = try IntakeStore.existing(client: client, idempotencyKey: idempotencyKey, externalID: input.externalID, on: connection) {
+                guard previous.fingerprint == fingerprint else { return .conflict(previous.incident, field: previous.field) }
+                return .replayed(previous.incident)
             }
             try IntakeStore.insert(incident, idempotencyKey: idempotencyKey, fingerprint: fingerprint, on: connection)
             try outbox.enqueue(event)
@@ -135,7 +127,7 @@ public final class Intake: Sendable {
         guard let event = try? busEvent.decode(), let type = event.eventType, type != .incidentReported,
             case .object(let data)? = event.data, let incidentID = data["incidentId"]?.stringValue
         else { return }
-        let at = event.time.flatMap(RFC3339.parse) ?? now()
+        let at = event.time.flatMap(RFC3339.parse) ?? Self.wholeMilliseconds(now())
         let change = Self.change(for: type, data: data)
         let updated = try await store.transaction(nowMilliseconds: IntakeStore.milliseconds(now())) { connection, _ in
             guard try IntakeStore.firstSight(of: "\(event.source) \(event.id)", on: connection),
@@ -146,8 +138,8 @@ public final class Intake: Sendable {
             if let grid = change.grid, incident.grid == nil { incident.grid = grid }
             if let note = change.note { incident.statusNotes = note }
             incident.updatedAt = max(incident.updatedAt, at)
+            // In bus order (the lifecycle's own order), whatever the producers' clocks say.
             incident.timeline.append(TimelineEntry(status: change.status, type: type.rawValue, at: at, note: change.note))
-            incident.timeline.sort { $0.at < $1.at }
             try IntakeStore.update(incident, on: connection)
             return true
         }
@@ -187,6 +179,11 @@ public final class Intake: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Times are kept to the millisecond, as RFC 3339 shows them, so that an answer and a later read agree.
+    static func wholeMilliseconds(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
 
     /// `inc-` and 12 characters of Crockford base32: short enough to read out on the phone.
     static func newIncidentID() -> String {

@@ -42,13 +42,19 @@ enum IntakeStore {
     }
 
     /// An incident already filed by this client under this idempotency key or external id.
-    static func existing(client: String, idempotencyKey: String?, externalID: String?, on connection: SQLiteConnection) throws -> (Incident, String)? {
-        for (column, value) in [("idempotency_key", idempotencyKey), ("external_id", externalID)] {
+    /// - Returns: the incident, its request's fingerprint, and the field that matched (`Idempotency-Key` or `externalId`).
+    static func existing(
+        client: String,
+        idempotencyKey: String?,
+        externalID: String?,
+        on connection: SQLiteConnection
+    ) throws -> (incident: Incident, fingerprint: String, field: String)? {
+        for (column, field, value) in [("idempotency_key", "Idempotency-Key", idempotencyKey), ("external_id", "externalId", externalID)] {
             guard let value else { continue }
             let statement = try connection.prepare("SELECT body, fingerprint FROM incidents WHERE client = ? AND \(column) = ?")
             statement.bind(client, at: 1)
             statement.bind(value, at: 2)
-            if try statement.step() { return (try decoder.decode(Incident.self, from: Data(statement.blob(0))), statement.text(1) ?? "") }
+            if try statement.step() { return (try decoder.decode(Incident.self, from: Data(statement.blob(0))), statement.text(1) ?? "", field) }
         }
         return nil
     }

@@ -134,6 +134,15 @@ struct NativeAPI<Context: RequestContext> {
 struct IncidentPage: Encodable {
     let incidents: [Incident]
     let next: String?
+
+    enum CodingKeys: CodingKey { case incidents, next }
+
+    /// `next` is always present, `null` on the last page.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(incidents, forKey: .incidents)
+        if let next { try container.encode(next, forKey: .next) } else { try container.encodeNil(forKey: .next) }
+    }
 }
 
 extension HTTPField.Name {

@@ -76,6 +76,7 @@ import Testing
         (["--security-mode", "open"], "security.mode", "curve, none"),
         (["--zmq-io-threads", "0"], "zmq.io-threads", "between 1 and 16"),
         (["--no-such-option", "1"], "--no-such-option", "unknown option"),
+        (["--http-port", "1", "--http-port", "2"], "--http-port", "given twice"),
     ])
     func badValuesNameTheKeyAndTheReason(arguments: [String], key: String, reason: String) async {
         do {

@@ -43,14 +43,18 @@ class Bus:
 
 
 def start_gridbusd(tmp_path, *arguments, log_level="warning"):
-    """Starts gridbusd with `*` ports and waits for its ready file; returns the process and the ready document."""
+    """Starts gridbusd with `*` ports (unless `arguments` name them) and waits for its ready file;
+    returns the process and the ready document."""
     data = tmp_path / "bus"
-    process = subprocess.Popen(
-        [str(BIN / "gridbusd"), "--data-dir", str(data), "--http-port", "0", "--log-level", log_level,
-         "--ingress-endpoint", "tcp://127.0.0.1:*", "--egress-endpoint", "tcp://127.0.0.1:*",
-         "--replay-endpoint", "tcp://127.0.0.1:*", "--egress-heartbeat-interval", "200ms", *arguments],
-        stderr=open(tmp_path / "gridbusd.err", "ab"))
+    defaults = {"--ingress-endpoint": "tcp://127.0.0.1:*", "--egress-endpoint": "tcp://127.0.0.1:*",
+                "--replay-endpoint": "tcp://127.0.0.1:*", "--egress-heartbeat-interval": "200ms"}
+    chosen = [item for flag, value in defaults.items() if flag not in arguments for item in (flag, value)]
     ready_file = data / "gridbusd.ready"
+    if ready_file.exists():
+        ready_file.unlink()
+    process = subprocess.Popen(
+        [str(BIN / "gridbusd"), "--data-dir", str(data), "--http-port", "0", "--log-level", log_level, *chosen, *arguments],
+        stderr=open(tmp_path / "gridbusd.err", "ab"))
     deadline = time.monotonic() + 20
     while not ready_file.exists():
         assert process.poll() is None, (tmp_path / "gridbusd.err").read_text()
@@ -152,3 +156,67 @@ def publish(socket, token, payload):
     """Sends PUB and returns the answer frames."""
     socket.send_multipart([b"PUB", token, payload])
     return socket.recv_multipart()
+
+
+def sha256(text):
+    import hashlib
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Intake:
+    """A real grid-intake in front of a real gridbusd; `keys` maps client names to their API keys."""
+
+    def __init__(self, tmp_path, bus_ready, keys):
+        self.tmp_path = tmp_path
+        self.bus_ready = bus_ready
+        self.keys = keys
+        self.process = None
+        self.url = None
+
+    def start(self, *extra):
+        data = self.tmp_path / "intake"
+        ready_file = data / "grid-intake.ready"
+        if ready_file.exists():
+            ready_file.unlink()
+        self.process = subprocess.Popen(
+            [str(BIN / "grid-intake"), "--data-dir", str(data), "--http-port", "0", "--log-level", "warning",
+             "--district-dir", str(REPO / "deploy" / "sample"), "--auth-keys-file", str(self.tmp_path / "clients.yaml"),
+             "--bus-ingress", self.bus_ready["ingress"], "--bus-egress", self.bus_ready["egress"],
+             "--bus-replay", self.bus_ready["replay"], *extra],
+            stderr=open(self.tmp_path / "grid-intake.err", "ab"))
+        deadline = time.monotonic() + 30
+        while not ready_file.exists():
+            assert self.process.poll() is None, (self.tmp_path / "grid-intake.err").read_text()
+            assert time.monotonic() < deadline, "grid-intake did not become ready"
+            time.sleep(0.02)
+        self.url = json.loads(ready_file.read_text())["http"]
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            assert self.process.wait(timeout=20) == 0, (self.tmp_path / "grid-intake.err").read_text()
+
+    def headers(self, client="hotline", **extra):
+        return {"Authorization": f"Bearer {self.keys[client]}", **extra}
+
+
+CLIENTS = {"hotline": ("hotline-secret-1", 1000, "hotline"), "app": ("app-secret-2", 1000, "app"), "slow": ("slow-secret-3", 1, "other")}
+
+
+def write_clients(path):
+    lines = ["clients:"]
+    for name, (key, rate, channel) in CLIENTS.items():
+        lines += [f"  - name: {name}", f"    key-sha256: {sha256(key)}", f"    rate: {rate}", f"    channel: {channel}"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture()
+def intake(tmp_path):
+    process, ready = start_gridbusd(tmp_path, "--security-mode", "none")
+    write_clients(tmp_path / "clients.yaml")
+    service = Intake(tmp_path, ready, {name: value[0] for name, value in CLIENTS.items()}).start()
+    service.bus = Bus(process, ready, tmp_path)
+    yield service
+    service.stop()
+    stop_gridbusd(process, tmp_path)
