@@ -20,7 +20,7 @@ struct Open311API<Context: RequestContext> {
 
     func register(on router: Router<Context>) {
         router.get("\(Self.prefix)/{file}") { request, context in
-            let (name, format) = try split(context.parameters.get("file"))
+            guard let (name, format) = split(context.parameters.get("file")) else { return unknownFormat() }
             switch name {
             case "services": return services(format)
             case "requests": return try await requests(request, format)
@@ -28,21 +28,21 @@ struct Open311API<Context: RequestContext> {
             }
         }
         router.post("\(Self.prefix)/{file}") { request, context in
-            let (name, format) = try split(context.parameters.get("file"))
+            guard let (name, format) = split(context.parameters.get("file")) else { return unknownFormat() }
             guard name == "requests" else { return notFound(format, "POST goes to requests.json or requests.xml") }
             return try await create(request, format)
         }
         router.get("\(Self.prefix)/services/{file}") { _, context in
-            let (code, format) = try split(context.parameters.get("file"))
+            guard let (code, format) = split(context.parameters.get("file")) else { return unknownFormat() }
             return definition(code, format)
         }
         router.get("\(Self.prefix)/requests/{file}") { _, context in
-            let (id, format) = try split(context.parameters.get("file"))
+            guard let (id, format) = split(context.parameters.get("file")) else { return unknownFormat() }
             guard let incident = try await intake.incident(id: id) else { return notFound(format, "no service request '\(id)'") }
-            return render(.ok, requestDocument([incident]), format)
+            return render(.ok, requestDocument([incident.publicView]), format)
         }
         router.get("\(Self.prefix)/tokens/{file}") { _, context in
-            let (token, format) = try split(context.parameters.get("file"))
+            guard let (token, format) = split(context.parameters.get("file")) else { return unknownFormat() }
             guard let incident = try await intake.incident(token: token) else { return notFound(format, "no token '\(token)'") }
             return render(.ok, Open311Document(root: "service_requests", element: "request", records: [
                 [("service_request_id", .text(incident.id)), ("token", .text(incident.token))]
@@ -50,14 +50,16 @@ struct Open311API<Context: RequestContext> {
         }
     }
 
-    /// `requests.json` → ("requests", .json); anything else is a 404.
-    func split(_ file: String?) throws -> (String, Open311Document.Format) {
-        guard let file, let dot = file.lastIndex(of: ".") else { throw HTTPError(.notFound, message: "add .json or .xml to the resource") }
-        guard let format = Open311Document.Format(rawValue: String(file[file.index(after: dot)...])) else {
-            throw HTTPError(.notFound, message: "the format must be .json or .xml")
+    /// `requests.json` → ("requests", .json); nil without a `.json` or `.xml` ending.
+    func split(_ file: String?) -> (String, Open311Document.Format)? {
+        guard let file, let dot = file.lastIndex(of: "."), let format = Open311Document.Format(rawValue: String(file[file.index(after: dot)...])) else {
+            return nil
         }
         return (String(file[..<dot]), format)
     }
+
+    /// Without a known format, the spec's error list in JSON.
+    func unknownFormat() -> Response { notFound(.json, "the resource must end in .json or .xml") }
 
     func render(_ status: HTTPResponse.Status, _ document: Open311Document, _ format: Open311Document.Format) -> Response {
         HTTPSupport.text(status, document.render(format), contentType: format.contentType)
