@@ -176,6 +176,7 @@ let package = Package(
         .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
         .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration"], swiftSettings: settings),
+        .testTarget(name: "GridIntakeTests", dependencies: ["GridIntake", "GridSchema"], swiftSettings: settings),
         .testTarget(
             name: "GridSecurityTests",
             dependencies: [

@@ -180,3 +180,53 @@ def test_the_python_sample_plugin_subscribes_and_publishes_over_curve(tmp_path):
     assert "receipt" in status(bus, bus.socket(zmq.DEALER, bus.replay, "ops"))["identities"]
     stop_gridbusd(process, tmp_path)
     assert "receipt plugin stopped" in log_of(bus)
+
+
+def test_grid_intake_runs_as_a_plugin_with_its_identity(tmp_path):
+    """plugins/grid-intake.yaml under gridbusd with CURVE: its identity may publish reports and read incidents."""
+    import requests
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    for name in [".build", "deploy"]:
+        os.symlink(REPO / name, tmp_path / name)  # the manifest's relative paths resolve as in the repository
+    port = free_port()
+    manifest = (REPO / "plugins" / "grid-intake.yaml").read_text().replace('GRIDBUS_HTTP_PORT: "8080"', f'GRIDBUS_HTTP_PORT: "{port}"')
+    (plugins / "grid-intake.yaml").write_text(manifest)
+    shutil.copytree(REPO / "plugins" / "grid-intake", plugins / "grid-intake")
+    keygen("grid-intake", plugins / "keys")
+    keys = {name: keygen(name, tmp_path / "keys") for name in ["gridbusd", "ops"]}
+    (tmp_path / "access.yaml").write_text("identities:\n  - name: ops\n    key-file: keys/ops.key\n    publish: ['*']\n    subscribe: ['*']\n")
+    process, ready = start_gridbusd(tmp_path, "--security-server-key", str(tmp_path / "keys" / "gridbusd.key_secret"),
+                                    "--security-access-file", str(tmp_path / "access.yaml"), "--plugins-dir", str(plugins),
+                                    log_level="info")
+    import zmq.auth
+    bus = SecureBus(process, ready, tmp_path, keys, zmq.auth.load_certificate(str(tmp_path / "bus" / "gridbusd.key"))[0])
+    intake_ready = tmp_path / "bus" / "plugins" / "grid-intake" / "grid-intake.ready"
+    eventually(lambda: intake_ready.exists(), timeout=30)
+    url = json.loads(intake_ready.read_text())["http"]
+    response = requests.post(url + "/v1/incidents", headers={"Authorization": "Bearer dev-hotline-key"}, timeout=10,
+                             json={"category": "E-01-02", "description": "rubbish", "location": {"latitude": 30.2, "longitude": 120.15}})
+    assert response.status_code == 201, response.text
+    iid = response.json()["id"]
+    watcher = subscribed(bus, "ops", b"incident.reported", b"bus.heartbeat")
+    replay = bus.socket(zmq.DEALER, bus.replay, "ops")
+    replay.send_multipart([b"REPLAY", struct.pack(">Q", 0), struct.pack(">Q", 100), b"incident.reported"])
+    frames = eventually(lambda: replay.recv_multipart())
+    assert frames[0] == b"EVENT" and json.loads(frames[3])["data"]["incidentId"] == iid
+    # Its lifecycle subscription works through its ACL: a dispatch shows in the GET answer.
+    ops = bus.socket(zmq.DEALER, bus.ingress, "ops")
+    body = {"specversion": "1.0", "id": "d1", "source": "grid-dispatcher", "type": "incident.registered", "datacontenttype": "application/json",
+            "data": {"schemaVersion": 1, "incidentId": iid, "category": "E-01-02", "grid": "G-04-03-05", "priority": "normal",
+                     "deadline": "2026-11-28T10:00:00Z"}}
+    assert publish(ops, b"t", json.dumps(body).encode())[0] == b"ACK"
+    eventually(lambda: requests.get(f"{url}/v1/incidents/{iid}", headers={"Authorization": "Bearer dev-hotline-key"}, timeout=10)
+               .json()["status"] == "registered", timeout=15)
+    assert plugin(bus, "grid-intake", bus.socket(zmq.DEALER, bus.replay, "ops"))["state"] == "running"
+    stop_gridbusd(process, tmp_path)
+
+
+def free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
