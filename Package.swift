@@ -142,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "gridbench",
             dependencies: [
-                "GridBusClient", "GridSecurity", "GridConfiguration", "ZeroMQ", "GridSchema",
+                "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "ZeroMQ", "GridSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings

@@ -35,6 +35,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     private let configuration: Configuration
     private let logger: Logger
     private let signals: BoundedBuffer<Signal>
+    private let committer: GroupCommitter
 
     private enum Signal: Sendable {
         case work
@@ -64,6 +65,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         self.configuration = configuration
         self.logger = logger
         self.signals = BoundedBuffer(capacity: configuration.window * 2 + 64)
+        self.committer = GroupCommitter(store: store)
     }
 
     /// Validates and stores events for delivery, all or none.
@@ -82,8 +84,9 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
 
     /// Commits the worker's own changes and the events they publish in one store transaction, then
     /// wakes the publisher: "persist before acknowledging" for a worker that answers someone.
+    /// Concurrent callers share a commit (group commit); each returns once its changes are committed.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T) async throws -> T {
-        let result = try await store.transaction(nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000), body)
+        let result = try await committer.commit(body)
         _ = signals.tryPush(.work)
         return result
     }

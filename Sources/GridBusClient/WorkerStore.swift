@@ -162,8 +162,17 @@ public struct OutboxWriter {
     /// delivery), then stores it for the publisher.
     public func enqueue(_ event: CloudEvent) throws {
         try event.validate()
-        statement.bind(event.id, at: 1)
-        statement.bind(try event.jsonBytes(), at: 2)
+        try enqueue(id: event.id, bytes: try event.jsonBytes())
+    }
+
+    /// The hot path: an event written in one pass (``TypedEvent``), already checked.
+    public func enqueue<Payload: EventPayload>(_ event: TypedEvent<Payload>) throws {
+        try enqueue(id: event.id, bytes: try event.jsonBytes())
+    }
+
+    private func enqueue(id: String, bytes: [UInt8]) throws {
+        statement.bind(id, at: 1)
+        statement.bind(bytes, at: 2)
         statement.bind(nowMilliseconds, at: 3)
         try statement.run()
     }

@@ -44,7 +44,8 @@ public func buildIntake(
     let follower = DurableSubscriber(
         name: "grid-intake",
         endpoints: configuration.bus,
-        prefixes: ["incident."],
+        // Every lifecycle type but its own reports: those would only come back to be ignored.
+        prefixes: EventType.allCases.filter { $0.rawValue.hasPrefix("incident.") && $0 != .incidentReported }.map { Topic.prefix(forType: $0) },
         store: store,
         context: context,
         logger: logger

@@ -13,7 +13,10 @@ enum HTTPSupport {
     }()
 
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
-        let body = (try? jsonEncoder.encode(value)) ?? Data("{}".utf8)
+        json(status, encoded: (try? jsonEncoder.encode(value)) ?? Data("{}".utf8), headers: headers)
+    }
+
+    static func json(_ status: HTTPResponse.Status, encoded body: Data, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))

@@ -8,9 +8,10 @@ import Logging
 /// What happened to a report.
 public enum ReportOutcome: Sendable {
     /// Stored with its `incident.reported` event, in one transaction: it will reach the bus.
-    case created(Incident)
+    /// `json` is the incident as stored, ready to send.
+    case created(Incident, json: Data)
     /// A retry (same idempotency key or external id, same request): the incident filed before.
-    case replayed(Incident)
+    case replayed(Incident, json: Data)
     /// The idempotency key or external id was used before for a different request.
     case conflict(Incident, field: String)
 }
@@ -73,7 +74,7 @@ public final class Intake: Sendable {
             statusNotes: note,
             timeline: [TimelineEntry(status: status, type: EventType.incidentReported.rawValue, at: now, note: note)]
         )
-        let event = try CloudEvent(
+        let event = TypedEvent(
             id: "reported-\(id)",
             source: Self.source,
             payload: IncidentReported(
@@ -98,11 +99,11 @@ public final class Intake: Sendable {
         return try await publisher.transaction { connection, outbox in
             if let previous = try IntakeStore.existing(client: client, idempotencyKey: idempotencyKey, externalID: input.externalID, on: connection) {
                 guard previous.fingerprint == fingerprint else { return .conflict(previous.incident, field: previous.field) }
-                return .replayed(previous.incident)
+                return .replayed(previous.incident, json: previous.json)
             }
-            try IntakeStore.insert(incident, idempotencyKey: idempotencyKey, fingerprint: fingerprint, on: connection)
+            let json = try IntakeStore.insert(incident, idempotencyKey: idempotencyKey, fingerprint: fingerprint, on: connection)
             try outbox.enqueue(event)
-            return .created(incident)
+            return .created(incident, json: json)
         }
     }
 
@@ -197,38 +198,32 @@ public final class Intake: Sendable {
         return "inc-" + String(characters)
     }
 
-    /// A stable fingerprint of a request (FNV-1a over its canonical JSON), to tell a retry from a
-    /// different request that reuses an idempotency key.
+    /// A stable fingerprint of a request (FNV-1a over its fields, each followed by a separator), to
+    /// tell a retry from a different request that reuses an idempotency key.
     static func fingerprint(_ input: ReportInput) -> String {
-        struct Canonical: Encodable {
-            let category, description, priority, channel: String
-            let grid, address, externalID: String?
-            let latitude, longitude: Double?
-            let reporter: Reporter?
-            let media: [String]
-            let reportedAt: Date?
-            let attributes: [String: String]
-        }
-        let canonical = Canonical(
-            category: input.category.code,
-            description: input.description,
-            priority: input.priority.rawValue,
-            channel: input.channel.rawValue,
-            grid: input.grid,
-            address: input.address,
-            externalID: input.externalID,
-            latitude: input.location?.latitude,
-            longitude: input.location?.longitude,
-            reporter: input.reporter,
-            media: input.mediaURLs,
-            reportedAt: input.reportedAt,
-            attributes: input.attributes
-        )
-        let bytes = (try? IntakeStore.encoder.encode(canonical)) ?? Data()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
+        func mix(_ text: String?) {
+            for byte in (text ?? "\u{0}").utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01B3
+            }
+            hash ^= 0x1F
             hash = hash &* 0x0000_0100_0000_01B3
+        }
+        mix(input.category.code)
+        mix(input.description)
+        mix(input.priority.rawValue)
+        mix(input.channel.rawValue)
+        mix(input.grid)
+        mix(input.address)
+        mix(input.externalID)
+        mix(input.location.map { "\($0.latitude),\($0.longitude)" })
+        mix(input.reporter.map { "\($0.name ?? "")|\($0.phone ?? "")|\($0.wantsUpdates)" })
+        input.mediaURLs.forEach(mix)
+        mix(input.reportedAt.map(RFC3339.format))
+        for (key, value) in input.attributes.sorted(by: { $0.key < $1.key }) {
+            mix(key)
+            mix(value)
         }
         return String(hash, radix: 16)
     }

@@ -48,18 +48,24 @@ enum IntakeStore {
         idempotencyKey: String?,
         externalID: String?,
         on connection: SQLiteConnection
-    ) throws -> (incident: Incident, fingerprint: String, field: String)? {
+    ) throws -> (incident: Incident, json: Data, fingerprint: String, field: String)? {
         for (column, field, value) in [("idempotency_key", "Idempotency-Key", idempotencyKey), ("external_id", "externalId", externalID)] {
             guard let value else { continue }
             let statement = try connection.prepare("SELECT body, fingerprint FROM incidents WHERE client = ? AND \(column) = ?")
             statement.bind(client, at: 1)
             statement.bind(value, at: 2)
-            if try statement.step() { return (try decoder.decode(Incident.self, from: Data(statement.blob(0))), statement.text(1) ?? "", field) }
+            if try statement.step() {
+                let json = Data(statement.blob(0))
+                return (try decoder.decode(Incident.self, from: json), json, statement.text(1) ?? "", field)
+            }
         }
         return nil
     }
 
-    static func insert(_ incident: Incident, idempotencyKey: String?, fingerprint: String, on connection: SQLiteConnection) throws {
+    /// Returns the incident's JSON as stored (the API answers with the same bytes).
+    @discardableResult
+    static func insert(_ incident: Incident, idempotencyKey: String?, fingerprint: String, on connection: SQLiteConnection) throws -> Data {
+        let json = try encoder.encode(incident)
         let statement = try connection.prepare(
             """
             INSERT INTO incidents (id, token, client, idempotency_key, fingerprint, external_id, status, category, grid, created_ms, updated_ms, body)
@@ -77,8 +83,9 @@ enum IntakeStore {
         statement.bind(incident.grid, at: 9)
         statement.bind(milliseconds(incident.createdAt), at: 10)
         statement.bind(milliseconds(incident.updatedAt), at: 11)
-        statement.bind(Array(try encoder.encode(incident)), at: 12)
+        statement.bind(Array(json), at: 12)
         try statement.run()
+        return json
     }
 
     static func update(_ incident: Incident, on connection: SQLiteConnection) throws {

@@ -63,10 +63,10 @@ struct NativeAPI<Context: RequestContext> {
         case .failure(let failure): return HTTPSupport.errors(.badRequest, failure.errors)
         }
         switch try await intake.report(input, client: client.name, idempotencyKey: idempotencyKey) {
-        case .created(let incident):
-            return HTTPSupport.json(.created, incident, headers: [.location: "/v1/incidents/\(incident.id)"])
-        case .replayed(let incident):
-            return HTTPSupport.json(.ok, incident, headers: [.location: "/v1/incidents/\(incident.id)", .idempotentReplayed: "true"])
+        case .created(let incident, let json):
+            return HTTPSupport.json(.created, encoded: json, headers: [.location: "/v1/incidents/\(incident.id)"])
+        case .replayed(let incident, let json):
+            return HTTPSupport.json(.ok, encoded: json, headers: [.location: "/v1/incidents/\(incident.id)", .idempotentReplayed: "true"])
         case .conflict(let incident, let field):
             return HTTPSupport.errors(
                 .unprocessableContent,

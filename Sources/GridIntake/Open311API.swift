@@ -260,7 +260,7 @@ struct Open311API<Context: RequestContext> {
         )
         let incident: Incident
         switch try await intake.report(input, client: client.name, idempotencyKey: request.headers[.idempotencyKey]) {
-        case .created(let created), .replayed(let created): incident = created
+        case .created(let created, _), .replayed(let created, _): incident = created
         case .conflict(let previous, _):
             return fail(.badRequest, format, ["Idempotency-Key was used for \(previous.id) with a different request"])
         }

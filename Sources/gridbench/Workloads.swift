@@ -201,3 +201,26 @@ func measurePublishOnly(context: ZMQContext, ingress: String, count: Int, size: 
         return Double(count) / (Double(now() - start) / 1e9)
     }
 }
+
+/// How many journaled events start with `prefix` (replay, in batches).
+func countOnBus(context: ZMQContext, replay: String, prefix: String) throws -> Int {
+    try onThread("count") {
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.setReceiveTimeout(milliseconds: 10_000)
+        try dealer.connect(replay)
+        var from: UInt64 = 0
+        var count = 0
+        while true {
+            try dealer.send(frames: [BusProtocol.replay, BusProtocol.encode(from), BusProtocol.encode(10_000), Array(prefix.utf8)])
+            while true {
+                guard let message = try dealer.receiveMessage() else { throw BenchError("replay did not answer") }
+                if message.frames[0] == BusProtocol.event { count += 1; continue }
+                let next = BusProtocol.decodeInteger(message.frames[1]) ?? 0
+                let head = BusProtocol.decodeInteger(message.frames[2]) ?? 0
+                if next >= head { return count }
+                from = next
+                break
+            }
+        }
+    }
+}

@@ -12,7 +12,7 @@ struct GridBench: ParsableCommand {
         abstract: "Measure gridbusd against libzmq's own proxy (200-byte events, TCP loopback)."
     )
 
-    @Argument(help: "'all', or a comma-separated subset of a,b,c,d,e,f,g (g: (b) and (c) with CURVE on, alternating with (b)).")
+    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP).")
     var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
     @Option(help: "Events for (a)–(d).") var events = 500_000
@@ -23,9 +23,13 @@ struct GridBench: ParsableCommand {
     @Option(help: "journal.durability for gridbusd (full or normal).") var durability = "full"
     @Option(help: "Repeat each measurement this many times and report the median.") var runs = 3
     @Option(help: "Where to keep journals and logs.") var workDirectory = "bench-results/work"
+    @Option(help: "Grids in the synthetic district for (i).") var grids = 100_000
+    @Option(help: "Offered report rate for (j), per second.") var reportRate = 2000
+    @Option(help: "Duration of (j), seconds.") var reportSeconds = 20
+    @Option(help: "The district grid-intake loads for (j).") var district = "deploy/sample"
 
     func run() throws {
-        let selected = which == "all" ? Set("abcdefg") : Set(which.filter { $0 != "," })
+        let selected = which == "all" ? Set("abcdefgij") : Set(which.filter { $0 != "," })
         let binDirectory = URL(fileURLWithPath: bin)
         let context = ZMQContext()
         var rows: [(String, String, String)] = []
@@ -204,6 +208,59 @@ struct GridBench: ParsableCommand {
                 (
                     "(f) gridbusd peak RSS, one subscriber stalled for \(stalledEvents) events", "\(peak >> 20) MiB",
                     "RSS before publishing: \(before >> 20) MiB; egress.high-water-mark 10,000 (default)"
+                )
+            )
+        }
+
+        if selected.contains("i") {
+            var p99s: [Double] = []
+            var rowsI: [String] = []
+            for run in 0..<runs {
+                let result = measureGridIndex(grids: grids, lookups: 1_000_000)
+                p99s.append(result.p99)
+                rowsI.append(String(format: "p50 %.2f µs, p99 %.2f µs, max %.1f µs", result.p50, result.p99, result.max))
+                log(String(format: "(i) run %d: index of %d grids built in %.2f s; %@; %d of 1,000,000 points inside a grid", run + 1, grids, result.build, rowsI.last!, result.inside))
+            }
+            rows.append(("(i) point-in-grid lookup, \(grids) grids, 1,000,000 random points", String(format: "p99 %.2f µs", median(p99s)), rowsI.joined(separator: "; ")))
+        }
+
+        if selected.contains("j") {
+            var p99s: [Double] = []
+            var notes: [String] = []
+            for run in 0..<runs {
+                let (daemon, ingress, egress, replay) = try startDaemon(bin: binDirectory, directory: daemonDirectory, extra: ["--journal-durability", durability])
+                defer { daemon.stop() }
+                let intakeDirectory = workDirectory + "/intake"
+                try? FileManager.default.removeItem(atPath: intakeDirectory)
+                let port = try freePort(context)
+                let intake = try Server(
+                    binDirectory.appendingPathComponent("grid-intake"),
+                    [
+                        "--auth-mode", "none", "--data-dir", intakeDirectory, "--http-port", "\(port)", "--district-dir", district, "--log-level", "warning",
+                        "--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay,
+                    ],
+                    log: workDirectory + "/intake.log"
+                )
+                defer { intake.stop() }
+                let readyPath = intakeDirectory + "/grid-intake.ready"
+                let deadline = Date().addingTimeInterval(30)
+                while !FileManager.default.fileExists(atPath: readyPath) && Date() < deadline { usleep(50_000) }
+                let result = try measureIntake(host: "127.0.0.1", port: port, rate: reportRate, seconds: reportSeconds, connections: 16)
+                // All of them on the bus afterwards.
+                var onBus = 0
+                let busDeadline = Date().addingTimeInterval(60)
+                while onBus < result.accepted && Date() < busDeadline {
+                    onBus = try countOnBus(context: context, replay: replay, prefix: "incident.reported")
+                    if onBus < result.accepted { usleep(200_000) }
+                }
+                p99s.append(result.p99)
+                notes.append(String(format: "%.0f/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d accepted, %d failed, %d on the bus", result.rate, result.p50, result.p99, result.max, result.accepted, result.failed, onBus))
+                log("(j) run \(run + 1): \(notes.last!)")
+            }
+            rows.append(
+                (
+                    "(j) POST /v1/incidents offered at \(reportRate)/s for \(reportSeconds) s, 16 keep-alive connections", String(format: "p99 %.1f ms", median(p99s)),
+                    notes.joined(separator: "; ")
                 )
             )
         }

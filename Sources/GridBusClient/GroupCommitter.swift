@@ -1,0 +1,79 @@
+import GridStore
+import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Group commit for a worker's store: transactions that arrive while one is being committed are
+/// committed together in the next one, so a burst of requests costs one fsync, not one each.
+///
+/// Each caller's body runs inside its own savepoint: a body that throws rolls back only its own
+/// changes and fails only its own caller. Callers resume after the commit that holds their
+/// changes — never before their data is on disk.
+final class GroupCommitter: Sendable {
+    private struct Job: Sendable {
+        /// Runs the body in a savepoint; returns how to resume its caller once the transaction commits.
+        let run: @Sendable (SQLiteConnection, OutboxWriter) -> @Sendable () -> Void
+        /// Resumes the caller with an error when the whole transaction fails.
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    private let store: WorkerStore
+    private let state = Mutex<(pending: [Job], committing: Bool)>(([], false))
+    private let maxBatch: Int
+
+    init(store: WorkerStore, maxBatch: Int = 500) {
+        self.store = store
+        self.maxBatch = maxBatch
+    }
+
+    func commit<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(
+                run: { connection, outbox in
+                    do {
+                        try connection.execute("SAVEPOINT job")
+                        let value = try body(connection, outbox)
+                        try connection.execute("RELEASE job")
+                        return { continuation.resume(returning: value) }
+                    } catch {
+                        try? connection.execute("ROLLBACK TO job")
+                        try? connection.execute("RELEASE job")
+                        return { continuation.resume(throwing: error) }
+                    }
+                },
+                fail: { continuation.resume(throwing: $0) }
+            )
+            let startDrain = state.withLock { state -> Bool in
+                state.pending.append(job)
+                guard !state.committing else { return false }
+                state.committing = true
+                return true
+            }
+            if startDrain { Task { await self.drain() } }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let jobs = state.withLock { state -> [Job] in
+                let taken = Array(state.pending.prefix(maxBatch))
+                state.pending.removeFirst(taken.count)
+                if taken.isEmpty { state.committing = false }
+                return taken
+            }
+            guard !jobs.isEmpty else { return }
+            do {
+                let resumes = try await store.transaction(nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)) { connection, outbox in
+                    jobs.map { $0.run(connection, outbox) }
+                }
+                for resume in resumes { resume() }
+            } catch {
+                for job in jobs { job.fail(error) }
+            }
+        }
+    }
+}
