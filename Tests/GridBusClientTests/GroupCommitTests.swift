@@ -1,0 +1,42 @@
+import Foundation
+import GridBusClient
+import GridBusTestSupport
+import GridSchema
+import GridStore
+import Testing
+import ZeroMQ
+
+@Suite struct GroupCommitTests {
+    struct Refused: Error {}
+
+    /// Concurrent transactions share commits; one that throws takes only its own changes back.
+    @Test func concurrentTransactionsCommitTogetherAndFailAlone() async throws {
+        let store = try temporaryStore()
+        try await store.withConnection { try $0.execute("CREATE TABLE items (n INTEGER PRIMARY KEY)") }
+        let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:1", context: ZMQContext(), logger: TestBus.logger())
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for n in 0..<200 {
+                group.addTask {
+                    do {
+                        try await publisher.transaction { connection, outbox in
+                            let insert = try connection.prepare("INSERT INTO items (n) VALUES (?)")
+                            insert.bind(n, at: 1)
+                            try insert.run()
+                            try outbox.enqueue(TypedEvent(id: "item-\(n)", source: "test", payload: IncidentAcknowledged(incidentId: "inc-\(n)", by: "m-1")))
+                            if n == 17 { throw Refused() }
+                        }
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { !$0 }.count == 1)
+        let rows = try await store.withConnection { Int(try $0.scalar("SELECT COUNT(*) FROM items")) }
+        let seventeen = try await store.withConnection { Int(try $0.scalar("SELECT COUNT(*) FROM items WHERE n = 17")) }
+        #expect(rows == 199 && seventeen == 0)
+        #expect(try await store.outboxCount() == 199)
+    }
+}
