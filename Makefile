@@ -16,9 +16,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## Run gridbusd on the embedded defaults: SQLite journal in ./var, loopback ports 7600-7602, HTTP 7680.
+## Run gridbusd on the embedded defaults (SQLite journal in ./var, loopback ports 7600-7602, HTTP 7680) in
+## development mode (no CURVE), with the plugins of plugins/ (grid-intake on :8080, development API keys).
 run: build
-	$(DEBUG_BIN)/gridbusd --security-mode none $(ARGS)
+	$(DEBUG_BIN)/gridbusd --security-mode none --plugins-dir plugins $(ARGS)
 
 ## Every test: Swift unit and integration tests (real binaries, real sockets), then the pyzmq/CloudEvents interop suite.
 test: deps
