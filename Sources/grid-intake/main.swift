@@ -8,42 +8,19 @@ import ZeroMQ
 import Glibc
 #endif
 
-// Before any thread exists (libzmq's, NIO's): SIGINT/SIGTERM go to one signal thread only.
-TerminationSignals.block()
-
-let arguments = CommandLine.arguments
-if arguments.contains("--help") || arguments.contains("-h") {
-    print(
-        GridConfigReader.helpText(
-            program: "grid-intake",
-            summary: "GridBus incident intake: native JSON API and Open311 GeoReport v2 (docs/intake.md)",
-            usage: "grid-intake [--config FILE] [--KEY VALUE ...]",
-            keys: IntakeConfiguration.keys
-        )
-    )
-    exit(0)
-}
-
-let configuration: IntakeConfiguration
-do {
-    configuration = try IntakeConfiguration(reader: try await GridConfigReader.load(arguments: arguments, keys: IntakeConfiguration.keys))
-} catch {
-    FileHandleOutput.standardError("grid-intake: \(error)\n")
-    exit(2)
-}
-
-LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
-    handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-    return handler
-}
-let logger = Logger(label: "grid-intake")
+// Signals are set up before main (CProcessSetup); start() checks it before any thread exists.
+let (configuration, logger) = await ProgramStart.start(
+    program: "grid-intake",
+    summary: "GridBus incident intake: native JSON API and Open311 GeoReport v2 (docs/intake.md)",
+    keys: IntakeConfiguration.keys,
+    read: { (reader) throws(ConfigurationError) in try IntakeConfiguration(reader: reader) },
+    logLevel: \.logLevel
+)
 do {
     let group = try await buildIntake(configuration: configuration, context: ZMQContext(), logger: logger)
     try await group.run()
 } catch let error as DefinitionError {
-    FileHandleOutput.standardError("grid-intake: \(error)\n")
-    exit(2)
+    ProgramStart.exitForBadDefinition("grid-intake", error)
 } catch {
     logger.critical("grid-intake failed", metadata: ["error": "\(error)"])
     exit(1)

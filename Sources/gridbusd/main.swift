@@ -9,42 +9,20 @@ import ZeroMQ
 import Glibc
 #endif
 
-// Before any thread exists (libzmq's, NIO's): SIGINT/SIGTERM/SIGHUP go to one signal thread only.
-TerminationSignals.block()
-
-let arguments = CommandLine.arguments
-if arguments.contains("--help") || arguments.contains("-h") {
-    print(
-        GridConfigReader.helpText(
-            program: "gridbusd",
-            summary: "the GridBus event bus daemon",
-            usage: "gridbusd [--config FILE] [--KEY VALUE ...]",
-            keys: BusConfiguration.keys
-        )
-    )
-    exit(0)
-}
-
-let configuration: BusConfiguration
-do {
-    configuration = try BusConfiguration(reader: try await GridConfigReader.load(arguments: arguments, keys: BusConfiguration.keys))
-} catch {
-    FileHandleOutput.standardError("gridbusd: \(error)\n")
-    exit(2)
-}
-
-LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
-    handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-    return handler
-}
-let logger = Logger(label: "gridbusd")
+// Signals are set up before main (CProcessSetup); start() checks it before any thread exists.
+let (configuration, logger) = await ProgramStart.start(
+    program: "gridbusd",
+    summary: "the GridBus event bus daemon",
+    keys: BusConfiguration.keys,
+    read: { (reader) throws(ConfigurationError) in try BusConfiguration(reader: reader) },
+    logLevel: \.logLevel
+)
 let group: ServiceGroup
 do {
-    (group, _) = try buildServiceGroup(configuration: configuration, context: ZMQContext(ioThreads: Int32(configuration.ioThreads)), registry: PrometheusCollectorRegistry(), logger: logger)
+    let context = ZMQContext(ioThreads: Int32(configuration.ioThreads))
+    (group, _) = try buildServiceGroup(configuration: configuration, context: context, registry: PrometheusCollectorRegistry(), logger: logger)
 } catch {
-    FileHandleOutput.standardError("gridbusd: \(error)\n")
-    exit(2)
+    ProgramStart.exitForBadDefinition("gridbusd", error)
 }
 do {
     try await group.run()

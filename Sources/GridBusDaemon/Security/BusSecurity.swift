@@ -21,11 +21,15 @@ public final class BusSecurity: Sendable {
     public init(configuration: BusConfiguration, metricsFactory: any MetricsFactory) throws(DefinitionError) {
         self.configuration = configuration
         metrics = SecurityMetrics(factory: metricsFactory, mode: configuration.securityMode)
-        guard configuration.securityMode == .curve, let keyFile = configuration.serverKeyFile else {
+        guard configuration.securityMode == .curve else {
             serverKeys = nil
             publicKeyFile = nil
             access = AccessControl(mode: .none, policy: .empty)
             return
+        }
+        // Never fall back to development mode silently, whoever built the configuration.
+        guard let keyFile = configuration.serverKeyFile else {
+            throw DefinitionError(file: "(configuration)", field: "security.server-key", reason: "is required when security.mode is curve")
         }
         do { serverKeys = try CurveCertificate.loadKeyPair(secretPath: keyFile) } catch {
             throw DefinitionError(file: error.path, field: "security.server-key", reason: error.reason)
