@@ -57,6 +57,7 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(name: "GridDistrict", dependencies: ["GridSchema", "GridConfiguration"], swiftSettings: settings),
+        .target(name: "GridDispatch", dependencies: ["GridDistrict", "GridSchema"], swiftSettings: settings),
         .target(
             name: "GridSecurity",
             dependencies: [
@@ -177,6 +178,7 @@ let package = Package(
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
         .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration"], swiftSettings: settings),
         .testTarget(name: "GridIntakeTests", dependencies: ["GridIntake", "GridSchema"], swiftSettings: settings),
+        .testTarget(name: "GridDispatchTests", dependencies: ["GridDispatch", "GridDistrict", "GridSchema"], swiftSettings: settings),
         .testTarget(
             name: "GridSecurityTests",
             dependencies: [
