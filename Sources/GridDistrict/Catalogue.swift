@@ -37,6 +37,42 @@ public struct Category: Sendable, Hashable, Identifiable {
     public var volunteer: Bool
 
     public var id: String { code }
+
+    public init(
+        code: String,
+        kind: Kind,
+        group: String,
+        nameZh: String,
+        nameEn: String,
+        keywords: [String],
+        filingCriteria: String,
+        closingCriteria: String,
+        normalLimit: Double,
+        urgentLimit: Double,
+        clock: Clock,
+        responsibleUnit: String,
+        priority: Priority,
+        serviceCode: String,
+        partTimeAllowed: Bool,
+        volunteer: Bool
+    ) {
+        self.code = code
+        self.kind = kind
+        self.group = group
+        self.nameZh = nameZh
+        self.nameEn = nameEn
+        self.keywords = keywords
+        self.filingCriteria = filingCriteria
+        self.closingCriteria = closingCriteria
+        self.normalLimit = normalLimit
+        self.urgentLimit = urgentLimit
+        self.clock = clock
+        self.responsibleUnit = responsibleUnit
+        self.priority = priority
+        self.serviceCode = serviceCode
+        self.partTimeAllowed = partTimeAllowed
+        self.volunteer = volunteer
+    }
 }
 
 /// The category catalogue, from `categories.csv`.

@@ -23,6 +23,30 @@ public struct Member: Sendable, Hashable, Identifiable {
     public var duty: DutyHours
     /// `zh` or `en`: the language of the notices this member receives.
     public var language: String
+
+    public init(
+        id: String,
+        name: String,
+        role: Role,
+        grids: [String],
+        phone: String?,
+        email: String?,
+        webhook: String?,
+        skills: [String],
+        duty: DutyHours,
+        language: String
+    ) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.grids = grids
+        self.phone = phone
+        self.email = email
+        self.webhook = webhook
+        self.skills = skills
+        self.duty = duty
+        self.language = language
+    }
 }
 
 /// When a member is on duty: `always`, or slots such as `mon-fri 08:30-17:30; sat 09:00-12:00`.
