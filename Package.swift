@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "gridbusd", targets: ["gridbusd"]),
         .executable(name: "gridctl", targets: ["gridctl"]),
         .executable(name: "grid-intake", targets: ["grid-intake"]),
+        .executable(name: "grid-dispatcher", targets: ["grid-dispatcher"]),
         .library(name: "GridSchema", targets: ["GridSchema"]),
         .library(name: "GridBusClient", targets: ["GridBusClient"]),
     ],
@@ -57,7 +58,18 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(name: "GridDistrict", dependencies: ["GridSchema", "GridConfiguration"], swiftSettings: settings),
-        .target(name: "GridDispatch", dependencies: ["GridDistrict", "GridSchema"], swiftSettings: settings),
+        .target(
+            name: "GridDispatch",
+            dependencies: [
+                "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "GridConfiguration", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
         .target(
             name: "GridSecurity",
             dependencies: [
@@ -127,6 +139,15 @@ let package = Package(
             name: "grid-intake",
             dependencies: [
                 "GridIntake", "GridConfiguration", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "grid-dispatcher",
+            dependencies: [
+                "GridDispatch", "GridConfiguration", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

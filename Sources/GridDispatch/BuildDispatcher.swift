@@ -1,0 +1,83 @@
+import Foundation
+import GridBusClient
+import GridConfiguration
+import GridDistrict
+import GridSchema
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import ZeroMQ
+
+/// Fires the dispatcher's due timers at an interval, until shutdown.
+struct TimerService: Service {
+    let dispatcher: Dispatcher
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await dispatcher.sweep() } catch { logger.error("timer sweep failed; retrying", metadata: ["error": "\(error)"]) }
+                try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+            }
+        }
+    }
+}
+
+/// Composes grid-dispatcher: the subscriber that registers and dispatches reports, the timers,
+/// the HTTP API, and the publisher that delivers what they commit.
+public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQContext, logger: Logger, handleSignals: Bool = true) async throws
+    -> ServiceGroup
+{
+    let district = try District.load(directory: configuration.districtDirectory)
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let store = try WorkerStore(path: configuration.dataDirectory + "/dispatcher.sqlite", durable: true)
+    try await Dispatcher.prepare(store)
+    let publisher = ReliablePublisher(store: store, endpoint: configuration.bus.ingress, credentials: configuration.bus.credentials, context: context, logger: logger)
+    let dispatcher = Dispatcher(
+        district: district,
+        assigner: Assigner(district: district, strategy: configuration.strategy, roles: ["G-01": .gridChief, "G-05": .gridChief]),
+        calendar: WorkCalendar(),
+        settings: DispatchSettings(),
+        publisher: publisher,
+        store: store,
+        logger: logger
+    )
+    let subscriber = DurableSubscriber(
+        name: "grid-dispatcher",
+        endpoints: configuration.bus,
+        prefixes: [Topic.prefix(forType: .incidentReported)],
+        store: store,
+        context: context,
+        logger: logger
+    ) { event in try await dispatcher.handle(event) }
+    let router = Router()
+    DispatcherAPI(dispatcher: dispatcher).register(on: router)
+    let readyFile = configuration.dataDirectory + "/grid-dispatcher.ready"
+    try? FileManager.default.removeItem(atPath: readyFile)
+    let app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "grid-dispatcher"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.httpPort
+            let ready = #"{"http":"http://\#(configuration.httpHost):\#(port)","pid":\#(getpid())}"#
+            _ = FileManager.default.createFile(atPath: readyFile + ".tmp", contents: Data(ready.utf8))
+            _ = rename(readyFile + ".tmp", readyFile)
+            logger.notice("grid-dispatcher ready", metadata: ["http": "http://\(configuration.httpHost):\(port)", "strategy": "\(configuration.strategy.rawValue)"])
+        },
+        logger: logger
+    )
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        .init(service: publisher), .init(service: subscriber), .init(service: TimerService(dispatcher: dispatcher, interval: configuration.timerInterval, logger: logger)),
+        .init(service: app),
+    ]
+    if handleSignals {
+        services.append(
+            .init(
+                service: TerminationSignalService(onSignal: { signal in logger.notice("signal received; shutting down", metadata: ["signal": "\(signal)"]) }),
+                successTerminationBehavior: .gracefullyShutdownGroup
+            )
+        )
+    }
+    return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
+}

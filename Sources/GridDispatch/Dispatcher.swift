@@ -1,0 +1,287 @@
+import Foundation
+import GridBusClient
+import GridDistrict
+import GridSchema
+import GridStore
+import Logging
+
+/// Time limits and escalation pace, per priority (docs/dispatcher.md).
+public struct DispatchSettings: Sendable {
+    /// Time to acknowledge a dispatch, by priority.
+    public var acknowledgeLimits: [Priority: Double] = [.normal: 30 * 60, .urgent: 10 * 60, .emergency: 5 * 60]
+    /// Time between reminders once a case is escalated or overdue, by priority.
+    public var reminderIntervals: [Priority: Double] = [.normal: 15 * 60, .urgent: 5 * 60, .emergency: 2 * 60]
+    /// Days after closing during which a case may be reopened.
+    public var reopenDays: Double = 7
+    public init() {}
+}
+
+/// What a handler sends with an action.
+public struct ActionInput: Sendable {
+    public var by: String
+    public var note: String?
+    public var reason: String?
+    public var photoURLs: [String]
+    public var deadline: Date?
+    public init(by: String, note: String? = nil, reason: String? = nil, photoURLs: [String] = [], deadline: Date? = nil) {
+        self.by = by
+        self.note = note
+        self.reason = reason
+        self.photoURLs = photoURLs
+        self.deadline = deadline
+    }
+}
+
+public enum ActOutcome: Sendable {
+    case done(DispatchCase)
+    case illegal(IllegalAction)
+    case notFound
+    case invalid(field: String, reason: String)
+}
+
+/// The dispatcher's core: registers and dispatches reported incidents, applies handlers' actions
+/// through the lifecycle table, and fires due timers (escalation, reminders, overdue). Every change
+/// and the events it publishes commit together; every input is idempotent by its event id.
+public final class Dispatcher: Sendable {
+    public static let source = "grid-dispatcher"
+    /// Beyond the members' roles, escalation reaches the community and then the town.
+    public static let ladder = ["grid-worker", "grid-chief", "instructor", "community", "town"]
+
+    let district: District
+    let assigner: Assigner
+    let calendar: WorkCalendar
+    let settings: DispatchSettings
+    let publisher: ReliablePublisher
+    let store: WorkerStore
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    public init(
+        district: District,
+        assigner: Assigner,
+        calendar: WorkCalendar,
+        settings: DispatchSettings,
+        publisher: ReliablePublisher,
+        store: WorkerStore,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.district = district
+        self.assigner = assigner
+        self.calendar = calendar
+        self.settings = settings
+        self.publisher = publisher
+        self.store = store
+        self.logger = logger
+        self.now = now
+    }
+
+    public static func prepare(_ store: WorkerStore) async throws {
+        try await store.withConnection { try DispatcherStore.prepare($0) }
+    }
+
+    public func get(_ id: String) async throws -> DispatchCase? {
+        try await store.withConnection { try DispatcherStore.load(id, on: $0) }
+    }
+
+    // MARK: Registration and dispatch
+
+    /// `incident.reported` → registered and dispatched, rejected, or held for triage.
+    public func handle(_ busEvent: BusEvent) async throws {
+        let event = try busEvent.decode()
+        guard event.eventType == .incidentReported else { return }
+        let report = try event.payload(as: IncidentReported.self)
+        let key = "\(event.source) \(event.id)"
+        let now = self.now()
+        let district = self.district
+        try await publisher.transaction { [self] connection, outbox in
+            guard try DispatcherStore.firstTime(key, on: connection), try DispatcherStore.load(report.incidentId, on: connection) == nil else { return }
+            var item = DispatchCase(
+                id: report.incidentId, state: .reported, category: report.category, grid: report.grid, priority: report.priority,
+                location: report.location, reportedAt: report.reportedAt, registeredAt: nil, deadline: nil, acknowledgeBy: nil, assignees: [],
+                role: nil, escalationLevel: 0, timer: nil, timerAt: nil, reminders: 0, returns: 0, triage: false, closedAt: nil, emitted: 0
+            )
+            guard let category = district.categoriesByCode[report.category] else {
+                item.state = .rejected
+                try emit(IncidentRejected(incidentId: item.id, reason: .invalid, note: "category \(report.category) is not in the catalogue"), for: &item, outbox)
+                return try DispatcherStore.save(item, on: connection)
+            }
+            guard let grid = report.grid, district.gridsByID[grid] != nil else {
+                // Outside every grid: held until an operator places it (docs/dispatcher.md, "Triage").
+                item.triage = true
+                return try DispatcherStore.save(item, on: connection)
+            }
+            let limit = report.priority == .normal ? category.normalLimit : category.urgentLimit
+            let deadline = calendar.deadline(from: now, limit: limit, clock: category.clock)
+            item.state = .registered
+            item.registeredAt = now
+            item.deadline = deadline
+            try emit(IncidentRegistered(incidentId: item.id, category: category.code, grid: grid, priority: report.priority, deadline: deadline), for: &item, outbox)
+            try dispatch(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
+            try DispatcherStore.save(item, on: connection)
+        }
+    }
+
+    /// Assigns the case and publishes `incident.dispatched`; starts the acknowledgement timer.
+    func dispatch(_ item: inout DispatchCase, category: Category, grid: String, at now: Date, excluding: Set<String> = [],
+                  connection: SQLiteConnection, outbox: OutboxWriter) throws {
+        let candidates = district.members(of: grid).map(\.id).filter { !excluding.contains($0) }
+        let load = try DispatcherStore.load(of: candidates, on: connection).merging(excluding.map { ($0, Int.max / 2) }) { $1 }
+        var turns = try DispatcherStore.turns(on: connection)
+        guard let assignment = assigner.assign(AssignmentRequest(grid: grid, category: category, at: now), load: load, turns: &turns) else {
+            item.state = .registered
+            item.timer = nil
+            item.timerAt = nil
+            logger.warning("nobody on the roster of the grid; the case waits registered", metadata: ["case": "\(item.id)", "grid": "\(grid)"])
+            return
+        }
+        try DispatcherStore.saveTurns(turns, on: connection)
+        let acknowledgeBy = now.addingTimeInterval(settings.acknowledgeLimits[item.priority] ?? 1800)
+        item.state = .dispatched
+        item.assignees = assignment.assignees.map(\.id)
+        item.role = assignment.role.rawValue
+        item.acknowledgeBy = acknowledgeBy
+        item.timer = .acknowledge
+        item.timerAt = acknowledgeBy
+        try emit(
+            IncidentDispatched(
+                incidentId: item.id, assignees: item.assignees, role: assignment.role.rawValue, acknowledgeBy: acknowledgeBy,
+                deadline: item.deadline ?? acknowledgeBy, policy: assignment.policy
+            ),
+            for: &item,
+            outbox
+        )
+    }
+
+    func emit<Payload: EventPayload>(_ payload: Payload, for item: inout DispatchCase, _ outbox: OutboxWriter) throws {
+        item.emitted += 1
+        try outbox.enqueue(
+            TypedEvent(id: "\(item.id)-\(item.emitted)", source: Self.source, payload: payload, subject: item.id, grid: item.grid, time: now())
+        )
+    }
+
+    // MARK: Actions
+
+    /// A handler's or operator's action, through the lifecycle table; idempotent by `requestKey`
+    /// when given (a retried request answers with the case as it is).
+    public func act(_ id: String, _ action: CaseAction, _ input: ActionInput, requestKey: String? = nil) async throws -> ActOutcome {
+        let now = self.now()
+        let district = self.district
+        return try await publisher.transaction { [self] connection, outbox -> ActOutcome in
+            guard var item = try DispatcherStore.load(id, on: connection) else { return .notFound }
+            if let requestKey, !(try DispatcherStore.firstTime("request \(id) \(requestKey)", on: connection)) { return .done(item) }
+            let transition: Transition
+            do throws(IllegalAction) { transition = try Lifecycle.apply(action, to: item.state) } catch { return .illegal(error) }
+            if action == .reopen, let closedAt = item.closedAt, now.timeIntervalSince(closedAt) > settings.reopenDays * 86400 {
+                return .invalid(field: "action", reason: "closed more than \(Int(settings.reopenDays)) days ago; it can no longer be reopened")
+            }
+            item.state = transition.to
+            switch action {
+            case .acknowledge:
+                try emit(IncidentAcknowledged(incidentId: id, by: input.by, note: input.note), for: &item, outbox)
+                item.timer = .handle
+                item.timerAt = item.deadline
+            case .start:
+                try emit(IncidentStarted(incidentId: id, by: input.by, note: input.note), for: &item, outbox)
+            case .handle:
+                guard let note = input.note, !note.isEmpty else { return .invalid(field: "note", reason: "say what was done") }
+                try emit(IncidentHandled(incidentId: id, by: input.by, note: note, photoUrls: input.photoURLs.isEmpty ? nil : input.photoURLs), for: &item, outbox)
+                item.timer = nil
+                item.timerAt = nil
+            case .verifyPass, .verifyFail:
+                let passed = action == .verifyPass
+                try emit(IncidentVerified(incidentId: id, by: input.by, passed: passed, note: input.note), for: &item, outbox)
+                if !passed {
+                    item.timer = .handle
+                    item.timerAt = item.deadline.map { max($0, now) }
+                }
+            case .close:
+                let onTime = item.deadline.map { now <= $0 } ?? true
+                try emit(IncidentClosed(incidentId: id, by: input.by, onTime: onTime), for: &item, outbox)
+                item.closedAt = now
+                item.timer = nil
+                item.timerAt = nil
+            case .reopen:
+                guard let reason = input.reason, !reason.isEmpty else { return .invalid(field: "reason", reason: "say why it is reopened") }
+                try emit(IncidentReopened(incidentId: id, by: input.by, reason: reason), for: &item, outbox)
+                item.closedAt = nil
+                item.acknowledgeBy = now.addingTimeInterval(settings.acknowledgeLimits[item.priority] ?? 1800)
+                item.timer = .acknowledge
+                item.timerAt = item.acknowledgeBy
+            case .suspend:
+                try emit(IncidentSuspended(incidentId: id, by: input.by, note: input.note), for: &item, outbox)
+                item.timer = nil
+                item.timerAt = nil
+            case .resume:
+                try emit(IncidentResumed(incidentId: id, by: input.by, note: input.note), for: &item, outbox)
+                item.timer = .handle
+                item.timerAt = item.deadline.map { max($0, now) }
+            case .extend:
+                guard let deadline = input.deadline, deadline > (item.deadline ?? now) else {
+                    return .invalid(field: "deadline", reason: "a new deadline later than the current one is required")
+                }
+                try emit(IncidentExtended(incidentId: id, by: input.by, deadline: deadline, reason: input.reason ?? ""), for: &item, outbox)
+                item.deadline = deadline
+                if item.timer == .handle { item.timerAt = deadline }
+            case .returnAsWronglyDispatched:
+                guard let reason = input.reason, !reason.isEmpty else { return .invalid(field: "reason", reason: "say why it is not yours") }
+                try emit(IncidentReturned(incidentId: id, by: input.by, reason: reason), for: &item, outbox)
+                item.returns += 1
+                // Dispatched again at once, to someone else.
+                if let grid = item.grid, let category = district.categoriesByCode[item.category] {
+                    try dispatch(&item, category: category, grid: grid, at: now, excluding: Set(item.assignees), connection: connection, outbox: outbox)
+                }
+            case .register, .reject, .merge, .dispatch:
+                return .invalid(field: "action", reason: "'\(action.rawValue)' is the dispatcher's own step, not a handler's action")
+            }
+            try DispatcherStore.save(item, on: connection)
+            return .done(item)
+        }
+    }
+
+    // MARK: Timers
+
+    /// Fires every timer due at the injected clock's now: escalation when nobody acknowledged,
+    /// overdue and escalation when the deadline passed, then reminders at the priority's interval.
+    /// Timers live in the store, so a restart resumes them exactly where they were.
+    @discardableResult
+    public func sweep() async throws -> Int {
+        let now = self.now()
+        let district = self.district
+        return try await publisher.transaction { [self] connection, outbox -> Int in
+            let due = try DispatcherStore.due(at: now, limit: 500, on: connection)
+            for var item in due {
+                guard let timer = item.timer, item.isOpen else {
+                    item.timer = nil
+                    item.timerAt = nil
+                    try DispatcherStore.save(item, on: connection)
+                    continue
+                }
+                if timer == .handle, item.reminders == 0, let deadline = item.deadline {
+                    try emit(IncidentOverdue(incidentId: item.id, stage: "handle", deadline: deadline), for: &item, outbox)
+                }
+                item.escalationLevel = min(item.escalationLevel + 1, Self.ladder.count - 1)
+                let level = Self.ladder[item.escalationLevel]
+                let targets = escalationTargets(level: level, grid: item.grid, district: district)
+                let reason = timer == .acknowledge ? "not acknowledged by the deadline" : "not handled by the deadline"
+                try emit(IncidentEscalated(incidentId: item.id, level: level, to: targets, reason: item.reminders == 0 ? reason : "reminder: \(reason)"), for: &item, outbox)
+                item.reminders += 1
+                item.timerAt = now.addingTimeInterval(settings.reminderIntervals[item.priority] ?? 900)
+                try DispatcherStore.save(item, on: connection)
+            }
+            return due.count
+        }
+    }
+
+    /// Members of the grid in that role; beyond the roster, the community or the town itself.
+    func escalationTargets(level: String, grid: String?, district: District) -> [String] {
+        guard let grid, let place = district.gridsByID[grid] else { return [level] }
+        switch level {
+        case "community": return ["community:\(place.community)"]
+        case "town": return ["town:\(place.town)"]
+        default:
+            let members = district.members(of: grid).filter { $0.role.rawValue == level }.map(\.id)
+            return members.isEmpty ? ["\(level):\(grid)"] : members
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import GridSchema
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The handlers' and operators' HTTP API (docs/dispatcher.md): the dispatcher owns the lifecycle,
+/// so it answers each action at once — 200 with the case, or 409 with the actions allowed now.
+struct DispatcherAPI<Context: RequestContext> {
+    let dispatcher: Dispatcher
+
+    static var encoder: JSONEncoder {
+        let encoder = GridJSON.encoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    func register(on router: Router<Context>) {
+        router.get("/v1/cases/{id}") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let item = try await dispatcher.get(id) else { return errors(.notFound, [("id", "no case '\(id)'")]) }
+            return json(.ok, item)
+        }
+        router.post("/v1/cases/{id}/{action}") { request, context in
+            try await act(request, id: context.parameters.get("id") ?? "", action: context.parameters.get("action") ?? "")
+        }
+        router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
+    }
+
+    func act(_ request: Request, id: String, action name: String) async throws -> Response {
+        guard let action = CaseAction(rawValue: name) else {
+            return errors(.notFound, [("action", "'\(name)' is not an action (\(CaseAction.allCases.map(\.rawValue).joined(separator: ", ")))")])
+        }
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: 64 << 10) } catch { return errors(.contentTooLarge, [("", "the body is larger than 64KiB")]) }
+        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else {
+            return errors(.badRequest, [("", "the body must be a JSON object with at least 'by'")])
+        }
+        var problems: [(String, String)] = []
+        for key in fields.keys.sorted() where !["by", "note", "reason", "photoUrls", "deadline"].contains(key) { problems.append((key, "unknown field")) }
+        func text(_ key: String, max: Int) -> String? {
+            guard let value = fields[key], value != .null else { return nil }
+            guard case .string(let string) = value, string.count <= max else {
+                problems.append((key, "must be a string of at most \(max) characters"))
+                return nil
+            }
+            return string
+        }
+        let by = text("by", max: 64)
+        if by == nil || by!.isEmpty { problems.append(("by", "is required: the member or operator acting")) }
+        let note = text("note", max: 4000)
+        let reason = text("reason", max: 1000)
+        var deadline: Date?
+        if let value = text("deadline", max: 64) {
+            deadline = RFC3339.parse(value)
+            if deadline == nil { problems.append(("deadline", "is not an RFC 3339 date-time")) }
+        }
+        var photos: [String] = []
+        if let value = fields["photoUrls"], value != .null {
+            guard case .array(let items) = value else { return errors(.badRequest, [("photoUrls", "must be a list of http(s) URLs")]) }
+            for (index, item) in items.enumerated() {
+                guard case .string(let url) = item, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? "") else {
+                    problems.append(("photoUrls[\(index)]", "must be an http or https URL"))
+                    continue
+                }
+                photos.append(url)
+            }
+        }
+        guard problems.isEmpty, let by else { return errors(.badRequest, problems) }
+        let input = ActionInput(by: by, note: note, reason: reason, photoURLs: photos, deadline: deadline)
+        switch try await dispatcher.act(id, action, input, requestKey: request.headers[HTTPField.Name("Idempotency-Key")!]) {
+        case .done(let item): return json(.ok, item)
+        case .notFound: return errors(.notFound, [("id", "no case '\(id)'")])
+        case .invalid(let field, let reason): return errors(.badRequest, [(field, reason)])
+        case .illegal(let illegal):
+            return json(
+                .conflict,
+                Conflict(errors: [["field": "action", "reason": illegal.description]], state: illegal.state.rawValue, allowed: illegal.allowed.map(\.rawValue))
+            )
+        }
+    }
+
+    func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: (try? Self.encoder.encode(value)) ?? Data("{}".utf8)))
+        )
+    }
+
+    func errors(_ status: HTTPResponse.Status, _ list: [(String, String)]) -> Response {
+        json(status, ["errors": list.map { ["field": $0.0, "reason": $0.1] }])
+    }
+}
+
+/// The 409 answer: why, the case's state, and the actions allowed in it.
+struct Conflict: Encodable {
+    let errors: [[String: String]]
+    let state: String
+    let allowed: [String]
+}

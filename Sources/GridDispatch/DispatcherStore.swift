@@ -1,0 +1,109 @@
+import Foundation
+import GridSchema
+import GridStore
+
+/// The dispatcher's tables, beside the worker runtime's outbox and cursor in one SQLite file.
+enum DispatcherStore {
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS cases (
+            id TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            grid TEXT,
+            category TEXT NOT NULL,
+            timer_ms INTEGER,
+            body BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS cases_timer ON cases (timer_ms) WHERE timer_ms IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS assignments (case_id TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (case_id, member));
+        CREATE INDEX IF NOT EXISTS assignments_member ON assignments (member);
+        CREATE TABLE IF NOT EXISTS turns (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS processed (event_key TEXT PRIMARY KEY);
+        """
+
+    static let encoder: JSONEncoder = {
+        let encoder = GridJSON.encoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+    static let decoder = GridJSON.decoder()
+
+    static func prepare(_ connection: SQLiteConnection) throws { try connection.execute(schema) }
+
+    static func load(_ id: String, on connection: SQLiteConnection) throws -> DispatchCase? {
+        let statement = try connection.prepare("SELECT body FROM cases WHERE id = ?")
+        statement.bind(id, at: 1)
+        return try statement.step() ? try decoder.decode(DispatchCase.self, from: Data(statement.blob(0))) : nil
+    }
+
+    /// Inserts or replaces the case, and keeps its current assignees (for load) in step.
+    static func save(_ item: DispatchCase, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare("INSERT OR REPLACE INTO cases (id, state, grid, category, timer_ms, body) VALUES (?, ?, ?, ?, ?, ?)")
+        statement.bind(item.id, at: 1)
+        statement.bind(item.state.rawValue, at: 2)
+        statement.bind(item.grid, at: 3)
+        statement.bind(item.category, at: 4)
+        if let at = item.timerAt { statement.bind(milliseconds(at), at: 5) } else { statement.bindNull(at: 5) }
+        statement.bind(Array(try encoder.encode(item)), at: 6)
+        try statement.run()
+        let clear = try connection.prepare("DELETE FROM assignments WHERE case_id = ?")
+        clear.bind(item.id, at: 1)
+        try clear.run()
+        guard item.isOpen else { return }
+        let insert = try connection.prepare("INSERT OR IGNORE INTO assignments (case_id, member) VALUES (?, ?)")
+        for member in item.assignees {
+            insert.bind(item.id, at: 1)
+            insert.bind(member, at: 2)
+            try insert.run()
+            insert.reset()
+        }
+    }
+
+    /// Open cases per member, for the members asked about.
+    static func load(of members: [String], on connection: SQLiteConnection) throws -> [String: Int] {
+        guard !members.isEmpty else { return [:] }
+        let statement = try connection.prepare(
+            "SELECT member, COUNT(*) FROM assignments WHERE member IN (\(members.map { _ in "?" }.joined(separator: ","))) GROUP BY member"
+        )
+        for (index, member) in members.enumerated() { statement.bind(member, at: Int32(index + 1)) }
+        var load: [String: Int] = [:]
+        while try statement.step() { load[statement.text(0) ?? ""] = Int(statement.int64(1)) }
+        return load
+    }
+
+    static func turns(on connection: SQLiteConnection) throws -> [String: Int] {
+        let statement = try connection.prepare("SELECT key, turn FROM turns")
+        var turns: [String: Int] = [:]
+        while try statement.step() { turns[statement.text(0) ?? ""] = Int(statement.int64(1)) }
+        return turns
+    }
+
+    static func saveTurns(_ turns: [String: Int], on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare("INSERT OR REPLACE INTO turns (key, turn) VALUES (?, ?)")
+        for (key, turn) in turns {
+            statement.bind(key, at: 1)
+            statement.bind(turn, at: 2)
+            try statement.run()
+            statement.reset()
+        }
+    }
+
+    /// Cases whose timer is due at `now`, oldest first.
+    static func due(at now: Date, limit: Int, on connection: SQLiteConnection) throws -> [DispatchCase] {
+        let statement = try connection.prepare("SELECT body FROM cases WHERE timer_ms IS NOT NULL AND timer_ms <= ? ORDER BY timer_ms LIMIT ?")
+        statement.bind(milliseconds(now), at: 1)
+        statement.bind(limit, at: 2)
+        var cases: [DispatchCase] = []
+        while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: Data(statement.blob(0)))) }
+        return cases
+    }
+
+    /// Records an event (or request) key once; false when it was handled before.
+    static func firstTime(_ key: String, on connection: SQLiteConnection) throws -> Bool {
+        let statement = try connection.prepare("INSERT OR IGNORE INTO processed (event_key) VALUES (?)")
+        statement.bind(key, at: 1)
+        try statement.run()
+        return try connection.scalar("SELECT changes()") == 1
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+}
