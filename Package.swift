@@ -199,7 +199,11 @@ let package = Package(
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
         .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration"], swiftSettings: settings),
         .testTarget(name: "GridIntakeTests", dependencies: ["GridIntake", "GridSchema"], swiftSettings: settings),
-        .testTarget(name: "GridDispatchTests", dependencies: ["GridDispatch", "GridDistrict", "GridSchema"], swiftSettings: settings),
+        .testTarget(
+            name: "GridDispatchTests",
+            dependencies: ["GridDispatch", "GridDistrict", "GridSchema", "GridBusClient", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "GridSecurityTests",
             dependencies: [

@@ -176,6 +176,9 @@ public final class Dispatcher: Sendable {
                 return .invalid(field: "action", reason: "closed more than \(Int(settings.reopenDays)) days ago; it can no longer be reopened")
             }
             item.state = transition.to
+            // A new stage (acknowledged, resumed, reworked, reopened) starts its own reminders; the
+            // escalation level stays: those told before stay in the loop.
+            if [.acknowledge, .resume, .verifyFail, .reopen].contains(action) { item.reminders = 0 }
             switch action {
             case .acknowledge:
                 try emit(IncidentAcknowledged(incidentId: id, by: input.by, note: input.note), for: &item, outbox)
@@ -257,6 +260,7 @@ public final class Dispatcher: Sendable {
                     try DispatcherStore.save(item, on: connection)
                     continue
                 }
+                // The first time a handling deadline fires, the case is overdue; later firings are reminders.
                 if timer == .handle, item.reminders == 0, let deadline = item.deadline {
                     try emit(IncidentOverdue(incidentId: item.id, stage: "handle", deadline: deadline), for: &item, outbox)
                 }

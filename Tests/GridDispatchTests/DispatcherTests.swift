@@ -1,0 +1,151 @@
+import Foundation
+import GridBusClient
+import GridDispatch
+import GridDistrict
+import GridSchema
+import Logging
+import Synchronization
+import Testing
+import ZeroMQ
+
+/// The dispatcher with an injected clock and no bus: what it publishes is read from its outbox.
+@Suite struct DispatcherTests {
+    final class Clock: Sendable {
+        private let value: Mutex<Date>
+        init(_ start: Date) { value = Mutex(start) }
+        var now: Date { value.withLock { $0 } }
+        func advance(_ seconds: Double) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    }
+
+    static let district = try! District.load(
+        directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/sample").path
+    )
+    /// Wednesday 2026-11-25 10:00 in China: grid workers are on duty.
+    static let morning = Date(timeIntervalSince1970: 1_795_572_000)
+
+    struct Fixture {
+        let dispatcher: Dispatcher
+        let store: WorkerStore
+        let clock: Clock
+
+        init(path: String? = nil, clock: Clock = Clock(DispatcherTests.morning)) async throws {
+            let store = try WorkerStore(path: path ?? FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-\(UUID().uuidString).sqlite").path)
+            let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:1", context: ZMQContext(), logger: Logger(label: "test"))
+            self.store = store
+            self.clock = clock
+            dispatcher = Dispatcher(
+                district: DispatcherTests.district,
+                assigner: Assigner(district: DispatcherTests.district, strategy: .leastLoad),
+                calendar: WorkCalendar(),
+                settings: DispatchSettings(),
+                publisher: publisher,
+                store: store,
+                logger: Logger(label: "test"),
+                now: { clock.now }
+            )
+            try await Dispatcher.prepare(store)
+        }
+
+        func report(_ id: String, grid: String? = "G-01-01-01", category: String = "E-01-02", eventID: String? = nil) async throws {
+            let event = try CloudEvent(
+                id: eventID ?? "reported-\(id)",
+                source: "grid-intake",
+                payload: IncidentReported(incidentId: id, category: category, description: "d", channel: .app, reportedAt: clock.now, grid: grid),
+                grid: grid
+            )
+            try await dispatcher.handle(BusEvent(sequence: 1, topic: event.topic.description, bytes: try event.jsonBytes()))
+        }
+
+        /// Types of the events published so far, in order, with their data.
+        func published() async throws -> [(type: String, data: [String: JSONValue])] {
+            try await store.pending(after: 0, limit: 10_000).map { row in
+                let event = try CloudEvent.decode(row.bytes)
+                guard case .object(let data)? = event.data else { return (event.type, [:]) }
+                return (event.type, data)
+            }
+        }
+    }
+
+    @Test func aReportIsRegisteredAndDispatchedOnceEvenWhenRedelivered() async throws {
+        let fixture = try await Fixture()
+        try await fixture.report("inc-1")
+        try await fixture.report("inc-1")  // redelivery after a crash: ignored
+        let events = try await fixture.published()
+        #expect(events.map(\.type) == ["incident.registered", "incident.dispatched"])
+        let dispatched = events[1].data
+        #expect(dispatched["role"] == .string("grid-worker") && dispatched["policy"] == .string("least-load"))
+        // E-01-02 allows 2 h of natural time.
+        #expect(events[0].data["deadline"] == .string(RFC3339.format(DispatcherTests.morning.addingTimeInterval(2 * 3600))))
+        let item = try #require(try await fixture.dispatcher.get("inc-1"))
+        #expect(item.state == .dispatched && item.timer == .acknowledge && item.timerAt == DispatcherTests.morning.addingTimeInterval(30 * 60))
+    }
+
+    @Test func unknownCategoriesAreRejectedAndReportsWithoutAGridWaitForTriage() async throws {
+        let fixture = try await Fixture()
+        try await fixture.report("inc-1", category: "Z-99-99")
+        try await fixture.report("inc-2", grid: nil)
+        #expect(try await fixture.published().map(\.type) == ["incident.rejected"])
+        #expect(try await fixture.dispatcher.get("inc-2")?.triage == true)
+    }
+
+    /// No acknowledgement: escalated to the grid chief at the limit, reminded at the interval; then
+    /// acknowledged but not handled by the deadline: overdue and escalated further.
+    @Test func escalationRemindersAndOverdueFollowTheClock() async throws {
+        let fixture = try await Fixture()
+        try await fixture.report("inc-1")
+        #expect(try await fixture.dispatcher.sweep() == 0)
+        fixture.clock.advance(29 * 60)
+        #expect(try await fixture.dispatcher.sweep() == 0)  // not yet
+        fixture.clock.advance(60)
+        #expect(try await fixture.dispatcher.sweep() == 1)
+        fixture.clock.advance(15 * 60)
+        #expect(try await fixture.dispatcher.sweep() == 1)  // the reminder, one level up
+        var events = try await fixture.published()
+        #expect(events.map(\.type) == ["incident.registered", "incident.dispatched", "incident.escalated", "incident.escalated"])
+        #expect(events[2].data["level"] == .string("grid-chief") && events[3].data["level"] == .string("instructor"))
+        #expect(events[3].data["reason"]?.stringValue?.hasPrefix("reminder") == true)
+
+        let assignee = try #require(try await fixture.dispatcher.get("inc-1")?.assignees.first)
+        guard case .done = try await fixture.dispatcher.act("inc-1", .acknowledge, ActionInput(by: assignee)) else {
+            Issue.record("acknowledge refused")
+            return
+        }
+        fixture.clock.advance(2 * 3600)  // past the 2 h deadline
+        #expect(try await fixture.dispatcher.sweep() == 1)
+        events = try await fixture.published()
+        #expect(events.suffix(3).map(\.type) == ["incident.acknowledged", "incident.overdue", "incident.escalated"])
+        #expect(events.last?.data["to"] == .array([.string("community:C-01-01")]))
+    }
+
+    /// Timers live in the store: a dispatcher started again on the same file fires a due timer once.
+    @Test func aRestartResumesTimersExactlyOnce() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-\(UUID().uuidString).sqlite").path
+        let clock = Clock(DispatcherTests.morning)
+        let first = try await Fixture(path: path, clock: clock)
+        try await first.report("inc-1")
+        clock.advance(31 * 60)
+        let second = try await Fixture(path: path, clock: clock)
+        #expect(try await second.dispatcher.sweep() == 1)
+        #expect(try await second.dispatcher.sweep() == 0)
+        #expect(try await second.published().filter { $0.type == "incident.escalated" }.count == 1)
+    }
+
+    @Test func retriedRequestsAndIllegalActions() async throws {
+        let fixture = try await Fixture()
+        try await fixture.report("inc-1")
+        let input = ActionInput(by: "m-1")
+        _ = try await fixture.dispatcher.act("inc-1", .acknowledge, input, requestKey: "k1")
+        guard case .done(let again) = try await fixture.dispatcher.act("inc-1", .acknowledge, input, requestKey: "k1") else {
+            Issue.record("a retried request was refused")
+            return
+        }
+        #expect(again.state == .acknowledged)
+        #expect(try await fixture.published().filter { $0.type == "incident.acknowledged" }.count == 1)
+        guard case .illegal(let illegal) = try await fixture.dispatcher.act("inc-1", .close, input) else {
+            Issue.record("close was allowed after acknowledge")
+            return
+        }
+        #expect(Set(illegal.allowed) == [.start, .returnAsWronglyDispatched, .extend, .suspend])
+    }
+}
