@@ -17,7 +17,8 @@ build: deps
 	$(SWIFT) build
 
 ## Run gridbusd on the embedded defaults (SQLite journal in ./var, loopback ports 7600-7602, HTTP 7680) in
-## development mode (no CURVE), with the plugins of plugins/ (grid-intake on :8080, development API keys).
+## development mode (no CURVE), with the plugins of plugins/ (grid-intake on :8080 with development API keys,
+## grid-dispatcher on :8081).
 run: build
 	$(DEBUG_BIN)/gridbusd --security-mode none --plugins-dir plugins $(ARGS)
 
