@@ -13,6 +13,9 @@ public struct DispatchSettings: Sendable {
     public var reminderIntervals: [Priority: Double] = [.normal: 15 * 60, .urgent: 5 * 60, .emergency: 2 * 60]
     /// Days after closing during which a case may be reopened.
     public var reopenDays: Double = 7
+    /// Reports of one category this close in space and time are one case (the later ones merge).
+    public var mergeRadiusMeters: Double = 50
+    public var mergeWindow: Double = 3600
     public init() {}
 }
 
@@ -109,6 +112,17 @@ public final class Dispatcher: Sendable {
             guard let grid = report.grid, district.gridsByID[grid] != nil else {
                 // Outside every grid: held until an operator places it (docs/dispatcher.md, "Triage").
                 item.triage = true
+                return try DispatcherStore.save(item, on: connection)
+            }
+            // A report near an open case of the same category, within the window, is that case again.
+            if let location = report.location,
+                let original = try DispatcherStore.openCases(category: category.code, since: report.reportedAt.addingTimeInterval(-settings.mergeWindow), on: connection)
+                    .first(where: { candidate in
+                        !candidate.triage && candidate.id != item.id && candidate.location.map { Self.meters(location, $0) <= settings.mergeRadiusMeters } ?? false
+                    })
+            {
+                item.state = .merged
+                try emit(IncidentMerged(incidentId: item.id, caseId: original.id), for: &item, outbox)
                 return try DispatcherStore.save(item, on: connection)
             }
             let limit = report.priority == .normal ? category.normalLimit : category.urgentLimit
@@ -275,6 +289,16 @@ public final class Dispatcher: Sendable {
             }
             return due.count
         }
+    }
+
+    /// Great-circle distance (haversine), in meters.
+    static func meters(_ a: GeoPoint, _ b: GeoPoint) -> Double {
+        let radians = Double.pi / 180
+        let dLatitude = (b.latitude - a.latitude) * radians
+        let dLongitude = (b.longitude - a.longitude) * radians
+        let h = sin(dLatitude / 2) * sin(dLatitude / 2)
+            + cos(a.latitude * radians) * cos(b.latitude * radians) * sin(dLongitude / 2) * sin(dLongitude / 2)
+        return 2 * 6_371_000 * asin(min(1, h.squareRoot()))
     }
 
     /// Members of the grid in that role; beyond the roster, the community or the town itself.

@@ -10,9 +10,11 @@ enum DispatcherStore {
             state TEXT NOT NULL,
             grid TEXT,
             category TEXT NOT NULL,
+            reported_ms INTEGER NOT NULL,
             timer_ms INTEGER,
             body BLOB NOT NULL
         );
+        CREATE INDEX IF NOT EXISTS cases_category ON cases (category, reported_ms);
         CREATE INDEX IF NOT EXISTS cases_timer ON cases (timer_ms) WHERE timer_ms IS NOT NULL;
         CREATE TABLE IF NOT EXISTS assignments (case_id TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (case_id, member));
         CREATE INDEX IF NOT EXISTS assignments_member ON assignments (member);
@@ -37,13 +39,16 @@ enum DispatcherStore {
 
     /// Inserts or replaces the case, and keeps its current assignees (for load) in step.
     static func save(_ item: DispatchCase, on connection: SQLiteConnection) throws {
-        let statement = try connection.prepare("INSERT OR REPLACE INTO cases (id, state, grid, category, timer_ms, body) VALUES (?, ?, ?, ?, ?, ?)")
+        let statement = try connection.prepare(
+            "INSERT OR REPLACE INTO cases (id, state, grid, category, reported_ms, timer_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
         statement.bind(item.id, at: 1)
         statement.bind(item.state.rawValue, at: 2)
         statement.bind(item.grid, at: 3)
         statement.bind(item.category, at: 4)
-        if let at = item.timerAt { statement.bind(milliseconds(at), at: 5) } else { statement.bindNull(at: 5) }
-        statement.bind(Array(try encoder.encode(item)), at: 6)
+        statement.bind(milliseconds(item.reportedAt), at: 5)
+        if let at = item.timerAt { statement.bind(milliseconds(at), at: 6) } else { statement.bindNull(at: 6) }
+        statement.bind(Array(try encoder.encode(item)), at: 7)
         try statement.run()
         let clear = try connection.prepare("DELETE FROM assignments WHERE case_id = ?")
         clear.bind(item.id, at: 1)
@@ -85,6 +90,18 @@ enum DispatcherStore {
             try statement.run()
             statement.reset()
         }
+    }
+
+    /// Open cases of `category` reported since `since` (candidates for a merge).
+    static func openCases(category: String, since: Date, on connection: SQLiteConnection) throws -> [DispatchCase] {
+        let statement = try connection.prepare(
+            "SELECT body FROM cases WHERE category = ? AND reported_ms >= ? AND state NOT IN ('closed', 'rejected', 'merged') ORDER BY reported_ms"
+        )
+        statement.bind(category, at: 1)
+        statement.bind(milliseconds(since), at: 2)
+        var cases: [DispatchCase] = []
+        while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: Data(statement.blob(0)))) }
+        return cases
     }
 
     /// Cases whose timer is due at `now`, oldest first.

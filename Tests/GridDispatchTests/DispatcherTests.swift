@@ -47,11 +47,19 @@ import ZeroMQ
             try await Dispatcher.prepare(store)
         }
 
-        func report(_ id: String, grid: String? = "G-01-01-01", category: String = "E-01-02", eventID: String? = nil) async throws {
+        func report(
+            _ id: String,
+            grid: String? = "G-01-01-01",
+            category: String = "E-01-02",
+            at location: GeoPoint? = nil,
+            eventID: String? = nil
+        ) async throws {
             let event = try CloudEvent(
                 id: eventID ?? "reported-\(id)",
                 source: "grid-intake",
-                payload: IncidentReported(incidentId: id, category: category, description: "d", channel: .app, reportedAt: clock.now, grid: grid),
+                payload: IncidentReported(
+                    incidentId: id, category: category, description: "d", channel: .app, reportedAt: clock.now, grid: grid, location: location
+                ),
                 grid: grid
             )
             try await dispatcher.handle(BusEvent(sequence: 1, topic: event.topic.description, bytes: try event.jsonBytes()))
@@ -79,6 +87,25 @@ import ZeroMQ
         #expect(events[0].data["deadline"] == .string(RFC3339.format(DispatcherTests.morning.addingTimeInterval(2 * 3600))))
         let item = try #require(try await fixture.dispatcher.get("inc-1"))
         #expect(item.state == .dispatched && item.timer == .acknowledge && item.timerAt == DispatcherTests.morning.addingTimeInterval(30 * 60))
+    }
+
+    /// Reports of one category within 50 m and an hour of an open case merge into it; farther, later,
+    /// or of another category, they are cases of their own.
+    @Test func nearbyDuplicatesMergeIntoTheOpenCase() async throws {
+        let fixture = try await Fixture()
+        let gate = GeoPoint(latitude: 30.2, longitude: 120.15)
+        try await fixture.report("inc-1", at: gate)
+        fixture.clock.advance(600)
+        try await fixture.report("inc-2", at: GeoPoint(latitude: 30.2003, longitude: 120.15))  // 33 m away
+        try await fixture.report("inc-3", at: GeoPoint(latitude: 30.201, longitude: 120.15))  // 111 m away
+        try await fixture.report("inc-4", category: "C-01-05", at: gate)  // another category
+        fixture.clock.advance(3600)
+        try await fixture.report("inc-5", at: gate)  // after the window
+        let merged = try await fixture.published().filter { $0.type == "incident.merged" }
+        #expect(merged.map { $0.data["incidentId"] } == [.string("inc-2")])
+        #expect(merged.first?.data["caseId"] == .string("inc-1"))
+        #expect(try await fixture.dispatcher.get("inc-2")?.state == .merged)
+        for id in ["inc-3", "inc-4", "inc-5"] { #expect(try await fixture.dispatcher.get(id)?.state == .dispatched, "\(id)") }
     }
 
     @Test func unknownCategoriesAreRejectedAndReportsWithoutAGridWaitForTriage() async throws {
