@@ -32,6 +32,8 @@ public struct DispatchCase: Sendable, Codable, Equatable {
     public var returns: Int
     /// No grid: waits for an operator to place it.
     public var triage: Bool
+    /// Registered while its grid was in emergency mode: emergency limits and reminders apply.
+    public var emergency: Bool
     public var closedAt: Date?
     /// Events published for the case so far: numbers each event id, so a retried publish is a duplicate.
     public var emitted: Int

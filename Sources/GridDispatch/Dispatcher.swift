@@ -13,6 +13,10 @@ public struct DispatchSettings: Sendable {
     public var reminderIntervals: [Priority: Double] = [.normal: 15 * 60, .urgent: 5 * 60, .emergency: 2 * 60]
     /// Days after closing during which a case may be reopened.
     public var reopenDays: Double = 7
+    /// In emergency mode: every limit is the category's urgent one on natural time, acknowledgement
+    /// is due within this many seconds, and reminders come this often.
+    public var emergencyAcknowledgeLimit: Double = 5 * 60
+    public var emergencyReminderInterval: Double = 60
     /// Reports of one category this close in space and time are one case (the later ones merge).
     public var mergeRadiusMeters: Double = 50
     public var mergeWindow: Double = 3600
@@ -102,7 +106,8 @@ public final class Dispatcher: Sendable {
             var item = DispatchCase(
                 id: report.incidentId, state: .reported, category: report.category, grid: report.grid, priority: report.priority,
                 location: report.location, reportedAt: report.reportedAt, registeredAt: nil, deadline: nil, acknowledgeBy: nil, assignees: [],
-                role: nil, escalationLevel: 0, timer: nil, timerAt: nil, reminders: 0, returns: 0, triage: false, closedAt: nil, emitted: 0
+                role: nil, escalationLevel: 0, timer: nil, timerAt: nil, reminders: 0, returns: 0, triage: false, emergency: false,
+                closedAt: nil, emitted: 0
             )
             guard let category = district.categoriesByCode[report.category] else {
                 item.state = .rejected
@@ -125,8 +130,9 @@ public final class Dispatcher: Sendable {
                 try emit(IncidentMerged(incidentId: item.id, caseId: original.id), for: &item, outbox)
                 return try DispatcherStore.save(item, on: connection)
             }
-            let limit = report.priority == .normal ? category.normalLimit : category.urgentLimit
-            let deadline = calendar.deadline(from: now, limit: limit, clock: category.clock)
+            item.emergency = try isEmergency(grid: grid, on: connection)
+            let limit = report.priority == .normal && !item.emergency ? category.normalLimit : category.urgentLimit
+            let deadline = calendar.deadline(from: now, limit: limit, clock: item.emergency ? .natural : category.clock)
             item.state = .registered
             item.registeredAt = now
             item.deadline = deadline
@@ -142,7 +148,8 @@ public final class Dispatcher: Sendable {
         let candidates = district.members(of: grid).map(\.id).filter { !excluding.contains($0) }
         let load = try DispatcherStore.load(of: candidates, on: connection).merging(excluding.map { ($0, Int.max / 2) }) { $1 }
         var turns = try DispatcherStore.turns(on: connection)
-        guard let assignment = assigner.assign(AssignmentRequest(grid: grid, category: category, at: now), load: load, turns: &turns) else {
+        let request = AssignmentRequest(grid: grid, category: category, at: now, emergency: item.emergency)
+        guard let assignment = assigner.assign(request, load: load, turns: &turns) else {
             item.state = .registered
             item.timer = nil
             item.timerAt = nil
@@ -150,7 +157,7 @@ public final class Dispatcher: Sendable {
             return
         }
         try DispatcherStore.saveTurns(turns, on: connection)
-        let acknowledgeBy = now.addingTimeInterval(settings.acknowledgeLimits[item.priority] ?? 1800)
+        let acknowledgeBy = now.addingTimeInterval(acknowledgeLimit(item))
         item.state = .dispatched
         item.assignees = assignment.assignees.map(\.id)
         item.role = assignment.role.rawValue
@@ -165,6 +172,10 @@ public final class Dispatcher: Sendable {
             for: &item,
             outbox
         )
+    }
+
+    func acknowledgeLimit(_ item: DispatchCase) -> Double {
+        item.emergency ? settings.emergencyAcknowledgeLimit : settings.acknowledgeLimits[item.priority] ?? 1800
     }
 
     func emit<Payload: EventPayload>(_ payload: Payload, for item: inout DispatchCase, _ outbox: OutboxWriter) throws {
@@ -222,7 +233,7 @@ public final class Dispatcher: Sendable {
                 guard let reason = input.reason, !reason.isEmpty else { return .invalid(field: "reason", reason: "say why it is reopened") }
                 try emit(IncidentReopened(incidentId: id, by: input.by, reason: reason), for: &item, outbox)
                 item.closedAt = nil
-                item.acknowledgeBy = now.addingTimeInterval(settings.acknowledgeLimits[item.priority] ?? 1800)
+                item.acknowledgeBy = now.addingTimeInterval(acknowledgeLimit(item))
                 item.timer = .acknowledge
                 item.timerAt = item.acknowledgeBy
             case .suspend:
@@ -256,6 +267,61 @@ public final class Dispatcher: Sendable {
         }
     }
 
+    // MARK: Emergency mode
+
+    public struct ModeChange: Sendable, Encodable {
+        public let scope: String
+        public let target: String
+        public let mode: String
+        public let openCases: Int
+        /// What happens to the cases already open: the policy applies to new incidents only.
+        public let note: String
+    }
+
+    /// Switches a grid, community, town or the district to emergency mode or back, and publishes
+    /// `grid.mode.changed`. New incidents there follow the emergency policy (everyone on the roster,
+    /// urgent limits on natural time, faster escalation); open cases keep what they have.
+    public func setMode(scope: GridModeChanged.Scope, target: String, mode: GridModeChanged.Mode, by: String, reason: String?) async throws
+        -> Result<ModeChange, FieldProblem>
+    {
+        let known: Bool
+        switch scope {
+        case .grid: known = district.gridsByID[target] != nil
+        case .community: known = district.grids.contains { $0.community == target }
+        case .town: known = district.grids.contains { $0.town == target }
+        case .district: known = district.grids.contains { $0.district == target }
+        }
+        guard known else { return .failure(FieldProblem(field: "target", reason: "no \(scope.rawValue) '\(target)' in the district")) }
+        let now = self.now()
+        return .success(
+            try await publisher.transaction { connection, outbox in
+                try DispatcherStore.setMode(scope: scope.rawValue, target: target, emergency: mode == .emergency, by: by, at: now, on: connection)
+                try outbox.enqueue(
+                    TypedEvent(
+                        id: "mode-\(scope.rawValue)-\(target)-\(DispatcherStore.milliseconds(now))",
+                        source: Self.source,
+                        payload: GridModeChanged(scope: scope, target: target, mode: mode, by: by, reason: reason),
+                        grid: scope == .grid ? target : nil,
+                        time: now
+                    )
+                )
+                let open = try DispatcherStore.openCount(on: connection)
+                let note =
+                    mode == .emergency
+                    ? "new incidents here go to everyone on the roster, with urgent limits on natural time and reminders every \(Int(self.settings.emergencyReminderInterval))s; the \(open) open cases keep their assignees and limits"
+                    : "new incidents here follow the normal policy again; the \(open) open cases keep their assignees and limits"
+                return ModeChange(scope: scope.rawValue, target: target, mode: mode.rawValue, openCases: open, note: note)
+            }
+        )
+    }
+
+    func isEmergency(grid: String, on connection: SQLiteConnection) throws -> Bool {
+        let places = try DispatcherStore.emergencies(on: connection)
+        guard !places.isEmpty, let place = district.gridsByID[grid] else { return false }
+        return places.contains("grid:\(grid)") || places.contains("community:\(place.community)") || places.contains("town:\(place.town)")
+            || places.contains("district:\(place.district)")
+    }
+
     // MARK: Timers
 
     /// Fires every timer due at the injected clock's now: escalation when nobody acknowledged,
@@ -284,7 +350,7 @@ public final class Dispatcher: Sendable {
                 let reason = timer == .acknowledge ? "not acknowledged by the deadline" : "not handled by the deadline"
                 try emit(IncidentEscalated(incidentId: item.id, level: level, to: targets, reason: item.reminders == 0 ? reason : "reminder: \(reason)"), for: &item, outbox)
                 item.reminders += 1
-                item.timerAt = now.addingTimeInterval(settings.reminderIntervals[item.priority] ?? 900)
+                item.timerAt = now.addingTimeInterval(item.emergency ? settings.emergencyReminderInterval : settings.reminderIntervals[item.priority] ?? 900)
                 try DispatcherStore.save(item, on: connection)
             }
             return due.count
@@ -312,4 +378,10 @@ public final class Dispatcher: Sendable {
             return members.isEmpty ? ["\(level):\(grid)"] : members
         }
     }
+}
+
+/// A request field at fault and why.
+public struct FieldProblem: Error, Sendable {
+    public let field: String
+    public let reason: String
 }

@@ -24,6 +24,7 @@ struct DispatcherAPI<Context: RequestContext> {
         router.post("/v1/cases/{id}/{action}") { request, context in
             try await act(request, id: context.parameters.get("id") ?? "", action: context.parameters.get("action") ?? "")
         }
+        router.post("/v1/modes") { request, _ in try await setMode(request) }
         router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
     }
 
@@ -78,6 +79,29 @@ struct DispatcherAPI<Context: RequestContext> {
                 .conflict,
                 Conflict(errors: [["field": "action", "reason": illegal.description]], state: illegal.state.rawValue, allowed: illegal.allowed.map(\.rawValue))
             )
+        }
+    }
+
+    /// `{"scope":"community","target":"C-01-02","mode":"emergency","by":"operator","reason":"typhoon"}`
+    func setMode(_ request: Request) async throws -> Response {
+        var request = request
+        guard let body = try? await request.collectBody(upTo: 16 << 10),
+            case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+        else { return errors(.badRequest, [("", "the body must be a JSON object: scope, target, mode, by, reason")]) }
+        var problems: [(String, String)] = []
+        for key in fields.keys.sorted() where !["scope", "target", "mode", "by", "reason"].contains(key) { problems.append((key, "unknown field")) }
+        let scope = fields["scope"]?.stringValue.flatMap(GridModeChanged.Scope.init(rawValue:))
+        if scope == nil { problems.append(("scope", "must be grid, community, town or district")) }
+        let mode = fields["mode"]?.stringValue.flatMap(GridModeChanged.Mode.init(rawValue:))
+        if mode == nil { problems.append(("mode", "must be emergency or normal")) }
+        let target = fields["target"]?.stringValue ?? ""
+        if target.isEmpty { problems.append(("target", "is required")) }
+        let by = fields["by"]?.stringValue ?? ""
+        if by.isEmpty || by.count > 64 { problems.append(("by", "is required: the operator switching")) }
+        guard problems.isEmpty, let scope, let mode else { return errors(.badRequest, problems) }
+        switch try await dispatcher.setMode(scope: scope, target: target, mode: mode, by: by, reason: fields["reason"]?.stringValue) {
+        case .success(let change): return json(.ok, change)
+        case .failure(let problem): return errors(.notFound, [(problem.field, problem.reason)])
         }
     }
 

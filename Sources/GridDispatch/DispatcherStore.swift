@@ -20,6 +20,7 @@ enum DispatcherStore {
         CREATE INDEX IF NOT EXISTS assignments_member ON assignments (member);
         CREATE TABLE IF NOT EXISTS turns (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS processed (event_key TEXT PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS modes (scope TEXT NOT NULL, target TEXT NOT NULL, since_ms INTEGER NOT NULL, by TEXT NOT NULL, PRIMARY KEY (scope, target));
         """
 
     static let encoder: JSONEncoder = {
@@ -102,6 +103,31 @@ enum DispatcherStore {
         var cases: [DispatchCase] = []
         while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: Data(statement.blob(0)))) }
         return cases
+    }
+
+    /// The places in emergency mode, as `scope:target`.
+    static func emergencies(on connection: SQLiteConnection) throws -> Set<String> {
+        let statement = try connection.prepare("SELECT scope, target FROM modes")
+        var places = Set<String>()
+        while try statement.step() { places.insert("\(statement.text(0) ?? ""):\(statement.text(1) ?? "")") }
+        return places
+    }
+
+    static func setMode(scope: String, target: String, emergency: Bool, by: String, at: Date, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(
+            emergency ? "INSERT OR REPLACE INTO modes (scope, target, since_ms, by) VALUES (?, ?, ?, ?)" : "DELETE FROM modes WHERE scope = ? AND target = ?"
+        )
+        statement.bind(scope, at: 1)
+        statement.bind(target, at: 2)
+        if emergency {
+            statement.bind(milliseconds(at), at: 3)
+            statement.bind(by, at: 4)
+        }
+        try statement.run()
+    }
+
+    static func openCount(on connection: SQLiteConnection) throws -> Int {
+        Int(try connection.scalar("SELECT COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'merged')"))
     }
 
     /// Cases whose timer is due at `now`, oldest first.

@@ -108,6 +108,39 @@ import ZeroMQ
         for id in ["inc-3", "inc-4", "inc-5"] { #expect(try await fixture.dispatcher.get(id)?.state == .dispatched, "\(id)") }
     }
 
+    /// A community in emergency mode: everyone on the grid's roster, urgent limits on natural time,
+    /// reminders every minute; back to normal, new incidents follow the normal policy.
+    @Test func emergencyModeAndBack() async throws {
+        let fixture = try await Fixture()
+        guard case .success(let change) = try await fixture.dispatcher.setMode(scope: .community, target: "C-01-01", mode: .emergency, by: "ops", reason: "typhoon")
+        else {
+            Issue.record("the switch was refused")
+            return
+        }
+        #expect(change.note.contains("open cases keep"))
+        try await fixture.report("inc-1")
+        let roster = Set(DispatcherTests.district.members(of: "G-01-01-01").map(\.id))
+        let item = try #require(try await fixture.dispatcher.get("inc-1"))
+        #expect(item.emergency && Set(item.assignees) == roster)
+        #expect(item.deadline == DispatcherTests.morning.addingTimeInterval(3600))  // E-01-02's urgent limit, 1 h
+        #expect(item.acknowledgeBy == DispatcherTests.morning.addingTimeInterval(5 * 60))
+        fixture.clock.advance(5 * 60)
+        #expect(try await fixture.dispatcher.sweep() == 1)
+        #expect(try await fixture.dispatcher.get("inc-1")?.timerAt == fixture.clock.now.addingTimeInterval(60))
+
+        _ = try await fixture.dispatcher.setMode(scope: .community, target: "C-01-01", mode: .normal, by: "ops", reason: nil)
+        try await fixture.report("inc-2")
+        let normal = try #require(try await fixture.dispatcher.get("inc-2"))
+        #expect(!normal.emergency && normal.assignees.count == 1)
+        let modes = try await fixture.published().filter { $0.type == "grid.mode.changed" }.map { $0.data["mode"] }
+        #expect(modes == [.string("emergency"), .string("normal")])
+        guard case .failure(let problem) = try await fixture.dispatcher.setMode(scope: .town, target: "T-99", mode: .emergency, by: "ops", reason: nil) else {
+            Issue.record("an unknown town was accepted")
+            return
+        }
+        #expect(problem.field == "target")
+    }
+
     @Test func unknownCategoriesAreRejectedAndReportsWithoutAGridWaitForTriage() async throws {
         let fixture = try await Fixture()
         try await fixture.report("inc-1", category: "Z-99-99")

@@ -102,3 +102,23 @@ def test_a_wrong_dispatch_goes_to_someone_else_and_is_counted(intake):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+
+
+def test_emergency_mode_over_http(intake):
+    process, url = start_dispatcher(intake.tmp_path, intake.bus_ready)
+    try:
+        bad = requests.post(f"{url}/v1/modes", json={"scope": "galaxy", "target": "x", "mode": "panic"}, timeout=5)
+        assert bad.status_code == 400 and {e["field"] for e in bad.json()["errors"]} == {"scope", "mode", "by"}
+        unknown = requests.post(f"{url}/v1/modes", json={"scope": "town", "target": "T-99", "mode": "emergency", "by": "ops"}, timeout=5)
+        assert unknown.status_code == 404
+        switched = requests.post(f"{url}/v1/modes", json={"scope": "community", "target": "C-04-03", "mode": "emergency", "by": "ops",
+                                                          "reason": "typhoon"}, timeout=5)
+        assert switched.status_code == 200 and "open cases keep" in switched.json()["note"]
+        iid = post(intake, REPORT).json()["id"]  # in G-04-03-05, community C-04-03
+        case = eventually(lambda: (r := requests.get(f"{url}/v1/cases/{iid}", timeout=5)).status_code == 200 and r.json())
+        assert case["emergency"] is True and len(case["assignees"]) >= 3  # the whole roster of the grid
+        changes = eventually(lambda: bus_events(intake.bus, b"grid.mode.changed"))
+        assert changes[0]["data"]["mode"] == "emergency" and changes[0]["data"]["target"] == "C-04-03"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
