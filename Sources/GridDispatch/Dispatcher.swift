@@ -13,6 +13,8 @@ public struct DispatchSettings: Sendable {
     public var reminderIntervals: [Priority: Double] = [.normal: 15 * 60, .urgent: 5 * 60, .emergency: 2 * 60]
     /// Days after closing during which a case may be reopened.
     public var reopenDays: Double = 7
+    /// Points a volunteer earns for closing a micro-wish task.
+    public var volunteerPoints = 10
     /// In emergency mode: every limit is the category's urgent one on natural time, acknowledgement
     /// is due within this many seconds, and reminders come this often.
     public var emergencyAcknowledgeLimit: Double = 5 * 60
@@ -51,6 +53,8 @@ public enum ActOutcome: Sendable {
 /// and the events it publishes commit together; every input is idempotent by its event id.
 public final class Dispatcher: Sendable {
     public static let source = "grid-dispatcher"
+    /// Who may claim a micro-wish: the grid's resident and part-time members (its volunteers).
+    static let volunteerRoles: Set<Member.Role> = [.residentMember, .partTimeMember]
     /// Beyond the members' roles, escalation reaches the community and then the town.
     public static let ladder = ["grid-worker", "grid-chief", "instructor", "community", "town"]
 
@@ -137,6 +141,19 @@ public final class Dispatcher: Sendable {
             item.registeredAt = now
             item.deadline = deadline
             try emit(IncidentRegistered(incidentId: item.id, category: category.code, grid: grid, priority: report.priority, deadline: deadline), for: &item, outbox)
+            if category.volunteer && !item.emergency {
+                // A citizen micro-wish: an open task for the grid's volunteers, not an assignment.
+                item.role = "volunteer"
+                try emit(
+                    IncidentDispatched(incidentId: item.id, assignees: [], role: "volunteer", acknowledgeBy: deadline, deadline: deadline, policy: "open-task"),
+                    for: &item,
+                    outbox
+                )
+                // Unclaimed by the deadline: overdue, and the community hears of it.
+                item.timer = .handle
+                item.timerAt = deadline
+                return try DispatcherStore.save(item, on: connection)
+            }
             try dispatch(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
             try DispatcherStore.save(item, on: connection)
         }
@@ -223,9 +240,29 @@ public final class Dispatcher: Sendable {
                     item.timer = .handle
                     item.timerAt = item.deadline.map { max($0, now) }
                 }
+            case .claim:
+                guard item.role == "volunteer", item.assignees.isEmpty else {
+                    return .illegal(IllegalAction(state: item.state, action: action, allowed: Lifecycle.allowed(in: item.state).filter { $0 != .claim }))
+                }
+                guard let grid = item.grid, district.members(of: grid).contains(where: { $0.id == input.by && Self.volunteerRoles.contains($0.role) }) else {
+                    return .invalid(field: "by", reason: "'\(input.by)' is not a volunteer (resident or part-time member) of the grid")
+                }
+                item.assignees = [input.by]
+                item.acknowledgeBy = now
+                try emit(
+                    IncidentDispatched(
+                        incidentId: id, assignees: [input.by], role: "volunteer", acknowledgeBy: now, deadline: item.deadline ?? now, policy: "claimed"
+                    ),
+                    for: &item,
+                    outbox
+                )
+                // Claiming is taking it on: no acknowledgement timer, the deadline runs.
+                item.timer = .handle
+                item.timerAt = item.deadline
             case .close:
                 let onTime = item.deadline.map { now <= $0 } ?? true
-                try emit(IncidentClosed(incidentId: id, by: input.by, onTime: onTime), for: &item, outbox)
+                let points = item.role == "volunteer" ? Dictionary(uniqueKeysWithValues: item.assignees.map { ($0, settings.volunteerPoints) }) : nil
+                try emit(IncidentClosed(incidentId: id, by: input.by, onTime: onTime, points: points), for: &item, outbox)
                 item.closedAt = now
                 item.timer = nil
                 item.timerAt = nil

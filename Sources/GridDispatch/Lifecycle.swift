@@ -18,6 +18,8 @@ public enum CaseAction: String, Sendable, Hashable, CaseIterable, Codable {
     /// Verification failed: back to work (rework).
     case verifyFail = "verify-fail"
     case close, reopen
+    /// A volunteer takes an open micro-wish task (first claim wins).
+    case claim
 }
 
 /// A legal step: the state it leads to and the event that announces it.
@@ -46,6 +48,7 @@ public enum Lifecycle {
         .init(from: .reported, action: .merge, to: .merged, event: .incidentMerged),
         .init(from: .registered, action: .dispatch, to: .dispatched, event: .incidentDispatched),
         .init(from: .registered, action: .merge, to: .merged, event: .incidentMerged),
+        .init(from: .registered, action: .claim, to: .acknowledged, event: .incidentDispatched),  // a micro-wish: claiming is taking it on
         .init(from: .dispatched, action: .acknowledge, to: .acknowledged, event: .incidentAcknowledged),
         .init(from: .dispatched, action: .returnAsWronglyDispatched, to: .registered, event: .incidentReturned),
         .init(from: .dispatched, action: .dispatch, to: .dispatched, event: .incidentDispatched),  // re-dispatch (escalation, reassignment)

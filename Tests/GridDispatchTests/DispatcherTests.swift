@@ -141,6 +141,63 @@ import ZeroMQ
         #expect(problem.field == "target")
     }
 
+    /// A micro-wish is an open task: the first volunteer of the grid to claim it gets it, a later
+    /// claim gets 409, and closing it awards points on incident.closed.
+    @Test func microWishesAreClaimedOnceAndEarnPoints() async throws {
+        let fixture = try await Fixture()
+        try await fixture.report("wish-1", category: "G-04-01")
+        let task = try #require(try await fixture.dispatcher.get("wish-1"))
+        #expect(task.state == .registered && task.assignees.isEmpty && task.role == "volunteer")
+        let volunteers = DispatcherTests.district.members(of: "G-01-01-01").filter { $0.role == .residentMember }.map(\.id)
+        let worker = try #require(DispatcherTests.district.members(of: "G-01-01-01").first { $0.role == .gridWorker }?.id)
+        guard case .invalid(let field, _) = try await fixture.dispatcher.act("wish-1", .claim, ActionInput(by: worker)) else {
+            Issue.record("a grid worker claimed a volunteer task")
+            return
+        }
+        #expect(field == "by")
+        guard case .done(let claimed) = try await fixture.dispatcher.act("wish-1", .claim, ActionInput(by: volunteers[0])) else {
+            Issue.record("the first claim was refused")
+            return
+        }
+        #expect(claimed.state == .acknowledged && claimed.assignees == [volunteers[0]])
+        guard case .illegal = try await fixture.dispatcher.act("wish-1", .claim, ActionInput(by: volunteers.last!)) else {
+            Issue.record("a second claim was accepted")
+            return
+        }
+        for (action, input) in [(CaseAction.start, ActionInput(by: volunteers[0])), (.handle, ActionInput(by: volunteers[0], note: "groceries delivered")),
+                                (.verifyPass, ActionInput(by: "c")), (.close, ActionInput(by: "c"))] {
+            guard case .done = try await fixture.dispatcher.act("wish-1", action, input) else {
+                Issue.record("\(action) refused")
+                return
+            }
+        }
+        let events = try await fixture.published()
+        #expect(events.map(\.type) == [
+            "incident.registered", "incident.dispatched", "incident.dispatched", "incident.started", "incident.handled", "incident.verified", "incident.closed",
+        ])
+        #expect(events[1].data["policy"] == .string("open-task") && events[2].data["policy"] == .string("claimed"))
+        #expect(events.last?.data["points"] == .object([volunteers[0]: .integer(10)]))
+    }
+
+    /// Volunteers racing for one task: exactly one claim wins.
+    @Test func aClaimRaceHasOneWinner() async throws {
+        let fixture = try await Fixture()
+        try await fixture.report("wish-1", category: "G-04-01")
+        let volunteers = DispatcherTests.district.members(of: "G-01-01-01").filter { [.residentMember, .partTimeMember].contains($0.role) }.map(\.id)
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for round in 0..<20 {
+                let volunteer = volunteers[round % volunteers.count]
+                group.addTask {
+                    if case .done = try await fixture.dispatcher.act("wish-1", .claim, ActionInput(by: volunteer)) { return true }
+                    return false
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+        #expect(try await fixture.published().filter { $0.data["policy"] == .string("claimed") }.count == 1)
+    }
+
     @Test func unknownCategoriesAreRejectedAndReportsWithoutAGridWaitForTriage() async throws {
         let fixture = try await Fixture()
         try await fixture.report("inc-1", category: "Z-99-99")

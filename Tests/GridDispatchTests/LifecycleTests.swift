@@ -7,7 +7,7 @@ import Testing
     /// every other one is refused with the list of what is allowed.
     static let legal: [CaseState: [CaseAction: (CaseState, EventType)]] = [
         .reported: [.register: (.registered, .incidentRegistered), .reject: (.rejected, .incidentRejected), .merge: (.merged, .incidentMerged)],
-        .registered: [.dispatch: (.dispatched, .incidentDispatched), .merge: (.merged, .incidentMerged)],
+        .registered: [.dispatch: (.dispatched, .incidentDispatched), .merge: (.merged, .incidentMerged), .claim: (.acknowledged, .incidentDispatched)],
         .dispatched: [
             .acknowledge: (.acknowledged, .incidentAcknowledged), .returnAsWronglyDispatched: (.registered, .incidentReturned),
             .dispatch: (.dispatched, .incidentDispatched),
