@@ -122,3 +122,27 @@ def test_emergency_mode_over_http(intake):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+
+
+def test_operators_act_with_gridctl(intake):
+    process, url = start_dispatcher(intake.tmp_path, intake.bus_ready)
+    gridctl = lambda *args: subprocess.run([str(BIN / "gridctl"), *args, "--dispatcher", url], capture_output=True, text=True, timeout=30)
+    try:
+        iid = post(intake, REPORT).json()["id"]
+        eventually(lambda: requests.get(f"{url}/v1/cases/{iid}", timeout=5).status_code == 200)
+        shown = gridctl("case", "show", iid)
+        assert shown.returncode == 0 and json.loads(shown.stdout)["state"] == "dispatched"
+        refused = gridctl("case", "close", iid, "--by", "ops")
+        assert refused.returncode == 1 and "allowed: acknowledge, return, dispatch" in refused.stderr
+        done = gridctl("case", "acknowledge", iid, "--by", "ops", "--note", "on my way", "--idempotency-key", "k1")
+        assert done.returncode == 0 and json.loads(done.stdout)["state"] == "acknowledged"
+        again = gridctl("case", "acknowledge", iid, "--by", "ops", "--idempotency-key", "k1")
+        assert again.returncode == 0  # a retried command is harmless
+        assert gridctl("case", "fly", iid, "--by", "ops").returncode == 2
+        assert gridctl("case", "start", iid).returncode == 2  # --by is required
+        switched = gridctl("mode", "grid", "G-04-03-05", "emergency", "--by", "ops", "--reason", "drill")
+        assert switched.returncode == 0 and json.loads(switched.stdout)["mode"] == "emergency"
+        assert gridctl("mode", "grid", "G-404", "emergency", "--by", "ops").returncode == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0

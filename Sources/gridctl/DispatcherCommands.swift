@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import GridConfiguration
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Options of the commands that talk to grid-dispatcher's HTTP API.
+struct DispatcherOptions: ParsableArguments {
+    @Option(name: .customLong("dispatcher"), help: "grid-dispatcher's HTTP address (env GRIDBUS_DISPATCHER_URL).")
+    var url: String = Environment.value("GRIDBUS_DISPATCHER_URL") ?? "http://127.0.0.1:8081"
+
+    @Option(help: "Seconds to wait for an answer.")
+    var timeout: Double = 10
+
+    /// Sends a request; prints the JSON answer on success, throws the API's errors otherwise (exit 1).
+    func send(_ method: String, _ path: String, body: [String: Any]? = nil, idempotencyKey: String? = nil) async throws {
+        guard let target = URL(string: url + path) else { throw ValidationError("--dispatcher '\(url)' is not a URL") }
+        var request = URLRequest(url: target, timeoutInterval: timeout)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
+        let data: Data
+        let response: URLResponse
+        do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+            throw RuntimeFailure("no answer from grid-dispatcher at \(url): \(error.localizedDescription)")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let text = String(decoding: data, as: UTF8.self)
+        guard (200..<300).contains(status) else {
+            var message = "grid-dispatcher answered \(status)"
+            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                let errors = (object["errors"] as? [[String: Any]] ?? []).map { "\($0["field"] ?? ""): \($0["reason"] ?? "")" }
+                message += ": " + errors.joined(separator: "; ")
+            } else if !text.isEmpty {
+                message += ": \(text)"
+            }
+            throw RuntimeFailure(message)
+        }
+        FileHandleOutput.standardOutput(text + "\n")
+    }
+}
+
+/// `gridctl case ACTION ID`: an operator acting on a case, as a handler's app would.
+struct CaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "case",
+        abstract: "Show a case, or act on it through grid-dispatcher (acknowledge, start, handle, return, extend, suspend, resume, verify-pass, verify-fail, close, reopen, claim).",
+        discussion: "Prints the case as JSON. An action the case's state does not allow fails (exit 1) with the actions it allows."
+    )
+
+    @Argument(help: "'show' or an action.") var action: String
+    @Argument(help: "The case (incident) id.") var id: String
+    @Option(help: "Who acts: a member id or an operator name.") var by: String?
+    @Option(help: "A note (required by handle).") var note: String?
+    @Option(help: "A reason (required by return and reopen).") var reason: String?
+    @Option(help: "The new deadline for extend (RFC 3339).") var deadline: String?
+    @Option(name: .customLong("photo-url"), help: "A photo of the work (handle); repeat for several.") var photoURLs: [String] = []
+    @Option(name: .customLong("idempotency-key"), help: "Makes a retried command harmless.") var idempotencyKey: String?
+    @OptionGroup var dispatcher: DispatcherOptions
+
+    static let actions = ["acknowledge", "start", "handle", "return", "extend", "suspend", "resume", "verify-pass", "verify-fail", "close", "reopen", "claim"]
+
+    func validate() throws {
+        guard action == "show" || Self.actions.contains(action) else {
+            throw ValidationError("'\(action)' is not show or an action: \(Self.actions.joined(separator: ", "))")
+        }
+        if action != "show" && (by ?? "").isEmpty { throw ValidationError("--by is required: who acts") }
+    }
+
+    func run() async throws {
+        let path = "/v1/cases/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)"
+        if action == "show" { return try await dispatcher.send("GET", path) }
+        var body: [String: Any] = ["by": by ?? ""]
+        if let note { body["note"] = note }
+        if let reason { body["reason"] = reason }
+        if let deadline { body["deadline"] = deadline }
+        if !photoURLs.isEmpty { body["photoUrls"] = photoURLs }
+        try await dispatcher.send("POST", "\(path)/\(action)", body: body, idempotencyKey: idempotencyKey)
+    }
+}
+
+/// `gridctl mode SCOPE TARGET emergency|normal`: emergency mode on or off for a place.
+struct ModeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mode",
+        abstract: "Switch a grid, community, town or the district to emergency mode, or back to normal (through grid-dispatcher)."
+    )
+
+    @Argument(help: "grid, community, town or district.") var scope: String
+    @Argument(help: "The place's id, e.g. C-04-03.") var target: String
+    @Argument(help: "emergency or normal.") var mode: String
+    @Option(help: "The operator switching.") var by: String
+    @Option(help: "Why.") var reason: String?
+    @OptionGroup var dispatcher: DispatcherOptions
+
+    func validate() throws {
+        guard ["grid", "community", "town", "district"].contains(scope) else { throw ValidationError("SCOPE must be grid, community, town or district") }
+        guard ["emergency", "normal"].contains(mode) else { throw ValidationError("MODE must be emergency or normal") }
+    }
+
+    func run() async throws {
+        var body: [String: Any] = ["scope": scope, "target": target, "mode": mode, "by": by]
+        if let reason { body["reason"] = reason }
+        try await dispatcher.send("POST", "/v1/modes", body: body)
+    }
+}
