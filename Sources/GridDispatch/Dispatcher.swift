@@ -32,8 +32,11 @@ public struct ActionInput: Sendable {
     public var reason: String?
     public var photoURLs: [String]
     public var deadline: Date?
-    public init(by: String, note: String? = nil, reason: String? = nil, photoURLs: [String] = [], deadline: Date? = nil) {
+    /// The grid an operator places a triaged report in.
+    public var grid: String?
+    public init(by: String, note: String? = nil, reason: String? = nil, photoURLs: [String] = [], deadline: Date? = nil, grid: String? = nil) {
         self.by = by
+        self.grid = grid
         self.note = note
         self.reason = reason
         self.photoURLs = photoURLs
@@ -296,6 +299,22 @@ public final class Dispatcher: Sendable {
                 if let grid = item.grid, let category = district.categoriesByCode[item.category] {
                     try dispatch(&item, category: category, grid: grid, at: now, excluding: Set(item.assignees), connection: connection, outbox: outbox)
                 }
+            case .place:
+                guard item.triage else { return .illegal(IllegalAction(state: item.state, action: action, allowed: [])) }
+                guard let grid = input.grid, district.gridsByID[grid] != nil else {
+                    return .invalid(field: "grid", reason: "'\(input.grid ?? "")' is not a grid of the district")
+                }
+                guard let category = district.categoriesByCode[item.category] else { return .invalid(field: "category", reason: "unknown category") }
+                item.grid = grid
+                item.triage = false
+                item.emergency = try isEmergency(grid: grid, on: connection)
+                let limit = item.priority == .normal && !item.emergency ? category.normalLimit : category.urgentLimit
+                item.registeredAt = now
+                item.deadline = calendar.deadline(from: now, limit: limit, clock: item.emergency ? .natural : category.clock)
+                try emit(
+                    IncidentRegistered(incidentId: id, category: category.code, grid: grid, priority: item.priority, deadline: item.deadline!), for: &item, outbox
+                )
+                try dispatch(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
             case .register, .reject, .merge, .dispatch:
                 return .invalid(field: "action", reason: "'\(action.rawValue)' is the dispatcher's own step, not a handler's action")
             }

@@ -39,7 +39,7 @@ struct DispatcherAPI<Context: RequestContext> {
             return errors(.badRequest, [("", "the body must be a JSON object with at least 'by'")])
         }
         var problems: [(String, String)] = []
-        for key in fields.keys.sorted() where !["by", "note", "reason", "photoUrls", "deadline"].contains(key) { problems.append((key, "unknown field")) }
+        for key in fields.keys.sorted() where !["by", "note", "reason", "photoUrls", "deadline", "grid"].contains(key) { problems.append((key, "unknown field")) }
         func text(_ key: String, max: Int) -> String? {
             guard let value = fields[key], value != .null else { return nil }
             guard case .string(let string) = value, string.count <= max else {
@@ -69,7 +69,7 @@ struct DispatcherAPI<Context: RequestContext> {
             }
         }
         guard problems.isEmpty, let by else { return errors(.badRequest, problems) }
-        let input = ActionInput(by: by, note: note, reason: reason, photoURLs: photos, deadline: deadline)
+        let input = ActionInput(by: by, note: note, reason: reason, photoURLs: photos, deadline: deadline, grid: text("grid", max: 64))
         switch try await dispatcher.act(id, action, input, requestKey: request.headers[HTTPField.Name("Idempotency-Key")!]) {
         case .done(let item): return json(.ok, item)
         case .notFound: return errors(.notFound, [("id", "no case '\(id)'")])

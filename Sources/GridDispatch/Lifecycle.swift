@@ -20,6 +20,8 @@ public enum CaseAction: String, Sendable, Hashable, CaseIterable, Codable {
     case close, reopen
     /// A volunteer takes an open micro-wish task (first claim wins).
     case claim
+    /// An operator gives a report held for triage (no grid) its grid: registered, then dispatched.
+    case place
 }
 
 /// A legal step: the state it leads to and the event that announces it.
@@ -46,6 +48,7 @@ public enum Lifecycle {
         .init(from: .reported, action: .register, to: .registered, event: .incidentRegistered),
         .init(from: .reported, action: .reject, to: .rejected, event: .incidentRejected),
         .init(from: .reported, action: .merge, to: .merged, event: .incidentMerged),
+        .init(from: .reported, action: .place, to: .registered, event: .incidentRegistered),
         .init(from: .registered, action: .dispatch, to: .dispatched, event: .incidentDispatched),
         .init(from: .registered, action: .merge, to: .merged, event: .incidentMerged),
         .init(from: .registered, action: .claim, to: .acknowledged, event: .incidentDispatched),  // a micro-wish: claiming is taking it on

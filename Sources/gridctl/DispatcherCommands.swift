@@ -60,10 +60,13 @@ struct CaseCommand: AsyncParsableCommand {
     @Option(help: "A reason (required by return and reopen).") var reason: String?
     @Option(help: "The new deadline for extend (RFC 3339).") var deadline: String?
     @Option(name: .customLong("photo-url"), help: "A photo of the work (handle); repeat for several.") var photoURLs: [String] = []
+    @Option(help: "The grid to place a triaged report in (place).") var grid: String?
     @Option(name: .customLong("idempotency-key"), help: "Makes a retried command harmless.") var idempotencyKey: String?
     @OptionGroup var dispatcher: DispatcherOptions
 
-    static let actions = ["acknowledge", "start", "handle", "return", "extend", "suspend", "resume", "verify-pass", "verify-fail", "close", "reopen", "claim"]
+    static let actions = [
+        "acknowledge", "start", "handle", "return", "extend", "suspend", "resume", "verify-pass", "verify-fail", "close", "reopen", "claim", "place",
+    ]
 
     func validate() throws {
         guard action == "show" || Self.actions.contains(action) else {
@@ -80,6 +83,7 @@ struct CaseCommand: AsyncParsableCommand {
         if let reason { body["reason"] = reason }
         if let deadline { body["deadline"] = deadline }
         if !photoURLs.isEmpty { body["photoUrls"] = photoURLs }
+        if let grid { body["grid"] = grid }
         try await dispatcher.send("POST", "\(path)/\(action)", body: body, idempotencyKey: idempotencyKey)
     }
 }

@@ -204,6 +204,18 @@ import ZeroMQ
         try await fixture.report("inc-2", grid: nil)
         #expect(try await fixture.published().map(\.type) == ["incident.rejected"])
         #expect(try await fixture.dispatcher.get("inc-2")?.triage == true)
+        // An operator places it: registered and dispatched like any report.
+        guard case .invalid(let field, _) = try await fixture.dispatcher.act("inc-2", .place, ActionInput(by: "ops", grid: "G-404")) else {
+            Issue.record("an unknown grid was accepted")
+            return
+        }
+        #expect(field == "grid")
+        guard case .done(let placed) = try await fixture.dispatcher.act("inc-2", .place, ActionInput(by: "ops", grid: "G-01-01-01")) else {
+            Issue.record("placing was refused")
+            return
+        }
+        #expect(placed.state == .dispatched && placed.grid == "G-01-01-01" && !placed.triage)
+        #expect(try await fixture.published().map(\.type) == ["incident.rejected", "incident.registered", "incident.dispatched"])
     }
 
     /// No acknowledgement: escalated to the grid chief at the limit, reminded at the interval; then

@@ -6,7 +6,10 @@ import Testing
     /// Every (state, action) pair: the legal ones lead where the table says and publish its event;
     /// every other one is refused with the list of what is allowed.
     static let legal: [CaseState: [CaseAction: (CaseState, EventType)]] = [
-        .reported: [.register: (.registered, .incidentRegistered), .reject: (.rejected, .incidentRejected), .merge: (.merged, .incidentMerged)],
+        .reported: [
+            .register: (.registered, .incidentRegistered), .reject: (.rejected, .incidentRejected), .merge: (.merged, .incidentMerged),
+            .place: (.registered, .incidentRegistered),
+        ],
         .registered: [.dispatch: (.dispatched, .incidentDispatched), .merge: (.merged, .incidentMerged), .claim: (.acknowledged, .incidentDispatched)],
         .dispatched: [
             .acknowledge: (.acknowledged, .incidentAcknowledged), .returnAsWronglyDispatched: (.registered, .incidentReturned),
