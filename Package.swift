@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "gridbench",
             dependencies: [
-                "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "ZeroMQ", "GridSchema",
+                "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "GridDispatch", "ZeroMQ", "GridSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings

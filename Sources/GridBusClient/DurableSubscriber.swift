@@ -1,4 +1,5 @@
 import GridSchema
+import Synchronization
 import Logging
 import ServiceLifecycle
 import ZeroMQ
@@ -27,6 +28,9 @@ import Foundation
 /// the last save are handled again, so handlers must be idempotent by event id.
 public final class DurableSubscriber: Service, CustomStringConvertible, Sendable {
     public typealias Handler = @Sendable (BusEvent) async throws -> Void
+    /// Receives events in sequence order, several at a time when they are already waiting (catch-up
+    /// and replay): a worker can then commit them in one transaction.
+    public typealias BatchHandler = @Sendable ([BusEvent]) async throws -> Void
 
     public var description: String { "DurableSubscriber(\(name))" }
     public let name: String
@@ -35,7 +39,9 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     private let store: any CursorStore
     private let context: ZMQContext
     private let logger: Logger
-    private let handler: Handler
+    private let handler: BatchHandler
+    private let maxBatch: Int
+    private let lastError = Mutex("")
     private let saveEvery: UInt64
     private let receiveBuffer: Int
     private let receiveHighWaterMark: Int32
@@ -45,7 +51,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     ///   - prefixes: topic prefixes to handle (`[""]` for everything); see ``Topic``.
     ///   - saveEvery: save the cursor after this many events (and on every heartbeat).
     ///   - receiveBuffer, receiveHighWaterMark: how much may queue between the daemon and the handler.
-    public init(
+    public convenience init(
         name: String,
         endpoints: BusEndpoints,
         prefixes: [String],
@@ -57,13 +63,35 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         receiveHighWaterMark: Int32 = 100_000,
         handler: @escaping Handler
     ) {
+        self.init(
+            name: name, endpoints: endpoints, prefixes: prefixes, store: store, context: context, logger: logger, saveEvery: saveEvery,
+            receiveBuffer: receiveBuffer, receiveHighWaterMark: receiveHighWaterMark, maxBatch: 1,
+            batchHandler: { events in for event in events { try await handler(event) } }
+        )
+    }
+
+    /// - Parameter maxBatch: most events handed to `batchHandler` at once.
+    public init(
+        name: String,
+        endpoints: BusEndpoints,
+        prefixes: [String],
+        store: any CursorStore,
+        context: ZMQContext,
+        logger: Logger,
+        saveEvery: UInt64 = 500,
+        receiveBuffer: Int = 10_000,
+        receiveHighWaterMark: Int32 = 100_000,
+        maxBatch: Int,
+        batchHandler: @escaping BatchHandler
+    ) {
         self.name = name
         self.endpoints = endpoints
         self.prefixes = prefixes.isEmpty ? [""] : prefixes
         self.store = store
         self.context = context
         self.logger = logger
-        self.handler = handler
+        self.handler = batchHandler
+        self.maxBatch = max(1, maxBatch)
         self.saveEvery = saveEvery
         self.receiveBuffer = receiveBuffer
         self.receiveHighWaterMark = receiveHighWaterMark
@@ -158,7 +186,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         }
         let topic = frames[0]
         if prefixes.contains(where: { topic.starts(with: $0.utf8) }) {
-            try await deliver(BusEvent(sequence: sequence, topic: String(decoding: topic, as: UTF8.self), bytes: frames[2]))
+            try await deliver([BusEvent(sequence: sequence, topic: String(decoding: topic, as: UTF8.self), bytes: frames[2])])
         }
         state.cursor = sequence
         if state.cursor - state.saved >= saveEvery { try await saveCursor(&state) }
@@ -194,9 +222,11 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
                     metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "journal.tail": "\(batch.tail)"]
                 )
             }
-            for event in batch.events where event.sequence > state.cursor {
-                try await deliver(event)
-                state.cursor = event.sequence
+            let fresh = batch.events.filter { $0.sequence > state.cursor }
+            for start in stride(from: 0, to: fresh.count, by: maxBatch) {
+                let chunk = Array(fresh[start..<min(start + maxBatch, fresh.count)])
+                try await deliver(chunk)
+                state.cursor = chunk.last!.sequence
             }
             state.cursor = max(state.cursor, batch.next)
             try await saveCursor(&state)
@@ -204,30 +234,42 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         }
     }
 
-    /// Calls the handler; retries a failing handler twice, then logs the event and moves on so that one
-    /// poisonous event cannot stop the worker.
-    private func deliver(_ event: BusEvent) async throws {
-        var attempt = 0
-        while true {
+    /// Calls the handler; retries a failing batch twice, then hands its events over one by one with
+    /// the same retries, logging and skipping an event that still fails, so that one poisonous event
+    /// cannot stop the worker (nor take its neighbours down with it).
+    private func deliver(_ events: [BusEvent]) async throws {
+        if try await attempt(events) { return }
+        guard events.count > 1 else { return skip(events[0]) }
+        for event in events where !(try await attempt([event])) { skip(event) }
+    }
+
+    /// Three tries; true when one succeeded.
+    private func attempt(_ events: [BusEvent]) async throws -> Bool {
+        for attempt in 1...3 {
             do {
-                try await handler(event)
-                return
+                try await handler(events)
+                return true
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                attempt += 1
-                guard attempt < 3 else {
-                    logger.error(
-                        "handler failed three times; event skipped",
-                        metadata: [
-                            "subscriber": "\(name)", "event.sequence": "\(event.sequence)", "event.topic": "\(event.topic)", "error": "\(error)",
-                        ]
-                    )
-                    return
+                if attempt == 3 {
+                    if events.count == 1 { lastError.withLock { $0 = "\(error)" } }
+                    return false
                 }
                 try await Task.sleep(for: .milliseconds(100 * attempt * attempt))
             }
         }
+        return false
+    }
+
+    private func skip(_ event: BusEvent) {
+        logger.error(
+            "handler failed three times; event skipped",
+            metadata: [
+                "subscriber": "\(name)", "event.sequence": "\(event.sequence)", "event.topic": "\(event.topic)",
+                "error": "\(lastError.withLock { $0 })",
+            ]
+        )
     }
 
     private func saveCursor(_ state: inout State) async throws {

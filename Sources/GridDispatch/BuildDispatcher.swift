@@ -49,8 +49,9 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
         prefixes: [Topic.prefix(forType: .incidentReported)],
         store: store,
         context: context,
-        logger: logger
-    ) { event in try await dispatcher.handle(event) }
+        logger: logger,
+        maxBatch: 500
+    ) { events in try await dispatcher.handle(events) }
     let router = Router()
     DispatcherAPI(dispatcher: dispatcher).register(on: router)
     let readyFile = configuration.dataDirectory + "/grid-dispatcher.ready"

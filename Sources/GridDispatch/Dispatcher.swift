@@ -100,66 +100,88 @@ public final class Dispatcher: Sendable {
 
     // MARK: Registration and dispatch
 
-    /// `incident.reported` → registered and dispatched, rejected, or held for triage.
-    public func handle(_ busEvent: BusEvent) async throws {
-        let event = try busEvent.decode()
-        guard event.eventType == .incidentReported else { return }
-        let report = try event.payload(as: IncidentReported.self)
-        let key = "\(event.source) \(event.id)"
-        let now = self.now()
-        let district = self.district
-        try await publisher.transaction { [self] connection, outbox in
-            guard try DispatcherStore.firstTime(key, on: connection), try DispatcherStore.load(report.incidentId, on: connection) == nil else { return }
-            var item = DispatchCase(
-                id: report.incidentId, state: .reported, category: report.category, grid: report.grid, priority: report.priority,
-                location: report.location, reportedAt: report.reportedAt, registeredAt: nil, deadline: nil, acknowledgeBy: nil, assignees: [],
-                role: nil, escalationLevel: 0, timer: nil, timerAt: nil, reminders: 0, returns: 0, triage: false, emergency: false,
-                closedAt: nil, emitted: 0
-            )
-            guard let category = district.categoriesByCode[report.category] else {
-                item.state = .rejected
-                try emit(IncidentRejected(incidentId: item.id, reason: .invalid, note: "category \(report.category) is not in the catalogue"), for: &item, outbox)
-                return try DispatcherStore.save(item, on: connection)
+    /// `incident.reported` → registered and dispatched, rejected, merged, or held for triage.
+    public func handle(_ busEvent: BusEvent) async throws { try await handle([busEvent]) }
+
+    /// Several reports in one transaction (one fsync), each in its own savepoint: a report that
+    /// fails is logged and left out without failing the others.
+    public func handle(_ busEvents: [BusEvent]) async throws {
+        var reports: [(key: String, report: IncidentReported)] = []
+        for busEvent in busEvents {
+            guard let event = try? busEvent.decode(), event.eventType == .incidentReported else { continue }
+            do { reports.append(("\(event.source) \(event.id)", try event.payload(as: IncidentReported.self))) } catch {
+                logger.error("a report the dispatcher cannot read was skipped", metadata: ["event.id": "\(event.id)", "error": "\(error)"])
             }
-            guard let grid = report.grid, district.gridsByID[grid] != nil else {
-                // Outside every grid: held until an operator places it (docs/dispatcher.md, "Triage").
-                item.triage = true
-                return try DispatcherStore.save(item, on: connection)
-            }
-            // A report near an open case of the same category, within the window, is that case again.
-            if let location = report.location,
-                let original = try DispatcherStore.openCases(category: category.code, since: report.reportedAt.addingTimeInterval(-settings.mergeWindow), on: connection)
-                    .first(where: { candidate in
-                        !candidate.triage && candidate.id != item.id && candidate.location.map { Self.meters(location, $0) <= settings.mergeRadiusMeters } ?? false
-                    })
-            {
-                item.state = .merged
-                try emit(IncidentMerged(incidentId: item.id, caseId: original.id), for: &item, outbox)
-                return try DispatcherStore.save(item, on: connection)
-            }
-            item.emergency = try isEmergency(grid: grid, on: connection)
-            let limit = report.priority == .normal && !item.emergency ? category.normalLimit : category.urgentLimit
-            let deadline = calendar.deadline(from: now, limit: limit, clock: item.emergency ? .natural : category.clock)
-            item.state = .registered
-            item.registeredAt = now
-            item.deadline = deadline
-            try emit(IncidentRegistered(incidentId: item.id, category: category.code, grid: grid, priority: report.priority, deadline: deadline), for: &item, outbox)
-            if category.volunteer && !item.emergency {
-                // A citizen micro-wish: an open task for the grid's volunteers, not an assignment.
-                item.role = "volunteer"
-                try emit(
-                    IncidentDispatched(incidentId: item.id, assignees: [], role: "volunteer", acknowledgeBy: deadline, deadline: deadline, policy: "open-task"),
-                    for: &item,
-                    outbox
-                )
-                // Unclaimed by the deadline: overdue, and the community hears of it.
-                item.timer = .handle
-                item.timerAt = deadline
-                return try DispatcherStore.save(item, on: connection)
-            }
-            try dispatch(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
-            try DispatcherStore.save(item, on: connection)
         }
+        guard !reports.isEmpty else { return }
+        let now = self.now()
+        try await publisher.transaction { [self, reports] connection, outbox in
+            for (key, report) in reports {
+                try connection.execute("SAVEPOINT report")
+                do {
+                    try register(report, key: key, at: now, connection: connection, outbox: outbox)
+                    try connection.execute("RELEASE report")
+                } catch {
+                    try connection.execute("ROLLBACK TO report")
+                    try connection.execute("RELEASE report")
+                    logger.error("a report could not be registered", metadata: ["incident": "\(report.incidentId)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    private func register(_ report: IncidentReported, key: String, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
+        let district = self.district
+        guard try DispatcherStore.firstTime(key, on: connection), try DispatcherStore.load(report.incidentId, on: connection) == nil else { return }
+        var item = DispatchCase(
+            id: report.incidentId, state: .reported, category: report.category, grid: report.grid, priority: report.priority,
+            location: report.location, reportedAt: report.reportedAt, registeredAt: nil, deadline: nil, acknowledgeBy: nil, assignees: [],
+            role: nil, escalationLevel: 0, timer: nil, timerAt: nil, reminders: 0, returns: 0, triage: false, emergency: false,
+            closedAt: nil, emitted: 0
+        )
+        guard let category = district.categoriesByCode[report.category] else {
+            item.state = .rejected
+            try emit(IncidentRejected(incidentId: item.id, reason: .invalid, note: "category \(report.category) is not in the catalogue"), for: &item, outbox)
+            return try DispatcherStore.save(item, on: connection)
+        }
+        guard let grid = report.grid, district.gridsByID[grid] != nil else {
+            // Outside every grid: held until an operator places it (docs/dispatcher.md, `place`).
+            item.triage = true
+            return try DispatcherStore.save(item, on: connection)
+        }
+        // A report near an open case of the same category, within the window, is that case again.
+        if let location = report.location,
+            let original = try DispatcherStore.openCases(category: category.code, since: report.reportedAt.addingTimeInterval(-settings.mergeWindow), on: connection)
+                .first(where: { candidate in
+                    !candidate.triage && candidate.id != item.id && candidate.location.map { Self.meters(location, $0) <= settings.mergeRadiusMeters } ?? false
+                })
+        {
+            item.state = .merged
+            try emit(IncidentMerged(incidentId: item.id, caseId: original.id), for: &item, outbox)
+            return try DispatcherStore.save(item, on: connection)
+        }
+        item.emergency = try isEmergency(grid: grid, on: connection)
+        let limit = report.priority == .normal && !item.emergency ? category.normalLimit : category.urgentLimit
+        let deadline = calendar.deadline(from: now, limit: limit, clock: item.emergency ? .natural : category.clock)
+        item.state = .registered
+        item.registeredAt = now
+        item.deadline = deadline
+        try emit(IncidentRegistered(incidentId: item.id, category: category.code, grid: grid, priority: report.priority, deadline: deadline), for: &item, outbox)
+        if category.volunteer && !item.emergency {
+            // A citizen micro-wish: an open task for the grid's volunteers, not an assignment.
+            item.role = "volunteer"
+            try emit(
+                IncidentDispatched(incidentId: item.id, assignees: [], role: "volunteer", acknowledgeBy: deadline, deadline: deadline, policy: "open-task"),
+                for: &item,
+                outbox
+            )
+            // Unclaimed by the deadline: overdue, and the community hears of it.
+            item.timer = .handle
+            item.timerAt = deadline
+            return try DispatcherStore.save(item, on: connection)
+        }
+        try dispatch(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
+        try DispatcherStore.save(item, on: connection)
     }
 
     /// Assigns the case and publishes `incident.dispatched`; starts the acknowledgement timer.

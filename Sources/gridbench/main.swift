@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import GridBusClient
 import GridConfiguration
+import GridDispatch
+import GridDistrict
 import GridSecurity
 import ZeroMQ
 
@@ -12,7 +14,7 @@ struct GridBench: ParsableCommand {
         abstract: "Measure gridbusd against libzmq's own proxy (200-byte events, TCP loopback)."
     )
 
-    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP).")
+    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate).")
     var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
     @Option(help: "Events for (a)–(d).") var events = 500_000
@@ -26,10 +28,11 @@ struct GridBench: ParsableCommand {
     @Option(help: "Grids in the synthetic district for (i).") var grids = 100_000
     @Option(help: "Offered report rate for (j), per second.") var reportRate = 2000
     @Option(help: "Duration of (j), seconds.") var reportSeconds = 20
-    @Option(help: "The district grid-intake loads for (j).") var district = "deploy/sample"
+    @Option(help: "The district grid-intake and grid-dispatcher load for (j) and (l).") var district = "deploy/sample"
+    @Option(help: "Reports published for (l).") var dispatchReports = 20_000
 
     func run() throws {
-        let selected = which == "all" ? Set("abcdefgij") : Set(which.filter { $0 != "," })
+        let selected = which == "all" ? Set("abcdefgijkl") : Set(which.filter { $0 != "," })
         let binDirectory = URL(fileURLWithPath: bin)
         let context = ZMQContext()
         var rows: [(String, String, String)] = []
@@ -262,6 +265,47 @@ struct GridBench: ParsableCommand {
                     "(j) POST /v1/incidents offered at \(reportRate)/s for \(reportSeconds) s, 16 keep-alive connections", String(format: "p99 %.1f ms", median(p99s)),
                     notes.joined(separator: "; ")
                 )
+            )
+        }
+
+        if selected.contains("k") {
+            var p99s: [Double] = []
+            var notes: [String] = []
+            for run in 0..<runs {
+                let result = measureAssignment(grids: grids, decisions: 1_000_000)
+                p99s.append(result.p99)
+                notes.append(String(format: "p50 %.2f µs, p99 %.2f µs, max %.1f µs", result.p50, result.p99, result.max))
+                log("(k) run \(run + 1): \(notes.last!)")
+            }
+            rows.append(("(k) assignment decision (least load), \(grids) grids, 1,000,000 decisions", String(format: "p99 %.2f µs", median(p99s)), notes.joined(separator: "; ")))
+        }
+
+        if selected.contains("l") {
+            let sample = try District.load(directory: district)
+            var rates: [Double] = []
+            for run in 0..<runs {
+                let (daemon, ingress, egress, replay) = try startDaemon(bin: binDirectory, directory: daemonDirectory, extra: ["--journal-durability", durability])
+                defer { daemon.stop() }
+                let dispatcherDirectory = workDirectory + "/dispatcher"
+                try? FileManager.default.removeItem(atPath: dispatcherDirectory)
+                let dispatcherProcess = try Server(
+                    binDirectory.appendingPathComponent("grid-dispatcher"),
+                    [
+                        "--data-dir", dispatcherDirectory, "--http-port", "0", "--district-dir", district, "--log-level", "warning",
+                        "--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay,
+                    ],
+                    log: workDirectory + "/dispatcher.log"
+                )
+                defer { dispatcherProcess.stop() }
+                let readyPath = dispatcherDirectory + "/grid-dispatcher.ready"
+                let deadline = Date().addingTimeInterval(30)
+                while !FileManager.default.fileExists(atPath: readyPath) && Date() < deadline { usleep(50_000) }
+                let rate = try measureDispatch(context: context, ingress: ingress, replay: replay, count: dispatchReports, grids: sample.grids.map(\.id))
+                rates.append(rate)
+                log(String(format: "(l) run %d: %.0f reports/s from incident.reported to incident.dispatched", run + 1, rate))
+            }
+            rows.append(
+                ("(l) incident.reported → incident.dispatched on the bus, \(dispatchReports) reports", perSecond(median(rates)), "samples: " + rates.map(perSecond).joined(separator: ", "))
             )
         }
 
