@@ -240,3 +240,38 @@ func publishPadded(count: Int, padding: Int, on bus: TestBus) async throws -> In
     await socket.close()
     return acked
 }
+
+@Suite(.timeLimit(.minutes(2)))
+struct BatchDeliveryTests {
+    /// Events waiting in the journal arrive in batches; a batch that keeps failing is retried one
+    /// event at a time, so only the poisonous event is skipped.
+    @Test func aPoisonousEventIsSkippedAloneNotWithItsBatch() async throws {
+        try await withTestBus { bus in
+            let publisher = DirectPublisher(context: bus.context, endpoint: bus.endpoints.ingress)
+            for n in 0..<20 { _ = try await publisher.publish(try incident(n)) }
+            let seen = Seen()
+            let batchSizes = Mutex<[Int]>([])
+            let subscriber = DurableSubscriber(
+                name: "batches",
+                endpoints: bus.endpoints,
+                prefixes: ["incident."],
+                store: try temporaryStore(),
+                context: bus.context,
+                logger: TestBus.logger(),
+                maxBatch: 8
+            ) { events in
+                batchSizes.withLock { $0.append(events.count) }
+                if events.contains(where: { $0.sequence == 5 }) { throw Poison() }
+                for event in events { seen.append(event) }
+            }
+            try await running([subscriber]) {
+                try await expectEventually(timeout: .seconds(20)) { seen.count == 19 }
+            }
+            #expect(seen.sequences == Array(1...20).filter { $0 != 5 }.map(UInt64.init))
+            #expect(batchSizes.withLock { $0.max() } == 8)  // the journal's events came in batches
+            await publisher.close()
+        }
+    }
+
+    struct Poison: Error {}
+}
