@@ -54,8 +54,7 @@ public func buildServiceGroup(
     }
     let router = Router()
     HTTPEndpoints(daemon: daemon, registry: registry).register(on: router)
-    let readyFile = configuration.dataDirectory + "/gridbusd.ready"
-    try? FileManager.default.removeItem(atPath: readyFile)
+    let readyFile = ReadyFile(directory: configuration.dataDirectory, program: "gridbusd")
     let app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "gridbusd"),
@@ -74,26 +73,18 @@ public func buildServiceGroup(
                 http: "http://\(configuration.httpHost):\(port)",
                 pid: getpid()
             )
-            if let data = try? JSONEncoder().encode(ready) {
-                _ = FileManager.default.createFile(atPath: readyFile + ".tmp", contents: data)
-                _ = rename(readyFile + ".tmp", readyFile)
-            }
-            logger.notice("gridbusd ready", metadata: ["http": "\(ready.http)", "ready.file": "\(readyFile)"])
+            if let data = try? JSONEncoder().encode(ready) { readyFile.write(data) }
+            logger.notice("gridbusd ready", metadata: ["http": "\(ready.http)", "ready.file": "\(readyFile.path)"])
         },
         logger: logger
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon), .init(service: supervisor), .init(service: app)]
     if handleSignals {
         services.append(
-            .init(
-                service: TerminationSignalService(onHangup: {
-                    logger.notice("SIGHUP received; reloading the access policy")
-                    security.reload(logger: logger)
-                }) { signal in
-                    logger.notice("signal received; shutting down", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                },
-                successTerminationBehavior: .gracefullyShutdownGroup
-            )
+            .terminationSignals(logger: logger) {
+                logger.notice("SIGHUP received; reloading the access policy")
+                security.reload(logger: logger)
+            }
         )
     }
     let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))

@@ -54,16 +54,13 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
     ) { events in try await dispatcher.handle(events) }
     let router = Router()
     DispatcherAPI(dispatcher: dispatcher).register(on: router)
-    let readyFile = configuration.dataDirectory + "/grid-dispatcher.ready"
-    try? FileManager.default.removeItem(atPath: readyFile)
+    let readyFile = ReadyFile(directory: configuration.dataDirectory, program: "grid-dispatcher")
     let app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "grid-dispatcher"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.httpPort
-            let ready = #"{"http":"http://\#(configuration.httpHost):\#(port)","pid":\#(getpid())}"#
-            _ = FileManager.default.createFile(atPath: readyFile + ".tmp", contents: Data(ready.utf8))
-            _ = rename(readyFile + ".tmp", readyFile)
+            readyFile.write(http: "http://\(configuration.httpHost):\(port)")
             logger.notice("grid-dispatcher ready", metadata: ["http": "http://\(configuration.httpHost):\(port)", "strategy": "\(configuration.strategy.rawValue)"])
         },
         logger: logger
@@ -72,13 +69,6 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
         .init(service: publisher), .init(service: subscriber), .init(service: TimerService(dispatcher: dispatcher, interval: configuration.timerInterval, logger: logger)),
         .init(service: app),
     ]
-    if handleSignals {
-        services.append(
-            .init(
-                service: TerminationSignalService(onSignal: { signal in logger.notice("signal received; shutting down", metadata: ["signal": "\(signal)"]) }),
-                successTerminationBehavior: .gracefullyShutdownGroup
-            )
-        )
-    }
+    if handleSignals { services.append(.terminationSignals(logger: logger)) }
     return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
 }

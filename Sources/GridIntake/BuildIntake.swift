@@ -60,16 +60,13 @@ public func buildIntake(
     router.get("/healthz") { _, _ in
         HTTPSupport.json(.ok, ["status": "ok", "grids": "\(district.grids.count)", "categories": "\(district.categories.count)"])
     }
-    let readyFile = configuration.dataDirectory + "/grid-intake.ready"
-    try? FileManager.default.removeItem(atPath: readyFile)
+    let readyFile = ReadyFile(directory: configuration.dataDirectory, program: "grid-intake")
     let app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "grid-intake"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.httpPort
-            let ready = #"{"http":"http://\#(configuration.httpHost):\#(port)","pid":\#(getpid())}"#
-            _ = FileManager.default.createFile(atPath: readyFile + ".tmp", contents: Data(ready.utf8))
-            _ = rename(readyFile + ".tmp", readyFile)
+            readyFile.write(http: "http://\(configuration.httpHost):\(port)")
             logger.notice(
                 "grid-intake ready",
                 metadata: [
@@ -81,13 +78,6 @@ public func buildIntake(
         logger: logger
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: publisher), .init(service: follower), .init(service: app)]
-    if handleSignals {
-        services.append(
-            .init(
-                service: TerminationSignalService(onSignal: { signal in logger.notice("signal received; shutting down", metadata: ["signal": "\(signal)"]) }),
-                successTerminationBehavior: .gracefullyShutdownGroup
-            )
-        )
-    }
+    if handleSignals { services.append(.terminationSignals(logger: logger)) }
     return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
 }
