@@ -230,3 +230,41 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_the_intake_and_the_dispatcher_run_as_plugins_over_curve(tmp_path):
+    """plugins/grid-intake.yaml and plugins/grid-dispatcher.yaml together, each with its identity:
+    a report posted to the intake is dispatched, and the dispatch shows in the intake's answer."""
+    import requests
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    for name in [".build", "deploy"]:
+        os.symlink(REPO / name, tmp_path / name)
+    ports = {"grid-intake": free_port(), "grid-dispatcher": free_port()}
+    for name, default in [("grid-intake", "8080"), ("grid-dispatcher", "8081")]:
+        manifest = (REPO / "plugins" / f"{name}.yaml").read_text().replace(f'GRIDBUS_HTTP_PORT: "{default}"', f'GRIDBUS_HTTP_PORT: "{ports[name]}"')
+        (plugins / f"{name}.yaml").write_text(manifest)
+        keygen(name, plugins / "keys")
+    shutil.copytree(REPO / "plugins" / "grid-intake", plugins / "grid-intake")
+    keygen("gridbusd", tmp_path / "keys")
+    (tmp_path / "access.yaml").write_text("identities: []\n")
+    process, ready = start_gridbusd(tmp_path, "--security-server-key", str(tmp_path / "keys" / "gridbusd.key_secret"),
+                                    "--security-access-file", str(tmp_path / "access.yaml"), "--plugins-dir", str(plugins),
+                                    log_level="info")
+    try:
+        intake = f"http://127.0.0.1:{ports['grid-intake']}"
+        dispatcher = f"http://127.0.0.1:{ports['grid-dispatcher']}"
+        eventually(lambda: all((tmp_path / "bus" / "plugins" / name / f"{name}.ready").exists() for name in ports), timeout=30)
+        headers = {"Authorization": "Bearer dev-hotline-key"}
+        iid = requests.post(intake + "/v1/incidents", headers=headers, timeout=10,
+                            json={"category": "E-01-02", "description": "rubbish", "location": {"latitude": 30.2, "longitude": 120.15}}).json()["id"]
+        case = eventually(lambda: (r := requests.get(f"{dispatcher}/v1/cases/{iid}", timeout=5)).status_code == 200
+                          and r.json()["state"] == "dispatched" and r.json(), timeout=20)
+        assert requests.post(f"{dispatcher}/v1/cases/{iid}/acknowledge", json={"by": case["assignees"][0]}, timeout=5).status_code == 200
+        view = eventually(lambda: (r := requests.get(f"{intake}/v1/incidents/{iid}", headers=headers, timeout=5).json())["status"] == "acknowledged" and r,
+                          timeout=20)
+        assert [s["type"] for s in view["timeline"]] == ["incident.reported", "incident.registered", "incident.dispatched", "incident.acknowledged"]
+        log = (tmp_path / "gridbusd.err").read_text()
+        assert "access denied" not in log  # each plugin stayed inside its access list
+    finally:
+        stop_gridbusd(process, tmp_path)
