@@ -128,10 +128,7 @@ public struct BusConfiguration: Sendable {
         guard heartbeatInterval >= 0.01 else { throw reader.error("egress.heartbeat-interval", String(heartbeatInterval), "must be at least 10ms") }
         lagThreshold = try reader.int("egress.lag-threshold", default: lagThreshold, in: 1...Int.max)
         replayMaxBatch = try reader.int("replay.max-batch", default: replayMaxBatch, in: 1...1_000_000)
-        logLevel = reader.string("log.level", default: logLevel)
-        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
-            throw reader.error("log.level", logLevel, "must be trace, debug, info, notice, warning, error or critical")
-        }
+        logLevel = try reader.logLevel(default: logLevel)
         ioThreads = try reader.int("zmq.io-threads", default: ioThreads, in: 1...16)
         securityMode = try reader.choice("security.mode", default: securityMode)
         serverKeyFile = reader.optionalString("security.server-key").flatMap { $0.isEmpty ? nil : $0 }

@@ -136,6 +136,15 @@ public struct GridConfigReader: Sendable {
         return value
     }
 
+    /// `log.level`: trace, debug, info, notice, warning, error or critical.
+    public func logLevel(default defaultValue: String = "info") throws(ConfigurationError) -> String {
+        let level = string("log.level", default: defaultValue)
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+            throw error("log.level", level, "must be trace, debug, info, notice, warning, error or critical")
+        }
+        return level
+    }
+
     /// One of a fixed set of words.
     public func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: Choice) throws(ConfigurationError) -> Choice
     where Choice.RawValue == String {

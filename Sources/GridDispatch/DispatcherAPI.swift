@@ -9,11 +9,7 @@ import NIOCore
 struct DispatcherAPI<Context: RequestContext> {
     let dispatcher: Dispatcher
 
-    static var encoder: JSONEncoder {
-        let encoder = GridJSON.encoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
+    static var encoder: JSONEncoder { dispatcherAPIEncoder }
 
     func register(on router: Router<Context>) {
         router.get("/v1/cases/{id}") { _, context in
@@ -124,3 +120,6 @@ struct Conflict: Encodable {
     let state: String
     let allowed: [String]
 }
+
+/// Shared by every DispatcherAPI (a generic type cannot hold a static stored property).
+private let dispatcherAPIEncoder = GridJSON.encoder()

@@ -34,9 +34,6 @@ public struct DispatcherConfiguration: Sendable {
         timerInterval = try reader.duration("timers.interval", default: timerInterval)
         guard timerInterval >= 0.05 else { throw reader.error("timers.interval", String(timerInterval), "must be at least 50ms") }
         bus = try BusEndpoints(reader: reader)
-        logLevel = reader.string("log.level", default: logLevel)
-        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
-            throw reader.error("log.level", logLevel, "must be trace, debug, info, notice, warning, error or critical")
-        }
+        logLevel = try reader.logLevel(default: logLevel)
     }
 }

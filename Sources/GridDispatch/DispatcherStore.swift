@@ -23,11 +23,7 @@ enum DispatcherStore {
         CREATE TABLE IF NOT EXISTS modes (scope TEXT NOT NULL, target TEXT NOT NULL, since_ms INTEGER NOT NULL, by TEXT NOT NULL, PRIMARY KEY (scope, target));
         """
 
-    static let encoder: JSONEncoder = {
-        let encoder = GridJSON.encoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static let encoder = GridJSON.encoder()
     static let decoder = GridJSON.decoder()
 
     static func prepare(_ connection: SQLiteConnection) throws { try connection.execute(schema) }

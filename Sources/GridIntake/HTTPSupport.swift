@@ -6,11 +6,7 @@ import NIOCore
 
 /// Small helpers shared by both HTTP faces.
 enum HTTPSupport {
-    static let jsonEncoder: JSONEncoder = {
-        let encoder = GridJSON.encoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static let jsonEncoder = GridJSON.encoder()
 
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
         json(status, encoded: (try? jsonEncoder.encode(value)) ?? Data("{}".utf8), headers: headers)
@@ -38,8 +34,7 @@ enum HTTPSupport {
         do {
             let buffer = try await request.collectBody(upTo: limit)
             return Data(buffer.readableBytesView)
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             return nil
         }
     }

@@ -47,9 +47,6 @@ public struct IntakeConfiguration: Sendable {
             throw reader.error("auth.keys-file", nil, "required when auth.mode is keys (see docs/intake.md, API keys), or run with --auth-mode none for development")
         }
         bus = try BusEndpoints(reader: reader)
-        logLevel = reader.string("log.level", default: logLevel)
-        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
-            throw reader.error("log.level", logLevel, "must be trace, debug, info, notice, warning, error or critical")
-        }
+        logLevel = try reader.logLevel(default: logLevel)
     }
 }

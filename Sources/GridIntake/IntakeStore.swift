@@ -30,11 +30,7 @@ enum IntakeStore {
         CREATE TABLE IF NOT EXISTS lifecycle_seen (event_id TEXT PRIMARY KEY);
         """
 
-    static let encoder: JSONEncoder = {
-        let encoder = GridJSON.encoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static let encoder = GridJSON.encoder()
     static let decoder = GridJSON.decoder()
 
     static func prepare(_ connection: SQLiteConnection) throws {

@@ -42,7 +42,7 @@ public struct TypedEvent<Payload: EventPayload>: Encodable, Sendable {
         try container.encode(data, forKey: .data)
     }
 
-    private static var encoder: JSONEncoder { GridJSON.encoder() }
+    private static var encoder: JSONEncoder { typedEventEncoder }
 
     /// The event as CloudEvents JSON, checked against the envelope rules the daemon applies.
     public func jsonBytes() throws -> [UInt8] {
@@ -51,3 +51,6 @@ public struct TypedEvent<Payload: EventPayload>: Encodable, Sendable {
         return bytes
     }
 }
+
+/// Shared by every ``TypedEvent`` (a static stored property cannot live in a generic type).
+private let typedEventEncoder = GridJSON.encoder()
