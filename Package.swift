@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "GridDispatch",
             dependencies: [
-                "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "GridConfiguration", "ZeroMQ",
+                "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -99,9 +99,19 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(
+            name: "GridHTTP",
+            dependencies: [
+                "GridSchema", "GridSecurity",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(
             name: "GridIntake",
             dependencies: [
-                "GridBusClient", "GridDistrict", "GridSchema", "GridStore", "GridConfiguration", "ZeroMQ",
+                "GridBusClient", "GridDistrict", "GridSchema", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

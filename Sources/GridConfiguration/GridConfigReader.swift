@@ -39,6 +39,13 @@ public struct GridConfigReader: Sendable {
             // A repeated flag would reach the reader as a list and be ignored in favour of the default.
             guard given.insert(flag).inserted else { throw ConfigurationError(key: flag, reason: "given twice; give each option once") }
         }
+        // A word that is not a flag's value (`--key value`) would be silently ignored.
+        for (index, argument) in arguments.enumerated().dropFirst() where !argument.hasPrefix("-") {
+            let previous = arguments[index - 1]
+            guard index > 1, previous.hasPrefix("-"), !previous.contains("="), !["--help", "-h"].contains(previous) else {
+                throw ConfigurationError(key: argument, reason: "unexpected argument; options are --KEY VALUE (see --help)")
+            }
+        }
         let cli = CommandLineArgumentsProvider(arguments: arguments)
         let environmentProvider = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
         let prefixedEnvironment = KeyMappingProvider(upstream: environmentProvider) { key in key.prepending([environmentPrefix.lowercased()]) }

@@ -11,12 +11,15 @@ public enum ProgramStart {
         summary: String,
         keys: [ConfigKeySpec],
         arguments: [String] = CommandLine.arguments,
+        commands: [(name: String, summary: String)] = [],
         read: (GridConfigReader) throws(ConfigurationError) -> Configuration,
         logLevel: (Configuration) -> String
     ) async -> (Configuration, Logger) {
         TerminationSignals.block()
         if arguments.contains("--help") || arguments.contains("-h") {
-            print(GridConfigReader.helpText(program: program, summary: summary, usage: "\(program) [--config FILE] [--KEY VALUE ...]", keys: keys))
+            var usage = "\(program) [--config FILE] [--KEY VALUE ...]"
+            for command in commands { usage += "\n       \(program) \(command.name) [--config FILE] [--KEY VALUE ...]   \(command.summary)" }
+            print(GridConfigReader.helpText(program: program, summary: summary, usage: usage, keys: keys))
             exit(0)
         }
         let configuration: Configuration
@@ -33,6 +36,13 @@ public enum ProgramStart {
             return handler
         }
         return (configuration, Logger(label: program))
+    }
+
+    /// Splits off a leading command word (`grid-dispatcher rebuild …`): the command, if one of
+    /// `known`, and the arguments without it, for `start`.
+    public static func command(_ known: [String], arguments: [String] = CommandLine.arguments) -> (command: String?, arguments: [String]) {
+        guard arguments.count > 1, known.contains(arguments[1]) else { return (nil, arguments) }
+        return (arguments[1], [arguments[0]] + arguments.dropFirst(2))
     }
 
     /// A definition file (keys, manifests, the district) was wrong: the same exit as a bad configuration.

@@ -66,6 +66,9 @@ public struct YAMLDefinition {
 
     public func has(_ field: String) -> Bool { mapping[Yams.Node(field)] != nil }
 
+    /// The mapping's field names, in file order.
+    public var keys: [String] { mapping.keys.map { $0.string ?? "\($0)" } }
+
     public func string(_ field: String) throws(DefinitionError) -> String? {
         guard let node = mapping[Yams.Node(field)] else { return nil }
         guard case .scalar(let scalar) = node, node.tag.description != "tag:yaml.org,2002:null" else {

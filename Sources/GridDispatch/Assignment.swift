@@ -74,6 +74,9 @@ public struct Assigner: Sendable {
     /// - Parameters:
     ///   - load: open cases per member id.
     ///   - turns: round-robin counters per "grid role" key; updated when used.
+    /// The round-robin counter of a grid and role.
+    static func turnKey(grid: String, role: String) -> String { "\(grid) \(role)" }
+
     public func assign(_ request: AssignmentRequest, load: [String: Int], turns: inout [String: Int]) -> Assignment? {
         let roster = membersByGrid[request.grid] ?? []
         guard !roster.isEmpty else { return nil }
@@ -112,7 +115,7 @@ public struct Assigner: Sendable {
         case .leastLoad:
             member = pool.min { (load[$0.id] ?? 0, $0.id) < (load[$1.id] ?? 0, $1.id) }!
         case .roundRobin:
-            let key = "\(request.grid) \(chosenRole.rawValue)"
+            let key = Self.turnKey(grid: request.grid, role: chosenRole.rawValue)
             let turn = turns[key] ?? 0
             member = pool[turn % pool.count]
             turns[key] = turn + 1

@@ -2,7 +2,9 @@ import Foundation
 import GridBusClient
 import GridConfiguration
 import GridDistrict
+import GridHTTP
 import GridSchema
+import GridSecurity
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -30,6 +32,13 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
     -> ServiceGroup
 {
     let district = try District.load(directory: configuration.districtDirectory)
+    let keys: DispatcherKeys
+    switch configuration.auth.mode {
+    case .keys: keys = DispatcherKeys(clients: try DispatcherClients.load(configuration.auth.keysFile ?? ""))
+    case .none:
+        keys = DispatcherKeys(clients: [], developmentProfile: [.operator])
+        logger.warning("DEVELOPMENT MODE: auth.mode is none; anyone who reaches the port can act on cases and switch emergency mode")
+    }
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let store = try WorkerStore(path: configuration.dataDirectory + "/dispatcher.sqlite", durable: true)
     try await Dispatcher.prepare(store)
@@ -38,7 +47,7 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
         district: district,
         assigner: Assigner(district: district, strategy: configuration.strategy, roles: ["G-01": .gridChief, "G-05": .gridChief]),
         calendar: WorkCalendar(),
-        settings: DispatchSettings(),
+        settings: try configuration.settings(catalogue: district.categories.map(\.code)),
         publisher: publisher,
         store: store,
         logger: logger
@@ -53,7 +62,7 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
         maxBatch: 500
     ) { events in try await dispatcher.handle(events) }
     let router = Router()
-    DispatcherAPI(dispatcher: dispatcher).register(on: router)
+    DispatcherAPI(dispatcher: dispatcher, keys: keys).register(on: router)
     let readyFile = ReadyFile(directory: configuration.dataDirectory, program: "grid-dispatcher")
     let app = Application(
         router: router,

@@ -5,20 +5,16 @@ import GridSchema
 import GridStore
 import Logging
 
-/// Time limits and escalation pace, per priority (docs/dispatcher.md).
+/// Time limits, escalation and merging (docs/dispatcher.md).
 public struct DispatchSettings: Sendable {
-    /// Time to acknowledge a dispatch, by priority.
-    public var acknowledgeLimits: [Priority: Double] = [.normal: 30 * 60, .urgent: 10 * 60, .emergency: 5 * 60]
-    /// Time between reminders once a case is escalated or overdue, by priority.
-    public var reminderIntervals: [Priority: Double] = [.normal: 15 * 60, .urgent: 5 * 60, .emergency: 2 * 60]
+    /// Acknowledgement limits, reminder intervals and ladders per category and priority; in emergency
+    /// mode every handling limit is the category's urgent one on natural time, with the
+    /// `emergencyMode` pace.
+    public var escalation = EscalationRules()
     /// Days after closing during which a case may be reopened.
     public var reopenDays: Double = 7
     /// Points a volunteer earns for closing a micro-wish task.
     public var volunteerPoints = 10
-    /// In emergency mode: every limit is the category's urgent one on natural time, acknowledgement
-    /// is due within this many seconds, and reminders come this often.
-    public var emergencyAcknowledgeLimit: Double = 5 * 60
-    public var emergencyReminderInterval: Double = 60
     /// Reports of one category this close in space and time are one case (the later ones merge).
     public var mergeRadiusMeters: Double = 50
     public var mergeWindow: Double = 3600
@@ -58,8 +54,6 @@ public final class Dispatcher: Sendable {
     public static let source = "grid-dispatcher"
     /// Who may claim a micro-wish: the grid's resident and part-time members (its volunteers).
     static let volunteerRoles: Set<Member.Role> = [.residentMember, .partTimeMember]
-    /// Beyond the members' roles, escalation reaches the community and then the town.
-    public static let ladder = ["grid-worker", "grid-chief", "instructor", "community", "town"]
 
     let district: District
     let assigner: Assigner
@@ -87,7 +81,9 @@ public final class Dispatcher: Sendable {
         self.publisher = publisher
         self.store = store
         self.logger = logger
-        self.now = now
+        // Event times carry milliseconds: a case computed from the clock then equals one rebuilt from
+        // the journal.
+        self.now = { Date(timeIntervalSince1970: (now().timeIntervalSince1970 * 1000).rounded() / 1000) }
     }
 
     public static func prepare(_ store: WorkerStore) async throws {
@@ -149,20 +145,13 @@ public final class Dispatcher: Sendable {
     private func register(_ report: IncidentReported, key: String, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
         let district = self.district
         guard try DispatcherStore.firstTime(key, on: connection), try DispatcherStore.load(report.incidentId, on: connection) == nil else { return }
-        var item = DispatchCase(
-            id: report.incidentId, state: .reported, category: report.category, grid: report.grid, priority: report.priority,
-            location: report.location, reportedAt: report.reportedAt, registeredAt: nil, deadline: nil, acknowledgeBy: nil, assignees: [],
-            role: nil, escalationLevel: 0, timer: nil, timerAt: nil, reminders: 0, returns: 0, triage: false, emergency: false,
-            closedAt: nil, emitted: 0
-        )
+        var item = DispatchCase(reported: report)
         guard let category = district.categoriesByCode[report.category] else {
-            item.state = .rejected
-            try emit(IncidentRejected(incidentId: item.id, reason: .invalid, note: "category \(report.category) is not in the catalogue"), for: &item, outbox)
+            try emit(IncidentRejected(incidentId: item.id, reason: .invalid, note: "category \(report.category) is not in the catalogue"), for: &item, at: now, outbox)
             return try DispatcherStore.save(item, on: connection)
         }
         guard let grid = report.grid, district.gridsByID[grid] != nil else {
             // Outside every grid: held until an operator places it (docs/dispatcher.md, `place`).
-            item.triage = true
             return try DispatcherStore.save(item, on: connection)
         }
         // A report near an open case of the same category, within the window, is that case again.
@@ -172,32 +161,39 @@ public final class Dispatcher: Sendable {
                     !candidate.triage && candidate.id != item.id && candidate.location.map { Self.meters(location, $0) <= settings.mergeRadiusMeters } ?? false
                 })
         {
-            item.state = .merged
-            try emit(IncidentMerged(incidentId: item.id, caseId: original.id), for: &item, outbox)
+            try emit(IncidentMerged(incidentId: item.id, caseId: original.id), for: &item, at: now, outbox)
             return try DispatcherStore.save(item, on: connection)
         }
-        item.emergency = try isEmergency(grid: grid, on: connection)
-        let limit = report.priority == .normal && !item.emergency ? category.normalLimit : category.urgentLimit
-        let deadline = calendar.deadline(from: now, limit: limit, clock: item.emergency ? .natural : category.clock)
-        item.state = .registered
-        item.registeredAt = now
-        item.deadline = deadline
-        try emit(IncidentRegistered(incidentId: item.id, category: category.code, grid: grid, priority: report.priority, deadline: deadline), for: &item, outbox)
-        if category.volunteer && !item.emergency {
-            // A citizen micro-wish: an open task for the grid's volunteers, not an assignment.
-            item.role = "volunteer"
-            try emit(
-                IncidentDispatched(incidentId: item.id, assignees: [], role: "volunteer", acknowledgeBy: deadline, deadline: deadline, policy: "open-task"),
+        try registerInGrid(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
+        try DispatcherStore.save(item, on: connection)
+    }
+
+    /// Registers the case in its grid with its deadline, then dispatches it (or opens it as a
+    /// micro-wish task). Used for reports and for placing triaged ones.
+    private func registerInGrid(_ item: inout DispatchCase, category: Category, grid: String, at now: Date, connection: SQLiteConnection,
+                                outbox: OutboxWriter) throws {
+        let emergency = try isEmergency(grid: grid, on: connection)
+        let limit = item.priority == .normal && !emergency ? category.normalLimit : category.urgentLimit
+        let deadline = calendar.deadline(from: now, limit: limit, clock: emergency ? .natural : category.clock)
+        try emit(
+            IncidentRegistered(incidentId: item.id, category: category.code, grid: grid, priority: item.priority, deadline: deadline, emergency: emergency ? true : nil),
+            for: &item,
+            at: now,
+            outbox
+        )
+        if category.volunteer && !emergency {
+            // A citizen micro-wish: an open task for the grid's volunteers, not an assignment;
+            // unclaimed by the deadline, it is overdue and the community hears of it.
+            return try emit(
+                IncidentDispatched(
+                    incidentId: item.id, assignees: [], role: "volunteer", acknowledgeBy: deadline, deadline: deadline, policy: IncidentDispatched.openTask
+                ),
                 for: &item,
+                at: now,
                 outbox
             )
-            // Unclaimed by the deadline: overdue, and the community hears of it.
-            item.timer = .handle
-            item.timerAt = deadline
-            return try DispatcherStore.save(item, on: connection)
         }
         try dispatch(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
-        try DispatcherStore.save(item, on: connection)
     }
 
     /// Assigns the case and publishes `incident.dispatched`; starts the acknowledgement timer.
@@ -208,38 +204,29 @@ public final class Dispatcher: Sendable {
         var turns = try DispatcherStore.turns(on: connection)
         let request = AssignmentRequest(grid: grid, category: category, at: now, emergency: item.emergency)
         guard let assignment = assigner.assign(request, load: load, turns: &turns) else {
-            item.state = .registered
-            item.timer = nil
-            item.timerAt = nil
             logger.warning("nobody on the roster of the grid; the case waits registered", metadata: ["case": "\(item.id)", "grid": "\(grid)"])
             return
         }
         try DispatcherStore.saveTurns(turns, on: connection)
-        let acknowledgeBy = now.addingTimeInterval(acknowledgeLimit(item))
-        item.state = .dispatched
-        item.assignees = assignment.assignees.map(\.id)
-        item.role = assignment.role.rawValue
-        item.acknowledgeBy = acknowledgeBy
-        item.timer = .acknowledge
-        item.timerAt = acknowledgeBy
+        let acknowledgeBy = now.addingTimeInterval(settings.escalation.pace(of: item).acknowledge)
         try emit(
             IncidentDispatched(
-                incidentId: item.id, assignees: item.assignees, role: assignment.role.rawValue, acknowledgeBy: acknowledgeBy,
+                incidentId: item.id, assignees: assignment.assignees.map(\.id), role: assignment.role.rawValue, acknowledgeBy: acknowledgeBy,
                 deadline: item.deadline ?? acknowledgeBy, policy: assignment.policy
             ),
             for: &item,
+            at: now,
             outbox
         )
     }
 
-    func acknowledgeLimit(_ item: DispatchCase) -> Double {
-        item.emergency ? settings.emergencyAcknowledgeLimit : settings.acknowledgeLimits[item.priority] ?? 1800
-    }
-
-    func emit<Payload: EventPayload>(_ payload: Payload, for item: inout DispatchCase, _ outbox: OutboxWriter) throws {
+    /// Publishes the event and applies it to the case: the only way a case changes, so that the
+    /// journal's events rebuild it exactly (`CaseProjection`, `DispatcherRebuild`).
+    func emit<Event: CaseEvent>(_ payload: Event, for item: inout DispatchCase, at time: Date, _ outbox: OutboxWriter) throws {
+        payload.apply(to: &item, at: time, rules: settings.escalation)
         item.emitted += 1
         try outbox.enqueue(
-            TypedEvent(id: "\(item.id)-\(item.emitted)", source: Self.source, payload: payload, subject: item.id, grid: item.grid, time: now())
+            TypedEvent(id: "\(item.id)-\(item.emitted)", source: Self.source, payload: payload, subject: item.id, grid: item.grid, time: time)
         )
     }
 
@@ -253,34 +240,24 @@ public final class Dispatcher: Sendable {
         return try await publisher.transaction { [self] connection, outbox -> ActOutcome in
             guard var item = try DispatcherStore.load(id, on: connection) else { return .notFound }
             if let requestKey, !(try DispatcherStore.firstTime("request \(id) \(requestKey)", on: connection)) { return .done(item) }
-            let transition: Transition
-            do throws(IllegalAction) { transition = try Lifecycle.apply(action, to: item.state) } catch { return .illegal(error) }
+            do throws(IllegalAction) { _ = try Lifecycle.apply(action, to: item.state) } catch { return .illegal(error) }
             if action == .reopen, let closedAt = item.closedAt, now.timeIntervalSince(closedAt) > settings.reopenDays * 86400 {
                 return .invalid(field: "action", reason: "closed more than \(Int(settings.reopenDays)) days ago; it can no longer be reopened")
             }
-            item.state = transition.to
-            // A new stage (acknowledged, resumed, reworked, reopened) starts its own reminders; the
-            // escalation level stays: those told before stay in the loop.
-            if [.acknowledge, .resume, .verifyFail, .reopen].contains(action) { item.reminders = 0 }
+            // Each action emits its events; the events move the case (CaseProjection).
             switch action {
             case .acknowledge:
-                try emit(IncidentAcknowledged(incidentId: id, by: input.by, note: input.note), for: &item, outbox)
-                item.timer = .handle
-                item.timerAt = item.deadline
+                try emit(IncidentAcknowledged(incidentId: id, by: input.by, note: input.note), for: &item, at: now, outbox)
             case .start:
-                try emit(IncidentStarted(incidentId: id, by: input.by, note: input.note), for: &item, outbox)
+                try emit(IncidentStarted(incidentId: id, by: input.by, note: input.note), for: &item, at: now, outbox)
             case .handle:
                 guard let note = input.note, !note.isEmpty else { return .invalid(field: "note", reason: "say what was done") }
-                try emit(IncidentHandled(incidentId: id, by: input.by, note: note, photoUrls: input.photoURLs.isEmpty ? nil : input.photoURLs), for: &item, outbox)
-                item.timer = nil
-                item.timerAt = nil
+                try emit(
+                    IncidentHandled(incidentId: id, by: input.by, note: note, photoUrls: input.photoURLs.isEmpty ? nil : input.photoURLs), for: &item, at: now,
+                    outbox
+                )
             case .verifyPass, .verifyFail:
-                let passed = action == .verifyPass
-                try emit(IncidentVerified(incidentId: id, by: input.by, passed: passed, note: input.note), for: &item, outbox)
-                if !passed {
-                    item.timer = .handle
-                    item.timerAt = item.deadline.map { max($0, now) }
-                }
+                try emit(IncidentVerified(incidentId: id, by: input.by, passed: action == .verifyPass, note: input.note), for: &item, at: now, outbox)
             case .claim:
                 guard item.role == "volunteer", item.assignees.isEmpty else {
                     return .illegal(IllegalAction(state: item.state, action: action, allowed: Lifecycle.allowed(in: item.state).filter { $0 != .claim }))
@@ -288,54 +265,38 @@ public final class Dispatcher: Sendable {
                 guard let grid = item.grid, district.members(of: grid).contains(where: { $0.id == input.by && Self.volunteerRoles.contains($0.role) }) else {
                     return .invalid(field: "by", reason: "'\(input.by)' is not a volunteer (resident or part-time member) of the grid")
                 }
-                item.assignees = [input.by]
-                item.acknowledgeBy = now
                 try emit(
                     IncidentDispatched(
-                        incidentId: id, assignees: [input.by], role: "volunteer", acknowledgeBy: now, deadline: item.deadline ?? now, policy: "claimed"
+                        incidentId: id, assignees: [input.by], role: "volunteer", acknowledgeBy: now, deadline: item.deadline ?? now,
+                        policy: IncidentDispatched.claimed
                     ),
                     for: &item,
+                    at: now,
                     outbox
                 )
-                // Claiming is taking it on: no acknowledgement timer, the deadline runs.
-                item.timer = .handle
-                item.timerAt = item.deadline
             case .close:
                 let onTime = item.deadline.map { now <= $0 } ?? true
                 let points = item.role == "volunteer" ? Dictionary(uniqueKeysWithValues: item.assignees.map { ($0, settings.volunteerPoints) }) : nil
-                try emit(IncidentClosed(incidentId: id, by: input.by, onTime: onTime, points: points), for: &item, outbox)
-                item.closedAt = now
-                item.timer = nil
-                item.timerAt = nil
+                try emit(IncidentClosed(incidentId: id, by: input.by, onTime: onTime, points: points), for: &item, at: now, outbox)
             case .reopen:
                 guard let reason = input.reason, !reason.isEmpty else { return .invalid(field: "reason", reason: "say why it is reopened") }
-                try emit(IncidentReopened(incidentId: id, by: input.by, reason: reason), for: &item, outbox)
-                item.closedAt = nil
-                item.acknowledgeBy = now.addingTimeInterval(acknowledgeLimit(item))
-                item.timer = .acknowledge
-                item.timerAt = item.acknowledgeBy
+                try emit(IncidentReopened(incidentId: id, by: input.by, reason: reason), for: &item, at: now, outbox)
             case .suspend:
-                try emit(IncidentSuspended(incidentId: id, by: input.by, note: input.note), for: &item, outbox)
-                item.timer = nil
-                item.timerAt = nil
+                try emit(IncidentSuspended(incidentId: id, by: input.by, note: input.note), for: &item, at: now, outbox)
             case .resume:
-                try emit(IncidentResumed(incidentId: id, by: input.by, note: input.note), for: &item, outbox)
-                item.timer = .handle
-                item.timerAt = item.deadline.map { max($0, now) }
+                try emit(IncidentResumed(incidentId: id, by: input.by, note: input.note), for: &item, at: now, outbox)
             case .extend:
                 guard let deadline = input.deadline, deadline > (item.deadline ?? now) else {
                     return .invalid(field: "deadline", reason: "a new deadline later than the current one is required")
                 }
-                try emit(IncidentExtended(incidentId: id, by: input.by, deadline: deadline, reason: input.reason ?? ""), for: &item, outbox)
-                item.deadline = deadline
-                if item.timer == .handle { item.timerAt = deadline }
+                try emit(IncidentExtended(incidentId: id, by: input.by, deadline: deadline, reason: input.reason ?? ""), for: &item, at: now, outbox)
             case .returnAsWronglyDispatched:
                 guard let reason = input.reason, !reason.isEmpty else { return .invalid(field: "reason", reason: "say why it is not yours") }
-                try emit(IncidentReturned(incidentId: id, by: input.by, reason: reason), for: &item, outbox)
-                item.returns += 1
+                let previous = Set(item.assignees)
+                try emit(IncidentReturned(incidentId: id, by: input.by, reason: reason), for: &item, at: now, outbox)
                 // Dispatched again at once, to someone else.
                 if let grid = item.grid, let category = district.categoriesByCode[item.category] {
-                    try dispatch(&item, category: category, grid: grid, at: now, excluding: Set(item.assignees), connection: connection, outbox: outbox)
+                    try dispatch(&item, category: category, grid: grid, at: now, excluding: previous, connection: connection, outbox: outbox)
                 }
             case .place:
                 guard item.triage else { return .illegal(IllegalAction(state: item.state, action: action, allowed: [])) }
@@ -343,16 +304,7 @@ public final class Dispatcher: Sendable {
                     return .invalid(field: "grid", reason: "'\(input.grid ?? "")' is not a grid of the district")
                 }
                 guard let category = district.categoriesByCode[item.category] else { return .invalid(field: "category", reason: "unknown category") }
-                item.grid = grid
-                item.triage = false
-                item.emergency = try isEmergency(grid: grid, on: connection)
-                let limit = item.priority == .normal && !item.emergency ? category.normalLimit : category.urgentLimit
-                item.registeredAt = now
-                item.deadline = calendar.deadline(from: now, limit: limit, clock: item.emergency ? .natural : category.clock)
-                try emit(
-                    IncidentRegistered(incidentId: id, category: category.code, grid: grid, priority: item.priority, deadline: item.deadline!), for: &item, outbox
-                )
-                try dispatch(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
+                try registerInGrid(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
             case .register, .reject, .merge, .dispatch:
                 return .invalid(field: "action", reason: "'\(action.rawValue)' is the dispatcher's own step, not a handler's action")
             }
@@ -402,7 +354,7 @@ public final class Dispatcher: Sendable {
                 let open = try DispatcherStore.openCount(on: connection)
                 let note =
                     mode == .emergency
-                    ? "new incidents here go to everyone on the roster, with urgent limits on natural time and reminders every \(Int(self.settings.emergencyReminderInterval))s; the \(open) open cases keep their assignees and limits"
+                    ? "new incidents here go to everyone on the roster, with urgent limits on natural time and reminders every \(Int(self.settings.escalation.emergencyMode.remind))s; the \(open) open cases keep their assignees and limits"
                     : "new incidents here follow the normal policy again; the \(open) open cases keep their assignees and limits"
                 return ModeChange(scope: scope.rawValue, target: target, mode: mode.rawValue, openCases: open, note: note)
             }
@@ -436,15 +388,18 @@ public final class Dispatcher: Sendable {
                 }
                 // The first time a handling deadline fires, the case is overdue; later firings are reminders.
                 if timer == .handle, item.reminders == 0, let deadline = item.deadline {
-                    try emit(IncidentOverdue(incidentId: item.id, stage: "handle", deadline: deadline), for: &item, outbox)
+                    try emit(IncidentOverdue(incidentId: item.id, stage: "handle", deadline: deadline), for: &item, at: now, outbox)
                 }
-                item.escalationLevel = min(item.escalationLevel + 1, Self.ladder.count - 1)
-                let level = Self.ladder[item.escalationLevel]
+                let ladder = settings.escalation.ladder(of: item)
+                let level = ladder[min(item.escalationLevel + 1, ladder.count - 1)]
                 let targets = escalationTargets(level: level, grid: item.grid, district: district)
                 let reason = timer == .acknowledge ? "not acknowledged by the deadline" : "not handled by the deadline"
-                try emit(IncidentEscalated(incidentId: item.id, level: level, to: targets, reason: item.reminders == 0 ? reason : "reminder: \(reason)"), for: &item, outbox)
-                item.reminders += 1
-                item.timerAt = now.addingTimeInterval(item.emergency ? settings.emergencyReminderInterval : settings.reminderIntervals[item.priority] ?? 900)
+                try emit(
+                    IncidentEscalated(incidentId: item.id, level: level, to: targets, reason: item.reminders == 0 ? reason : "reminder: \(reason)"),
+                    for: &item,
+                    at: now,
+                    outbox
+                )
                 try DispatcherStore.save(item, on: connection)
             }
             return due.count

@@ -1,5 +1,7 @@
 import Foundation
+import GridHTTP
 import GridSchema
+import GridSecurity
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -8,11 +10,13 @@ import NIOCore
 /// so it answers each action at once — 200 with the case, or 409 with the actions allowed now.
 struct DispatcherAPI<Context: RequestContext> {
     let dispatcher: Dispatcher
+    let keys: DispatcherKeys
 
     static var encoder: JSONEncoder { dispatcherAPIEncoder }
 
     func register(on router: Router<Context>) {
-        router.get("/v1/cases/{id}") { _, context in
+        router.get("/v1/cases/{id}") { request, context in
+            if case .failure(let refusal) = authorize(request, .handler) { return refusal.response }
             let id = context.parameters.get("id") ?? ""
             guard let item = try await dispatcher.get(id) else { return errors(.notFound, [("id", "no case '\(id)'")]) }
             return json(.ok, item)
@@ -20,14 +24,33 @@ struct DispatcherAPI<Context: RequestContext> {
         router.post("/v1/cases/{id}/{action}") { request, context in
             try await act(request, id: context.parameters.get("id") ?? "", action: context.parameters.get("action") ?? "")
         }
-        router.post("/v1/modes") { request, _ in try await setMode(request) }
+        router.post("/v1/modes") { request, _ in
+            if case .failure(let refusal) = authorize(request, .operator) { return refusal.response }
+            return try await setMode(request)
+        }
         router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
     }
 
+    /// The client behind the request if it has `scope` (an operator has every scope): 401 without a
+    /// known key, 403 without the scope, 429 past its rate.
+    func authorize(_ request: Request, _ scope: DispatcherScope) -> Result<DispatcherClient, Refusal> {
+        APIKeyAuthentication.authenticate(request, keys: keys).flatMap { client in
+            guard client.profile.contains(scope) || client.profile.contains(.operator) else {
+                return .failure(Refusal(errors(.forbidden, [("Authorization", "client '\(client.name)' lacks the scope '\(scope.rawValue)' this needs")])))
+            }
+            return .success(client)
+        }
+    }
+
+    /// Placing a triaged report is an operator's decision; the rest are handlers' actions.
+    static func scope(of action: CaseAction) -> DispatcherScope { action == .place ? .operator : .handler }
+
     func act(_ request: Request, id: String, action name: String) async throws -> Response {
         guard let action = CaseAction(rawValue: name) else {
+            if case .failure(let refusal) = authorize(request, .handler) { return refusal.response }
             return errors(.notFound, [("action", "'\(name)' is not an action (\(CaseAction.allCases.map(\.rawValue).joined(separator: ", ")))")])
         }
+        if case .failure(let refusal) = authorize(request, Self.scope(of: action)) { return refusal.response }
         var request = request
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: 64 << 10) } catch { return errors(.contentTooLarge, [("", "the body is larger than 64KiB")]) }

@@ -60,6 +60,17 @@ enum DispatcherStore {
         }
     }
 
+    /// Every case by id (for comparing a rebuilt store with the live one).
+    static func all(on connection: SQLiteConnection) throws -> [String: DispatchCase] {
+        let statement = try connection.prepare("SELECT body FROM cases")
+        var cases: [String: DispatchCase] = [:]
+        while try statement.step() {
+            let item = try decoder.decode(DispatchCase.self, from: Data(statement.blob(0)))
+            cases[item.id] = item
+        }
+        return cases
+    }
+
     /// Open cases per member, for the members asked about.
     static func load(of members: [String], on connection: SQLiteConnection) throws -> [String: Int] {
         guard !members.isEmpty else { return [:] }

@@ -2,7 +2,9 @@ import Foundation
 import GridBusClient
 import GridConfiguration
 import GridDistrict
+import GridHTTP
 import GridSchema
+import GridSecurity
 import Hummingbird
 import Logging
 import NIOCore
@@ -22,11 +24,11 @@ public func buildIntake(
     handleSignals: Bool = true
 ) async throws -> ServiceGroup {
     let district = try District.load(directory: configuration.districtDirectory)
-    let keys: APIKeyRing
-    switch configuration.authMode {
-    case .keys: keys = APIKeyRing(clients: try APIKeysFile.load(configuration.keysFile ?? ""))
+    let keys: IntakeKeys
+    switch configuration.auth.mode {
+    case .keys: keys = IntakeKeys(clients: try IntakeClients.load(configuration.auth.keysFile ?? ""))
     case .none:
-        keys = APIKeyRing(clients: [], open: true)
+        keys = IntakeKeys(clients: [], developmentProfile: .other)
         logger.warning("DEVELOPMENT MODE: auth.mode is none; anyone who reaches the port can report and read incidents")
     }
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)

@@ -1,6 +1,7 @@
 import Foundation
 import GridBusClient
 import GridDistrict
+import GridHTTP
 import GridSchema
 import GridStore
 import Logging

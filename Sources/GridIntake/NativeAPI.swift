@@ -1,12 +1,14 @@
 import Foundation
+import GridHTTP
 import GridSchema
+import GridSecurity
 import HTTPTypes
 import Hummingbird
 
 /// The native JSON API under `/v1` (docs/intake.md).
 struct NativeAPI<Context: RequestContext> {
     let intake: Intake
-    let keys: APIKeyRing
+    let keys: IntakeKeys
     let maxBodySize: Int
 
     func register(on router: Router<Context>) {
@@ -15,37 +17,10 @@ struct NativeAPI<Context: RequestContext> {
         router.get("/v1/incidents") { request, _ in try await list(request) }
     }
 
-    /// The client behind a request, or the response that refuses it (401, 429).
-    func authenticate(_ request: Request) -> Result<APIClient, Refusal> {
-        let header = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        let key = header ?? request.headers[.apiKey]
-        switch keys.check(key: key) {
-        case .allowed(let client): return .success(client)
-        case .unknownKey:
-            return .failure(
-                Refusal(
-                    HTTPSupport.errors(
-                        .unauthorized,
-                        [FieldError("Authorization", key == nil ? "an API key is required (Authorization: Bearer KEY)" : "unknown API key")],
-                        headers: [.wwwAuthenticate: "Bearer"]
-                    )
-                )
-            )
-        case .rateLimited(let seconds):
-            let retry = String(Int(seconds.rounded(.up)))
-            return .failure(
-                Refusal(HTTPSupport.errors(.tooManyRequests, [FieldError("Authorization", "rate limit reached; retry after \(retry)s")], headers: [.retryAfterSeconds: retry]))
-            )
-        }
-    }
-
-    struct Refusal: Error {
-        let response: Response
-        init(_ response: Response) { self.response = response }
-    }
+    func authenticate(_ request: Request) -> Result<IntakeClient, Refusal> { APIKeyAuthentication.authenticate(request, keys: keys) }
 
     func create(_ request: Request) async throws -> Response {
-        let client: APIClient
+        let client: IntakeClient
         switch authenticate(request) {
         case .success(let found): client = found
         case .failure(let refusal): return refusal.response
@@ -58,7 +33,7 @@ struct NativeAPI<Context: RequestContext> {
             return HTTPSupport.errors(.contentTooLarge, [FieldError("", "the body is larger than \(maxBodySize) bytes")])
         }
         let input: ReportInput
-        switch ReportInput.parse(json: body, district: intake.district, defaultChannel: client.channel) {
+        switch ReportInput.parse(json: body, district: intake.district, defaultChannel: client.profile) {
         case .success(let parsed): input = parsed
         case .failure(let failure): return HTTPSupport.errors(.badRequest, failure.errors)
         }
@@ -76,7 +51,7 @@ struct NativeAPI<Context: RequestContext> {
     }
 
     func show(_ request: Request, id: String) async throws -> Response {
-        let client: APIClient
+        let client: IntakeClient
         switch authenticate(request) {
         case .success(let found): client = found
         case .failure(let refusal): return refusal.response
@@ -88,12 +63,12 @@ struct NativeAPI<Context: RequestContext> {
     }
 
     /// What a client sees: everything of its own reports; other reports without their reporter.
-    func view(_ incident: Incident, for client: APIClient) -> Incident {
+    func view(_ incident: Incident, for client: IntakeClient) -> Incident {
         keys.open || incident.client == client.name ? incident : incident.publicView
     }
 
     func list(_ request: Request) async throws -> Response {
-        let client: APIClient
+        let client: IntakeClient
         switch authenticate(request) {
         case .success(let found): client = found
         case .failure(let refusal): return refusal.response
@@ -143,11 +118,4 @@ struct IncidentPage: Encodable {
         try container.encode(incidents, forKey: .incidents)
         if let next { try container.encode(next, forKey: .next) } else { try container.encodeNil(forKey: .next) }
     }
-}
-
-extension HTTPField.Name {
-    static let idempotencyKey = Self("Idempotency-Key")!
-    static let idempotentReplayed = Self("Idempotent-Replayed")!
-    static let apiKey = Self("X-API-Key")!
-    static let retryAfterSeconds = Self("Retry-After")!
 }

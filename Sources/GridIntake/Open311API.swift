@@ -1,6 +1,8 @@
 import Foundation
 import GridDistrict
+import GridHTTP
 import GridSchema
+import GridSecurity
 import HTTPTypes
 import Hummingbird
 
@@ -12,7 +14,7 @@ import Hummingbird
 /// the category's responsible unit; `status_notes` the last note of the lifecycle.
 struct Open311API<Context: RequestContext> {
     let intake: Intake
-    let keys: APIKeyRing
+    let keys: IntakeKeys
     let maxBodySize: Int
     let now: @Sendable () -> Date
 
@@ -184,7 +186,7 @@ struct Open311API<Context: RequestContext> {
                 errors.append("unknown field '\(name)'")
             }
         }
-        let client: APIClient
+        let client: IntakeClient
         switch keys.check(key: fields["api_key"] ?? HTTPSupport.query(request, "api_key")) {
         case .allowed(let found): client = found
         case .unknownKey: return fail(.forbidden, format, [fields["api_key"] == nil ? "api_key is required" : "api_key is not valid"])

@@ -1,22 +1,7 @@
 import Foundation
 import GridDistrict
+import GridHTTP
 import GridSchema
-
-/// One reason a request was refused: which field, and why. Never a 500 for bad input.
-public struct FieldError: Error, Sendable, Equatable, Codable {
-    public var field: String
-    public var reason: String
-    public init(_ field: String, _ reason: String) {
-        self.field = field
-        self.reason = reason
-    }
-}
-
-/// Every field error of one request.
-public struct FieldErrors: Error, Sendable, Equatable {
-    public var errors: [FieldError]
-    public init(_ errors: [FieldError]) { self.errors = errors }
-}
 
 /// A report as the intake accepts it, whichever face it came through (native JSON or Open311).
 public struct ReportInput: Sendable, Equatable {

@@ -291,7 +291,7 @@ struct GridBench: ParsableCommand {
                 let dispatcherProcess = try Server(
                     binDirectory.appendingPathComponent("grid-dispatcher"),
                     [
-                        "--data-dir", dispatcherDirectory, "--http-port", "0", "--district-dir", district, "--log-level", "warning",
+                        "--data-dir", dispatcherDirectory, "--http-port", "0", "--district-dir", district, "--log-level", "warning", "--auth-mode", "none",
                         "--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay,
                     ],
                     log: workDirectory + "/dispatcher.log"

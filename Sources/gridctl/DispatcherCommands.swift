@@ -11,6 +11,9 @@ struct DispatcherOptions: ParsableArguments {
     @Option(name: .customLong("dispatcher"), help: "grid-dispatcher's HTTP address (env GRIDBUS_DISPATCHER_URL).")
     var url: String = Environment.value("GRIDBUS_DISPATCHER_URL") ?? "http://127.0.0.1:8081"
 
+    @Option(name: .customLong("api-key"), help: "The API key grid-dispatcher knows this client by (env GRIDBUS_DISPATCHER_KEY).")
+    var apiKey: String? = Environment.value("GRIDBUS_DISPATCHER_KEY")
+
     @Option(help: "Seconds to wait for an answer.")
     var timeout: Double = 10
 
@@ -24,6 +27,7 @@ struct DispatcherOptions: ParsableArguments {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
+        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
         let data: Data
         let response: URLResponse
         do { (data, response) = try await URLSession.shared.data(for: request) } catch {

@@ -28,17 +28,30 @@ import ZeroMQ
         let dispatcher: Dispatcher
         let store: WorkerStore
         let clock: Clock
+        let settings: DispatchSettings
+        /// The reports handed in, each with the last outbox row before it: with the outbox, the
+        /// order a journal would hold them in.
+        let reports = Reports()
+        final class Reports: Sendable {
+            let list = Mutex<[(afterRow: Int64, bytes: [UInt8])]>([])
+        }
 
-        init(path: String? = nil, clock: Clock = Clock(DispatcherTests.morning)) async throws {
+        init(
+            path: String? = nil,
+            clock: Clock = Clock(DispatcherTests.morning),
+            settings: DispatchSettings = DispatchSettings(),
+            strategy: AssignmentStrategy = .leastLoad
+        ) async throws {
             let store = try WorkerStore(path: path ?? FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-\(UUID().uuidString).sqlite").path)
             let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:1", context: ZMQContext(), logger: Logger(label: "test"))
             self.store = store
             self.clock = clock
+            self.settings = settings
             dispatcher = Dispatcher(
                 district: DispatcherTests.district,
-                assigner: Assigner(district: DispatcherTests.district, strategy: .leastLoad),
+                assigner: Assigner(district: DispatcherTests.district, strategy: strategy),
                 calendar: WorkCalendar(),
-                settings: DispatchSettings(),
+                settings: settings,
                 publisher: publisher,
                 store: store,
                 logger: Logger(label: "test"),
@@ -62,7 +75,24 @@ import ZeroMQ
                 ),
                 grid: grid
             )
-            try await dispatcher.handle(BusEvent(sequence: 1, topic: event.topic.description, bytes: try event.jsonBytes()))
+            let bytes = try event.jsonBytes()
+            let lastRow = try await store.pending(after: 0, limit: 100_000).last?.rowID ?? 0
+            reports.list.withLock { $0.append((lastRow, bytes)) }
+            try await dispatcher.handle(BusEvent(sequence: 1, topic: event.topic.description, bytes: bytes))
+        }
+
+        /// What the bus would have journaled: the reports and everything the dispatcher published, in order.
+        func journal() async throws -> [[UInt8]] {
+            var pendingReports = reports.list.withLock { $0 }[...]
+            var journal: [[UInt8]] = []
+            for row in try await store.pending(after: 0, limit: 100_000) {
+                while let report = pendingReports.first, report.afterRow < row.rowID {
+                    journal.append(report.bytes)
+                    pendingReports.removeFirst()
+                }
+                journal.append(row.bytes)
+            }
+            return journal + pendingReports.map(\.bytes)
         }
 
         /// Types of the events published so far, in order, with their data.

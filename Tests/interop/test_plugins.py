@@ -246,6 +246,7 @@ def test_the_intake_and_the_dispatcher_run_as_plugins_over_curve(tmp_path):
         (plugins / f"{name}.yaml").write_text(manifest)
         keygen(name, plugins / "keys")
     shutil.copytree(REPO / "plugins" / "grid-intake", plugins / "grid-intake")
+    shutil.copytree(REPO / "plugins" / "grid-dispatcher", plugins / "grid-dispatcher")
     keygen("gridbusd", tmp_path / "keys")
     (tmp_path / "access.yaml").write_text("identities: []\n")
     process, ready = start_gridbusd(tmp_path, "--security-server-key", str(tmp_path / "keys" / "gridbusd.key_secret"),
@@ -258,9 +259,14 @@ def test_the_intake_and_the_dispatcher_run_as_plugins_over_curve(tmp_path):
         headers = {"Authorization": "Bearer dev-hotline-key"}
         iid = requests.post(intake + "/v1/incidents", headers=headers, timeout=10,
                             json={"category": "E-01-02", "description": "rubbish", "location": {"latitude": 30.2, "longitude": 120.15}}).json()["id"]
-        case = eventually(lambda: (r := requests.get(f"{dispatcher}/v1/cases/{iid}", timeout=5)).status_code == 200
+        handler = {"Authorization": "Bearer dev-handler-key"}
+        case = eventually(lambda: (r := requests.get(f"{dispatcher}/v1/cases/{iid}", headers=handler, timeout=5)).status_code == 200
                           and r.json()["state"] == "dispatched" and r.json(), timeout=20)
-        assert requests.post(f"{dispatcher}/v1/cases/{iid}/acknowledge", json={"by": case["assignees"][0]}, timeout=5).status_code == 200
+        assert requests.post(f"{dispatcher}/v1/cases/{iid}/acknowledge", json={"by": case["assignees"][0]}, headers=handler,
+                             timeout=5).status_code == 200
+        # Mode changes pass the dispatcher's access list too.
+        assert requests.post(f"{dispatcher}/v1/modes", json={"scope": "grid", "target": "G-04-03-05", "mode": "emergency", "by": "ops"},
+                             headers={"Authorization": "Bearer dev-operator-key"}, timeout=5).status_code == 200
         view = eventually(lambda: (r := requests.get(f"{intake}/v1/incidents/{iid}", headers=headers, timeout=5).json())["status"] == "acknowledged" and r,
                           timeout=20)
         assert [s["type"] for s in view["timeline"]] == ["incident.reported", "incident.registered", "incident.dispatched", "incident.acknowledged"]

@@ -100,13 +100,16 @@ public struct IncidentRegistered: EventPayload {
     public var priority: Priority
     /// When the whole case must be closed.
     public var deadline: Date
+    /// Registered while its grid was in emergency mode: emergency limits and escalation apply.
+    public var emergency: Bool?
 
-    public init(incidentId: String, category: String, grid: String, priority: Priority, deadline: Date) {
+    public init(incidentId: String, category: String, grid: String, priority: Priority, deadline: Date, emergency: Bool? = nil) {
         self.incidentId = incidentId
         self.category = category
         self.grid = grid
         self.priority = priority
         self.deadline = deadline
+        self.emergency = emergency
     }
 
     public static let schema = JSONSchema.object([
@@ -115,15 +118,23 @@ public struct IncidentRegistered: EventPayload {
         .required("grid", .string(maxLength: 64)),
         .required("priority", .string(enumeration: Priority.allCases.map(\.rawValue))),
         .required("deadline", .dateTime),
+        .optional("emergency", .boolean, "Registered under emergency mode (absent: no)"),
     ])
     public static let example = IncidentRegistered(
+        incidentId: "inc-0001",
+        category: "E-01-02",
+        grid: "G-01-01-01",
+        priority: .urgent,
+        deadline: exampleDate,
+        emergency: true
+    )
+    public static let minimalExample = IncidentRegistered(
         incidentId: "inc-0001",
         category: "E-01-02",
         grid: "G-01-01-01",
         priority: .normal,
         deadline: exampleDate
     )
-    public static let minimalExample = example
 }
 
 /// `incident.rejected`: a report was not registered (or a case was voided).

@@ -4,32 +4,33 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Small helpers shared by both HTTP faces.
-enum HTTPSupport {
-    static let jsonEncoder = GridJSON.encoder()
+/// Small helpers shared by the workers' HTTP APIs: JSON answers, the `{"errors":[{field, reason}]}`
+/// shape every API uses, bodies with a limit, forms, query parameters.
+public enum HTTPSupport {
+    public static let jsonEncoder = GridJSON.encoder()
 
-    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
+    public static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
         json(status, encoded: (try? jsonEncoder.encode(value)) ?? Data("{}".utf8), headers: headers)
     }
 
-    static func json(_ status: HTTPResponse.Status, encoded body: Data, headers: HTTPFields = [:]) -> Response {
+    public static func json(_ status: HTTPResponse.Status, encoded body: Data, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    static func text(_ status: HTTPResponse.Status, _ body: String, contentType: String) -> Response {
+    public static func text(_ status: HTTPResponse.Status, _ body: String, contentType: String) -> Response {
         Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// The native API's error body: every field at fault and why.
-    static func errors(_ status: HTTPResponse.Status, _ errors: [FieldError], headers: HTTPFields = [:]) -> Response {
+    public static func errors(_ status: HTTPResponse.Status, _ errors: [FieldError], headers: HTTPFields = [:]) -> Response {
         struct Body: Encodable { let errors: [FieldError] }
         return json(status, Body(errors: errors), headers: headers)
     }
 
     /// The request body, or nil when it exceeds `limit` bytes.
-    static func body(of request: Request, limit: Int) async throws -> Data? {
+    public static func body(of request: Request, limit: Int) async throws -> Data? {
         var request = request
         do {
             let buffer = try await request.collectBody(upTo: limit)
@@ -40,7 +41,7 @@ enum HTTPSupport {
     }
 
     /// `application/x-www-form-urlencoded` (Open311's POST): pairs in order; `+` is a space.
-    static func form(_ data: Data) -> [(String, String)]? {
+    public static func form(_ data: Data) -> [(String, String)]? {
         guard let text = String(data: data, encoding: .utf8) else { return nil }
         var pairs: [(String, String)] = []
         for part in text.split(separator: "&", omittingEmptySubsequences: true) {
@@ -56,7 +57,14 @@ enum HTTPSupport {
     }
 
     /// A query parameter, percent-decoded.
-    static func query(_ request: Request, _ name: String) -> String? {
+    public static func query(_ request: Request, _ name: String) -> String? {
         request.uri.queryParameters[Substring(name)].map { String($0).removingPercentEncoding ?? String($0) }
     }
+}
+
+extension HTTPField.Name {
+    public static let idempotencyKey = Self("Idempotency-Key")!
+    public static let idempotentReplayed = Self("Idempotent-Replayed")!
+    public static let apiKey = Self("X-API-Key")!
+    public static let retryAfterSeconds = Self("Retry-After")!
 }
