@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "gridctl", targets: ["gridctl"]),
         .executable(name: "grid-intake", targets: ["grid-intake"]),
         .executable(name: "grid-dispatcher", targets: ["grid-dispatcher"]),
+        .executable(name: "grid-notifier", targets: ["grid-notifier"]),
         .library(name: "GridSchema", targets: ["GridSchema"]),
         .library(name: "GridBusClient", targets: ["GridBusClient"]),
     ],
@@ -154,6 +155,27 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            name: "GridNotify",
+            dependencies: [
+                "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", "GridPlugins", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "grid-notifier",
+            dependencies: [
+                "GridNotify", "GridConfiguration", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "grid-dispatcher",
             dependencies: [
@@ -212,6 +234,11 @@ let package = Package(
         .testTarget(
             name: "GridDispatchTests",
             dependencies: ["GridDispatch", "GridDistrict", "GridSchema", "GridBusClient", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "GridNotifyTests",
+            dependencies: ["GridNotify", "GridDistrict", "GridSchema", "GridBusClient", "GridConfiguration", "GridPlugins", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings
         ),
         .testTarget(

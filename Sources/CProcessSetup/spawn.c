@@ -17,7 +17,7 @@ static void child_fail(int report_fd, int error) {
 }
 
 pid_t gridbus_spawn(const char *path, char *const argv[], char *const envp[], const char *directory,
-                    int stdout_fd, int stderr_fd) {
+                    int stdin_fd, int stdout_fd, int stderr_fd) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return -errno;
     pid_t parent = getpid();
@@ -37,8 +37,8 @@ pid_t gridbus_spawn(const char *path, char *const argv[], char *const envp[], co
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, 0);
-        int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd < 0 || dup2(null_fd, 0) < 0) child_fail(report[1], errno);
+        int input_fd = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
+        if (input_fd < 0 || dup2(input_fd, 0) < 0) child_fail(report[1], errno);
         if (dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) child_fail(report[1], errno);
         // Everything else the daemon holds (sockets, the journal) must not leak into plugins.
         int keep = report[1] > 2 ? report[1] : 3;

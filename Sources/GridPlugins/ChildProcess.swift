@@ -23,7 +23,8 @@ struct ChildProcess {
         arguments: [String],
         environment: [String: String],
         directory: String,
-        now: Double
+        now: Double,
+        input: Int32 = -1
     ) throws(SpawnError) -> ChildProcess {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
@@ -39,7 +40,7 @@ struct ChildProcess {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
-        let pid = gridbus_spawn(executable, argv, envp, directory, outPipe[1], errPipe[1])
+        let pid = gridbus_spawn(executable, argv, envp, directory, input, outPipe[1], errPipe[1])
         close(outPipe[1])
         close(errPipe[1])
         guard pid > 0 else {
@@ -80,9 +81,9 @@ struct ChildProcess {
 }
 
 /// How a process ended.
-struct ExitStatus: Equatable, CustomStringConvertible {
-    let code: Int32?
-    let signal: Int32?
+public struct ExitStatus: Equatable, Sendable, CustomStringConvertible {
+    public let code: Int32?
+    public let signal: Int32?
 
     init(waitStatus status: Int32) {
         let low = status & 0x7f
@@ -95,6 +96,6 @@ struct ExitStatus: Equatable, CustomStringConvertible {
         }
     }
 
-    var success: Bool { code == 0 }
-    var description: String { code.map { "exit status \($0)" } ?? "killed by signal \(signal ?? 0)" }
+    public var success: Bool { code == 0 }
+    public var description: String { code.map { "exit status \($0)" } ?? "killed by signal \(signal ?? 0)" }
 }

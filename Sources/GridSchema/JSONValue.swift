@@ -46,6 +46,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { items } else { nil }
+    }
+
     public var stringValue: String? { if case .string(let value) = self { value } else { nil } }
     public var integerValue: Int64? { if case .integer(let value) = self { value } else { nil } }
 }

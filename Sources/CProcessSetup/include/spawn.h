@@ -7,14 +7,14 @@
 // The child gets its own process group (so a stop reaches everything it started), asks the
 // kernel for SIGKILL when the spawning thread dies (PR_SET_PDEATHSIG: the only guarantee that
 // survives `kill -9` of the daemon), has the signal mask and dispositions the daemon changed
-// reset, keeps only stdin=/dev/null, stdout and stderr, and then execs. fork() is safe here
+// reset, keeps only stdin (a given descriptor, or /dev/null), stdout and stderr, and then execs. fork() is safe here
 // because the child calls only async-signal-safe functions before execve.
 
 /// Starts `path` with `argv` and `envp` (NULL-terminated) in `directory` (or the current one when
 /// NULL). Returns the child's pid, or -errno when it could not be started (exec failures included:
 /// they are reported through a close-on-exec pipe, so a missing executable is an error here, not an exit 127).
 pid_t gridbus_spawn(const char *path, char *const argv[], char *const envp[], const char *directory,
-                    int stdout_fd, int stderr_fd);
+                    int stdin_fd, int stdout_fd, int stderr_fd);
 
 /// Starts the group reaper: a small child process that outlives gridbusd only to SIGKILL the plugin
 /// process groups it was told about once gridbusd is gone (PR_SET_PDEATHSIG reaches a plugin, not

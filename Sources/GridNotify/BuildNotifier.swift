@@ -1,0 +1,128 @@
+import Foundation
+import GridBusClient
+import GridConfiguration
+import GridDistrict
+import GridHTTP
+import GridSchema
+import GridSecurity
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import ZeroMQ
+
+/// Sends what is due, fires reminders, and waits `interval` when there was nothing to do.
+struct DeliveryService: Service {
+    let notifier: Notifier
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var lastSweep = Date.distantPast
+            while !Task.isCancelled {
+                var sent = 0
+                do {
+                    if Date().timeIntervalSince(lastSweep) >= 1 {
+                        try await notifier.sweepReminders()
+                        lastSweep = Date()
+                    }
+                    sent = try await notifier.deliverDue()
+                } catch {
+                    logger.error("delivery round failed; retrying", metadata: ["error": "\(error)"])
+                }
+                if sent == 0 { try await Task.sleep(for: .milliseconds(Int(interval * 1000))) }
+            }
+        }
+    }
+}
+
+/// The channels: the built-in webhook (when a signing secret is configured) and log file, and the
+/// plugins of `channels.dir`.
+func buildChannels(configuration: NotifierConfiguration, logger: Logger) throws -> [any NotificationChannel] {
+    var channels: [any NotificationChannel] = [
+        FileChannel(path: configuration.logFile.isEmpty ? configuration.dataDirectory + "/notifications.jsonl" : configuration.logFile)
+    ]
+    if !configuration.webhookSecretFile.isEmpty {
+        let secret = try readSecret(configuration.webhookSecretFile)
+        let url = configuration.webhookURL.isEmpty ? nil : URL(string: configuration.webhookURL)
+        if !configuration.webhookURL.isEmpty && url == nil {
+            throw DefinitionError(file: "configuration", field: "webhook.url", reason: "'\(configuration.webhookURL)' is not a URL")
+        }
+        channels.append(
+            WebhookChannel(url: url, secret: Array(secret.utf8), timeout: configuration.webhookTimeout, concurrency: configuration.webhookConcurrency)
+        )
+    } else {
+        logger.warning("no webhook.secret-file: the webhook channel is off (webhooks are always signed)")
+    }
+    for channel in try ExecChannelManifest.loadAll(directory: configuration.channelsDirectory, logger: logger) {
+        guard !channels.contains(where: { $0.name == channel.name }) else {
+            throw DefinitionError(file: configuration.channelsDirectory + "/\(channel.name).yaml", field: "name", reason: "'\(channel.name)' is a built-in channel")
+        }
+        channels.append(channel)
+    }
+    return channels
+}
+
+/// The signing secret: a file only its owner may read, at least 16 bytes (a trailing newline dropped).
+func readSecret(_ path: String) throws -> String {
+    try CurveCertificate.checkPrivate(path)
+    guard var secret = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw DefinitionError(file: path, field: "", reason: "cannot read the webhook secret")
+    }
+    while secret.hasSuffix("\n") || secret.hasSuffix("\r") { secret.removeLast() }
+    guard secret.utf8.count >= 16 else { throw DefinitionError(file: path, field: "", reason: "the webhook secret must be at least 16 bytes") }
+    return secret
+}
+
+/// Composes grid-notifier: the subscriber that plans notices, the delivery loop, the HTTP API, and
+/// the publisher of `notification.*`.
+public func buildNotifier(configuration: NotifierConfiguration, context: ZMQContext, logger: Logger, handleSignals: Bool = true) async throws
+    -> ServiceGroup
+{
+    let district = try District.load(directory: configuration.districtDirectory)
+    let keys: NotifierKeys
+    switch configuration.auth.mode {
+    case .keys: keys = NotifierKeys(clients: try NotifierClients.load(configuration.auth.keysFile ?? ""))
+    case .none:
+        keys = NotifierKeys(clients: [], developmentProfile: NotifierAccess())
+        logger.warning("DEVELOPMENT MODE: auth.mode is none; anyone who reaches the port can silence notifications")
+    }
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let channels = try buildChannels(configuration: configuration, logger: logger)
+    let rules = configuration.rulesFile.isEmpty ? NotifierRules() : try NotifierRules.load(configuration.rulesFile, channels: channels.map(\.name))
+    let store = try WorkerStore(path: configuration.dataDirectory + "/notifier.sqlite", durable: true)
+    try await Notifier.prepare(store)
+    let publisher = ReliablePublisher(store: store, endpoint: configuration.bus.ingress, credentials: configuration.bus.credentials, context: context, logger: logger)
+    let notifier = Notifier(district: district, rules: rules, channels: channels, publisher: publisher, store: store, logger: logger)
+    let subscriber = DurableSubscriber(
+        name: Notifier.source,
+        endpoints: configuration.bus,
+        prefixes: ["incident.", Topic.prefix(forType: .gridModeChanged)],
+        store: store,
+        context: context,
+        logger: logger,
+        maxBatch: 500
+    ) { events in try await notifier.handle(events) }
+    let router = Router()
+    NotifierAPI(notifier: notifier, keys: keys).register(on: router)
+    let readyFile = ReadyFile(directory: configuration.dataDirectory, program: "grid-notifier")
+    let app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "grid-notifier"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.httpPort
+            readyFile.write(http: "http://\(configuration.httpHost):\(port)")
+            logger.notice(
+                "grid-notifier ready",
+                metadata: ["http": "http://\(configuration.httpHost):\(port)", "channels": "\(channels.map(\.name).joined(separator: ","))"]
+            )
+        },
+        logger: logger
+    )
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        .init(service: publisher), .init(service: subscriber),
+        .init(service: DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, logger: logger)), .init(service: app),
+    ]
+    if handleSignals { services.append(.terminationSignals(logger: logger)) }
+    return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
+}

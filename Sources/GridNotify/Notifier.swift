@@ -1,0 +1,594 @@
+import Foundation
+import GridBusClient
+import GridDistrict
+import GridSchema
+import GridSecurity
+import GridStore
+import Logging
+
+/// The notifier's core: hears incident and mode events, decides who is told (routes), plans one
+/// notice per recipient and state change (the notification log's key makes a repeat a no-op), and
+/// sends what is due through the channels — grouped, outside quiet hours, not when silenced or
+/// muted by emergency mode — retrying, falling back, and publishing the outcome.
+public final class Notifier: Sendable {
+    public static let source = "grid-notifier"
+
+    let district: District
+    let rules: NotifierRules
+    let channels: [String: any NotificationChannel]
+    let publisher: ReliablePublisher
+    let store: WorkerStore
+    let logger: Logger
+    let now: @Sendable () -> Date
+    /// A number in 0..<1 for the back-off's jitter (injectable for tests).
+    let jitter: @Sendable () -> Double
+    let calendar: Calendar
+    let membersByID: [String: Member]
+    let membersByGrid: [String: [Member]]
+    let places: [String: DistrictPlace]
+
+    public init(
+        district: District,
+        rules: NotifierRules,
+        channels: [any NotificationChannel],
+        publisher: ReliablePublisher,
+        store: WorkerStore,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init,
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.district = district
+        self.rules = rules
+        self.channels = Dictionary(channels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.publisher = publisher
+        self.store = store
+        self.logger = logger
+        self.now = now
+        self.jitter = jitter
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = rules.timeZone
+        self.calendar = calendar
+        membersByID = Dictionary(district.members.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var byGrid: [String: [Member]] = [:]
+        for member in district.members { for grid in member.grids { byGrid[grid, default: []].append(member) } }
+        membersByGrid = byGrid
+        places = Dictionary(
+            district.grids.map { ($0.id, DistrictPlace(grid: $0.id, community: $0.community, town: $0.town, district: $0.district)) },
+            uniquingKeysWith: { first, _ in first }
+        )
+    }
+
+    public static func prepare(_ store: WorkerStore) async throws {
+        try await store.withConnection { try NotifierStore.prepare($0) }
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 { NotifierStore.milliseconds(date) }
+
+    // MARK: Hearing events
+
+    /// Several events in one transaction, each in its own savepoint: one that cannot be read or
+    /// planned is logged and left out without failing the others.
+    public func handle(_ busEvents: [BusEvent]) async throws {
+        var events: [CloudEvent] = []
+        for busEvent in busEvents {
+            do { events.append(try CloudEvent.decode(busEvent.bytes)) } catch {
+                logger.error("an event the notifier cannot read was skipped", metadata: ["event.sequence": "\(busEvent.sequence)", "error": "\(error)"])
+            }
+        }
+        guard !events.isEmpty else { return }
+        let now = self.now()
+        try await publisher.transaction { [self, events] connection, outbox in
+            for event in events {
+                try connection.execute("SAVEPOINT event")
+                do {
+                    try hear(event, at: now, connection: connection, outbox: outbox)
+                    try connection.execute("RELEASE event")
+                } catch {
+                    try connection.execute("ROLLBACK TO event")
+                    try connection.execute("RELEASE event")
+                    logger.error("an event could not be planned", metadata: ["event": "\(event.id)", "type": "\(event.type)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    private func hear(_ event: CloudEvent, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
+        guard case .object(let data)? = event.data else { return }
+        let incidentId = data["incidentId"]?.stringValue ?? event.subject
+        var facts = try incidentId.flatMap { try NotifierStore.incident($0, on: connection) }
+        // Keep what later notices need to know about the incident.
+        switch event.type {
+        case EventType.incidentReported.rawValue:
+            let report = try event.payload(as: IncidentReported.self)
+            guard facts == nil else { return }
+            facts = NotifierStore.IncidentFacts(
+                id: report.incidentId, grid: report.grid, category: report.category, priority: report.priority, emergency: false,
+                reporter: report.reporter, assignees: [], acknowledgeBy: nil, deadline: nil
+            )
+        case EventType.incidentRegistered.rawValue:
+            let registered = try event.payload(as: IncidentRegistered.self)
+            facts = facts ?? NotifierStore.IncidentFacts(
+                id: registered.incidentId, grid: nil, category: nil, priority: nil, emergency: false, reporter: nil, assignees: [], acknowledgeBy: nil,
+                deadline: nil
+            )
+            facts!.grid = registered.grid
+            facts!.category = registered.category
+            facts!.priority = registered.priority
+            facts!.emergency = registered.emergency ?? false
+            facts!.deadline = RFC3339.format(registered.deadline)
+        case EventType.incidentDispatched.rawValue:
+            let dispatched = try event.payload(as: IncidentDispatched.self)
+            guard facts != nil else { break }
+            facts!.assignees = dispatched.assignees
+            facts!.acknowledgeBy = RFC3339.format(dispatched.acknowledgeBy)
+            facts!.deadline = RFC3339.format(dispatched.deadline)
+            if dispatched.policy == "claimed" || dispatched.assignees.isEmpty {
+                try NotifierStore.cancelReminders(incident: dispatched.incidentId, on: connection)
+            } else {
+                try NotifierStore.remind(
+                    incident: dispatched.incidentId, recipients: dispatched.assignees, dispatch: event.id,
+                    next: Self.milliseconds(now.addingTimeInterval(rules.repeatInterval)), on: connection
+                )
+            }
+        case EventType.incidentExtended.rawValue:
+            if let deadline = data["deadline"]?.stringValue { facts?.deadline = deadline }
+        case EventType.incidentAcknowledged.rawValue, EventType.incidentReturned.rawValue, EventType.incidentClosed.rawValue,
+            EventType.incidentMerged.rawValue, EventType.incidentRejected.rawValue, EventType.incidentHandled.rawValue,
+            EventType.incidentSuspended.rawValue:
+            if let incidentId { try NotifierStore.cancelReminders(incident: incidentId, on: connection) }
+        case EventType.gridModeChanged.rawValue:
+            let change = try event.payload(as: GridModeChanged.self)
+            try NotifierStore.setMode(place: "\(change.scope.rawValue):\(change.target)", emergency: change.mode == .emergency, on: connection)
+        default:
+            break
+        }
+        if let facts { try NotifierStore.save(facts, on: connection) }
+        let grid = facts?.grid ?? (data["scope"]?.stringValue == "grid" ? data["target"]?.stringValue : nil)
+        var told = Set<String>()
+        for route in rules.routes(for: event.type, priority: facts?.priority, category: facts?.category, grid: grid) {
+            for recipient in try recipients(route.to, event: event, data: data, facts: facts) where told.insert(recipient.id).inserted {
+                try plan(
+                    Notice(type: event.type, state: event.id, incidentId: incidentId, facts: facts, data: data, urgent: isUrgent(event, data: data, facts: facts)),
+                    for: recipient, at: now, connection: connection, outbox: outbox
+                )
+            }
+        }
+    }
+
+    /// What a notice is about, before it is addressed.
+    struct Notice {
+        var type: String
+        /// The state change it tells of: the event's id (or the reminder's number).
+        var state: String
+        var incidentId: String?
+        var facts: NotifierStore.IncidentFacts?
+        var data: [String: JSONValue]
+        var urgent: Bool
+    }
+
+    /// Urgent and emergency priorities, cases registered in emergency mode, and switches into
+    /// emergency mode go out at once, in quiet hours too, and are never muted.
+    func isUrgent(_ event: CloudEvent, data: [String: JSONValue], facts: NotifierStore.IncidentFacts?) -> Bool {
+        if event.type == EventType.gridModeChanged.rawValue { return data["mode"]?.stringValue == "emergency" }
+        return (facts?.priority ?? .normal) != .normal || facts?.emergency == true
+    }
+
+    // MARK: Recipients
+
+    func recipient(_ member: Member) -> Recipient {
+        Recipient(id: member.id, name: member.name, language: member.language, phone: member.phone, email: member.email, webhook: member.webhook, role: member.role.rawValue)
+    }
+
+    func recipient(_ person: Operator) -> Recipient {
+        Recipient(id: person.id, name: person.name, language: person.language, phone: person.phone, email: person.email, webhook: person.webhook, role: "operator")
+    }
+
+    func recipients(_ selectors: [String], event: CloudEvent, data: [String: JSONValue], facts: NotifierStore.IncidentFacts?) throws -> [Recipient] {
+        let grid = facts?.grid
+        var found: [Recipient] = []
+        for selector in selectors {
+            switch selector {
+            case "assignees":
+                let assignees = data["assignees"]?.arrayValue?.compactMap(\.stringValue) ?? facts?.assignees ?? []
+                found += assignees.compactMap { membersByID[$0].map(recipient) }
+            case "escalation-targets":
+                for target in data["to"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                    if let member = membersByID[target] {
+                        found.append(recipient(member))
+                    } else {
+                        // `community:C-…`, `town:T-…`, `grid-chief:G-…`: the operators who cover that place.
+                        let place = String(target.split(separator: ":", maxSplits: 1).last ?? "")
+                        found += rules.operators.filter { $0.places.contains("*") || $0.places.contains(place) }.map(recipient)
+                    }
+                }
+            case "reporter":
+                if let reporter = facts?.reporter, reporter.wantsUpdates == true, let phone = reporter.phone, let incident = facts?.id {
+                    found.append(
+                        Recipient(id: "reporter:\(incident)", name: reporter.name ?? "", language: rules.defaultLanguage, phone: phone, role: "reporter")
+                    )
+                }
+            case "operators":
+                if event.type == EventType.gridModeChanged.rawValue, let target = data["target"]?.stringValue {
+                    found += rules.operators.filter { $0.places.contains("*") || $0.places.contains(target) }.map(recipient)
+                } else {
+                    found += rules.operators.filter { $0.covers(grid: grid.flatMap { places[$0] }) }.map(recipient)
+                }
+            default:
+                if let role = Member.Role(rawValue: selector) {
+                    found += members(role: role, event: event, data: data, grid: grid).map(recipient)
+                } else if let member = membersByID[selector] {
+                    found.append(recipient(member))
+                } else {
+                    logger.warning("a route names nobody known", metadata: ["selector": "\(selector)"])
+                }
+            }
+        }
+        return found
+    }
+
+    /// Members of a role in the incident's grid, or in every grid of the place a mode change names.
+    func members(role: Member.Role, event: CloudEvent, data: [String: JSONValue], grid: String?) -> [Member] {
+        var grids: [String] = grid.map { [$0] } ?? []
+        if event.type == EventType.gridModeChanged.rawValue, let scope = data["scope"]?.stringValue, let target = data["target"]?.stringValue {
+            grids = places.values.filter { place in
+                switch scope {
+                case "grid": place.grid == target
+                case "community": place.community == target
+                case "town": place.town == target
+                default: place.district == target
+                }
+            }.map(\.grid).sorted()
+        }
+        var seen = Set<String>()
+        return grids.flatMap { membersByGrid[$0] ?? [] }.filter { $0.role == role && seen.insert($0.id).inserted }
+    }
+
+    /// The channels a recipient can be reached on, in the rules' order.
+    func channelList(_ recipient: Recipient) -> [any NotificationChannel] {
+        rules.channelOrder.compactMap { channels[$0] }.filter { channel in
+            guard let address = recipient.address(for: channel.contact) else { return false }
+            return channel.contact == .none || !address.isEmpty
+        }
+    }
+
+    // MARK: Planning
+
+    /// `11-27 14:30` in the district's zone, as people read times in a message.
+    func localTime(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.month, .day, .hour, .minute], from: date)
+        return String(format: "%02d-%02d %02d:%02d", parts.month!, parts.day!, parts.hour!, parts.minute!)
+    }
+
+    func facts(of notice: Notice, for recipient: Recipient) -> [String: String] {
+        var facts: [String: String] = ["type": notice.type]
+        for (key, value) in notice.data {
+            switch value {
+            case .string(let text): facts[key] = text
+            case .integer(let number): facts[key] = String(number)
+            case .bool(let flag): facts[key] = String(flag)
+            default: break
+            }
+        }
+        if let incident = notice.incidentId { facts["incident"] = incident }
+        if let passed = notice.data["passed"] { facts["outcome"] = passed == .bool(true) ? "passed" : "failed" }
+        if let known = notice.facts {
+            facts["grid"] = known.grid ?? facts["grid"]
+            facts["priority"] = known.priority?.rawValue
+            facts["acknowledgeBy"] = facts["acknowledgeBy"] ?? known.acknowledgeBy
+            facts["deadline"] = facts["deadline"] ?? known.deadline
+            if let code = known.category {
+                let category = district.categoriesByCode[code]
+                facts["categoryCode"] = code
+                facts["category"] = (recipient.language == "en" ? category?.nameEn : category?.nameZh) ?? code
+            }
+        }
+        // Times in the district's zone, as people read them.
+        for key in ["acknowledgeBy", "deadline"] {
+            if let text = facts[key], let date = RFC3339.parse(text) {
+                facts[key] = localTime(date)
+            }
+        }
+        return facts
+    }
+
+    func plan(_ notice: Notice, for recipient: Recipient, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter, keySuffix: String = "") throws {
+        let key = "\(recipient.id)|\(notice.incidentId ?? "-")|\(notice.state)\(keySuffix)"
+        let grid = notice.facts?.grid ?? (notice.data["scope"]?.stringValue == "grid" ? notice.data["target"]?.stringValue : nil)
+        var row = DeliveryRow(
+            id: 0, key: key, notificationId: "n-" + String(SHA256.hex(Array(key.utf8)).prefix(20)), recipient: recipient, incident: notice.incidentId,
+            type: notice.type, priority: notice.facts?.priority?.rawValue, grid: grid, category: notice.facts?.category, urgent: notice.urgent,
+            facts: facts(of: notice, for: recipient), channelIndex: 0, channel: "none", status: .pending, createdAt: Self.milliseconds(now),
+            dueAt: Self.milliseconds(now), attempts: 0, messageId: nil, detail: nil
+        )
+        let reachable = channelList(recipient)
+        guard let channel = reachable.first else {
+            row.status = .failed
+            row.detail = "no address for any channel (\(rules.channelOrder.joined(separator: ", ")))"
+            if try NotifierStore.insert(row, on: connection) { try publishFailure(row, reason: row.detail!, outbox: outbox, at: now) }
+            return
+        }
+        row.channel = channel.name
+        if !notice.urgent, notice.type != EventType.gridModeChanged.rawValue, let grid, try isInEmergency(grid: grid, on: connection) {
+            // Emergency mode in the grid: routine notices are muted, the urgent ones go on.
+            row.status = .muted
+            row.detail = "the grid is in emergency mode"
+        } else if !notice.urgent {
+            var due = now.addingTimeInterval(rules.groupWait)
+            if let window = quietHours(of: recipient), let end = window.end(after: due, calendar: calendar) { due = end }
+            row.dueAt = Self.milliseconds(due)
+        }
+        _ = try NotifierStore.insert(row, on: connection)
+    }
+
+    func quietHours(of recipient: Recipient) -> QuietHours? {
+        rules.quietHoursByMember[recipient.id] ?? recipient.role.flatMap { rules.quietHoursByRole[$0] }
+    }
+
+    func isInEmergency(grid: String, on connection: SQLiteConnection) throws -> Bool {
+        let emergencies = try NotifierStore.emergencies(on: connection)
+        guard !emergencies.isEmpty, let place = places[grid] else { return false }
+        return emergencies.contains("grid:\(grid)") || emergencies.contains("community:\(place.community)") || emergencies.contains("town:\(place.town)")
+            || emergencies.contains("district:\(place.district)")
+    }
+
+    // MARK: Reminders
+
+    /// Dispatches nobody acknowledged: the assignees are reminded every `repeat.interval`, at most
+    /// `repeat.limit` times; acknowledging (or any later step) stops them.
+    @discardableResult
+    public func sweepReminders() async throws -> Int {
+        let now = self.now()
+        return try await publisher.transaction { [self] connection, outbox -> Int in
+            let due = try NotifierStore.dueReminders(at: Self.milliseconds(now), on: connection)
+            for reminder in due {
+                let number = reminder.count + 1
+                let more = number < rules.repeatLimit
+                try NotifierStore.advance(reminder, next: more ? Self.milliseconds(now.addingTimeInterval(rules.repeatInterval)) : nil, on: connection)
+                guard number <= rules.repeatLimit, let member = membersByID[reminder.recipientId] else { continue }
+                let facts = try NotifierStore.incident(reminder.incident, on: connection)
+                let notice = Notice(
+                    type: "reminder", state: "reminder-\(reminder.dispatch)-\(number)", incidentId: reminder.incident, facts: facts, data: [:],
+                    urgent: (facts?.priority ?? .normal) != .normal || facts?.emergency == true
+                )
+                try plan(notice, for: recipient(member), at: now, connection: connection, outbox: outbox)
+            }
+            return due.count
+        }
+    }
+
+    // MARK: Sending
+
+    struct Batch: Sendable {
+        var messageId: String
+        var rows: [DeliveryRow]
+        var attempt: Int
+    }
+
+    /// Sends every message due now: groups the due notices per recipient and channel, holds back
+    /// the silenced ones, hands each message to its channel (at most its concurrency at once), then
+    /// records the outcomes with their `notification.*` events in one transaction. Returns the
+    /// number of messages handed to channels.
+    @discardableResult
+    public func deliverDue(limit: Int = 1000) async throws -> Int {
+        let now = self.now()
+        let batches = try await claim(at: now, limit: limit)
+        guard !batches.isEmpty else { return 0 }
+        let outcomes = await send(batches)
+        try await record(outcomes, at: self.now())
+        return batches.count
+    }
+
+    /// Marks the due notices `sending`, grouped into messages (a message keeps its id and its
+    /// notices across retries and restarts).
+    func claim(at now: Date, limit: Int) async throws -> [Batch] {
+        try await publisher.transaction { [self] connection, _ -> [Batch] in
+            let nowMs = Self.milliseconds(now)
+            let rows = try NotifierStore.due(at: nowMs, limit: limit, on: connection)
+            let silences = try NotifierStore.silences(activeAt: nowMs, on: connection)
+            var order: [String] = []
+            var groups: [String: [DeliveryRow]] = [:]
+            for row in rows {
+                if let silence = silences.first(where: { $0.matches(row) }) {
+                    try NotifierStore.update([row.id], status: .silenced, detail: "silence \(silence.id)", doneAt: nowMs, on: connection)
+                    continue
+                }
+                let group = row.messageId ?? "new|\(row.recipient.id)|\(row.channel)"
+                if groups[group] == nil { order.append(group) }
+                groups[group, default: []].append(row)
+            }
+            return try order.map { group in
+                var rows = groups[group]!
+                // A new message takes the notices for the same recipient and channel that would fall
+                // due within one group wait (as an Alertmanager group does once its first alert is
+                // due); notices held for quiet hours stay held.
+                if rows[0].messageId == nil {
+                    let taken = Set(rows.map(\.id))
+                    let horizon = nowMs + Int64(rules.groupWait * 1000)
+                    rows += try NotifierStore.waiting(recipient: rows[0].recipient.id, channel: rows[0].channel, dueBy: horizon, on: connection).filter { row in
+                        !taken.contains(row.id) && !silences.contains { $0.matches(row) }
+                    }
+                }
+                let messageId = rows[0].messageId ?? "m-" + rows[0].notificationId.dropFirst(2)
+                let attempt = (rows.map(\.attempts).max() ?? 0) + 1
+                try NotifierStore.update(rows.map(\.id), status: .sending, attempts: attempt, messageId: messageId, on: connection)
+                return Batch(messageId: messageId, rows: rows, attempt: attempt)
+            }
+        }
+    }
+
+    func envelope(_ batch: Batch, channel: any NotificationChannel) -> Envelope {
+        let recipient = batch.rows[0].recipient
+        let summaries = batch.rows.map { row in
+            NoticeSummary(
+                id: row.notificationId, incidentId: row.incident, type: row.type,
+                text: Templates.line(type: row.type, facts: row.facts, language: recipient.language), facts: row.facts
+            )
+        }
+        let message = Templates.message(lines: summaries.map(\.text), style: channel.style, language: recipient.language)
+        return Envelope(
+            messageId: batch.messageId, channel: channel.name, recipient: recipient, address: recipient.address(for: channel.contact) ?? "",
+            subject: message.subject, text: message.text, notifications: summaries, attempt: batch.attempt
+        )
+    }
+
+    /// Every channel works through its messages with its own concurrency; channels run side by side.
+    func send(_ batches: [Batch]) async -> [(Batch, DeliveryOutcome)] {
+        let byChannel = Dictionary(grouping: batches) { $0.rows[0].channel }
+        return await withTaskGroup(of: [(Batch, DeliveryOutcome)].self) { group in
+            for (name, batches) in byChannel {
+                guard let channel = channels[name] else {
+                    group.addTask { batches.map { ($0, DeliveryOutcome.failed("no channel '\(name)' any more")) } }
+                    continue
+                }
+                group.addTask { [self] in
+                    await withTaskGroup(of: (Batch, DeliveryOutcome).self) { sends in
+                        var results: [(Batch, DeliveryOutcome)] = []
+                        var next = batches.makeIterator()
+                        for _ in 0..<max(1, channel.concurrency) {
+                            guard let batch = next.next() else { break }
+                            sends.addTask { (batch, await channel.deliver(self.envelope(batch, channel: channel))) }
+                        }
+                        while let result = await sends.next() {
+                            results.append(result)
+                            if let batch = next.next() { sends.addTask { (batch, await channel.deliver(self.envelope(batch, channel: channel))) } }
+                        }
+                        return results
+                    }
+                }
+            }
+            var all: [(Batch, DeliveryOutcome)] = []
+            for await results in group { all += results }
+            return all
+        }
+    }
+
+    func record(_ outcomes: [(Batch, DeliveryOutcome)], at now: Date) async throws {
+        let nowMs = Self.milliseconds(now)
+        try await publisher.transaction { [self] connection, outbox in
+            for (batch, outcome) in outcomes {
+                let ids = batch.rows.map(\.id)
+                switch outcome {
+                case .delivered(let providerId):
+                    try NotifierStore.update(ids, status: .sent, providerId: providerId, doneAt: nowMs, on: connection)
+                    for row in batch.rows {
+                        try outbox.enqueue(
+                            TypedEvent(
+                                id: "\(row.notificationId)-sent", source: Self.source,
+                                payload: NotificationSent(
+                                    notificationId: row.notificationId, incidentId: row.incident, recipient: row.recipient.id, channel: row.channel,
+                                    attempts: batch.attempt, latencyMs: Int(max(0, nowMs - row.createdAt))
+                                ),
+                                subject: row.incident, grid: row.grid, time: now
+                            )
+                        )
+                    }
+                case .retry(let reason):
+                    let giveUpAt = (batch.rows.map(\.createdAt).min() ?? nowMs) + Int64(rules.retry.deadline * 1000)
+                    let next = nowMs + Int64(rules.retry.delay(afterAttempt: batch.attempt, jitter: jitter()) * 1000)
+                    if next <= giveUpAt {
+                        try NotifierStore.update(ids, status: .retry, dueAt: next, detail: reason, on: connection)
+                        logger.info("delivery will be tried again", metadata: ["message": "\(batch.messageId)", "attempt": "\(batch.attempt)", "reason": "\(reason)"])
+                    } else {
+                        try fail(batch, reason: "gave up after \(batch.attempt) attempts: \(reason)", at: now, connection: connection, outbox: outbox)
+                    }
+                case .failed(let reason):
+                    try fail(batch, reason: reason, at: now, connection: connection, outbox: outbox)
+                }
+            }
+        }
+    }
+
+    /// A channel failed for good: `notification.failed`, then the recipient's next channel, and
+    /// when there is none, the grid chief.
+    func fail(_ batch: Batch, reason: String, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
+        try NotifierStore.update(batch.rows.map(\.id), status: .failed, detail: reason, doneAt: Self.milliseconds(now), on: connection)
+        logger.warning("delivery failed", metadata: ["message": "\(batch.messageId)", "channel": "\(batch.rows[0].channel)", "reason": "\(reason)"])
+        for row in batch.rows {
+            try publishFailure(row, reason: reason, outbox: outbox, at: now)
+            let reachable = channelList(row.recipient)
+            if let position = reachable.firstIndex(where: { $0.name == row.channel }), position + 1 < reachable.count {
+                var next = row
+                next.key = "\(row.key)#\(reachable[position + 1].name)"
+                next.notificationId = "n-" + String(SHA256.hex(Array(next.key.utf8)).prefix(20))
+                next.channelIndex = position + 1
+                next.channel = reachable[position + 1].name
+                next.status = .pending
+                next.dueAt = Self.milliseconds(now)
+                next.attempts = 0
+                next.messageId = nil
+                next.detail = "fallback after \(row.channel) failed"
+                _ = try NotifierStore.insert(next, on: connection)
+            } else if row.recipient.role != Member.Role.gridChief.rawValue, row.recipient.role != "operator", let grid = row.grid {
+                let facts = try row.incident.flatMap { try NotifierStore.incident($0, on: connection) }
+                for chief in (membersByGrid[grid] ?? []).filter({ $0.role == .gridChief }) {
+                    var data: [String: JSONValue] = [:]
+                    for (key, value) in row.facts { data[key] = .string(value) }
+                    let notice = Notice(type: row.type, state: "fallback:\(row.key)", incidentId: row.incident, facts: facts, data: data, urgent: true)
+                    try plan(notice, for: recipient(chief), at: now, connection: connection, outbox: outbox)
+                }
+            }
+        }
+    }
+
+    func publishFailure(_ row: DeliveryRow, reason: String, outbox: OutboxWriter, at now: Date) throws {
+        try outbox.enqueue(
+            TypedEvent(
+                id: "\(row.notificationId)-failed", source: Self.source,
+                payload: NotificationFailed(
+                    notificationId: row.notificationId, incidentId: row.incident, recipient: row.recipient.id, channel: row.channel,
+                    attempts: max(1, row.attempts + (row.status == .failed && row.attempts == 0 ? 1 : 0)), reason: String(reason.prefix(1000))
+                ),
+                subject: row.incident, grid: row.grid, time: now
+            )
+        )
+    }
+
+    // MARK: Silences and the log
+
+    public func addSilence(_ matchers: Silence.Matchers, until endsAt: Date, by createdBy: String, comment: String?) async throws -> Silence {
+        let now = self.now()
+        let silence = Silence(id: "s-" + String(UUID().uuidString.prefix(8)).lowercased(), matchers: matchers, startsAt: now, endsAt: endsAt, createdBy: createdBy, comment: comment)
+        try await store.withConnection { try NotifierStore.saveSilence(silence, on: $0) }
+        logger.notice("silence created", metadata: ["silence": "\(silence.id)", "by": "\(createdBy)", "until": "\(RFC3339.format(endsAt))"])
+        return silence
+    }
+
+    public func silences(includeExpired: Bool) async throws -> [Silence] {
+        let now = Self.milliseconds(self.now())
+        return try await store.withConnection { try NotifierStore.silences(activeAt: includeExpired ? nil : now, on: $0) }
+    }
+
+    /// Ends a silence now; false when there is no such silence.
+    public func expireSilence(_ id: String) async throws -> Silence? {
+        let now = self.now()
+        return try await store.withConnection { connection -> Silence? in
+            guard var silence = try NotifierStore.silences(activeAt: nil, on: connection).first(where: { $0.id == id }) else { return nil }
+            if silence.endsAt > now { silence.endsAt = now }
+            try NotifierStore.saveSilence(silence, on: connection)
+            return silence
+        }
+    }
+
+    /// What the log holds for an incident: who was told what, how, and how it went.
+    public struct LogEntry: Sendable, Encodable {
+        public var notificationId: String
+        public var recipient: String
+        public var type: String
+        public var channel: String
+        public var status: String
+        public var attempts: Int
+        public var messageId: String?
+        public var detail: String?
+    }
+
+    public func log(incident: String) async throws -> [LogEntry] {
+        try await store.withConnection { connection in
+            try NotifierStore.rows(incident: incident, on: connection).map {
+                LogEntry(
+                    notificationId: $0.notificationId, recipient: $0.recipient.id, type: $0.type, channel: $0.channel, status: $0.status.rawValue,
+                    attempts: $0.attempts, messageId: $0.messageId, detail: $0.detail
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,344 @@
+import Foundation
+import GridSchema
+import GridStore
+
+/// A notice on its way: one recipient, one state change of one incident, on one channel.
+struct DeliveryRow: Sendable {
+    enum Status: String, Sendable {
+        /// Waiting for its time (group wait, quiet hours).
+        case pending
+        /// Handed to a channel; after a crash, in doubt and sent again under the same message id.
+        case sending
+        /// Waiting to be tried again after a temporary failure.
+        case retry
+        case sent, failed
+        /// Not sent: a silence matched, emergency mode muted it, or the case moved on first.
+        case silenced, muted, cancelled
+    }
+
+    var id: Int64
+    var key: String
+    var notificationId: String
+    var recipient: Recipient
+    var incident: String?
+    var type: String
+    var priority: String?
+    var grid: String?
+    var category: String?
+    var urgent: Bool
+    var facts: [String: String]
+    var channelIndex: Int
+    var channel: String
+    var status: Status
+    var createdAt: Int64
+    var dueAt: Int64
+    var attempts: Int
+    var messageId: String?
+    var detail: String?
+}
+
+/// The notifier's tables, beside the worker runtime's outbox and cursor in one SQLite file.
+enum NotifierStore {
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS incidents (
+            id TEXT PRIMARY KEY, grid TEXT, category TEXT, priority TEXT, emergency INTEGER NOT NULL DEFAULT 0,
+            reporter TEXT, assignees TEXT, acknowledge_by TEXT, deadline TEXT
+        );
+        CREATE TABLE IF NOT EXISTS modes (place TEXT PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS deliveries (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            notification_id TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            recipient_id TEXT NOT NULL,
+            incident TEXT, type TEXT NOT NULL, priority TEXT, grid TEXT, category TEXT,
+            urgent INTEGER NOT NULL,
+            facts TEXT NOT NULL,
+            channel_index INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            due_ms INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            message_id TEXT,
+            detail TEXT,
+            provider_id TEXT,
+            done_ms INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, due_ms);
+        CREATE INDEX IF NOT EXISTS deliveries_incident ON deliveries (incident);
+        CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries (recipient_id, channel) WHERE status = 'pending';
+        CREATE TABLE IF NOT EXISTS reminders (
+            incident TEXT NOT NULL, recipient_id TEXT NOT NULL, dispatch TEXT NOT NULL, next_ms INTEGER NOT NULL, count INTEGER NOT NULL,
+            PRIMARY KEY (incident, recipient_id)
+        );
+        CREATE TABLE IF NOT EXISTS silences (
+            id TEXT PRIMARY KEY, matchers TEXT NOT NULL, starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL, created_by TEXT NOT NULL, comment TEXT
+        );
+        """
+
+    static let encoder = GridJSON.encoder()
+    static let decoder = GridJSON.decoder()
+
+    static func prepare(_ connection: SQLiteConnection) throws {
+        try connection.execute(schema)
+        // Messages handed to a channel when the last run stopped are in doubt: send them again,
+        // under the same message id, so that receivers can drop what they already have.
+        try connection.execute("UPDATE deliveries SET status = 'retry' WHERE status = 'sending'")
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+    static func value<T: Decodable>(_ type: T.Type, _ text: String?) -> T? { text.flatMap { try? decoder.decode(T.self, from: Data($0.utf8)) } }
+
+    // MARK: Incidents and modes
+
+    struct IncidentFacts: Sendable {
+        var id: String
+        var grid: String?
+        var category: String?
+        var priority: Priority?
+        var emergency: Bool
+        var reporter: Reporter?
+        var assignees: [String]
+        var acknowledgeBy: String?
+        var deadline: String?
+    }
+
+    static func incident(_ id: String, on connection: SQLiteConnection) throws -> IncidentFacts? {
+        let statement = try connection.prepare(
+            "SELECT grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline FROM incidents WHERE id = ?"
+        )
+        statement.bind(id, at: 1)
+        guard try statement.step() else { return nil }
+        return IncidentFacts(
+            id: id, grid: statement.text(0), category: statement.text(1), priority: statement.text(2).flatMap(Priority.init(rawValue:)),
+            emergency: statement.int64(3) != 0, reporter: value(Reporter.self, statement.text(4)),
+            assignees: value([String].self, statement.text(5)) ?? [], acknowledgeBy: statement.text(6), deadline: statement.text(7)
+        )
+    }
+
+    static func save(_ facts: IncidentFacts, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(
+            "INSERT OR REPLACE INTO incidents (id, grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        statement.bind(facts.id, at: 1)
+        statement.bind(facts.grid, at: 2)
+        statement.bind(facts.category, at: 3)
+        statement.bind(facts.priority?.rawValue, at: 4)
+        statement.bind(facts.emergency ? 1 : 0, at: 5)
+        statement.bind(try facts.reporter.map(json), at: 6)
+        statement.bind(try json(facts.assignees), at: 7)
+        statement.bind(facts.acknowledgeBy, at: 8)
+        statement.bind(facts.deadline, at: 9)
+        try statement.run()
+    }
+
+    static func setMode(place: String, emergency: Bool, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(emergency ? "INSERT OR IGNORE INTO modes (place) VALUES (?)" : "DELETE FROM modes WHERE place = ?")
+        statement.bind(place, at: 1)
+        try statement.run()
+    }
+
+    static func emergencies(on connection: SQLiteConnection) throws -> Set<String> {
+        let statement = try connection.prepare("SELECT place FROM modes")
+        var places = Set<String>()
+        while try statement.step() { places.insert(statement.text(0) ?? "") }
+        return places
+    }
+
+    // MARK: Deliveries
+
+    /// Inserts the notice unless one with its key exists (the same state change told before).
+    static func insert(_ row: DeliveryRow, on connection: SQLiteConnection) throws -> Bool {
+        let statement = try connection.prepare(
+            """
+            INSERT OR IGNORE INTO deliveries (key, notification_id, recipient, recipient_id, incident, type, priority, grid, category, urgent, facts,
+                channel_index, channel, status, created_ms, due_ms, attempts, message_id, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        )
+        statement.bind(row.key, at: 1)
+        statement.bind(row.notificationId, at: 2)
+        statement.bind(try json(row.recipient), at: 3)
+        statement.bind(row.recipient.id, at: 4)
+        statement.bind(row.incident, at: 5)
+        statement.bind(row.type, at: 6)
+        statement.bind(row.priority, at: 7)
+        statement.bind(row.grid, at: 8)
+        statement.bind(row.category, at: 9)
+        statement.bind(row.urgent ? 1 : 0, at: 10)
+        statement.bind(try json(row.facts), at: 11)
+        statement.bind(row.channelIndex, at: 12)
+        statement.bind(row.channel, at: 13)
+        statement.bind(row.status.rawValue, at: 14)
+        statement.bind(row.createdAt, at: 15)
+        statement.bind(row.dueAt, at: 16)
+        statement.bind(row.attempts, at: 17)
+        statement.bind(row.messageId, at: 18)
+        statement.bind(row.detail, at: 19)
+        try statement.run()
+        return try connection.scalar("SELECT changes()") == 1
+    }
+
+    static let columns =
+        "id, key, notification_id, recipient, incident, type, priority, grid, category, urgent, facts, channel_index, channel, status, created_ms, due_ms, attempts, message_id, detail"
+
+    static func row(_ statement: SQLiteStatement) -> DeliveryRow? {
+        guard let recipient = value(Recipient.self, statement.text(3)), let status = DeliveryRow.Status(rawValue: statement.text(13) ?? "") else { return nil }
+        return DeliveryRow(
+            id: statement.int64(0), key: statement.text(1) ?? "", notificationId: statement.text(2) ?? "", recipient: recipient, incident: statement.text(4),
+            type: statement.text(5) ?? "", priority: statement.text(6), grid: statement.text(7), category: statement.text(8), urgent: statement.int64(9) != 0,
+            facts: value([String: String].self, statement.text(10)) ?? [:], channelIndex: Int(statement.int64(11)), channel: statement.text(12) ?? "",
+            status: status, createdAt: statement.int64(14), dueAt: statement.int64(15), attempts: Int(statement.int64(16)), messageId: statement.text(17),
+            detail: statement.text(18)
+        )
+    }
+
+    /// Rows ready to go at `now`: waiting ones and ones to try again.
+    static func due(at now: Int64, limit: Int, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+        let statement = try connection.prepare(
+            "SELECT \(columns) FROM deliveries WHERE status IN ('pending', 'retry') AND due_ms <= ? ORDER BY due_ms, id LIMIT ?"
+        )
+        statement.bind(now, at: 1)
+        statement.bind(limit, at: 2)
+        var rows: [DeliveryRow] = []
+        while try statement.step() { if let row = row(statement) { rows.append(row) } }
+        return rows
+    }
+
+    /// Notices not yet in a message for a recipient on a channel, due by `dueBy`.
+    static func waiting(recipient: String, channel: String, dueBy: Int64, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+        let statement = try connection.prepare(
+            "SELECT \(columns) FROM deliveries WHERE recipient_id = ? AND channel = ? AND status = 'pending' AND message_id IS NULL AND due_ms <= ? ORDER BY id LIMIT 100"
+        )
+        statement.bind(recipient, at: 1)
+        statement.bind(channel, at: 2)
+        statement.bind(dueBy, at: 3)
+        var rows: [DeliveryRow] = []
+        while try statement.step() { if let row = row(statement) { rows.append(row) } }
+        return rows
+    }
+
+    static func rows(incident: String, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+        let statement = try connection.prepare("SELECT \(columns) FROM deliveries WHERE incident = ? ORDER BY id")
+        statement.bind(incident, at: 1)
+        var rows: [DeliveryRow] = []
+        while try statement.step() { if let row = row(statement) { rows.append(row) } }
+        return rows
+    }
+
+    static func update(_ ids: [Int64], status: DeliveryRow.Status, dueAt: Int64? = nil, attempts: Int? = nil, messageId: String? = nil,
+                       detail: String? = nil, providerId: String? = nil, doneAt: Int64? = nil, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(
+            """
+            UPDATE deliveries SET status = ?, due_ms = COALESCE(?, due_ms), attempts = COALESCE(?, attempts), message_id = COALESCE(?, message_id),
+                detail = COALESCE(?, detail), provider_id = COALESCE(?, provider_id), done_ms = COALESCE(?, done_ms) WHERE id = ?
+            """
+        )
+        for id in ids {
+            statement.bind(status.rawValue, at: 1)
+            if let dueAt { statement.bind(dueAt, at: 2) } else { statement.bindNull(at: 2) }
+            if let attempts { statement.bind(attempts, at: 3) } else { statement.bindNull(at: 3) }
+            statement.bind(messageId, at: 4)
+            statement.bind(detail, at: 5)
+            statement.bind(providerId, at: 6)
+            if let doneAt { statement.bind(doneAt, at: 7) } else { statement.bindNull(at: 7) }
+            statement.bind(id, at: 8)
+            try statement.run()
+            statement.reset()
+        }
+    }
+
+    /// Reminders not yet sent for an incident that moved on.
+    static func cancelReminders(incident: String, on connection: SQLiteConnection) throws {
+        let clear = try connection.prepare("DELETE FROM reminders WHERE incident = ?")
+        clear.bind(incident, at: 1)
+        try clear.run()
+        let cancel = try connection.prepare(
+            "UPDATE deliveries SET status = 'cancelled', detail = 'the case moved on' WHERE incident = ? AND type = 'reminder' AND status IN ('pending', 'retry')"
+        )
+        cancel.bind(incident, at: 1)
+        try cancel.run()
+    }
+
+    // MARK: Reminders
+
+    struct Reminder: Sendable {
+        var incident: String
+        var recipientId: String
+        var dispatch: String
+        var count: Int
+    }
+
+    static func remind(incident: String, recipients: [String], dispatch: String, next: Int64, on connection: SQLiteConnection) throws {
+        try cancelReminders(incident: incident, on: connection)
+        let statement = try connection.prepare("INSERT OR REPLACE INTO reminders (incident, recipient_id, dispatch, next_ms, count) VALUES (?, ?, ?, ?, 0)")
+        for recipient in recipients {
+            statement.bind(incident, at: 1)
+            statement.bind(recipient, at: 2)
+            statement.bind(dispatch, at: 3)
+            statement.bind(next, at: 4)
+            try statement.run()
+            statement.reset()
+        }
+    }
+
+    static func dueReminders(at now: Int64, on connection: SQLiteConnection) throws -> [Reminder] {
+        let statement = try connection.prepare("SELECT incident, recipient_id, dispatch, count FROM reminders WHERE next_ms <= ? ORDER BY next_ms LIMIT 500")
+        statement.bind(now, at: 1)
+        var reminders: [Reminder] = []
+        while try statement.step() {
+            reminders.append(Reminder(incident: statement.text(0) ?? "", recipientId: statement.text(1) ?? "", dispatch: statement.text(2) ?? "", count: Int(statement.int64(3))))
+        }
+        return reminders
+    }
+
+    static func advance(_ reminder: Reminder, next: Int64?, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(
+            next == nil ? "DELETE FROM reminders WHERE incident = ? AND recipient_id = ?" : "UPDATE reminders SET count = count + 1, next_ms = ? WHERE incident = ? AND recipient_id = ?"
+        )
+        var index: Int32 = 1
+        if let next {
+            statement.bind(next, at: 1)
+            index = 2
+        }
+        statement.bind(reminder.incident, at: index)
+        statement.bind(reminder.recipientId, at: index + 1)
+        try statement.run()
+    }
+
+    // MARK: Silences
+
+    static func saveSilence(_ silence: Silence, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(
+            "INSERT OR REPLACE INTO silences (id, matchers, starts_ms, ends_ms, created_by, comment) VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        statement.bind(silence.id, at: 1)
+        statement.bind(try json(silence.matchers), at: 2)
+        statement.bind(milliseconds(silence.startsAt), at: 3)
+        statement.bind(milliseconds(silence.endsAt), at: 4)
+        statement.bind(silence.createdBy, at: 5)
+        statement.bind(silence.comment, at: 6)
+        try statement.run()
+    }
+
+    static func silences(activeAt now: Int64?, on connection: SQLiteConnection) throws -> [Silence] {
+        let statement = try connection.prepare(
+            "SELECT id, matchers, starts_ms, ends_ms, created_by, comment FROM silences \(now == nil ? "" : "WHERE starts_ms <= ?1 AND ends_ms > ?1") ORDER BY starts_ms, id"
+        )
+        if let now { statement.bind(now, at: 1) }
+        var silences: [Silence] = []
+        while try statement.step() {
+            silences.append(
+                Silence(
+                    id: statement.text(0) ?? "", matchers: value(Silence.Matchers.self, statement.text(1)) ?? Silence.Matchers(),
+                    startsAt: date(statement.int64(2)), endsAt: date(statement.int64(3)), createdBy: statement.text(4) ?? "", comment: statement.text(5)
+                )
+            )
+        }
+        return silences
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}

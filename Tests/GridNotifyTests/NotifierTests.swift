@@ -1,0 +1,367 @@
+import Foundation
+import GridBusClient
+import GridConfiguration
+import GridDistrict
+import GridNotify
+import GridSchema
+import GridStore
+import Logging
+import Synchronization
+import Testing
+import ZeroMQ
+
+/// A channel that keeps what it is given and answers as the test scripts it.
+final class RecordingChannel: NotificationChannel {
+    let name: String
+    let contact: ContactKind
+    let style: MessageStyle
+    let concurrency = 4
+    private let state = Mutex<(envelopes: [Envelope], script: [DeliveryOutcome])>(([], []))
+
+    init(_ name: String, contact: ContactKind, style: MessageStyle = .short) {
+        self.name = name
+        self.contact = contact
+        self.style = style
+    }
+
+    /// Answers for the next deliveries, in order; then every delivery succeeds.
+    func script(_ outcomes: [DeliveryOutcome]) { state.withLock { $0.script += outcomes } }
+    var envelopes: [Envelope] { state.withLock { $0.envelopes } }
+
+    func deliver(_ envelope: Envelope) async -> DeliveryOutcome {
+        state.withLock { state in
+            state.envelopes.append(envelope)
+            return state.script.isEmpty ? .delivered(providerMessageId: "p-\(state.envelopes.count)") : state.script.removeFirst()
+        }
+    }
+}
+
+@Suite struct NotifierTests {
+    final class Clock: Sendable {
+        private let value: Mutex<Date>
+        init(_ start: Date) { value = Mutex(start) }
+        var now: Date { value.withLock { $0 } }
+        func advance(_ seconds: Double) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    }
+
+    static let district = try! District.load(
+        directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/sample").path
+    )
+    /// Wednesday 2026-11-25 10:00 in China.
+    static let morning = Date(timeIntervalSince1970: 1_795_572_000)
+    static let worker = "m-00001"  // grid worker of G-01-01-01: a phone, no email
+    static let resident = "m-00002"
+    static let chief = "m-00028"  // grid chief: phone and email
+
+    struct Fixture {
+        let notifier: Notifier
+        let store: WorkerStore
+        let clock: Clock
+        let sms = RecordingChannel("sms", contact: .phone)
+        let email = RecordingChannel("email", contact: .email, style: .long)
+
+        init(rules: NotifierRules = NotifierRules(), clock: Clock = Clock(NotifierTests.morning), path: String? = nil) async throws {
+            var rules = rules
+            rules.channelOrder = ["sms", "email"]
+            let store = try WorkerStore(path: path ?? FileManager.default.temporaryDirectory.appendingPathComponent("notifier-\(UUID().uuidString).sqlite").path)
+            self.store = store
+            self.clock = clock
+            notifier = Notifier(
+                district: NotifierTests.district, rules: rules, channels: [sms, email],
+                publisher: ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:1", context: ZMQContext(), logger: Logger(label: "test")),
+                store: store, logger: Logger(label: "test"), now: { clock.now }, jitter: { 0.5 }
+            )
+            try await Notifier.prepare(store)
+        }
+
+        /// Hands the notifier one event, as the bus would deliver it.
+        func hear<Payload: EventPayload>(_ payload: Payload, id: String, subject: String? = nil, grid: String? = "G-01-01-01") async throws {
+            let event = try CloudEvent(id: id, source: "grid-dispatcher", payload: payload, subject: subject, grid: grid)
+            try await notifier.handle([BusEvent(sequence: 1, topic: event.topic.description, bytes: try event.jsonBytes())])
+        }
+
+        func register(_ id: String, priority: Priority = .normal, grid: String = "G-01-01-01", wantsUpdates: Bool = false) async throws {
+            try await hear(
+                IncidentReported(
+                    incidentId: id, category: "E-01-02", description: "d", priority: priority, channel: .app, reportedAt: clock.now, grid: grid,
+                    reporter: Reporter(name: "Li", phone: "13800000000", wantsUpdates: wantsUpdates)
+                ),
+                id: "r-\(id)", grid: grid
+            )
+            try await hear(
+                IncidentRegistered(incidentId: id, category: "E-01-02", grid: grid, priority: priority, deadline: clock.now.addingTimeInterval(7200)),
+                id: "\(id)-1", subject: id, grid: grid
+            )
+        }
+
+        func dispatch(_ id: String, to assignees: [String] = [NotifierTests.worker], eventID: String? = nil, grid: String = "G-01-01-01") async throws {
+            try await hear(
+                IncidentDispatched(
+                    incidentId: id, assignees: assignees, role: "grid-worker", acknowledgeBy: clock.now.addingTimeInterval(1800),
+                    deadline: clock.now.addingTimeInterval(7200), policy: "least-load"
+                ),
+                id: eventID ?? "\(id)-2", subject: id, grid: grid
+            )
+        }
+
+        /// Events the notifier published, by type.
+        func published(_ type: EventType) async throws -> [[String: JSONValue]] {
+            try await store.pending(after: 0, limit: 10_000).compactMap { row in
+                let event = try CloudEvent.decode(row.bytes)
+                guard event.type == type.rawValue, case .object(let data)? = event.data else { return nil }
+                return data
+            }
+        }
+    }
+
+    @Test func theAssigneeHearsOnceEvenWhenTheEventComesAgain() async throws {
+        let fixture = try await Fixture()
+        try await fixture.register("inc-1")
+        try await fixture.dispatch("inc-1")
+        try await fixture.dispatch("inc-1")  // redelivered by the bus
+        #expect(try await fixture.notifier.deliverDue() == 0)  // the group wait (30 s) has not passed
+        fixture.clock.advance(30)
+        #expect(try await fixture.notifier.deliverDue() == 1)
+        #expect(try await fixture.notifier.deliverDue() == 0)
+        let envelope = try #require(fixture.sms.envelopes.first)
+        #expect(fixture.sms.envelopes.count == 1 && envelope.recipient.id == NotifierTests.worker && envelope.address == "13159636558")
+        #expect(envelope.text.contains("inc-1") && envelope.text.contains("暴露垃圾") && envelope.text.contains("11-25 10:30"))
+        let sent = try await fixture.published(.notificationSent)
+        #expect(sent.count == 1 && sent[0]["recipient"] == .string(NotifierTests.worker) && sent[0]["channel"] == .string("sms"))
+        #expect(sent[0]["latencyMs"] == .integer(30_000))
+    }
+
+    /// The first matching route decides unless it says continue: a verification goes to the
+    /// assignees and (continue) to the reporter who asked for updates; a closure to the reporter only.
+    @Test func routesMatchInOrderWithContinue() async throws {
+        let fixture = try await Fixture()
+        try await fixture.register("inc-1", wantsUpdates: true)
+        try await fixture.dispatch("inc-1")
+        try await fixture.hear(IncidentVerified(incidentId: "inc-1", by: "c", passed: false), id: "inc-1-5", subject: "inc-1")
+        try await fixture.hear(IncidentClosed(incidentId: "inc-1", by: "c", onTime: true), id: "inc-1-6", subject: "inc-1")
+        fixture.clock.advance(30)
+        try await fixture.notifier.deliverDue()
+        let byRecipient = Dictionary(grouping: fixture.sms.envelopes.flatMap { envelope in envelope.notifications.map { (envelope.recipient.id, $0.type) } }) { $0.0 }
+            .mapValues { $0.map(\.1) }
+        #expect(Set(byRecipient[NotifierTests.worker] ?? []) == ["incident.dispatched", "incident.verified"])
+        #expect(Set(byRecipient["reporter:inc-1"] ?? []) == ["incident.verified", "incident.closed"])
+        let verified = try #require(fixture.sms.envelopes.flatMap(\.notifications).first { $0.type == "incident.verified" })
+        #expect(verified.text.contains("未通过"))
+    }
+
+    /// Notices for one recipient within the group wait are one message.
+    @Test func noticesWithinTheGroupWaitAreOneMessage() async throws {
+        let fixture = try await Fixture()
+        try await fixture.register("inc-1")
+        try await fixture.register("inc-2")
+        try await fixture.dispatch("inc-1")
+        fixture.clock.advance(10)
+        try await fixture.dispatch("inc-2")
+        fixture.clock.advance(20)
+        #expect(try await fixture.notifier.deliverDue() == 1)  // inc-1 is due, and takes inc-2 along
+        fixture.clock.advance(10)
+        #expect(try await fixture.notifier.deliverDue() == 0)
+        #expect(fixture.sms.envelopes.count == 1 && fixture.sms.envelopes[0].notifications.map(\.incidentId) == ["inc-1", "inc-2"])
+        #expect(try await fixture.published(.notificationSent).count == 2)  // one per notice
+    }
+
+    /// Not acknowledged: a reminder every repeat interval, at most the limit; acknowledging stops them.
+    @Test func remindersRepeatUntilAcknowledged() async throws {
+        var rules = NotifierRules()
+        rules.repeatInterval = 600
+        rules.groupWait = 0
+        let fixture = try await Fixture(rules: rules)
+        try await fixture.register("inc-1")
+        try await fixture.dispatch("inc-1")
+        try await fixture.notifier.deliverDue()
+        for _ in 0..<2 {
+            fixture.clock.advance(600)
+            #expect(try await fixture.notifier.sweepReminders() == 1)
+            try await fixture.notifier.deliverDue()
+        }
+        #expect(fixture.sms.envelopes.map { $0.notifications[0].type } == ["incident.dispatched", "reminder", "reminder"])
+        #expect(fixture.sms.envelopes[1].text.contains("提醒"))
+        try await fixture.hear(IncidentAcknowledged(incidentId: "inc-1", by: NotifierTests.worker), id: "inc-1-3", subject: "inc-1")
+        fixture.clock.advance(600)
+        #expect(try await fixture.notifier.sweepReminders() == 0)
+        #expect(fixture.sms.envelopes.count == 3)
+    }
+
+    /// Residents have quiet hours (22:00–07:00): a routine notice at 23:00 waits until 07:00; an urgent one goes at once.
+    @Test func quietHoursHoldRoutineNoticesUntilMorning() async throws {
+        var rules = NotifierRules()
+        var registered = RouteMatch()
+        registered.types = ["incident.registered"]
+        rules.routes = [Route(match: registered, to: ["resident-member"], continue: false)]
+        rules.groupWait = 0
+        let night = Clock(NotifierTests.morning.addingTimeInterval(13 * 3600))  // 23:00
+        let fixture = try await Fixture(rules: rules, clock: night)
+        try await fixture.register("inc-1")
+        try await fixture.register("inc-2", priority: .urgent)
+        try await fixture.notifier.deliverDue()
+        #expect(fixture.sms.envelopes.flatMap(\.notifications).map(\.incidentId) == ["inc-2"])
+        night.advance(7 * 3600 + 59 * 60)  // 06:59
+        #expect(try await fixture.notifier.deliverDue() == 0)
+        night.advance(60)
+        #expect(try await fixture.notifier.deliverDue() == 1)
+        #expect(fixture.sms.envelopes.last?.notifications.first?.incidentId == "inc-1")
+    }
+
+    /// Emergency mode in a community mutes routine notices for its grids; urgent ones still go.
+    @Test func emergencyModeMutesRoutineNotices() async throws {
+        var rules = NotifierRules()
+        rules.groupWait = 0
+        let fixture = try await Fixture(rules: rules)
+        try await fixture.hear(GridModeChanged(scope: .community, target: "C-01-01", mode: .emergency, by: "ops"), id: "mode-1", grid: nil)
+        try await fixture.register("inc-1")
+        try await fixture.register("inc-2", priority: .urgent)
+        try await fixture.dispatch("inc-1")
+        try await fixture.dispatch("inc-2")
+        try await fixture.notifier.deliverDue()
+        let told = fixture.sms.envelopes.flatMap(\.notifications)
+        #expect(told.filter { $0.type == "incident.dispatched" }.map(\.incidentId) == ["inc-2"])
+        #expect(told.contains { $0.type == "grid.mode.changed" })  // the switch itself is told
+        #expect(try await fixture.notifier.log(incident: "inc-1").map(\.status) == ["muted"])
+    }
+
+    /// A silence holds back what it matches until it ends.
+    @Test func silencesHoldBackWhatTheyMatchUntilTheyEnd() async throws {
+        var rules = NotifierRules()
+        rules.groupWait = 0
+        let fixture = try await Fixture(rules: rules)
+        let silence = try await fixture.notifier.addSilence(
+            Silence.Matchers(type: "incident.dispatched", grid: "G-01-01"), until: fixture.clock.now.addingTimeInterval(3600), by: "ops", comment: "drill"
+        )
+        try await fixture.register("inc-1")
+        try await fixture.dispatch("inc-1")
+        try await fixture.notifier.deliverDue()
+        #expect(fixture.sms.envelopes.isEmpty)
+        #expect(try await fixture.notifier.log(incident: "inc-1").first?.detail == "silence \(silence.id)")
+        #expect(try await fixture.notifier.silences(includeExpired: false).map(\.id) == [silence.id])
+        fixture.clock.advance(3600)
+        #expect(try await fixture.notifier.silences(includeExpired: false).isEmpty)
+        try await fixture.register("inc-2")
+        try await fixture.dispatch("inc-2")
+        try await fixture.notifier.deliverDue()
+        #expect(fixture.sms.envelopes.flatMap(\.notifications).map(\.incidentId) == ["inc-2"])
+    }
+
+    /// A temporary failure is tried again with back-off (1 s, 2 s, … ±20 %); under the same message id.
+    @Test func temporaryFailuresAreRetriedUnderTheSameMessageID() async throws {
+        var rules = NotifierRules()
+        rules.groupWait = 0
+        let fixture = try await Fixture(rules: rules)
+        fixture.sms.script([.retry("HTTP 503"), .retry("timeout")])
+        try await fixture.register("inc-1")
+        try await fixture.dispatch("inc-1")
+        #expect(try await fixture.notifier.deliverDue() == 1)
+        #expect(try await fixture.notifier.deliverDue() == 0)  // waiting 1 s
+        fixture.clock.advance(1)
+        #expect(try await fixture.notifier.deliverDue() == 1)
+        fixture.clock.advance(1)
+        #expect(try await fixture.notifier.deliverDue() == 0)  // now 2 s
+        fixture.clock.advance(1)
+        #expect(try await fixture.notifier.deliverDue() == 1)
+        #expect(Set(fixture.sms.envelopes.map(\.messageId)).count == 1 && fixture.sms.envelopes.map(\.attempt) == [1, 2, 3])
+        #expect(try await fixture.published(.notificationSent).first?["attempts"] == .integer(3))
+    }
+
+    /// SMS fails for good: notification.failed, then the recipient's next channel; a grid worker
+    /// with no other channel falls back to the grid chief.
+    @Test func aPermanentFailureFallsBackToTheNextChannelAndThenTheGridChief() async throws {
+        var rules = NotifierRules()
+        rules.groupWait = 0
+        rules.routes = [Route(match: RouteMatch(), to: ["assignees"], continue: false)]
+        let fixture = try await Fixture(rules: rules)
+        try await fixture.register("inc-1")
+        fixture.sms.script([.failed("HTTP 400 bad number"), .failed("HTTP 400 bad number")])
+        try await fixture.dispatch("inc-1", to: [NotifierTests.chief])  // has an email too
+        try await fixture.notifier.deliverDue()
+        try await fixture.notifier.deliverDue()
+        #expect(fixture.email.envelopes.map(\.recipient.id) == [NotifierTests.chief])
+        try await fixture.register("inc-2")
+        try await fixture.dispatch("inc-2", to: [NotifierTests.worker])  // a phone only
+        try await fixture.notifier.deliverDue()
+        try await fixture.notifier.deliverDue()
+        #expect(fixture.sms.envelopes.map(\.recipient.id) == [NotifierTests.chief, NotifierTests.worker, NotifierTests.chief])
+        let failed = try await fixture.published(.notificationFailed)
+        #expect(failed.map { $0["recipient"] } == [.string(NotifierTests.chief), .string(NotifierTests.worker)])
+        #expect(failed.first?["reason"]?.stringValue?.contains("bad number") == true)
+    }
+
+    /// Retries stop at the deadline: then it has failed.
+    @Test func retriesGiveUpAtTheDeadline() async throws {
+        var rules = NotifierRules()
+        rules.groupWait = 0
+        rules.retry.deadline = 5
+        rules.routes = [Route(match: RouteMatch(), to: ["assignees"], continue: false)]
+        let fixture = try await Fixture(rules: rules)
+        fixture.sms.script(Array(repeating: .retry("HTTP 503"), count: 10))
+        try await fixture.register("inc-1")
+        try await fixture.dispatch("inc-1", to: [NotifierTests.chief])
+        for _ in 0..<10 {
+            try await fixture.notifier.deliverDue()
+            fixture.clock.advance(1)
+        }
+        let failed = try await fixture.published(.notificationFailed)
+        #expect(failed.count == 1 && failed[0]["reason"]?.stringValue?.hasPrefix("gave up after 3 attempts") == true)
+        #expect(fixture.email.envelopes.count == 1)  // and the fallback took over
+    }
+
+    /// A restart with messages handed to a channel but not recorded: they go again, under the same
+    /// message id (receivers drop the repeat by its Idempotency-Key), and nothing else is repeated.
+    @Test func aRestartResendsOnlyTheMessagesInDoubt() async throws {
+        var rules = NotifierRules()
+        rules.groupWait = 0
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notifier-\(UUID().uuidString).sqlite").path
+        let clock = Clock(NotifierTests.morning)
+        let first = try await Fixture(rules: rules, clock: clock, path: path)
+        try await first.register("inc-1")
+        try await first.dispatch("inc-1")
+        try await first.register("inc-2")
+        try await first.dispatch("inc-2", to: [NotifierTests.chief])
+        try await first.notifier.deliverDue()
+        // inc-3 is claimed (marked sending) and then the process dies before recording the outcome.
+        try await first.register("inc-3")
+        try await first.dispatch("inc-3", to: [NotifierTests.resident])
+        try await first.store.withConnection { try $0.execute("UPDATE deliveries SET status = 'sending', attempts = 1, message_id = 'm-in-doubt' WHERE incident = 'inc-3'") }
+        let second = try await Fixture(rules: rules, clock: clock, path: path)
+        try await second.dispatch("inc-1")  // redelivered after the restart
+        #expect(try await second.notifier.deliverDue() == 1)
+        #expect(second.sms.envelopes.map(\.messageId) == ["m-in-doubt"] && second.sms.envelopes[0].attempt == 2)
+    }
+
+    @Test func rulesFilesAreCheckedFieldByField() throws {
+        func read(_ yaml: String) throws(DefinitionError) -> NotifierRules {
+            try NotifierRules.read(try YAMLDefinition.parse(yaml, file: "rules.yaml"), channels: ["sms", "email", "log", "webhook"])
+        }
+        let rules = try read(
+            """
+            routes:
+              - match: {type: incident.escalated, priority: [urgent, emergency]}
+                to: [escalation-targets, grid-chief]
+                continue: true
+              - match: {grid: G-01}
+                to: operators
+            group-wait: 1m
+            repeat: {interval: 10m, limit: 2}
+            quiet-hours: {roles: {grid-worker: "23:00-06:30"}}
+            channel-order: [email, sms]
+            """
+        )
+        #expect(rules.routes.count == 2 && rules.routes[0].continue && rules.routes[1].to == ["operators"])
+        #expect(rules.groupWait == 60 && rules.repeatInterval == 600 && rules.repeatLimit == 2 && rules.channelOrder == ["email", "sms"])
+        #expect(rules.quietHoursByRole["grid-worker"] == QuietHours(start: 23 * 60, end: 6 * 60 + 30))
+        for (yaml, field) in [
+            ("routes:\n  - match: {type: incident.exploded}\n    to: [assignees]", "routes[0].match.type[0]"),
+            ("routes:\n  - match: {type: incident.closed}", "routes[0].to"),
+            ("channel-order: [pigeon]", "channel-order[0]"),
+            ("quiet-hours: {roles: {grid-worker: late}}", "quiet-hours.roles.grid-worker"),
+            ("group-wiat: 1m", "group-wiat"),
+        ] {
+            #expect(throws: DefinitionError.self, "\(field)") { try read(yaml) }
+            do { _ = try read(yaml) } catch { #expect(error.field == field, "\(yaml)") }
+        }
+    }
+}
