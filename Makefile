@@ -40,6 +40,7 @@ bench: deps
 	$(SWIFT) build -c release --product zmq-proxy-baseline
 	$(SWIFT) build -c release --product grid-intake
 	$(SWIFT) build -c release --product grid-dispatcher
+	$(SWIFT) build -c release --product grid-notifier
 	$(RELEASE_BIN)/gridbench all --bin $(RELEASE_BIN) $(ARGS)
 
 ## Regenerate docs/schemas from the Swift types (a test fails when they drift).

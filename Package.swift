@@ -198,6 +198,8 @@ let package = Package(
             dependencies: [
                 "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "GridDispatch", "ZeroMQ", "GridSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: settings
         ),

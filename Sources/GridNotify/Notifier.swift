@@ -398,6 +398,11 @@ public final class Notifier: Sendable {
             }
             return try order.map { group in
                 var rows = groups[group]!
+                // A message tried before goes again whole, under its id: a receiver drops a repeated id,
+                // so the second try must not hold less (or more) than the first.
+                if let messageId = rows[0].messageId {
+                    rows = try NotifierStore.rows(messageId: messageId, on: connection).filter { $0.status == .retry }
+                }
                 // A new message takes the notices for the same recipient and channel that would fall
                 // due within one group wait (as an Alertmanager group does once its first alert is
                 // due); notices held for quiet hours stay held.

@@ -67,7 +67,8 @@ enum NotifierStore {
         );
         CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, due_ms);
         CREATE INDEX IF NOT EXISTS deliveries_incident ON deliveries (incident);
-        CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries (recipient_id, channel) WHERE status = 'pending';
+        CREATE INDEX IF NOT EXISTS deliveries_message ON deliveries (message_id) WHERE message_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (recipient_id, channel, status, due_ms);
         CREATE TABLE IF NOT EXISTS reminders (
             incident TEXT NOT NULL, recipient_id TEXT NOT NULL, dispatch TEXT NOT NULL, next_ms INTEGER NOT NULL, count INTEGER NOT NULL,
             PRIMARY KEY (incident, recipient_id)
@@ -214,6 +215,14 @@ enum NotifierStore {
         statement.bind(recipient, at: 1)
         statement.bind(channel, at: 2)
         statement.bind(dueBy, at: 3)
+        var rows: [DeliveryRow] = []
+        while try statement.step() { if let row = row(statement) { rows.append(row) } }
+        return rows
+    }
+
+    static func rows(messageId: String, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+        let statement = try connection.prepare("SELECT \(columns) FROM deliveries WHERE message_id = ? ORDER BY id")
+        statement.bind(messageId, at: 1)
         var rows: [DeliveryRow] = []
         while try statement.step() { if let row = row(statement) { rows.append(row) } }
         return rows

@@ -30,6 +30,7 @@ struct GridBench: ParsableCommand {
     @Option(help: "Duration of (j), seconds.") var reportSeconds = 20
     @Option(help: "The district grid-intake and grid-dispatcher load for (j) and (l).") var district = "deploy/sample"
     @Option(help: "Reports published for (l).") var dispatchReports = 20_000
+    @Option(help: "Dispatches published for (m), each a notice to one member.") var notices = 20_000
 
     func run() throws {
         let selected = which == "all" ? Set("abcdefgijkl") : Set(which.filter { $0 != "," })
@@ -306,6 +307,24 @@ struct GridBench: ParsableCommand {
             }
             rows.append(
                 ("(l) incident.reported → incident.dispatched on the bus, \(dispatchReports) reports", perSecond(median(rates)), "samples: " + rates.map(perSecond).joined(separator: ", "))
+            )
+        }
+
+        if selected.contains("m") {
+            let members = try District.load(directory: district).members.map(\.id)
+            var rates: [Double] = []
+            var notes: [String] = []
+            for run in 0..<runs {
+                let result = try measureNotifications(
+                    bin: binDirectory, workDirectory: workDirectory, district: district, members: members, count: notices, context: context
+                )
+                rates.append(result.rate)
+                notes.append("\(result.requests) requests, \(result.notices) notices, \(result.duplicates) duplicates in effect")
+                log(String(format: "(m) run %d: %.0f notices/s; ", run + 1, result.rate) + notes.last!)
+            }
+            rows.append(
+                ("(m) incident.dispatched → signed webhook delivered, \(notices) notices, kill -9 of grid-notifier a third of the way", perSecond(median(rates)),
+                 "samples: " + rates.map(perSecond).joined(separator: ", ") + "; " + notes.joined(separator: "; "))
             )
         }
 

@@ -17,35 +17,9 @@ struct DispatcherOptions: ParsableArguments {
     @Option(help: "Seconds to wait for an answer.")
     var timeout: Double = 10
 
-    /// Sends a request; prints the JSON answer on success, throws the API's errors otherwise (exit 1).
     func send(_ method: String, _ path: String, body: [String: Any]? = nil, idempotencyKey: String? = nil) async throws {
-        guard let target = URL(string: url + path) else { throw ValidationError("--dispatcher '\(url)' is not a URL") }
-        var request = URLRequest(url: target, timeoutInterval: timeout)
-        request.httpMethod = method
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
-        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
-        let data: Data
-        let response: URLResponse
-        do { (data, response) = try await URLSession.shared.data(for: request) } catch {
-            throw RuntimeFailure("no answer from grid-dispatcher at \(url): \(error.localizedDescription)")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let text = String(decoding: data, as: UTF8.self)
-        guard (200..<300).contains(status) else {
-            var message = "grid-dispatcher answered \(status)"
-            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                let errors = (object["errors"] as? [[String: Any]] ?? []).map { "\($0["field"] ?? ""): \($0["reason"] ?? "")" }
-                message += ": " + errors.joined(separator: "; ")
-            } else if !text.isEmpty {
-                message += ": \(text)"
-            }
-            throw RuntimeFailure(message)
-        }
-        FileHandleOutput.standardOutput(text + "\n")
+        try await WorkerHTTP(program: "grid-dispatcher", url: url, apiKey: apiKey, timeout: timeout, flag: "--dispatcher")
+            .send(method, path, body: body, idempotencyKey: idempotencyKey)
     }
 }
 

@@ -267,6 +267,24 @@ final class RecordingChannel: NotificationChannel {
         #expect(try await fixture.published(.notificationSent).first?["attempts"] == .integer(3))
     }
 
+    /// A message tried again holds exactly what it held the first time, even when the due notices
+    /// are read in smaller batches than the message (receivers drop a repeated message id).
+    @Test func aRetriedMessageIsResentWhole() async throws {
+        var rules = NotifierRules()
+        rules.groupWait = 0
+        let fixture = try await Fixture(rules: rules)
+        for id in ["inc-1", "inc-2", "inc-3"] {
+            try await fixture.register(id)
+            try await fixture.dispatch(id)
+        }
+        fixture.sms.script([.retry("HTTP 503")])
+        #expect(try await fixture.notifier.deliverDue(limit: 10) == 1)
+        fixture.clock.advance(2)
+        #expect(try await fixture.notifier.deliverDue(limit: 1) == 1)
+        #expect(fixture.sms.envelopes.map { $0.notifications.count } == [3, 3])
+        #expect(fixture.sms.envelopes[0].messageId == fixture.sms.envelopes[1].messageId)
+    }
+
     /// SMS fails for good: notification.failed, then the recipient's next channel; a grid worker
     /// with no other channel falls back to the grid chief.
     @Test func aPermanentFailureFallsBackToTheNextChannelAndThenTheGridChief() async throws {

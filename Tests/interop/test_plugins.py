@@ -240,13 +240,16 @@ def test_the_intake_and_the_dispatcher_run_as_plugins_over_curve(tmp_path):
     plugins.mkdir()
     for name in [".build", "deploy"]:
         os.symlink(REPO / name, tmp_path / name)
-    ports = {"grid-intake": free_port(), "grid-dispatcher": free_port()}
-    for name, default in [("grid-intake", "8080"), ("grid-dispatcher", "8081")]:
+    ports = {"grid-intake": free_port(), "grid-dispatcher": free_port(), "grid-notifier": free_port()}
+    for name, default in [("grid-intake", "8080"), ("grid-dispatcher", "8081"), ("grid-notifier", "8082")]:
         manifest = (REPO / "plugins" / f"{name}.yaml").read_text().replace(f'GRIDBUS_HTTP_PORT: "{default}"', f'GRIDBUS_HTTP_PORT: "{ports[name]}"')
+        # The notifier without its 30 s group wait, so that the test need not wait for it.
+        manifest = manifest.replace("  GRIDBUS_CHANNELS_DIR: channels\n", "  GRIDBUS_CHANNELS_DIR: channels\n  GRIDBUS_RULES_FILE: grid-notifier/rules.yaml\n")
         (plugins / f"{name}.yaml").write_text(manifest)
         keygen(name, plugins / "keys")
-    shutil.copytree(REPO / "plugins" / "grid-intake", plugins / "grid-intake")
-    shutil.copytree(REPO / "plugins" / "grid-dispatcher", plugins / "grid-dispatcher")
+        shutil.copytree(REPO / "plugins" / name, plugins / name)
+    shutil.copytree(REPO / "plugins" / "channels", plugins / "channels")
+    (plugins / "grid-notifier" / "rules.yaml").write_text("group-wait: 0s\nquiet-hours: {roles: {}}\n")
     keygen("gridbusd", tmp_path / "keys")
     (tmp_path / "access.yaml").write_text("identities: []\n")
     process, ready = start_gridbusd(tmp_path, "--security-server-key", str(tmp_path / "keys" / "gridbusd.key_secret"),
@@ -269,6 +272,12 @@ def test_the_intake_and_the_dispatcher_run_as_plugins_over_curve(tmp_path):
                              headers={"Authorization": "Bearer dev-operator-key"}, timeout=5).status_code == 200
         view = eventually(lambda: (r := requests.get(f"{intake}/v1/incidents/{iid}", headers=headers, timeout=5).json())["status"] == "acknowledged" and r,
                           timeout=20)
+        # The notifier told the assignee (through the SMS plugin, run dry) and said so on the bus.
+        notifier = f"http://127.0.0.1:{ports['grid-notifier']}"
+        told = eventually(lambda: [n for n in requests.get(f"{notifier}/v1/notifications", params={"incident": iid},
+                                                          headers={"Authorization": "Bearer dev-notifier-key"}, timeout=5).json()["notifications"]
+                                   if n["status"] == "sent"], timeout=30)
+        assert told[0]["recipient"] == case["assignees"][0] and told[0]["channel"] == "sms"
         assert [s["type"] for s in view["timeline"]] == ["incident.reported", "incident.registered", "incident.dispatched", "incident.acknowledged"]
         log = (tmp_path / "gridbusd.err").read_text()
         assert "access denied" not in log  # each plugin stayed inside its access list
