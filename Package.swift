@@ -102,8 +102,9 @@ let package = Package(
         .target(
             name: "GridHTTP",
             dependencies: [
-                "GridSchema", "GridSecurity",
+                "GridSchema", "GridSecurity", "GridConfiguration",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

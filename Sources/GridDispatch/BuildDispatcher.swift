@@ -32,13 +32,9 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
     -> ServiceGroup
 {
     let district = try District.load(directory: configuration.districtDirectory)
-    let keys: DispatcherKeys
-    switch configuration.auth.mode {
-    case .keys: keys = DispatcherKeys(clients: try DispatcherClients.load(configuration.auth.keysFile ?? ""))
-    case .none:
-        keys = DispatcherKeys(clients: [], developmentProfile: [.operator])
-        logger.warning("DEVELOPMENT MODE: auth.mode is none; anyone who reaches the port can act on cases and switch emergency mode")
-    }
+    let keys = try configuration.auth.keyRing(
+        load: DispatcherClients.load, development: [.operator], allows: "act on cases and switch emergency mode", logger: logger
+    )
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let store = try WorkerStore(path: configuration.dataDirectory + "/dispatcher.sqlite", durable: true)
     try await Dispatcher.prepare(store)
@@ -63,16 +59,9 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
     ) { events in try await dispatcher.handle(events) }
     let router = Router()
     DispatcherAPI(dispatcher: dispatcher, keys: keys).register(on: router)
-    let readyFile = ReadyFile(directory: configuration.dataDirectory, program: "grid-dispatcher")
-    let app = Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "grid-dispatcher"),
-        onServerRunning: { channel in
-            let port = channel.localAddress?.port ?? configuration.httpPort
-            readyFile.write(http: "http://\(configuration.httpHost):\(port)")
-            logger.notice("grid-dispatcher ready", metadata: ["http": "http://\(configuration.httpHost):\(port)", "strategy": "\(configuration.strategy.rawValue)"])
-        },
-        logger: logger
+    let app = workerApplication(
+        router: router, program: "grid-dispatcher", host: configuration.httpHost, port: configuration.httpPort,
+        dataDirectory: configuration.dataDirectory, logger: logger, readyMetadata: ["strategy": "\(configuration.strategy.rawValue)"]
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
         .init(service: publisher), .init(service: subscriber), .init(service: TimerService(dispatcher: dispatcher, interval: configuration.timerInterval, logger: logger)),

@@ -24,13 +24,7 @@ public func buildIntake(
     handleSignals: Bool = true
 ) async throws -> ServiceGroup {
     let district = try District.load(directory: configuration.districtDirectory)
-    let keys: IntakeKeys
-    switch configuration.auth.mode {
-    case .keys: keys = IntakeKeys(clients: try IntakeClients.load(configuration.auth.keysFile ?? ""))
-    case .none:
-        keys = IntakeKeys(clients: [], developmentProfile: .other)
-        logger.warning("DEVELOPMENT MODE: auth.mode is none; anyone who reaches the port can report and read incidents")
-    }
+    let keys = try configuration.auth.keyRing(load: IntakeClients.load, development: .other, allows: "report and read incidents", logger: logger)
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     // FULL: an answered report survives a power loss, not only a crash of the intake.
     let store = try WorkerStore(path: configuration.dataDirectory + "/intake.sqlite", durable: true)
@@ -62,22 +56,12 @@ public func buildIntake(
     router.get("/healthz") { _, _ in
         HTTPSupport.json(.ok, ["status": "ok", "grids": "\(district.grids.count)", "categories": "\(district.categories.count)"])
     }
-    let readyFile = ReadyFile(directory: configuration.dataDirectory, program: "grid-intake")
-    let app = Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "grid-intake"),
-        onServerRunning: { channel in
-            let port = channel.localAddress?.port ?? configuration.httpPort
-            readyFile.write(http: "http://\(configuration.httpHost):\(port)")
-            logger.notice(
-                "grid-intake ready",
-                metadata: [
-                    "http": "http://\(configuration.httpHost):\(port)", "district.grids": "\(district.grids.count)",
-                    "district.categories": "\(district.categories.count)", "bus.ingress": "\(configuration.bus.ingress)",
-                ]
-            )
-        },
-        logger: logger
+    let app = workerApplication(
+        router: router, program: "grid-intake", host: configuration.httpHost, port: configuration.httpPort, dataDirectory: configuration.dataDirectory,
+        logger: logger,
+        readyMetadata: [
+            "district.grids": "\(district.grids.count)", "district.categories": "\(district.categories.count)", "bus.ingress": "\(configuration.bus.ingress)",
+        ]
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: publisher), .init(service: follower), .init(service: app)]
     if handleSignals { services.append(.terminationSignals(logger: logger)) }

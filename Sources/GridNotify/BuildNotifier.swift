@@ -80,13 +80,9 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
     -> ServiceGroup
 {
     let district = try District.load(directory: configuration.districtDirectory)
-    let keys: NotifierKeys
-    switch configuration.auth.mode {
-    case .keys: keys = NotifierKeys(clients: try NotifierClients.load(configuration.auth.keysFile ?? ""))
-    case .none:
-        keys = NotifierKeys(clients: [], developmentProfile: NotifierAccess())
-        logger.warning("DEVELOPMENT MODE: auth.mode is none; anyone who reaches the port can silence notifications")
-    }
+    let keys = try configuration.auth.keyRing(
+        load: NotifierClients.load, development: NotifierAccess(), allows: "silence notifications and read the log", logger: logger
+    )
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let channels = try buildChannels(configuration: configuration, logger: logger)
     let rules = configuration.rulesFile.isEmpty ? NotifierRules() : try NotifierRules.load(configuration.rulesFile, channels: channels.map(\.name))
@@ -105,19 +101,9 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
     ) { events in try await notifier.handle(events) }
     let router = Router()
     NotifierAPI(notifier: notifier, keys: keys).register(on: router)
-    let readyFile = ReadyFile(directory: configuration.dataDirectory, program: "grid-notifier")
-    let app = Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "grid-notifier"),
-        onServerRunning: { channel in
-            let port = channel.localAddress?.port ?? configuration.httpPort
-            readyFile.write(http: "http://\(configuration.httpHost):\(port)")
-            logger.notice(
-                "grid-notifier ready",
-                metadata: ["http": "http://\(configuration.httpHost):\(port)", "channels": "\(channels.map(\.name).joined(separator: ","))"]
-            )
-        },
-        logger: logger
+    let app = workerApplication(
+        router: router, program: "grid-notifier", host: configuration.httpHost, port: configuration.httpPort, dataDirectory: configuration.dataDirectory,
+        logger: logger, readyMetadata: ["channels": "\(channels.map(\.name).joined(separator: ","))"]
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
         .init(service: publisher), .init(service: subscriber),
