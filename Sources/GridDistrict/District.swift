@@ -7,6 +7,9 @@ public struct District: Sendable {
     public let index: GridIndex
     public let gridsByID: [String: DistrictGrid]
     public let members: [Member]
+    public let membersByID: [String: Member]
+    /// Each grid's team, in roster order: `members(of:)` is a lookup, not a scan of the roster.
+    private let teams: [String: [Member]]
     public let categories: [Category]
     public let categoriesByCode: [String: Category]
     public let categoriesByServiceCode: [String: Category]
@@ -17,6 +20,10 @@ public struct District: Sendable {
         index = GridIndex(grids: grids)
         gridsByID = Dictionary(uniqueKeysWithValues: grids.map { ($0.id, $0) })
         self.members = members
+        membersByID = Dictionary(members.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var teams: [String: [Member]] = [:]
+        for member in members { for grid in member.grids { teams[grid, default: []].append(member) } }
+        self.teams = teams
         self.categories = categories
         categoriesByCode = Dictionary(uniqueKeysWithValues: categories.map { ($0.code, $0) })
         categoriesByServiceCode = Dictionary(uniqueKeysWithValues: categories.map { ($0.serviceCode, $0) })
@@ -36,5 +43,5 @@ public struct District: Sendable {
     /// The grid at a position, or nil outside every grid.
     public func grid(at position: GeoPosition) -> DistrictGrid? { index.grid(containing: position) }
 
-    public func members(of grid: String) -> [Member] { members.filter { $0.grids.contains(grid) } }
+    public func members(of grid: String) -> [Member] { teams[grid] ?? [] }
 }

@@ -23,8 +23,6 @@ public final class Notifier: Sendable {
     /// A number in 0..<1 for the back-off's jitter (injectable for tests).
     let jitter: @Sendable () -> Double
     let calendar: Calendar
-    let membersByID: [String: Member]
-    let membersByGrid: [String: [Member]]
     let places: [String: DistrictPlace]
 
     public init(
@@ -48,10 +46,6 @@ public final class Notifier: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = rules.timeZone
         self.calendar = calendar
-        membersByID = Dictionary(district.members.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var byGrid: [String: [Member]] = [:]
-        for member in district.members { for grid in member.grids { byGrid[grid, default: []].append(member) } }
-        membersByGrid = byGrid
         places = Dictionary(
             district.grids.map { ($0.id, DistrictPlace(grid: $0.id, community: $0.community, town: $0.town, district: $0.district)) },
             uniquingKeysWith: { first, _ in first }
@@ -190,10 +184,10 @@ public final class Notifier: Sendable {
             switch selector {
             case "assignees":
                 let assignees = data["assignees"]?.arrayValue?.compactMap(\.stringValue) ?? facts?.assignees ?? []
-                found += assignees.compactMap { membersByID[$0].map(recipient) }
+                found += assignees.compactMap { district.membersByID[$0].map(recipient) }
             case "escalation-targets":
                 for target in data["to"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                    if let member = membersByID[target] {
+                    if let member = district.membersByID[target] {
                         found.append(recipient(member))
                     } else {
                         // `community:C-…`, `town:T-…`, `grid-chief:G-…`: the operators who cover that place.
@@ -216,7 +210,7 @@ public final class Notifier: Sendable {
             default:
                 if let role = Member.Role(rawValue: selector) {
                     found += members(role: role, event: event, data: data, grid: grid).map(recipient)
-                } else if let member = membersByID[selector] {
+                } else if let member = district.membersByID[selector] {
                     found.append(recipient(member))
                 } else {
                     logger.warning("a route names nobody known", metadata: ["selector": "\(selector)"])
@@ -240,7 +234,7 @@ public final class Notifier: Sendable {
             }.map(\.grid).sorted()
         }
         var seen = Set<String>()
-        return grids.flatMap { membersByGrid[$0] ?? [] }.filter { $0.role == role && seen.insert($0.id).inserted }
+        return grids.flatMap { district.members(of: $0) }.filter { $0.role == role && seen.insert($0.id).inserted }
     }
 
     /// The channels a recipient can be reached on, in the rules' order.
@@ -344,7 +338,7 @@ public final class Notifier: Sendable {
                 let number = reminder.count + 1
                 let more = number < rules.repeatLimit
                 try NotifierStore.advance(reminder, next: more ? Self.milliseconds(now.addingTimeInterval(rules.repeatInterval)) : nil, on: connection)
-                guard number <= rules.repeatLimit, let member = membersByID[reminder.recipientId] else { continue }
+                guard number <= rules.repeatLimit, let member = district.membersByID[reminder.recipientId] else { continue }
                 let facts = try NotifierStore.incident(reminder.incident, on: connection)
                 let notice = Notice(
                     type: "reminder", state: "reminder-\(reminder.dispatch)-\(number)", incidentId: reminder.incident, facts: facts, data: [:],
@@ -525,7 +519,7 @@ public final class Notifier: Sendable {
                 _ = try NotifierStore.insert(next, on: connection)
             } else if row.recipient.role != Member.Role.gridChief.rawValue, row.recipient.role != "operator", let grid = row.grid {
                 let facts = try row.incident.flatMap { try NotifierStore.incident($0, on: connection) }
-                for chief in (membersByGrid[grid] ?? []).filter({ $0.role == .gridChief }) {
+                for chief in district.members(of: grid).filter({ $0.role == .gridChief }) {
                     var data: [String: JSONValue] = [:]
                     for (key, value) in row.facts { data[key] = .string(value) }
                     let notice = Notice(type: row.type, state: "fallback:\(row.key)", incidentId: row.incident, facts: facts, data: data, urgent: true)
