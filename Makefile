@@ -4,14 +4,19 @@ SWIFT ?= swift
 DEBUG_BIN = .build/debug
 RELEASE_BIN = .build/release
 APT_PACKAGES = libzmq3-dev libsqlite3-dev
+# What the tests need besides: promtool (prometheus) checks /metrics, chromium loads the dashboard.
+TEST_APT_PACKAGES = prometheus chromium
 PYTHON ?= python3
 
-.PHONY: deps build run test test-swift test-interop bench schemas lint clean
+.PHONY: deps test-deps build run test test-swift test-interop bench schemas lint clean
 
 ## Install system libraries (Debian) and the Python test clients, when missing.
 deps:
 	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); }
 	@$(PYTHON) -m pip install -q --disable-pip-version-check -r Tests/interop/requirements.txt
+
+test-deps: deps
+	@dpkg -s $(TEST_APT_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_APT_PACKAGES); }
 
 build: deps
 	$(SWIFT) build
@@ -23,7 +28,7 @@ run: build
 	$(DEBUG_BIN)/gridbusd --security-mode none --plugins-dir plugins $(ARGS)
 
 ## Every test: Swift unit and integration tests (real binaries, real sockets), then the pyzmq/CloudEvents interop suite.
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory test-swift test-interop
 
@@ -41,6 +46,7 @@ bench: deps
 	$(SWIFT) build -c release --product grid-intake
 	$(SWIFT) build -c release --product grid-dispatcher
 	$(SWIFT) build -c release --product grid-notifier
+	$(SWIFT) build -c release --product grid-stats
 	$(RELEASE_BIN)/gridbench all --bin $(RELEASE_BIN) $(ARGS)
 
 ## Regenerate docs/schemas from the Swift types (a test fails when they drift).

@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "grid-intake", targets: ["grid-intake"]),
         .executable(name: "grid-dispatcher", targets: ["grid-dispatcher"]),
         .executable(name: "grid-notifier", targets: ["grid-notifier"]),
+        .executable(name: "grid-stats", targets: ["grid-stats"]),
         .library(name: "GridSchema", targets: ["GridSchema"]),
         .library(name: "GridBusClient", targets: ["GridBusClient"]),
     ],
@@ -168,6 +169,28 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            name: "GridStats",
+            dependencies: [
+                "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Dashboard")],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "grid-stats",
+            dependencies: [
+                "GridStats", "GridConfiguration", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "grid-notifier",
             dependencies: [
@@ -242,6 +265,11 @@ let package = Package(
         .testTarget(
             name: "GridNotifyTests",
             dependencies: ["GridNotify", "GridDistrict", "GridSchema", "GridBusClient", "GridConfiguration", "GridPlugins", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "GridStatsTests",
+            dependencies: ["GridStats", "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings
         ),
         .testTarget(

@@ -12,9 +12,10 @@ public struct Refusal: Error {
 public enum APIKeyAuthentication {
     /// The client behind a request, or the answer that refuses it: 401 without a known key, 429
     /// with `Retry-After` past the client's rate.
-    public static func authenticate<Profile>(_ request: Request, keys: APIKeyRing<Profile>) -> Result<APIClient<Profile>, Refusal> {
+    /// `fallback`: a key from elsewhere (a query parameter) when the headers have none.
+    public static func authenticate<Profile>(_ request: Request, keys: APIKeyRing<Profile>, fallback: String? = nil) -> Result<APIClient<Profile>, Refusal> {
         let header = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        let key = header ?? request.headers[.apiKey]
+        let key = header ?? request.headers[.apiKey] ?? fallback
         switch keys.check(key: key) {
         case .allowed(let client): return .success(client)
         case .unknownKey:

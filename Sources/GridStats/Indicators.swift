@@ -1,0 +1,274 @@
+import Foundation
+import GridBusClient
+import GridConfiguration
+import GridDistrict
+import GridStore
+
+/// One row of indicators: sums, and the rates and times computed from them (nil when there is
+/// nothing to divide by). Definitions: docs/stats.md#indicators.
+public struct IndicatorRow: Sendable, Encodable, Equatable {
+    public var key: String
+    public var reports: Int64
+    public var registered: Int64
+    public var rejected: Int64
+    public var merged: Int64
+    public var dispatched: Int64
+    public var timelyDispatchRate: Double?
+    public var accurateDispatchRate: Double?
+    public var acknowledged: Int64
+    public var acknowledgeMeanSeconds: Double?
+    public var acknowledgeP90Seconds: Double?
+    public var handled: Int64
+    public var handleMeanSeconds: Double?
+    public var handleP90Seconds: Double?
+    public var onTimeHandlingRate: Double?
+    public var closed: Int64
+    public var closureRate: Double?
+    public var onTimeClosureRate: Double?
+    public var reworkRate: Double?
+    public var escalations: Int64
+    public var becameOverdue: Int64
+    public var reopened: Int64
+    /// Open now and past their deadline (whatever the period).
+    public var overdueOpen: Int64
+    /// Only where notifications can be placed: by district, town or day.
+    public var notificationsSent: Int64?
+    public var notificationsFailed: Int64?
+    public var notificationSuccessRate: Double?
+
+    nonisolated(unsafe) static let rates: [String: (value: KeyPath<IndicatorRow, Double?>, sample: KeyPath<IndicatorRow, Int64>)] = [
+        "timelyDispatchRate": (\.timelyDispatchRate, \.dispatched),
+        "accurateDispatchRate": (\.accurateDispatchRate, \.dispatched),
+        "acknowledgeMeanSeconds": (\.acknowledgeMeanSeconds, \.acknowledged),
+        "acknowledgeP90Seconds": (\.acknowledgeP90Seconds, \.acknowledged),
+        "handleMeanSeconds": (\.handleMeanSeconds, \.handled),
+        "handleP90Seconds": (\.handleP90Seconds, \.handled),
+        "onTimeHandlingRate": (\.onTimeHandlingRate, \.handled),
+        "closureRate": (\.closureRate, \.registered),
+        "onTimeClosureRate": (\.onTimeClosureRate, \.closed),
+        "reworkRate": (\.reworkRate, \.handled),
+    ]
+}
+
+/// What an indicator query asks: a period of reporting days, how to group, and filters.
+public struct IndicatorQuery: Sendable, Equatable {
+    public enum Dimension: String, Sendable, CaseIterable {
+        case district, town, community, grid, category, member, day
+    }
+
+    public var from: String
+    public var to: String
+    public var by: Dimension = .district
+    public var town: String?
+    public var community: String?
+    public var grid: String?
+    /// A category code or prefix.
+    public var category: String?
+
+    public init(from: String, to: String, by: Dimension = .district) {
+        self.from = from
+        self.to = to
+        self.by = by
+    }
+}
+
+public struct QueryProblem: Error, Sendable {
+    public let field: String
+    public let reason: String
+}
+
+extension Statistics {
+    /// `yyyy-mm-dd`, a real date.
+    static func isDay(_ text: String) -> Bool {
+        guard text.count == 10, let date = ISO8601DateFormatter.day.date(from: text) else { return false }
+        return ISO8601DateFormatter.day.string(from: date) == text
+    }
+
+    public func indicators(_ query: IndicatorQuery) async throws -> Result<[IndicatorRow], QueryProblem> {
+        guard Self.isDay(query.from) else { return .failure(QueryProblem(field: "from", reason: "'\(query.from)' is not a day (yyyy-mm-dd)")) }
+        guard Self.isDay(query.to), query.to >= query.from else {
+            return .failure(QueryProblem(field: "to", reason: "'\(query.to)' is not a day (yyyy-mm-dd) on or after from"))
+        }
+        if query.by == .member && (query.grid != nil || query.community != nil || query.town != nil || query.category != nil) {
+            return .failure(QueryProblem(field: "by", reason: "member totals cannot be filtered by place or category"))
+        }
+        let now = StatsStore.milliseconds(self.now())
+        return .success(try await store.withConnection { [self] connection in try rows(query, now: now, connection: connection) })
+    }
+
+    private func filters(_ query: IndicatorQuery) -> (sql: String, values: [String]) {
+        var clauses = ["day BETWEEN ? AND ?"]
+        var values = [query.from, query.to]
+        for (column, value) in [("town", query.town), ("community", query.community), ("grid", query.grid)] {
+            if let value {
+                clauses.append("\(column) = ?")
+                values.append(value)
+            }
+        }
+        if let category = query.category {
+            clauses.append("category LIKE ? ESCAPE '\\'")
+            values.append(category.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%")
+        }
+        return (clauses.joined(separator: " AND "), values)
+    }
+
+    private func groupColumn(_ dimension: IndicatorQuery.Dimension) -> String {
+        switch dimension {
+        case .district: "''"
+        case .member: "member"
+        default: dimension.rawValue
+        }
+    }
+
+    private func rows(_ query: IndicatorQuery, now: Int64, connection: SQLiteConnection) throws -> [IndicatorRow] {
+        let group = groupColumn(query.by)
+        let sums = Measure.allCases.map { "SUM(\($0.column))" }.joined(separator: ", ")
+        var rows: [String: [Int64]] = [:]
+        if query.by == .member {
+            let statement = try connection.prepare("SELECT member, \(sums) FROM member_rollup WHERE day BETWEEN ? AND ? GROUP BY member")
+            statement.bind(query.from, at: 1)
+            statement.bind(query.to, at: 2)
+            while try statement.step() { rows[statement.text(0) ?? ""] = Measure.allCases.indices.map { statement.int64(Int32($0 + 1)) } }
+        } else {
+            let (clause, values) = filters(query)
+            let statement = try connection.prepare("SELECT \(group), \(sums) FROM rollup WHERE \(clause) GROUP BY \(group)")
+            for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
+            while try statement.step() { rows[statement.text(0) ?? ""] = Measure.allCases.indices.map { statement.int64(Int32($0 + 1)) } }
+        }
+        let histograms = query.by == .member ? [:] : try durationHistograms(query, group: group, connection: connection)
+        let overdue = try overdueOpen(query, now: now, connection: connection)
+        let notices = [.district, .town, .day].contains(query.by) ? try noticeCounts(query, connection: connection) : nil
+        return rows.keys.sorted().map { key in
+            let values = rows[key]!
+            func value(_ measure: Measure) -> Int64 { values[measure.rawValue] }
+            func ratio(_ numerator: Int64, _ denominator: Int64) -> Double? { denominator > 0 ? Double(numerator) / Double(denominator) : nil }
+            var row = IndicatorRow(
+                key: key, reports: value(.reports), registered: value(.registered), rejected: value(.rejected), merged: value(.merged),
+                dispatched: value(.dispatched), timelyDispatchRate: ratio(value(.timelyDispatched), value(.dispatched)),
+                accurateDispatchRate: ratio(value(.dispatched) - value(.returned), value(.dispatched)), acknowledged: value(.acknowledged),
+                acknowledgeMeanSeconds: ratio(value(.acknowledgeSeconds), value(.acknowledged)),
+                acknowledgeP90Seconds: histograms[key]?["acknowledge"].flatMap { DurationBuckets.quantile(0.9, of: $0) },
+                handled: value(.handled), handleMeanSeconds: ratio(value(.handleSeconds), value(.handled)),
+                handleP90Seconds: histograms[key]?["handle"].flatMap { DurationBuckets.quantile(0.9, of: $0) },
+                onTimeHandlingRate: ratio(value(.handledOnTime), value(.handled)), closed: value(.closed),
+                closureRate: ratio(value(.closed), value(.registered)), onTimeClosureRate: ratio(value(.closedOnTime), value(.closed)),
+                reworkRate: ratio(value(.reworked), value(.handled)), escalations: value(.escalations), becameOverdue: value(.overdue),
+                reopened: value(.reopened), overdueOpen: overdue[key] ?? 0
+            )
+            if let notices {
+                let counts = notices[key] ?? (0, 0)
+                row.notificationsSent = counts.sent
+                row.notificationsFailed = counts.failed
+                row.notificationSuccessRate = ratio(counts.sent, counts.sent + counts.failed)
+            }
+            return row
+        }
+    }
+
+    private func durationHistograms(_ query: IndicatorQuery, group: String, connection: SQLiteConnection) throws -> [String: [String: [Int: Int64]]] {
+        var (clause, values) = filters(query)
+        var sql = "SELECT \(group), metric, bucket, SUM(count) FROM durations WHERE "
+        if query.town != nil || query.community != nil || [.town, .community].contains(query.by) {
+            // The durations table has no places above the grid: join them from the roll-up's rows.
+            sql = "SELECT \(group == "''" ? "''" : "r.\(group)"), metric, bucket, SUM(count) FROM durations d JOIN rollup r USING (day, grid, category) WHERE "
+            clause = clause.replacingOccurrences(of: "day BETWEEN", with: "d.day BETWEEN").replacingOccurrences(of: "town =", with: "r.town =")
+                .replacingOccurrences(of: "community =", with: "r.community =").replacingOccurrences(of: "grid =", with: "d.grid =")
+                .replacingOccurrences(of: "category LIKE", with: "d.category LIKE")
+        }
+        let statement = try connection.prepare(sql + clause + " GROUP BY 1, metric, bucket")
+        for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
+        var histograms: [String: [String: [Int: Int64]]] = [:]
+        while try statement.step() {
+            histograms[statement.text(0) ?? "", default: [:]][statement.text(1) ?? "", default: [:]][Int(statement.int64(2))] = statement.int64(3)
+        }
+        return histograms
+    }
+
+    /// Open cases past their deadline now, by the query's grouping (not by period: it is a state).
+    private func overdueOpen(_ query: IndicatorQuery, now: Int64, connection: SQLiteConnection) throws -> [String: Int64] {
+        guard query.by != .day else { return [:] }
+        let statement = try connection.prepare("SELECT grid, category, body FROM cases WHERE open = 1 AND deadline_ms < ?")
+        statement.bind(now, at: 1)
+        var counts: [String: Int64] = [:]
+        while try statement.step() {
+            let grid = statement.text(0) ?? ""
+            let category = statement.text(1) ?? ""
+            let place = district.gridsByID[grid]
+            if let town = query.town, place?.town != town { continue }
+            if let community = query.community, place?.community != community { continue }
+            if let wanted = query.grid, grid != wanted { continue }
+            if let prefix = query.category, !category.hasPrefix(prefix) { continue }
+            let key: String
+            switch query.by {
+            case .district: key = ""
+            case .town: key = place?.town ?? ""
+            case .community: key = place?.community ?? ""
+            case .grid: key = grid
+            case .category: key = category
+            case .member:
+                let record = try? StatsStore.decoder.decode(CaseRecord.self, from: Data(statement.blob(2)))
+                for member in record?.firstAssignees ?? [] { counts[member, default: 0] += 1 }
+                continue
+            case .day: continue
+            }
+            counts[key, default: 0] += 1
+        }
+        return counts
+    }
+
+    private func noticeCounts(_ query: IndicatorQuery, connection: SQLiteConnection) throws -> [String: (sent: Int64, failed: Int64)] {
+        let group = query.by == .district ? "''" : query.by.rawValue
+        var sql = "SELECT \(group), SUM(sent), SUM(failed) FROM notice_rollup WHERE day BETWEEN ? AND ?"
+        var values = [query.from, query.to]
+        if let town = query.town {
+            sql += " AND town = ?"
+            values.append(town)
+        }
+        let statement = try connection.prepare(sql + " GROUP BY 1")
+        for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
+        var counts: [String: (Int64, Int64)] = [:]
+        while try statement.step() { counts[statement.text(0) ?? ""] = (statement.int64(1), statement.int64(2)) }
+        return counts
+    }
+
+    /// Places ranked by an indicator, leaving out those whose sample (the indicator's denominator)
+    /// is below the minimum.
+    public func ranking(_ query: IndicatorQuery, indicator: String, minimumSample: Int?, descending: Bool) async throws
+        -> Result<[RankedRow], QueryProblem>
+    {
+        guard let rate = IndicatorRow.rates[indicator] else {
+            return .failure(QueryProblem(field: "indicator", reason: "'\(indicator)' is not a rate or time (\(IndicatorRow.rates.keys.sorted().joined(separator: ", ")))"))
+        }
+        let minimum = minimumSample ?? settings.minimumSample
+        switch try await indicators(query) {
+        case .failure(let problem): return .failure(problem)
+        case .success(let rows):
+            let ranked = rows.compactMap { row -> RankedRow? in
+                guard row[keyPath: rate.sample] >= minimum, let value = row[keyPath: rate.value] else { return nil }
+                return RankedRow(rank: 0, key: row.key, value: value, sample: row[keyPath: rate.sample])
+            }
+            .sorted { descending ? ($0.value, $1.key) > ($1.value, $0.key) : ($0.value, $0.key) < ($1.value, $1.key) }
+            return .success(ranked.enumerated().map { index, row in
+                var row = row
+                row.rank = index + 1
+                return row
+            })
+        }
+    }
+}
+
+public struct RankedRow: Sendable, Encodable, Equatable {
+    public var rank: Int
+    public var key: String
+    public var value: Double
+    public var sample: Int64
+}
+
+extension ISO8601DateFormatter {
+    /// `yyyy-mm-dd` in UTC, for checking days.
+    nonisolated(unsafe) static let day: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        return formatter
+    }()
+}

@@ -1,0 +1,290 @@
+import Foundation
+import GridBusClient
+import GridDistrict
+import GridSchema
+import GridStore
+import Logging
+import Synchronization
+
+/// The statistics' core: folds `incident.*`, `notification.*` and `grid.mode.changed` into the
+/// case records and the roll-ups, one transaction per batch; answers indicator queries from the
+/// roll-ups. A rebuild runs the same `ingest` over the journal, so it ends with the same numbers.
+public final class Statistics: Sendable {
+    public struct Settings: Sendable {
+        /// A dispatch within this many seconds of registration is timely.
+        public var dispatchLimit: Double = 10 * 60
+        /// Rankings leave out places with fewer cases than this behind the indicator.
+        public var minimumSample = 10
+        public var timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        public init() {}
+    }
+
+    let district: District
+    let settings: Settings
+    let store: WorkerStore
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let calendar: Calendar
+    /// Events folded in so far (for /metrics), and listeners for the dashboard's live updates.
+    let ingested = Atomic<Int>(0)
+    let skipped = Atomic<Int>(0)
+    let listeners = Mutex<[UUID: AsyncStream<String>.Continuation]>([:])
+
+    public init(district: District, settings: Settings, store: WorkerStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
+        self.district = district
+        self.settings = settings
+        self.store = store
+        self.logger = logger
+        self.now = now
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = settings.timeZone
+        self.calendar = calendar
+    }
+
+    static func milliseconds(_ date: Date) -> Date { StatsStore.date(StatsStore.milliseconds(date)) }
+
+    public static func prepare(_ store: WorkerStore) async throws {
+        try await store.withConnection { try StatsStore.prepare($0) }
+    }
+
+    /// `2026-11-27`: the reporting day of a time, in the district's zone.
+    func day(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+
+    // MARK: Ingesting
+
+    struct RollupKey: Hashable {
+        var day: String
+        var grid: String
+        var category: String
+    }
+
+    struct DurationKey: Hashable {
+        var rollup: RollupKey
+        var metric: String
+        var bucket: Int
+    }
+
+    struct NoticeKey: Hashable {
+        var day: String
+        var channel: String
+        var town: String
+    }
+
+    /// What one batch changes, summed before it is written.
+    struct Batch {
+        var cases: [String: CaseRecord] = [:]
+        var rollups: [RollupKey: [Int64]] = [:]
+        var members: [String: [String: [Int64]]] = [:]
+        var durations: [DurationKey: Int64] = [:]
+        var notices: [NoticeKey: (sent: Int64, failed: Int64)] = [:]
+        var changed = Set<String>()
+    }
+
+    /// Folds a batch of journaled events in, in one transaction; an event that cannot be read is
+    /// counted and skipped.
+    public func ingest(_ events: [[UInt8]]) async throws {
+        let decoded: [StatsEvent] = events.compactMap { bytes in
+            do { return try StatsEvent.decode(bytes) } catch {
+                skipped.add(1, ordering: .relaxed)
+                logger.warning("an event the statistics cannot read was skipped", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+        guard !decoded.isEmpty else { return }
+        let changed = try await store.withConnection { [self] connection -> Set<String> in
+            try connection.transaction {
+                var batch = Batch()
+                for event in decoded { try fold(event, into: &batch, connection: connection) }
+                try write(batch, connection: connection)
+                return batch.changed
+            }
+        }
+        ingested.add(decoded.count, ordering: .relaxed)
+        if !changed.isEmpty { announce(changed) }
+    }
+
+    public func handle(_ busEvents: [BusEvent]) async throws { try await ingest(busEvents.map(\.bytes)) }
+
+    private func fold(_ event: StatsEvent, into batch: inout Batch, connection: SQLiteConnection) throws {
+        // Stored records keep milliseconds: a time finer than that would make a case's numbers
+        // depend on whether it was reloaded between two events (that is, on how events fell into batches).
+        var event = event
+        event.data.deadline = event.data.deadline.map(Self.milliseconds)
+        let time = Self.milliseconds(event.time ?? now())
+        if event.type.hasPrefix("incident."), let id = event.incident {
+            var record = try batch.cases[id] ?? StatsStore.loadCase(id, on: connection) ?? CaseRecord(id: id)
+            let before = record
+            guard record.apply(event, at: time) else { return }
+            add(before, sign: -1, to: &batch)
+            add(record, sign: 1, to: &batch)
+            batch.cases[id] = record
+            batch.changed.insert(record.grid ?? "")
+            if event.type == EventType.incidentClosed.rawValue, let points = event.data.points {
+                let statement = try connection.prepare("INSERT OR IGNORE INTO points (member, incident, points, at_ms) VALUES (?, ?, ?, ?)")
+                for (member, amount) in points.sorted(by: { $0.key < $1.key }) {
+                    statement.bind(member, at: 1)
+                    statement.bind(id, at: 2)
+                    statement.bind(amount, at: 3)
+                    statement.bind(StatsStore.milliseconds(time), at: 4)
+                    try statement.run()
+                    statement.reset()
+                }
+            }
+        } else if event.type == EventType.notificationSent.rawValue || event.type == EventType.notificationFailed.rawValue,
+            let id = event.data.notificationId
+        {
+            let sent = event.type == EventType.notificationSent.rawValue
+            let town = (event.grid ?? event.data.grid).flatMap { district.gridsByID[$0]?.town } ?? ""
+            let key = NoticeKey(day: day(time), channel: event.data.channel ?? "", town: town)
+            let statement = try connection.prepare("INSERT OR IGNORE INTO notices (id, day, channel, town, sent) VALUES (?, ?, ?, ?, ?)")
+            statement.bind(id, at: 1)
+            statement.bind(key.day, at: 2)
+            statement.bind(key.channel, at: 3)
+            statement.bind(key.town, at: 4)
+            statement.bind(sent ? 1 : 0, at: 5)
+            try statement.run()
+            guard try connection.scalar("SELECT changes()") == 1 else { return }
+            var counts = batch.notices[key] ?? (0, 0)
+            if sent { counts.sent += 1 } else { counts.failed += 1 }
+            batch.notices[key] = counts
+            batch.changed.insert("")
+        } else if event.type == EventType.gridModeChanged.rawValue, let scope = event.data.scope, let target = event.data.target {
+            let seen = try connection.prepare("INSERT OR IGNORE INTO applied_modes (event) VALUES (?)")
+            seen.bind("\(event.source) \(event.id)", at: 1)
+            try seen.run()
+            guard try connection.scalar("SELECT changes()") == 1 else { return }
+            let place = "\(scope):\(target)"
+            if event.data.mode == "emergency" {
+                guard try connection.scalar("SELECT COUNT(*) FROM emergencies WHERE place = '\(place.replacingOccurrences(of: "'", with: "''"))' AND ended_ms IS NULL") == 0 else { return }
+                let statement = try connection.prepare("INSERT INTO emergencies (event, place, started_ms, started_by, reason) VALUES (?, ?, ?, ?, ?)")
+                statement.bind("\(event.source) \(event.id)", at: 1)
+                statement.bind(place, at: 2)
+                statement.bind(StatsStore.milliseconds(time), at: 3)
+                statement.bind(event.data.by ?? "", at: 4)
+                statement.bind(event.data.reason, at: 5)
+                try statement.run()
+            } else {
+                let statement = try connection.prepare("UPDATE emergencies SET ended_ms = ? WHERE place = ? AND ended_ms IS NULL")
+                statement.bind(StatsStore.milliseconds(time), at: 1)
+                statement.bind(place, at: 2)
+                try statement.run()
+            }
+            batch.changed.insert("")
+        }
+    }
+
+    /// Adds (or with `sign` −1 takes away) a case's contribution, at its day, grid and category.
+    private func add(_ record: CaseRecord, sign: Int64, to batch: inout Batch) {
+        let contribution = record.contribution(dispatchLimit: settings.dispatchLimit)
+        guard contribution != .none, let when = record.reportedAt ?? record.registeredAt else { return }
+        let key = RollupKey(day: day(when), grid: record.grid ?? "", category: record.category ?? "")
+        var sums = batch.rollups[key] ?? [Int64](repeating: 0, count: Measure.allCases.count)
+        for index in sums.indices { sums[index] += sign * contribution.values[index] }
+        batch.rollups[key] = sums
+        for member in Set(record.firstAssignees) {
+            var memberSums = batch.members[key.day, default: [:]][member] ?? [Int64](repeating: 0, count: Measure.allCases.count)
+            for index in memberSums.indices { memberSums[index] += sign * contribution.values[index] }
+            batch.members[key.day, default: [:]][member] = memberSums
+        }
+        if let bucket = contribution.acknowledgeBucket { batch.durations[DurationKey(rollup: key, metric: "acknowledge", bucket: bucket), default: 0] += sign }
+        if let bucket = contribution.handleBucket { batch.durations[DurationKey(rollup: key, metric: "handle", bucket: bucket), default: 0] += sign }
+    }
+
+    private func write(_ batch: Batch, connection: SQLiteConnection) throws {
+        for record in batch.cases.values {
+            try StatsStore.saveCase(record, day: (record.reportedAt ?? record.registeredAt).map(day) ?? "", on: connection)
+        }
+        let columns = Measure.allCases.map(\.column)
+        let rollup = try connection.prepare(
+            """
+            INSERT INTO rollup (day, grid, community, town, category, \(columns.joined(separator: ", ")))
+            VALUES (?, ?, ?, ?, ?, \(columns.map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT (day, grid, category) DO UPDATE SET \(columns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
+            """
+        )
+        for (key, sums) in batch.rollups where sums.contains(where: { $0 != 0 }) {
+            let place = district.gridsByID[key.grid]
+            rollup.bind(key.day, at: 1)
+            rollup.bind(key.grid, at: 2)
+            rollup.bind(place?.community ?? "", at: 3)
+            rollup.bind(place?.town ?? "", at: 4)
+            rollup.bind(key.category, at: 5)
+            for (index, value) in sums.enumerated() { rollup.bind(value, at: Int32(6 + index)) }
+            try rollup.run()
+            rollup.reset()
+        }
+        let member = try connection.prepare(
+            """
+            INSERT INTO member_rollup (day, member, \(columns.joined(separator: ", "))) VALUES (?, ?, \(columns.map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT (day, member) DO UPDATE SET \(columns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
+            """
+        )
+        for (day, members) in batch.members {
+            for (id, sums) in members where sums.contains(where: { $0 != 0 }) {
+                member.bind(day, at: 1)
+                member.bind(id, at: 2)
+                for (index, value) in sums.enumerated() { member.bind(value, at: Int32(3 + index)) }
+                try member.run()
+                member.reset()
+            }
+        }
+        let durations = try connection.prepare(
+            """
+            INSERT INTO durations (day, grid, category, metric, bucket, count) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (day, grid, category, metric, bucket) DO UPDATE SET count = count + excluded.count
+            """
+        )
+        for (key, count) in batch.durations where count != 0 {
+            durations.bind(key.rollup.day, at: 1)
+            durations.bind(key.rollup.grid, at: 2)
+            durations.bind(key.rollup.category, at: 3)
+            durations.bind(key.metric, at: 4)
+            durations.bind(key.bucket, at: 5)
+            durations.bind(count, at: 6)
+            try durations.run()
+            durations.reset()
+        }
+        let notices = try connection.prepare(
+            """
+            INSERT INTO notice_rollup (day, channel, town, sent, failed) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (day, channel, town) DO UPDATE SET sent = sent + excluded.sent, failed = failed + excluded.failed
+            """
+        )
+        for (key, counts) in batch.notices {
+            notices.bind(key.day, at: 1)
+            notices.bind(key.channel, at: 2)
+            notices.bind(key.town, at: 3)
+            notices.bind(counts.sent, at: 4)
+            notices.bind(counts.failed, at: 5)
+            try notices.run()
+            notices.reset()
+        }
+    }
+
+    // MARK: Live updates
+
+    /// A stream of the grids whose numbers changed (`""`: the district as a whole), for SSE.
+    public func updates() -> (UUID, AsyncStream<String>) {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        listeners.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in self?.listeners.withLock { _ = $0.removeValue(forKey: id) } }
+        return (id, stream)
+    }
+
+    /// Ends every live stream (at shutdown: an open stream would otherwise hold the server up).
+    public func finishUpdates() {
+        for continuation in listeners.withLock({ Array($0.values) }) { continuation.finish() }
+    }
+
+    private func announce(_ grids: Set<String>) {
+        let message = grids.sorted().joined(separator: ",")
+        for continuation in listeners.withLock({ Array($0.values) }) { continuation.yield(message) }
+    }
+
+    var eventsIngested: Int { ingested.load(ordering: .relaxed) }
+    var eventsSkipped: Int { skipped.load(ordering: .relaxed) }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import GridBusClient
+import GridConfiguration
+import GridDistrict
+import GridHTTP
+import GridSchema
+import GridSecurity
+import GridStore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Readers of the statistics: dashboards and exporters. Every client may read everything.
+public struct StatsAccess: Sendable, Equatable {
+    public init() {}
+}
+
+public typealias StatsKeys = APIKeyRing<StatsAccess>
+
+public enum StatsClients {
+    public static func load(_ file: String) throws(DefinitionError) -> [APIClient<StatsAccess>] {
+        try APIKeysFile.load(file, profileFields: []) { (_) throws(DefinitionError) in StatsAccess() }
+    }
+}
+
+/// `/api/v1/…`, `/metrics`, the live stream and the dashboard (docs/stats.md).
+struct StatsAPI<Context: RequestContext> {
+    let statistics: Statistics
+    let keys: StatsKeys
+    let assets: DashboardAssets
+
+    func register(on router: Router<Context>) {
+        router.get("/api/v1/indicators") { request, _ in try await guarded(request) { try await indicators(request, csv: false) } }
+        router.get("/api/v1/indicators.csv") { request, _ in try await guarded(request) { try await indicators(request, csv: true) } }
+        router.get("/api/v1/ranking") { request, _ in try await guarded(request) { try await ranking(request) } }
+        router.get("/api/v1/points") { request, _ in
+            try await guarded(request) {
+                let (totals, history) = try await statistics.points(member: HTTPSupport.query(request, "member"))
+                return HTTPSupport.json(.ok, PointsAnswer(totals: totals, history: history))
+            }
+        }
+        router.get("/api/v1/emergencies") { request, _ in
+            try await guarded(request) {
+                HTTPSupport.json(.ok, ["emergencies": try await statistics.emergencies(from: HTTPSupport.query(request, "from"), to: HTTPSupport.query(request, "to"))])
+            }
+        }
+        router.get("/api/v1/grids") { request, _ in try await guarded(request) { HTTPSupport.json(.ok, encoded: assets.gridsGeoJSON, headers: [:]) } }
+        router.get("/api/v1/stream") { request, _ in try await guarded(request) { stream() } }
+        // Scrapers and the page itself: no key (the numbers carry no personal data; bind to loopback).
+        router.get("/metrics") { _, _ in
+            HTTPSupport.text(.ok, try await statistics.metricsText(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/") { _, _ in assets.response("index.html") }
+        router.get("/assets/{name}") { _, context in assets.response(context.parameters.get("name") ?? "") }
+        router.get("/healthz") { _, _ in HTTPSupport.json(.ok, ["status": "ok"]) }
+    }
+
+    /// A key in the header, or for the dashboard's event stream (EventSource cannot send headers)
+    /// in `api_key`: give the dashboard a key of its own, since URLs end up in logs.
+    func guarded(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
+        if case .failure(let refusal) = APIKeyAuthentication.authenticate(request, keys: keys, fallback: HTTPSupport.query(request, "api_key")) {
+            return refusal.response
+        }
+        return try await body()
+    }
+
+    struct PointsAnswer: Encodable {
+        let totals: [Statistics.PointsTotal]
+        let history: [Statistics.PointsEntry]
+    }
+
+    /// The query of `from`, `to`, `by`, `town`, `community`, `grid`, `category` (default: today).
+    func query(_ request: Request) -> Result<IndicatorQuery, QueryProblem> {
+        let today = statistics.day(statistics.now())
+        let from = HTTPSupport.query(request, "from") ?? today
+        var query = IndicatorQuery(from: from, to: HTTPSupport.query(request, "to") ?? max(from, today))
+        if let by = HTTPSupport.query(request, "by") {
+            guard let dimension = IndicatorQuery.Dimension(rawValue: by) else {
+                return .failure(QueryProblem(field: "by", reason: "'\(by)' is not one of \(IndicatorQuery.Dimension.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+            query.by = dimension
+        }
+        query.town = HTTPSupport.query(request, "town")
+        query.community = HTTPSupport.query(request, "community")
+        query.grid = HTTPSupport.query(request, "grid")
+        query.category = HTTPSupport.query(request, "category")
+        return .success(query)
+    }
+
+    func indicators(_ request: Request, csv: Bool) async throws -> Response {
+        let result: Result<[IndicatorRow], QueryProblem>
+        switch query(request) {
+        case .failure(let problem): result = .failure(problem)
+        case .success(let query): result = try await statistics.indicators(query)
+        }
+        switch result {
+        case .failure(let problem): return HTTPSupport.errors(.badRequest, [FieldError(problem.field, problem.reason)])
+        case .success(let rows) where csv:
+            var response = HTTPSupport.text(.ok, IndicatorCSV.render(rows), contentType: "text/csv; charset=utf-8")
+            response.headers[.contentDisposition] = "attachment; filename=\"gridbus-indicators.csv\""
+            return response
+        case .success(let rows): return HTTPSupport.json(.ok, ["rows": rows])
+        }
+    }
+
+    func ranking(_ request: Request) async throws -> Response {
+        guard case .success(var query) = query(request) else {
+            if case .failure(let problem) = query(request) { return HTTPSupport.errors(.badRequest, [FieldError(problem.field, problem.reason)]) }
+            return HTTPSupport.errors(.badRequest, [])
+        }
+        if HTTPSupport.query(request, "by") == nil { query.by = .grid }
+        var minimum: Int?
+        if let text = HTTPSupport.query(request, "minSample") {
+            guard let value = Int(text), value >= 1 else { return HTTPSupport.errors(.badRequest, [FieldError("minSample", "must be a whole number of at least 1")]) }
+            minimum = value
+        }
+        let order = HTTPSupport.query(request, "order") ?? "desc"
+        guard ["asc", "desc"].contains(order) else { return HTTPSupport.errors(.badRequest, [FieldError("order", "must be asc or desc")]) }
+        switch try await statistics.ranking(query, indicator: HTTPSupport.query(request, "indicator") ?? "onTimeClosureRate", minimumSample: minimum, descending: order == "desc") {
+        case .failure(let problem): return HTTPSupport.errors(.badRequest, [FieldError(problem.field, problem.reason)])
+        case .success(let rows): return HTTPSupport.json(.ok, ["ranking": rows])
+        }
+    }
+
+    /// Server-sent events: `event: changed` with the grids whose numbers moved, as they move.
+    func stream() -> Response {
+        let (_, updates) = statistics.updates()
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            for await grids in updates {
+                try await writer.write(ByteBuffer(string: "event: changed\ndata: \(grids)\n\n"))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}
+
+/// The indicator rows as RFC 4180 CSV, one column per field.
+enum IndicatorCSV {
+    static let columns: [(String, @Sendable (IndicatorRow) -> String)] = [
+        ("key", { $0.key }), ("reports", { "\($0.reports)" }), ("registered", { "\($0.registered)" }), ("rejected", { "\($0.rejected)" }),
+        ("merged", { "\($0.merged)" }), ("dispatched", { "\($0.dispatched)" }), ("timelyDispatchRate", { number($0.timelyDispatchRate) }),
+        ("accurateDispatchRate", { number($0.accurateDispatchRate) }), ("acknowledged", { "\($0.acknowledged)" }),
+        ("acknowledgeMeanSeconds", { number($0.acknowledgeMeanSeconds) }), ("acknowledgeP90Seconds", { number($0.acknowledgeP90Seconds) }),
+        ("handled", { "\($0.handled)" }), ("handleMeanSeconds", { number($0.handleMeanSeconds) }), ("handleP90Seconds", { number($0.handleP90Seconds) }),
+        ("onTimeHandlingRate", { number($0.onTimeHandlingRate) }), ("closed", { "\($0.closed)" }), ("closureRate", { number($0.closureRate) }),
+        ("onTimeClosureRate", { number($0.onTimeClosureRate) }), ("reworkRate", { number($0.reworkRate) }), ("escalations", { "\($0.escalations)" }),
+        ("becameOverdue", { "\($0.becameOverdue)" }), ("reopened", { "\($0.reopened)" }), ("overdueOpen", { "\($0.overdueOpen)" }),
+        ("notificationSuccessRate", { number($0.notificationSuccessRate) }),
+    ]
+
+    static func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "" }
+
+    static func field(_ text: String) -> String {
+        text.contains(where: { [",", "\"", "\n", "\r"].contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+
+    static func render(_ rows: [IndicatorRow]) -> String {
+        var text = columns.map(\.0).joined(separator: ",") + "\r\n"
+        for row in rows { text += columns.map { field($0.1(row)) }.joined(separator: ",") + "\r\n" }
+        return text
+    }
+}
