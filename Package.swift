@@ -220,8 +220,9 @@ let package = Package(
         .executableTarget(
             name: "gridbench",
             dependencies: [
-                "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "GridDispatch", "ZeroMQ", "GridSchema",
+                "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "GridDispatch", "GridStats", "GridStore", "ZeroMQ", "GridSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

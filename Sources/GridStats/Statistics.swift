@@ -48,7 +48,7 @@ public final class Statistics: Sendable {
     }
 
     /// `2026-11-27`: the reporting day of a time, in the district's zone.
-    func day(_ date: Date) -> String {
+    public func day(_ date: Date) -> String {
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
     }

@@ -4,7 +4,8 @@ import GridStore
 
 /// The statistics' tables, beside the worker runtime's cursor in one SQLite file. The roll-ups
 /// hold sums per reporting day, grid and category (and per day and member); every indicator is a
-/// quotient of sums, so a query reads days × places rows, never the cases.
+/// quotient of sums, so a query reads days × places rows, never the cases. The roll-ups are
+/// clustered by day (`WITHOUT ROWID`): a period is one contiguous range of the table.
 enum StatsStore {
     static var measureColumns: String { Measure.allCases.map { "\($0.column) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ", ") }
 
@@ -17,13 +18,12 @@ enum StatsStore {
         CREATE TABLE IF NOT EXISTS rollup (
             day TEXT NOT NULL, grid TEXT NOT NULL, community TEXT NOT NULL, town TEXT NOT NULL, category TEXT NOT NULL, \(measureColumns),
             PRIMARY KEY (day, grid, category)
-        );
-        CREATE INDEX IF NOT EXISTS rollup_day ON rollup (day);
-        CREATE TABLE IF NOT EXISTS member_rollup (day TEXT NOT NULL, member TEXT NOT NULL, \(measureColumns), PRIMARY KEY (day, member));
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS member_rollup (day TEXT NOT NULL, member TEXT NOT NULL, \(measureColumns), PRIMARY KEY (day, member)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS durations (
             day TEXT NOT NULL, grid TEXT NOT NULL, category TEXT NOT NULL, metric TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
             PRIMARY KEY (day, grid, category, metric, bucket)
-        );
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS notices (id TEXT PRIMARY KEY, day TEXT NOT NULL, channel TEXT NOT NULL, town TEXT NOT NULL, sent INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS notice_rollup (
             day TEXT NOT NULL, channel TEXT NOT NULL, town TEXT NOT NULL, sent INTEGER NOT NULL, failed INTEGER NOT NULL,

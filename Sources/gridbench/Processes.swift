@@ -117,3 +117,18 @@ final class Background<T: Sendable>: Sendable {
 }
 
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+/// Runs async work from the synchronous command and waits for it on this (non-pool) thread.
+func blockingAsync<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let result = BoundedBuffer<Result<T, any Error>>(capacity: 1)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        let outcome: Result<T, any Error>
+        do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+        _ = result.tryPush(outcome)
+        done.signal()
+    }
+    done.wait()
+    guard let outcome = result.popAvailable().first else { throw BenchError("the work did not finish") }
+    return try outcome.get()
+}

@@ -31,6 +31,7 @@ struct GridBench: ParsableCommand {
     @Option(help: "The district grid-intake and grid-dispatcher load for (j) and (l).") var district = "deploy/sample"
     @Option(help: "Reports published for (l).") var dispatchReports = 20_000
     @Option(help: "Dispatches published for (m), each a notice to one member.") var notices = 20_000
+    @Option(help: "Incidents in the statistics store for (n).") var statsIncidents = 1_000_000
 
     func run() throws {
         let selected = which == "all" ? Set("abcdefgijkl") : Set(which.filter { $0 != "," })
@@ -326,6 +327,24 @@ struct GridBench: ParsableCommand {
                 ("(m) incident.dispatched → signed webhook delivered, \(notices) notices, kill -9 of grid-notifier a third of the way", perSecond(median(rates)),
                  "samples: " + rates.map(perSecond).joined(separator: ", ") + "; " + notes.joined(separator: "; "))
             )
+        }
+
+        if selected.contains("n") {
+            let sample = try District.load(directory: district)
+            var rates: [Double] = []
+            var p99s: [Double] = []
+            var notes: [String] = []
+            for run in 0..<runs {
+                let incidents = statsIncidents
+                let directory = workDirectory
+                let result = try blockingAsync { try await measureStats(district: sample, incidents: incidents, queries: 600, workDirectory: directory) }
+                rates.append(result.eventsPerSecond)
+                p99s.append(result.queryP99)
+                notes.append(String(format: "%.0f events/s, query p50 %.1f ms p99 %.1f ms max %.1f ms, %d roll-up rows", result.eventsPerSecond, result.queryP50, result.queryP99, result.queryMax, result.rollupRows))
+                log("(n) run \(run + 1): " + notes.last!)
+            }
+            rows.append(("(n) grid-stats fold, \(statsIncidents) incidents (3 events each)", perSecond(median(rates)), notes.joined(separator: "; ")))
+            rows.append(("(n) grid-stats indicator query over them", String(format: "p99 %.1f ms", median(p99s)), "600 queries of six kinds per run"))
         }
 
         var table = "| measurement | median of \(runs) | notes |\n| --- | --- | --- |\n"
