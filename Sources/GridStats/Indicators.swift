@@ -131,7 +131,7 @@ extension Statistics {
             while try statement.step() { rows[statement.text(0) ?? ""] = Measure.allCases.indices.map { statement.int64(Int32($0 + 1)) } }
         } else {
             let (clause, values) = filters(query)
-            let statement = try connection.prepare("SELECT \(group), \(sums) FROM rollup WHERE \(clause) GROUP BY \(group)")
+            let statement = try connection.prepare("SELECT \(group), \(sums) FROM \(RollupLevel.serving(query).table) WHERE \(clause) GROUP BY \(group)")
             for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
             while try statement.step() { rows[statement.text(0) ?? ""] = Measure.allCases.indices.map { statement.int64(Int32($0 + 1)) } }
         }
@@ -166,16 +166,10 @@ extension Statistics {
     }
 
     private func durationHistograms(_ query: IndicatorQuery, group: String, connection: SQLiteConnection) throws -> [String: [String: [Int: Int64]]] {
-        var (clause, values) = filters(query)
-        var sql = "SELECT \(group), metric, bucket, SUM(count) FROM durations WHERE "
-        if query.town != nil || query.community != nil || [.town, .community].contains(query.by) {
-            // The durations table has no places above the grid: join them from the roll-up's rows.
-            sql = "SELECT \(group == "''" ? "''" : "r.\(group)"), metric, bucket, SUM(count) FROM durations d JOIN rollup r USING (day, grid, category) WHERE "
-            clause = clause.replacingOccurrences(of: "day BETWEEN", with: "d.day BETWEEN").replacingOccurrences(of: "town =", with: "r.town =")
-                .replacingOccurrences(of: "community =", with: "r.community =").replacingOccurrences(of: "grid =", with: "d.grid =")
-                .replacingOccurrences(of: "category LIKE", with: "d.category LIKE")
-        }
-        let statement = try connection.prepare(sql + clause + " GROUP BY 1, metric, bucket")
+        let (clause, values) = filters(query)
+        let statement = try connection.prepare(
+            "SELECT \(group), metric, bucket, SUM(count) FROM \(RollupLevel.serving(query).durationsTable) WHERE \(clause) GROUP BY 1, metric, bucket"
+        )
         for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
         var histograms: [String: [String: [Int: Int64]]] = [:]
         while try statement.step() {

@@ -198,24 +198,7 @@ public final class Statistics: Sendable {
             try StatsStore.saveCase(record, day: (record.reportedAt ?? record.registeredAt).map(day) ?? "", on: connection)
         }
         let columns = Measure.allCases.map(\.column)
-        let rollup = try connection.prepare(
-            """
-            INSERT INTO rollup (day, grid, community, town, category, \(columns.joined(separator: ", ")))
-            VALUES (?, ?, ?, ?, ?, \(columns.map { _ in "?" }.joined(separator: ", ")))
-            ON CONFLICT (day, grid, category) DO UPDATE SET \(columns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
-            """
-        )
-        for (key, sums) in batch.rollups where sums.contains(where: { $0 != 0 }) {
-            let place = district.gridsByID[key.grid]
-            rollup.bind(key.day, at: 1)
-            rollup.bind(key.grid, at: 2)
-            rollup.bind(place?.community ?? "", at: 3)
-            rollup.bind(place?.town ?? "", at: 4)
-            rollup.bind(key.category, at: 5)
-            for (index, value) in sums.enumerated() { rollup.bind(value, at: Int32(6 + index)) }
-            try rollup.run()
-            rollup.reset()
-        }
+        for level in RollupLevel.all { try write(batch, level: level, connection: connection) }
         let member = try connection.prepare(
             """
             INSERT INTO member_rollup (day, member, \(columns.joined(separator: ", "))) VALUES (?, ?, \(columns.map { _ in "?" }.joined(separator: ", ")))
@@ -231,22 +214,6 @@ public final class Statistics: Sendable {
                 member.reset()
             }
         }
-        let durations = try connection.prepare(
-            """
-            INSERT INTO durations (day, grid, category, metric, bucket, count) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (day, grid, category, metric, bucket) DO UPDATE SET count = count + excluded.count
-            """
-        )
-        for (key, count) in batch.durations where count != 0 {
-            durations.bind(key.rollup.day, at: 1)
-            durations.bind(key.rollup.grid, at: 2)
-            durations.bind(key.rollup.category, at: 3)
-            durations.bind(key.metric, at: 4)
-            durations.bind(key.bucket, at: 5)
-            durations.bind(count, at: 6)
-            try durations.run()
-            durations.reset()
-        }
         let notices = try connection.prepare(
             """
             INSERT INTO notice_rollup (day, channel, town, sent, failed) VALUES (?, ?, ?, ?, ?)
@@ -261,6 +228,56 @@ public final class Statistics: Sendable {
             notices.bind(counts.failed, at: 5)
             try notices.run()
             notices.reset()
+        }
+    }
+
+    /// The column values of a fine key: day, grid, category and the grid's community and town.
+    private func values(_ key: RollupKey) -> [String: String] {
+        let place = district.gridsByID[key.grid]
+        return ["day": key.day, "grid": key.grid, "category": key.category, "community": place?.community ?? "", "town": place?.town ?? ""]
+    }
+
+    /// The batch's sums and duration counts, summed up to `level` and added to its tables.
+    private func write(_ batch: Batch, level: RollupLevel, connection: SQLiteConnection) throws {
+        let measures = Measure.allCases.map(\.column)
+        var sums: [[String]: [Int64]] = [:]
+        for (key, delta) in batch.rollups {
+            let row = values(key)
+            let target = level.columns.map { row[$0]! }
+            var total = sums[target] ?? [Int64](repeating: 0, count: measures.count)
+            for index in total.indices { total[index] += delta[index] }
+            sums[target] = total
+        }
+        let columns = level.columns + measures
+        let upsert = try connection.prepare(
+            """
+            INSERT INTO \(level.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT (\(level.keys.joined(separator: ", "))) DO UPDATE SET \(measures.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
+            """
+        )
+        for (target, total) in sums where total.contains(where: { $0 != 0 }) {
+            for (index, value) in target.enumerated() { upsert.bind(value, at: Int32(index + 1)) }
+            for (index, value) in total.enumerated() { upsert.bind(value, at: Int32(target.count + index + 1)) }
+            try upsert.run()
+            upsert.reset()
+        }
+        var counts: [[String]: Int64] = [:]
+        for (key, count) in batch.durations where count != 0 {
+            let row = values(key.rollup)
+            counts[level.columns.map { row[$0]! } + [key.metric, String(key.bucket)], default: 0] += count
+        }
+        let durations = try connection.prepare(
+            """
+            INSERT INTO \(level.durationsTable) (\(level.columns.joined(separator: ", ")), metric, bucket, count) VALUES (\((level.columns + ["m", "b", "c"]).map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT (\(level.keys.joined(separator: ", ")), metric, bucket) DO UPDATE SET count = count + excluded.count
+            """
+        )
+        for (target, count) in counts where count != 0 {
+            for (index, value) in target.dropLast().enumerated() { durations.bind(value, at: Int32(index + 1)) }
+            durations.bind(Int(target.last!)!, at: Int32(target.count))
+            durations.bind(count, at: Int32(target.count + 1))
+            try durations.run()
+            durations.reset()
         }
     }
 

@@ -105,7 +105,7 @@ extension Statistics {
         return try await store.withConnection { [district] connection in
             var towns: [String: TownNumbers] = [:]
             let sums = try connection.prepare(
-                "SELECT town, SUM(reports), SUM(registered), SUM(closed), SUM(escalations), SUM(CASE WHEN day >= ?1 THEN closed END), SUM(CASE WHEN day >= ?1 THEN closed_on_time END) FROM rollup GROUP BY town"
+                "SELECT town, SUM(reports), SUM(registered), SUM(closed), SUM(escalations), SUM(CASE WHEN day >= ?1 THEN closed END), SUM(CASE WHEN day >= ?1 THEN closed_on_time END) FROM rollup_category GROUP BY town"
             )
             sums.bind(since, at: 1)
             while try sums.step() {

@@ -10,15 +10,18 @@ public struct StatsSnapshot: Sendable, Equatable {
     /// category) hold nothing; whether one exists depends on how events fell into batches.
     static var nonZero: String { Measure.allCases.map { "\($0.column) != 0" }.joined(separator: " OR ") }
 
-    static let queries = [
-        "rollup": "SELECT * FROM rollup WHERE \(nonZero) ORDER BY day, grid, category",
+    static let queries = Dictionary(uniqueKeysWithValues: RollupLevel.all.flatMap { level in
+        [
+            (level.table, "SELECT * FROM \(level.table) WHERE \(nonZero) ORDER BY \(level.keys.joined(separator: ", "))"),
+            (level.durationsTable, "SELECT * FROM \(level.durationsTable) WHERE count != 0 ORDER BY \(level.keys.joined(separator: ", ")), metric, bucket"),
+        ]
+    }).merging([
         "member_rollup": "SELECT * FROM member_rollup WHERE \(nonZero) ORDER BY day, member",
-        "durations": "SELECT * FROM durations WHERE count != 0 ORDER BY day, grid, category, metric, bucket",
         "notice_rollup": "SELECT * FROM notice_rollup ORDER BY day, channel, town",
         "points": "SELECT * FROM points ORDER BY member, incident",
         "emergencies": "SELECT place, started_ms, ended_ms, started_by, reason FROM emergencies ORDER BY started_ms, place",
         "cases": "SELECT id, day, grid, category, open, deadline_ms, body FROM cases ORDER BY id",
-    ]
+    ]) { first, _ in first }
 
     public static func read(_ connection: SQLiteConnection) throws -> StatsSnapshot {
         var tables: [String: [String]] = [:]

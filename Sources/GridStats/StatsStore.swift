@@ -15,15 +15,8 @@ enum StatsStore {
             id TEXT PRIMARY KEY, day TEXT, grid TEXT, category TEXT, open INTEGER NOT NULL, deadline_ms INTEGER, body BLOB NOT NULL
         );
         CREATE INDEX IF NOT EXISTS cases_open ON cases (open, deadline_ms) WHERE open = 1;
-        CREATE TABLE IF NOT EXISTS rollup (
-            day TEXT NOT NULL, grid TEXT NOT NULL, community TEXT NOT NULL, town TEXT NOT NULL, category TEXT NOT NULL, \(measureColumns),
-            PRIMARY KEY (day, grid, category)
-        ) WITHOUT ROWID;
+        \(RollupLevel.all.map { $0.schema(measures: measureColumns) }.joined(separator: "\n"))
         CREATE TABLE IF NOT EXISTS member_rollup (day TEXT NOT NULL, member TEXT NOT NULL, \(measureColumns), PRIMARY KEY (day, member)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS durations (
-            day TEXT NOT NULL, grid TEXT NOT NULL, category TEXT NOT NULL, metric TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
-            PRIMARY KEY (day, grid, category, metric, bucket)
-        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS notices (id TEXT PRIMARY KEY, day TEXT NOT NULL, channel TEXT NOT NULL, town TEXT NOT NULL, sent INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS notice_rollup (
             day TEXT NOT NULL, channel TEXT NOT NULL, town TEXT NOT NULL, sent INTEGER NOT NULL, failed INTEGER NOT NULL,

@@ -178,6 +178,17 @@ import Testing
         var volunteers = IndicatorQuery(from: "2026-11-25", to: "2026-11-26", by: .category)
         volunteers.category = "G-04"
         #expect(try only(await statistics.indicators(volunteers)).map(\.key) == ["G-04-01"])
+        // Each level of the roll-ups gives the same answer: by grid (grid level), by grid within a
+        // category (the finest), by town (town and category level).
+        var rubbish = IndicatorQuery(from: "2026-11-25", to: "2026-11-26", by: .grid)
+        let byGrid = try only(await statistics.indicators(rubbish))
+        rubbish.category = "E-01-02"
+        let byGridRubbish = try #require(try only(await statistics.indicators(rubbish)).first { $0.key == Self.grid })
+        #expect(byGrid.first { $0.key == Self.grid }?.registered == 3 + 1 && byGridRubbish.registered == 3)  // wish-1 is G-04-01
+        #expect(byGridRubbish.acknowledgeP90Seconds == 660 && byGridRubbish.handleP90Seconds == 9_960)
+        var community = IndicatorQuery(from: "2026-11-25", to: "2026-11-25", by: .community)
+        community.category = "E-01"
+        #expect(try only(await statistics.indicators(community)).map(\.registered) == [3])
         let byMember = try only(await statistics.indicators(IndicatorQuery(from: "2026-11-25", to: "2026-11-26", by: .member)))
         // First assignees: m-00001 for inc-1, inc-3 and inc-6; m-00028 for inc-2; m-00002 for wish-1.
         #expect(Dictionary(uniqueKeysWithValues: byMember.map { ($0.key, $0.dispatched) }) == ["m-00001": 3, "m-00028": 1, "m-00002": 1])

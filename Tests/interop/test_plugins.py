@@ -210,9 +210,15 @@ def test_grid_intake_runs_as_a_plugin_with_its_identity(tmp_path):
     iid = response.json()["id"]
     watcher = subscribed(bus, "ops", b"incident.reported", b"bus.heartbeat")
     replay = bus.socket(zmq.DEALER, bus.replay, "ops")
-    replay.send_multipart([b"REPLAY", struct.pack(">Q", 0), struct.pack(">Q", 100), b"incident.reported"])
-    frames = eventually(lambda: replay.recv_multipart())
-    assert frames[0] == b"EVENT" and json.loads(frames[3])["data"]["incidentId"] == iid
+
+    def reported():
+        # The intake answers once the report is in its outbox; the bus has it a moment later.
+        replay.send_multipart([b"REPLAY", struct.pack(">Q", 0), struct.pack(">Q", 100), b"incident.reported"])
+        events = []
+        while (frames := replay.recv_multipart())[0] == b"EVENT":
+            events.append(json.loads(frames[3]))
+        return events
+    assert eventually(reported)[0]["data"]["incidentId"] == iid
     # Its lifecycle subscription works through its ACL: a dispatch shows in the GET answer.
     ops = bus.socket(zmq.DEALER, bus.ingress, "ops")
     body = {"specversion": "1.0", "id": "d1", "source": "grid-dispatcher", "type": "incident.registered", "datacontenttype": "application/json",
@@ -233,15 +239,16 @@ def free_port():
 
 
 def test_the_intake_and_the_dispatcher_run_as_plugins_over_curve(tmp_path):
-    """plugins/grid-intake.yaml and plugins/grid-dispatcher.yaml together, each with its identity:
-    a report posted to the intake is dispatched, and the dispatch shows in the intake's answer."""
+    """The four workers' manifests as shipped (intake, dispatcher, notifier, stats) together over CURVE,
+    each with its identity and access list: a report posted to the intake is dispatched, acknowledged
+    in the intake's answer, told to the assignee, and counted by the statistics."""
     import requests
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     for name in [".build", "deploy"]:
         os.symlink(REPO / name, tmp_path / name)
-    ports = {"grid-intake": free_port(), "grid-dispatcher": free_port(), "grid-notifier": free_port()}
-    for name, default in [("grid-intake", "8080"), ("grid-dispatcher", "8081"), ("grid-notifier", "8082")]:
+    ports = {"grid-intake": free_port(), "grid-dispatcher": free_port(), "grid-notifier": free_port(), "grid-stats": free_port()}
+    for name, default in [("grid-intake", "8080"), ("grid-dispatcher", "8081"), ("grid-notifier", "8082"), ("grid-stats", "8083")]:
         manifest = (REPO / "plugins" / f"{name}.yaml").read_text().replace(f'GRIDBUS_HTTP_PORT: "{default}"', f'GRIDBUS_HTTP_PORT: "{ports[name]}"')
         # The notifier without its 30 s group wait, so that the test need not wait for it.
         manifest = manifest.replace("  GRIDBUS_CHANNELS_DIR: channels\n", "  GRIDBUS_CHANNELS_DIR: channels\n  GRIDBUS_RULES_FILE: grid-notifier/rules.yaml\n")
@@ -278,6 +285,12 @@ def test_the_intake_and_the_dispatcher_run_as_plugins_over_curve(tmp_path):
                                                           headers={"Authorization": "Bearer dev-notifier-key"}, timeout=5).json()["notifications"]
                                    if n["status"] == "sent"], timeout=30)
         assert told[0]["recipient"] == case["assignees"][0] and told[0]["channel"] == "sms"
+        # The statistics count it, and the notice, through their own access list.
+        stats = f"http://127.0.0.1:{ports['grid-stats']}"
+        row = eventually(lambda: (rows := requests.get(f"{stats}/api/v1/indicators", headers={"Authorization": "Bearer dev-stats-key"},
+                                                       timeout=5).json()["rows"]) and rows[0]["acknowledged"] == 1
+                                  and rows[0].get("notificationsSent", 0) >= 1 and rows[0], timeout=30)
+        assert row["registered"] == 1 and row["dispatched"] == 1
         assert [s["type"] for s in view["timeline"]] == ["incident.reported", "incident.registered", "incident.dispatched", "incident.acknowledged"]
         log = (tmp_path / "gridbusd.err").read_text()
         assert "access denied" not in log  # each plugin stayed inside its access list
