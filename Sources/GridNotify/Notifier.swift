@@ -298,7 +298,7 @@ public final class Notifier: Sendable {
         guard let channel = reachable.first else {
             row.status = .failed
             row.detail = "no address for any channel (\(rules.channelOrder.joined(separator: ", ")))"
-            if try NotifierStore.insert(row, on: connection) { try publishFailure(row, reason: row.detail!, outbox: outbox, at: now) }
+            if try NotifierStore.insert(row, on: connection) { try publishFailure(row, attempts: 1, reason: row.detail!, outbox: outbox, at: now) }
             return
         }
         row.channel = channel.name
@@ -503,7 +503,7 @@ public final class Notifier: Sendable {
         try NotifierStore.update(batch.rows.map(\.id), status: .failed, detail: reason, doneAt: Self.milliseconds(now), on: connection)
         logger.warning("delivery failed", metadata: ["message": "\(batch.messageId)", "channel": "\(batch.rows[0].channel)", "reason": "\(reason)"])
         for row in batch.rows {
-            try publishFailure(row, reason: reason, outbox: outbox, at: now)
+            try publishFailure(row, attempts: batch.attempt, reason: reason, outbox: outbox, at: now)
             let reachable = channelList(row.recipient)
             if let position = reachable.firstIndex(where: { $0.name == row.channel }), position + 1 < reachable.count {
                 var next = row
@@ -529,13 +529,13 @@ public final class Notifier: Sendable {
         }
     }
 
-    func publishFailure(_ row: DeliveryRow, reason: String, outbox: OutboxWriter, at now: Date) throws {
+    func publishFailure(_ row: DeliveryRow, attempts: Int, reason: String, outbox: OutboxWriter, at now: Date) throws {
         try outbox.enqueue(
             TypedEvent(
                 id: "\(row.notificationId)-failed", source: Self.source,
                 payload: NotificationFailed(
                     notificationId: row.notificationId, incidentId: row.incident, recipient: row.recipient.id, channel: row.channel,
-                    attempts: max(1, row.attempts + (row.status == .failed && row.attempts == 0 ? 1 : 0)), reason: String(reason.prefix(1000))
+                    attempts: max(1, attempts), reason: String(reason.prefix(1000))
                 ),
                 subject: row.incident, grid: row.grid, time: now
             )

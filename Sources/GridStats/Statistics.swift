@@ -158,7 +158,9 @@ public final class Statistics: Sendable {
             guard try connection.scalar("SELECT changes()") == 1 else { return }
             let place = "\(scope):\(target)"
             if event.data.mode == "emergency" {
-                guard try connection.scalar("SELECT COUNT(*) FROM emergencies WHERE place = '\(place.replacingOccurrences(of: "'", with: "''"))' AND ended_ms IS NULL") == 0 else { return }
+                let open = try connection.prepare("SELECT 1 FROM emergencies WHERE place = ? AND ended_ms IS NULL")
+                open.bind(place, at: 1)
+                guard !(try open.step()) else { return }  // already on: the period goes on
                 let statement = try connection.prepare("INSERT INTO emergencies (event, place, started_ms, started_by, reason) VALUES (?, ?, ?, ?, ?)")
                 statement.bind("\(event.source) \(event.id)", at: 1)
                 statement.bind(place, at: 2)

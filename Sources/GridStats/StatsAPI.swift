@@ -104,9 +104,10 @@ struct StatsAPI<Context: RequestContext> {
     }
 
     func ranking(_ request: Request) async throws -> Response {
-        guard case .success(var query) = query(request) else {
-            if case .failure(let problem) = query(request) { return HTTPSupport.errors(.badRequest, [FieldError(problem.field, problem.reason)]) }
-            return HTTPSupport.errors(.badRequest, [])
+        var query: IndicatorQuery
+        switch self.query(request) {
+        case .success(let parsed): query = parsed
+        case .failure(let problem): return HTTPSupport.errors(.badRequest, [FieldError(problem.field, problem.reason)])
         }
         if HTTPSupport.query(request, "by") == nil { query.by = .grid }
         var minimum: Int?

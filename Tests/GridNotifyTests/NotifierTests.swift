@@ -323,7 +323,7 @@ final class RecordingChannel: NotificationChannel {
             fixture.clock.advance(1)
         }
         let failed = try await fixture.published(.notificationFailed)
-        #expect(failed.count == 1 && failed[0]["reason"]?.stringValue?.hasPrefix("gave up after 3 attempts") == true)
+        #expect(failed.count == 1 && failed[0]["reason"]?.stringValue?.hasPrefix("gave up after 3 attempts") == true && failed[0]["attempts"] == .integer(3))
         #expect(fixture.email.envelopes.count == 1)  // and the fallback took over
     }
 
