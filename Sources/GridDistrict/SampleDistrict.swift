@@ -13,20 +13,6 @@ public struct SampleDistrict {
         self.seed = seed
     }
 
-    /// SplitMix64: small, fast and the same everywhere.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
-    }
 
     static let towns = [
         ("Xiangfu", "祥符"), ("Gudang", "古荡"), ("Cuiyuan", "翠苑"), ("Wenxin", "文新"), ("Sandun", "三墩"), ("Jiangcun", "蒋村"),
@@ -43,7 +29,7 @@ public struct SampleDistrict {
     }
 
     public func generate() -> Output {
-        var random = Random(state: seed)
+        var random = SeededRandom(state: seed)
         // Hierarchy: communities of 8–16 grids, towns of ~10 communities, until gridCount grids.
         var layout: [(town: Int, community: Int, village: Bool, grids: Int)] = []
         var remaining = gridCount
@@ -67,7 +53,7 @@ public struct SampleDistrict {
         let (cellWidth, cellHeight) = (0.30 / Double(columns), 0.25 / Double(max(rows, 1)))
         func vertex(_ column: Int, _ row: Int) -> GeoPosition {
             // Shared corners move together, so neighbours share edges: no gaps, no overlaps.
-            var local = Random(state: seed ^ UInt64(column &* 73_856_093) ^ UInt64(row &* 19_349_663))
+            var local = SeededRandom(state: seed ^ UInt64(column &* 73_856_093) ^ UInt64(row &* 19_349_663))
             let inner = column > 0 && column < columns && row > 0 && row < rows
             let dx = inner ? (local.unit() - 0.5) * cellWidth * 0.3 : 0
             let dy = inner ? (local.unit() - 0.5) * cellHeight * 0.3 : 0
@@ -128,7 +114,7 @@ public struct SampleDistrict {
         return Output(grids: grids, members: members, categories: SampleCatalogue.categories)
     }
 
-    private func member(_ id: String, _ name: String, _ role: Member.Role, _ grids: [String], _ duty: DutyHours, _ random: inout Random) -> Member {
+    private func member(_ id: String, _ name: String, _ role: Member.Role, _ grids: [String], _ duty: DutyHours, _ random: inout SeededRandom) -> Member {
         let phone = String(format: "13%d%08d", random.int(0...9), Int(random.next() % 100_000_000))
         let office = role == .gridChief || role == .instructor
         return Member(

@@ -29,7 +29,7 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
     let statistics = Statistics(district: district, settings: Statistics.Settings(), store: store, logger: Logger(label: "bench"), now: { end })
     let grids = district.grids.map(\.id)
     let categories = district.categories.filter { !$0.volunteer }.map(\.code)
-    var generator = SplitMix(seed: 2026)
+    var generator = SeededRandom(state: 2026)
     var batch: [[UInt8]] = []
     var folded = 0
     var elapsed: Double = 0
@@ -41,8 +41,8 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
         batch.removeAll(keepingCapacity: true)
     }
     for number in 0..<incidents {
-        let grid = grids[Int(generator.next() % UInt64(grids.count))]
-        let category = categories[Int(generator.next() % UInt64(categories.count))]
+        let grid = generator.pick(grids)
+        let category = generator.pick(categories)
         let reported = end.addingTimeInterval(-Double(generator.next() % (90 * 86400)))
         let id = "b-\(number)"
         let stamp = { (seconds: Double) in RFC3339.format(reported.addingTimeInterval(seconds)) }
@@ -78,17 +78,4 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
         eventsPerSecond: Double(folded) / elapsed, queryP50: times[times.count / 2], queryP99: times[min(times.count - 1, times.count * 99 / 100)],
         queryMax: times.last ?? 0, rollupRows: rollupRows
     )
-}
-
-/// A small, fast, seedable generator (the same numbers every run).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
