@@ -5,6 +5,7 @@ import GridSchema
 import GridStats
 import GridStore
 import Logging
+import ZeroMQ
 
 struct StatsRun {
     var eventsPerSecond: Double
@@ -78,4 +79,74 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
         eventsPerSecond: Double(folded) / elapsed, queryP50: times[times.count / 2], queryP99: times[min(times.count - 1, times.count * 99 / 100)],
         queryMax: times.last ?? 0, rollupRows: rollupRows
     )
+}
+
+/// (n, over the bus): grid-stats as a process behind gridbusd; `incidents` × 3 events published as
+/// fast as the bus acknowledges them; the rate is events folded per second, from the first publish
+/// until grid-stats' `/metrics` counts them all.
+func measureStatsOverBus(bin: URL, workDirectory: String, district: District, incidents: Int, context: ZMQContext) async throws -> Double {
+    let (daemon, ingress, egress, replay) = try startDaemon(bin: bin, directory: workDirectory + "/daemon-n")
+    defer { daemon.stop() }
+    let data = workDirectory + "/stats"
+    try? FileManager.default.removeItem(atPath: data)
+    let stats = try Server(
+        bin.appendingPathComponent("grid-stats"),
+        [
+            "--data-dir", data, "--http-port", "0", "--district-dir", "deploy/sample", "--log-level", "warning", "--auth-mode", "none",
+            "--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay,
+        ],
+        log: workDirectory + "/stats.log"
+    )
+    defer { stats.stop() }
+    let deadline = Date().addingTimeInterval(30)
+    while !FileManager.default.fileExists(atPath: data + "/grid-stats.ready") && Date() < deadline { usleep(20_000) }
+    guard let ready = FileManager.default.contents(atPath: data + "/grid-stats.ready"),
+        (try JSONSerialization.jsonObject(with: ready) as? [String: Any])?["http"] != nil
+    else { throw BenchError("grid-stats did not start") }
+    let grids = district.grids.map(\.id)
+    let count = incidents * 3
+    let started = DispatchTime.now().uptimeNanoseconds
+    let publisher = Background("stats-events") {
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.setSendHighWaterMark(0)
+        try dealer.setReceiveHighWaterMark(0)
+        try dealer.setReceiveTimeout(milliseconds: 30_000)
+        try dealer.connect(ingress)
+        var random = SeededRandom(state: 7)
+        var (sent, acked) = (0, 0)
+        let now = RFC3339.format(Date())
+        while acked < count {
+            while sent < count && sent - acked < 3000 {
+                let incident = sent / 3
+                let grid = grids[incident % grids.count]
+                let id = "o-\(incident)"
+                let event: String
+                switch sent % 3 {
+                case 0:
+                    event = #"{"specversion":"1.0","id":"\#(id)-r","source":"grid-intake","type":"incident.reported","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"E-01-02","description":"b","priority":"normal","channel":"app","reportedAt":"\#(now)","grid":"\#(grid)"}}"#
+                case 1:
+                    event = #"{"specversion":"1.0","id":"\#(id)-1","source":"grid-dispatcher","type":"incident.registered","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"E-01-02","grid":"\#(grid)","priority":"normal","deadline":"\#(now)"}}"#
+                default:
+                    event = #"{"specversion":"1.0","id":"\#(id)-7","source":"grid-dispatcher","type":"incident.closed","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","by":"c","onTime":\#(random.next() % 5 != 0)}}"#
+                }
+                try dealer.send(frames: [BusProtocol.publish, BusProtocol.encode(UInt64(sent)), Array(event.utf8)])
+                sent += 1
+            }
+            guard let answer = try dealer.receiveMessage(), answer.frames[0] == BusProtocol.ack else { throw BenchError("an event was not acknowledged") }
+            acked += 1
+        }
+        return acked
+    }
+    _ = try publisher.value()
+    // Each incident's closure is its last event: when the store counts every incident closed, grid-stats
+    // has folded all the events (the bus delivers them in order).
+    let store = try WorkerStore(path: data + "/stats.sqlite")
+    var closed = 0
+    let end = Date().addingTimeInterval(600)
+    while closed < incidents && Date() < end {
+        usleep(100_000)
+        closed = (try? await store.withConnection { Int(try $0.scalar("SELECT COALESCE(SUM(closed), 0) FROM rollup_category")) }) ?? closed
+    }
+    guard closed >= incidents else { throw BenchError("grid-stats closed \(closed) of \(incidents) incidents in 600 s") }
+    return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
 }

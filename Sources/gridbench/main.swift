@@ -344,6 +344,14 @@ struct GridBench: ParsableCommand {
                 log("(n) run \(run + 1): " + notes.last!)
             }
             rows.append(("(n) grid-stats fold, \(statsIncidents) incidents (3 events each)", perSecond(median(rates)), notes.joined(separator: "; ")))
+            var busRates: [Double] = []
+            for run in 0..<runs {
+                let directory = workDirectory
+                let bin = binDirectory
+                busRates.append(try blockingAsync { try await measureStatsOverBus(bin: bin, workDirectory: directory, district: sample, incidents: 100_000, context: context) })
+                log(String(format: "(n) run %d over the bus: %.0f events/s", run + 1, busRates.last!))
+            }
+            rows.append(("(n) grid-stats behind gridbusd, 300,000 events published and folded", perSecond(median(busRates)), "samples: " + busRates.map(perSecond).joined(separator: ", ")))
             rows.append(("(n) grid-stats indicator query over them", String(format: "p99 %.1f ms", median(p99s)), "600 queries of six kinds per run"))
         }
 
