@@ -22,22 +22,10 @@ let (configuration, logger) = await ProgramStart.start(
 )
 do {
     if command == "rebuild" {
-        let interactive = isatty(STDERR_FILENO) == 1
-        let report = try await rebuildDispatcher(configuration: configuration, context: ZMQContext(), logger: logger) { sequence, head in
-            guard interactive, head > 0 else { return }
-            FileHandleOutput.standardError("\rrebuilding: \(sequence) of \(head) (\(sequence * 100 / head)%)")
-        }
-        if interactive { FileHandleOutput.standardError("\n") }
-        var output = "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.summary.events) events, \(report.summary.cases) cases"
-        if report.summary.orphans > 0 { output += ", \(report.summary.orphans) events about cases never reported" }
-        output += "\n"
-        switch report.differences {
-        case nil: output += "no live store to compare with\n"
-        case let differences? where differences.isEmpty: output += "equal to the live store\n"
-        case let differences?: output += "differs from the live store:\n" + differences.map { "  \($0)\n" }.joined()
-        }
-        FileHandleOutput.standardOutput(output)
-        exit(report.differences?.isEmpty == false ? 1 : 0)
+        let report = try await rebuildDispatcher(configuration: configuration, context: ZMQContext(), logger: logger, progress: RebuildOutput.progress)
+        var summary = "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.summary.events) events, \(report.summary.cases) cases"
+        if report.summary.orphans > 0 { summary += ", \(report.summary.orphans) events about cases never reported" }
+        RebuildOutput.finish(summary: summary, differences: report.differences)
     }
     let group = try await buildDispatcher(configuration: configuration, context: ZMQContext(), logger: logger)
     try await group.run()

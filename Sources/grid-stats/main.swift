@@ -22,23 +22,10 @@ let (configuration, logger) = await ProgramStart.start(
 )
 do {
     if command == "rebuild" {
-        let terminal = isatty(STDERR_FILENO) == 1
-        let report = try await rebuildStats(configuration: configuration, context: ZMQContext(), logger: logger) { sequence, head in
-            guard terminal, head > 0 else { return }
-            let width = 40
-            let done = Int(sequence * UInt64(width) / head)
-            let bar = String(repeating: "█", count: done) + String(repeating: "░", count: width - done)
-            FileHandleOutput.standardError("\r\(bar) \(sequence)/\(head) (\(sequence * 100 / head)%)")
-        }
-        if terminal { FileHandleOutput.standardError("\n") }
-        var output = "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.events) events\n"
-        switch report.differences {
-        case nil: output += "no live store to compare with\n"
-        case let differences? where differences.isEmpty: output += "equal to the live store\n"
-        case let differences?: output += "differs from the live store:\n" + differences.map { "  \($0)\n" }.joined()
-        }
-        FileHandleOutput.standardOutput(output)
-        exit(report.differences?.isEmpty == false ? 1 : 0)
+        let report = try await rebuildStats(configuration: configuration, context: ZMQContext(), logger: logger, progress: RebuildOutput.progress)
+        RebuildOutput.finish(
+            summary: "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.events) events", differences: report.differences
+        )
     }
     let group = try await buildStats(configuration: configuration, context: ZMQContext(), logger: logger)
     try await group.run()
