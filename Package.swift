@@ -260,12 +260,12 @@ let package = Package(
         .testTarget(name: "GridIntakeTests", dependencies: ["GridIntake", "GridSchema"], swiftSettings: settings),
         .testTarget(
             name: "GridDispatchTests",
-            dependencies: ["GridDispatch", "GridDistrict", "GridSchema", "GridBusClient", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GridDispatch", "GridDistrict", "GridSchema", "GridBusClient", "GridBusTestSupport", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings
         ),
         .testTarget(
             name: "GridNotifyTests",
-            dependencies: ["GridNotify", "GridDistrict", "GridSchema", "GridBusClient", "GridConfiguration", "GridPlugins", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GridNotify", "GridDistrict", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "GridPlugins", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings
         ),
         .testTarget(

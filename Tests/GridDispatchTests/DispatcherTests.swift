@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridBusTestSupport
 import GridDispatch
 import GridDistrict
 import GridSchema
@@ -10,12 +11,7 @@ import ZeroMQ
 
 /// The dispatcher with an injected clock and no bus: what it publishes is read from its outbox.
 @Suite struct DispatcherTests {
-    final class Clock: Sendable {
-        private let value: Mutex<Date>
-        init(_ start: Date) { value = Mutex(start) }
-        var now: Date { value.withLock { $0 } }
-        func advance(_ seconds: Double) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
-    }
+    typealias Clock = TestClock
 
     static let district = try! District.load(
         directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,4 +1,5 @@
 import Foundation
+import GridBusTestSupport
 import GridConfiguration
 import GridDispatch
 import GridDistrict

@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridBusTestSupport
 import GridDispatch
 import GridDistrict
 import GridSchema

@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridBusTestSupport
 import GridConfiguration
 import GridDistrict
 import GridNotify
@@ -37,12 +38,7 @@ final class RecordingChannel: NotificationChannel {
 }
 
 @Suite struct NotifierTests {
-    final class Clock: Sendable {
-        private let value: Mutex<Date>
-        init(_ start: Date) { value = Mutex(start) }
-        var now: Date { value.withLock { $0 } }
-        func advance(_ seconds: Double) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
-    }
+    typealias Clock = TestClock
 
     static let district = try! District.load(
         directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
