@@ -60,6 +60,8 @@ let package = Package(
             swiftSettings: settings
         ),
         .target(name: "GridDistrict", dependencies: ["GridSchema", "GridConfiguration"], swiftSettings: settings),
+        // The load generator of `gridctl load` and the end-to-end benchmark: reports and handlers over HTTP.
+        .target(name: "GridLoad", dependencies: ["GridDistrict"], swiftSettings: settings),
         .target(
             name: "GridDispatch",
             dependencies: [
@@ -212,7 +214,7 @@ let package = Package(
         .executableTarget(
             name: "gridctl",
             dependencies: [
-                "GridBusClient", "GridSchema", "GridConfiguration", "GridSecurity", "GridDistrict", "ZeroMQ",
+                "GridBusClient", "GridSchema", "GridConfiguration", "GridSecurity", "GridDistrict", "GridLoad", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
@@ -220,7 +222,7 @@ let package = Package(
         .executableTarget(
             name: "gridbench",
             dependencies: [
-                "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "GridDispatch", "GridStats", "GridStore", "ZeroMQ", "GridSchema",
+                "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "GridDispatch", "GridStats", "GridStore", "GridLoad", "ZeroMQ", "GridSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -260,7 +262,9 @@ let package = Package(
         .testTarget(name: "GridIntakeTests", dependencies: ["GridIntake", "GridSchema"], swiftSettings: settings),
         .testTarget(
             name: "GridDispatchTests",
-            dependencies: ["GridDispatch", "GridDistrict", "GridSchema", "GridBusClient", "GridBusTestSupport", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "GridDispatch", "GridDistrict", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(

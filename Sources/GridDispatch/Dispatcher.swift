@@ -156,7 +156,10 @@ public final class Dispatcher: Sendable {
         }
         // A report near an open case of the same category, within the window, is that case again.
         if let location = report.location,
-            let original = try DispatcherStore.openCases(category: category.code, since: report.reportedAt.addingTimeInterval(-settings.mergeWindow), on: connection)
+            let original = try DispatcherStore.openCases(
+                category: category.code, since: report.reportedAt.addingTimeInterval(-settings.mergeWindow), near: location, meters: settings.mergeRadiusMeters,
+                on: connection
+            )
                 .first(where: { candidate in
                     !candidate.triage && candidate.id != item.id && candidate.location.map { Self.meters(location, $0) <= settings.mergeRadiusMeters } ?? false
                 })

@@ -12,7 +12,9 @@ enum DispatcherStore {
             category TEXT NOT NULL,
             reported_ms INTEGER NOT NULL,
             timer_ms INTEGER,
-            body BLOB NOT NULL
+            body BLOB NOT NULL,
+            latitude REAL,
+            longitude REAL
         );
         CREATE INDEX IF NOT EXISTS cases_category ON cases (category, reported_ms);
         CREATE INDEX IF NOT EXISTS cases_timer ON cases (timer_ms) WHERE timer_ms IS NOT NULL;
@@ -26,7 +28,33 @@ enum DispatcherStore {
     static let encoder = GridJSON.encoder()
     static let decoder = GridJSON.decoder()
 
-    static func prepare(_ connection: SQLiteConnection) throws { try connection.execute(schema) }
+    static func prepare(_ connection: SQLiteConnection) throws {
+        try connection.execute(schema)
+        try addPlaceColumns(connection)
+        // The merge check looks up open cases of a category near a point, not every open case of it.
+        try connection.execute("CREATE INDEX IF NOT EXISTS cases_place ON cases (category, latitude)")
+    }
+
+    /// Stores made before the place columns get them, filled for the open cases (the only ones a merge looks at).
+    static func addPlaceColumns(_ connection: SQLiteConnection) throws {
+        let columns = try connection.prepare("SELECT 1 FROM pragma_table_info('cases') WHERE name = 'latitude'")
+        guard try !columns.step() else { return }
+        try connection.transaction {
+            try connection.execute("ALTER TABLE cases ADD COLUMN latitude REAL; ALTER TABLE cases ADD COLUMN longitude REAL;")
+            let open = try connection.prepare("SELECT body FROM cases WHERE state NOT IN ('closed', 'rejected', 'merged')")
+            var cases: [DispatchCase] = []
+            while try open.step() { cases.append(try decoder.decode(DispatchCase.self, from: Data(open.blob(0)))) }
+            let update = try connection.prepare("UPDATE cases SET latitude = ?, longitude = ? WHERE id = ?")
+            for item in cases {
+                guard let location = item.location else { continue }
+                update.bind(location.latitude, at: 1)
+                update.bind(location.longitude, at: 2)
+                update.bind(item.id, at: 3)
+                try update.run()
+                update.reset()
+            }
+        }
+    }
 
     static func load(_ id: String, on connection: SQLiteConnection) throws -> DispatchCase? {
         let statement = try connection.prepare("SELECT body FROM cases WHERE id = ?")
@@ -37,7 +65,7 @@ enum DispatcherStore {
     /// Inserts or replaces the case, and keeps its current assignees (for load) in step.
     static func save(_ item: DispatchCase, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
-            "INSERT OR REPLACE INTO cases (id, state, grid, category, reported_ms, timer_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT OR REPLACE INTO cases (id, state, grid, category, reported_ms, timer_ms, body, latitude, longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         statement.bind(item.id, at: 1)
         statement.bind(item.state.rawValue, at: 2)
@@ -46,6 +74,13 @@ enum DispatcherStore {
         statement.bind(milliseconds(item.reportedAt), at: 5)
         if let at = item.timerAt { statement.bind(milliseconds(at), at: 6) } else { statement.bindNull(at: 6) }
         statement.bind(Array(try encoder.encode(item)), at: 7)
+        if let location = item.location {
+            statement.bind(location.latitude, at: 8)
+            statement.bind(location.longitude, at: 9)
+        } else {
+            statement.bindNull(at: 8)
+            statement.bindNull(at: 9)
+        }
         try statement.run()
         let clear = try connection.prepare("DELETE FROM assignments WHERE case_id = ?")
         clear.bind(item.id, at: 1)
@@ -100,13 +135,24 @@ enum DispatcherStore {
         }
     }
 
-    /// Open cases of `category` reported since `since` (candidates for a merge).
-    static func openCases(category: String, since: Date, on connection: SQLiteConnection) throws -> [DispatchCase] {
+    /// Open cases of `category` reported since `since` within about `meters` of `point` (candidates for
+    /// a merge): a box in SQL, so that only the neighbours are decoded; the caller measures the distance.
+    static func openCases(category: String, since: Date, near point: GeoPoint, meters: Double, on connection: SQLiteConnection) throws -> [DispatchCase] {
         let statement = try connection.prepare(
-            "SELECT body FROM cases WHERE category = ? AND reported_ms >= ? AND state NOT IN ('closed', 'rejected', 'merged') ORDER BY reported_ms"
+            """
+            SELECT body FROM cases WHERE category = ? AND latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?
+            AND reported_ms >= ? AND state NOT IN ('closed', 'rejected', 'merged') ORDER BY reported_ms
+            """
         )
+        // Degrees of the box, a little wider than the radius (a degree of latitude is at least 110.5 km).
+        let latitudeSpan = meters / 110_000
+        let longitudeSpan = meters / (110_000 * max(cos(point.latitude * .pi / 180), 0.01))
         statement.bind(category, at: 1)
-        statement.bind(milliseconds(since), at: 2)
+        statement.bind(point.latitude - latitudeSpan, at: 2)
+        statement.bind(point.latitude + latitudeSpan, at: 3)
+        statement.bind(point.longitude - longitudeSpan, at: 4)
+        statement.bind(point.longitude + longitudeSpan, at: 5)
+        statement.bind(milliseconds(since), at: 6)
         var cases: [DispatchCase] = []
         while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: Data(statement.blob(0)))) }
         return cases

@@ -4,6 +4,7 @@ import GridBusTestSupport
 import GridDispatch
 import GridDistrict
 import GridSchema
+import GridStore
 import Logging
 import Synchronization
 import Testing
@@ -132,6 +133,21 @@ import ZeroMQ
         #expect(merged.first?.data["caseId"] == .string("inc-1"))
         #expect(try await fixture.dispatcher.get("inc-2")?.state == .merged)
         for id in ["inc-3", "inc-4", "inc-5"] { #expect(try await fixture.dispatcher.get(id)?.state == .dispatched, "\(id)") }
+    }
+
+    /// A store written before cases had place columns gets them, filled for its open cases, so that
+    /// the merge check (a box lookup on them) still finds the case; east–west neighbours merge too.
+    @Test func aStoreFromBeforeThePlaceColumnsStillMerges() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-\(UUID().uuidString).sqlite").path
+        let gate = GeoPoint(latitude: 30.2, longitude: 120.15)
+        try await Fixture(path: path).report("inc-1", at: gate)
+        let old = try SQLiteConnection(path: path)
+        try old.execute("DROP INDEX cases_place; ALTER TABLE cases DROP COLUMN latitude; ALTER TABLE cases DROP COLUMN longitude;")
+        let fixture = try await Fixture(path: path)
+        try await fixture.report("inc-2", at: GeoPoint(latitude: 30.2, longitude: 120.1504))  // 38 m east
+        #expect(try await fixture.dispatcher.get("inc-2")?.state == .merged)
+        try await fixture.report("inc-3", at: GeoPoint(latitude: 30.2, longitude: 120.1507))  // 67 m east
+        #expect(try await fixture.dispatcher.get("inc-3")?.state == .dispatched)
     }
 
     /// A community in emergency mode: everyone on the grid's roster, urgent limits on natural time,
