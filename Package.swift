@@ -214,7 +214,7 @@ let package = Package(
         .executableTarget(
             name: "gridctl",
             dependencies: [
-                "GridBusClient", "GridSchema", "GridConfiguration", "GridSecurity", "GridDistrict", "GridLoad", "ZeroMQ",
+                "GridBusClient", "GridSchema", "GridConfiguration", "GridSecurity", "GridDistrict", "GridLoad", "GridStore", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
