@@ -16,6 +16,11 @@ public struct DispatcherRebuild: Sendable {
         /// Events about a case the journal never reported (its report was trimmed from the journal).
         public var orphans = 0
         public var duplicates = 0
+        /// Steps that reached the journal before an earlier step of their case (a publish retried
+        /// after a NACK can be journaled after a later one), waiting for it by case id and step.
+        /// Empty at the end of a complete journal.
+        public var held: [String: [Int: [UInt8]]] = [:]
+        public var heldCount: Int { held.values.reduce(0) { $0 + $1.count } }
         public init() {}
     }
 
@@ -49,15 +54,25 @@ public struct DispatcherRebuild: Sendable {
             summary.orphans += 1
             return
         }
-        // Event ids number each case's events; one seen before (a republished outbox row) changes nothing.
+        // Event ids number each case's events; one seen before (a republished outbox row) changes
+        // nothing, and one ahead of the next step waits for it: steps apply in their order.
         guard let number = event.id.split(separator: "-").last.flatMap({ Int($0) }), number > item.emitted else {
             summary.duplicates += 1
+            return
+        }
+        guard number == item.emitted + 1 else {
+            summary.held[id, default: [:]][number] = bytes
             return
         }
         let time = event.time.flatMap(RFC3339.parse) ?? item.reportedAt
         try apply(type, event, to: &item, at: time, connection: connection)
         item.emitted = number
         try DispatcherStore.save(item, on: connection)
+        if let next = summary.held[id]?.removeValue(forKey: number + 1) {
+            if summary.held[id]?.isEmpty == true { summary.held[id] = nil }
+            summary.events -= 1  // counted when it arrived
+            try apply(next, on: connection, summary: &summary)
+        }
     }
 
     private func apply<Event: CaseEvent>(_ type: Event.Type, _ event: CloudEvent, to item: inout DispatchCase, at time: Date,

@@ -76,6 +76,9 @@ public func rebuildDispatcher(
         let rebuilt = try await store.withConnection { try DispatcherRebuild.Snapshot.read($0) }
         differences = DispatcherRebuild.differences(live: live, rebuilt: rebuilt)
     }
+    if summary.heldCount > 0 {
+        logger.warning("events of cases whose earlier step is not in the journal were not applied", metadata: ["events": "\(summary.heldCount)"])
+    }
     logger.notice("rebuilt from the journal", metadata: ["path": "\(path)", "events": "\(summary.events)", "cases": "\(summary.cases)"])
     return RebuildReport(path: path, head: head ?? 0, summary: summary, differences: differences)
 }

@@ -20,6 +20,8 @@ public struct TimelineEntry: Sendable, Codable, Equatable {
     public var type: String
     public var at: Date
     public var note: String?
+    /// The dispatcher's step (its event ids are `<incident>-<n>`); the timeline is in step order.
+    public var step: Int?
 }
 
 /// An incident as the intake stores and shows it.

@@ -135,17 +135,30 @@ public final class Intake: Sendable {
             guard try IntakeStore.firstSight(of: "\(event.source) \(event.id)", on: connection),
                 var incident = try IntakeStore.incident(id: incidentID, on: connection)
             else { return false }
-            if let status = change.status { incident.status = status }
-            if let deadline = change.deadline { incident.deadline = deadline }
+            // In the dispatcher's step order, whatever order the bus journaled them in (a publish
+            // retried after a NACK can land after a later one) and whatever the clocks say: an
+            // earlier step arriving late joins the timeline but does not set the status.
+            let step = Self.step(of: event.id, source: event.source, incident: incidentID)
+            let position = step.flatMap { step in incident.timeline.firstIndex { ($0.step ?? 0) > step } } ?? incident.timeline.count
+            let latest = position == incident.timeline.count
+            if latest {
+                if let status = change.status { incident.status = status }
+                if let deadline = change.deadline { incident.deadline = deadline }
+                if let note = change.note { incident.statusNotes = note }
+            }
             if let grid = change.grid, incident.grid == nil { incident.grid = grid }
-            if let note = change.note { incident.statusNotes = note }
             incident.updatedAt = max(incident.updatedAt, at)
-            // In bus order (the lifecycle's own order), whatever the producers' clocks say.
-            incident.timeline.append(TimelineEntry(status: change.status, type: type.rawValue, at: at, note: change.note))
+            incident.timeline.insert(TimelineEntry(status: change.status, type: type.rawValue, at: at, note: change.note, step: step), at: position)
             try IntakeStore.update(incident, on: connection)
             return true
         }
         if updated { logger.debug("incident updated", metadata: ["incident": "\(incidentID)", "event.type": "\(type.rawValue)"]) }
+    }
+
+    /// The dispatcher numbers a case's events `<incident>-1`, `-2`, …
+    static func step(of eventID: String, source: String, incident: String) -> Int? {
+        guard source == "grid-dispatcher", eventID.hasPrefix(incident + "-") else { return nil }
+        return Int(eventID.dropFirst(incident.count + 1))
     }
 
     struct Change {

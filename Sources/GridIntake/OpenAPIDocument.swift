@@ -184,7 +184,7 @@ enum OpenAPIDocument {
               "TimelineEntry": {
                 "type": "object",
                 "required": ["type", "at"],
-                "properties": {"status": {"type": "string"}, "type": {"type": "string"}, "at": {"type": "string", "format": "date-time"}, "note": {"type": "string"}}
+                "properties": {"status": {"type": "string"}, "type": {"type": "string"}, "at": {"type": "string", "format": "date-time"}, "note": {"type": "string"}, "step": {"type": "integer", "description": "the dispatcher's step for the case; the timeline is in step order"}}
               },
               "Incident": {
                 "type": "object",

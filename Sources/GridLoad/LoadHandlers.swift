@@ -10,6 +10,8 @@ import Glibc
 extension LoadRun {
     enum Step {
         case done(state: String)
+        /// The duplicate became the case; its original must merge into it.
+        case swapped
         case later(milliseconds: UInt64)
         case failed(String)
     }
@@ -37,12 +39,26 @@ extension LoadRun {
                 switch outcome {
                 case .done(let reached):
                     state.settled.insert(item.report.index)
-                    let expected = state.records[item.report.index]?.expect
+                    // The record of the report whose case was driven (the duplicate's, after a swap).
+                    let index = item.target == item.id ? item.report.index : item.report.duplicateIndex ?? item.report.index
+                    let expected = state.records[index]?.expect
                     if expected != reached {
-                        state.records[item.report.index]?.problem = "expected \(expected ?? "?"), reached \(reached)"
-                        state.records[item.report.index]?.expect = nil
+                        state.records[index]?.problem = "expected \(expected ?? "?"), reached \(reached)"
+                        state.records[index]?.expect = nil
                         state.result.problems.append("case \(item.id) (report \(item.report.index)): expected \(expected ?? "?"), reached \(reached)")
                     }
+                case .swapped:
+                    guard case .duplicate(let original) = item.report.expectation else { break }
+                    let duplicate = item.report.index
+                    state.settled.insert(duplicate)
+                    state.swapped[original] = item.id
+                    let originalRecord = state.records[original]
+                    state.records[duplicate]?.plan = originalRecord?.plan ?? "?"
+                    state.records[duplicate]?.expect = originalRecord?.expect
+                    state.records[duplicate]?.duplicateOf = nil
+                    state.records[original]?.plan = "duplicate"
+                    state.records[original]?.expect = "merged"
+                    state.records[original]?.duplicateOf = item.id
                 case .later(let milliseconds) where Self.now() < deadline:
                     item.waits += 1
                     let backOff = min(milliseconds << min(item.waits - 1, 6), 2000)
@@ -63,7 +79,7 @@ extension LoadRun {
     /// As far as the case can go now. Transport failures and 5xx answers come back as `later`, and
     /// the same step is sent again with the same idempotency key.
     func advance(_ item: inout WorkItem, handler: HTTPConnection, operator operatorConnection: HTTPConnection) -> Step {
-        let path = "/v1/cases/\(item.id)"
+        let path = "/v1/cases/\(item.target)"
         func current() -> (state: String, assignees: [String])?? {
             guard let answer = try? handler.send("GET", path) else { return nil }
             if answer.status == 404 { return .some(nil) }  // not registered yet
@@ -72,8 +88,8 @@ extension LoadRun {
         }
         switch item.report.expectation {
         case .duplicate:
-            guard let seen = current(), let (state, _) = seen else { return .later(milliseconds: 50) }
-            return .done(state: state)
+            guard let seen = current(), let (state, _) = seen, state != "registered" else { return .later(milliseconds: 50) }
+            return state == "merged" ? .done(state: state) : .swapped
         case .outside(let grid):
             guard let seen = current(), let (state, _) = seen else { return .later(milliseconds: 50) }
             guard let grid, state == "reported" else { return .done(state: state) }
@@ -87,6 +103,14 @@ extension LoadRun {
         case .driven(let plan):
             if let duplicate = item.report.duplicateIndex, !state.withLock({ $0.settled.contains(duplicate) || $0.failedIndexes.contains(duplicate) || duplicate >= $0.total }) {
                 return .later(milliseconds: 50)
+            }
+            if item.target == item.id, let caseID = state.withLock({ $0.swapped[item.report.index] }) {
+                // This report merged into its duplicate: confirm it, then drive the duplicate's case.
+                guard let seen = current(), let (state, _) = seen else { return .later(milliseconds: 50) }
+                if state == "registered" || state == "reported" { return .later(milliseconds: 50) }
+                guard state == "merged" else { return .failed("neither this report nor its duplicate merged (both \(state))") }
+                item.target = caseID
+                return .later(milliseconds: 0)
             }
             if item.assignees.isEmpty {
                 guard let seen = current(), let (state, assignees) = seen, state != "registered", state != "reported" else { return .later(milliseconds: 50) }

@@ -39,7 +39,7 @@ public struct ScriptRecord: Sendable, Encodable {
     public let id: String
     public let category: String
     public let priority: String
-    public let plan: String
+    public var plan: String
     /// The state the run drove the case to (nil if the plan could not be finished).
     public var expect: String?
     public var duplicateOf: String?
@@ -87,6 +87,10 @@ public final class LoadRun: Sendable {
         /// Cases waiting for the handlers, and when to look at each again.
         var work: [(due: UInt64, item: WorkItem)] = []
         var settled: Set<Int> = []
+        /// Originals that reached the dispatcher after their duplicate (a publish retried after a
+        /// NACK can be journaled after a later one): the duplicate is the case, the original merged
+        /// into it. Original's index → the duplicate's id.
+        var swapped: [Int: String] = [:]
         var failedIndexes: Set<Int> = []
         var postingDone = false
         /// A report went unanswered for `retryFor`: the intake is down for good, post no more.
@@ -97,6 +101,8 @@ public final class LoadRun: Sendable {
     struct WorkItem: Sendable {
         let report: PlannedReport
         let id: String
+        /// The case driven: the report's own, or its duplicate's when the duplicate came first.
+        var target: String
         var step = 0
         var assignees: [String] = []
         var firstSeen: UInt64
@@ -183,7 +189,7 @@ public final class LoadRun: Sendable {
                     state.result.accepted += 1
                     state.ids[report.index] = id
                     state.records[report.index] = record(report, id: id, ids: state.ids)
-                    if settings.handle { state.work.append((Self.now(), WorkItem(report: report, id: id, firstSeen: Self.now()))) }
+                    if settings.handle { state.work.append((Self.now(), WorkItem(report: report, id: id, target: id, firstSeen: Self.now()))) }
                 case .failure(let problem):
                     if problem.refused { state.result.refused += 1 } else {
                         state.result.failed += 1

@@ -26,6 +26,34 @@ struct CaseRecord: Codable, Equatable, Sendable {
     var reopened = false
     /// Event ids applied: a redelivered event changes nothing.
     var applied: [String] = []
+    /// The dispatcher's last step applied, and its later steps that arrived before an earlier one,
+    /// held until the gap is filled (optional: stores written before them decode).
+    var step: Int?
+    var held: [StatsEvent]?
+
+    /// Receives one event: applies it when it is the case's next step (or carries no step), with any
+    /// held steps that follow it; holds it when an earlier step is still missing. A redelivered
+    /// event changes nothing.
+    mutating func receive(_ event: StatsEvent, at time: Date, timeOf: (StatsEvent) -> Date) {
+        guard let number = event.step else {
+            _ = apply(event, at: time)
+            return
+        }
+        let last = step ?? 0
+        if number <= last || applied.contains(event.id) || (held ?? []).contains(where: { $0.id == event.id }) { return }
+        guard number == last + 1 else {
+            held = ((held ?? []) + [event]).sorted { ($0.step ?? 0) < ($1.step ?? 0) }
+            return
+        }
+        _ = apply(event, at: time)
+        step = number
+        while let next = held?.first, next.step == (step ?? 0) + 1 {
+            held?.removeFirst()
+            _ = apply(next, at: timeOf(next))
+            step = next.step
+        }
+        if held?.isEmpty == true { held = nil }
+    }
 
     /// Registered and not yet closed (nor rejected or merged).
     var isOpen: Bool { registeredAt != nil && !["closed", "rejected", "merged"].contains(state) }

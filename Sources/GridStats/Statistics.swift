@@ -117,7 +117,8 @@ public final class Statistics: Sendable {
         if event.type.hasPrefix("incident."), let id = event.incident {
             var record = try batch.cases[id] ?? StatsStore.loadCase(id, on: connection) ?? CaseRecord(id: id)
             let before = record
-            guard record.apply(event, at: time) else { return }
+            record.receive(event, at: time, timeOf: { Self.milliseconds($0.time ?? time) })
+            guard record != before else { return }  // a redelivery
             add(before, sign: -1, to: &batch)
             add(record, sign: 1, to: &batch)
             batch.cases[id] = record

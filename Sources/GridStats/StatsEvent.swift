@@ -3,8 +3,8 @@ import GridSchema
 
 /// The parts of the events the statistics read, decoded in one pass (a `CloudEvent` and then its
 /// payload would cost three): every field any of them carries, all optional.
-struct StatsEvent: Decodable, Sendable {
-    struct Data: Decodable, Sendable {
+struct StatsEvent: Codable, Equatable, Sendable {
+    struct Data: Codable, Equatable, Sendable {
         var incidentId: String?
         var category: String?
         var grid: String?
@@ -36,6 +36,14 @@ struct StatsEvent: Decodable, Sendable {
     var data: Data
 
     var incident: String? { data.incidentId ?? subject }
+
+    /// The dispatcher's step for a case: its events are `<incident>-<n>`, n = 1, 2, … with no gap
+    /// (docs/events.md). The bus keeps each event once but not always in that order (a publish
+    /// retried after a NACK can be journaled after a later one), so a case folds them by step.
+    var step: Int? {
+        guard source == "grid-dispatcher", let incident, id.hasPrefix(incident + "-") else { return nil }
+        return Int(id.dropFirst(incident.count + 1))
+    }
 
     static let decoder = GridJSON.decoder()
 

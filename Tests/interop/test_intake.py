@@ -195,6 +195,23 @@ def test_get_answers_follow_the_lifecycle_on_the_bus(intake):
     eventually(lambda: requests.get(f"{intake.url}/open311/v2/requests/{iid}.json", timeout=10).json()[0]["status"] == "closed")
 
 
+def test_a_late_earlier_step_joins_the_timeline_without_setting_the_status(intake):
+    """The bus may journal a publish retried after a NACK after a later one: the dispatcher's steps
+    (ids <incident>-<n>) arriving 1, 3, 2 leave the status at step 3 and the timeline in step order."""
+    iid = post(intake, REPORT).json()["id"]
+    lifecycle(intake, iid, "incident.registered", {"category": "E-01-02", "grid": "G-04-03-05", "priority": "normal",
+                                                    "deadline": "2026-11-28T10:00:00Z"}, f"{iid}-1")
+    lifecycle(intake, iid, "incident.acknowledged", {"by": "m-00001"}, f"{iid}-3")
+    eventually(lambda: requests.get(f"{intake.url}/v1/incidents/{iid}", headers=intake.headers(), timeout=10).json()["status"] == "acknowledged")
+    lifecycle(intake, iid, "incident.dispatched", {"assignees": ["m-00001"], "role": "grid-worker",
+                                                    "acknowledgeBy": "2026-11-27T12:00:00Z", "deadline": "2026-11-28T09:00:00Z"}, f"{iid}-2")
+    current = eventually(lambda: len((r := requests.get(f"{intake.url}/v1/incidents/{iid}", headers=intake.headers(), timeout=10).json())
+                                     ["timeline"]) == 4 and r)
+    assert current["status"] == "acknowledged"
+    assert [s["type"] for s in current["timeline"]] == ["incident.reported", "incident.registered", "incident.dispatched", "incident.acknowledged"]
+    assert [s.get("step") for s in current["timeline"]] == [None, 1, 2, 3]
+
+
 def test_reports_accepted_while_the_daemon_is_down_reach_it_once_it_is_back(tmp_path):
     from conftest import CLIENTS, Intake as IntakeProcess, start_gridbusd, stop_gridbusd, write_clients
     ctx = zmq.Context.instance()

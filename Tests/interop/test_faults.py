@@ -1,0 +1,265 @@
+"""The fault suite: a district under `gridctl load --handle` (20,000 incidents by default) while the
+test kills each worker and the daemon with -9 at random moments, stalls a subscriber, fills the
+journal's disk and jumps the clock. Afterwards every accepted report is on the bus exactly once,
+every case is in the state the load drove it to, no notification took effect twice, and the
+statistics equal the counts computed from the load's script.
+
+GRIDBUS_FAULT_INCIDENTS sets the size; GRIDBUS_FAULT_SEED replays a run's fault schedule."""
+import collections
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from conftest import BIN, REPO, sha256
+from test_notifier import SECRET, Receiver
+from test_plugins import free_port
+from test_security import eventually
+
+INCIDENTS = int(os.environ.get("GRIDBUS_FAULT_INCIDENTS", "20000"))
+SEED = int(os.environ.get("GRIDBUS_FAULT_SEED", str(random.SystemRandom().randrange(1 << 30))))
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+WORKERS = ["grid-intake", "grid-dispatcher", "grid-notifier", "grid-stats"]
+SHANGHAI = timezone(timedelta(hours=8))
+
+RULES = """
+group-wait: 0s
+quiet-hours: {roles: {}}
+channel-order: [webhook]
+routes:
+  - match: {type: [incident.dispatched, incident.returned]}
+    to: [assignees]
+retry: {initial: 200ms, max: 2s, deadline: 10m}
+"""
+
+
+class District:
+    """gridbusd with the four workers as plugins (development security, to keep the run short),
+    every process under libfaketime so that the test can move their clock, the journal alone on a
+    small filesystem of its own."""
+
+    def __init__(self, tmp_path, receiver):
+        self.tmp = tmp_path
+        self.log = []
+        self.clock = tmp_path / "clock"
+        self.clock.write_text("+0\n")
+        self.disk = tmp_path / "journal-disk"
+        self.disk.mkdir()
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400m", "tmpfs", str(self.disk)], capture_output=True, text=True)
+        assert mounted.returncode == 0, f"the disk-full fault needs a small filesystem (run as root): {mounted.stderr}"
+        self.ports = {name: free_port() for name in WORKERS}
+        self.bus_ports = [free_port() for _ in range(3)]
+        plugins = tmp_path / "plugins"
+        plugins.mkdir()
+        for name in [".build", "deploy"]:
+            os.symlink(REPO / name, tmp_path / name)
+        clock = {"LD_PRELOAD": FAKETIME, "FAKETIME_TIMESTAMP_FILE": str(self.clock), "FAKETIME_CACHE_DURATION": "1"}
+        for name, default in zip(WORKERS, ["8080", "8081", "8082", "8083"]):
+            manifest = (REPO / "plugins" / f"{name}.yaml").read_text().replace(f'GRIDBUS_HTTP_PORT: "{default}"', f'GRIDBUS_HTTP_PORT: "{self.ports[name]}"')
+            extra = dict(clock)
+            if name == "grid-notifier":
+                extra |= {"GRIDBUS_RULES_FILE": str(tmp_path / "rules.yaml"), "GRIDBUS_WEBHOOK_URL": receiver.url,
+                          "GRIDBUS_WEBHOOK_SECRET_FILE": str(tmp_path / "webhook.secret")}
+            lines = "".join(f'  {key}: "{value}"\n' for key, value in extra.items())
+            manifest = manifest.replace("environment:\n", "environment:\n" + lines, 1)
+            (plugins / f"{name}.yaml").write_text(manifest)
+            shutil.copytree(REPO / "plugins" / name, plugins / name)
+        shutil.copytree(REPO / "plugins" / "channels", plugins / "channels")
+        (tmp_path / "rules.yaml").write_text(RULES)
+        (tmp_path / "webhook.secret").write_bytes(SECRET + b"\n")
+        (tmp_path / "webhook.secret").chmod(0o600)
+        # gridbusd takes its configuration from the environment here: libfaketime hides the first
+        # command-line argument from the Swift runtime.
+        self.environment = {**os.environ, **clock, "GRIDBUS_SECURITY_MODE": "none", "GRIDBUS_DATA_DIR": str(tmp_path / "bus"),
+                            "GRIDBUS_JOURNAL_PATH": str(self.disk / "journal.sqlite"), "GRIDBUS_PLUGINS_DIR": str(plugins),
+                            "GRIDBUS_INGRESS_ENDPOINT": f"tcp://127.0.0.1:{self.bus_ports[0]}",
+                            "GRIDBUS_EGRESS_ENDPOINT": f"tcp://127.0.0.1:{self.bus_ports[1]}",
+                            "GRIDBUS_REPLAY_ENDPOINT": f"tcp://127.0.0.1:{self.bus_ports[2]}",
+                            "GRIDBUS_HTTP_PORT": "0", "GRIDBUS_LOG_LEVEL": "warning"}
+        self.daemon = None
+
+    def note(self, text):
+        self.log.append(f"{time.strftime('%H:%M:%S')} {text}")
+
+    def start(self):
+        for name in WORKERS:
+            (self.tmp / "bus" / "plugins" / name / f"{name}.ready").unlink(missing_ok=True)
+        self.daemon = subprocess.Popen([str(BIN / "gridbusd")], env=self.environment, stderr=open(self.tmp / "gridbusd.err", "ab"))
+        eventually(lambda: all((self.tmp / "bus" / "plugins" / name / f"{name}.ready").exists() for name in WORKERS) or self.daemon.poll() is not None,
+                   timeout=60)
+        assert self.daemon.poll() is None, (self.tmp / "gridbusd.err").read_text()[-3000:]
+
+    def stop(self):
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            self.daemon.wait(timeout=90)
+        subprocess.run(["umount", "-l", str(self.disk)], capture_output=True)
+
+    def status(self):
+        answer = subprocess.run([str(BIN / "gridctl"), "status", "--json", "--replay", f"tcp://127.0.0.1:{self.bus_ports[2]}"],
+                                capture_output=True, text=True, timeout=30)
+        assert answer.returncode == 0, answer.stderr
+        return json.loads(answer.stdout)
+
+    def worker_pid(self, name):
+        def running():
+            plugin = next(p for p in self.status()["plugins"] if p["name"] == name)
+            return plugin["state"] == "running" and plugin.get("pid")
+        return eventually(running, timeout=60)
+
+    # The faults.
+
+    def kill_worker(self, name):
+        pid = self.worker_pid(name)
+        os.kill(pid, signal.SIGKILL)
+        self.note(f"kill -9 {name} (pid {pid})")
+
+    def kill_daemon(self):
+        self.daemon.send_signal(signal.SIGKILL)
+        self.daemon.wait(timeout=10)
+        self.note("kill -9 gridbusd (its workers die with it); starting it again")
+        time.sleep(1)
+        self.start()
+
+    def stall(self, name, seconds):
+        pid = self.worker_pid(name)
+        os.kill(pid, signal.SIGSTOP)
+        self.note(f"SIGSTOP {name} for {seconds} s (a stalled subscriber)")
+        time.sleep(seconds)
+        os.kill(pid, signal.SIGCONT)
+
+    def fill_disk(self, seconds):
+        filler = self.disk / "filler"
+        with open(filler, "wb") as file:
+            chunk = b"\0" * (1 << 20)
+            try:
+                while True:
+                    file.write(chunk)
+                    file.flush()
+            except OSError:
+                pass
+        free = os.statvfs(self.disk).f_bavail * os.statvfs(self.disk).f_frsize
+        self.note(f"journal disk full ({free} bytes free) for {seconds} s")
+        time.sleep(seconds)
+        filler.unlink()
+
+    def jump_clock(self, offset):
+        self.clock.write_text(f"{offset}\n")
+        self.note(f"clock of every server process jumps {offset}")
+
+
+def loader(district, tmp_path, count):
+    return subprocess.Popen(
+        [str(BIN / "gridctl"), "load", "--count", str(count), "--rate", "400", "--connections", "8", "--handlers", "16", "--handle",
+         "--seed", str(SEED % 100_000), "--emergency-after", "30", "--emergency-for", "40", "--retry-for", "180", "--drain-timeout", "300",
+         "--intake", f"http://127.0.0.1:{district.ports['grid-intake']}", "--dispatcher", f"http://127.0.0.1:{district.ports['grid-dispatcher']}",
+         "--script", str(tmp_path / "script.jsonl")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def expected_statistics(records):
+    plans = collections.Counter(record["plan"] for record in records)
+    driven = sum(count for plan, count in plans.items() if plan not in ("duplicate", "outside", "placed"))
+    closed = plans["closed"] + plans["returned-then-closed"] + plans["reworked-then-closed"]
+    handled = closed + plans["handled"]
+    registered = driven + plans["placed"]
+    return {"reports": len(records), "merged": plans["duplicate"], "rejected": 0, "registered": registered, "dispatched": registered,
+            "acknowledged": driven - plans["dispatched"], "handled": handled, "closed": closed, "reopened": 0,
+            "accurateDispatchRate": round((registered - plans["returned-then-closed"]) / registered, 4),
+            "reworkRate": round(plans["reworked-then-closed"] / handled, 4)}
+
+
+def test_nothing_is_lost_or_doubled_through_kills_a_stall_a_full_disk_and_a_clock_jump(tmp_path):
+    assert os.path.exists(FAKETIME), "libfaketime (Debian's faketime) moves the servers' clock"
+    receiver = Receiver()
+    district = District(tmp_path, receiver)
+    schedule = random.Random(SEED)
+    try:
+        district.start()
+        load = loader(district, tmp_path, INCIDENTS)
+        posted = [0]
+
+        def follow():
+            for line in load.stderr:
+                if match := re.match(r"posted (\d+)", line):
+                    posted[0] = int(match[1])
+                else:
+                    district.note("gridctl load: " + line.strip())
+        threading.Thread(target=follow, daemon=True).start()
+        # Each fault at a random share of the reports posted, in random order.
+        faults = [(lambda name=name: district.kill_worker(name)) for name in WORKERS]
+        faults += [lambda: district.stall("grid-stats", 10), lambda: district.fill_disk(8), lambda: district.jump_clock("+10m"),
+                   district.kill_daemon]
+        moments = sorted(schedule.uniform(0.05, 0.85) for _ in faults)
+        schedule.shuffle(faults)
+        district.note(f"seed {SEED}: faults at {[round(m, 2) for m in moments]} of {INCIDENTS} reports")
+        for moment, fault in zip(moments, faults):
+            while posted[0] < moment * INCIDENTS and load.poll() is None:
+                time.sleep(0.2)
+            fault()
+            assert district.daemon.poll() is None, "gridbusd died: " + (tmp_path / "gridbusd.err").read_text()[-3000:]
+        summary = json.loads(load.communicate(timeout=900)[0] or "{}")
+        district.note(f"gridctl load finished: {summary}")
+        context = "\n".join(district.log)
+        print(context)
+        assert load.returncode == 0, f"{summary}\n{context}"
+        records = [json.loads(line) for line in (tmp_path / "script.jsonl").read_text().splitlines()]
+        assert summary["accepted"] == INCIDENTS == len(records), context
+
+        # 1. Every accepted report is on the bus exactly once.
+        with sqlite3.connect(f"file:{district.disk / 'journal.sqlite'}?mode=ro", uri=True) as db:
+            reported = [event.removeprefix("reported-") for event, topic in db.execute("SELECT id, topic FROM events")
+                        if bytes(topic).startswith(b"incident.reported/")]
+        assert len(reported) == len(set(reported)) == INCIDENTS
+        assert set(reported) == {record["id"] for record in records}
+
+        # 2. Every case is in the state the load drove it to (the dispatcher's store, all of them).
+        dispatcher_store = tmp_path / "bus" / "plugins" / "grid-dispatcher" / "dispatcher.sqlite"
+        with sqlite3.connect(f"file:{dispatcher_store}?mode=ro", uri=True) as db:
+            states = dict(db.execute("SELECT id, state FROM cases"))
+        wrong = [(r["id"], r["plan"], r["expect"], states.get(r["id"])) for r in records if states.get(r["id"]) != r["expect"]]
+        assert not wrong, f"{len(wrong)} cases not where the load drove them, e.g. {wrong[:5]}\n{context}"
+        # …and the HTTP API says the same for a sample.
+        for record in schedule.sample(records, 50):
+            answer = requests.get(f"http://127.0.0.1:{district.ports['grid-dispatcher']}/v1/cases/{record['id']}",
+                                  headers={"Authorization": "Bearer dev-handler-key"}, timeout=10)
+            assert answer.json()["state"] == record["expect"]
+
+        # 3. No notification took effect twice: a repeated Idempotency-Key carries the same
+        # message, and no notice is in two messages.
+        def deliveries():
+            by_key = {}
+            for headers, body, _ in receiver.bodies():
+                by_key.setdefault(headers["Idempotency-Key"], set()).add(tuple(sorted(n["id"] for n in body["notifications"])))
+            return by_key
+        by_key = deliveries()
+        assert all(len(contents) == 1 for contents in by_key.values())
+        notices = [notice for contents in by_key.values() for notice in next(iter(contents))]
+        assert len(notices) == len(set(notices)) and len(notices) > INCIDENTS // 2
+
+        # 4. The statistics equal the counts computed from the script, once they have caught up.
+        days = [(datetime.now(SHANGHAI) + timedelta(days=d)).strftime("%Y-%m-%d") for d in (-1, 1)]
+        expected = expected_statistics(records)
+
+        def statistics():
+            rows = requests.get(f"http://127.0.0.1:{district.ports['grid-stats']}/api/v1/indicators",
+                                params={"from": days[0], "to": days[1]}, headers={"Authorization": "Bearer dev-stats-key"}, timeout=30).json()["rows"]
+            row = rows[0] if rows else {}
+            return {key: (round(row.get(key) or 0, 4) if isinstance(value, float) else row.get(key)) for key, value in expected.items()}
+        try:
+            eventually(lambda: statistics() == expected, timeout=180)
+        except AssertionError:
+            assert statistics() == expected, context
+    finally:
+        district.stop()
+        receiver.close()
