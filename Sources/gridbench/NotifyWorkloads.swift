@@ -17,6 +17,8 @@ final class WebhookReceiver: Sendable {
         var duplicates = 0
         var firstAt: Double?
         var lastAt: Double = 0
+        /// When the first notice about each incident arrived (monotonic seconds), for (p).
+        var firstNoticeAt: [String: Double] = [:]
     }
 
     final class Tally: Sendable {
@@ -37,12 +39,15 @@ final class WebhookReceiver: Sendable {
             let body = try await request.collectBody(upTo: 1 << 20)
             let key = request.headers[HTTPField.Name("Idempotency-Key")!] ?? ""
             let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
-            let ids = (object?["notifications"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            let notices = object?["notifications"] as? [[String: Any]] ?? []
+            let ids = notices.compactMap { $0["id"] as? String }
+            let incidents = notices.compactMap { $0["incidentId"] as? String }
             counts.withLock { counts in
                 counts.requests += 1
                 let at = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
                 counts.firstAt = counts.firstAt ?? at
                 counts.lastAt = at
+                for incident in incidents where counts.firstNoticeAt[incident] == nil { counts.firstNoticeAt[incident] = at }
                 guard counts.keys.insert(key).inserted else { return }
                 for id in ids where !counts.notices.insert(id).inserted { counts.duplicates += 1 }
             }

@@ -14,7 +14,7 @@ struct GridBench: ParsableCommand {
         abstract: "Measure gridbusd against libzmq's own proxy (200-byte events, TCP loopback)."
     )
 
-    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate).")
+    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end).")
     var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
     @Option(help: "Events for (a)–(d).") var events = 500_000
@@ -32,6 +32,8 @@ struct GridBench: ParsableCommand {
     @Option(help: "Reports published for (l).") var dispatchReports = 20_000
     @Option(help: "Dispatches published for (m), each a notice to one member.") var notices = 20_000
     @Option(help: "Incidents in the statistics store for (n).") var statsIncidents = 1_000_000
+    @Option(help: "Reports per second for (p), the end-to-end run.") var e2eRate = 200
+    @Option(help: "Seconds (p) lasts.") var e2eSeconds = 600
 
     func run() throws {
         let selected = which == "all" ? Set("abcdefgijkl") : Set(which.filter { $0 != "," })
@@ -72,6 +74,7 @@ struct GridBench: ParsableCommand {
         }
 
         var published = 0
+        var gridbusdNumbers: (acked: Double, fanOut: Double)?
         let daemonDirectory = workDirectory + "/gridbusd"
         if !selected.isDisjoint(with: "bcdg") {
             var acked: [Double] = []
@@ -128,6 +131,7 @@ struct GridBench: ParsableCommand {
                         + (replayed.last.map { ", replay \(perSecond($0))" } ?? "")
                 )
             }
+            gridbusdNumbers = (median(acked), median(fanOut))
             let ratio = { (value: Double) in baseline.map { String(format: "%.2f × (a)", value / $0) } ?? "" }
             rows.append(
                 (
@@ -355,8 +359,33 @@ struct GridBench: ParsableCommand {
             rows.append(("(n) grid-stats indicator query over them", String(format: "p99 %.1f ms", median(p99s)), "600 queries of six kinds per run"))
         }
 
+        var comparison: [ComparisonRow] = []
+        if selected.contains("o") {
+            comparison = try measureComparison(
+                bin: binDirectory, workDirectory: workDirectory, context: context, count: events, size: size, window: window, rate: rate,
+                gridbusd: gridbusdNumbers
+            )
+        }
+
+        if selected.contains("p") {
+            let sample = try District.load(directory: district)
+            let result = try measureEndToEnd(
+                bin: binDirectory, workDirectory: workDirectory, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds
+            )
+            let memory = result.memory.map { "\($0.name) \($0.early)→\($0.late) MiB" }.joined(separator: ", ")
+            let note = String(format: "p50 %.1f ms, max %.1f ms; %d offered, %d accepted, %d notified; RSS a minute in → at the end: ", result.p50, result.max,
+                              result.offered, result.accepted, result.notified) + memory
+            log("(p): p99 \(String(format: "%.1f", result.p99)) ms; " + note)
+            rows.append(("(p) POST /v1/incidents → incident.dispatched → signed webhook delivered, \(e2eRate)/s for \(e2eSeconds) s (one run)",
+                         String(format: "p99 %.1f ms", result.p99), note))
+        }
+
         var table = "| measurement | median of \(runs) | notes |\n| --- | --- | --- |\n"
         for (name, value, note) in rows { table += "| \(name) | \(value) | \(note) |\n" }
+        if !comparison.isEmpty {
+            table += "\n| system (o) | acknowledged publish, window \(window) | live fan-out, 1 subscriber | publish → subscriber at \(rate)/s for 5 s |\n| --- | --- | --- | --- |\n"
+            for row in comparison { table += "| \(row.system) | \(row.acked) | \(row.fanOut) | \(row.latency) |\n" }
+        }
         print(table)
     }
 }

@@ -1,0 +1,365 @@
+import Foundation
+import GridBusClient
+import Synchronization
+import ZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The brokers (o) compares gridbusd with, from Debian's packages, each on a free loopback port
+/// with its data in the work directory.
+struct Brokers {
+    let nats: Server
+    let natsPort: Int
+    let redis: Server
+    let redisPort: Int
+    let mosquitto: Server
+    let mosquittoPort: Int
+
+    init(workDirectory: String, context: ZMQContext) throws {
+        let directory = workDirectory + "/brokers"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory + "/jetstream", withIntermediateDirectories: true)
+        natsPort = try freePort(context)
+        nats = try Server(
+            URL(fileURLWithPath: "/usr/sbin/nats-server"), ["-a", "127.0.0.1", "-p", "\(natsPort)", "-js", "-sd", directory + "/jetstream"],
+            log: directory + "/nats.log"
+        )
+        redisPort = try freePort(context)
+        redis = try Server(
+            URL(fileURLWithPath: "/usr/bin/redis-server"),
+            ["--bind", "127.0.0.1", "--port", "\(redisPort)", "--save", "", "--appendonly", "no", "--dir", directory], log: directory + "/redis.log"
+        )
+        mosquittoPort = try freePort(context)
+        try "listener \(mosquittoPort) 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"
+            .write(toFile: directory + "/mosquitto.conf", atomically: true, encoding: .utf8)
+        mosquitto = try Server(URL(fileURLWithPath: "/usr/sbin/mosquitto"), ["-c", directory + "/mosquitto.conf"], log: directory + "/mosquitto.log")
+        usleep(700_000)
+    }
+
+    func stop() {
+        nats.stop()
+        redis.stop()
+        mosquitto.stop()
+    }
+}
+
+/// A 200-byte payload carrying its index in the first 8 bytes (little endian).
+func indexedPayload(_ index: Int, size: Int) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0x61, count: size)
+    withUnsafeBytes(of: UInt64(index).littleEndian) { for (offset, byte) in $0.enumerated() { bytes[offset] = byte } }
+    return bytes
+}
+
+func payloadIndex<C: Collection<UInt8>>(_ bytes: C) -> Int? where C.Index == Int {
+    guard bytes.count >= 8 else { return nil }
+    var value: UInt64 = 0
+    for offset in 0..<8 { value |= UInt64(bytes[bytes.startIndex + offset]) << (8 * offset) }
+    return Int(UInt64(littleEndian: value))
+}
+
+/// The index of a `benchEvent`, from its id (`"id":"b-N"`).
+func benchEventIndex(_ bytes: [UInt8]) -> Int? {
+    let marker = Array(#""id":"b-"#.utf8)
+    guard let range = bytes.firstRange(of: marker) else { return nil }
+    var value = 0
+    var position = range.upperBound
+    while position < bytes.count, let digit = Int(exactly: bytes[position]).map({ $0 - 48 }), (0...9).contains(digit) {
+        value = value * 10 + digit
+        position += 1
+    }
+    return value
+}
+
+// MARK: Acknowledged publishes, `window` in flight
+
+/// JetStream: a file-storage stream; every publish answered by the server's stored ACK.
+func measureJetStreamAcked(port: Int, count: Int, size: Int, window: Int) throws -> Double {
+    let client = try NATSClient(port: port)
+    let created = try client.request("$JS.API.STREAM.CREATE.BENCH", #"{"name":"BENCH","subjects":["bench.>"],"storage":"file","retention":"limits","discard":"old"}"#)
+    guard created.contains("\"config\"") else { throw BenchError("JetStream stream not created: \(created)") }
+    try client.subscribe("_INBOX.acks", id: 1)
+    let payload = [UInt8](repeating: 0x61, count: size)
+    var (sent, acked) = (0, 0)
+    let start = now()
+    while acked < count {
+        while sent < count && sent - acked < window {
+            client.publish("bench.d", reply: "_INBOX.acks", payload)
+            sent += 1
+        }
+        try client.socket.flush()
+        repeat {
+            guard let message = try client.next() else { throw BenchError("JetStream closed") }
+            if message.subject == "_INBOX.acks" {
+                guard message.payload.starts(with: Array(#"{"stream":"BENCH""#.utf8)) else {
+                    throw BenchError("JetStream refused: \(String(decoding: message.payload, as: UTF8.self))")
+                }
+                acked += 1
+            }
+        } while acked < sent && (sent - acked > window / 2 || sent == count)
+    }
+    return Double(count) / (Double(now() - start) / 1e9)
+}
+
+/// Mosquitto QoS 1: the broker's PUBACK (in memory: persistence writes only on its autosave).
+func measureMQTTAcked(port: Int, count: Int, size: Int, window: Int) throws -> Double {
+    let client = try MQTTClient(port: port, clientID: "bench-acked")
+    let payload = [UInt8](repeating: 0x61, count: size)
+    var (sent, acked) = (0, 0)
+    let start = now()
+    while acked < count {
+        while sent < count && sent - acked < min(window, 65_000) {
+            client.publish("bench/d", payload, packetID: UInt16(sent % 65_535 + 1))
+            sent += 1
+        }
+        try client.socket.flush()
+        repeat {
+            if try client.read().type == 0x40 { acked += 1 }
+        } while acked < sent && (sent - acked > window / 2 || sent == count)
+    }
+    return Double(count) / (Double(now() - start) / 1e9)
+}
+
+// MARK: Live fan-out to one subscriber, publisher as fast as it can
+
+/// Messages per second at the subscriber, first to last, and how many never arrived (a broker may
+/// drop for a slow consumer). `publish` sends message n; `receive` returns the next index.
+func measureFanOut(count: Int, subscribe: @escaping @Sendable () throws -> (@Sendable () throws -> Int?), publish: (Int) throws -> Void,
+                   flush: () throws -> Void) throws -> (rate: Double, lost: Int) {
+    let ready = BoundedBuffer<Bool>(capacity: 1)
+    let subscriber = Background<(Double, Int)>("fanout") {
+        let receive = try subscribe()
+        _ = ready.tryPush(true)
+        var received = 0
+        var (first, last): (UInt64, UInt64) = (0, 0)
+        var highest = -1
+        while highest < count - 1 {
+            guard let index = try receive() else { break }
+            if received == 0 { first = now() }
+            received += 1
+            last = now()
+            highest = max(highest, index)
+        }
+        return (Double(received - 1) / (Double(last - first) / 1e9), count - received)
+    }
+    _ = ready.popBlocking(timeout: 30)
+    for n in 0..<count {
+        try publish(n)
+        if n % 64 == 63 { try flush() }
+    }
+    try flush()
+    let (rate, lost) = try subscriber.value()
+    return (rate, lost)
+}
+
+// MARK: End-to-end latency at a fixed rate
+
+/// Publish → subscriber latency at `rate` for `seconds`, measured from each message's scheduled
+/// send time (no coordinated omission): (p50, p99) in µs.
+func measurePacedLatency(rate: Int, seconds: Int, subscribe: @escaping @Sendable () throws -> (@Sendable () throws -> Int?),
+                         publish: (Int) throws -> Void, flush: () throws -> Void) throws -> (p50: Double, p99: Double) {
+    let count = rate * seconds
+    let ready = BoundedBuffer<Bool>(capacity: 1)
+    let start = Atomic<UInt64>(0)
+    let interval = 1e9 / Double(rate)
+    let subscriber = Background<[UInt64]>("latency") {
+        let receive = try subscribe()
+        _ = ready.tryPush(true)
+        var latencies: [UInt64] = []
+        latencies.reserveCapacity(count)
+        while latencies.count < count {
+            guard let index = try receive() else { break }
+            let due = start.load(ordering: .acquiring) + UInt64(Double(index) * interval)
+            let arrived = now()
+            latencies.append(arrived > due ? arrived - due : 0)
+        }
+        return latencies
+    }
+    _ = ready.popBlocking(timeout: 30)
+    let begin = now()
+    start.store(begin, ordering: .releasing)
+    var sent = 0
+    while sent < count {
+        // Pace in 1 ms ticks: send what is due, then sleep to the next tick.
+        let elapsed = Double(now() - begin)
+        while sent < count && Double(sent) * interval <= elapsed {
+            try publish(sent)
+            sent += 1
+        }
+        try flush()
+        usleep(1000)
+    }
+    var latencies = try subscriber.value()
+    guard latencies.count == count else { throw BenchError("only \(latencies.count) of \(count) messages arrived") }
+    latencies.sort()
+    func quantile(_ q: Double) -> Double { Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) / 1000 }
+    return (quantile(0.5), quantile(0.99))
+}
+
+// MARK: The five systems, one row each
+
+struct ComparisonRow {
+    var system: String
+    var acked: String
+    var fanOut: String
+    var latency: String
+}
+
+/// (o): gridbusd, libzmq's proxy, NATS (JetStream for acknowledged publishes), Redis pub/sub and
+/// Mosquitto, in one run on this machine, 200-byte messages, one publisher and one subscriber each.
+func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, count: Int, size: Int, window: Int, rate: Int,
+                       gridbusd: (acked: Double, fanOut: Double)?) throws -> [ComparisonRow] {
+    func perSecond(_ value: Double) -> String { String(format: "%.0f /s", value) }
+    func latency(_ value: (p50: Double, p99: Double)) -> String { String(format: "p50 %.0f µs, p99 %.0f µs", value.p50, value.p99) }
+    func log(_ text: String) { FileHandle.standardError.write(Data(("(o) " + text + "\n").utf8)) }
+    var rows: [ComparisonRow] = []
+
+    // gridbusd: (b) and (c) from this run; latency publish → egress subscriber.
+    do {
+        let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o")
+        defer { daemon.stop() }
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.setSendHighWaterMark(0)
+        try dealer.connect(ingress)
+        let events = (0..<(rate * 5)).map { benchEvent($0, size: size) }
+        let result = try measurePacedLatency(
+            rate: rate, seconds: 5,
+            subscribe: {
+                let sub = try ZMQSocket(context: context, type: .subscribe)
+                try sub.setReceiveHighWaterMark(0)
+                try sub.subscribe("incident.")
+                try sub.subscribe("bus.heartbeat/")
+                try sub.connect(egress)
+                try sub.setReceiveTimeout(milliseconds: 30_000)
+                while let message = try sub.receiveMessage(), message.frames[0].first != UInt8(ascii: "b") {}
+                return {
+                    while let message = try sub.receiveMessage() {
+                        if message.frames[0].first == UInt8(ascii: "i"), let index = benchEventIndex(message.frames[2]) { return index }
+                    }
+                    return nil
+                }
+            },
+            publish: { n in try dealer.send(frames: [BusProtocol.publish, BusProtocol.encode(UInt64(n)), events[n]]) },
+            flush: { while try dealer.receiveMessage(dontWait: true) != nil {} }
+        )
+        dealer.close()
+        log("gridbusd latency \(latency(result))")
+        rows.append(ComparisonRow(system: "gridbusd (durability full: fsync per group commit)", acked: gridbusd.map { perSecond($0.acked) } ?? "run with b",
+                                  fanOut: gridbusd.map { perSecond($0.fanOut) } ?? "run with c", latency: latency(result)))
+    }
+
+    // libzmq's C proxy: no acknowledgement; fan-out is (a); latency PUB → proxy → SUB.
+    do {
+        let ports = (try freePort(context), try freePort(context))
+        let proxy = try Server(bin.appendingPathComponent("zmq-proxy-baseline"), ["tcp://127.0.0.1:\(ports.0)", "tcp://127.0.0.1:\(ports.1)"],
+                               log: workDirectory + "/proxy-o.log")
+        defer { proxy.stop() }
+        usleep(200_000)
+        let pub = try ZMQSocket(context: context, type: .publish)
+        try pub.setSendHighWaterMark(0)
+        try pub.connect("tcp://127.0.0.1:\(ports.0)")
+        let fanOut = try measureFanOut(
+            count: count,
+            subscribe: {
+                let sub = try ZMQSocket(context: context, type: .subscribe)
+                try sub.setReceiveHighWaterMark(0)
+                try sub.subscribe("")
+                try sub.connect("tcp://127.0.0.1:\(ports.1)")
+                try sub.setReceiveTimeout(milliseconds: 5_000)
+                usleep(500_000)  // the subscription travels through the proxy to the publisher
+                return { try sub.receiveFrame().flatMap { payloadIndex($0.bytes) } }
+            },
+            publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {}
+        )
+        let result = try measurePacedLatency(
+            rate: rate, seconds: 5,
+            subscribe: {
+                let sub = try ZMQSocket(context: context, type: .subscribe)
+                try sub.setReceiveHighWaterMark(0)
+                try sub.subscribe("")
+                try sub.connect("tcp://127.0.0.1:\(ports.1)")
+                try sub.setReceiveTimeout(milliseconds: 30_000)
+                usleep(500_000)
+                return { try sub.receiveFrame().flatMap { payloadIndex($0.bytes) } }
+            },
+            publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {}
+        )
+        pub.close()
+        log("proxy fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
+        rows.append(ComparisonRow(system: "libzmq XSUB/XPUB proxy (C)", acked: "— (no acknowledgement, nothing stored)",
+                                  fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
+    }
+
+    let brokers = try Brokers(workDirectory: workDirectory, context: context)
+    defer { brokers.stop() }
+
+    // NATS: JetStream file storage for acknowledged publishes; core pub/sub for fan-out and latency.
+    do {
+        let acked = try measureJetStreamAcked(port: brokers.natsPort, count: count, size: size, window: window)
+        let publisher = try NATSClient(port: brokers.natsPort)
+        let subscribe: @Sendable () throws -> (@Sendable () throws -> Int?) = {
+            let client = try NATSClient(port: brokers.natsPort)
+            try client.subscribe("bench.live", id: 1)
+            return { while let message = try client.next() { if message.subject == "bench.live" { return payloadIndex(message.payload) } }; return nil }
+        }
+        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: { n in publisher.publish("bench.live", indexedPayload(n, size: size)) },
+                                       flush: { try publisher.socket.flush() })
+        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe,
+                                             publish: { n in publisher.publish("bench.live", indexedPayload(n, size: size)) }, flush: { try publisher.socket.flush() })
+        log("NATS JetStream acked \(perSecond(acked)), core fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
+        rows.append(ComparisonRow(system: "NATS 2.9.10 (JetStream file storage for acked; core pub/sub otherwise)", acked: perSecond(acked),
+                                  fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
+    }
+
+    // Redis pub/sub: nothing acknowledged or stored.
+    do {
+        let publisher = try RedisClient(port: brokers.redisPort)
+        var unanswered = 0
+        let subscribe: @Sendable () throws -> (@Sendable () throws -> Int?) = {
+            let client = try RedisClient(port: brokers.redisPort)
+            try client.subscribe("bench")
+            return { payloadIndex(try client.message()) }
+        }
+        let publish = { (n: Int) in
+            publisher.publish("bench", indexedPayload(n, size: size))
+            unanswered += 1
+        }
+        let flush = {
+            try publisher.socket.flush()
+            while unanswered > 0 {
+                try publisher.publishReply()
+                unanswered -= 1
+            }
+        }
+        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: publish, flush: flush)
+        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
+        log("Redis fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
+        rows.append(ComparisonRow(system: "Redis 7.0 pub/sub", acked: "— (pub/sub stores nothing)",
+                                  fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
+    }
+
+    // Mosquitto: QoS 1 PUBACK for acknowledged (memory only), QoS 0 for fan-out and latency.
+    do {
+        let acked = try measureMQTTAcked(port: brokers.mosquittoPort, count: count, size: size, window: window)
+        let publisher = try MQTTClient(port: brokers.mosquittoPort, clientID: "bench-pub")
+        let subscribe: @Sendable () throws -> (@Sendable () throws -> Int?) = {
+            let client = try MQTTClient(port: brokers.mosquittoPort, clientID: "bench-sub-\(now())")
+            try client.subscribe("bench/live")
+            return {
+                while true {
+                    let packet = try client.read()
+                    if packet.type & 0xF0 == 0x30 { return payloadIndex(MQTTClient.payload(of: packet.body)) }
+                }
+            }
+        }
+        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: { n in publisher.publish("bench/live", indexedPayload(n, size: size)) },
+                                       flush: { try publisher.socket.flush() })
+        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe,
+                                             publish: { n in publisher.publish("bench/live", indexedPayload(n, size: size)) }, flush: { try publisher.socket.flush() })
+        log("Mosquitto QoS 1 acked \(perSecond(acked)), QoS 0 fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
+        rows.append(ComparisonRow(system: "Mosquitto 2.0.11 (QoS 1 PUBACK for acked, in memory; QoS 0 otherwise)", acked: perSecond(acked),
+                                  fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
+    }
+    return rows
+}

@@ -1,0 +1,132 @@
+import Foundation
+import GridDistrict
+import GridLoad
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct EndToEndRun {
+    var offered: Int
+    var accepted: Int
+    var notified: Int
+    var p50: Double
+    var p99: Double
+    var max: Double
+    /// RSS of each process (MiB) a minute in and at the end.
+    var memory: [(name: String, early: Int, late: Int)]
+}
+
+/// (p) The whole pipeline, release binaries on this machine: `POST /v1/incidents` to grid-intake →
+/// `incident.reported` journaled → grid-dispatcher registers and dispatches → grid-notifier sends
+/// the assignee a signed webhook → the local receiver. grid-stats folds everything on the side.
+/// Reports are paced at `rate` per second on a fixed schedule (latency counts from the scheduled
+/// send time, so a stall is not hidden) for `seconds`; each process's RSS is sampled throughout.
+func measureEndToEnd(bin: URL, workDirectory: String, district: District, districtDirectory: String, rate: Int, seconds: Int) throws -> EndToEndRun {
+    let receiver = try WebhookReceiver()
+    defer { receiver.stop() }
+    let directory = workDirectory + "/e2e"
+    try? FileManager.default.removeItem(atPath: directory)
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let (daemon, ingress, egress, replay) = try startDaemon(bin: bin, directory: directory + "/bus")
+    defer { daemon.stop() }
+    let secret = directory + "/webhook.secret"
+    FileManager.default.createFile(atPath: secret, contents: Data("gridbench-webhook-secret-0123456789".utf8), attributes: [.posixPermissions: 0o600])
+    let rules = directory + "/notifier-rules.yaml"
+    try "group-wait: 0s\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
+        .write(toFile: rules, atomically: true, encoding: .utf8)
+    let bus = ["--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay, "--log-level", "warning", "--auth-mode", "none"]
+    func worker(_ name: String, _ arguments: [String]) throws -> (Server, port: Int) {
+        let data = directory + "/" + name
+        let server = try Server(
+            bin.appendingPathComponent(name), ["--data-dir", data, "--http-port", "0", "--district-dir", districtDirectory] + bus + arguments,
+            log: directory + "/\(name).log"
+        )
+        let ready = data + "/\(name).ready"
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: ready) && Date() < deadline { usleep(20_000) }
+        guard let text = try? Data(contentsOf: URL(fileURLWithPath: ready)),
+            let object = try JSONSerialization.jsonObject(with: text) as? [String: Any], let http = object["http"] as? String,
+            let port = Int(http.split(separator: ":").last ?? "")
+        else { throw BenchError("\(name) did not become ready") }
+        return (server, port)
+    }
+    let (dispatcher, _) = try worker("grid-dispatcher", [])
+    defer { dispatcher.stop() }
+    let (notifier, _) = try worker(
+        "grid-notifier",
+        ["--rules-file", rules, "--webhook-url", "http://127.0.0.1:\(receiver.port)/hook", "--webhook-secret-file", secret, "--channels-dir", directory + "/none"]
+    )
+    defer { notifier.stop() }
+    let (stats, _) = try worker("grid-stats", [])
+    defer { stats.stop() }
+    let (intake, intakePort) = try worker("grid-intake", [])
+    defer { intake.stop() }
+    let processes = [daemon, intake, dispatcher, notifier, stats]
+
+    // Memory, every 5 s.
+    let samples = Mutex<[[Int]]>([])
+    let sampling = Atomic<Bool>(true)
+    let sampler = Thread {
+        while sampling.load(ordering: .relaxed) {
+            samples.withLock { $0.append(processes.map(\.currentRSS)) }
+            for _ in 0..<50 where sampling.load(ordering: .relaxed) { usleep(100_000) }
+        }
+    }
+    sampler.start()
+    defer { sampling.store(false, ordering: .relaxed) }
+
+    // The reports: a realistic mix, paced over 4 keep-alive connections.
+    let mix = Mutex(ReportMix(district: district, seed: 2026))
+    let total = rate * seconds
+    let next = Atomic<Int>(0)
+    let sends = Mutex<[String: UInt64]>([:])
+    let start = now() + 200_000_000
+    let interval = 1e9 / Double(rate)
+    let posters = (0..<4).map { number in
+        Background<Int>("poster-\(number)") {
+            let connection = try HTTPConnection(url: "http://127.0.0.1:\(intakePort)", bearer: nil)
+            var accepted = 0
+            while true {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < total else { return accepted }
+                let report = mix.withLock { $0.next() }
+                let due = start + UInt64(Double(index) * interval)
+                let current = now()
+                if due > current { usleep(UInt32((due - current) / 1000)) }
+                let answer = try connection.send("POST", "/v1/incidents", json: report.body, idempotencyKey: "e2e-\(index)")
+                if answer.status == 201, let id = answer.json?["id"] as? String {
+                    accepted += 1
+                    sends.withLock { $0[id] = due }
+                }
+            }
+        }
+    }
+    var accepted = 0
+    for poster in posters { accepted += try poster.value() }
+    // The last notices: give the pipeline a few seconds to drain.
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline {
+        let waiting = sends.withLock { sent in receiver.counts.withLock { counts in sent.keys.filter { counts.firstNoticeAt[$0] == nil }.count } }
+        if waiting == 0 { break }
+        usleep(200_000)
+    }
+    sampling.store(false, ordering: .relaxed)
+    let arrivals = receiver.counts.withLock { $0.firstNoticeAt }
+    var latencies = sends.withLock { sent in
+        sent.compactMap { id, due in arrivals[id].map { max(0, $0 * 1e9 - Double(due)) / 1e6 } }
+    }
+    latencies.sort()
+    guard !latencies.isEmpty else { throw BenchError("no notice arrived") }
+    func quantile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
+    let memory = samples.withLock { rows -> [(String, Int, Int)] in
+        let early = rows[min(rows.count - 1, 12)]  // a minute in
+        let late = rows.last!
+        return processes.indices.map { (processes[$0].name, early[$0] >> 20, late[$0] >> 20) }
+    }
+    return EndToEndRun(
+        offered: total, accepted: accepted, notified: latencies.count, p50: quantile(0.5), p99: quantile(0.99), max: latencies.last!,
+        memory: memory.map { (name: $0.0, early: $0.1, late: $0.2) }
+    )
+}
