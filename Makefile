@@ -4,8 +4,9 @@ SWIFT ?= swift
 DEBUG_BIN = .build/debug
 RELEASE_BIN = .build/release
 APT_PACKAGES = libzmq3-dev libsqlite3-dev
-# What the tests need besides: promtool (prometheus) checks /metrics, chromium loads the dashboard.
-TEST_APT_PACKAGES = prometheus chromium
+# What the tests need besides: promtool (prometheus) checks /metrics and the alert rules, chromium loads
+# the dashboard, faketime moves the servers' clock in the fault suite, logrotate and systemd-analyze check deploy/.
+TEST_APT_PACKAGES = prometheus chromium faketime logrotate systemd
 PYTHON ?= python3
 
 .PHONY: deps test-deps build run test test-swift test-interop bench schemas lint clean
@@ -47,6 +48,7 @@ bench: deps
 	$(SWIFT) build -c release --product grid-dispatcher
 	$(SWIFT) build -c release --product grid-notifier
 	$(SWIFT) build -c release --product grid-stats
+	@dpkg -s nats-server redis-server mosquitto >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nats-server redis-server mosquitto; }
 	$(RELEASE_BIN)/gridbench all --bin $(RELEASE_BIN) $(ARGS)
 
 ## Regenerate docs/schemas from the Swift types (a test fails when they drift).

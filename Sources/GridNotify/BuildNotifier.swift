@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GridBusClient
 import GridConfiguration
 import GridDistrict
@@ -14,26 +15,69 @@ import ZeroMQ
 struct DeliveryService: Service {
     let notifier: Notifier
     let interval: Double
+    let doorbell: Doorbell
     let logger: Logger
+    /// Messages in flight at once, over all channels (each channel also keeps its own limit).
+    var maxInFlight = 64
 
+    /// Claims what is due whenever the doorbell rings (new notices were taken in, or a message
+    /// finished) and at least every `interval` (retries, group waits and reminders fall due with
+    /// time alone); each message is sent and recorded on its own, so that one slow receiver holds
+    /// up no other message.
     func run() async throws {
+        let doorbell = self.doorbell
+        let interval = self.interval
+        let inFlight = InFlight()
         try? await cancelWhenGracefulShutdown {
-            var lastSweep = Date.distantPast
-            while !Task.isCancelled {
-                var sent = 0
-                do {
-                    if Date().timeIntervalSince(lastSweep) >= 1 {
-                        try await notifier.sweepReminders()
-                        lastSweep = Date()
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                        doorbell.ring()
                     }
-                    sent = try await notifier.deliverDue()
-                } catch {
-                    logger.error("delivery round failed; retrying", metadata: ["error": "\(error)"])
                 }
-                if sent == 0 { try await Task.sleep(for: .milliseconds(Int(interval * 1000))) }
+                var lastSweep = Date.distantPast
+                for await _ in doorbell.rings {
+                    if Task.isCancelled { break }
+                    do {
+                        if Date().timeIntervalSince(lastSweep) >= 1 {
+                            try await notifier.sweepReminders()
+                            lastSweep = Date()
+                        }
+                        for batch in try await notifier.claimDue(limit: maxInFlight - inFlight.count.load(ordering: .relaxed)) {
+                            inFlight.count.add(1, ordering: .relaxed)
+                            group.addTask {
+                                do { try await notifier.deliver(batch) } catch {
+                                    // Still `sending` in the store: sent again whole, under its id, after a restart.
+                                    logger.error("recording a delivery failed", metadata: ["message": "\(batch.messageId)", "error": "\(error)"])
+                                }
+                                inFlight.count.subtract(1, ordering: .relaxed)
+                                doorbell.ring()
+                            }
+                        }
+                    } catch {
+                        logger.error("delivery round failed; retrying", metadata: ["error": "\(error)"])
+                    }
+                }
+                group.cancelAll()
             }
         }
     }
+}
+
+/// Messages being sent now (a class: an `Atomic` is shared by reference, not copied into tasks).
+final class InFlight: Sendable {
+    let count = Atomic<Int>(0)
+}
+
+/// Wakes the delivery loop: rings coalesce (at most one waits), so ringing never blocks or grows.
+final class Doorbell: Sendable {
+    let rings: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() { (rings, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1)) }
+
+    func ring() { continuation.yield() }
 }
 
 /// The channels: the built-in webhook (when a signing secret is configured) and log file, and the
@@ -90,6 +134,7 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
     try await Notifier.prepare(store)
     let publisher = ReliablePublisher(store: store, endpoint: configuration.bus.ingress, credentials: configuration.bus.credentials, context: context, logger: logger)
     let notifier = Notifier(district: district, rules: rules, channels: channels, publisher: publisher, store: store, logger: logger)
+    let doorbell = Doorbell()
     let subscriber = DurableSubscriber(
         name: Notifier.source,
         endpoints: configuration.bus,
@@ -98,7 +143,10 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
         context: context,
         logger: logger,
         maxBatch: 500
-    ) { events in try await notifier.handle(events) }
+    ) { events in
+        try await notifier.handle(events)
+        doorbell.ring()  // notices without a group wait are due now
+    }
     let router = Router()
     NotifierAPI(notifier: notifier, keys: keys).register(on: router)
     let app = workerApplication(
@@ -107,7 +155,7 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
         .init(service: publisher), .init(service: subscriber),
-        .init(service: DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, logger: logger)), .init(service: app),
+        .init(service: DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, doorbell: doorbell, logger: logger)), .init(service: app),
     ]
     if handleSignals { services.append(.terminationSignals(logger: logger)) }
     return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))

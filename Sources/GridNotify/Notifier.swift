@@ -372,6 +372,25 @@ public final class Notifier: Sendable {
         return batches.count
     }
 
+    /// Claims up to `limit` due messages for the pipelined delivery loop (`DeliveryService`), which
+    /// sends each on its own and records it as soon as it is answered (`deliver(_:)`), so that a
+    /// slow receiver holds up no other message.
+    func claimDue(limit: Int) async throws -> [Batch] {
+        guard limit > 0 else { return [] }
+        return try await claim(at: now(), limit: limit)
+    }
+
+    /// Sends one claimed message on its channel and records the outcome.
+    func deliver(_ batch: Batch) async throws {
+        let outcome: DeliveryOutcome
+        if let channel = channels[batch.rows[0].channel] {
+            outcome = await channel.deliver(envelope(batch, channel: channel))
+        } else {
+            outcome = .failed("no channel '\(batch.rows[0].channel)' any more")
+        }
+        try await record([(batch, outcome)], at: now())
+    }
+
     /// Marks the due notices `sending`, grouped into messages (a message keeps its id and its
     /// notices across retries and restarts).
     func claim(at now: Date, limit: Int) async throws -> [Batch] {

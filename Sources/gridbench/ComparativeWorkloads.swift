@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridSchema
 import Synchronization
 import ZeroMQ
 
@@ -32,7 +33,7 @@ struct Brokers {
             ["--bind", "127.0.0.1", "--port", "\(redisPort)", "--save", "", "--appendonly", "no", "--dir", directory], log: directory + "/redis.log"
         )
         mosquittoPort = try freePort(context)
-        try "listener \(mosquittoPort) 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"
+        try "listener \(mosquittoPort) 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\nset_tcp_nodelay true\n"
             .write(toFile: directory + "/mosquitto.conf", atomically: true, encoding: .utf8)
         mosquitto = try Server(URL(fileURLWithPath: "/usr/sbin/mosquitto"), ["-c", directory + "/mosquitto.conf"], log: directory + "/mosquitto.log")
         usleep(700_000)
@@ -125,7 +126,7 @@ func measureMQTTAcked(port: Int, count: Int, size: Int, window: Int) throws -> D
 
 /// Messages per second at the subscriber, first to last, and how many never arrived (a broker may
 /// drop for a slow consumer). `publish` sends message n; `receive` returns the next index.
-func measureFanOut(count: Int, subscribe: @escaping @Sendable () throws -> (@Sendable () throws -> Int?), publish: (Int) throws -> Void,
+func measureFanOut(count: Int, subscribe: @escaping @Sendable () throws -> (() throws -> Int?), publish: (Int) throws -> Void,
                    flush: () throws -> Void) throws -> (rate: Double, lost: Int) {
     let ready = BoundedBuffer<Bool>(capacity: 1)
     let subscriber = Background<(Double, Int)>("fanout") {
@@ -157,7 +158,7 @@ func measureFanOut(count: Int, subscribe: @escaping @Sendable () throws -> (@Sen
 
 /// Publish → subscriber latency at `rate` for `seconds`, measured from each message's scheduled
 /// send time (no coordinated omission): (p50, p99) in µs.
-func measurePacedLatency(rate: Int, seconds: Int, subscribe: @escaping @Sendable () throws -> (@Sendable () throws -> Int?),
+func measurePacedLatency(rate: Int, seconds: Int, subscribe: @escaping @Sendable () throws -> (() throws -> Int?),
                          publish: (Int) throws -> Void, flush: () throws -> Void) throws -> (p50: Double, p99: Double) {
     let count = rate * seconds
     let ready = BoundedBuffer<Bool>(capacity: 1)
@@ -226,13 +227,7 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         let result = try measurePacedLatency(
             rate: rate, seconds: 5,
             subscribe: {
-                let sub = try ZMQSocket(context: context, type: .subscribe)
-                try sub.setReceiveHighWaterMark(0)
-                try sub.subscribe("incident.")
-                try sub.subscribe("bus.heartbeat/")
-                try sub.connect(egress)
-                try sub.setReceiveTimeout(milliseconds: 30_000)
-                while let message = try sub.receiveMessage(), message.frames[0].first != UInt8(ascii: "b") {}
+                let sub = try egressSubscriber(context: context, egress: egress)
                 return {
                     while let message = try sub.receiveMessage() {
                         if message.frames[0].first == UInt8(ascii: "i"), let index = benchEventIndex(message.frames[2]) { return index }
@@ -249,6 +244,17 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
                                   fanOut: gridbusd.map { perSecond($0.fanOut) } ?? "run with c", latency: latency(result)))
     }
 
+    // gridbusd with `journal.durability normal` (written to the OS, no fsync per commit): what
+    // JetStream's file store does by default (it syncs every two minutes).
+    do {
+        let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-normal", extra: ["--journal-durability", "normal"])
+        defer { daemon.stop() }
+        let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: count, size: size, window: window)
+        log("gridbusd (normal) acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))")
+        rows.append(ComparisonRow(system: "gridbusd (durability normal: no fsync per commit, as JetStream's default)", acked: perSecond(result.ackedPerSecond),
+                                  fanOut: perSecond(result.fanOutPerSecond) + (result.fanOutLost > 0 ? " (lost \(result.fanOutLost))" : ""), latency: "—"))
+    }
+
     // libzmq's C proxy: no acknowledgement; fan-out is (a); latency PUB → proxy → SUB.
     do {
         let ports = (try freePort(context), try freePort(context))
@@ -259,32 +265,18 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         let pub = try ZMQSocket(context: context, type: .publish)
         try pub.setSendHighWaterMark(0)
         try pub.connect("tcp://127.0.0.1:\(ports.0)")
-        let fanOut = try measureFanOut(
-            count: count,
-            subscribe: {
-                let sub = try ZMQSocket(context: context, type: .subscribe)
-                try sub.setReceiveHighWaterMark(0)
-                try sub.subscribe("")
-                try sub.connect("tcp://127.0.0.1:\(ports.1)")
-                try sub.setReceiveTimeout(milliseconds: 5_000)
-                usleep(500_000)  // the subscription travels through the proxy to the publisher
-                return { try sub.receiveFrame().flatMap { payloadIndex($0.bytes) } }
-            },
-            publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {}
-        )
-        let result = try measurePacedLatency(
-            rate: rate, seconds: 5,
-            subscribe: {
-                let sub = try ZMQSocket(context: context, type: .subscribe)
-                try sub.setReceiveHighWaterMark(0)
-                try sub.subscribe("")
-                try sub.connect("tcp://127.0.0.1:\(ports.1)")
-                try sub.setReceiveTimeout(milliseconds: 30_000)
-                usleep(500_000)
-                return { try sub.receiveFrame().flatMap { payloadIndex($0.bytes) } }
-            },
-            publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {}
-        )
+        let backend = "tcp://127.0.0.1:\(ports.1)"
+        let subscribe: @Sendable () throws -> (() throws -> Int?) = {
+            let sub = try ZMQSocket(context: context, type: .subscribe)
+            try sub.setReceiveHighWaterMark(0)
+            try sub.subscribe("")
+            try sub.connect(backend)
+            try sub.setReceiveTimeout(milliseconds: 10_000)
+            usleep(500_000)  // the subscription travels through the proxy to the publisher
+            return { try sub.receiveFrame().flatMap { payloadIndex($0.bytes) } }
+        }
+        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {})
+        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {})
         pub.close()
         log("proxy fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
         rows.append(ComparisonRow(system: "libzmq XSUB/XPUB proxy (C)", acked: "— (no acknowledgement, nothing stored)",
@@ -298,8 +290,9 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
     do {
         let acked = try measureJetStreamAcked(port: brokers.natsPort, count: count, size: size, window: window)
         let publisher = try NATSClient(port: brokers.natsPort)
-        let subscribe: @Sendable () throws -> (@Sendable () throws -> Int?) = {
-            let client = try NATSClient(port: brokers.natsPort)
+        let natsPort = brokers.natsPort
+        let subscribe: @Sendable () throws -> (() throws -> Int?) = {
+            let client = try NATSClient(port: natsPort)
             try client.subscribe("bench.live", id: 1)
             return { while let message = try client.next() { if message.subject == "bench.live" { return payloadIndex(message.payload) } }; return nil }
         }
@@ -316,8 +309,9 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
     do {
         let publisher = try RedisClient(port: brokers.redisPort)
         var unanswered = 0
-        let subscribe: @Sendable () throws -> (@Sendable () throws -> Int?) = {
-            let client = try RedisClient(port: brokers.redisPort)
+        let redisPort = brokers.redisPort
+        let subscribe: @Sendable () throws -> (() throws -> Int?) = {
+            let client = try RedisClient(port: redisPort)
             try client.subscribe("bench")
             return { payloadIndex(try client.message()) }
         }
@@ -343,8 +337,9 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
     do {
         let acked = try measureMQTTAcked(port: brokers.mosquittoPort, count: count, size: size, window: window)
         let publisher = try MQTTClient(port: brokers.mosquittoPort, clientID: "bench-pub")
-        let subscribe: @Sendable () throws -> (@Sendable () throws -> Int?) = {
-            let client = try MQTTClient(port: brokers.mosquittoPort, clientID: "bench-sub-\(now())")
+        let mosquittoPort = brokers.mosquittoPort
+        let subscribe: @Sendable () throws -> (() throws -> Int?) = {
+            let client = try MQTTClient(port: mosquittoPort, clientID: "bench-sub-\(now())")
             try client.subscribe("bench/live")
             return {
                 while true {

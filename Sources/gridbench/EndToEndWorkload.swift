@@ -16,6 +16,8 @@ struct EndToEndRun {
     var max: Double
     /// RSS of each process (MiB) a minute in and at the end.
     var memory: [(name: String, early: Int, late: Int)]
+    /// CPU seconds each process used during the run.
+    var cpu: [(name: String, seconds: Double)]
 }
 
 /// (p) The whole pipeline, release binaries on this machine: `POST /v1/incidents` to grid-intake →
@@ -64,18 +66,20 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     let (intake, intakePort) = try worker("grid-intake", [])
     defer { intake.stop() }
     let processes = [daemon, intake, dispatcher, notifier, stats]
+    let pids = processes.map(\.pid)
 
     // Memory, every 5 s.
     let samples = Mutex<[[Int]]>([])
     let sampling = Atomic<Bool>(true)
     let sampler = Thread {
         while sampling.load(ordering: .relaxed) {
-            samples.withLock { $0.append(processes.map(\.currentRSS)) }
+            samples.withLock { $0.append(pids.map { statusBytes(pid: $0, field: "VmRSS") }) }
             for _ in 0..<50 where sampling.load(ordering: .relaxed) { usleep(100_000) }
         }
     }
     sampler.start()
     defer { sampling.store(false, ordering: .relaxed) }
+    let cpuBefore = processes.map(\.cpuSeconds)
 
     // The reports: a realistic mix, paced over 4 keep-alive connections.
     let mix = Mutex(ReportMix(district: district, seed: 2026))
@@ -113,6 +117,7 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
         usleep(200_000)
     }
     sampling.store(false, ordering: .relaxed)
+    let cpu = processes.indices.map { (name: processes[$0].name, seconds: processes[$0].cpuSeconds - cpuBefore[$0]) }
     let arrivals = receiver.counts.withLock { $0.firstNoticeAt }
     var latencies = sends.withLock { sent in
         sent.compactMap { id, due in arrivals[id].map { max(0, $0 * 1e9 - Double(due)) / 1e6 } }
@@ -127,6 +132,7 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     }
     return EndToEndRun(
         offered: total, accepted: accepted, notified: latencies.count, p50: quantile(0.5), p99: quantile(0.99), max: latencies.last!,
-        memory: memory.map { (name: $0.0, early: $0.1, late: $0.2) }
+        memory: memory.map { (name: $0.0, early: $0.1, late: $0.2) }, cpu: cpu
     )
 }
+

@@ -34,13 +34,7 @@ final class Server {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    private func statusField(_ field: String) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-        else { return 0 }
-        return kilobytes * 1024
-    }
+    private func statusField(_ field: String) -> Int { statusBytes(pid: pid, field: field) }
 
     /// SIGTERM, then wait; safe to call twice.
     func stop() {
@@ -48,6 +42,15 @@ final class Server {
         kill(pid, SIGTERM)
         process.waitUntilExit()
     }
+}
+
+/// A size field of /proc/PID/status (VmRSS, VmHWM) in bytes; 0 once the process is gone.
+func statusBytes(pid: Int32, field: String) -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+        let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    else { return 0 }
+    return kilobytes * 1024
 }
 
 /// A TCP port nothing listens on right now.

@@ -65,15 +65,7 @@ func measurePublish(
 ) throws -> PublishResult {
     let subscriberReady = BoundedBuffer<Bool>(capacity: 1)
     let fanOut = Background<(Double, Int)>("fanout-sub") {
-        let sub = try ZMQSocket(context: context, type: .subscribe)
-        try credentials?.apply(to: sub)
-        try sub.setReceiveHighWaterMark(0)
-        try sub.subscribe("incident.")
-        try sub.subscribe("bus.heartbeat/")
-        try sub.connect(egress)
-        try sub.setReceiveTimeout(milliseconds: 30_000)
-        // A heartbeat proves the subscription reached the daemon.
-        while let message = try sub.receiveMessage(), message.frames[0].first != UInt8(ascii: "b") {}
+        let sub = try egressSubscriber(context: context, egress: egress, credentials: credentials)
         _ = subscriberReady.tryPush(true)
         var received = 0
         var start: UInt64 = 0
@@ -92,6 +84,20 @@ func measurePublish(
     let acked = try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window, credentials: credentials)
     let (fanOutRate, lost) = try fanOut.value()
     return PublishResult(ackedPerSecond: acked, fanOutPerSecond: fanOutRate, fanOutLost: lost)
+}
+
+/// A SUB on gridbusd's egress for `incident.` events, returned once a heartbeat has proved that
+/// the subscription reached the daemon.
+func egressSubscriber(context: ZMQContext, egress: String, credentials: BusCredentials? = nil) throws -> ZMQSocket {
+    let sub = try ZMQSocket(context: context, type: .subscribe)
+    try credentials?.apply(to: sub)
+    try sub.setReceiveHighWaterMark(0)
+    try sub.subscribe("incident.")
+    try sub.subscribe("bus.heartbeat/")
+    try sub.connect(egress)
+    try sub.setReceiveTimeout(milliseconds: 30_000)
+    while let message = try sub.receiveMessage(), message.frames[0].first != UInt8(ascii: "b") {}
+    return sub
 }
 
 /// (d) Replays everything from sequence 0 in batches of `batch`; returns events per second.

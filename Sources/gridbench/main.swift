@@ -36,7 +36,7 @@ struct GridBench: ParsableCommand {
     @Option(help: "Seconds (p) lasts.") var e2eSeconds = 600
 
     func run() throws {
-        let selected = which == "all" ? Set("abcdefgijkl") : Set(which.filter { $0 != "," })
+        let selected = which == "all" ? Set("abcdefgijklo") : Set(which.filter { $0 != "," })
         let binDirectory = URL(fileURLWithPath: bin)
         let context = ZMQContext()
         var rows: [(String, String, String)] = []
@@ -373,6 +373,7 @@ struct GridBench: ParsableCommand {
                 bin: binDirectory, workDirectory: workDirectory, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds
             )
             let memory = result.memory.map { "\($0.name) \($0.early)→\($0.late) MiB" }.joined(separator: ", ")
+                + "; CPU seconds: " + result.cpu.map { String(format: "%@ %.0f", $0.name, $0.seconds) }.joined(separator: ", ")
             let note = String(format: "p50 %.1f ms, max %.1f ms; %d offered, %d accepted, %d notified; RSS a minute in → at the end: ", result.p50, result.max,
                               result.offered, result.accepted, result.notified) + memory
             log("(p): p99 \(String(format: "%.1f", result.p99)) ms; " + note)
