@@ -61,7 +61,10 @@ public func withTestBus<T: Sendable>(
     let finalConfiguration = configuration
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
-        guard let bound = await daemon.boundEndpoints() else { throw CancellationError() }
+        guard let bound = await daemon.boundEndpoints() else {
+            try await tasks.waitForAll()  // the daemon's own error (a port in use, say) rather than a bare cancellation
+            throw CancellationError()
+        }
         let bus = TestBus(
             endpoints: BusEndpoints(ingress: bound.ingress, egress: bound.egress, replay: bound.replay),
             registry: registry,
@@ -103,11 +106,20 @@ public func eventually(timeout: Duration = .seconds(10), _ condition: () async t
     return try await condition()
 }
 
-/// A TCP port nothing listens on right now (for tests that must start a server later on a known port).
+/// A TCP port nothing listens on right now (for tests that must start a server later on a known
+/// port). Taken below the kernel's ephemeral range: a port from inside it can be handed to another
+/// socket in the meantime (tests run in parallel), or even to the client that keeps connecting to
+/// it before the server is up (a TCP self-connect), and then the server cannot bind it.
 public func freePort() throws -> Int {
-    let socket = try ZMQSocket(context: ZMQContext(), type: .router)
-    try socket.bind("tcp://127.0.0.1:*")
-    let port = Int(try socket.lastEndpoint.split(separator: ":").last!)!
-    socket.close()
-    return port
+    let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+        .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) } ?? []
+    let ephemeralStart = range.first ?? 32768
+    let context = ZMQContext()
+    for _ in 0..<200 {
+        let port = Int.random(in: 10_000..<max(10_001, ephemeralStart))
+        let socket = try ZMQSocket(context: context, type: .router)
+        defer { socket.close() }
+        if (try? socket.bind("tcp://127.0.0.1:\(port)")) != nil { return port }
+    }
+    throw ZMQError(code: EADDRINUSE, operation: "find a free port below the ephemeral range")
 }

@@ -232,10 +232,20 @@ def test_grid_intake_runs_as_a_plugin_with_its_identity(tmp_path):
 
 
 def free_port():
+    """A port nothing listens on, below the kernel's ephemeral range: one from inside it could be
+    handed to another socket before the server that is to bind it starts."""
+    import random
     import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    for _ in range(200):
+        port = random.randrange(10_000, max(10_001, low))
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def test_the_intake_and_the_dispatcher_run_as_plugins_over_curve(tmp_path):
