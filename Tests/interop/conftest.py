@@ -10,7 +10,7 @@ import pytest
 import zmq
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-BIN = pathlib.Path(os.environ.get("GRIDBUS_BIN_DIR", REPO / ".build" / "debug"))
+BIN = pathlib.Path(os.environ.get("GRIDBUS_BIN_DIR", REPO / ".build" / "debug")).resolve()  # absolute: manifests and units name it
 SCHEMAS = REPO / "docs" / "schemas"
 
 
