@@ -159,8 +159,7 @@ public final class LoadRun: Sendable {
                 return mix.withLock { $0.next() }
             }) else { return }
             let due = started + UInt64(Double(report.index) * interval)
-            let current = Self.now()
-            if due > current { usleep(UInt32(min(Double(due - current) / 1000, 1e6))) }
+            while case let current = Self.now(), due > current { usleep(UInt32(min(Double(due - current) / 1000, 1e6))) }
             if case .duplicate(let original) = report.expectation {
                 // Posted after its original is accepted, never before.
                 while state.withLock({ $0.ids[original] == nil && !$0.gaveUp(original) }) { usleep(5_000) }
