@@ -89,6 +89,7 @@ extension LoadRun {
         switch item.report.expectation {
         case .duplicate:
             guard let seen = current(), let (state, _) = seen, state != "registered" else { return .later(milliseconds: 50) }
+            if state == "reported" { return .failed("the duplicate is held for triage: outside every grid") }
             return state == "merged" ? .done(state: state) : .swapped
         case .outside(let grid):
             guard let seen = current(), let (state, _) = seen else { return .later(milliseconds: 50) }

@@ -78,22 +78,28 @@ public struct ReportMix: Sendable {
                 latitude: 31.5 + random.unit(), longitude: 121.5 + random.unit(), expectation: .outside(placeIn: place), duplicateIndex: nil
             )
         }
-        let report = newReport(index: index, withDuplicate: roll < outsideShare + duplicateShare)
+        let (report, grid) = newReport(index: index, withDuplicate: roll < outsideShare + duplicateShare)
         if report.duplicateIndex != nil {
-            // A neighbour reports the same thing a few metres away, right after.
+            // A neighbour reports the same thing a few metres away, right after — inside the same
+            // grid (a step across the district's edge would send it to triage instead).
+            let spot = [(0.00005, 0.0), (-0.00005, 0.0), (0.0, 0.00005), (0.0, -0.00005)]
+                .map { GeoPosition(longitude: report.longitude + $0.1, latitude: report.latitude + $0.0) }
+                .first(where: grid.contains) ?? GeoPosition(longitude: report.longitude, latitude: report.latitude)
             queuedDuplicate = PlannedReport(
                 index: index + 1, category: report.category, priority: report.priority, channel: random.pick(["app", "hotline"]),
-                latitude: report.latitude + 0.00005, longitude: report.longitude, expectation: .duplicate(of: index), duplicateIndex: nil
+                latitude: spot.latitude, longitude: spot.longitude, expectation: .duplicate(of: index), duplicateIndex: nil
             )
         }
         return report
     }
 
-    private mutating func newReport(index: Int, withDuplicate: Bool) -> PlannedReport {
+    private mutating func newReport(index: Int, withDuplicate: Bool) -> (PlannedReport, DistrictGrid) {
         let category = random.pick(categories)
         var point = GeoPosition(longitude: 0, latitude: 0)
+        var grid = grids[0]
         for _ in 0..<100 {
-            point = pointInside(random.pick(grids))
+            grid = random.pick(grids)
+            point = pointInside(grid)
             let cell = Self.cell(point, size: separationMeters)
             let taken = used[category, default: []]
             if !(-1...1).contains(where: { dx in (-1...1).contains { dy in taken.contains(Cell(x: cell.x + dx, y: cell.y + dy)) } }) {
@@ -109,11 +115,12 @@ public struct ReportMix: Sendable {
             if planRoll < share { plan = candidate; break }
             planRoll -= share
         }
-        return PlannedReport(
+        let report = PlannedReport(
             index: index, category: category, priority: priority, channel: random.pick(["app", "hotline", "iot", "patrol"]),
             latitude: point.latitude, longitude: point.longitude, expectation: .driven(plan),
             duplicateIndex: withDuplicate ? index + 1 : nil
         )
+        return (report, grid)
     }
 
     private mutating func pointInside(_ grid: DistrictGrid) -> GeoPosition {

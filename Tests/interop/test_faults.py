@@ -198,7 +198,8 @@ def test_nothing_is_lost_or_doubled_through_kills_a_stall_a_full_disk_and_a_cloc
                     actions[0] = int(match[1])
                 else:
                     district.note("gridctl load: " + line.strip())
-        threading.Thread(target=follow, daemon=True).start()
+        follower = threading.Thread(target=follow, daemon=True)
+        follower.start()
         # Each fault at a random share of the run, in random order.
         faults = [(lambda name=name: district.kill_worker(name)) for name in WORKERS]
         faults += [lambda: district.stall("grid-stats", 10), lambda: district.fill_disk(8), lambda: district.jump_clock("+10m"),
@@ -211,7 +212,9 @@ def test_nothing_is_lost_or_doubled_through_kills_a_stall_a_full_disk_and_a_cloc
                 time.sleep(0.2)
             fault()
             assert district.daemon.poll() is None, "gridbusd died: " + (tmp_path / "gridbusd.err").read_text()[-3000:]
-        summary = json.loads(load.communicate(timeout=900)[0] or "{}")
+        load.wait(timeout=900)
+        follower.join(timeout=10)  # the load's last words (its problems) are in the log
+        summary = json.loads(load.stdout.read() or "{}")
         district.note(f"gridctl load finished: {summary}")
         context = "\n".join(district.log)
         print(context)
