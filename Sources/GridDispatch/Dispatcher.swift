@@ -229,7 +229,7 @@ public final class Dispatcher: Sendable {
         payload.apply(to: &item, at: time, rules: settings.escalation)
         item.emitted += 1
         try outbox.enqueue(
-            TypedEvent(id: "\(item.id)-\(item.emitted)", source: Self.source, payload: payload, subject: item.id, grid: item.grid, time: time)
+            TypedEvent(id: CaseStep.eventID(incident: item.id, step: item.emitted), source: Self.source, payload: payload, subject: item.id, grid: item.grid, time: time)
         )
     }
 

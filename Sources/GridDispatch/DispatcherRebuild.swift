@@ -56,7 +56,7 @@ public struct DispatcherRebuild: Sendable {
         }
         // Event ids number each case's events; one seen before (a republished outbox row) changes
         // nothing, and one ahead of the next step waits for it: steps apply in their order.
-        guard let number = event.id.split(separator: "-").last.flatMap({ Int($0) }), number > item.emitted else {
+        guard let number = CaseStep.number(ofEventID: event.id, incident: id), number > item.emitted else {
             summary.duplicates += 1
             return
         }

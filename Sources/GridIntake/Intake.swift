@@ -138,7 +138,7 @@ public final class Intake: Sendable {
             // In the dispatcher's step order, whatever order the bus journaled them in (a publish
             // retried after a NACK can land after a later one) and whatever the clocks say: an
             // earlier step arriving late joins the timeline but does not set the status.
-            let step = Self.step(of: event.id, source: event.source, incident: incidentID)
+            let step = event.source == "grid-dispatcher" ? CaseStep.number(ofEventID: event.id, incident: incidentID) : nil
             let position = step.flatMap { step in incident.timeline.firstIndex { ($0.step ?? 0) > step } } ?? incident.timeline.count
             let latest = position == incident.timeline.count
             if latest {
@@ -153,12 +153,6 @@ public final class Intake: Sendable {
             return true
         }
         if updated { logger.debug("incident updated", metadata: ["incident": "\(incidentID)", "event.type": "\(type.rawValue)"]) }
-    }
-
-    /// The dispatcher numbers a case's events `<incident>-1`, `-2`, …
-    static func step(of eventID: String, source: String, incident: String) -> Int? {
-        guard source == "grid-dispatcher", eventID.hasPrefix(incident + "-") else { return nil }
-        return Int(eventID.dropFirst(incident.count + 1))
     }
 
     struct Change {

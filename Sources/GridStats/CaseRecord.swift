@@ -40,7 +40,7 @@ struct CaseRecord: Codable, Equatable, Sendable {
             return
         }
         // A record folded before steps were kept knows its steps only by the ids it applied.
-        let last = step ?? applied.compactMap { $0.hasPrefix(id + "-") ? Int($0.dropFirst(id.count + 1)) : nil }.max() ?? 0
+        let last = step ?? applied.compactMap { CaseStep.number(ofEventID: $0, incident: id) }.max() ?? 0
         if number <= last || applied.contains(event.id) || (held ?? []).contains(where: { $0.id == event.id }) { return }
         guard number == last + 1 else {
             held = ((held ?? []) + [event]).sorted { ($0.step ?? 0) < ($1.step ?? 0) }

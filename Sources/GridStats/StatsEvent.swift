@@ -41,8 +41,8 @@ struct StatsEvent: Codable, Equatable, Sendable {
     /// (docs/events.md). The bus keeps each event once but not always in that order (a publish
     /// retried after a NACK can be journaled after a later one), so a case folds them by step.
     var step: Int? {
-        guard source == "grid-dispatcher", let incident, id.hasPrefix(incident + "-") else { return nil }
-        return Int(id.dropFirst(incident.count + 1))
+        guard source == "grid-dispatcher", let incident else { return nil }
+        return CaseStep.number(ofEventID: id, incident: incident)
     }
 
     static let decoder = GridJSON.decoder()
