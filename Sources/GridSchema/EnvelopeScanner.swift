@@ -15,7 +15,7 @@ public struct ScannedEnvelope: Sendable, Hashable {
 /// routes on are copied out. Costs about a microsecond for a 300-byte event (ZEROMQ-NOTES.md:
 /// a Codable decode costs 12 µs, more than the whole budget per event).
 public enum EnvelopeScanner {
-    public static let maximumDepth = 64
+    public static let maximumDepth = JSONReader.maximumDepth
 
     public static func scan(_ bytes: [UInt8]) throws(EnvelopeError) -> ScannedEnvelope {
         let result: Result<ScannedEnvelope, EnvelopeError> = bytes.withUnsafeBufferPointer { buffer in
@@ -38,10 +38,15 @@ public enum EnvelopeScanner {
 }
 
 private struct Scanner {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
+    /// The JSON primitives; the scanner adds the envelope's rules and its error codes.
+    var reader: JSONReader
+    var index: Int {
+        get { reader.index }
+        set { reader.index = newValue }
+    }
+    var bytes: UnsafeBufferPointer<UInt8> { reader.bytes }
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>) { reader = JSONReader(bytes: bytes) }
 
     mutating func scanEnvelope() throws(EnvelopeError) -> ScannedEnvelope {
         skipWhitespace()
@@ -85,7 +90,7 @@ private struct Scanner {
                 case .time: try EnvelopeRules.checkTime(try readStringAttribute(name))
                 case .subject, .dataschema: try EnvelopeRules.checkNonEmpty(try readStringAttribute(name), attribute: name)
                 case .datacontenttype: try EnvelopeRules.checkDataContentType(try readStringAttribute(name))
-                case .data: try skipValue(depth: 1)
+                case .data: try skipValue()
                 case .dataBase64: throw EnvelopeError(.invalid, attribute: name, "binary data is not carried; send JSON in 'data'")
                 case .grid:
                     let value = try readStringAttribute(name)
@@ -95,7 +100,7 @@ private struct Scanner {
                     try EnvelopeRules.checkExtensionName(name)
                     switch peek() ?? 0 {
                     case UInt8(ascii: "\""), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                        try skipValue(depth: 1)
+                        try skipValue()
                     default:
                         throw EnvelopeError(.invalid, attribute: name, "extension attributes are strings, numbers or booleans")
                     }
@@ -128,217 +133,28 @@ private struct Scanner {
 
     // MARK: Values
 
-    func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+    func peek() -> UInt8? { reader.peek() }
 
-    func malformed(_ what: String) -> EnvelopeError { EnvelopeError(.malformed, "invalid JSON at byte \(index): \(what)") }
+    func malformed(_ what: String) -> EnvelopeError { EnvelopeError(.malformed, reader.error(what).description) }
 
-    mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
-            }
-        }
-    }
+    mutating func skipWhitespace() { reader.skipWhitespace() }
 
     mutating func readStringAttribute(_ name: String) throws(EnvelopeError) -> String {
         guard peek() == UInt8(ascii: "\"") else { throw EnvelopeError(.invalid, attribute: name, "must be a string") }
         return try readString()
     }
 
-    /// Reads a JSON string at `index` (which is at the opening quote), decoding escapes.
     mutating func readString() throws(EnvelopeError) -> String { decode(try readRawString()) }
 
-    /// Checks a JSON string at `index` (at the opening quote) and returns where its content lies.
     mutating func readRawString() throws(EnvelopeError) -> (range: Range<Int>, hasEscapes: Bool) {
-        index += 1
-        let start = index
-        var hasEscapes = false
-        var ascii = true
-        while true {
-            guard index < bytes.count else { throw malformed("unterminated string") }
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") { break }
-            if byte < 0x20 { throw malformed("control character in a string") }
-            if byte >= 0x80 { ascii = false }
-            if byte == UInt8(ascii: "\\") {
-                hasEscapes = true
-                index += 1
-                guard index < bytes.count else { throw malformed("unterminated escape") }
-                switch bytes[index] {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    index += 1
-                case UInt8(ascii: "u"):
-                    let unit = try readHexEscape()
-                    // Surrogates must come in pairs: a lone one is not a character, and Foundation's
-                    // decoder (every Swift consumer) refuses it, so the bus refuses it too.
-                    if (0xDC00...0xDFFF).contains(unit) { throw malformed("lone low surrogate \\u\(String(unit, radix: 16))") }
-                    if (0xD800...0xDBFF).contains(unit) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw malformed("high surrogate not followed by a low one")
-                        }
-                        index += 1
-                        let low = try readHexEscape()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw malformed("high surrogate not followed by a low one") }
-                    }
-                default: throw malformed("bad escape")
-                }
-                continue
-            }
-            index += 1
-        }
-        let range = start..<index
-        index += 1
-        if !ascii {
-            guard String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) != nil else {
-                throw malformed("string is not valid UTF-8")
-            }
-        }
-        return (range, hasEscapes)
+        do { return try reader.readRawString() } catch { throw EnvelopeError(.malformed, error.description) }
     }
 
-    /// The text of a string checked by ``readRawString()``.
-    func decode(_ raw: (range: Range<Int>, hasEscapes: Bool)) -> String {
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[raw.range]), as: UTF8.self)
-        return raw.hasEscapes ? unescape(text) : text
-    }
+    func decode(_ raw: (range: Range<Int>, hasEscapes: Bool)) -> String { reader.decode(raw) }
 
-    /// Reads `uXXXX` at `index` (just after the backslash) and returns the code unit.
-    mutating func readHexEscape() throws(EnvelopeError) -> UInt16 {
-        guard index + 4 < bytes.count, (1...4).allSatisfy({ isHexDigit(bytes[index + $0]) }) else { throw malformed("bad \\u escape") }
-        let unit = (1...4).reduce(UInt16(0)) { value, offset in
-            let byte = bytes[index + offset]
-            let digit = isDigit(byte) ? byte - 0x30 : (byte | 0x20) - 0x61 + 10
-            return value << 4 | UInt16(digit)
-        }
-        index += 5
-        return unit
-    }
-
-    mutating func skipValue(depth: Int) throws(EnvelopeError) {
-        guard depth <= EnvelopeScanner.maximumDepth else { throw malformed("nested deeper than \(EnvelopeScanner.maximumDepth)") }
-        guard let byte = peek() else { throw malformed("expected a value") }
-        switch byte {
-        case UInt8(ascii: "\""): _ = try readRawString()  // checked, never turned into a String
-        case UInt8(ascii: "{"):
-            index += 1
-            skipWhitespace()
-            if peek() == UInt8(ascii: "}") {
-                index += 1
-                return
-            }
-            while true {
-                skipWhitespace()
-                guard peek() == UInt8(ascii: "\"") else { throw malformed("expected a member name") }
-                _ = try readRawString()
-                skipWhitespace()
-                guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':'") }
-                index += 1
-                skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                if peek() == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                if peek() == UInt8(ascii: "}") {
-                    index += 1
-                    return
-                }
-                throw malformed("expected ',' or '}'")
-            }
-        case UInt8(ascii: "["):
-            index += 1
-            skipWhitespace()
-            if peek() == UInt8(ascii: "]") {
-                index += 1
-                return
-            }
-            while true {
-                skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                if peek() == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                if peek() == UInt8(ascii: "]") {
-                    index += 1
-                    return
-                }
-                throw malformed("expected ',' or ']'")
-            }
-        case UInt8(ascii: "t"): try expectLiteral("true")
-        case UInt8(ascii: "f"): try expectLiteral("false")
-        case UInt8(ascii: "n"): try expectLiteral("null")
-        default: try skipNumber()
-        }
-    }
-
-    mutating func expectLiteral(_ literal: StaticString) throws(EnvelopeError) {
-        let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count,
-            UnsafeBufferPointer(start: literal.utf8Start, count: count).elementsEqual(bytes[index..<index + count])
-        else { throw malformed("expected \(literal)") }
-        index += count
-    }
-
-    mutating func skipNumber() throws(EnvelopeError) {
-        if peek() == UInt8(ascii: "-") { index += 1 }
-        guard let first = peek(), isDigit(first) else { throw malformed("expected a value") }
-        index += 1
-        if first != UInt8(ascii: "0") { while let byte = peek(), isDigit(byte) { index += 1 } }
-        if peek() == UInt8(ascii: ".") {
-            index += 1
-            guard let byte = peek(), isDigit(byte) else { throw malformed("expected digits after '.'") }
-            while let byte = peek(), isDigit(byte) { index += 1 }
-        }
-        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
-            index += 1
-            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index += 1 }
-            guard let byte = peek(), isDigit(byte) else { throw malformed("expected exponent digits") }
-            while let byte = peek(), isDigit(byte) { index += 1 }
-        }
-    }
-
-    func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-    func isHexDigit(_ byte: UInt8) -> Bool { isDigit(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66) }
-
-    /// Decodes the escapes of an already-checked JSON string (rare in envelope attributes).
-    func unescape(_ text: String) -> String {
-        var output = String.UnicodeScalarView()
-        var scalars = Array(text.unicodeScalars)[...]
-        var pendingHigh: UInt32?
-        while let scalar = scalars.popFirst() {
-            guard scalar == "\\", let next = scalars.popFirst() else {
-                output.append(scalar)
-                continue
-            }
-            switch next {
-            case "b": output.append("\u{08}")
-            case "f": output.append("\u{0C}")
-            case "n": output.append("\n")
-            case "r": output.append("\r")
-            case "t": output.append("\t")
-            case "u":
-                let hex = String(String.UnicodeScalarView(scalars.prefix(4)))
-                scalars = scalars.dropFirst(4)
-                let value = UInt32(hex, radix: 16) ?? 0xFFFD
-                if (0xD800...0xDBFF).contains(value) {
-                    pendingHigh = value
-                    continue
-                }
-                if (0xDC00...0xDFFF).contains(value), let high = pendingHigh {
-                    pendingHigh = nil
-                    output.append(Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (value - 0xDC00)) ?? "\u{FFFD}")
-                    continue
-                }
-                output.append(Unicode.Scalar(value) ?? "\u{FFFD}")
-            default: output.append(next)
-            }
-        }
-        return String(output)
+    /// Checks and skips a value; the envelope's own object is not counted in the depth.
+    mutating func skipValue() throws(EnvelopeError) {
+        do { try reader.skipValue() } catch { throw EnvelopeError(.malformed, error.description) }
     }
 }
 

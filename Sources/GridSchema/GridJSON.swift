@@ -29,18 +29,3 @@ public enum GridJSON {
         return decoder
     }
 }
-
-/// RFC 3339 timestamps, the format of CloudEvents' `time`.
-public enum RFC3339 {
-    /// To the nearest millisecond. The formatter truncates, and a parsed `.701` is held as
-    /// `.70099…` in a `Double`: without the rounding, format → parse → format would drift by 1 ms.
-    public static func format(_ date: Date) -> String {
-        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
-        return Date(timeIntervalSince1970: (milliseconds + 0.25) / 1000).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-
-    public static func parse(_ text: String) -> Date? {
-        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
-        return try? Date.ISO8601FormatStyle().parse(text)
-    }
-}

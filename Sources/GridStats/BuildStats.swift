@@ -17,11 +17,14 @@ public func buildStats(configuration: StatsConfiguration, context: ZMQContext, l
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(load: StatsClients.load, development: StatsAccess(), allows: "read the statistics", logger: logger)
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    let store = try WorkerStore(path: configuration.dataDirectory + "/stats.sqlite", durable: true)
+    // Not `durable`: the statistics publish nothing and their cursor commits with them, so a power
+    // loss can only take back the last batches whole, and they are folded again from the journal.
+    let store = try WorkerStore(path: configuration.dataDirectory + "/stats.sqlite")
     try await Statistics.prepare(store)
     let statistics = Statistics(district: district, settings: configuration.settings, store: store, logger: logger)
     let subscriber = DurableSubscriber(
-        name: "grid-stats", endpoints: configuration.bus, prefixes: statsPrefixes, store: store, context: context, logger: logger, maxBatch: 2000
+        name: "grid-stats", endpoints: configuration.bus, prefixes: statsPrefixes, store: store, context: context, logger: logger,
+        maxBatch: Statistics.foldBatch
     ) { events in try await statistics.handle(events) }
     let router = Router()
     StatsAPI(statistics: statistics, keys: keys, assets: try DashboardAssets(districtDirectory: configuration.districtDirectory)).register(on: router)
@@ -79,7 +82,7 @@ public func rebuildStats(
     var head: UInt64?
     var events = 0
     while true {
-        let batch = try await requester.replay(after: cursor, prefixes: statsPrefixes, limit: 5000)
+        let batch = try await requester.replay(after: cursor, prefixes: statsPrefixes, limit: Statistics.foldBatch)
         if head == nil {
             head = batch.head
             guard batch.tail <= 1 else {

@@ -4,7 +4,7 @@ import GridSchema
 /// What the statistics know of one case, from its events; its `contribution` is what it adds to
 /// the roll-ups. Cases are counted on the day they were reported (the cohort), so a case's later
 /// steps update the numbers of that day.
-struct CaseRecord: Codable, Equatable, Sendable {
+struct CaseRecord: Equatable, Sendable {
     var id: String
     var reportedAt: Date?
     var grid: String?

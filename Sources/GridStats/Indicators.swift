@@ -200,7 +200,7 @@ extension Statistics {
             case .grid: key = grid
             case .category: key = category
             case .member:
-                let record = try? StatsStore.decoder.decode(CaseRecord.self, from: Data(statement.blob(2)))
+                let record = try? CaseRecord(json: statement.blob(2))
                 for member in record?.firstAssignees ?? [] { counts[member, default: 0] += 1 }
                 continue
             case .day: continue

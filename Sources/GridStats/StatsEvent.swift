@@ -1,10 +1,11 @@
 import Foundation
 import GridSchema
 
-/// The parts of the events the statistics read, decoded in one pass (a `CloudEvent` and then its
-/// payload would cost three): every field any of them carries, all optional.
-struct StatsEvent: Codable, Equatable, Sendable {
-    struct Data: Codable, Equatable, Sendable {
+/// The parts of the events the statistics read, in one pass over the event's bytes
+/// (``JSONReader``): every field any of them carries, all optional. Held steps of a case are kept
+/// in its record in the same shape (``write(to:)``).
+struct StatsEvent: Equatable, Sendable {
+    struct Data: Equatable, Sendable {
         var incidentId: String?
         var category: String?
         var grid: String?
@@ -45,7 +46,98 @@ struct StatsEvent: Codable, Equatable, Sendable {
         return CaseStep.number(ofEventID: id, incident: incident)
     }
 
-    static let decoder = GridJSON.decoder()
+    static func decode(_ bytes: [UInt8]) throws -> StatsEvent { try JSONReader.read(bytes) { try read(&$0) } }
 
-    static func decode(_ bytes: [UInt8]) throws -> StatsEvent { try decoder.decode(StatsEvent.self, from: Foundation.Data(bytes)) }
+    /// Reads an event object; attributes and fields the statistics do not use are skipped. A field
+    /// they use must have its type (a `deadline` that is not a time makes the event unreadable).
+    static func read(_ reader: inout JSONReader) throws -> StatsEvent {
+        var (id, source, type): (String?, String?, String?)
+        var event = StatsEvent(id: "", source: "", type: "", data: Data())
+        try reader.readObject { name, reader in
+            switch name {
+            case "id": id = try reader.readString()
+            case "source": source = try reader.readString()
+            case "type": type = try reader.readString()
+            case "time": event.time = try reader.readOptionalDate()
+            case "subject": event.subject = try reader.readOptionalString()
+            case "grid": event.grid = try reader.readOptionalString()
+            case "data": if !reader.readNull() { event.data = try Data.read(&reader) }
+            default: try reader.skipValue()
+            }
+        }
+        guard let id, let source, let type else {
+            throw JSONReadError(offset: 0, "an event needs 'id', 'source' and 'type' (missing: \([id == nil ? "id" : nil, source == nil ? "source" : nil, type == nil ? "type" : nil].compactMap { $0 }.joined(separator: ", ")))")
+        }
+        (event.id, event.source, event.type) = (id, source, type)
+        return event
+    }
+
+    func write(to writer: inout JSONObjectWriter) {
+        writer.string("id", id)
+        writer.string("source", source)
+        writer.string("type", type)
+        writer.date("time", time)
+        writer.string("subject", subject)
+        writer.string("grid", grid)
+        writer.object("data") { data.write(to: &$0) }
+    }
+}
+
+extension StatsEvent.Data {
+    static func read(_ reader: inout JSONReader) throws -> Self {
+        var data = Self()
+        try reader.readObject { name, reader in
+            switch name {
+            case "incidentId": data.incidentId = try reader.readOptionalString()
+            case "category": data.category = try reader.readOptionalString()
+            case "grid": data.grid = try reader.readOptionalString()
+            case "priority": data.priority = try reader.readOptional(Priority.self)
+            case "deadline": data.deadline = try reader.readOptionalDate()
+            case "assignees": data.assignees = try reader.readOptionalStrings()
+            case "policy": data.policy = try reader.readOptionalString()
+            case "passed": data.passed = try reader.readOptionalBool()
+            case "onTime": data.onTime = try reader.readOptionalBool()
+            case "points":
+                if reader.readNull() { break }
+                var points: [String: Int] = [:]
+                try reader.readObject { member, reader in points[member] = try reader.readInt() }
+                data.points = points
+            case "notificationId": data.notificationId = try reader.readOptionalString()
+            case "recipient": data.recipient = try reader.readOptionalString()
+            case "channel": data.channel = try reader.readOptionalString()
+            case "latencyMs": data.latencyMs = try reader.readOptionalInt()
+            case "scope": data.scope = try reader.readOptionalString()
+            case "target": data.target = try reader.readOptionalString()
+            case "mode": data.mode = try reader.readOptionalString()
+            case "by": data.by = try reader.readOptionalString()
+            case "reason": data.reason = try reader.readOptionalString()
+            case "level": data.level = try reader.readOptionalString()
+            default: try reader.skipValue()
+            }
+        }
+        return data
+    }
+
+    func write(to writer: inout JSONObjectWriter) {
+        writer.string("incidentId", incidentId)
+        writer.string("category", category)
+        writer.string("grid", grid)
+        writer.string("priority", priority?.rawValue)
+        writer.date("deadline", deadline)
+        writer.strings("assignees", assignees)
+        writer.string("policy", policy)
+        writer.bool("passed", passed)
+        writer.bool("onTime", onTime)
+        if let points { writer.object("points") { for (member, amount) in points.sorted(by: { $0.key < $1.key }) { $0.int(member, amount) } } }
+        writer.string("notificationId", notificationId)
+        writer.string("recipient", recipient)
+        writer.string("channel", channel)
+        writer.int("latencyMs", latencyMs)
+        writer.string("scope", scope)
+        writer.string("target", target)
+        writer.string("mode", mode)
+        writer.string("by", by)
+        writer.string("reason", reason)
+        writer.string("level", level)
+    }
 }

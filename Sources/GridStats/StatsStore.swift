@@ -31,9 +31,6 @@ enum StatsStore {
         """
     }
 
-    static let encoder = GridJSON.encoder()
-    static let decoder = GridJSON.decoder()
-
     static func prepare(_ connection: SQLiteConnection) throws { try connection.execute(schema) }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
@@ -42,18 +39,22 @@ enum StatsStore {
     static func loadCase(_ id: String, on connection: SQLiteConnection) throws -> CaseRecord? {
         let statement = try connection.prepare("SELECT body FROM cases WHERE id = ?")
         statement.bind(id, at: 1)
-        return try statement.step() ? try decoder.decode(CaseRecord.self, from: Data(statement.blob(0))) : nil
+        return try statement.step() ? try CaseRecord(json: statement.blob(0)) : nil
     }
 
     static func saveCase(_ record: CaseRecord, day: String, on connection: SQLiteConnection) throws {
-        let statement = try connection.prepare("INSERT OR REPLACE INTO cases (id, day, grid, category, open, deadline_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let statement = try connection.prepare("""
+            INSERT INTO cases (id, day, grid, category, open, deadline_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET day = excluded.day, grid = excluded.grid, category = excluded.category, open = excluded.open,
+                deadline_ms = excluded.deadline_ms, body = excluded.body
+            """)
         statement.bind(record.id, at: 1)
         statement.bind(day, at: 2)
         statement.bind(record.grid, at: 3)
         statement.bind(record.category, at: 4)
         statement.bind(record.isOpen ? 1 : 0, at: 5)
         if let deadline = record.deadline { statement.bind(milliseconds(deadline), at: 6) } else { statement.bindNull(at: 6) }
-        statement.bind(Array(try encoder.encode(record)), at: 7)
+        statement.bind(record.json, at: 7)
         try statement.run()
     }
 }

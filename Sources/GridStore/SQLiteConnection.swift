@@ -23,10 +23,42 @@ public final class SQLiteConnection {
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        for handles in idleStatements.values { for statement in handles { sqlite3_finalize(statement) } }
+        sqlite3_close_v2(handle)
+    }
+
+    /// Compiled statements whose ``SQLiteStatement`` was released, by their SQL: preparing the same
+    /// SQL again takes one of them instead of parsing it again (the workers prepare their
+    /// statements where they use them, for every event). Bounded, in case SQL carries values.
+    private var idleStatements: [String: [OpaquePointer]] = [:]
+    private static let maximumIdleSQL = 256
+    private static let maximumIdlePerSQL = 4
+
+    func recycle(_ statement: OpaquePointer, sql: String) {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        if let idle = idleStatements[sql] {
+            guard idle.count < Self.maximumIdlePerSQL else {
+                sqlite3_finalize(statement)
+                return
+            }
+            idleStatements[sql]!.append(statement)
+        } else {
+            guard idleStatements.count < Self.maximumIdleSQL else {
+                sqlite3_finalize(statement)
+                return
+            }
+            idleStatements[sql] = [statement]
+        }
+    }
 
     /// Runs one or more statements that return no rows.
     public func execute(_ sql: String) throws(SQLiteError) {
+        if !sql.utf8.contains(UInt8(ascii: ";")) {  // one statement (BEGIN, SAVEPOINT, COMMIT …): compiled once
+            do { try prepare(sql).run() } catch { throw SQLiteError(code: error.code, message: error.message, operation: "execute \(sql.prefix(60))") }
+            return
+        }
         var errorMessage: UnsafeMutablePointer<CChar>?
         let result = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         guard result == SQLITE_OK else {
@@ -36,11 +68,16 @@ public final class SQLiteConnection {
         }
     }
 
+    /// Compiles the first statement of `sql` (or takes an idle one compiled before).
     public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let statement = idleStatements[sql]?.popLast() {
+            if idleStatements[sql]!.isEmpty { idleStatements[sql] = nil }
+            return SQLiteStatement(handle: statement, sql: sql, connection: self)
+        }
         var statement: OpaquePointer?
         let result = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard result == SQLITE_OK, let statement else { throw error(result, "prepare \(sql.prefix(60))") }
-        return SQLiteStatement(handle: statement, connection: self)
+        return SQLiteStatement(handle: statement, sql: sql, connection: self)
     }
 
     /// Runs `body` in one transaction (`BEGIN IMMEDIATE`), committing if it returns and rolling back if it throws.
@@ -74,14 +111,17 @@ public final class SQLiteConnection {
 /// A prepared statement, reused across executions (bind, step, reset).
 public final class SQLiteStatement {
     let handle: OpaquePointer
+    let sql: String
     let connection: SQLiteConnection
 
-    init(handle: OpaquePointer, connection: SQLiteConnection) {
+    init(handle: OpaquePointer, sql: String, connection: SQLiteConnection) {
         self.handle = handle
+        self.sql = sql
         self.connection = connection
     }
 
-    deinit { sqlite3_finalize(handle) }
+    /// Reset and kept by the connection for the next `prepare` of the same SQL.
+    deinit { connection.recycle(handle, sql: sql) }
 
     // MARK: Binding (1-based, as in SQL)
 

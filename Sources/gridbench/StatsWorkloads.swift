@@ -16,10 +16,11 @@ struct StatsRun {
 }
 
 /// (n): grid-stats' fold and queries in process, on a store the size the target names: `incidents`
-/// cases over 90 days of the sample district (each reported, registered and closed: three events),
-/// folded in batches of 2,000 as the durable subscriber hands them over; then `queries` indicator
-/// queries of the dashboard's kinds (today, 30 days by grid, by category, by day, a town by
-/// community), each timed.
+/// cases over 90 days of the sample district (each reported, registered and closed: three events;
+/// the dispatcher's two are its steps 1 and 2, as it numbers them, or grid-stats would hold the
+/// closure for the steps between), folded in batches of `Statistics.foldBatch` (5,000) as the
+/// worker's durable subscriber hands them over; then `queries` indicator queries of the dashboard's
+/// kinds (today, 30 days by grid, by category, by day, a town by community), each timed.
 func measureStats(district: District, incidents: Int, queries: Int, workDirectory: String) async throws -> StatsRun {
     let path = workDirectory + "/stats-bench.sqlite"
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -50,8 +51,8 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
         batch.append(Array(#"{"specversion":"1.0","id":"\#(id)-r","source":"grid-intake","type":"incident.reported","time":"\#(stamp(0))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"\#(category)","description":"b","priority":"normal","channel":"app","reportedAt":"\#(stamp(0))","grid":"\#(grid)"}}"#.utf8))
         batch.append(Array(#"{"specversion":"1.0","id":"\#(id)-1","source":"grid-dispatcher","type":"incident.registered","time":"\#(stamp(60))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"\#(category)","grid":"\#(grid)","priority":"normal","deadline":"\#(stamp(7200))"}}"#.utf8))
         let late = generator.next() % 5 == 0
-        batch.append(Array(#"{"specversion":"1.0","id":"\#(id)-7","source":"grid-dispatcher","type":"incident.closed","time":"\#(stamp(late ? 9000 : 3600))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","by":"c","onTime":\#(!late)}}"#.utf8))
-        if batch.count >= 2000 { try await flush() }
+        batch.append(Array(#"{"specversion":"1.0","id":"\#(id)-2","source":"grid-dispatcher","type":"incident.closed","time":"\#(stamp(late ? 9000 : 3600))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","by":"c","onTime":\#(!late)}}"#.utf8))
+        if batch.count >= Statistics.foldBatch { try await flush() }
     }
     try await flush()
     let rollupRows = try await store.withConnection { Int(try $0.scalar("SELECT COUNT(*) FROM rollup")) }
@@ -127,7 +128,7 @@ func measureStatsOverBus(bin: URL, workDirectory: String, district: District, in
                 case 1:
                     event = #"{"specversion":"1.0","id":"\#(id)-1","source":"grid-dispatcher","type":"incident.registered","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"E-01-02","grid":"\#(grid)","priority":"normal","deadline":"\#(now)"}}"#
                 default:
-                    event = #"{"specversion":"1.0","id":"\#(id)-7","source":"grid-dispatcher","type":"incident.closed","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","by":"c","onTime":\#(random.next() % 5 != 0)}}"#
+                    event = #"{"specversion":"1.0","id":"\#(id)-2","source":"grid-dispatcher","type":"incident.closed","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","by":"c","onTime":\#(random.next() % 5 != 0)}}"#
                 }
                 try dealer.send(frames: [BusProtocol.publish, BusProtocol.encode(UInt64(sent)), Array(event.utf8)])
                 sent += 1

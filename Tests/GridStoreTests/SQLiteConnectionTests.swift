@@ -24,6 +24,31 @@ import Testing
         #expect(try !select.step())
     }
 
+    /// Compiled statements are kept for the next `prepare` of the same SQL once released: a reused
+    /// one starts reset, with no bindings, and holds no read snapshot from its last use.
+    @Test func aReleasedStatementIsReusedResetAndWithoutItsBindings() throws {
+        let connection = try SQLiteConnection(path: path)
+        try connection.execute("CREATE TABLE t (k INTEGER)")
+        let sql = "SELECT COUNT(*), ? FROM t"
+        do {
+            let first = try connection.prepare(sql)
+            first.bind(7, at: 1)
+            #expect(try first.step())  // left in the middle: a read snapshot is open
+            #expect(first.int64(1) == 7)
+            let second = try connection.prepare(sql)  // the same SQL while the first is in use: its own statement
+            #expect(try second.step())
+            #expect(second.isNull(1))
+        }
+        let writer = try SQLiteConnection(path: path)
+        try writer.execute("INSERT INTO t VALUES (1)")  // would wait on a snapshot held in WAL-less mode
+        let again = try connection.prepare(sql)
+        #expect(try again.step())
+        #expect(again.int64(0) == 1)  // sees the other connection's row: no stale snapshot
+        #expect(again.isNull(1))  // no binding left from the last use
+        let error = #expect(throws: SQLiteError.self) { try connection.execute("INSERT INTO missing VALUES (1)") }
+        #expect(error?.operation == "execute INSERT INTO missing VALUES (1)")
+    }
+
     @Test func aFailedTransactionLeavesNothingBehind() throws {
         let connection = try SQLiteConnection(path: path)
         try connection.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
