@@ -76,7 +76,7 @@ public struct CloudEvent: Sendable, Hashable, Codable {
             throw .unsupportedSchemaVersion(type: type, found: Int(version), supported: Payload.currentSchemaVersion)
         }
         do {
-            return try GridJSON.decoder().decode(Payload.self, from: GridJSON.encoder().encode(data))
+            return try payloadDecoder.decode(Payload.self, from: Data(JSONObjectWriter.bytes(of: .object(object))))
         } catch let error as DecodingError {
             throw .invalid(type: type, reason: PayloadError.describe(error))
         } catch {
@@ -88,8 +88,35 @@ public struct CloudEvent: Sendable, Hashable, Codable {
 
     public func jsonBytes() throws -> [UInt8] { Array(try GridJSON.encoder().encode(self)) }
 
+    /// Reads an event in one pass (``JSONReader``; every worker reads every event it follows).
+    /// Only the JSON shape is checked, as `Decodable` would: ``validate()`` checks the rules.
     public static func decode(_ bytes: [UInt8]) throws -> CloudEvent {
-        try GridJSON.decoder().decode(CloudEvent.self, from: Data(bytes))
+        try JSONReader.read(bytes) { reader in
+            var event = CloudEvent(id: "", source: "", type: "", time: nil)
+            var required: (specversion: String?, id: String?, source: String?, type: String?)
+            try reader.readObject { name, reader in
+                switch name {
+                case "specversion": required.specversion = try reader.readString()
+                case "id": required.id = try reader.readString()
+                case "source": required.source = try reader.readString()
+                case "type": required.type = try reader.readString()
+                case "time": event.time = try reader.readOptionalString()
+                case "subject": event.subject = try reader.readOptionalString()
+                case "datacontenttype": event.datacontenttype = try reader.readOptionalString()
+                case "dataschema": event.dataschema = try reader.readOptionalString()
+                case "data": event.data = reader.readNull() ? nil : try reader.readValue()
+                case _ where EnvelopeRules.contextAttributes.contains(name): try reader.skipValue()  // data_base64: not carried
+                default: event.extensions[name] = try reader.readValue()
+                }
+            }
+            guard let specversion = required.specversion, let id = required.id, let source = required.source, let type = required.type else {
+                let missing = [("specversion", required.specversion), ("id", required.id), ("source", required.source), ("type", required.type)]
+                    .filter { $0.1 == nil }.map(\.0)
+                throw JSONReadError(offset: 0, "an event needs \(missing.map { "'\($0)'" }.joined(separator: ", "))")
+            }
+            (event.specversion, event.id, event.source, event.type) = (specversion, id, source, type)
+            return event
+        }
     }
 
     /// Checks the same rules the daemon enforces, so a worker finds out before publishing.
@@ -153,6 +180,9 @@ public struct CloudEvent: Sendable, Hashable, Codable {
         for (name, value) in extensions { try container.encode(value, forKey: Key(name)) }
     }
 }
+
+/// Shared: a decoder keeps no state between calls (made once, it saves a setup per event).
+private let payloadDecoder = GridJSON.decoder()
 
 /// Why a consumer could not read an event's payload. Never a crash: the caller decides (log, skip, dead-letter).
 public enum PayloadError: Error, Sendable, Hashable, CustomStringConvertible {

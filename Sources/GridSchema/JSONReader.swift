@@ -202,6 +202,35 @@ public struct JSONReader {
         return values
     }
 
+    /// Any value, as a ``JSONValue`` (an integer literal that fits 64 bits is `.integer`).
+    public mutating func readValue() throws -> JSONValue {
+        switch peek() {
+        case UInt8(ascii: "\""): return .string(try readString())
+        case UInt8(ascii: "{"):
+            var object: [String: JSONValue] = [:]
+            try readObject { name, reader in object[name] = try reader.readValue() }
+            return .object(object)
+        case UInt8(ascii: "["):
+            var array: [JSONValue] = []
+            try readArray { array.append(try $0.readValue()) }
+            return .array(array)
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool(try readBool())
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        default:
+            let start = index
+            try skipNumber()
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            if let integer = Int64(text) { return .integer(integer) }
+            guard let number = Double(text) else {
+                index = start
+                throw error("expected a number")
+            }
+            return .number(number)
+        }
+    }
+
     /// Checks and skips one value of any kind.
     public mutating func skipValue() throws(JSONReadError) {
         guard depth < Self.maximumDepth else { throw error("nested deeper than \(Self.maximumDepth)") }

@@ -1,7 +1,7 @@
 import Foundation
 import GridBusClient
 import GridBusTestSupport
-import GridDispatch
+@testable import GridDispatch
 import GridDistrict
 import GridSchema
 import GridStore
@@ -148,6 +148,19 @@ import ZeroMQ
         #expect(try await fixture.dispatcher.get("inc-2")?.state == .merged)
         try await fixture.report("inc-3", at: GeoPoint(latitude: 30.2, longitude: 120.1507))  // 67 m east
         #expect(try await fixture.dispatcher.get("inc-3")?.state == .dispatched)
+    }
+
+    /// The merge check reads the cases near the point through the place index, not every open case of
+    /// the category in the merge window (SQLite's own choice, which made each report slower than the last).
+    @Test func theMergeCheckReadsOnlyTheNeighbourhood() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-\(UUID().uuidString).sqlite").path
+        let fixture = try await Fixture(path: path)
+        for number in 0..<20 { try await fixture.report("inc-\(number)", at: GeoPoint(latitude: 30.2 + Double(number) * 0.01, longitude: 120.15)) }
+        let connection = try SQLiteConnection(path: path)
+        let plan = try connection.prepare("EXPLAIN QUERY PLAN " + DispatcherStore.nearbySQL)
+        var details: [String] = []
+        while try plan.step() { details.append(plan.text(3) ?? "") }
+        #expect(details.contains { $0.contains("USING INDEX cases_place (category=? AND latitude>? AND latitude<?)") }, "\(details)")
     }
 
     /// A community in emergency mode: everyone on the grid's roster, urgent limits on natural time,

@@ -67,6 +67,31 @@ import Testing
     }
 }
 
+@Suite struct CloudEventReadingTests {
+    @Test func readsEveryAttributeAndKeepsExtensionsAsTheyAre() throws {
+        let text = #"{"specversion":"1.0","id":"e-1","source":"s","type":"incident.reported","time":"2026-11-27T10:00:00Z","#
+            + #""subject":"inc-1","datacontenttype":"application/json","grid":"G-1","gridbusseq":42,"x":[1,2.5,null,{"a":false}],"#
+            + #""data":{"schemaVersion":1,"big":18446744073709551616,"text":"网格\n"}}"#
+        let event = try CloudEvent.decode(Array(text.utf8))
+        #expect(event.id == "e-1" && event.source == "s" && event.type == "incident.reported" && event.subject == "inc-1")
+        #expect(event.time == "2026-11-27T10:00:00Z" && event.dataschema == nil)
+        #expect(event.grid == "G-1" && event.sequence == 42)
+        #expect(event.extensions["x"] == .array([.integer(1), .number(2.5), .null, .object(["a": .bool(false)])]))
+        #expect(event.data == .object(["schemaVersion": .integer(1), "big": .number(18_446_744_073_709_551_616), "text": .string("网格\n")]))
+        // The same event as Foundation reads it, and written back to the same event.
+        #expect(try JSONDecoder().decode(CloudEvent.self, from: Data(text.utf8)) == event)
+        #expect(try CloudEvent.decode(event.jsonBytes()) == event)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(JSONObjectWriter.bytes(of: event.data!))) == event.data)
+    }
+
+    @Test func saysWhichAttributeIsMissingOrWronglyTyped() {
+        #expect(throws: JSONReadError(offset: 0, "an event needs 'specversion', 'type'")) {
+            _ = try CloudEvent.decode(Array(#"{"id":"e","source":"s"}"#.utf8))
+        }
+        #expect(throws: JSONReadError(offset: 6, "expected a string")) { _ = try CloudEvent.decode(Array(#"{"id":7}"#.utf8)) }
+    }
+}
+
 @Suite struct RFC3339Tests {
     @Test func formatParseFormatIsStable() throws {
         for _ in 0..<10_000 {
