@@ -90,6 +90,23 @@ public final class Notifier: Sendable {
         guard case .object(let data)? = event.data else { return }
         let incidentId = data["incidentId"]?.stringValue ?? event.subject
         var facts = try incidentId.flatMap { try NotifierStore.incident($0, on: connection) }
+        // The dispatcher numbers a case's events, and the bus may journal a retried one after a later
+        // one (docs/events.md, "Order"). A step at or before one already heard tells of a state the
+        // case has left (a dispatch already acknowledged): it notifies no one and starts no
+        // reminder; a late registration only fills in what is still unknown of the case.
+        let step = event.source == "grid-dispatcher" ? incidentId.flatMap { CaseStep.number(ofEventID: event.id, incident: $0) } : nil
+        if let step, var known = facts, let last = known.step, step <= last {
+            if event.type == EventType.incidentRegistered.rawValue, let registered = try? event.payload(as: IncidentRegistered.self) {
+                known.grid = known.grid ?? registered.grid
+                known.category = known.category ?? registered.category
+                known.priority = known.priority ?? registered.priority
+                known.deadline = known.deadline ?? RFC3339.format(registered.deadline)
+                known.emergency = known.emergency || registered.emergency == true
+                try NotifierStore.save(known, on: connection)
+            }
+            logger.debug("an earlier step of a case came late and was passed over", metadata: ["event": "\(event.id)", "case.step": "\(last)"])
+            return
+        }
         // Keep what later notices need to know about the incident.
         switch event.type {
         case EventType.incidentReported.rawValue:
@@ -136,6 +153,7 @@ public final class Notifier: Sendable {
         default:
             break
         }
+        if let step { facts?.step = step }
         if let facts { try NotifierStore.save(facts, on: connection) }
         let grid = facts?.grid ?? (data["scope"]?.stringValue == "grid" ? data["target"]?.stringValue : nil)
         var told = Set<String>()

@@ -83,6 +83,9 @@ enum NotifierStore {
 
     static func prepare(_ connection: SQLiteConnection) throws {
         try connection.execute(schema)
+        // Stores made before the notifier kept each case's last step get the column (nil: none heard yet).
+        let columns = try connection.prepare("SELECT 1 FROM pragma_table_info('incidents') WHERE name = 'step'")
+        if try !columns.step() { try connection.execute("ALTER TABLE incidents ADD COLUMN step INTEGER") }
         // Messages handed to a channel when the last run stopped are in doubt: send them again,
         // under the same message id, so that receivers can drop what they already have.
         try connection.execute("UPDATE deliveries SET status = 'retry' WHERE status = 'sending'")
@@ -103,24 +106,27 @@ enum NotifierStore {
         var assignees: [String]
         var acknowledgeBy: String?
         var deadline: String?
+        /// The dispatcher's last step heard for the case (``CaseStep``).
+        var step: Int? = nil
     }
 
     static func incident(_ id: String, on connection: SQLiteConnection) throws -> IncidentFacts? {
         let statement = try connection.prepare(
-            "SELECT grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline FROM incidents WHERE id = ?"
+            "SELECT grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline, step FROM incidents WHERE id = ?"
         )
         statement.bind(id, at: 1)
         guard try statement.step() else { return nil }
         return IncidentFacts(
             id: id, grid: statement.text(0), category: statement.text(1), priority: statement.text(2).flatMap(Priority.init(rawValue:)),
             emergency: statement.int64(3) != 0, reporter: value(Reporter.self, statement.text(4)),
-            assignees: value([String].self, statement.text(5)) ?? [], acknowledgeBy: statement.text(6), deadline: statement.text(7)
+            assignees: value([String].self, statement.text(5)) ?? [], acknowledgeBy: statement.text(6), deadline: statement.text(7),
+            step: statement.isNull(8) ? nil : Int(statement.int64(8))
         )
     }
 
     static func save(_ facts: IncidentFacts, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
-            "INSERT OR REPLACE INTO incidents (id, grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT OR REPLACE INTO incidents (id, grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         statement.bind(facts.id, at: 1)
         statement.bind(facts.grid, at: 2)
@@ -131,6 +137,7 @@ enum NotifierStore {
         statement.bind(try json(facts.assignees), at: 7)
         statement.bind(facts.acknowledgeBy, at: 8)
         statement.bind(facts.deadline, at: 9)
+        if let step = facts.step { statement.bind(step, at: 10) } else { statement.bindNull(at: 10) }
         try statement.run()
     }
 

@@ -184,6 +184,27 @@ final class RecordingChannel: NotificationChannel {
         #expect(fixture.sms.envelopes.count == 3)
     }
 
+    /// A dispatch journaled after its acknowledgement (a publish retried after a NACK) tells of a
+    /// state the case has left: no notice, no reminders (before, the assignee was told of a case
+    /// already taken, and reminded of it every interval forever).
+    @Test func aDispatchHeardAfterItsAcknowledgementNotifiesNoOne() async throws {
+        var rules = NotifierRules()
+        rules.repeatInterval = 600
+        rules.groupWait = 0
+        let fixture = try await Fixture(rules: rules)
+        try await fixture.register("inc-1")
+        try await fixture.hear(IncidentAcknowledged(incidentId: "inc-1", by: NotifierTests.worker), id: "inc-1-3", subject: "inc-1")
+        try await fixture.dispatch("inc-1")  // step 2, after step 3
+        #expect(try await fixture.notifier.deliverDue() == 0)
+        fixture.clock.advance(600)
+        #expect(try await fixture.notifier.sweepReminders() == 0)
+        #expect(fixture.sms.envelopes.isEmpty)
+        // The next step still counts: a re-dispatch (step 4) is told.
+        try await fixture.dispatch("inc-1", eventID: "inc-1-4")
+        #expect(try await fixture.notifier.deliverDue() == 1)
+        #expect(fixture.sms.envelopes.map { $0.notifications[0].type } == ["incident.dispatched"])
+    }
+
     /// Residents have quiet hours (22:00–07:00): a routine notice at 23:00 waits until 07:00; an urgent one goes at once.
     @Test func quietHoursHoldRoutineNoticesUntilMorning() async throws {
         var rules = NotifierRules()
