@@ -186,7 +186,7 @@ final class RecordingChannel: NotificationChannel {
 
     /// A dispatch journaled after its acknowledgement (a publish retried after a NACK) tells of a
     /// state the case has left: no notice, no reminders (before, the assignee was told of a case
-    /// already taken, and reminded of it every interval forever).
+    /// already taken, and reminded of it up to the repeat limit).
     @Test func aDispatchHeardAfterItsAcknowledgementNotifiesNoOne() async throws {
         var rules = NotifierRules()
         rules.repeatInterval = 600
