@@ -160,16 +160,6 @@ public struct JSONReader {
 
     public mutating func readOptionalInt() throws(JSONReadError) -> Int? { readNull() ? nil : try readInt() }
 
-    public mutating func readDouble() throws(JSONReadError) -> Double {
-        let start = index
-        try skipNumber()
-        guard let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)) else {
-            index = start
-            throw error("expected a number")
-        }
-        return value
-    }
-
     /// An RFC 3339 time in a string (``RFC3339/parse(_:)``).
     public mutating func readDate() throws(JSONReadError) -> Date {
         let start = index
