@@ -229,7 +229,10 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
                 state.cursor = chunk.last!.sequence
             }
             state.cursor = max(state.cursor, batch.next)
-            try await saveCursor(&state)
+            // Saved as on the live path (every `saveEvery` events, and on every heartbeat): a
+            // filtered subscriber catches up once per live event, and a save per event was a
+            // durable commit per event. After a crash, what was handled since is handled again.
+            if state.cursor - state.saved >= saveEvery { try await saveCursor(&state) }
             if batch.isComplete { return }
         }
     }

@@ -12,13 +12,15 @@ import Foundation
 ///
 /// Each caller's body runs inside its own savepoint: a body that throws rolls back only its own
 /// changes and fails only its own caller. Callers resume after the commit that holds their
-/// changes — never before their data is on disk.
+/// changes — never before their data is on disk, unless every caller in the commit said that its
+/// changes may wait for a later sync (`durable: false`, see ``WorkerStore``).
 final class GroupCommitter: Sendable {
     private struct Job: Sendable {
         /// Runs the body in a savepoint; returns how to resume its caller once the transaction commits.
         let run: @Sendable (SQLiteConnection, OutboxWriter) -> @Sendable () -> Void
         /// Resumes the caller with an error when the whole transaction fails.
         let fail: @Sendable (any Error) -> Void
+        let durable: Bool
     }
 
     private let store: WorkerStore
@@ -30,7 +32,7 @@ final class GroupCommitter: Sendable {
         self.maxBatch = maxBatch
     }
 
-    func commit<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T) async throws -> T {
+    func commit<T: Sendable>(durable: Bool = true, _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
                 run: { connection, outbox in
@@ -45,7 +47,8 @@ final class GroupCommitter: Sendable {
                         return { continuation.resume(throwing: error) }
                     }
                 },
-                fail: { continuation.resume(throwing: $0) }
+                fail: { continuation.resume(throwing: $0) },
+                durable: durable
             )
             let startDrain = state.withLock { state -> Bool in
                 state.pending.append(job)
@@ -67,7 +70,9 @@ final class GroupCommitter: Sendable {
             }
             guard !jobs.isEmpty else { return }
             do {
-                let resumes = try await store.transaction(nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)) { connection, outbox in
+                let durable = jobs.contains { $0.durable }
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                let resumes = try await store.transaction(nowMilliseconds: now, durable: durable) { connection, outbox in
                     jobs.map { $0.run(connection, outbox) }
                 }
                 for resume in resumes { resume() }

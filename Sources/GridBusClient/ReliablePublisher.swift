@@ -85,8 +85,14 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     /// Commits the worker's own changes and the events they publish in one store transaction, then
     /// wakes the publisher: "persist before acknowledging" for a worker that answers someone.
     /// Concurrent callers share a commit (group commit); each returns once its changes are committed.
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T) async throws -> T {
-        let result = try await committer.commit(body)
+    ///
+    /// - Parameter durable: false when the changes are derived from bus events the worker would
+    ///   hear again; the commit is then synced only if it hands events to the outbox (see ``WorkerStore``).
+    public func transaction<T: Sendable>(
+        durable: Bool = true,
+        _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
+    ) async throws -> T {
+        let result = try await committer.commit(durable: durable, body)
         _ = signals.tryPush(.work)
         return result
     }

@@ -7,14 +7,26 @@ import GridStore
 /// An actor, so that one connection is used by one task at a time. SQLite calls here are short
 /// (WAL, `synchronous = NORMAL` by default: a worker's commits survive a crash of the worker, and
 /// with `durable: true` (`FULL`) also a power loss).
+///
+/// A durable store still syncs only the commits that need it: a transaction may say that what it
+/// writes is derived from bus events the worker would hear again (`durable: false`), and cursor
+/// saves and outbox clean-up are never synced. Such a commit reaches the disk with the next synced
+/// one; the WAL keeps commits in order, so a power loss takes back only the last ones, never a
+/// later one without an earlier (the cursor goes back with them, and the events are heard again).
+/// Events handed to the outbox are always synced before the publisher can send them.
 public actor WorkerStore {
     private let connection: SQLiteConnection
     private let insertOutbox: SQLiteStatement
     private let deleteOutbox: SQLiteStatement
     private let selectOutbox: SQLiteStatement
+    private let durable: Bool
+    /// The connection's `synchronous` setting now (`FULL` when true).
+    private var syncing: Bool
 
     public init(path: String, durable: Bool = false) throws {
         connection = try SQLiteConnection(path: path)
+        self.durable = durable
+        syncing = durable
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
         // A worker rewrites the same pages (its open cases, its roll-ups) batch after batch: with
@@ -39,6 +51,7 @@ public actor WorkerStore {
                 rejected_ms INTEGER NOT NULL
             );
             CREATE TABLE IF NOT EXISTS gridbus_cursors (name TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS gridbus_sync (id INTEGER PRIMARY KEY, commits INTEGER NOT NULL);
             """
         )
         insertOutbox = try connection.prepare("INSERT INTO gridbus_outbox (event_id, event, created_ms) VALUES (?, ?, ?)")
@@ -50,7 +63,8 @@ public actor WorkerStore {
 
     /// Stores events for delivery, all or none. Returns their outbox row ids, in order.
     public func enqueue(_ events: [(id: String, bytes: [UInt8])], nowMilliseconds: Int64) throws -> [Int64] {
-        try connection.transaction {
+        try synchronous(durable)
+        return try connection.transaction {
             var rowIDs: [Int64] = []
             for event in events {
                 insertOutbox.bind(event.id, at: 1)
@@ -65,12 +79,35 @@ public actor WorkerStore {
 
     /// Runs `body` in one transaction with an outbox writer: the worker's own rows and the events
     /// they publish commit together or not at all (the transactional outbox).
+    ///
+    /// - Parameter durable: false when the changes are derived from bus events that would be heard
+    ///   again (see the type's documentation): in a durable store the commit is then not synced,
+    ///   unless `body` handed events to the outbox.
     public func transaction<T: Sendable>(
         nowMilliseconds: Int64,
+        durable: Bool = true,
         _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
     ) throws -> T {
+        try synchronous(self.durable && durable)
+        let outbox = OutboxWriter(statement: insertOutbox, nowMilliseconds: nowMilliseconds)
+        let result = try connection.transaction { try body(connection, outbox) }
+        if self.durable, !durable, outbox.count.value > 0 { try sync() }
+        return result
+    }
+
+    /// Sets `synchronous` for the commits that follow (SQLite refuses to change it inside a transaction).
+    private func synchronous(_ full: Bool) throws {
+        guard full != syncing else { return }
+        try connection.execute("PRAGMA synchronous = \(full ? "FULL" : "NORMAL")")
+        syncing = full
+    }
+
+    /// Syncs every commit so far: a synced commit writes the WAL to disk up to its own frames, and
+    /// a commit that changes nothing writes no frame, so this one changes a counter.
+    private func sync() throws {
+        try synchronous(true)
         try connection.transaction {
-            try body(connection, OutboxWriter(statement: insertOutbox, nowMilliseconds: nowMilliseconds))
+            try connection.execute("INSERT INTO gridbus_sync (id, commits) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET commits = commits + 1")
         }
     }
 
@@ -84,9 +121,11 @@ public actor WorkerStore {
         return rows
     }
 
-    /// Removes delivered events.
+    /// Removes delivered events (not synced: an event that comes back after a power loss is sent
+    /// again, and the bus answers with its first sequence).
     public func delivered(_ rowIDs: [Int64]) throws {
         guard !rowIDs.isEmpty else { return }
+        try synchronous(false)
         try connection.transaction {
             for rowID in rowIDs {
                 deleteOutbox.bind(rowID, at: 1)
@@ -97,6 +136,7 @@ public actor WorkerStore {
 
     /// Moves an event the bus refused for good out of the outbox, keeping it for an operator.
     public func rejected(_ rowID: Int64, code: String, reason: String, nowMilliseconds: Int64) throws {
+        try synchronous(durable)
         try connection.transaction {
             let move = try connection.prepare(
                 """
@@ -125,7 +165,9 @@ public actor WorkerStore {
         return try statement.step() ? UInt64(statement.int64(0)) : 0
     }
 
+    /// Not synced: after a power loss the events since an earlier save are heard again.
     public func saveCursor(_ sequence: UInt64, for name: String) throws {
+        try synchronous(false)
         let statement = try connection.prepare(
             "INSERT INTO gridbus_cursors (name, sequence) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence"
         )
@@ -138,7 +180,8 @@ public actor WorkerStore {
 
     /// Runs `body` with the connection, inside the actor (one caller at a time).
     public func withConnection<T: Sendable>(_ body: @Sendable (SQLiteConnection) throws -> T) throws -> T {
-        try body(connection)
+        try synchronous(durable)
+        return try body(connection)
     }
 }
 
@@ -162,6 +205,10 @@ public actor InMemoryCursorStore: CursorStore {
 public struct OutboxWriter {
     let statement: SQLiteStatement
     let nowMilliseconds: Int64
+    /// Events enqueued through this writer (a reference: the writer is handed around by value).
+    let count = Counter()
+
+    final class Counter { var value = 0 }
 
     /// Checks the event as the bus would (so that a bad event fails the transaction, not the
     /// delivery), then stores it for the publisher.
@@ -180,5 +227,6 @@ public struct OutboxWriter {
         statement.bind(bytes, at: 2)
         statement.bind(nowMilliseconds, at: 3)
         try statement.run()
+        count.value += 1
     }
 }

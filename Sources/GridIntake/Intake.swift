@@ -131,7 +131,8 @@ public final class Intake: Sendable {
         else { return }
         let at = event.time.flatMap(RFC3339.parse) ?? Self.wholeMilliseconds(now())
         let change = Self.change(for: type, data: data)
-        let updated = try await store.transaction(nowMilliseconds: IntakeStore.milliseconds(now())) { connection, _ in
+        // Not synced on its own: the timeline is derived from the bus and heard again after a power loss.
+        let updated = try await store.transaction(nowMilliseconds: IntakeStore.milliseconds(now()), durable: false) { connection, _ in
             guard try IntakeStore.firstSight(of: "\(event.source) \(event.id)", on: connection),
                 var incident = try IntakeStore.incident(id: incidentID, on: connection)
             else { return false }

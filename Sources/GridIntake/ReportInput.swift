@@ -24,8 +24,9 @@ public struct ReportInput: Sendable, Equatable {
 
     /// Parses the native `POST /v1/incidents` body, collecting every field error.
     public static func parse(json data: Data, district: District, defaultChannel: ReportChannel) -> Result<ReportInput, FieldErrors> {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-            return .failure(FieldErrors([FieldError("", "the body is not valid JSON")]))
+        let value: JSONValue
+        do { value = try JSONValue(parsing: Array(data)) } catch {
+            return .failure(FieldErrors([FieldError("", "the body is not valid JSON (\(error))")]))
         }
         guard case .object(let body) = value else { return .failure(FieldErrors([FieldError("", "the body must be a JSON object")])) }
         var errors: [FieldError] = []

@@ -71,7 +71,9 @@ public final class Notifier: Sendable {
         }
         guard !events.isEmpty else { return }
         let now = self.now()
-        try await publisher.transaction { [self, events] connection, outbox in
+        // Not synced on its own: what is planned here is derived from the bus and planned again
+        // (under the same keys) after a power loss; a commit that publishes is synced all the same.
+        try await publisher.transaction(durable: false) { [self, events] connection, outbox in
             for event in events {
                 try connection.execute("SAVEPOINT event")
                 do {
@@ -350,7 +352,8 @@ public final class Notifier: Sendable {
     @discardableResult
     public func sweepReminders() async throws -> Int {
         let now = self.now()
-        return try await publisher.transaction { [self] connection, outbox -> Int in
+        // As `handle`: a reminder taken back by a power loss falls due again under the same number.
+        return try await publisher.transaction(durable: false) { [self] connection, outbox -> Int in
             let due = try NotifierStore.dueReminders(at: Self.milliseconds(now), on: connection)
             for reminder in due {
                 let number = reminder.count + 1

@@ -61,7 +61,7 @@ struct NotifierAPI<Context: RequestContext> {
         guard let body = try await HTTPSupport.body(of: request, limit: 16 << 10) else {
             return HTTPSupport.errors(.contentTooLarge, [FieldError("", "the body is larger than 16KiB")])
         }
-        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: body) else {
+        guard case .object(let fields)? = try? JSONValue(parsing: Array(body)) else {
             return HTTPSupport.errors(.badRequest, [FieldError("", "the body must be a JSON object: matchers, duration or endsAt, createdBy, comment")])
         }
         var problems: [FieldError] = []

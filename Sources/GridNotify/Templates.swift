@@ -66,16 +66,20 @@ public enum Templates {
 
     public static func line(type: String, facts: [String: String], language: String) -> String {
         let language = languages.contains(language) ? language : "zh"
-        let template = lines[language]![type] ?? lines[language]!["other"]!
-        var text = template
-        for (name, value) in facts {
-            text = text.replacingOccurrences(of: "{\(name)}", with: words[language]?[value] ?? value)
+        return fill(lines[language]![type] ?? lines[language]!["other"]!, facts: facts, words: words[language] ?? [:])
+    }
+
+    /// The template with each `{name}` replaced by that fact (a code by its word), in one pass:
+    /// a value is written as it is, braces and all, and a placeholder without a fact is left out.
+    static func fill(_ template: String, facts: [String: String], words: [String: String]) -> String {
+        var text = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            text += rest[..<open]
+            if let value = facts[String(rest[rest.index(after: open)..<close])] { text += words[value] ?? value }
+            rest = rest[rest.index(after: close)...]
         }
-        // Facts this notice does not have: drop the placeholder.
-        while let open = text.range(of: "{"), let close = text.range(of: "}", range: open.upperBound..<text.endIndex) {
-            text.removeSubrange(open.lowerBound..<close.upperBound)
-        }
-        return text
+        return text + rest
     }
 
     /// One message from the lines of several notices.

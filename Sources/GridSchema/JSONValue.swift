@@ -53,3 +53,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var stringValue: String? { if case .string(let value) = self { value } else { nil } }
     public var integerValue: Int64? { if case .integer(let value) = self { value } else { nil } }
 }
+
+extension JSONValue {
+    /// Parses JSON text in one pass with ``JSONReader`` (`Decodable` tries every kind in turn for
+    /// each value); the error names the byte where the text went wrong.
+    public init(parsing bytes: [UInt8]) throws {
+        self = try JSONReader.read(bytes) { try $0.readValue() }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import GridBusClient
+import GridSchema
+import GridStore
+import Testing
+
+/// Which commits of a durable store are synced: the ones that must survive a power loss (they
+/// answered someone, or they hand events to the outbox), not the ones derived from bus events.
+@Suite struct WorkerStoreSyncTests {
+    static func store(durable: Bool) throws -> WorkerStore {
+        try WorkerStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("sync-\(UUID().uuidString).sqlite").path, durable: durable)
+    }
+
+    /// `synchronous` as the transaction body sees it: 2 is FULL (each commit synced), 1 NORMAL.
+    static func synchronous(_ store: WorkerStore, durable: Bool, enqueue: Bool) async throws -> Int64 {
+        try await store.transaction(nowMilliseconds: 0, durable: durable) { connection, outbox in
+            if enqueue {
+                try outbox.enqueue(TypedEvent(id: "ack-\(UUID().uuidString)", source: "test", payload: IncidentAcknowledged(incidentId: "inc-1", by: "m-1")))
+            }
+            return try connection.scalar("PRAGMA synchronous")
+        }
+    }
+
+    static func syncCommits(_ store: WorkerStore) async throws -> Int64 {
+        try await store.withConnection { try $0.scalar("SELECT COALESCE(MAX(commits), 0) FROM gridbus_sync") }
+    }
+
+    @Test func aDurableStoreSyncsWhatItIsToldToAndWhatItPublishes() async throws {
+        let store = try Self.store(durable: true)
+        #expect(try await Self.synchronous(store, durable: true, enqueue: false) == 2)
+        #expect(try await Self.synchronous(store, durable: true, enqueue: true) == 2)
+        #expect(try await Self.syncCommits(store) == 0)
+        // Derived changes are not synced on their own…
+        #expect(try await Self.synchronous(store, durable: false, enqueue: false) == 1)
+        #expect(try await Self.syncCommits(store) == 0)
+        // …unless they hand events to the outbox: then a synced commit follows before any send.
+        #expect(try await Self.synchronous(store, durable: false, enqueue: true) == 1)
+        #expect(try await Self.syncCommits(store) == 1)
+        // Cursor saves are not synced; the worker's own calls get the store's setting back.
+        try await store.saveCursor(5, for: "test")
+        #expect(try await store.withConnection { try $0.scalar("PRAGMA synchronous") } == 2)
+        #expect(try await store.cursor(for: "test") == 5)
+    }
+
+    @Test func aStoreThatIsNotDurableSyncsNothing() async throws {
+        let store = try Self.store(durable: false)
+        #expect(try await Self.synchronous(store, durable: true, enqueue: true) == 1)
+        #expect(try await Self.synchronous(store, durable: false, enqueue: true) == 1)
+        #expect(try await Self.syncCommits(store) == 0)
+        #expect(try await store.outboxCount() == 2)
+    }
+}
