@@ -44,8 +44,10 @@ public func buildIntake(
         prefixes: EventType.allCases.filter { $0.rawValue.hasPrefix("incident.") && $0 != .incidentReported }.map { Topic.prefix(forType: $0) },
         store: store,
         context: context,
-        logger: logger
-    ) { event in try await intake.follow(event) }
+        logger: logger,
+        maxBatch: 500,
+        linger: Intake.followLinger
+    ) { events in try await intake.follow(events) }
 
     let router = Router()
     NativeAPI(intake: intake, keys: keys, maxBodySize: configuration.maxBodySize).register(on: router)

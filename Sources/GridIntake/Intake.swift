@@ -22,6 +22,10 @@ public enum ReportOutcome: Sendable {
 public final class Intake: Sendable {
     public let district: District
     public static let source = "grid-intake"
+    /// How long the timeline follower lets lifecycle events gather before applying them together
+    /// (``DurableSubscriber``'s linger): the API shows a step this much later, and the store
+    /// writes one transaction per burst instead of one per event.
+    public static let followLinger = Duration.milliseconds(100)
     let publisher: ReliablePublisher
     let store: WorkerStore
     let now: @Sendable () -> Date
@@ -124,36 +128,53 @@ public final class Intake: Sendable {
 
     // MARK: Following the lifecycle
 
-    /// Applies one `incident.*` event from the bus to the incident it names (once per event id).
-    public func follow(_ busEvent: BusEvent) async throws {
-        guard let event = try? busEvent.decode(), let type = event.eventType, type != .incidentReported,
-            case .object(let data)? = event.data, let incidentID = data["incidentId"]?.stringValue
-        else { return }
-        let at = event.time.flatMap(RFC3339.parse) ?? Self.wholeMilliseconds(now())
-        let change = Self.change(for: type, data: data)
+    /// Applies `incident.*` events from the bus to the incidents they name (once per event id), in
+    /// one transaction, each in its own savepoint: one that cannot be applied is logged and left
+    /// out without failing the others.
+    public func follow(_ busEvents: [BusEvent]) async throws {
+        let events = busEvents.compactMap { try? $0.decode() }
+        guard !events.isEmpty else { return }
+        let now = now()
         // Not synced on its own: the timeline is derived from the bus and heard again after a power loss.
-        let updated = try await store.transaction(nowMilliseconds: IntakeStore.milliseconds(now()), durable: false) { connection, _ in
-            guard try IntakeStore.firstSight(of: "\(event.source) \(event.id)", on: connection),
-                var incident = try IntakeStore.incident(id: incidentID, on: connection)
-            else { return false }
-            // In the dispatcher's step order, whatever order the bus journaled them in (a publish
-            // retried after a NACK can land after a later one) and whatever the clocks say: an
-            // earlier step arriving late joins the timeline but does not set the status.
-            let step = event.source == "grid-dispatcher" ? CaseStep.number(ofEventID: event.id, incident: incidentID) : nil
-            let position = step.flatMap { step in incident.timeline.firstIndex { ($0.step ?? 0) > step } } ?? incident.timeline.count
-            let latest = position == incident.timeline.count
-            if latest {
-                if let status = change.status { incident.status = status }
-                if let deadline = change.deadline { incident.deadline = deadline }
-                if let note = change.note { incident.statusNotes = note }
+        try await store.transaction(nowMilliseconds: IntakeStore.milliseconds(now), durable: false) { [self] connection, _ in
+            for event in events {
+                try connection.execute("SAVEPOINT event")
+                do {
+                    try apply(event, at: now, on: connection)
+                    try connection.execute("RELEASE event")
+                } catch {
+                    try connection.execute("ROLLBACK TO event")
+                    try connection.execute("RELEASE event")
+                    logger.error("an event could not be applied to its incident", metadata: ["event": "\(event.id)", "type": "\(event.type)", "error": "\(error)"])
+                }
             }
-            if let grid = change.grid, incident.grid == nil { incident.grid = grid }
-            incident.updatedAt = max(incident.updatedAt, at)
-            incident.timeline.insert(TimelineEntry(status: change.status, type: type.rawValue, at: at, note: change.note, step: step), at: position)
-            try IntakeStore.update(incident, on: connection)
-            return true
         }
-        if updated { logger.debug("incident updated", metadata: ["incident": "\(incidentID)", "event.type": "\(type.rawValue)"]) }
+    }
+
+    private func apply(_ event: CloudEvent, at now: Date, on connection: SQLiteConnection) throws {
+        guard let type = event.eventType, type != .incidentReported, case .object(let data)? = event.data,
+            let incidentID = data["incidentId"]?.stringValue
+        else { return }
+        guard try IntakeStore.firstSight(of: "\(event.source) \(event.id)", on: connection),
+            var incident = try IntakeStore.incident(id: incidentID, on: connection)
+        else { return }
+        let at = event.time.flatMap(RFC3339.parse) ?? Self.wholeMilliseconds(now)
+        let change = Self.change(for: type, data: data)
+        // In the dispatcher's step order, whatever order the bus journaled them in (a publish
+        // retried after a NACK can land after a later one) and whatever the clocks say: an
+        // earlier step arriving late joins the timeline but does not set the status.
+        let step = event.source == "grid-dispatcher" ? CaseStep.number(ofEventID: event.id, incident: incidentID) : nil
+        let position = step.flatMap { step in incident.timeline.firstIndex { ($0.step ?? 0) > step } } ?? incident.timeline.count
+        if position == incident.timeline.count {
+            if let status = change.status { incident.status = status }
+            if let deadline = change.deadline { incident.deadline = deadline }
+            if let note = change.note { incident.statusNotes = note }
+        }
+        if let grid = change.grid, incident.grid == nil { incident.grid = grid }
+        incident.updatedAt = max(incident.updatedAt, at)
+        incident.timeline.insert(TimelineEntry(status: change.status, type: type.rawValue, at: at, note: change.note, step: step), at: position)
+        try IntakeStore.update(incident, on: connection)
+        logger.debug("incident updated", metadata: ["incident": "\(incidentID)", "event.type": "\(type.rawValue)"])
     }
 
     struct Change {

@@ -273,5 +273,48 @@ struct BatchDeliveryTests {
         }
     }
 
+    /// With a linger, a live event waits for the others of its burst: once the pause is over,
+    /// everything that came in meanwhile reaches the handler as one batch (the pause is injected:
+    /// it ends when the test says so, not after a time).
+    @Test func aLingeringSubscriberHandlesABurstAsOneBatch() async throws {
+        try await withTestBus { bus in
+            let (ends, ending) = AsyncStream.makeStream(of: Void.self)
+            let paused = Mutex<Duration?>(nil)
+            let batchSizes = Mutex<[Int]>([])
+            let subscriber = DurableSubscriber(
+                name: "lingering",
+                endpoints: bus.endpoints,
+                prefixes: ["incident."],
+                store: try temporaryStore(),
+                context: bus.context,
+                logger: TestBus.logger(),
+                maxBatch: 500,
+                linger: .milliseconds(250),
+                wait: { linger in
+                    paused.withLock { $0 = linger }
+                    for await _ in ends { return }
+                }
+            ) { events in batchSizes.withLock { $0.append(events.count) } }
+            let publisher = DirectPublisher(context: bus.context, endpoint: bus.endpoints.ingress)
+            try await running([subscriber]) {
+                // Until the subscription is live, an event is read by the first catch-up, not rung.
+                var published = 0
+                while paused.withLock({ $0 }) == nil {
+                    _ = try await publisher.publish(try incident(published))
+                    published += 1
+                    try await expectEventually(timeout: .seconds(20)) { paused.withLock { $0 } != nil || batchSizes.withLock { $0.reduce(0, +) } == published }
+                }
+                #expect(paused.withLock { $0 } == .milliseconds(250))
+                let before = batchSizes.withLock { $0 }
+                for n in published..<published + 30 { _ = try await publisher.publish(try incident(n)) }  // journaled during the pause
+                #expect(batchSizes.withLock { $0 } == before)
+                ending.yield()
+                try await expectEventually(timeout: .seconds(20)) { batchSizes.withLock { $0.reduce(0, +) } == published + 30 }
+                #expect(batchSizes.withLock { $0.count } == before.count + 1)  // the ringing event and the 30 after it, together
+            }
+            await publisher.close()
+        }
+    }
+
     struct Poison: Error {}
 }
