@@ -22,8 +22,13 @@ public actor WorkerStore {
     private let durable: Bool
     /// The connection's `synchronous` setting now (`FULL` when true).
     private var syncing: Bool
+    private let checkpointer: BackgroundCheckpointer?
 
-    public init(path: String, durable: Bool = false) throws {
+    /// - Parameter checkpointInterval: checkpoint the WAL from a thread of its own this often (a
+    ///   live worker: no commit then stalls for a checkpoint); nil leaves it to SQLite's automatic
+    ///   checkpoint inside a commit every 16,000 pages (bulk folds, where fewer, larger
+    ///   checkpoints write each rewritten page fewer times).
+    public init(path: String, durable: Bool = false, checkpointInterval: Duration? = nil) throws {
         connection = try SQLiteConnection(path: path)
         self.durable = durable
         syncing = durable
@@ -57,7 +62,11 @@ public actor WorkerStore {
         insertOutbox = try connection.prepare("INSERT INTO gridbus_outbox (event_id, event, created_ms) VALUES (?, ?, ?)")
         deleteOutbox = try connection.prepare("DELETE FROM gridbus_outbox WHERE rowid = ?")
         selectOutbox = try connection.prepare("SELECT rowid, event FROM gridbus_outbox WHERE rowid > ? ORDER BY rowid LIMIT ?")
+        // Last: nothing after it can fail and leave the thread running.
+        checkpointer = checkpointInterval.map { BackgroundCheckpointer(path: path, interval: $0, name: "store-checkpoint") }
     }
+
+    deinit { checkpointer?.stop() }
 
     // MARK: Outbox
 

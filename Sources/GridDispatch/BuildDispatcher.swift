@@ -36,7 +36,7 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
         load: DispatcherClients.load, development: [.operator], allows: "act on cases and switch emergency mode", logger: logger
     )
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    let store = try WorkerStore(path: configuration.dataDirectory + "/dispatcher.sqlite", durable: true)
+    let store = try WorkerStore(path: configuration.dataDirectory + "/dispatcher.sqlite", durable: true, checkpointInterval: .milliseconds(250))
     try await Dispatcher.prepare(store)
     let publisher = ReliablePublisher(store: store, endpoint: configuration.bus.ingress, credentials: configuration.bus.credentials, context: context, logger: logger)
     let dispatcher = Dispatcher(

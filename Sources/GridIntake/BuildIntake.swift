@@ -27,7 +27,7 @@ public func buildIntake(
     let keys = try configuration.auth.keyRing(load: IntakeClients.load, development: .other, allows: "report and read incidents", logger: logger)
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     // FULL: an answered report survives a power loss, not only a crash of the intake.
-    let store = try WorkerStore(path: configuration.dataDirectory + "/intake.sqlite", durable: true)
+    let store = try WorkerStore(path: configuration.dataDirectory + "/intake.sqlite", durable: true, checkpointInterval: .milliseconds(250))
     try await Intake.prepare(store)
     let publisher = ReliablePublisher(
         store: store,

@@ -130,7 +130,7 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let channels = try buildChannels(configuration: configuration, logger: logger)
     let rules = configuration.rulesFile.isEmpty ? NotifierRules() : try NotifierRules.load(configuration.rulesFile, channels: channels.map(\.name))
-    let store = try WorkerStore(path: configuration.dataDirectory + "/notifier.sqlite", durable: true)
+    let store = try WorkerStore(path: configuration.dataDirectory + "/notifier.sqlite", durable: true, checkpointInterval: .milliseconds(250))
     try await Notifier.prepare(store)
     let publisher = ReliablePublisher(store: store, endpoint: configuration.bus.ingress, credentials: configuration.bus.credentials, context: context, logger: logger)
     let notifier = Notifier(district: district, rules: rules, channels: channels, publisher: publisher, store: store, logger: logger)

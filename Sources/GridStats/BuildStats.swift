@@ -19,7 +19,7 @@ public func buildStats(configuration: StatsConfiguration, context: ZMQContext, l
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     // Not `durable`: the statistics publish nothing and their cursor commits with them, so a power
     // loss can only take back the last batches whole, and they are folded again from the journal.
-    let store = try WorkerStore(path: configuration.dataDirectory + "/stats.sqlite")
+    let store = try WorkerStore(path: configuration.dataDirectory + "/stats.sqlite", checkpointInterval: .milliseconds(250))
     try await Statistics.prepare(store)
     let statistics = Statistics(district: district, settings: configuration.settings, store: store, logger: logger)
     let subscriber = DurableSubscriber(
