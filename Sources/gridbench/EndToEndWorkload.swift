@@ -18,6 +18,12 @@ struct EndToEndRun {
     var memory: [(name: String, early: Int, late: Int)]
     /// CPU seconds each process used during the run.
     var cpu: [(name: String, seconds: Double)]
+    /// The disk's fsyncs (``DiskProbe``) for 10 s before the processes start, and during the run.
+    var diskIdle: String
+    var diskDuringRun: String
+    /// Reports slower than 100 ms, and how many of them were in flight while a probe fsync took 50 ms or more.
+    var slow: Int
+    var slowDuringDiskStall: Int
 }
 
 /// (p) The whole pipeline, release binaries on this machine: `POST /v1/incidents` to grid-intake →
@@ -31,6 +37,9 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     let directory = workDirectory + "/e2e"
     try? FileManager.default.removeItem(atPath: directory)
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let idleProbe = DiskProbe(path: directory + "/disk-probe")
+    Thread.sleep(forTimeInterval: 10)
+    let diskIdle = idleProbe.stop()
     let (daemon, ingress, egress, replay) = try startDaemon(bin: bin, directory: directory + "/bus")
     defer { daemon.stop() }
     let secret = directory + "/webhook.secret"
@@ -80,6 +89,7 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     sampler.start()
     defer { sampling.store(false, ordering: .relaxed) }
     let cpuBefore = processes.map(\.cpuSeconds)
+    let probe = DiskProbe(path: directory + "/disk-probe")
 
     // The reports: a realistic mix, paced over 4 keep-alive connections.
     let mix = Mutex(ReportMix(district: district, seed: 2026))
@@ -117,12 +127,14 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
         usleep(200_000)
     }
     sampling.store(false, ordering: .relaxed)
+    let diskDuringRun = probe.stop()
     let cpu = processes.indices.map { (name: processes[$0].name, seconds: processes[$0].cpuSeconds - cpuBefore[$0]) }
     let arrivals = receiver.counts.withLock { $0.firstNoticeAt }
-    var latencies = sends.withLock { sent in
-        sent.compactMap { id, due in arrivals[id].map { max(0, $0 * 1e9 - Double(due)) / 1e6 } }
-    }
+    let trips = sends.withLock { sent in sent.compactMap { id, due in arrivals[id].map { (due: due, arrival: UInt64(max(Double(due), $0 * 1e9))) } } }
+    var latencies = trips.map { Double($0.arrival - $0.due) / 1e6 }
     latencies.sort()
+    let slow = trips.filter { $0.arrival - $0.due >= 100_000_000 }
+    let slowDuringDiskStall = slow.filter { DiskProbe.stalled(diskDuringRun, from: $0.due, to: $0.arrival, minimum: 50) }.count
     guard !latencies.isEmpty else { throw BenchError("no notice arrived") }
     func quantile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
     let memory = samples.withLock { rows -> [(String, Int, Int)] in
@@ -132,7 +144,8 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     }
     return EndToEndRun(
         offered: total, accepted: accepted, notified: latencies.count, p50: quantile(0.5), p99: quantile(0.99), max: latencies.last!,
-        memory: memory.map { (name: $0.0, early: $0.1, late: $0.2) }, cpu: cpu
+        memory: memory.map { (name: $0.0, early: $0.1, late: $0.2) }, cpu: cpu,
+        diskIdle: DiskProbe.summary(diskIdle), diskDuringRun: DiskProbe.summary(diskDuringRun), slow: slow.count, slowDuringDiskStall: slowDuringDiskStall
     )
 }
 

@@ -376,6 +376,8 @@ struct GridBench: ParsableCommand {
                 + "; CPU seconds: " + result.cpu.map { String(format: "%@ %.0f", $0.name, $0.seconds) }.joined(separator: ", ")
             let note = String(format: "p50 %.1f ms, max %.1f ms; %d offered, %d accepted, %d notified; RSS a minute in → at the end: ", result.p50, result.max,
                               result.offered, result.accepted, result.notified) + memory
+                + "; disk fsync probe, 10 s idle before: \(result.diskIdle); during the run: \(result.diskDuringRun); "
+                + "\(result.slow) reports took 100 ms or more, \(result.slowDuringDiskStall) of them while a probe fsync took 50 ms or more"
             log("(p): p99 \(String(format: "%.1f", result.p99)) ms; " + note)
             rows.append(("(p) POST /v1/incidents → incident.dispatched → signed webhook delivered, \(e2eRate)/s for \(e2eSeconds) s (one run)",
                          String(format: "p99 %.1f ms", result.p99), note))
