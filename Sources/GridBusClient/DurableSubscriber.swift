@@ -27,10 +27,12 @@ import Foundation
 /// saved every `saveEvery` events, on heartbeats and on shutdown; after a crash the events since
 /// the last save are handled again, so handlers must be idempotent by event id.
 ///
-/// With a `linger`, the bell waits that long before reading (in both modes, from replay), so that
-/// what comes in meanwhile is handled as one batch: one replay and one transaction instead of one
-/// each per event. For a worker nobody waits on (statistics, the intake's timeline), it trades a
-/// fraction of a second of freshness for most of its commits and their writes.
+/// With `catchUpEvery` n > 1, live events only count: the subscriber catches up (from replay, as
+/// one batch, in both modes) once n of them have come in, or at the next heartbeat (every second),
+/// whichever is first. For a worker nobody waits on (statistics, the intake's timeline) this trades
+/// up to a second of freshness for most of its replays, commits and their writes. It needs no timer
+/// of its own, so it holds whatever the worker's clock does (libfaketime's jumps stall libdispatch's
+/// timers; the fault suite found it).
 public final class DurableSubscriber: Service, CustomStringConvertible, Sendable {
     public typealias Handler = @Sendable (BusEvent) async throws -> Void
     /// Receives events in sequence order, several at a time when they are already waiting (catch-up
@@ -50,8 +52,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     private let saveEvery: UInt64
     private let receiveBuffer: Int
     private let receiveHighWaterMark: Int32
-    private let linger: Duration
-    private let wait: @Sendable (Duration) async throws -> Void
+    private let catchUpEvery: Int
 
     /// - Parameters:
     ///   - name: identifies the cursor in the store and the subscriber in `gridctl status`.
@@ -79,8 +80,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
 
     /// - Parameters:
     ///   - maxBatch: most events handed to `batchHandler` at once.
-    ///   - linger: how long a live event waits for others before they are read together (see the type).
-    ///   - wait: pauses for the linger (injectable for tests).
+    ///   - catchUpEvery: live events that are let gather before they are read together (see the type).
     public init(
         name: String,
         endpoints: BusEndpoints,
@@ -92,8 +92,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         receiveBuffer: Int = 10_000,
         receiveHighWaterMark: Int32 = 100_000,
         maxBatch: Int,
-        linger: Duration = .zero,
-        wait: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        catchUpEvery: Int = 1,
         batchHandler: @escaping BatchHandler
     ) {
         self.name = name
@@ -107,8 +106,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         self.saveEvery = saveEvery
         self.receiveBuffer = receiveBuffer
         self.receiveHighWaterMark = receiveHighWaterMark
-        self.linger = linger
-        self.wait = wait
+        self.catchUpEvery = max(1, catchUpEvery)
     }
 
     public func run() async throws {
@@ -161,6 +159,8 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         var cursor: UInt64
         var saved: UInt64 = 0
         var warnedAhead = false
+        /// Live events let gather since the last catch-up (``catchUpEvery``).
+        var gathered = 0
     }
 
     private func receive(_ frames: [[UInt8]], state: inout State, requester: BusRequester, socket: ZMQAsyncSocket) async throws {
@@ -171,7 +171,8 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         if frames[0].starts(with: Self.heartbeatPrefix) {
             if sequence > state.cursor {
                 // Filtered: events on other topics moved the head; replay settles what concerns us.
-                if !isFiltered {
+                // Gathering: the events were seen, and left for now.
+                if !isFiltered && state.gathered == 0 {
                     logger.warning(
                         "heartbeat shows events this subscriber missed; catching up through replay",
                         metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)", "bus.head": "\(sequence)"]
@@ -185,11 +186,10 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             return
         }
         if sequence <= state.cursor { return }  // already handled (replay overlapped live)
-        if linger > .zero {
-            // Let the burst gather; what came in meanwhile is read at once, and its bells are
-            // then at or below the cursor.
-            try await wait(linger)
-            try await catchUp(&state, requester: requester)
+        if catchUpEvery > 1 {
+            // Let the burst gather: this many more events, or the next heartbeat, rings the bell.
+            state.gathered += 1
+            if state.gathered >= catchUpEvery { try await catchUp(&state, requester: requester) }
             return
         }
         if isFiltered {
@@ -215,6 +215,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
 
     /// Replays from the cursor until caught up with the head; waits and retries while the daemon is unreachable.
     private func catchUp(_ state: inout State, requester: BusRequester) async throws {
+        state.gathered = 0
         var delay = Duration.milliseconds(200)
         while true {
             try Task.checkCancellation()

@@ -46,7 +46,7 @@ public func buildIntake(
         context: context,
         logger: logger,
         maxBatch: 500,
-        linger: Intake.followLinger
+        catchUpEvery: Intake.followBatch
     ) { events in try await intake.follow(events) }
 
     let router = Router()

@@ -24,7 +24,7 @@ public func buildStats(configuration: StatsConfiguration, context: ZMQContext, l
     let statistics = Statistics(district: district, settings: configuration.settings, store: store, logger: logger)
     let subscriber = DurableSubscriber(
         name: "grid-stats", endpoints: configuration.bus, prefixes: statsPrefixes, store: store, context: context, logger: logger,
-        maxBatch: Statistics.foldBatch, linger: Statistics.liveLinger
+        maxBatch: Statistics.foldBatch, catchUpEvery: Statistics.liveBatch
     ) { events in try await statistics.handle(events) }
     let router = Router()
     StatsAPI(statistics: statistics, keys: keys, assets: try DashboardAssets(districtDirectory: configuration.districtDirectory)).register(on: router)

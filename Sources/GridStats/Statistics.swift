@@ -99,11 +99,10 @@ public final class Statistics: Sendable {
     /// Most events the worker folds in one transaction: a replay batch of the bus. A transaction
     /// rewrites every roll-up page its cases touch, so a backlog folds faster in bigger ones.
     public static let foldBatch = 5000
-    /// How long the live subscriber lets events gather before folding them together
-    /// (``DurableSubscriber``'s linger): the indicators are this much later, and the store writes
-    /// one transaction per burst — every event rewrites the same roll-up pages, so folding them one
-    /// by one wrote those pages to the WAL again for each.
-    public static let liveLinger = Duration.milliseconds(250)
+    /// Events the live subscriber lets gather before folding them together (``DurableSubscriber``'s
+    /// `catchUpEvery`; the bus's heartbeat folds the rest within a second): every event rewrites the
+    /// same roll-up pages, so folding them one by one wrote those pages to the WAL again for each.
+    public static let liveBatch = 500
 
     /// Folds a batch of journaled events in, in one transaction; an event that cannot be read is
     /// counted and skipped.

@@ -12,7 +12,9 @@ struct DispatcherOptions: ParsableArguments {
     var url: String = Environment.value("GRIDBUS_DISPATCHER_URL") ?? "http://127.0.0.1:8081"
 
     @Option(name: .customLong("api-key"), help: "The API key grid-dispatcher knows this client by (env GRIDBUS_DISPATCHER_KEY).")
-    var apiKey: String? = Environment.value("GRIDBUS_DISPATCHER_KEY")
+    var apiKeyOption: String?
+    /// The option, or else the environment (an option with a default cannot be optional).
+    var apiKey: String? { apiKeyOption ?? Environment.value("GRIDBUS_DISPATCHER_KEY") }
 
     @Option(help: "Seconds to wait for an answer.")
     var timeout: Double = 10

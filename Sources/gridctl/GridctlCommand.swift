@@ -34,10 +34,13 @@ struct BusOptions: ParsableArguments {
     var replay: String = Environment.value("GRIDBUS_BUS_REPLAY") ?? BusEndpoints().replay
 
     @Option(name: .customLong("key"), help: "This client's CURVE secret certificate, NAME.key_secret (env GRIDBUS_BUS_KEY).")
-    var key: String? = Environment.value("GRIDBUS_BUS_KEY")
+    var keyOption: String?
+    /// The option, or else the environment (an option with a default cannot be optional).
+    var key: String? { keyOption ?? Environment.value("GRIDBUS_BUS_KEY") }
 
     @Option(name: .customLong("server-key"), help: "gridbusd's public certificate, gridbusd.key (env GRIDBUS_BUS_SERVER_KEY).")
-    var serverKey: String? = Environment.value("GRIDBUS_BUS_SERVER_KEY")
+    var serverKeyOption: String?
+    var serverKey: String? { serverKeyOption ?? Environment.value("GRIDBUS_BUS_SERVER_KEY") }
 
     @Option(help: "Seconds to wait for the daemon before giving up.")
     var timeout: Double = 5

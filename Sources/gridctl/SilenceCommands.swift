@@ -7,7 +7,9 @@ struct NotifierOptions: ParsableArguments {
     var url: String = Environment.value("GRIDBUS_NOTIFIER_URL") ?? "http://127.0.0.1:8082"
 
     @Option(name: .customLong("api-key"), help: "The API key grid-notifier knows this client by (env GRIDBUS_NOTIFIER_KEY).")
-    var apiKey: String? = Environment.value("GRIDBUS_NOTIFIER_KEY")
+    var apiKeyOption: String?
+    /// The option, or else the environment (an option with a default cannot be optional).
+    var apiKey: String? { apiKeyOption ?? Environment.value("GRIDBUS_NOTIFIER_KEY") }
 
     @Option(help: "Seconds to wait for an answer.")
     var timeout: Double = 10

@@ -273,45 +273,42 @@ struct BatchDeliveryTests {
         }
     }
 
-    /// With a linger, a live event waits for the others of its burst: once the pause is over,
-    /// everything that came in meanwhile reaches the handler as one batch (the pause is injected:
-    /// it ends when the test says so, not after a time).
-    @Test func aLingeringSubscriberHandlesABurstAsOneBatch() async throws {
-        try await withTestBus { bus in
-            let (ends, ending) = AsyncStream.makeStream(of: Void.self)
-            let paused = Mutex<Duration?>(nil)
+    /// With `catchUpEvery`, live events gather until that many have come in (heartbeats, which
+    /// also ring the bell, come only after ten seconds here, and the daemon's shutdown waits for
+    /// the next one): then they reach the handler as one batch.
+    @Test func aGatheringSubscriberHandlesABurstAsOneBatch() async throws {
+        try await withTestBus(configure: { $0.heartbeatInterval = 10 }) { bus in
             let batchSizes = Mutex<[Int]>([])
             let subscriber = DurableSubscriber(
-                name: "lingering",
+                name: "gathering",
                 endpoints: bus.endpoints,
                 prefixes: ["incident."],
                 store: try temporaryStore(),
                 context: bus.context,
                 logger: TestBus.logger(),
                 maxBatch: 500,
-                linger: .milliseconds(250),
-                wait: { linger in
-                    paused.withLock { $0 = linger }
-                    for await _ in ends { return }
-                }
+                catchUpEvery: 30
             ) { events in batchSizes.withLock { $0.append(events.count) } }
             let publisher = DirectPublisher(context: bus.context, endpoint: bus.endpoints.ingress)
+            var published = 0
             try await running([subscriber]) {
-                // Until the subscription is live, an event is read by the first catch-up, not rung.
-                var published = 0
-                while paused.withLock({ $0 }) == nil {
+                // Thirty rings. An event published before the subscription is live rings no bell:
+                // the first catch-up reads it, and one more event is needed for each.
+                func delivered() -> Int { batchSizes.withLock { $0.reduce(0, +) } }
+                while published < 60, delivered() < published || published < 30 {
                     _ = try await publisher.publish(try incident(published))
                     published += 1
-                    try await expectEventually(timeout: .seconds(20)) { paused.withLock { $0 } != nil || batchSizes.withLock { $0.reduce(0, +) } == published }
+                    if published >= 30 {
+                        let deadline = ContinuousClock.now + .seconds(3)
+                        while delivered() < published, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                    }
                 }
-                #expect(paused.withLock { $0 } == .milliseconds(250))
-                let before = batchSizes.withLock { $0 }
-                for n in published..<published + 30 { _ = try await publisher.publish(try incident(n)) }  // journaled during the pause
-                #expect(batchSizes.withLock { $0 } == before)
-                ending.yield()
-                try await expectEventually(timeout: .seconds(20)) { batchSizes.withLock { $0.reduce(0, +) } == published + 30 }
-                #expect(batchSizes.withLock { $0.count } == before.count + 1)  // the ringing event and the 30 after it, together
             }
+            let batches = batchSizes.withLock { $0 }
+            #expect(batches.reduce(0, +) == published)
+            // At most one batch from the first catch-up, then nothing before the thirtieth ring, and
+            // then everything at once.
+            #expect(batches.count <= 2 && (batches.last ?? 0) >= 30, "batches: \(batches)")
             await publisher.close()
         }
     }
