@@ -72,10 +72,11 @@ public final class BusDaemon: Service, CustomStringConvertible {
 
         let ingressStop = StopFlag()
         let journalStop = StopFlag()
-        let egressStop = StopFlag()
         let replayStop = StopFlag()
         let answersReady = ZMQWakeup()
         let eventsReady = ZMQWakeup()
+        // The egress polls until its next heartbeat: wake it to stop, or shutdown waits for one.
+        let egressStop = StopFlag(wake: { eventsReady.signal() })
         // Every batch holds at least one event, so `ingress.max-pending` (counted in events by the
         // ingress) is what bounds this queue; a limit in batches would refuse small batches early.
         let toJournal = BoundedBuffer<[IncomingEvent]>(capacity: configuration.maxPendingEvents)
