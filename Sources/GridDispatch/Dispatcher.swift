@@ -119,13 +119,7 @@ public final class Dispatcher: Sendable {
         let now = self.now()
         try await publisher.transaction { [self, reports] connection, outbox in
             for (key, report) in reports {
-                try connection.execute("SAVEPOINT report")
-                do {
-                    try register(report, key: key, at: now, connection: connection, outbox: outbox)
-                    try connection.execute("RELEASE report")
-                } catch {
-                    try connection.execute("ROLLBACK TO report")
-                    try connection.execute("RELEASE report")
+                if case .failure(let error) = try connection.savepoint("report", { try register(report, key: key, at: now, connection: connection, outbox: outbox) }) {
                     logger.error("a report could not be registered", metadata: ["incident": "\(report.incidentId)", "error": "\(error)"])
                 }
             }

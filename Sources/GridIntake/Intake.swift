@@ -138,13 +138,7 @@ public final class Intake: Sendable {
         // Not synced on its own: the timeline is derived from the bus and heard again after a power loss.
         try await store.transaction(nowMilliseconds: IntakeStore.milliseconds(now), durable: false) { [self] connection, _ in
             for event in events {
-                try connection.execute("SAVEPOINT event")
-                do {
-                    try apply(event, at: now, on: connection)
-                    try connection.execute("RELEASE event")
-                } catch {
-                    try connection.execute("ROLLBACK TO event")
-                    try connection.execute("RELEASE event")
+                if case .failure(let error) = try connection.savepoint("event", { try apply(event, at: now, on: connection) }) {
                     logger.error("an event could not be applied to its incident", metadata: ["event": "\(event.id)", "type": "\(event.type)", "error": "\(error)"])
                 }
             }

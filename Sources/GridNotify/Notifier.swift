@@ -75,13 +75,7 @@ public final class Notifier: Sendable {
         // (under the same keys) after a power loss; a commit that publishes is synced all the same.
         try await publisher.transaction(durable: false) { [self, events] connection, outbox in
             for event in events {
-                try connection.execute("SAVEPOINT event")
-                do {
-                    try hear(event, at: now, connection: connection, outbox: outbox)
-                    try connection.execute("RELEASE event")
-                } catch {
-                    try connection.execute("ROLLBACK TO event")
-                    try connection.execute("RELEASE event")
+                if case .failure(let error) = try connection.savepoint("event", { try hear(event, at: now, connection: connection, outbox: outbox) }) {
                     logger.error("an event could not be planned", metadata: ["event": "\(event.id)", "type": "\(event.type)", "error": "\(error)"])
                 }
             }

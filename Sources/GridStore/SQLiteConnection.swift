@@ -93,6 +93,22 @@ public final class SQLiteConnection {
         }
     }
 
+    /// Runs `body` in a savepoint inside the current transaction: if `body` throws, only its changes
+    /// are rolled back and its error is returned, and the transaction goes on (a batch in which one
+    /// item cannot be applied). Throws only when the savepoint itself fails.
+    public func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> Result<T, any Error> {
+        try execute("SAVEPOINT \(name)")
+        do {
+            let value = try body()
+            try execute("RELEASE \(name)")
+            return .success(value)
+        } catch {
+            try execute("ROLLBACK TO \(name)")
+            try execute("RELEASE \(name)")
+            return .failure(error)
+        }
+    }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 

@@ -62,6 +62,25 @@ import Testing
         #expect(try connection.scalar("SELECT COUNT(*) FROM t") == 0)
     }
 
+    /// One item of a batch that fails takes back only its own changes; the transaction goes on.
+    @Test func aFailedSavepointTakesBackOnlyItsOwnChanges() throws {
+        let connection = try SQLiteConnection(path: path)
+        try connection.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        struct Boom: Error {}
+        let outcomes = try connection.transaction {
+            try ["a", "b", "c"].map { key in
+                try connection.savepoint("item") {
+                    try connection.execute("INSERT INTO t VALUES ('\(key)')")
+                    if key == "b" { throw Boom() }
+                    return key
+                }
+            }
+        }
+        #expect(outcomes.map { (try? $0.get()) ?? "failed" } == ["a", "failed", "c"])
+        #expect(try connection.scalar("SELECT COUNT(*) FROM t") == 2)
+        #expect(try connection.scalar("SELECT COUNT(*) FROM t WHERE k = 'b'") == 0)
+    }
+
     @Test func errorsCarryCodeMessageAndOperation() throws {
         let connection = try SQLiteConnection(path: path)
         try connection.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
