@@ -19,13 +19,16 @@ public struct AssignmentRequest: Sendable {
     /// Emergency mode in the grid: everyone on its roster is mobilised.
     public var emergency: Bool
     public var requiredSkills: [String]
+    /// Members who may not get the case (who returned it as not theirs), whatever their duty or load.
+    public var excluding: Set<String>
 
-    public init(grid: String, category: Category, at: Date, emergency: Bool = false, requiredSkills: [String] = []) {
+    public init(grid: String, category: Category, at: Date, emergency: Bool = false, requiredSkills: [String] = [], excluding: Set<String> = []) {
         self.grid = grid
         self.category = category
         self.at = at
         self.emergency = emergency
         self.requiredSkills = requiredSkills
+        self.excluding = excluding
     }
 }
 
@@ -77,8 +80,9 @@ public struct Assigner: Sendable {
     /// The round-robin counter of a grid and role.
     static func turnKey(grid: String, role: String) -> String { "\(grid) \(role)" }
 
+    /// nil when the grid has nobody left to take the case (no roster, or everyone excluded).
     public func assign(_ request: AssignmentRequest, load: [String: Int], turns: inout [String: Int]) -> Assignment? {
-        let roster = membersByGrid[request.grid] ?? []
+        let roster = (membersByGrid[request.grid] ?? []).filter { !request.excluding.contains($0.id) }
         guard !roster.isEmpty else { return nil }
         if request.emergency {
             return Assignment(assignees: roster, role: role(for: request.category), policy: "emergency-all", note: nil)
@@ -105,9 +109,15 @@ public struct Assigner: Sendable {
             }
         }
         if pool.isEmpty {
-            pool = candidates(wanted, onDuty: false)
-            chosenRole = wanted
-            note = "nobody on duty: assigned to the \(wanted.rawValue), who is off duty now"
+            // Nobody on duty: the wanted role off duty, else the first role up the ladder that has anyone.
+            for role in [wanted] + Self.ladder.drop(while: { $0 != wanted }).dropFirst() {
+                pool = candidates(role, onDuty: false)
+                if !pool.isEmpty {
+                    chosenRole = role
+                    note = "nobody on duty: assigned to the \(role.rawValue), who is off duty now"
+                    break
+                }
+            }
         }
         guard !pool.isEmpty else { return nil }
         let member: Member

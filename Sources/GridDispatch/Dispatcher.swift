@@ -197,11 +197,12 @@ public final class Dispatcher: Sendable {
     func dispatch(_ item: inout DispatchCase, category: Category, grid: String, at now: Date, excluding: Set<String> = [],
                   connection: SQLiteConnection, outbox: OutboxWriter) throws {
         let candidates = district.members(of: grid).map(\.id).filter { !excluding.contains($0) }
-        let load = try DispatcherStore.load(of: candidates, on: connection).merging(excluding.map { ($0, Int.max / 2) }) { $1 }
+        let load = try DispatcherStore.load(of: candidates, on: connection)
         var turns = try DispatcherStore.turns(on: connection)
-        let request = AssignmentRequest(grid: grid, category: category, at: now, emergency: item.emergency)
+        let request = AssignmentRequest(grid: grid, category: category, at: now, emergency: item.emergency, excluding: excluding)
         guard let assignment = assigner.assign(request, load: load, turns: &turns) else {
-            logger.warning("nobody on the roster of the grid; the case waits registered", metadata: ["case": "\(item.id)", "grid": "\(grid)"])
+            let why = excluding.isEmpty ? "nobody on the roster of the grid" : "nobody on the roster of the grid but who returned it"
+            logger.warning("\(why); the case waits registered", metadata: ["case": "\(item.id)", "grid": "\(grid)"])
             return
         }
         try DispatcherStore.saveTurns(turns, on: connection)

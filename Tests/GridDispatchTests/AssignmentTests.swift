@@ -41,10 +41,13 @@ import Testing
     static let night = morning.addingTimeInterval(12 * 3600)
 
     func assign(_ strategy: AssignmentStrategy, grid: String = "G-1", category: Category = category("E-01-02"), at: Date = morning,
-                load: [String: Int] = [:], emergency: Bool = false, skills: [String] = [], roles: [String: Member.Role] = [:]) -> Assignment? {
+                load: [String: Int] = [:], emergency: Bool = false, skills: [String] = [], roles: [String: Member.Role] = [:],
+                excluding: Set<String> = []) -> Assignment? {
         var turns: [String: Int] = [:]
-        return Assigner(district: Self.district, strategy: strategy, roles: roles)
-            .assign(AssignmentRequest(grid: grid, category: category, at: at, emergency: emergency, requiredSkills: skills), load: load, turns: &turns)
+        return Assigner(district: Self.district, strategy: strategy, roles: roles).assign(
+            AssignmentRequest(grid: grid, category: category, at: at, emergency: emergency, requiredSkills: skills, excluding: excluding), load: load,
+            turns: &turns
+        )
     }
 
     @Test func leastLoadThenID() {
@@ -86,5 +89,31 @@ import Testing
         let everyone = assign(.leastLoad, emergency: true)
         #expect(Set(everyone?.assignees.map(\.id) ?? []) == ["w1", "w2", "w3", "c1", "i1", "r1", "p1"] && everyone?.policy == "emergency-all")
         #expect(assign(.leastLoad, grid: "G-404") == nil)
+    }
+
+    /// A returned case: whoever returned it is not on the roster for it, even when they are the only
+    /// one on duty (the fault this test was written for: the case went straight back to them).
+    @Test func aReturnedCaseNeverGoesBackToWhoReturnedIt() {
+        // G-2 in the morning: its only worker returned it; the chief, on duty, takes it.
+        let chief = assign(.leastLoad, grid: "G-2", excluding: ["w9"])
+        #expect(chief?.assignees.map(\.id) == ["c1"] && chief?.role == .gridChief)
+        // At night the instructor is the only one on duty in G-2; without them, the worker off duty…
+        let offDuty = assign(.leastLoad, grid: "G-2", at: Self.night, excluding: ["i1"])
+        #expect(offDuty?.assignees.map(\.id) == ["w9"] && offDuty?.note?.contains("off duty") == true)
+        // …and without the worker too, the chief off duty (the ladder, off duty).
+        let chiefOffDuty = assign(.leastLoad, grid: "G-2", at: Self.night, excluding: ["i1", "w9"])
+        #expect(chiefOffDuty?.assignees.map(\.id) == ["c1"] && chiefOffDuty?.role == .gridChief)
+        #expect(assign(.leastLoad, grid: "G-2", excluding: ["w9", "c1", "i1"]) == nil)
+        // Every strategy skips them, with no load needed to push them away.
+        #expect(assign(.leastLoad, excluding: ["w1"])?.assignees.map(\.id) == ["w2"])
+        #expect(assign(.skillMatch, skills: ["electrical"], excluding: ["w1", "w3"])?.assignees.map(\.id) == ["w2"])
+        let assigner = Assigner(district: Self.district, strategy: .roundRobin)
+        var turns: [String: Int] = [:]
+        let picks = (0..<3).map { _ in
+            assigner.assign(AssignmentRequest(grid: "G-1", category: Self.category("E-01-02"), at: Self.morning, excluding: ["w2"]), load: [:], turns: &turns)!
+                .assignees[0].id
+        }
+        #expect(picks == ["w1", "w3", "w1"])
+        #expect(Set(assign(.leastLoad, emergency: true, excluding: ["w1"])?.assignees.map(\.id) ?? []) == ["w2", "w3", "c1", "i1", "r1", "p1"])
     }
 }
