@@ -290,11 +290,13 @@ public final class Dispatcher: Sendable {
                 try emit(IncidentExtended(incidentId: id, by: input.by, deadline: deadline, reason: input.reason ?? ""), for: &item, at: now, outbox)
             case .returnAsWronglyDispatched:
                 guard let reason = input.reason, !reason.isEmpty else { return .invalid(field: "reason", reason: "say why it is not yours") }
-                let previous = Set(item.assignees)
+                // Not theirs: whoever returned it, or, returned on their behalf, everyone it was with.
+                // (In emergency mode a case is with the whole roster; one member's return leaves it with the rest.)
+                let excluded: Set<String> = item.assignees.contains(input.by) ? [input.by] : Set(item.assignees)
                 try emit(IncidentReturned(incidentId: id, by: input.by, reason: reason), for: &item, at: now, outbox)
                 // Dispatched again at once, to someone else.
                 if let grid = item.grid, let category = district.categoriesByCode[item.category] {
-                    try dispatch(&item, category: category, grid: grid, at: now, excluding: previous, connection: connection, outbox: outbox)
+                    try dispatch(&item, category: category, grid: grid, at: now, excluding: excluded, connection: connection, outbox: outbox)
                 }
             case .place:
                 guard item.triage else { return .illegal(IllegalAction(state: item.state, action: action, allowed: [])) }

@@ -179,6 +179,14 @@ import ZeroMQ
         #expect(item.emergency && Set(item.assignees) == roster)
         #expect(item.deadline == DispatcherTests.morning.addingTimeInterval(3600))  // E-01-02's urgent limit, 1 h
         #expect(item.acknowledgeBy == DispatcherTests.morning.addingTimeInterval(5 * 60))
+        // One member returns it: it stays with the rest of the roster (not with nobody).
+        let returner = item.assignees[0]
+        guard case .done(let returned) = try await fixture.dispatcher.act("inc-1", .returnAsWronglyDispatched, ActionInput(by: returner, reason: "not mine"))
+        else {
+            Issue.record("the return was refused")
+            return
+        }
+        #expect(returned.state == .dispatched && Set(returned.assignees) == roster.subtracting([returner]))
         fixture.clock.advance(5 * 60)
         #expect(try await fixture.dispatcher.sweep() == 1)
         #expect(try await fixture.dispatcher.get("inc-1")?.timerAt == fixture.clock.now.addingTimeInterval(60))
