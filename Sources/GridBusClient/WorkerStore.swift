@@ -38,7 +38,7 @@ public actor WorkerStore {
         // SQLite's 2 MiB default cache it read them back from the OS for every batch, and with a
         // checkpoint every 1,000 pages it wrote them to the database file many times over.
         try connection.execute("PRAGMA cache_size = -32768")
-        try connection.execute("PRAGMA wal_autocheckpoint = 16000")
+        try connection.execute("PRAGMA wal_autocheckpoint = \(WALCheckpointing.backstopPages)")
         try connection.execute(
             """
             CREATE TABLE IF NOT EXISTS gridbus_outbox (

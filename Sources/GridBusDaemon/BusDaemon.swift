@@ -123,7 +123,12 @@ public final class BusDaemon: Service, CustomStringConvertible {
             let connection: SQLiteConnection
             do { connection = try SQLiteConnection(path: configuration.journalPath) } catch { return ready(.failure(error)) }
             ready(.success(""))
-            JournalCheckpointer(interval: 0.25, logger: logger, stop: checkpointStop).run(connection: connection)
+            // The journal turns SQLite's automatic checkpoint off: this thread alone keeps its WAL
+            // short, so that no group commit (and no publish waiting on it) copies the WAL itself.
+            WALCheckpointing(interval: .milliseconds(250)).run(connection, isStopped: { checkpointStop.isSet }) { error in
+                logger.warning("journal checkpoint failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  // leave a small WAL behind at shutdown
         }
         threads.append((checkpointStop, checkpointer.thread))
         do {

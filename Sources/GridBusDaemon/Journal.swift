@@ -50,8 +50,10 @@ final class Journal {
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
         try connection.execute(Self.schema)
-        // Checkpoints run on their own thread (JournalCheckpointer), never inside a group commit.
-        try connection.execute("PRAGMA wal_autocheckpoint = 0")
+        // Checkpoints run on their own thread (`WALCheckpointing`); a group commit checkpoints only
+        // as the backstop that bounds the WAL under sustained load, and copies only what that
+        // thread has not.
+        try connection.execute("PRAGMA wal_autocheckpoint = \(WALCheckpointing.backstopPages)")
         if maxFileSize > 0 {
             let pageSize = try connection.scalar("PRAGMA page_size")
             try connection.execute("PRAGMA max_page_count = \(max(Int64(maxFileSize) / pageSize, 16))")

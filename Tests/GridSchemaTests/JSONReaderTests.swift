@@ -105,11 +105,13 @@ import Testing
     @Test func formatsAsFoundationDoesToTheMillisecond() {
         var random = SystemRandomNumberGenerator()
         let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        var samples: [Double] = [0, -0.001, -86_400, 951_782_400, 4_102_444_799.999, 1_796_176_800.0004999, 1_796_176_800.7015]
+        var samples: [Double] = [0, -0.001, -86_400, 951_782_400, 4_102_444_799.999, 1_796_176_800.0004999, 1_796_176_800.7015, -1_880_680_655.6924999]
         samples += (0..<2000).map { _ in Double.random(in: -2_000_000_000...4_000_000_000, using: &random) }
         for seconds in samples {
             let date = Date(timeIntervalSince1970: seconds)
-            let milliseconds = (seconds * 1000).rounded()
+            // From the date, not from `seconds`: a Date keeps its time since 2001, and near a half
+            // millisecond the round trip through it decides which way the millisecond rounds.
+            let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
             let expected = Date(timeIntervalSince1970: (milliseconds + 0.25) / 1000).formatted(style)
             #expect(RFC3339.format(date) == expected, "\(seconds)")
         }
