@@ -123,8 +123,8 @@ public final class BusDaemon: Service, CustomStringConvertible {
             let connection: SQLiteConnection
             do { connection = try SQLiteConnection(path: configuration.journalPath) } catch { return ready(.failure(error)) }
             ready(.success(""))
-            // The journal turns SQLite's automatic checkpoint off: this thread alone keeps its WAL
-            // short, so that no group commit (and no publish waiting on it) copies the WAL itself.
+            // Passive checkpoints from here keep the journal's WAL short, so that a group commit
+            // (and every publish waiting on it) copies the WAL only as the backstop (`WALCheckpointing`).
             WALCheckpointing(interval: .milliseconds(250)).run(connection, isStopped: { checkpointStop.isSet }) { error in
                 logger.warning("journal checkpoint failed; will retry", metadata: ["error": "\(error)"])
             }

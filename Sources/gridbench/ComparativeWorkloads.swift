@@ -229,6 +229,7 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
 
     // gridbusd: (c) from this run; latency publish → egress subscriber.
     do {
+        let acked = try measureAckedAlone(durability: "full")
         let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o")
         defer { daemon.stop() }
         let dealer = try ZMQSocket(context: context, type: .dealer)
@@ -251,7 +252,6 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         )
         dealer.close()
         log("gridbusd latency \(latency(result))")
-        let acked = try measureAckedAlone(durability: "full")
         rows.append(ComparisonRow(system: "gridbusd (durability full: fsync per group commit)",
                                   acked: perSecond(acked) + (gridbusd.map { " (\(perSecond($0.acked)) with a subscriber reading: (b))" } ?? ""),
                                   fanOut: gridbusd.map { perSecond($0.fanOut) } ?? "run with c", latency: latency(result)))
@@ -260,11 +260,11 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
     // gridbusd with `journal.durability normal` (written to the OS, no fsync per commit): what
     // JetStream's file store does by default (it syncs every two minutes).
     do {
+        let acked = try measureAckedAlone(durability: "normal")
         let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-normal", extra: ["--journal-durability", "normal"])
         defer { daemon.stop() }
         let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: count, size: size, window: window)
         log("gridbusd (normal) with a subscriber: acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))")
-        let acked = try measureAckedAlone(durability: "normal")
         rows.append(ComparisonRow(system: "gridbusd (durability normal: no fsync per commit, as JetStream's default)",
                                   acked: perSecond(acked) + " (\(perSecond(result.ackedPerSecond)) with a subscriber reading)",
                                   fanOut: perSecond(result.fanOutPerSecond) + (result.fanOutLost > 0 ? " (lost \(result.fanOutLost))" : ""), latency: "—"))
