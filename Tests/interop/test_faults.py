@@ -45,8 +45,8 @@ retry: {initial: 200ms, max: 2s, deadline: 10m}
 
 class District:
     """gridbusd with the four workers as plugins (development security, to keep the run short),
-    every process under libfaketime so that the test can move their clock, the journal alone on a
-    small filesystem of its own."""
+    every process under libfaketime so that the test can move their wall clock (their timers, on the
+    monotonic clock, keep running), the journal alone on a small filesystem of its own."""
 
     def __init__(self, tmp_path, receiver):
         self.tmp = tmp_path
@@ -63,7 +63,10 @@ class District:
         plugins.mkdir()
         for name in [".build", "deploy"]:
             os.symlink(REPO / name, tmp_path / name)
-        clock = {"LD_PRELOAD": FAKETIME, "FAKETIME_TIMESTAMP_FILE": str(self.clock), "FAKETIME_CACHE_DURATION": "1"}
+        # Only the wall clock jumps, as an NTP step would: a faked monotonic clock would stop every
+        # timer in the workers (libdispatch hands its deadlines to the kernel, which keeps real time).
+        clock = {"LD_PRELOAD": FAKETIME, "FAKETIME_TIMESTAMP_FILE": str(self.clock), "FAKETIME_CACHE_DURATION": "1",
+                 "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
         for name, default in zip(WORKERS, ["8080", "8081", "8082", "8083"]):
             manifest = (REPO / "plugins" / f"{name}.yaml").read_text().replace(f'GRIDBUS_HTTP_PORT: "{default}"', f'GRIDBUS_HTTP_PORT: "{self.ports[name]}"')
             extra = dict(clock)
