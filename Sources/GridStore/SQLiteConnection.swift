@@ -144,7 +144,19 @@ public final class SQLiteStatement {
     public func bind(_ value: Int64, at index: Int32) { sqlite3_bind_int64(handle, index, value) }
     public func bind(_ value: Int, at index: Int32) { sqlite3_bind_int64(handle, index, Int64(value)) }
     public func bind(_ value: Double, at index: Int32) { sqlite3_bind_double(handle, index, value) }
-    public func bind(_ value: String, at index: Int32) { sqlite3_bind_text(handle, index, value, -1, gridbus_sqlite_transient()) }
+    /// All of the string's UTF-8, a NUL inside included (a C string would end there).
+    public func bind(_ value: String, at index: Int32) {
+        var value = value
+        value.withUTF8 { bytes in
+            if let base = bytes.baseAddress {
+                _ = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { text in
+                    sqlite3_bind_text(handle, index, text, Int32(bytes.count), gridbus_sqlite_transient())
+                }
+            } else {
+                _ = sqlite3_bind_text(handle, index, "", 0, gridbus_sqlite_transient())  // empty, not NULL
+            }
+        }
+    }
     public func bind(_ value: [UInt8], at index: Int32) {
         value.withUnsafeBytes { buffer in
             _ = sqlite3_bind_blob(
@@ -191,7 +203,7 @@ public final class SQLiteStatement {
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     public func text(_ column: Int32) -> String? {
         guard let pointer = sqlite3_column_text(handle, column) else { return nil }
-        return String(cString: pointer)
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
     }
     public func blob(_ column: Int32) -> [UInt8] {
         let count = Int(sqlite3_column_bytes(handle, column))

@@ -60,10 +60,9 @@ func payloadIndex<C: Collection<UInt8>>(_ bytes: C) -> Int? where C.Index == Int
     return Int(UInt64(littleEndian: value))
 }
 
-/// The index of a `benchEvent`, from its id (`"id":"b-N"`).
+/// The index of a `benchEvent`, from its id (`"id":"UUID:N"`).
 func benchEventIndex(_ bytes: [UInt8]) -> Int? {
-    let marker = Array(#""id":"b-"#.utf8)
-    guard let range = bytes.firstRange(of: marker) else { return nil }
+    guard let id = bytes.firstRange(of: Array(#""id":""#.utf8)), let range = bytes[id.upperBound...].firstRange(of: [UInt8(ascii: ":")]) else { return nil }
     var value = 0
     var position = range.upperBound
     while position < bytes.count, let digit = Int(exactly: bytes[position]).map({ $0 - 48 }), (0...9).contains(digit) {

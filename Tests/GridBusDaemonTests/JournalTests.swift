@@ -90,8 +90,10 @@ import Testing
         }
         #expect(failure?.contains("full") == true)
         #expect(journal.head == UInt64(appended))
-        // Retention frees space; the journal then accepts again.
+        // Retention frees space; the journal then accepts again, the failed batch's events as new ones.
         try journal.enforceRetention(now: Date(), maxAge: .infinity, maxBytes: 10_000)
-        #expect(journal.append([try incoming("after")], receivedAt: 2).outcomes == [.appended(UInt64(appended) + 1)])
+        let failedBatch = appended / 10
+        #expect(journal.append([try incoming("after"), try incoming("b\(failedBatch)-0")], receivedAt: 2).outcomes
+            == [.appended(UInt64(appended) + 1), .appended(UInt64(appended) + 2)])
     }
 }
