@@ -93,17 +93,18 @@ final class Journal {
         written.reserveCapacity(events.count)
         do {
             try connection.transaction {
-                for event in events {
-                    let source = event.envelope.source
-                    let id = event.envelope.id
+                for index in events.indices {
+                    let envelope = events[index].envelope
+                    let source = envelope.source
+                    let id = envelope.id
                     let key = keys.key(source: source, id: id)
                     if let existing = try keys.firstMatch(key, where: { try isStored(source: source, id: id, at: $0) }) {
                         outcomes.append(.duplicate(existing))
                         continue
                     }
                     let sequence = head + 1
-                    let stored = EnvelopeScanner.splice(sequence: sequence, into: event.bytes, at: event.envelope.bodyStart)
-                    let topic = event.envelope.topic.bytes
+                    let stored = EnvelopeScanner.splice(sequence: sequence, into: events[index].bytes, at: envelope.bodyStart)
+                    let topic = envelope.topic.bytes
                     insert.bind(Int64(sequence), at: 1)
                     insert.bind(source, at: 2)
                     insert.bind(id, at: 3)

@@ -30,7 +30,11 @@ struct JournalLoop {
                 if stop.isSet { break } else { continue }
             }
             var events = first
-            for more in fromIngress.popAvailable() { events += more }
+            let more = fromIngress.popAvailable()
+            if !more.isEmpty {
+                events.reserveCapacity(more.reduce(first.count) { $0 + $1.count })
+                for batch in more { events.append(contentsOf: batch) }
+            }
             let started = ContinuousClock.now
             let (outcomes, written) = journal.append(events, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
             metrics.commitDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
@@ -42,7 +46,8 @@ struct JournalLoop {
                 )
                 state.update { $0.lastJournalError = reason }
             }
-            _ = answers.pushBlocking(zip(events, outcomes).map { PublishAnswer(reply: $0.reply, token: $0.token, outcome: $1) })
+            // By index: a whole `IncomingEvent` copied is a retain of each of its buffers.
+            _ = answers.pushBlocking(events.indices.map { PublishAnswer(reply: events[$0].reply, token: events[$0].token, outcome: outcomes[$0]) })
             if !written.isEmpty {
                 // Bounded: if the egress ever falls behind, the journal waits and the ingress NACKs "overloaded".
                 _ = toEgress.pushBlocking(written)

@@ -33,6 +33,12 @@ import Testing
         #expect(decoded.sequence == 42)
     }
 
+    @Test(arguments: [0, 7, 9, 10, 99, 100, 12_345, 999_999_999, 1_000_000_000, UInt64.max / 10, UInt64.max])
+    func theSplicedSequenceIsTheDecimalNumber(_ sequence: UInt64) throws {
+        let bytes = Array(#"{"a":1}"#.utf8)
+        #expect(String(decoding: EnvelopeScanner.splice(sequence: sequence, into: bytes, at: 1), as: UTF8.self) == #"{"gridbusseq":\#(sequence),"a":1}"#)
+    }
+
     /// Every refusal names its code and, where there is one, the attribute at fault.
     @Test(arguments: [
         ("", EnvelopeError.Code.malformed, nil as String?),
