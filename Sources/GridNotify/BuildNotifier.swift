@@ -28,7 +28,7 @@ struct DeliveryService: Service {
         let doorbell = self.doorbell
         let interval = self.interval
         let inFlight = InFlight()
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     while !Task.isCancelled {

@@ -43,7 +43,7 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     let (daemon, ingress, egress, replay) = try startDaemon(bin: bin, directory: directory + "/bus")
     defer { daemon.stop() }
     let secret = directory + "/webhook.secret"
-    FileManager.default.createFile(atPath: secret, contents: Data("gridbench-webhook-secret-0123456789".utf8), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(atPath: secret, contents: Data("gridbench-webhook-secret-0123456789".utf8), attributes: [.posixPermissions: 0o600])
     let rules = directory + "/notifier-rules.yaml"
     try "group-wait: 0s\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
         .write(toFile: rules, atomically: true, encoding: .utf8)

@@ -90,7 +90,7 @@ func measureNotifications(bin: URL, workDirectory: String, district: String, mem
     try? FileManager.default.removeItem(atPath: data)
     try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
     let secret = workDirectory + "/webhook.secret"
-    FileManager.default.createFile(atPath: secret, contents: Data("gridbench-webhook-secret-0123456789".utf8), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(atPath: secret, contents: Data("gridbench-webhook-secret-0123456789".utf8), attributes: [.posixPermissions: 0o600])
     let rules = workDirectory + "/notifier-rules.yaml"
     try "group-wait: 0s\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
         .write(toFile: rules, atomically: true, encoding: .utf8)

@@ -9,7 +9,7 @@ import Testing
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-plugins-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory + "/echo", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: directory + "/echo/run.sh", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        _ = FileManager.default.createFile(atPath: directory + "/echo/run.sh", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
     }
 
     func write(_ name: String, _ text: String) throws -> String {

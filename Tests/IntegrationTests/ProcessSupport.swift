@@ -23,8 +23,8 @@ final class Child: @unchecked Sendable {
         let unique = UUID().uuidString.prefix(8)
         stdoutPath = "\(directory)/\(executable)-\(unique).out"
         stderrPath = "\(directory)/\(executable)-\(unique).err"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         try process.run()

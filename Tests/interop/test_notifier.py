@@ -25,7 +25,8 @@ KEY = "notifier-test-key"
 
 class Receiver:
     """A webhook receiver on a free port: keeps every request; answers from a script (status codes
-    for the next requests), then 200; may be slowed down."""
+    for the next requests; "hang": 200 after 3 s; "large": 200 with a 256 KiB body), then 200; may
+    be slowed down."""
 
     def __init__(self, delay=0.0):
         self.requests = []
@@ -42,9 +43,10 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests.append((self.headers, body))  # case-insensitive, as HTTP is
                     status = receiver.script.pop(0) if receiver.script else 200
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                answer = json.dumps({"id": "hook-%d" % len(receiver.requests)}).encode()
+                if receiver.delay or status == "hang":
+                    time.sleep(3 if status == "hang" else receiver.delay)
+                answer = json.dumps({"id": "hook-%d" % len(receiver.requests), "padding": "x" * (256 << 10 if status == "large" else 0)}).encode()
+                status = 200 if status in ("hang", "large") else status
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
@@ -177,6 +179,21 @@ def test_a_503_is_retried_and_a_400_falls_back_to_the_next_channel(bus, tmp_path
         log = tmp_path / "notifier" / "notifications.jsonl"
         lines = eventually(lambda: log.exists() and [json.loads(line) for line in log.read_text().splitlines()], timeout=15)
         assert lines[0]["channel"] == "log" and lines[0]["notifications"][0]["incidentId"] == "inc-bad"
+    finally:
+        stop(process)
+        receiver.close()
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_tried_again_and_a_large_answer_counts(bus, tmp_path):
+    receiver = Receiver()
+    receiver.script = ["hang", "large"]
+    process, _ = start_notifier(tmp_path, bus, WEBHOOK_RULES, "--webhook-url", receiver.url, "--webhook-timeout", "500ms")
+    try:
+        dispatch(bus.dealer(bus.ingress), "inc-slow", "m-00001")
+        sent = eventually(lambda: bus_events(bus, b"notification.sent"), timeout=15)
+        assert sent[0]["data"]["attempts"] == 2 and sent[0]["data"]["channel"] == "webhook"
+        assert [b["attempt"] for _, b, _ in receiver.bodies()] == [1, 2]
+        assert not bus_events(bus, b"notification.failed")
     finally:
         stop(process)
         receiver.close()

@@ -21,7 +21,7 @@ public final class FileChannel: NotificationChannel {
         line.append(0x0a)
         return lock.withLock { _ in
             if !FileManager.default.fileExists(atPath: path) {
-                FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
+                _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])  // a failure shows below
             }
             guard let handle = FileHandle(forWritingAtPath: path) else { return .retry("cannot open \(path)") }
             defer { try? handle.close() }

@@ -1,9 +1,8 @@
+import AsyncHTTPClient
 import Foundation
 import GridSecurity
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// HTTP POST of the envelope as JSON, signed with HMAC-SHA256:
 /// `X-GridBus-Signature: sha256=HEX(HMAC(secret, TIMESTAMP + "." + BODY))` with
@@ -19,7 +18,11 @@ public struct WebhookChannel: NotificationChannel {
     public let concurrency: Int
     public var contact: ContactKind { url == nil ? .webhook : .none }
     public var style: MessageStyle { .structured }
-    let session: URLSession
+    /// AsyncHTTPClient's process-wide client on NIO's shared event loops (at most 8 connections per
+    /// host; the delivery loop keeps `concurrency` requests in flight). `URLSession` hopped between
+    /// libcurl's thread, libdispatch and the concurrency pool for every request (benchmarks.md,
+    /// run S: 19 % less CPU and 25 % more notices per second in (m)).
+    let client = HTTPClient.shared
     let clock: @Sendable () -> Date
 
     public init(name: String = "webhook", url: URL?, secret: [UInt8], timeout: Double = 5, concurrency: Int = 16, clock: @escaping @Sendable () -> Date = Date.init) {
@@ -29,10 +32,6 @@ public struct WebhookChannel: NotificationChannel {
         self.timeout = timeout
         self.concurrency = concurrency
         self.clock = clock
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.httpMaximumConnectionsPerHost = concurrency
-        session = URLSession(configuration: configuration)
     }
 
     /// The signature a receiver recomputes to check a delivery.
@@ -47,16 +46,19 @@ public struct WebhookChannel: NotificationChannel {
         let body: Data
         do { body = try envelopeEncoder.encode(envelope) } catch { return .failed("cannot encode: \(error)") }
         let timestamp = String(Int(clock().timeIntervalSince1970))
-        var request = URLRequest(url: target, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(timestamp, forHTTPHeaderField: "X-GridBus-Timestamp")
-        request.setValue(Self.signature(secret: secret, timestamp: timestamp, body: Array(body)), forHTTPHeaderField: "X-GridBus-Signature")
-        request.setValue(envelope.messageId, forHTTPHeaderField: "Idempotency-Key")
+        var request = HTTPClientRequest(url: target.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-GridBus-Timestamp", value: timestamp)
+        request.headers.add(name: "X-GridBus-Signature", value: Self.signature(secret: secret, timestamp: timestamp, body: Array(body)))
+        request.headers.add(name: "Idempotency-Key", value: envelope.messageId)
+        request.body = .bytes(ByteBuffer(bytes: body))
         do {
-            let (data, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let status = Int(response.status.code)
+            // Only the provider's message id and a failure's first words are read; a larger answer
+            // changes nothing about the status.
+            let data = (try? await response.body.collect(upTo: 64 << 10)).map { Data($0.readableBytesView) } ?? Data()
             switch status {
             case 200..<300:
                 let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -65,7 +67,7 @@ public struct WebhookChannel: NotificationChannel {
             default: return .failed("HTTP \(status): \(String(decoding: data.prefix(200), as: UTF8.self))")
             }
         } catch {
-            return .retry("no answer: \(error.localizedDescription)")
+            return .retry("no answer: \(String(describing: error))")
         }
     }
 }
