@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridDistrict
 import GridSchema
 import ZeroMQ
 
@@ -16,16 +17,10 @@ func benchEvent(_ n: Int, size: Int = 200) -> [UInt8] {
     return Array((head + String(repeating: "x", count: padding) + tail).utf8)
 }
 
-/// A UUID-shaped id from `n` (SplitMix64), lowercase as `CloudEvent` writes them.
+/// A UUID-shaped id from `n` (`SeededRandom`), lowercase as `CloudEvent` writes them.
 func pseudoUUID(_ n: Int) -> String {
-    func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    let hex = String(mix(UInt64(n)), radix: 16) + String(mix(UInt64(n) &+ 1 << 63), radix: 16)
-    let digits = Array(String(repeating: "0", count: max(0, 32 - hex.count)) + hex)
+    var random = SeededRandom(state: UInt64(n))
+    let digits = Array(String(format: "%016llx%016llx", random.next(), random.next()))
     return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(digits[$0]) }.joined(separator: "-")
 }
 
