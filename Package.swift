@@ -304,7 +304,7 @@ let package = Package(
         ),
         // Runs the built executables (gridbusd, gridctl, gridbus-probe) as child processes.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["GridBusClient", "GridBusTestSupport", "ZeroMQ", "GridSchema", "GridStore"],
+            name: "IntegrationTests", dependencies: ["GridBusClient", "GridBusDaemon", "GridBusTestSupport", "ZeroMQ", "GridSchema", "GridStore"],
             swiftSettings: settings),
     ]
 )

@@ -20,26 +20,26 @@ enum AppendOutcome: Sendable, Hashable {
 
 /// The SQLite journal's writing side. Owned by the journal thread.
 ///
-/// One row per event, keyed by its global sequence; `(source, id)` is unique (`JournalKeys`), which
+/// Events are stored in chunks (`JournalChunk`): the events of one group commit, up to 64 KiB per
+/// row, keyed by the first event's global sequence. `(source, id)` is unique (`JournalKeys`), which
 /// makes publishing idempotent. Sequences are contiguous: duplicates and failed batches take none,
-/// and retention removes only from the oldest end.
+/// and retention removes whole chunks, only from the oldest end.
 final class Journal {
     private let connection: SQLiteConnection
-    private let insert: SQLiteStatement
-    private let storedKey: SQLiteStatement
+    private let insertChunk: SQLiteStatement
+    private let chunkHolding: SQLiteStatement
     private var keys: JournalKeys
     private(set) var head: UInt64
     private(set) var tail: UInt64
     private(set) var eventBytes: Int64
 
     static let schema = """
-        CREATE TABLE IF NOT EXISTS events (
-            seq INTEGER PRIMARY KEY,
-            source TEXT NOT NULL,
-            id TEXT NOT NULL,
-            topic BLOB NOT NULL,
+        CREATE TABLE IF NOT EXISTS event_chunks (
+            first_seq INTEGER PRIMARY KEY,
+            last_seq INTEGER NOT NULL,
             received_ms INTEGER NOT NULL,
-            event BLOB NOT NULL
+            event_bytes INTEGER NOT NULL,
+            records BLOB NOT NULL
         );
         CREATE TABLE IF NOT EXISTS journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         DROP INDEX IF EXISTS events_source_id;
@@ -54,6 +54,8 @@ final class Journal {
         // A journal written before `JournalKeys` has a unique index on (source, id): dropping it
         // (the schema's last line) takes a moment, once: 0.3 s for a million events.
         try connection.execute(Self.schema)
+        // Before the size cap: the move needs room for both forms of a slice of the journal at once.
+        try JournalMigration.moveEventRowsIntoChunks(connection)
         // Checkpoints run on their own thread (`WALCheckpointing`); a group commit checkpoints only
         // as the backstop that bounds the WAL under sustained load, and copies only what that
         // thread has not.
@@ -62,19 +64,21 @@ final class Journal {
             let pageSize = try connection.scalar("PRAGMA page_size")
             try connection.execute("PRAGMA max_page_count = \(max(Int64(maxFileSize) / pageSize, 16))")
         }
-        insert = try connection.prepare("INSERT INTO events (seq, source, id, topic, received_ms, event) VALUES (?, ?, ?, ?, ?, ?)")
-        storedKey = try connection.prepare("SELECT source, id FROM events WHERE seq = ?")
-        keys = JournalKeys(hash: keyHash)
-        let all = try connection.prepare("SELECT seq, source, id FROM events")
-        while try all.step() {
-            keys.insert(keys.key(source: all.blob(1), id: all.blob(2)), sequence: UInt64(all.int64(0)))
+        insertChunk = try connection.prepare(
+            "INSERT INTO event_chunks (first_seq, last_seq, received_ms, event_bytes, records) VALUES (?, ?, ?, ?, ?)"
+        )
+        chunkHolding = try connection.prepare("SELECT first_seq, records FROM event_chunks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1")
+        var keys = JournalKeys(hash: keyHash)
+        try Self.forEachRecord(connection.prepare("SELECT first_seq, records FROM event_chunks ORDER BY first_seq")) { sequence, chunk, record in
+            keys.insert(keys.key(source: chunk[record.source], id: chunk[record.id]), sequence: sequence)
         }
-        head = UInt64(try connection.scalar("SELECT COALESCE(MAX(seq), 0) FROM events"))
-        tail = UInt64(try connection.scalar("SELECT COALESCE(MIN(seq), 0) FROM events"))
+        self.keys = keys
+        head = UInt64(try connection.scalar("SELECT COALESCE(MAX(last_seq), 0) FROM event_chunks"))
+        tail = UInt64(try connection.scalar("SELECT COALESCE(MIN(first_seq), 0) FROM event_chunks"))
         if let stored = try? connection.scalar("SELECT value FROM journal_meta WHERE key = 'event_bytes'"), head > 0 {
             eventBytes = stored
         } else {
-            eventBytes = try connection.scalar("SELECT COALESCE(SUM(length(event)), 0) FROM events")
+            eventBytes = try connection.scalar("SELECT COALESCE(SUM(event_bytes), 0) FROM event_chunks")
         }
     }
 
@@ -91,6 +95,7 @@ final class Journal {
         var written: [JournalEntry] = []
         outcomes.reserveCapacity(events.count)
         written.reserveCapacity(events.count)
+        var chunk = PendingChunk(firstSequence: head + 1)
         do {
             try connection.transaction {
                 for index in events.indices {
@@ -98,28 +103,25 @@ final class Journal {
                     let source = envelope.source
                     let id = envelope.id
                     let key = keys.key(source: source, id: id)
-                    if let existing = try keys.firstMatch(key, where: { try isStored(source: source, id: id, at: $0) }) {
+                    if let existing = try keys.firstMatch(key, where: { try isStored(source: source, id: id, at: $0, pending: chunk) }) {
                         outcomes.append(.duplicate(existing))
                         continue
                     }
                     let sequence = head + 1
-                    let stored = EnvelopeScanner.splice(sequence: sequence, into: events[index].bytes, at: envelope.bodyStart)
                     let topic = envelope.topic.bytes
-                    insert.bind(Int64(sequence), at: 1)
-                    insert.bind(source, at: 2)
-                    insert.bind(id, at: 3)
-                    insert.bind(topic, at: 4)
-                    insert.bind(receivedAt, at: 5)
-                    insert.bind(stored, at: 6)
-                    try insert.run()
+                    let stored = JournalChunk.append(
+                        topic: topic, source: source, id: id, splicing: sequence, into: events[index].bytes, at: envelope.bodyStart, to: &chunk.records)
+                    chunk.eventBytes += Int64(stored.count)
                     keys.insert(key, sequence: sequence)
                     keysAdded.append((key, sequence))
                     head = sequence
                     if tail == 0 { tail = sequence }
                     eventBytes += Int64(stored.count)
                     outcomes.append(.appended(sequence))
-                    written.append(JournalEntry(sequence: sequence, topic: topic, event: stored))
+                    written.append(JournalEntry(sequence: sequence, topic: topic, event: Array(chunk.records[stored])))
+                    if chunk.records.count >= JournalChunk.targetBytes { try write(&chunk, receivedAt: receivedAt) }
                 }
+                try write(&chunk, receivedAt: receivedAt)
                 if head != startHead { try updateMeta() }
             }
         } catch {
@@ -132,12 +134,46 @@ final class Journal {
         return (outcomes, written)
     }
 
+    /// The records of a group commit not yet handed to SQLite.
+    private struct PendingChunk {
+        var firstSequence: UInt64
+        var records: [UInt8] = []
+        var eventBytes: Int64 = 0
+
+        init(firstSequence: UInt64) {
+            self.firstSequence = firstSequence
+            records.reserveCapacity(JournalChunk.targetBytes + 4096)
+        }
+    }
+
+    /// Inserts the pending chunk's row (if it holds anything) and starts the next chunk after `head`.
+    private func write(_ chunk: inout PendingChunk, receivedAt: Int64) throws {
+        guard !chunk.records.isEmpty else { return }
+        insertChunk.bind(Int64(chunk.firstSequence), at: 1)
+        insertChunk.bind(Int64(head), at: 2)
+        insertChunk.bind(receivedAt, at: 3)
+        insertChunk.bind(chunk.eventBytes, at: 4)
+        insertChunk.bind(chunk.records, at: 5)
+        try insertChunk.run()
+        chunk.firstSequence = head + 1
+        chunk.records.removeAll(keepingCapacity: true)
+        chunk.eventBytes = 0
+    }
+
     /// Whether the event at `sequence` has this `(source, id)`, byte for byte.
-    private func isStored(source: String, id: String, at sequence: UInt64) throws -> Bool {
-        defer { storedKey.reset() }
-        storedKey.bind(Int64(sequence), at: 1)
-        guard try storedKey.step() else { return false }
-        return storedKey.blob(0).elementsEqual(source.utf8) && storedKey.blob(1).elementsEqual(id.utf8)
+    private func isStored(source: String, id: String, at sequence: UInt64, pending: PendingChunk) throws -> Bool {
+        func matches(_ chunk: UnsafeRawBufferPointer, firstSequence: UInt64) throws -> Bool {
+            guard let record = try JournalChunk.record(at: sequence, in: chunk, firstSequence: firstSequence) else { return false }
+            return chunk[record.source].elementsEqual(source.utf8) && chunk[record.id].elementsEqual(id.utf8)
+        }
+        if sequence >= pending.firstSequence {
+            return try pending.records.withUnsafeBytes { try matches($0, firstSequence: pending.firstSequence) }
+        }
+        defer { chunkHolding.reset() }
+        chunkHolding.bind(Int64(sequence), at: 1)
+        guard try chunkHolding.step() else { return false }
+        let first = UInt64(chunkHolding.int64(0))
+        return try chunkHolding.withBlob(1) { try matches($0, firstSequence: first) }
     }
 
     private func updateMeta() throws {
@@ -146,7 +182,7 @@ final class Journal {
         )
     }
 
-    /// Removes the oldest events while they are older than `maxAge` seconds or the journal holds more than `maxBytes`.
+    /// Removes the oldest chunks while they are older than `maxAge` seconds or the journal holds more than `maxBytes`.
     /// - Returns: the number of events removed.
     @discardableResult
     func enforceRetention(now: Date, maxAge: Double, maxBytes: Int) throws -> Int {
@@ -154,36 +190,53 @@ final class Journal {
         // An unbounded (or absurd) age keeps everything; converting it would trap.
         let cutoffSeconds = now.timeIntervalSince1970 - maxAge
         let cutoff = cutoffSeconds.isFinite && cutoffSeconds > 0 ? Int64(cutoffSeconds * 1000) : Int64.min
-        // Received times grow with the sequence (one writer), so the old events are a prefix.
-        var newTail = UInt64(try connection.scalar("SELECT COALESCE(MIN(seq), 0) FROM events WHERE received_ms >= \(cutoff)"))
+        // Received times grow with the sequence (one writer), so the old chunks are a prefix.
+        var newTail = UInt64(try connection.scalar("SELECT COALESCE(MIN(first_seq), 0) FROM event_chunks WHERE received_ms >= \(cutoff)"))
         if newTail == 0 { newTail = head + 1 }
-        var removedBytes = try connection.scalar("SELECT COALESCE(SUM(length(event)), 0) FROM events WHERE seq < \(newTail)")
+        var removedBytes = try connection.scalar("SELECT COALESCE(SUM(event_bytes), 0) FROM event_chunks WHERE first_seq < \(newTail)")
         if eventBytes - removedBytes > maxBytes {
             // Walk forward from the new tail until enough bytes are freed.
-            let rows = try connection.prepare("SELECT seq, length(event) FROM events WHERE seq >= ? ORDER BY seq")
-            rows.bind(Int64(newTail), at: 1)
-            while eventBytes - removedBytes > maxBytes, try rows.step() {
-                removedBytes += rows.int64(1)
-                newTail = UInt64(rows.int64(0)) + 1
+            let chunks = try connection.prepare("SELECT last_seq, event_bytes FROM event_chunks WHERE first_seq >= ? ORDER BY first_seq")
+            chunks.bind(Int64(newTail), at: 1)
+            while eventBytes - removedBytes > maxBytes, try chunks.step() {
+                removedBytes += chunks.int64(1)
+                newTail = UInt64(chunks.int64(0)) + 1
             }
         }
         guard newTail > tail else { return 0 }
         let removed = Int(min(newTail, head + 1) - tail)
         var removedKeys: [(key: UInt64, sequence: UInt64)] = []
         removedKeys.reserveCapacity(removed)
-        let rows = try connection.prepare("SELECT seq, source, id FROM events WHERE seq < ?")
-        rows.bind(Int64(newTail), at: 1)
-        while try rows.step() {
-            removedKeys.append((keys.key(source: rows.blob(1), id: rows.blob(2)), UInt64(rows.int64(0))))
+        let chunks = try connection.prepare("SELECT first_seq, records FROM event_chunks WHERE first_seq < ? ORDER BY first_seq")
+        chunks.bind(Int64(newTail), at: 1)
+        try Self.forEachRecord(chunks) { sequence, chunk, record in
+            removedKeys.append((keys.key(source: chunk[record.source], id: chunk[record.id]), sequence))
         }
         try connection.transaction {
-            try connection.execute("DELETE FROM events WHERE seq < \(newTail)")
+            try connection.execute("DELETE FROM event_chunks WHERE first_seq < \(newTail)")
             eventBytes -= removedBytes
             try updateMeta()
         }
         for removedKey in removedKeys { keys.remove(removedKey.key, sequence: removedKey.sequence) }
         tail = newTail > head ? 0 : newTail
         return removed
+    }
+
+    /// Every record of the chunks a `SELECT first_seq, records …` statement yields, in order.
+    private static func forEachRecord(
+        _ chunks: SQLiteStatement,
+        _ body: (UInt64, UnsafeRawBufferPointer, JournalChunk.Record) throws -> Void
+    ) throws {
+        defer { chunks.reset() }
+        while try chunks.step() {
+            let first = UInt64(chunks.int64(0))
+            try chunks.withBlob(1) { chunk in
+                try JournalChunk.forEachRecord(in: chunk, firstSequence: first) { sequence, record in
+                    try body(sequence, chunk, record)
+                    return true
+                }
+            }
+        }
     }
 }
 
@@ -194,24 +247,40 @@ final class JournalReader {
 
     init(path: String) throws {
         connection = try SQLiteConnection(path: path, readOnly: true)
-        select = try connection.prepare("SELECT seq, topic, event FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
+        // From the chunk holding the first wanted event (or the oldest chunk) on.
+        select = try connection.prepare(
+            """
+            SELECT first_seq, records FROM event_chunks
+            WHERE first_seq >= COALESCE((SELECT MAX(first_seq) FROM event_chunks WHERE first_seq <= ?), 0)
+            ORDER BY first_seq
+            """
+        )
     }
 
     /// Events after `sequence` whose topic starts with one of `prefixes`.
     /// - Returns: up to `limit` matching entries, and the last sequence examined (the next request starts after it),
-    ///   examining at most `scanLimit` rows so that a sparse prefix cannot make one answer slow.
+    ///   examining at most `scanLimit` events so that a sparse prefix cannot make one answer slow.
     func read(after sequence: UInt64, prefixes: [[UInt8]], limit: Int, scanLimit: Int) throws -> (entries: [JournalEntry], lastExamined: UInt64) {
         defer { select.reset() }
-        select.bind(Int64(sequence), at: 1)
-        select.bind(scanLimit, at: 2)
+        select.bind(Int64(clamping: sequence &+ 1), at: 1)
         var entries: [JournalEntry] = []
         var lastExamined = sequence
-        while entries.count < limit, try select.step() {
-            let seq = UInt64(select.int64(0))
-            lastExamined = seq
-            let topic = select.blob(1)
-            guard Topic.matches(topic, anyOf: prefixes) else { continue }
-            entries.append(JournalEntry(sequence: seq, topic: topic, event: select.blob(2)))
+        var examined = 0
+        while entries.count < limit, examined < scanLimit, try select.step() {
+            let first = UInt64(select.int64(0))
+            try select.withBlob(1) { chunk in
+                try JournalChunk.forEachRecord(in: chunk, firstSequence: first) { seq, record in
+                    guard seq > sequence else { return true }
+                    guard entries.count < limit, examined < scanLimit else { return false }
+                    examined += 1
+                    lastExamined = seq
+                    let topic = chunk[record.topic]
+                    if Topic.matches(topic, anyOf: prefixes) {
+                        entries.append(JournalEntry(sequence: seq, topic: Array(topic), event: Array(chunk[record.event])))
+                    }
+                    return true
+                }
+            }
         }
         return (entries, lastExamined)
     }

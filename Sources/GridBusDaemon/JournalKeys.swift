@@ -5,7 +5,7 @@
 /// every insert landed on a random page of that index, and each group commit wrote about one 4 KiB
 /// index page per event to the WAL (and the checkpoint copied it again): acknowledged publishes with
 /// UUID ids ran at a quarter of the rate with sequential ids. A hash only says where to look; the
-/// journal compares the stored row before it calls an event a duplicate, so two keys with the same
+/// journal compares the stored record before it calls an event a duplicate, so two keys with the same
 /// hash are both kept (the second in `more`). Rebuilt from the journal at start.
 struct JournalKeys {
     /// Hashes the UTF-8 bytes of source and id (SQLite compares `TEXT` byte for byte; Swift compares
@@ -61,9 +61,9 @@ struct JournalKeys {
         return source.withUTF8 { source in id.withUTF8 { id in hash(UnsafeRawBufferPointer(source), UnsafeRawBufferPointer(id)) } }
     }
 
-    /// The key of a stored row, from the bytes SQLite holds.
-    func key(source: [UInt8], id: [UInt8]) -> UInt64 {
-        source.withUnsafeBytes { source in id.withUnsafeBytes { id in hash(source, id) } }
+    /// The key of a stored event, from the bytes of its journal record.
+    func key(source: Slice<UnsafeRawBufferPointer>, id: Slice<UnsafeRawBufferPointer>) -> UInt64 {
+        hash(UnsafeRawBufferPointer(rebasing: source), UnsafeRawBufferPointer(rebasing: id))
     }
 
     @Sendable static func processSeededHash(source: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> UInt64 {

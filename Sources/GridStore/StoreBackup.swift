@@ -58,7 +58,7 @@ public enum StoreBackup {
             } catch { throw Failure("copying \(store): \(error)") }
             let copy = try SQLiteConnection(path: target, readOnly: true)
             let integrity = try check(copy, store)
-            if store == journalName { head = try copy.scalar("SELECT COALESCE(MAX(seq), 0) FROM events") }
+            if store == journalName { head = try copy.scalar("SELECT COALESCE(MAX(last_seq), 0) FROM event_chunks") }
             let size = (try files.attributesOfItem(atPath: target)[.size] as? NSNumber)?.int64Value ?? 0
             entries.append(Entry(path: store, bytes: size, integrity: integrity))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GridSchema
+import GridStore
 import Testing
 
 @testable import GridBusDaemon
@@ -66,7 +67,7 @@ import Testing
 
     @Test func retentionBySizeKeepsTheNewestWithinTheLimit() throws {
         let journal = try Journal(path: path, durability: .normal)
-        _ = journal.append((0..<10).map { try! incoming("e\($0)", padding: 1000) }, receivedAt: 1)
+        for index in 0..<10 { _ = journal.append([try incoming("e\(index)", padding: 1000)], receivedAt: 1) }
         let perEvent = journal.eventBytes / 10
         try journal.enforceRetention(now: Date(timeIntervalSince1970: 0), maxAge: .infinity, maxBytes: Int(perEvent * 3 + 1))
         #expect(journal.eventCount == 3)
@@ -95,5 +96,87 @@ import Testing
         let failedBatch = appended / 10
         #expect(journal.append([try incoming("after"), try incoming("b\(failedBatch)-0")], receivedAt: 2).outcomes
             == [.appended(UInt64(appended) + 1), .appended(UInt64(appended) + 2)])
+    }
+
+    @Test func aLargeGroupCommitIsSplitIntoChunksThatReplayReadsAcross() throws {
+        let journal = try Journal(path: path, durability: .normal)
+        let written = journal.append((0..<200).map { try! incoming("e\($0)", padding: 1000) }, receivedAt: 1).written
+        #expect(written.map(\.sequence) == Array(1...200))
+        let check = try SQLiteConnection(path: path, readOnly: true)
+        let chunks = try check.scalar("SELECT COUNT(*) FROM event_chunks")
+        #expect(chunks >= 3 && chunks <= 4, "200 events of about 1.2 KiB in chunks of 64 KiB")
+        #expect(try check.scalar("SELECT COUNT(*) FROM event_chunks WHERE length(records) > \(JournalChunk.targetBytes + 2048)") == 0)
+        // From the middle of a chunk, across the next, in pages; the scan limit counts events.
+        let reader = try JournalReader(path: path)
+        let page = try reader.read(after: 40, prefixes: [[]], limit: 100, scanLimit: 1000)
+        #expect(page.entries == Array(written[40..<140]) && page.lastExamined == 140)
+        let sparse = try reader.read(after: 140, prefixes: [Array("nothing".utf8)], limit: 100, scanLimit: 30)
+        #expect(sparse.entries.isEmpty && sparse.lastExamined == 170)
+        #expect(try reader.read(after: 200, prefixes: [[]], limit: 100, scanLimit: 1000).entries.isEmpty)
+        // A duplicate of an event in an earlier chunk is found after reopening.
+        let reopened = try Journal(path: path, durability: .normal)
+        #expect(reopened.append([try incoming("e57", padding: 1000), try incoming("e199", padding: 1000)], receivedAt: 2).outcomes
+            == [.duplicate(58), .duplicate(200)])
+    }
+
+    @Test func retentionRemovesWholeChunks() throws {
+        let journal = try Journal(path: path, durability: .normal)
+        _ = journal.append((0..<5).map { try! incoming("a\($0)") }, receivedAt: 1)
+        _ = journal.append((0..<5).map { try! incoming("b\($0)") }, receivedAt: 1)
+        // One byte over the limit frees the whole oldest chunk, never part of one.
+        try journal.enforceRetention(now: Date(timeIntervalSince1970: 0), maxAge: .infinity, maxBytes: Int(journal.eventBytes - 1))
+        #expect(journal.tail == 6 && journal.eventCount == 5)
+        #expect(journal.append([try incoming("a0"), try incoming("b0")], receivedAt: 2).outcomes == [.appended(11), .duplicate(6)])
+    }
+
+    @Test func aCorruptChunkIsAnErrorThatSaysWhere() throws {
+        do {
+            let journal = try Journal(path: path, durability: .normal)
+            _ = journal.append([try incoming("a")], receivedAt: 1)
+        }
+        let tamper = try SQLiteConnection(path: path)
+        try tamper.execute("UPDATE event_chunks SET records = substr(records, 1, 20)")
+        #expect {
+            _ = try Journal(path: path, durability: .normal)
+        } throws: { error in
+            "\(error)" == "journal chunk starting at sequence 1 is corrupt at byte 0: the record's lengths run past the chunk's 20 bytes"
+        }
+    }
+
+    @Test func aJournalOfOneRowPerEventMovesIntoChunksAndKeepsEverything() throws {
+        // The form before chunks, as an older gridbusd wrote it: sequences, bytes, received times.
+        let count = JournalMigration.rowsPerStep + 5
+        do {
+            let old = try SQLiteConnection(path: path)
+            try old.execute(
+                """
+                CREATE TABLE events (seq INTEGER PRIMARY KEY, source TEXT NOT NULL, id TEXT NOT NULL, topic BLOB NOT NULL,
+                                     received_ms INTEGER NOT NULL, event BLOB NOT NULL);
+                CREATE TABLE journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                """
+            )
+            let insert = try old.prepare("INSERT INTO events VALUES (?, 'test', ?, ?, ?, ?)")
+            try old.transaction {
+                for seq in 1...count {
+                    insert.bind(seq, at: 1)
+                    insert.bind("e\(seq)", at: 2)
+                    insert.bind(Array("incident.reported/G-\(seq % 3)".utf8), at: 3)
+                    insert.bind(seq < 100 ? 1_000_000 : 2_000_000, at: 4)
+                    insert.bind(Array("{\"n\":\(seq)}".utf8), at: 5)
+                    try insert.run()
+                }
+            }
+        }
+        let journal = try Journal(path: path, durability: .normal)
+        #expect(journal.head == UInt64(count) && journal.tail == 1 && journal.eventCount == UInt64(count))
+        let check = try SQLiteConnection(path: path, readOnly: true)
+        #expect(try check.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events'") == 0)
+        let reader = try JournalReader(path: path)
+        let g1 = try reader.read(after: 0, prefixes: [Array("incident.reported/G-1".utf8)], limit: 100_000, scanLimit: 100_000).entries
+        #expect(g1.map(\.sequence) == Array(stride(from: 1, through: UInt64(count), by: 3)))
+        #expect(g1.allSatisfy { String(decoding: $0.event, as: UTF8.self) == "{\"n\":\($0.sequence)}" })
+        #expect(journal.append([try incoming("e7"), try incoming("new")], receivedAt: 3).outcomes == [.duplicate(7), .appended(UInt64(count) + 1)])
+        // Received times came along: retention by age removes the old prefix only.
+        #expect(try journal.enforceRetention(now: Date(timeIntervalSince1970: 1_500), maxAge: 0, maxBytes: .max) == 99)
     }
 }

@@ -36,7 +36,13 @@ import Testing
     @Test(arguments: [0, 7, 9, 10, 99, 100, 12_345, 999_999_999, 1_000_000_000, UInt64.max / 10, UInt64.max])
     func theSplicedSequenceIsTheDecimalNumber(_ sequence: UInt64) throws {
         let bytes = Array(#"{"a":1}"#.utf8)
-        #expect(String(decoding: EnvelopeScanner.splice(sequence: sequence, into: bytes, at: 1), as: UTF8.self) == #"{"gridbusseq":\#(sequence),"a":1}"#)
+        let spliced = EnvelopeScanner.splice(sequence: sequence, into: bytes, at: 1)
+        #expect(String(decoding: spliced, as: UTF8.self) == #"{"gridbusseq":\#(sequence),"a":1}"#)
+        #expect(EnvelopeScanner.splicedCount(sequence: sequence, into: bytes.count) == spliced.count)
+        // Appended after what a buffer already holds, it leaves that alone.
+        var buffer = Array("xyz".utf8)
+        EnvelopeScanner.appendSpliced(sequence: sequence, into: bytes, at: 1, to: &buffer)
+        #expect(buffer == Array("xyz".utf8) + spliced)
     }
 
     /// Every refusal names its code and, where there is one, the attribute at fault.

@@ -158,6 +158,32 @@ def publish(socket, token, payload):
     return socket.recv_multipart()
 
 
+def journal_events(path):
+    """Every event in a gridbusd journal file, oldest first, as (sequence, source, id, topic, event) with
+    bytes for topic and event. Decodes the chunk format that docs/operations.md ("Reading the journal")
+    describes, independently of gridbusd's own reader."""
+    import sqlite3
+    import struct
+    events = []
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        for first, last, records in db.execute("SELECT first_seq, last_seq, records FROM event_chunks ORDER BY first_seq"):
+            offset, sequence = 0, first
+            while offset < len(records):
+                event_length, topic_length, source_length, id_length = struct.unpack_from("<4I", records, offset)
+                offset += 16
+                topic = records[offset:offset + topic_length]
+                offset += topic_length
+                source = records[offset:offset + source_length].decode()
+                offset += source_length
+                event_id = records[offset:offset + id_length].decode()
+                offset += id_length
+                events.append((sequence, source, event_id, bytes(topic), bytes(records[offset:offset + event_length])))
+                offset += event_length
+                sequence += 1
+            assert sequence - 1 == last, f"chunk {first}..{last} holds {sequence - first} events"
+    return events
+
+
 def sha256(text):
     import hashlib
     return hashlib.sha256(text.encode()).hexdigest()

@@ -16,7 +16,7 @@ import time
 
 import requests
 
-from conftest import BIN, REPO, start_gridbusd, stop_gridbusd
+from conftest import BIN, REPO, journal_events, start_gridbusd, stop_gridbusd
 from test_plugins import free_port
 from test_security import eventually
 
@@ -208,9 +208,7 @@ def test_provisioned_keys_and_the_production_configuration_run_the_district_over
 
 
 def journal_reports(path):
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT source, id, topic FROM events").fetchall()
-    return [(source, event, bytes(topic).decode()) for source, event, topic in rows]
+    return [(source, event, topic.decode()) for _, source, event, topic, _ in journal_events(path)]
 
 
 def test_a_backup_under_load_restores_into_a_new_data_directory(tmp_path):

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from conftest import BIN, REPO, sha256
+from conftest import BIN, REPO, journal_events, sha256
 from test_notifier import SECRET, Receiver
 from test_plugins import free_port
 from test_security import eventually
@@ -226,9 +226,8 @@ def test_nothing_is_lost_or_doubled_through_kills_a_stall_a_full_disk_and_a_cloc
         assert summary["accepted"] == INCIDENTS == len(records), context
 
         # 1. Every accepted report is on the bus exactly once.
-        with sqlite3.connect(f"file:{district.disk / 'journal.sqlite'}?mode=ro", uri=True) as db:
-            reported = [event.removeprefix("reported-") for event, topic in db.execute("SELECT id, topic FROM events")
-                        if bytes(topic).startswith(b"incident.reported/")]
+        reported = [event.removeprefix("reported-") for _, _, event, topic, _ in journal_events(district.disk / "journal.sqlite")
+                    if topic.startswith(b"incident.reported/")]
         assert len(reported) == len(set(reported)) == INCIDENTS
         assert set(reported) == {record["id"] for record in records}
 
