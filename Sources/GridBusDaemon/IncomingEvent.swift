@@ -7,6 +7,9 @@ struct IncomingEvent: Sendable {
     let bytes: [UInt8]
     let reply: ReplyAddress
     let token: [UInt8]
+    /// Events of one PUB that carries several share a group (never 0), so that their ACKs go back
+    /// in one message; 0 for a PUB of one event.
+    var group: UInt64 = 0
 }
 
 /// Where an answer goes: the ROUTER routing id, and whether the peer is a REQ (empty delimiter frame).

@@ -9,12 +9,25 @@ import ZeroMQ
 struct PublishAnswer: Sendable {
     let reply: ReplyAddress
     let token: [UInt8]
+    /// `IncomingEvent.group`: consecutive ACKs of one group go back in one message.
+    let group: UInt64
     let outcome: AppendOutcome
+}
+
+extension AppendOutcome {
+    /// The sequence an ACK carries, nil for a refusal.
+    var acknowledgedSequence: UInt64? {
+        switch self {
+        case .appended(let sequence), .duplicate(let sequence): sequence
+        case .failed: nil
+        }
+    }
 }
 
 /// The ingress thread: owns the ROUTER, checks each publish in one pass over its bytes and against
 /// its sender's access list, hands good ones to the journal in batches and answers every publish
-/// with ACK or NACK.
+/// with ACK or NACK. A PUB may carry many events: they are checked one by one, and the ACKs of its
+/// events go back together (per message, not per event, is most of what ZeroMQ costs).
 struct IngressLoop {
     let configuration: BusConfiguration
     let toJournal: BoundedBuffer<[IncomingEvent]>
@@ -25,6 +38,8 @@ struct IngressLoop {
     let stop: StopFlag
     let access: AccessControl
     var reporter: DenialReporter
+    /// The last group number given to a PUB of several events.
+    var lastGroup: UInt64 = 0
 
     mutating func run(socket: ZMQSocket) {
         var poller = ZMQPoller()
@@ -41,8 +56,7 @@ struct IngressLoop {
                 // Read once per batch: a reload applies from the next batch on.
                 let policy = access.enforces ? access.policy : nil
                 while received < configuration.maxBatch, let message = try socket.receiveMessage(dontWait: true, readUserID: policy != nil) {
-                    received += 1
-                    if let event = try accept(message, policy: policy, socket: socket) { batch.append(event) }
+                    received += try accept(message, policy: policy, socket: socket, into: &batch)
                 }
                 if received > 0 { metrics.received.increment(by: received) }
                 guard !batch.isEmpty else { continue }
@@ -80,57 +94,96 @@ struct IngressLoop {
     private func send(_ batch: [PublishAnswer], socket: ZMQSocket) throws(ZMQError) {
         var acked = 0
         var duplicates = 0
-        for answer in batch {
-            switch answer.outcome {
-            case .appended(let sequence), .duplicate(let sequence):
-                if case .duplicate = answer.outcome { duplicates += 1 }
-                acked += 1
-                // Frame by frame: no arrays built per answer on the hot path.
-                try answer.reply.sendEnvelope(on: socket)
-                try socket.send(BusProtocol.ack, more: true)
-                try socket.send(answer.token, more: true)
-                try socket.send(bigEndian: sequence)
-            case .failed(let reason):
-                try refuse(.storage, reason, to: answer.reply, token: answer.token, socket: socket)
+        var index = batch.startIndex
+        while index < batch.endIndex {
+            let answer = batch[index]
+            guard answer.outcome.acknowledgedSequence != nil else {
+                if case .failed(let reason) = answer.outcome { try refuse(.storage, reason, to: answer.reply, token: answer.token, socket: socket) }
+                index += 1
+                continue
             }
+            // One ACK message for this answer and the ACKs of its group that follow it. Frame by
+            // frame: no arrays built per answer on the hot path.
+            var end = index + 1
+            while answer.group != 0, end < batch.endIndex, batch[end].group == answer.group, batch[end].outcome.acknowledgedSequence != nil {
+                end += 1
+            }
+            try answer.reply.sendEnvelope(on: socket)
+            try socket.send(BusProtocol.ack, more: true)
+            for settled in index..<end {
+                if case .duplicate = batch[settled].outcome { duplicates += 1 }
+                try socket.send(batch[settled].token, more: true)
+                try socket.send(bigEndian: batch[settled].outcome.acknowledgedSequence!, more: settled < end - 1)
+            }
+            acked += end - index
+            index = end
         }
         if acked > 0 { metrics.acked.increment(by: acked) }
         if duplicates > 0 { metrics.duplicates.increment(by: duplicates) }
     }
 
-    /// Checks one request; returns the event to journal, or answers the request itself and returns nil.
+    /// Checks one request, adds the events to journal to `batch` and answers the rest itself.
     /// With a policy, the sender's identity (the ZAP handler's `User-Id`) is checked on every message,
     /// so a key revoked by a reload stops publishing even on a connection opened before.
-    private mutating func accept(_ message: ZMQMessage, policy: AccessPolicy?, socket: ZMQSocket) throws(ZMQError) -> IncomingEvent? {
+    /// - Returns: how many publishes the request made (what `ingress.max-batch` counts).
+    private mutating func accept(_ message: ZMQMessage, policy: AccessPolicy?, socket: ZMQSocket, into batch: inout [IncomingEvent]) throws(ZMQError) -> Int {
         let frames = message.frames
-        guard frames.count >= 2 else { return nil }  // a ROUTER always prefixes the routing id; nothing to answer
+        guard frames.count >= 2 else { return 1 }  // a ROUTER always prefixes the routing id; nothing to answer
         let delimited = frames.count >= 3 && frames[1].isEmpty
         let reply = ReplyAddress(routingID: frames[0], delimited: delimited)
         let body = frames[(delimited ? 2 : 1)...]
         let command = body.first!
-        let token = body.count >= 2 ? body[body.startIndex + 1] : []
+        // Token and event frames alternate after the command.
+        let pairs = body.dropFirst()
+        let eventCount = max(pairs.count / 2, 1)
+        func tokens() -> [[UInt8]] { pairs.isEmpty ? [[]] : stride(from: pairs.startIndex, to: pairs.endIndex, by: 2).map { pairs[$0] } }
         var identity: Identity?
         if let policy {
             guard let name = message.userID, let found = policy.identity(named: name) else {
                 reporter.denied(identity: message.userID ?? "unknown", action: .publish, "identity no longer admitted")
-                try refuse(.forbidden, "identity '\(message.userID ?? "")' is not admitted (revoked?)", to: reply, token: token, socket: socket)
-                return nil
+                for token in tokens() {
+                    try refuse(.forbidden, "identity '\(message.userID ?? "")' is not admitted (revoked?)", to: reply, token: token, socket: socket)
+                }
+                return eventCount
             }
             identity = found
         }
         guard command == BusProtocol.publish else {
-            try refuse(.unknownCommand, "ingress takes only PUB", to: reply, token: token, socket: socket)
-            return nil
+            try refuse(.unknownCommand, "ingress takes only PUB", to: reply, token: pairs.first ?? [], socket: socket)
+            return 1
         }
-        guard body.count == 3 else {
-            try refuse(.malformed, "PUB takes exactly two frames: token and event (got \(body.count - 1))", to: reply, token: token, socket: socket)
-            return nil
+        guard !pairs.isEmpty, pairs.count % 2 == 0 else {
+            try refuse(.malformed, "PUB takes pairs of frames, a token and an event each (got \(pairs.count) frames)", to: reply, token: pairs.first ?? [], socket: socket)
+            return 1
         }
+        guard eventCount <= BusProtocol.maximumEventsPerPublish else {
+            for token in tokens() {
+                try refuse(
+                    .malformed, "a PUB carries at most \(BusProtocol.maximumEventsPerPublish) events (got \(eventCount))", to: reply, token: token, socket: socket)
+            }
+            return eventCount
+        }
+        var group: UInt64 = 0
+        if eventCount > 1 {
+            lastGroup += 1
+            group = lastGroup
+        }
+        for index in stride(from: pairs.startIndex, to: pairs.endIndex, by: 2) {
+            if let event = try accept(event: pairs[index + 1], token: pairs[index], reply: reply, group: group, identity: identity, socket: socket) {
+                batch.append(event)
+            }
+        }
+        return eventCount
+    }
+
+    /// Checks one event of a PUB; returns it to journal, or answers it and returns nil.
+    private mutating func accept(
+        event bytes: [UInt8], token: [UInt8], reply: ReplyAddress, group: UInt64, identity: Identity?, socket: ZMQSocket
+    ) throws(ZMQError) -> IncomingEvent? {
         guard token.count <= 255 else {
             try refuse(.malformed, "the token frame is longer than 255 bytes", to: reply, token: [], socket: socket)
             return nil
         }
-        let bytes = body[body.startIndex + 2]
         guard bytes.count <= configuration.maxEventSize else {
             try refuse(
                 .tooLarge,
@@ -155,7 +208,7 @@ struct IngressLoop {
                     return nil
                 }
             }
-            return IncomingEvent(envelope: envelope, bytes: bytes, reply: reply, token: token)
+            return IncomingEvent(envelope: envelope, bytes: bytes, reply: reply, token: token, group: group)
         } catch let error as EnvelopeError {
             try refuse(BusProtocol.Refusal(error.code), error.description, to: reply, token: token, socket: socket)
             return nil

@@ -5,7 +5,11 @@
 public enum BusProtocol {
     // Ingress (ROUTER; clients use DEALER, or REQ which adds an empty delimiter frame).
     /// `PUB token event` → `ACK token sequence` or `NACK token code reason`.
+    /// `PUB token event token event …` publishes up to ``maximumEventsPerPublish`` events in one
+    /// message; the ACKs of its events come back together, `ACK token sequence token sequence …`,
+    /// and each refusal in a NACK of its own.
     public static let publish = Array("PUB".utf8)
+    public static let maximumEventsPerPublish = 1000
     public static let ack = Array("ACK".utf8)
     public static let nack = Array("NACK".utf8)
 

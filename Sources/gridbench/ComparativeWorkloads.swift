@@ -217,12 +217,12 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
     // Acknowledged publishes measured as JetStream's are below: one publisher, no subscriber, a
     // fresh store. (b) runs a subscriber on the egress at the same time, which on two cores takes
     // CPU from the daemon and the publisher; both figures go in the table.
-    func measureAckedAlone(durability: String) throws -> Double {
-        let (daemon, ingress, _, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-alone-" + durability,
+    func measureAckedAlone(durability: String, perPublish: Int = 1) throws -> Double {
+        let (daemon, ingress, _, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-alone-\(durability)-\(perPublish)",
                                                       extra: ["--journal-durability", durability])
         defer { daemon.stop() }
-        let acked = try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window)
-        log("gridbusd (\(durability)) acked, no subscriber: \(perSecond(acked))")
+        let acked = try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window, perPublish: perPublish)
+        log("gridbusd (\(durability), \(perPublish) per PUB) acked, no subscriber: \(perSecond(acked))")
         return acked
     }
 
@@ -254,6 +254,21 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         rows.append(ComparisonRow(system: "gridbusd (durability full: fsync per group commit)",
                                   acked: perSecond(acked) + (gridbusd.map { " (\(perSecond($0.acked)) with a subscriber reading: (b))" } ?? ""),
                                   fanOut: gridbusd.map { perSecond($0.fanOut) } ?? "run with c", latency: latency(result)))
+    }
+
+    // gridbusd with publishers that put many events in one PUB (each still checked, journaled and
+    // ACKed on its own; the ACKs of one PUB come back in one message). The other clients write
+    // 64 messages at a time too, as separate protocol messages: none of the others has a batch.
+    do {
+        let perPublish = 64
+        let acked = try measureAckedAlone(durability: "full", perPublish: perPublish)
+        let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-batched")
+        defer { daemon.stop() }
+        let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: count, size: size, window: window, perPublish: perPublish)
+        log("gridbusd (full, \(perPublish) per PUB) with a subscriber: acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))")
+        rows.append(ComparisonRow(system: "gridbusd (durability full; \(perPublish) events per PUB)",
+                                  acked: perSecond(acked) + " (\(perSecond(result.ackedPerSecond)) with a subscriber reading)",
+                                  fanOut: perSecond(result.fanOutPerSecond) + (result.fanOutLost > 0 ? " (lost \(result.fanOutLost))" : ""), latency: "—"))
     }
 
     // gridbusd with `journal.durability normal` (written to the OS, no fsync per commit): what

@@ -73,6 +73,7 @@ func measurePublish(
     count: Int,
     size: Int,
     window: Int,
+    perPublish: Int = 1,
     credentials: BusCredentials? = nil
 ) throws -> PublishResult {
     let subscriberReady = BoundedBuffer<Bool>(capacity: 1)
@@ -93,7 +94,8 @@ func measurePublish(
         return (Double(received - 1) / (Double(last - start) / 1e9), count - received)
     }
     _ = subscriberReady.popBlocking(timeout: 30)
-    let acked = try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window, credentials: credentials)
+    let acked = try measurePublishOnly(
+        context: context, ingress: ingress, count: count, size: size, window: window, perPublish: perPublish, credentials: credentials)
     let (fanOutRate, lost) = try fanOut.value()
     return PublishResult(ackedPerSecond: acked, fanOutPerSecond: fanOutRate, fanOutLost: lost)
 }
@@ -192,8 +194,11 @@ func measureStalled(context: ZMQContext, daemon: Server, ingress: String, egress
     return (peak, before)
 }
 
-/// (b) Acked, journaled publishes through one DEALER with `window` in flight; returns events per second.
-func measurePublishOnly(context: ZMQContext, ingress: String, count: Int, size: Int, window: Int, credentials: BusCredentials? = nil) throws -> Double {
+/// (b) Acked, journaled publishes through one DEALER with `window` in flight, `perPublish` events
+/// per PUB (the ACKs of one PUB come back in one message); returns events per second.
+func measurePublishOnly(
+    context: ZMQContext, ingress: String, count: Int, size: Int, window: Int, perPublish: Int = 1, credentials: BusCredentials? = nil
+) throws -> Double {
     let events = (0..<count).map { benchEvent($0, size: size) }  // built before the clock starts
     return try onThread("publisher") {
         let dealer = try ZMQSocket(context: context, type: .dealer)
@@ -207,14 +212,21 @@ func measurePublishOnly(context: ZMQContext, ingress: String, count: Int, size: 
         let start = now()
         while answered < count {
             while sent < count && sent - answered < window {
-                try dealer.send(frames: [BusProtocol.publish, BusProtocol.encode(UInt64(sent)), events[sent]])
-                sent += 1
+                let events = events[sent..<min(sent + perPublish, count, answered + window)]
+                var frames = [BusProtocol.publish]
+                frames.reserveCapacity(1 + 2 * events.count)
+                for (offset, event) in zip(events.indices, events) {
+                    frames.append(BusProtocol.encode(UInt64(offset)))
+                    frames.append(event)
+                }
+                try dealer.send(frames: frames)
+                sent += events.count
             }
             guard let answer = try dealer.receiveMessage() else { throw BenchError("no ACK after \(answered)") }
-            guard answer.frames[0] == BusProtocol.ack else {
+            guard answer.frames[0] == BusProtocol.ack, answer.frames.count % 2 == 1 else {
                 throw BenchError("NACK: \(String(decoding: answer.frames.last ?? [], as: UTF8.self))")
             }
-            answered += 1
+            answered += answer.frames.count / 2
         }
         return Double(count) / (Double(now() - start) / 1e9)
     }

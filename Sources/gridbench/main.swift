@@ -21,6 +21,7 @@ struct GridBench: ParsableCommand {
     @Option(help: "Events published while a subscriber is stalled, for (f).") var stalledEvents = 1_000_000
     @Option(help: "Event size in bytes.") var size = 200
     @Option(help: "Publishes in flight for (b).") var window = 5000
+    @Option(help: "Events per PUB message for (b) and (c); (o) measures 1 and 64.") var eventsPerPublish = 1
     @Option(help: "Rate for (e), events per second.") var rate = 10_000
     @Option(help: "journal.durability for gridbusd (full or normal).") var durability = "full"
     @Option(help: "Repeat each measurement this many times and report the median.") var runs = 3
@@ -119,7 +120,8 @@ struct GridBench: ParsableCommand {
                 )
                 defer { daemon.stop() }
                 let cpuBefore = daemon.cpuSeconds
-                let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: events, size: size, window: window)
+                let result = try measurePublish(
+                    context: context, ingress: ingress, egress: egress, count: events, size: size, window: window, perPublish: eventsPerPublish)
                 cpuPerEvent.append((daemon.cpuSeconds - cpuBefore) / Double(events) * 1e6)
                 acked.append(result.ackedPerSecond)
                 fanOut.append(result.fanOutPerSecond)
@@ -135,7 +137,7 @@ struct GridBench: ParsableCommand {
             let ratio = { (value: Double) in baseline.map { String(format: "%.2f × (a)", value / $0) } ?? "" }
             rows.append(
                 (
-                    "(b) gridbusd acked + journaled publish (durability \(durability), window \(window))", perSecond(median(acked)),
+                    "(b) gridbusd acked + journaled publish (durability \(durability), window \(window), \(eventsPerPublish) per PUB)", perSecond(median(acked)),
                     ratio(median(acked)) + "; samples: " + acked.map(perSecond).joined(separator: ", ")
                         + String(format: "; daemon CPU %.1f µs/event (publish + fan-out)", median(cpuPerEvent))
                 )

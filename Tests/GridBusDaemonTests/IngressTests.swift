@@ -51,6 +51,46 @@ struct IngressTests {
         }
     }
 
+    /// A PUB of several events: each is checked on its own (a bad one is NACKed alone, at once),
+    /// the good ones are journaled in order, and their ACKs (duplicates too) come back in one message.
+    @Test func aPublishOfSeveralEventsIsAnsweredWithOneACKForItsGoodEvents() async throws {
+        try await withTestBus { bus in
+            let peer = try await Peer.connect(bus, to: bus.endpoints.ingress)
+            #expect(try await peer.request([BusProtocol.publish, [0], eventBytes(id: "earlier")]) == [BusProtocol.ack, [0], BusProtocol.encode(1)])
+            try await peer.send([
+                BusProtocol.publish,
+                [1], eventBytes(id: "a"),
+                [2], eventBytes(id: "x", type: "incident.exploded"),
+                [3], eventBytes(id: "earlier"),
+                [4], eventBytes(id: "b"),
+                [5], eventBytes(id: "a"),
+            ])
+            let refusal = try await peer.receive()
+            #expect(refusal.count == 4 && refusal[0] == BusProtocol.nack && refusal[1] == [2] && text(refusal[2]) == "unknown-type")
+            let acks = try await peer.receive()
+            #expect(
+                acks == [
+                    BusProtocol.ack, [1], BusProtocol.encode(2), [3], BusProtocol.encode(1), [4], BusProtocol.encode(3), [5], BusProtocol.encode(2),
+                ])
+            #expect(try await eventually { bus.metric("gridbus_events_duplicate_total") == 2 })
+            #expect(bus.metric("gridbus_events_acked_total") == 5)
+            #expect(bus.metric("gridbus_journal_events") == 3)
+
+            // More events than one PUB may carry: every one is refused, by its own token.
+            let tooMany = BusProtocol.maximumEventsPerPublish + 1
+            try await peer.send([BusProtocol.publish] + (0..<tooMany).flatMap { [BusProtocol.encode(UInt64($0)), eventBytes(id: "many-\($0)")] })
+            var refusedTokens: [[UInt8]] = []
+            for _ in 0..<tooMany {
+                let answer = try await peer.receive()
+                #expect(answer[0] == BusProtocol.nack && text(answer[3]).contains("at most \(BusProtocol.maximumEventsPerPublish) events"))
+                refusedTokens.append(answer[1])
+            }
+            #expect(refusedTokens == (0..<tooMany).map { BusProtocol.encode(UInt64($0)) })
+            #expect(bus.metric("gridbus_journal_events") == 3)
+            await peer.socket.close()
+        }
+    }
+
     /// REQ adds an empty delimiter frame; the answer must carry it back. (A REQ socket must send
     /// before it receives, so it runs blocking on its own thread rather than behind the async bridge.)
     @Test func aREQClientWithItsEmptyDelimiterIsAnsweredToo() async throws {
@@ -88,8 +128,8 @@ struct IngressTests {
                     "limit is 4096"
                 ),
                 ([BusProtocol.publish, [6], eventBytes(id: "x", type: "bus.heartbeat")], "invalid", "sent by the bus only"),
-                ([BusProtocol.publish, [7]], "malformed", "exactly two frames"),
-                ([BusProtocol.publish, [8], eventBytes(id: "x"), [0]], "malformed", "exactly two frames"),
+                ([BusProtocol.publish, [7]], "malformed", "pairs of frames, a token and an event each (got 1 frames)"),
+                ([BusProtocol.publish, [8], eventBytes(id: "x"), [0]], "malformed", "pairs of frames, a token and an event each (got 3 frames)"),
                 ([Array("DELETE".utf8), [9]], "unknown-command", "only PUB"),
                 ([BusProtocol.publish, [UInt8](repeating: 1, count: 300), eventBytes(id: "x")], "malformed", "token"),
             ]

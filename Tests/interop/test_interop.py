@@ -57,6 +57,27 @@ def test_subscribe_decode_and_validate_every_event(bus):
     assert received == sent
 
 
+def test_a_publisher_sends_many_events_in_one_pub_and_gets_their_acks_in_one_message(bus):
+    """docs/protocol.md, "Many events in one PUB", with nothing but pyzmq."""
+    publisher = bus.dealer(bus.ingress)
+    frames = [b"PUB"]
+    for n in range(50):
+        frames += [struct.pack(">Q", n), event(f"batch-{n}")]
+    frames += [b"bad", b"{not json"]
+    publisher.send_multipart(frames)
+    refusal = publisher.recv_multipart()
+    assert refusal[:3] == [b"NACK", b"bad", b"malformed"], refusal
+    acks = publisher.recv_multipart()
+    assert acks[0] == b"ACK" and len(acks) == 1 + 2 * 50
+    pairs = [(struct.unpack(">Q", acks[i])[0], struct.unpack(">Q", acks[i + 1])[0]) for i in range(1, len(acks), 2)]
+    assert [token for token, _ in pairs] == list(range(50))
+    assert [sequence for _, sequence in pairs] == list(range(pairs[0][1], pairs[0][1] + 50))
+    # Sent again in one PUB, every event is a duplicate: same sequences, nothing journaled twice.
+    publisher.send_multipart(frames[:-2])
+    again = publisher.recv_multipart()
+    assert again == acks
+
+
 def test_replay_with_pyzmq_returns_every_event_once(bus):
     publisher = bus.dealer(bus.ingress)
     for n in range(25):
