@@ -99,7 +99,9 @@ func measureJetStreamAcked(port: Int, count: Int, size: Int, window: Int) throws
             }
         } while acked < sent && (sent - acked > window / 2 || sent == count)
     }
-    return Double(count) / (Double(now() - start) / 1e9)
+    let rate = Double(count) / (Double(now() - start) / 1e9)
+    _ = try client.request("$JS.API.STREAM.DELETE.BENCH", "")  // the next sample starts from an empty store, as gridbusd's does
+    return rate
 }
 
 /// Mosquitto QoS 1: the broker's PUBACK (in memory: persistence writes only on its autosave).
@@ -197,6 +199,42 @@ func measurePacedLatency(rate: Int, seconds: Int, subscribe: @escaping @Sendable
     return (quantile(0.5), quantile(0.99))
 }
 
+// MARK: Acknowledged publishes head to head
+
+/// gridbusd (durability full; one and 64 events per PUB) and JetStream's file store, acknowledged
+/// publishes with no subscriber, taken in turns for `rounds` rounds (the order rotating each
+/// round), each sample on a fresh store: on a noisy machine, one sample each says little.
+/// - Returns: a Markdown table of medians and samples.
+func measureAckedHeadToHead(bin: URL, workDirectory: String, context: ZMQContext, brokers: Brokers, count: Int, size: Int, window: Int,
+                            rounds: Int) throws -> String {
+    func gridbusd(_ perPublish: Int, _ sample: Int) throws -> Double {
+        let (daemon, ingress, _, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-h2h-\(perPublish)-\(sample)")
+        defer { daemon.stop() }
+        return try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window, perPublish: perPublish)
+    }
+    let systems: [(name: String, measure: (Int) throws -> Double)] = [
+        ("gridbusd, durability full, 1 event per PUB", { try gridbusd(1, $0) }),
+        ("gridbusd, durability full, 64 events per PUB", { try gridbusd(64, $0) }),
+        ("NATS 2.9.10 JetStream, file storage", { _ in try measureJetStreamAcked(port: brokers.natsPort, count: count, size: size, window: window) }),
+    ]
+    var samples = Array(repeating: [Double](), count: systems.count)
+    for round in 0..<rounds {
+        for turn in 0..<systems.count {
+            let index = (turn + round) % systems.count
+            samples[index].append(try systems[index].measure(round))
+            FileHandle.standardError.write(Data("(o) head to head, round \(round + 1): \(systems[index].name) \(Int(samples[index].last!)) /s\n".utf8))
+        }
+    }
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    let jetStream = median(samples[2])
+    var table = "| acknowledged publish, no subscriber, \(rounds) rounds in turns | median | × JetStream | samples |\n| --- | --- | --- | --- |\n"
+    for (index, system) in systems.enumerated() {
+        table += "| \(system.name) | \(Int(median(samples[index]))) /s | \(String(format: "%.2f", median(samples[index]) / jetStream)) | "
+            + samples[index].map { "\(Int($0))" }.joined(separator: ", ") + " |\n"
+    }
+    return table
+}
+
 // MARK: The five systems, one row each
 
 struct ComparisonRow {
@@ -208,8 +246,8 @@ struct ComparisonRow {
 
 /// (o): gridbusd, libzmq's proxy, NATS (JetStream for acknowledged publishes), Redis pub/sub and
 /// Mosquitto, in one run on this machine, 200-byte messages, one publisher and one subscriber each.
-func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, count: Int, size: Int, window: Int, rate: Int,
-                       gridbusd: (acked: Double, fanOut: Double)?) throws -> [ComparisonRow] {
+func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, count: Int, size: Int, window: Int, rate: Int, rounds: Int,
+                       gridbusd: (acked: Double, fanOut: Double)?) throws -> (rows: [ComparisonRow], headToHead: String) {
     func perSecond(_ value: Double) -> String { String(format: "%.0f /s", value) }
     func latency(_ value: (p50: Double, p99: Double)) -> String { String(format: "p50 %.0f µs, p99 %.0f µs", value.p50, value.p99) }
     func log(_ text: String) { FileHandle.standardError.write(Data(("(o) " + text + "\n").utf8)) }
@@ -314,6 +352,8 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
 
     let brokers = try Brokers(workDirectory: workDirectory, context: context)
     defer { brokers.stop() }
+    let headToHead = try measureAckedHeadToHead(
+        bin: bin, workDirectory: workDirectory, context: context, brokers: brokers, count: count, size: size, window: window, rounds: rounds)
 
     // NATS: JetStream file storage for acknowledged publishes; core pub/sub for fan-out and latency.
     do {
@@ -385,5 +425,5 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         rows.append(ComparisonRow(system: "Mosquitto 2.0.11 (QoS 1 PUBACK for acked, in memory; QoS 0 otherwise)", acked: perSecond(acked),
                                   fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
     }
-    return rows
+    return (rows, headToHead)
 }

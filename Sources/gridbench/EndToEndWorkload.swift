@@ -15,7 +15,8 @@ struct EndToEndRun {
     var p99: Double
     var max: Double
     /// RSS of each process (MiB) a minute in and at the end.
-    var memory: [(name: String, early: Int, late: Int)]
+    /// RSS (MiB) a minute in, halfway and at the end: growth in the second half says whether memory levels off.
+    var memory: [(name: String, early: Int, middle: Int, late: Int)]
     /// CPU seconds each process used during the run.
     var cpu: [(name: String, seconds: Double)]
     /// The disk's fsyncs (``DiskProbe``) for 10 s before the processes start, and during the run.
@@ -137,14 +138,15 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     let slowDuringDiskStall = slow.filter { DiskProbe.stalled(diskDuringRun, from: $0.due, to: $0.arrival, minimum: 50) }.count
     guard !latencies.isEmpty else { throw BenchError("no notice arrived") }
     func quantile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
-    let memory = samples.withLock { rows -> [(String, Int, Int)] in
+    let memory = samples.withLock { rows -> [(String, Int, Int, Int)] in
         let early = rows[min(rows.count - 1, 12)]  // a minute in
+        let middle = rows[rows.count / 2]
         let late = rows.last!
-        return processes.indices.map { (processes[$0].name, early[$0] >> 20, late[$0] >> 20) }
+        return processes.indices.map { (processes[$0].name, early[$0] >> 20, middle[$0] >> 20, late[$0] >> 20) }
     }
     return EndToEndRun(
         offered: total, accepted: accepted, notified: latencies.count, p50: quantile(0.5), p99: quantile(0.99), max: latencies.last!,
-        memory: memory.map { (name: $0.0, early: $0.1, late: $0.2) }, cpu: cpu,
+        memory: memory.map { (name: $0.0, early: $0.1, middle: $0.2, late: $0.3) }, cpu: cpu,
         diskIdle: DiskProbe.summary(diskIdle), diskDuringRun: DiskProbe.summary(diskDuringRun), slow: slow.count, slowDuringDiskStall: slowDuringDiskStall
     )
 }

@@ -362,10 +362,11 @@ struct GridBench: ParsableCommand {
         }
 
         var comparison: [ComparisonRow] = []
+        var headToHead = ""
         if selected.contains("o") {
-            comparison = try measureComparison(
+            (comparison, headToHead) = try measureComparison(
                 bin: binDirectory, workDirectory: workDirectory, context: context, count: events, size: size, window: window, rate: rate,
-                gridbusd: gridbusdNumbers
+                rounds: max(runs, 1), gridbusd: gridbusdNumbers
             )
         }
 
@@ -374,9 +375,9 @@ struct GridBench: ParsableCommand {
             let result = try measureEndToEnd(
                 bin: binDirectory, workDirectory: workDirectory, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds
             )
-            let memory = result.memory.map { "\($0.name) \($0.early)→\($0.late) MiB" }.joined(separator: ", ")
+            let memory = result.memory.map { "\($0.name) \($0.early)→\($0.middle)→\($0.late) MiB" }.joined(separator: ", ")
                 + "; CPU seconds: " + result.cpu.map { String(format: "%@ %.0f", $0.name, $0.seconds) }.joined(separator: ", ")
-            let note = String(format: "p50 %.1f ms, max %.1f ms; %d offered, %d accepted, %d notified; RSS a minute in → at the end: ", result.p50, result.max,
+            let note = String(format: "p50 %.1f ms, max %.1f ms; %d offered, %d accepted, %d notified; RSS a minute in → halfway → at the end: ", result.p50, result.max,
                               result.offered, result.accepted, result.notified) + memory
                 + "; disk fsync probe, 10 s idle before: \(result.diskIdle); during the run: \(result.diskDuringRun); "
                 + "\(result.slow) reports took 100 ms or more, \(result.slowDuringDiskStall) of them while a probe fsync took 50 ms or more"
@@ -390,6 +391,7 @@ struct GridBench: ParsableCommand {
         if !comparison.isEmpty {
             table += "\n| system (o) | acknowledged publish, window \(window) | live fan-out, 1 subscriber | publish → subscriber at \(rate)/s for 5 s |\n| --- | --- | --- | --- |\n"
             for row in comparison { table += "| \(row.system) | \(row.acked) | \(row.fanOut) | \(row.latency) |\n" }
+            table += "\n" + headToHead
         }
         print(table)
     }
