@@ -64,9 +64,7 @@ final class Journal {
             let pageSize = try connection.scalar("PRAGMA page_size")
             try connection.execute("PRAGMA max_page_count = \(max(Int64(maxFileSize) / pageSize, 16))")
         }
-        insertChunk = try connection.prepare(
-            "INSERT INTO event_chunks (first_seq, last_seq, received_ms, event_bytes, records) VALUES (?, ?, ?, ?, ?)"
-        )
+        insertChunk = try connection.prepare(JournalChunk.insertRowSQL)
         chunkHolding = try connection.prepare("SELECT first_seq, records FROM event_chunks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1")
         var keys = JournalKeys(hash: keyHash)
         try Self.forEachRecord(connection.prepare("SELECT first_seq, records FROM event_chunks ORDER BY first_seq")) { sequence, chunk, record in
@@ -149,11 +147,8 @@ final class Journal {
     /// Inserts the pending chunk's row (if it holds anything) and starts the next chunk after `head`.
     private func write(_ chunk: inout PendingChunk, receivedAt: Int64) throws {
         guard !chunk.records.isEmpty else { return }
-        insertChunk.bind(Int64(chunk.firstSequence), at: 1)
-        insertChunk.bind(Int64(head), at: 2)
-        insertChunk.bind(receivedAt, at: 3)
-        insertChunk.bind(chunk.eventBytes, at: 4)
-        insertChunk.bind(chunk.records, at: 5)
+        JournalChunk.bindRow(
+            insertChunk, firstSequence: chunk.firstSequence, lastSequence: head, receivedAt: receivedAt, eventBytes: chunk.eventBytes, records: chunk.records)
         try insertChunk.run()
         chunk.firstSequence = head + 1
         chunk.records.removeAll(keepingCapacity: true)

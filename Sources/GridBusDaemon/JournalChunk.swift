@@ -1,9 +1,10 @@
 import GridSchema
+import GridStore
 
 /// How the journal stores events: many consecutive events per SQLite row (a chunk), not one row each.
 ///
-/// A row per event cost the journal thread about 2 µs of CPU per event (SQLite's insert, the WAL
-/// frames it writes and the checkpoint's copy of them): the largest single cost on the publish path.
+/// A row per event cost the daemon about 2 µs of CPU per event (SQLite's insert, the WAL frames it
+/// writes and the checkpoint's copy of them): the largest single cost on the publish path.
 /// A chunk holds the events of one group commit, up to ``JournalChunk/targetBytes``, as records laid
 /// end to end; event `i` of a chunk has sequence `first_seq + i`.
 ///
@@ -19,6 +20,19 @@ enum JournalChunk {
     /// middle of one reads little it does not need, large enough that a row costs nothing per event.
     static let targetBytes = 64 * 1024
     static let headerBytes = 16
+
+    /// The statement that stores a chunk; bind its values with ``bindRow(_:firstSequence:lastSequence:receivedAt:eventBytes:records:)``.
+    static let insertRowSQL = "INSERT INTO event_chunks (first_seq, last_seq, received_ms, event_bytes, records) VALUES (?, ?, ?, ?, ?)"
+
+    static func bindRow(
+        _ statement: SQLiteStatement, firstSequence: UInt64, lastSequence: UInt64, receivedAt: Int64, eventBytes: Int64, records: [UInt8]
+    ) {
+        statement.bind(Int64(firstSequence), at: 1)
+        statement.bind(Int64(lastSequence), at: 2)
+        statement.bind(receivedAt, at: 3)
+        statement.bind(eventBytes, at: 4)
+        statement.bind(records, at: 5)
+    }
 
     /// Appends one record to `chunk`.
     static func append(topic: [UInt8], source: String, id: String, event: [UInt8], to chunk: inout [UInt8]) {

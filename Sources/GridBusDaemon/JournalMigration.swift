@@ -14,9 +14,7 @@ enum JournalMigration {
     static func moveEventRowsIntoChunks(_ connection: SQLiteConnection) throws -> Int {
         guard try connection.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'") > 0 else { return 0 }
         let rows = try connection.prepare("SELECT seq, source, id, topic, received_ms, event FROM events ORDER BY seq LIMIT \(rowsPerStep)")
-        let insert = try connection.prepare(
-            "INSERT INTO event_chunks (first_seq, last_seq, received_ms, event_bytes, records) VALUES (?, ?, ?, ?, ?)"
-        )
+        let insert = try connection.prepare(JournalChunk.insertRowSQL)
         var moved = 0
         while true {
             let step = try connection.transaction { () throws -> Int in
@@ -66,11 +64,7 @@ enum JournalMigration {
 
         mutating func insert(with statement: SQLiteStatement) throws {
             guard let first = firstSequence, let last = lastSequence else { return }
-            statement.bind(Int64(first), at: 1)
-            statement.bind(Int64(last), at: 2)
-            statement.bind(receivedAt, at: 3)
-            statement.bind(eventBytes, at: 4)
-            statement.bind(records, at: 5)
+            JournalChunk.bindRow(statement, firstSequence: first, lastSequence: last, receivedAt: receivedAt, eventBytes: eventBytes, records: records)
             try statement.run()
             lastMoved = last
             records.removeAll(keepingCapacity: true)
