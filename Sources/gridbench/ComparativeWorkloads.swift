@@ -225,8 +225,7 @@ func measureAckedHeadToHead(bin: URL, workDirectory: String, context: ZMQContext
             FileHandle.standardError.write(Data("(o) head to head, round \(round + 1): \(systems[index].name) \(Int(samples[index].last!)) /s\n".utf8))
         }
     }
-    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-    let jetStream = median(samples[2])
+    let jetStream = median(samples[systems.count - 1])  // the reference is the last system
     var table = "| acknowledged publish, no subscriber, \(rounds) rounds in turns | median | × JetStream | samples |\n| --- | --- | --- | --- |\n"
     for (index, system) in systems.enumerated() {
         table += "| \(system.name) | \(Int(median(samples[index]))) /s | \(String(format: "%.2f", median(samples[index]) / jetStream)) | "

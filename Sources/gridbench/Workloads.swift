@@ -58,6 +58,9 @@ func measureProxy(context: ZMQContext, frontend: String, backend: String, count:
     return try received.value()
 }
 
+/// The middle sample (the upper one of two middles): what every table of samples reports.
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
 /// (b) Acked, journaled publishes through one DEALER with `window` in flight.
 /// Also records (c) at a subscriber connected to the egress: rate and how many it missed.
 struct PublishResult {

@@ -41,7 +41,6 @@ struct GridBench: ParsableCommand {
         let binDirectory = URL(fileURLWithPath: bin)
         let context = ZMQContext()
         var rows: [(String, String, String)] = []
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         func perSecond(_ value: Double) -> String { String(format: "%.0f /s", value) }
         func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
 
