@@ -291,7 +291,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GridBusDaemonTests",
-            dependencies: ["GridBusDaemon", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "GridSecurity", "GridPlugins", "ZeroMQ", "GridSchema"],
+            dependencies: [
+                "GridBusDaemon", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "GridSecurity", "GridPlugins", "ZeroMQ", "GridSchema", "GridDistrict",
+            ],
             swiftSettings: settings
         ),
         .testTarget(

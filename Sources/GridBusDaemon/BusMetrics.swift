@@ -13,6 +13,7 @@ final class BusMetrics: Sendable {
     let heartbeats: Counter
     let journalEvents: Gauge
     let journalBytes: Gauge
+    let journalKeysBytes: Gauge
     let headSequence: Gauge
     let tailSequence: Gauge
     let subscriptions: Gauge
@@ -36,6 +37,7 @@ final class BusMetrics: Sendable {
         heartbeats = Counter(label: "gridbus_heartbeats_total", factory: factory)
         journalEvents = Gauge(label: "gridbus_journal_events", factory: factory)
         journalBytes = Gauge(label: "gridbus_journal_bytes", factory: factory)
+        journalKeysBytes = Gauge(label: "gridbus_journal_keys_bytes", factory: factory)
         headSequence = Gauge(label: "gridbus_head_sequence", factory: factory)
         tailSequence = Gauge(label: "gridbus_tail_sequence", factory: factory)
         subscriptions = Gauge(label: "gridbus_subscriptions", factory: factory)

@@ -66,7 +66,8 @@ final class Journal {
         }
         insertChunk = try connection.prepare(JournalChunk.insertRowSQL)
         chunkHolding = try connection.prepare("SELECT first_seq, records FROM event_chunks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1")
-        var keys = JournalKeys(hash: keyHash)
+        let storedEvents = try connection.scalar("SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM event_chunks")
+        var keys = JournalKeys(hash: keyHash, expectedCount: Int(storedEvents))
         try Self.forEachRecord(connection.prepare("SELECT first_seq, records FROM event_chunks ORDER BY first_seq")) { sequence, chunk, record in
             keys.insert(keys.key(source: chunk[record.source], id: chunk[record.id]), sequence: sequence)
         }
@@ -81,6 +82,9 @@ final class Journal {
     }
 
     var eventCount: UInt64 { head == 0 || tail == 0 ? 0 : head - tail + 1 }
+
+    /// The memory the de-duplication keys take (it grows with the journal; see `JournalKeys`).
+    var keysMemoryBytes: Int { keys.memoryBytes }
 
     /// Appends a group of events in one transaction (group commit).
     /// - Returns: one outcome per event, and the entries that were newly written, in sequence order.

@@ -6,53 +6,44 @@
 /// index page per event to the WAL (and the checkpoint copied it again): acknowledged publishes with
 /// UUID ids ran at a quarter of the rate with sequential ids. A hash only says where to look; the
 /// journal compares the stored record before it calls an event a duplicate, so two keys with the same
-/// hash are both kept (the second in `more`). Rebuilt from the journal at start.
+/// hash are both kept. Rebuilt from the journal at start.
+///
+/// Memory is the point of the layout: one `UInt64` slot per event in an open-addressing table
+/// (`KeySlots`), 9–18 bytes per event with the table's slack, where a `[UInt64: UInt64]` took about
+/// 36. The table starts with room for 917,504 events (8 MiB) and doubles beyond that.
 struct JournalKeys {
     /// Hashes the UTF-8 bytes of source and id (SQLite compares `TEXT` byte for byte; Swift compares
     /// `String`s by canonical equivalence).
     typealias Hash = @Sendable (_ source: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer) -> UInt64
 
     private let hash: Hash
-    /// Hash → sequence of the first event with that hash.
-    private var first: [UInt64: UInt64] = [:]
-    /// Further events with a hash already in `first` (distinct keys that collide: practically never).
-    private var more: [UInt64: [UInt64]] = [:]
+    private var slots: KeySlots
 
     /// - Parameter hash: the default is seeded per process (Swift's `Hasher`), so that nobody outside
     ///   can choose ids that collide; tests inject a weak one to exercise collisions.
-    init(hash: @escaping Hash = JournalKeys.processSeededHash) {
+    /// - Parameter expectedCount: events about to be inserted (a journal being reopened), so that the
+    ///   table is sized once instead of doubling on the way.
+    init(hash: @escaping Hash = JournalKeys.processSeededHash, expectedCount: Int = 0) {
         self.hash = hash
+        slots = KeySlots(minimumCount: expectedCount)
     }
 
-    var count: Int { first.count + more.values.reduce(0) { $0 + $1.count } }
+    var count: Int { slots.count }
+
+    /// The bytes the keys take in memory.
+    var memoryBytes: Int { slots.capacity * MemoryLayout<UInt64>.stride }
 
     /// The first sequence with this hash for which `matches` holds (the caller compares the stored key).
     func firstMatch(_ key: UInt64, where matches: (UInt64) throws -> Bool) rethrows -> UInt64? {
-        guard let sequence = first[key] else { return nil }
-        if try matches(sequence) { return sequence }
-        return try more[key]?.first(where: matches)
+        try slots.firstMatch(key, where: matches)
     }
 
     mutating func insert(_ key: UInt64, sequence: UInt64) {
-        if first[key] == nil {
-            first[key] = sequence
-        } else {
-            more[key, default: []].append(sequence)
-        }
+        slots.insert(key, sequence: sequence)
     }
 
     mutating func remove(_ key: UInt64, sequence: UInt64) {
-        if first[key] == sequence {
-            if var others = more[key], !others.isEmpty {
-                first[key] = others.removeFirst()
-                more[key] = others.isEmpty ? nil : others
-            } else {
-                first[key] = nil
-            }
-        } else if var others = more[key], let index = others.firstIndex(of: sequence) {
-            others.remove(at: index)
-            more[key] = others.isEmpty ? nil : others
-        }
+        slots.remove(key, sequence: sequence)
     }
 
     func key(source: String, id: String) -> UInt64 {

@@ -88,6 +88,7 @@ struct JournalLoop {
         metrics.tailSequence.record(Int64(tail))
         metrics.journalEvents.record(Int64(count))
         metrics.journalBytes.record(bytes)
+        metrics.journalKeysBytes.record(journal.keysMemoryBytes)
     }
 }
 

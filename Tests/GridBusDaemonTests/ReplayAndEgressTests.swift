@@ -110,6 +110,7 @@ struct ReplayAndEgressTests {
             ] {
                 #expect(text.contains(name), "missing \(name)")
             }
+            #expect(text.contains("gridbus_journal_keys_bytes 8388608"), "the de-duplication table starts at 8 MiB")
         }
     }
 }
