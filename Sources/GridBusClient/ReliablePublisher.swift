@@ -24,6 +24,11 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         /// First delay after a retryable NACK (overloaded, storage); doubles up to `maximumBackoff`.
         public var backoff: Duration = .milliseconds(100)
         public var maximumBackoff: Duration = .seconds(5)
+        /// Events sent together in one PUB message, at most (see protocol.md, "Many events in one
+        /// PUB"): a backlog drains with one message and one ACK per group instead of per event.
+        /// A gridbusd older than that protocol answers such a PUB `malformed`; the publisher then
+        /// sends one event per PUB from there on, and nothing is refused for it.
+        public var eventsPerPublish = 64
         public init() {}
     }
 
@@ -48,6 +53,8 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         var sentAt: ContinuousClock.Instant
         var attempts: Int
         var retryAt: ContinuousClock.Instant?
+        /// Last sent in a PUB with other events: a `malformed` answer may then mean an older bus.
+        var sentWithOthers = false
     }
 
     public init(
@@ -137,39 +144,78 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     private func deliver(socket: ZMQAsyncSocket) async throws {
         var inFlight: [Int64: InFlight] = [:]
         var lastFetched: Int64 = 0
+        var eventsPerPublish = min(max(configuration.eventsPerPublish, 1), BusProtocol.maximumEventsPerPublish)
         while true {
             // Fill the window from the outbox.
             if inFlight.count < configuration.window {
-                for row in try await store.pending(after: lastFetched, limit: configuration.window - inFlight.count) {
-                    try await socket.send([BusProtocol.publish, token(row.rowID), row.bytes])
-                    inFlight[row.rowID] = InFlight(bytes: row.bytes, sentAt: .now, attempts: 1)
-                    lastFetched = row.rowID
-                }
+                let rows = try await store.pending(after: lastFetched, limit: configuration.window - inFlight.count)
+                for row in rows { inFlight[row.rowID] = InFlight(bytes: row.bytes, sentAt: .now, attempts: 1) }
+                try await send(rows.map(\.rowID), of: &inFlight, eventsPerPublish: eventsPerPublish, socket: socket)
+                lastFetched = rows.last?.rowID ?? lastFetched
             }
             guard let first = await signals.pop() else { return }
             var delivered: [Int64] = []
             for signal in [first] + signals.popAvailable() {
                 guard case .answer(let message) = signal else { continue }
-                try await handle(message.frames, inFlight: &inFlight, delivered: &delivered)
+                try await handle(message.frames, inFlight: &inFlight, delivered: &delivered, eventsPerPublish: &eventsPerPublish)
             }
             if !delivered.isEmpty { try await store.delivered(delivered) }
-            try await resendDue(&inFlight, socket: socket)
+            try await resendDue(&inFlight, eventsPerPublish: eventsPerPublish, socket: socket)
         }
     }
 
-    private func handle(_ frames: [[UInt8]], inFlight: inout [Int64: InFlight], delivered: inout [Int64]) async throws {
+    /// Sends these in-flight events, `eventsPerPublish` to a PUB, in row order.
+    private func send(_ rowIDs: [Int64], of inFlight: inout [Int64: InFlight], eventsPerPublish: Int, socket: ZMQAsyncSocket) async throws {
+        for start in stride(from: 0, to: rowIDs.count, by: eventsPerPublish) {
+            let group = rowIDs[start..<min(start + eventsPerPublish, rowIDs.count)]
+            var frames: [[UInt8]] = [BusProtocol.publish]
+            frames.reserveCapacity(1 + group.count * 2)
+            for rowID in group {
+                guard let entry = inFlight[rowID] else { continue }
+                frames.append(token(rowID))
+                frames.append(entry.bytes)
+                inFlight[rowID]?.sentWithOthers = group.count > 1
+            }
+            try await socket.send(frames)
+        }
+    }
+
+    /// An answer: `ACK token sequence [token sequence …]` (the events of one PUB), or one NACK.
+    private func handle(
+        _ frames: [[UInt8]], inFlight: inout [Int64: InFlight], delivered: inout [Int64], eventsPerPublish: inout Int
+    ) async throws {
         guard frames.count >= 2, let rowID = BusProtocol.decodeInteger(frames[1]).map({ Int64(bitPattern: $0) }) else {
             logger.warning("ignored a malformed answer from the bus")
             return
         }
+        if frames[0] == BusProtocol.ack {
+            for index in stride(from: 1, to: frames.count, by: 2) {
+                guard let acked = BusProtocol.decodeInteger(frames[index]).map({ Int64(bitPattern: $0) }) else { continue }
+                // Absent: an answer to a resend already settled.
+                if inFlight.removeValue(forKey: acked) != nil { delivered.append(acked) }
+            }
+            return
+        }
         guard var entry = inFlight[rowID] else { return }  // an answer to a resend already settled
         switch frames[0] {
-        case BusProtocol.ack:
-            inFlight[rowID] = nil
-            delivered.append(rowID)
         case BusProtocol.nack where frames.count == 4:
             let code = String(decoding: frames[2], as: UTF8.self)
             let reason = String(decoding: frames[3], as: UTF8.self)
+            if code == BusProtocol.Refusal.malformed.rawValue, entry.sentWithOthers {
+                // A bus that predates many events per PUB refuses the whole message by its first
+                // token and answers nothing else. The event itself may be fine: send everything
+                // that went out in company again, one per PUB, and let a refusal of it alone count.
+                if eventsPerPublish > 1 {
+                    logger.warning(
+                        "the bus refused a PUB of several events as malformed (a gridbusd older than that protocol?); sending one event per PUB",
+                        metadata: ["nack.reason": "\(reason)"]
+                    )
+                }
+                eventsPerPublish = 1
+                let now = ContinuousClock.now
+                for (other, candidate) in inFlight where candidate.sentWithOthers { inFlight[other]?.retryAt = now }
+                return
+            }
             if BusProtocol.Refusal(rawValue: code)?.isRetryable == true {
                 var delay = configuration.backoff
                 for _ in 1..<min(entry.attempts, 16) { delay = min(delay * 2, configuration.maximumBackoff) }
@@ -189,20 +235,20 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         }
     }
 
-    private func resendDue(_ inFlight: inout [Int64: InFlight], socket: ZMQAsyncSocket) async throws {
+    private func resendDue(_ inFlight: inout [Int64: InFlight], eventsPerPublish: Int, socket: ZMQAsyncSocket) async throws {
         let now = ContinuousClock.now
-        var resent = 0
+        var due: [Int64] = []
         for (rowID, var entry) in inFlight {
-            let due = entry.retryAt.map { now >= $0 } ?? (now - entry.sentAt >= configuration.ackTimeout)
-            guard due else { continue }
+            guard entry.retryAt.map({ now >= $0 }) ?? (now - entry.sentAt >= configuration.ackTimeout) else { continue }
             entry.retryAt = nil
             entry.sentAt = now
             entry.attempts += 1
             inFlight[rowID] = entry
-            try await socket.send([BusProtocol.publish, token(rowID), entry.bytes])
-            resent += 1
+            due.append(rowID)
         }
-        if resent > 0 { logger.debug("sent unanswered events again", metadata: ["events": "\(resent)"]) }
+        guard !due.isEmpty else { return }
+        try await send(due.sorted(), of: &inFlight, eventsPerPublish: eventsPerPublish, socket: socket)
+        logger.debug("sent unanswered events again", metadata: ["events": "\(due.count)"])
     }
 
     private func token(_ rowID: Int64) -> [UInt8] { BusProtocol.encode(UInt64(bitPattern: rowID)) }

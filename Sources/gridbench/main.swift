@@ -14,7 +14,7 @@ struct GridBench: ParsableCommand {
         abstract: "Measure gridbusd against libzmq's own proxy (200-byte events, TCP loopback)."
     )
 
-    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end).")
+    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end), q (a worker's outbox draining).")
     var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
     @Option(help: "Events for (a)–(d).") var events = 500_000
@@ -35,9 +35,10 @@ struct GridBench: ParsableCommand {
     @Option(help: "Incidents in the statistics store for (n).") var statsIncidents = 1_000_000
     @Option(help: "Reports per second for (p), the end-to-end run.") var e2eRate = 200
     @Option(help: "Seconds (p) lasts.") var e2eSeconds = 600
+    @Option(help: "Events in the worker's outbox for (q).") var outboxEvents = 100_000
 
     func run() throws {
-        let selected = which == "all" ? Set("abcdefgijklo") : Set(which.filter { $0 != "," })
+        let selected = which == "all" ? Set("abcdefgijkloq") : Set(which.filter { $0 != "," })
         let binDirectory = URL(fileURLWithPath: bin)
         let context = ZMQContext()
         var rows: [(String, String, String)] = []
@@ -332,6 +333,28 @@ struct GridBench: ParsableCommand {
                 ("(m) incident.dispatched → signed webhook delivered, \(notices) notices, kill -9 of grid-notifier a third of the way", perSecond(median(rates)),
                  "samples: " + rates.map(perSecond).joined(separator: ", ") + "; " + notes.joined(separator: "; "))
             )
+        }
+
+        if selected.contains("q") {
+            // One event per PUB (what workers sent before) and 64, in turns, each on a fresh daemon.
+            var rates: [Int: [Double]] = [1: [], 64: []]
+            for run in 0..<runs {
+                for eventsPerPublish in run % 2 == 0 ? [1, 64] : [64, 1] {
+                    let (daemon, ingress, _, _) = try startDaemon(bin: binDirectory, directory: daemonDirectory, extra: ["--journal-durability", durability])
+                    defer { daemon.stop() }
+                    let rate = try measureOutboxDrain(
+                        context: context, ingress: ingress, workDirectory: workDirectory, count: outboxEvents, eventsPerPublish: eventsPerPublish)
+                    rates[eventsPerPublish]!.append(rate)
+                    log(String(format: "(q) run %d, %d per PUB: %.0f events/s", run + 1, eventsPerPublish, rate))
+                }
+            }
+            for eventsPerPublish in [1, 64] {
+                let samples = rates[eventsPerPublish]!
+                rows.append(
+                    ("(q) a worker's outbox of \(outboxEvents) events drained into gridbusd (ReliablePublisher, \(eventsPerPublish) per PUB)", perSecond(median(samples)),
+                     "samples: " + samples.map(perSecond).joined(separator: ", ") + (eventsPerPublish == 64 ? String(format: "; %.2f × one per PUB", median(samples) / median(rates[1]!)) : ""))
+                )
+            }
         }
 
         if selected.contains("n") {
