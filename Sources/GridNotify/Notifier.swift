@@ -103,6 +103,10 @@ public final class Notifier: Sendable {
             logger.debug("an earlier step of a case came late and was passed over", metadata: ["event": "\(event.id)", "case.step": "\(last)"])
             return
         }
+        // A numbered step of a case never heard reported (the notifier started after retention
+        // removed the report, or was given a journal's later part): keep the case from here on,
+        // so that its assignees get reminders and a step that comes late is still recognised.
+        if facts == nil, step != nil, let incidentId { facts = .unreported(incidentId, grid: event.grid) }
         // Keep what later notices need to know about the incident.
         switch event.type {
         case EventType.incidentReported.rawValue:
@@ -114,10 +118,7 @@ public final class Notifier: Sendable {
             )
         case EventType.incidentRegistered.rawValue:
             let registered = try event.payload(as: IncidentRegistered.self)
-            facts = facts ?? NotifierStore.IncidentFacts(
-                id: registered.incidentId, grid: nil, category: nil, priority: nil, emergency: false, reporter: nil, assignees: [], acknowledgeBy: nil,
-                deadline: nil
-            )
+            facts = facts ?? .unreported(registered.incidentId, grid: registered.grid)
             facts!.grid = registered.grid
             facts!.category = registered.category
             facts!.priority = registered.priority

@@ -108,6 +108,11 @@ enum NotifierStore {
         var deadline: String?
         /// The dispatcher's last step heard for the case (``CaseStep``).
         var step: Int? = nil
+
+        /// A case heard of first by an event after its report: nothing known yet but its grid.
+        static func unreported(_ id: String, grid: String?) -> IncidentFacts {
+            IncidentFacts(id: id, grid: grid, category: nil, priority: nil, emergency: false, reporter: nil, assignees: [], acknowledgeBy: nil, deadline: nil)
+        }
     }
 
     static func incident(_ id: String, on connection: SQLiteConnection) throws -> IncidentFacts? {

@@ -205,6 +205,26 @@ final class RecordingChannel: NotificationChannel {
         #expect(fixture.sms.envelopes.map { $0.notifications[0].type } == ["incident.dispatched"])
     }
 
+    /// A case heard of first in the middle (its report removed by retention before the notifier
+    /// heard it) is kept from its first numbered step: a late earlier step is passed over there too,
+    /// and a dispatch heard in order is told and reminded of.
+    @Test func aCaseNeverHeardReportedStillHasItsStepsInOrder() async throws {
+        var rules = NotifierRules()
+        rules.repeatInterval = 600
+        rules.groupWait = 0
+        let fixture = try await Fixture(rules: rules)
+        try await fixture.hear(IncidentAcknowledged(incidentId: "inc-1", by: NotifierTests.worker), id: "inc-1-3", subject: "inc-1")
+        try await fixture.dispatch("inc-1")  // step 2, after step 3
+        #expect(try await fixture.notifier.deliverDue() == 0)
+        fixture.clock.advance(600)
+        #expect(try await fixture.notifier.sweepReminders() == 0)
+        #expect(fixture.sms.envelopes.isEmpty)
+        try await fixture.dispatch("inc-1", eventID: "inc-1-4")
+        #expect(try await fixture.notifier.deliverDue() == 1)
+        fixture.clock.advance(600)
+        #expect(try await fixture.notifier.sweepReminders() == 1)
+    }
+
     /// Residents have quiet hours (22:00–07:00): a routine notice at 23:00 waits until 07:00; an urgent one goes at once.
     @Test func quietHoursHoldRoutineNoticesUntilMorning() async throws {
         var rules = NotifierRules()
