@@ -201,20 +201,25 @@ func measurePacedLatency(rate: Int, seconds: Int, subscribe: @escaping @Sendable
 
 // MARK: Acknowledged publishes head to head
 
-/// gridbusd (durability full; one and 64 events per PUB) and JetStream's file store, acknowledged
-/// publishes with no subscriber, taken in turns for `rounds` rounds (the order rotating each
-/// round), each sample on a fresh store: on a noisy machine, one sample each says little.
+/// gridbusd (durability full and normal; one and 64 events per PUB) and JetStream's file store,
+/// acknowledged publishes with no subscriber, taken in turns for `rounds` rounds (the order
+/// rotating each round), each sample on a fresh store: on a noisy machine, one sample each says
+/// little. `normal` is the like-for-like setting: JetStream's file store hands each message to the
+/// OS and fsyncs every two minutes; gridbusd's `normal` commits to the OS and fsyncs at checkpoints.
 /// - Returns: a Markdown table of medians and samples.
 func measureAckedHeadToHead(bin: URL, workDirectory: String, context: ZMQContext, brokers: Brokers, count: Int, size: Int, window: Int,
                             rounds: Int) throws -> String {
-    func gridbusd(_ perPublish: Int, _ sample: Int) throws -> Double {
-        let (daemon, ingress, _, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-h2h-\(perPublish)-\(sample)")
+    func gridbusd(_ durability: String, _ perPublish: Int, _ sample: Int) throws -> Double {
+        let (daemon, ingress, _, _) = try startDaemon(
+            bin: bin, directory: workDirectory + "/gridbusd-h2h-\(durability)-\(perPublish)-\(sample)", extra: ["--journal-durability", durability])
         defer { daemon.stop() }
         return try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window, perPublish: perPublish)
     }
     let systems: [(name: String, measure: (Int) throws -> Double)] = [
-        ("gridbusd, durability full, 1 event per PUB", { try gridbusd(1, $0) }),
-        ("gridbusd, durability full, 64 events per PUB", { try gridbusd(64, $0) }),
+        ("gridbusd, durability full, 1 event per PUB", { try gridbusd("full", 1, $0) }),
+        ("gridbusd, durability full, 64 events per PUB", { try gridbusd("full", 64, $0) }),
+        ("gridbusd, durability normal, 1 event per PUB", { try gridbusd("normal", 1, $0) }),
+        ("gridbusd, durability normal, 64 events per PUB", { try gridbusd("normal", 64, $0) }),
         ("NATS 2.9.10 JetStream, file storage", { _ in try measureJetStreamAcked(port: brokers.natsPort, count: count, size: size, window: window) }),
     ]
     var samples = Array(repeating: [Double](), count: systems.count)
