@@ -123,14 +123,15 @@ func measureMQTTAcked(port: Int, count: Int, size: Int, window: Int) throws -> D
     return Double(count) / (Double(now() - start) / 1e9)
 }
 
-// MARK: Live fan-out to one subscriber, publisher as fast as it can
+// MARK: Live fan-out, publisher as fast as it can
 
-/// Messages per second at the subscriber, first to last, and how many never arrived (a broker may
-/// drop for a slow consumer). `publish` sends message n; `receive` returns the next index.
-func measureFanOut(count: Int, subscribe: @escaping @Sendable () throws -> (() throws -> Int?), publish: (Int) throws -> Void,
+/// Messages per second at the slowest of `subscribers` subscribers, first to last, and how many
+/// never arrived, summed over them (a broker may drop for a slow consumer). `publish` sends message
+/// n; `subscribe` connects one subscriber and returns how it receives the next index.
+func measureFanOut(count: Int, subscribers: Int = 1, subscribe: @escaping @Sendable () throws -> (() throws -> Int?), publish: (Int) throws -> Void,
                    flush: () throws -> Void) throws -> (rate: Double, lost: Int) {
-    let ready = BoundedBuffer<Bool>(capacity: 1)
-    let subscriber = Background<(Double, Int)>("fanout") {
+    let ready = BoundedBuffer<Bool>(capacity: subscribers)
+    let receivers = (0..<subscribers).map { number in Background<(Double, Int)>("fanout-\(number)") {
         let receive = try subscribe()
         _ = ready.tryPush(true)
         var received = 0
@@ -144,15 +145,15 @@ func measureFanOut(count: Int, subscribe: @escaping @Sendable () throws -> (() t
             highest = max(highest, index)
         }
         return (Double(received - 1) / (Double(last - first) / 1e9), count - received)
-    }
-    _ = ready.popBlocking(timeout: 30)
+    } }
+    for _ in 0..<subscribers { _ = ready.popBlocking(timeout: 30) }
     for n in 0..<count {
         try publish(n)
         if n % 64 == 63 { try flush() }
     }
     try flush()
-    let (rate, lost) = try subscriber.value()
-    return (rate, lost)
+    let results = try receivers.map { try $0.value() }
+    return (results.map(\.0).min()!, results.map(\.1).reduce(0, +))
 }
 
 // MARK: End-to-end latency at a fixed rate
@@ -249,13 +250,26 @@ struct ComparisonRow {
 }
 
 /// (o): gridbusd, libzmq's proxy, NATS (JetStream for acknowledged publishes), Redis pub/sub and
-/// Mosquitto, in one run on this machine, 200-byte messages, one publisher and one subscriber each.
+/// Mosquitto, in one run on this machine, 200-byte messages, one publisher and one subscriber each;
+/// live fan-out also to four subscribers.
 func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, count: Int, size: Int, window: Int, rate: Int, rounds: Int,
-                       gridbusd: (acked: Double, fanOut: Double)?) throws -> (rows: [ComparisonRow], headToHead: String) {
+                       gridbusd: (acked: Double, fanOut: Double)?) throws -> (rows: [ComparisonRow], headToHead: String, fanOutToMany: String) {
     func perSecond(_ value: Double) -> String { String(format: "%.0f /s", value) }
     func latency(_ value: (p50: Double, p99: Double)) -> String { String(format: "p50 %.0f µs, p99 %.0f µs", value.p50, value.p99) }
     func log(_ text: String) { FileHandle.standardError.write(Data(("(o) " + text + "\n").utf8)) }
     var rows: [ComparisonRow] = []
+    // Live fan-out to several subscribers, as a deployment has (four workers, monitoring tools).
+    let many = 4
+    var toMany: [(system: String, rate: Double, lost: Int)] = []
+    func gridbusdToMany(perPublish: Int) throws {
+        let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-many-\(perPublish)")
+        defer { daemon.stop() }
+        let result = try measurePublish(
+            context: context, ingress: ingress, egress: egress, count: count, size: size, window: window, perPublish: perPublish, subscribers: many)
+        log("gridbusd (full, \(perPublish) per PUB) fan-out to \(many): \(perSecond(result.fanOutPerSecond)) each (lost \(result.fanOutLost))")
+        toMany.append(("gridbusd, durability full, \(perPublish) event\(perPublish == 1 ? "" : "s") per PUB", result.fanOutPerSecond, result.fanOutLost))
+    }
+
     // Acknowledged publishes measured as JetStream's are below: one publisher, no subscriber, a
     // fresh store. (b) runs a subscriber on the egress at the same time, which on two cores takes
     // CPU from the daemon and the publisher; both figures go in the table.
@@ -297,6 +311,8 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
                                   acked: perSecond(acked) + (gridbusd.map { " (\(perSecond($0.acked)) with a subscriber reading: (b))" } ?? ""),
                                   fanOut: gridbusd.map { perSecond($0.fanOut) } ?? "run with c", latency: latency(result)))
     }
+    try gridbusdToMany(perPublish: 1)
+    try gridbusdToMany(perPublish: 64)
 
     // gridbusd with publishers that put many events in one PUB (each still checked, journaled and
     // ACKed on its own; the ACKs of one PUB come back in one message). The other clients write
@@ -347,6 +363,9 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
             return { try sub.receiveFrame().flatMap { payloadIndex($0.bytes) } }
         }
         let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {})
+        let fanOutToMany = try measureFanOut(
+            count: count, subscribers: many, subscribe: subscribe, publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {})
+        toMany.append(("libzmq XSUB/XPUB proxy (C)", fanOutToMany.rate, fanOutToMany.lost))
         let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {})
         pub.close()
         log("proxy fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
@@ -371,6 +390,10 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         }
         let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: { n in publisher.publish("bench.live", indexedPayload(n, size: size)) },
                                        flush: { try publisher.socket.flush() })
+        let fanOutToMany = try measureFanOut(
+            count: count, subscribers: many, subscribe: subscribe, publish: { n in publisher.publish("bench.live", indexedPayload(n, size: size)) },
+            flush: { try publisher.socket.flush() })
+        toMany.append(("NATS 2.9.10 core pub/sub", fanOutToMany.rate, fanOutToMany.lost))
         let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe,
                                              publish: { n in publisher.publish("bench.live", indexedPayload(n, size: size)) }, flush: { try publisher.socket.flush() })
         log("NATS JetStream acked \(perSecond(acked)), core fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
@@ -400,6 +423,8 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
             }
         }
         let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: publish, flush: flush)
+        let fanOutToMany = try measureFanOut(count: count, subscribers: many, subscribe: subscribe, publish: publish, flush: flush)
+        toMany.append(("Redis 7.0 pub/sub", fanOutToMany.rate, fanOutToMany.lost))
         let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
         log("Redis fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
         rows.append(ComparisonRow(system: "Redis 7.0 pub/sub", acked: "— (pub/sub stores nothing)",
@@ -423,11 +448,17 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         }
         let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: { n in publisher.publish("bench/live", indexedPayload(n, size: size)) },
                                        flush: { try publisher.socket.flush() })
+        let fanOutToMany = try measureFanOut(
+            count: count, subscribers: many, subscribe: subscribe, publish: { n in publisher.publish("bench/live", indexedPayload(n, size: size)) },
+            flush: { try publisher.socket.flush() })
+        toMany.append(("Mosquitto 2.0.11 QoS 0", fanOutToMany.rate, fanOutToMany.lost))
         let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe,
                                              publish: { n in publisher.publish("bench/live", indexedPayload(n, size: size)) }, flush: { try publisher.socket.flush() })
         log("Mosquitto QoS 1 acked \(perSecond(acked)), QoS 0 fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
         rows.append(ComparisonRow(system: "Mosquitto 2.0.11 (QoS 1 PUBACK for acked, in memory; QoS 0 otherwise)", acked: perSecond(acked),
                                   fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
     }
-    return (rows, headToHead)
+    var table = "| live fan-out to \(many) subscribers, one publisher | messages per second each (the slowest subscriber) | lost, all subscribers |\n| --- | --- | --- |\n"
+    for row in toMany { table += "| \(row.system) | \(perSecond(row.rate)) | \(row.lost) |\n" }
+    return (rows, headToHead, table)
 }

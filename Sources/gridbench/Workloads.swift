@@ -77,10 +77,11 @@ func measurePublish(
     size: Int,
     window: Int,
     perPublish: Int = 1,
+    subscribers: Int = 1,
     credentials: BusCredentials? = nil
 ) throws -> PublishResult {
-    let subscriberReady = BoundedBuffer<Bool>(capacity: 1)
-    let fanOut = Background<(Double, Int)>("fanout-sub") {
+    let subscriberReady = BoundedBuffer<Bool>(capacity: subscribers)
+    let fanOut = (0..<subscribers).map { number in Background<(Double, Int)>("fanout-sub-\(number)") {
         let sub = try egressSubscriber(context: context, egress: egress, credentials: credentials)
         _ = subscriberReady.tryPush(true)
         var received = 0
@@ -95,12 +96,13 @@ func measurePublish(
             highest = BusProtocol.decodeInteger(message.frames[1]) ?? 0
         }
         return (Double(received - 1) / (Double(last - start) / 1e9), count - received)
-    }
-    _ = subscriberReady.popBlocking(timeout: 30)
+    } }
+    for _ in 0..<subscribers { _ = subscriberReady.popBlocking(timeout: 30) }
     let acked = try measurePublishOnly(
         context: context, ingress: ingress, count: count, size: size, window: window, perPublish: perPublish, credentials: credentials)
-    let (fanOutRate, lost) = try fanOut.value()
-    return PublishResult(ackedPerSecond: acked, fanOutPerSecond: fanOutRate, fanOutLost: lost)
+    // The rate every subscriber got: the slowest one's.
+    let results = try fanOut.map { try $0.value() }
+    return PublishResult(ackedPerSecond: acked, fanOutPerSecond: results.map(\.0).min()!, fanOutLost: results.map(\.1).reduce(0, +))
 }
 
 /// A SUB on gridbusd's egress for `incident.` events, returned once a heartbeat has proved that

@@ -385,8 +385,9 @@ struct GridBench: ParsableCommand {
 
         var comparison: [ComparisonRow] = []
         var headToHead = ""
+        var fanOutToMany = ""
         if selected.contains("o") {
-            (comparison, headToHead) = try measureComparison(
+            (comparison, headToHead, fanOutToMany) = try measureComparison(
                 bin: binDirectory, workDirectory: workDirectory, context: context, count: events, size: size, window: window, rate: rate,
                 rounds: max(runs, 1), gridbusd: gridbusdNumbers
             )
@@ -413,7 +414,7 @@ struct GridBench: ParsableCommand {
         if !comparison.isEmpty {
             table += "\n| system (o) | acknowledged publish, window \(window) | live fan-out, 1 subscriber | publish → subscriber at \(rate)/s for 5 s |\n| --- | --- | --- | --- |\n"
             for row in comparison { table += "| \(row.system) | \(row.acked) | \(row.fanOut) | \(row.latency) |\n" }
-            table += "\n" + headToHead
+            table += "\n" + headToHead + "\n" + fanOutToMany
         }
         print(table)
     }
