@@ -66,14 +66,14 @@ final class Journal {
         }
         insertChunk = try connection.prepare(JournalChunk.insertRowSQL)
         chunkHolding = try connection.prepare("SELECT first_seq, records FROM event_chunks WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1")
-        let storedEvents = try connection.scalar("SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM event_chunks")
-        var keys = JournalKeys(hash: keyHash, expectedCount: Int(storedEvents))
+        head = UInt64(try connection.scalar("SELECT COALESCE(MAX(last_seq), 0) FROM event_chunks"))
+        tail = UInt64(try connection.scalar("SELECT COALESCE(MIN(first_seq), 0) FROM event_chunks"))
+        // Sequences are contiguous, so the table can be sized for all of them before they are read.
+        var keys = JournalKeys(hash: keyHash, expectedCount: head == 0 ? 0 : Int(head - tail + 1))
         try Self.forEachRecord(connection.prepare("SELECT first_seq, records FROM event_chunks ORDER BY first_seq")) { sequence, chunk, record in
             keys.insert(keys.key(source: chunk[record.source], id: chunk[record.id]), sequence: sequence)
         }
         self.keys = keys
-        head = UInt64(try connection.scalar("SELECT COALESCE(MAX(last_seq), 0) FROM event_chunks"))
-        tail = UInt64(try connection.scalar("SELECT COALESCE(MIN(first_seq), 0) FROM event_chunks"))
         if let stored = try? connection.scalar("SELECT value FROM journal_meta WHERE key = 'event_bytes'"), head > 0 {
             eventBytes = stored
         } else {
