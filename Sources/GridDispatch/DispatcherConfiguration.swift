@@ -9,7 +9,8 @@ public struct DispatcherConfiguration: Sendable {
     public var dataDirectory = "./var/dispatcher"
     public var districtDirectory = "deploy/sample"
     public var strategy = AssignmentStrategy.leastLoad
-    public var timerInterval: Double = 1
+    // Short, so that timers leave as they fall due, not a second's worth at once ahead of new reports.
+    public var timerInterval: Double = 0.1
     public var auth = APIAuthSettings()
     /// The escalation file (docs/dispatcher.md#escalation-file); empty: the built-in policy.
     public var escalationFile = ""
@@ -42,7 +43,7 @@ public struct DispatcherConfiguration: Sendable {
             ConfigKeySpec("data-dir", default: "./var/dispatcher", "the dispatcher's store (dispatcher.sqlite)"),
             ConfigKeySpec("district.dir", default: "deploy/sample", "the district: grids.geojson, roster.csv, categories.csv"),
             ConfigKeySpec("assignment.strategy", default: "least-load", "least-load, round-robin or skill-match"),
-            ConfigKeySpec("timers.interval", default: "1s", "how often due timers (escalation, reminders, overdue) are checked"),
+            ConfigKeySpec("timers.interval", default: "100ms", "how often due timers (escalation, reminders, overdue) are checked"),
             ConfigKeySpec("escalation.file", default: "", "acknowledgement limits, reminders and ladders per category and priority (empty: built in)"),
             ConfigKeySpec("merge.radius", default: "50", "reports of one category this many meters apart…"),
             ConfigKeySpec("merge.window", default: "1h", "…and this close in time merge into one case"),

@@ -40,7 +40,9 @@ struct DeliveryService: Service {
                 for await _ in doorbell.rings {
                     if Task.isCancelled { break }
                     do {
-                        if Date().timeIntervalSince(lastSweep) >= 1 {
+                        // Every interval, not every second: reminders then leave as they fall due
+                        // instead of a second's worth at once ahead of new notices.
+                        if Date().timeIntervalSince(lastSweep) >= interval {
                             try await notifier.sweepReminders()
                             lastSweep = Date()
                         }

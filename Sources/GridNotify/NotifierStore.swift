@@ -73,6 +73,8 @@ enum NotifierStore {
             incident TEXT NOT NULL, recipient_id TEXT NOT NULL, dispatch TEXT NOT NULL, next_ms INTEGER NOT NULL, count INTEGER NOT NULL,
             PRIMARY KEY (incident, recipient_id)
         );
+        -- The sweep each second reads the due ones; without this it scanned every open dispatch.
+        CREATE INDEX IF NOT EXISTS reminders_due ON reminders (next_ms);
         CREATE TABLE IF NOT EXISTS silences (
             id TEXT PRIMARY KEY, matchers TEXT NOT NULL, starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL, created_by TEXT NOT NULL, comment TEXT
         );
@@ -304,8 +306,10 @@ enum NotifierStore {
         }
     }
 
+    static let dueRemindersSQL = "SELECT incident, recipient_id, dispatch, count FROM reminders WHERE next_ms <= ? ORDER BY next_ms LIMIT 500"
+
     static func dueReminders(at now: Int64, on connection: SQLiteConnection) throws -> [Reminder] {
-        let statement = try connection.prepare("SELECT incident, recipient_id, dispatch, count FROM reminders WHERE next_ms <= ? ORDER BY next_ms LIMIT 500")
+        let statement = try connection.prepare(dueRemindersSQL)
         statement.bind(now, at: 1)
         var reminders: [Reminder] = []
         while try statement.step() {

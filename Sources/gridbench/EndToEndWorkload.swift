@@ -25,6 +25,9 @@ struct EndToEndRun {
     /// Reports slower than 100 ms, and how many of them were in flight while a probe fsync took 50 ms or more.
     var slow: Int
     var slowDuringDiskStall: Int
+    /// Minute by minute: latency, CPU per process, the disk.
+    var minutes: [EndToEndMinute]
+    var processNames: [String]
 }
 
 /// (p) The whole pipeline, release binaries on this machine: `POST /v1/incidents` to grid-intake →
@@ -32,7 +35,7 @@ struct EndToEndRun {
 /// the assignee a signed webhook → the local receiver. grid-stats folds everything on the side.
 /// Reports are paced at `rate` per second on a fixed schedule (latency counts from the scheduled
 /// send time, so a stall is not hidden) for `seconds`; each process's RSS is sampled throughout.
-func measureEndToEnd(bin: URL, workDirectory: String, district: District, districtDirectory: String, rate: Int, seconds: Int) throws -> EndToEndRun {
+func measureEndToEnd(bin: URL, workDirectory: String, district: District, districtDirectory: String, rate: Int, seconds: Int, repeatInterval: Int) throws -> EndToEndRun {
     let receiver = try WebhookReceiver()
     defer { receiver.stop() }
     let directory = workDirectory + "/e2e"
@@ -46,7 +49,8 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     let secret = directory + "/webhook.secret"
     _ = FileManager.default.createFile(atPath: secret, contents: Data("gridbench-webhook-secret-0123456789".utf8), attributes: [.posixPermissions: 0o600])
     let rules = directory + "/notifier-rules.yaml"
-    try "group-wait: 0s\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
+    // Nobody acknowledges here, so from `repeatInterval` on every dispatch is also reminded.
+    try "group-wait: 0s\nrepeat: {interval: \(repeatInterval)s}\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
         .write(toFile: rules, atomically: true, encoding: .utf8)
     let bus = ["--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay, "--log-level", "warning", "--auth-mode", "none"]
     func worker(_ name: String, _ arguments: [String]) throws -> (Server, port: Int) {
@@ -78,12 +82,13 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     let processes = [daemon, intake, dispatcher, notifier, stats]
     let pids = processes.map(\.pid)
 
-    // Memory, every 5 s.
-    let samples = Mutex<[[Int]]>([])
+    // Memory and CPU, every 5 s.
+    let samples = Mutex<[ProcessSample]>([])
     let sampling = Atomic<Bool>(true)
     let sampler = Thread {
         while sampling.load(ordering: .relaxed) {
-            samples.withLock { $0.append(pids.map { statusBytes(pid: $0, field: "VmRSS") }) }
+            let sample = ProcessSample(at: now(), rss: pids.map { statusBytes(pid: $0, field: "VmRSS") }, cpu: pids.map { processCPUSeconds(pid: $0) })
+            samples.withLock { $0.append(sample) }
             for _ in 0..<50 where sampling.load(ordering: .relaxed) { usleep(100_000) }
         }
     }
@@ -138,7 +143,8 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     let slowDuringDiskStall = slow.filter { DiskProbe.stalled(diskDuringRun, from: $0.due, to: $0.arrival, minimum: 50) }.count
     guard !latencies.isEmpty else { throw BenchError("no notice arrived") }
     func quantile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
-    let memory = samples.withLock { rows -> [(String, Int, Int, Int)] in
+    let resources = samples.withLock { $0 }
+    let memory = resources.map(\.rss).withUnsafeBufferPointer { rows -> [(String, Int, Int, Int)] in
         let early = rows[min(rows.count - 1, 12)]  // a minute in
         let middle = rows[rows.count / 2]
         let late = rows.last!
@@ -147,7 +153,9 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
     return EndToEndRun(
         offered: total, accepted: accepted, notified: latencies.count, p50: quantile(0.5), p99: quantile(0.99), max: latencies.last!,
         memory: memory.map { (name: $0.0, early: $0.1, middle: $0.2, late: $0.3) }, cpu: cpu,
-        diskIdle: DiskProbe.summary(diskIdle), diskDuringRun: DiskProbe.summary(diskDuringRun), slow: slow.count, slowDuringDiskStall: slowDuringDiskStall
+        diskIdle: DiskProbe.summary(diskIdle), diskDuringRun: DiskProbe.summary(diskDuringRun), slow: slow.count, slowDuringDiskStall: slowDuringDiskStall,
+        minutes: EndToEndSeries.minutes(trips: trips, samples: resources, syncs: diskDuringRun, start: start, seconds: seconds),
+        processNames: processes.map(\.name)
     )
 }
 

@@ -23,16 +23,8 @@ final class Server {
     /// Current resident set size (VmRSS), in bytes.
     var currentRSS: Int { statusField("VmRSS") }
 
-    /// CPU time used so far (user + system, all threads), in seconds, from /proc/PID/stat.
-    var cpuSeconds: Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let afterName = text.range(of: ") ")
-        else { return 0 }
-        // Fields after the name: state is field 3, utime 14, stime 15 (1-based, see proc(5)).
-        let fields = text[afterName.upperBound...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    /// CPU time used so far (user + system, all threads), in seconds.
+    var cpuSeconds: Double { processCPUSeconds(pid: pid) }
 
     private func statusField(_ field: String) -> Int { statusBytes(pid: pid, field: field) }
 
@@ -134,4 +126,15 @@ func blockingAsync<T: Sendable>(_ body: @escaping @Sendable () async throws -> T
     done.wait()
     guard let outcome = result.popAvailable().first else { throw BenchError("the work did not finish") }
     return try outcome.get()
+}
+
+/// CPU time a process used so far (user + system, all threads), in seconds, from /proc/PID/stat.
+func processCPUSeconds(pid: Int32) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let afterName = text.range(of: ") ")
+    else { return 0 }
+    // Fields after the name: state is field 3, utime 14, stime 15 (1-based, see proc(5)).
+    let fields = text[afterName.upperBound...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }

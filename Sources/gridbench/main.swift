@@ -35,6 +35,8 @@ struct GridBench: ParsableCommand {
     @Option(help: "Incidents in the statistics store for (n).") var statsIncidents = 1_000_000
     @Option(help: "Reports per second for (p), the end-to-end run.") var e2eRate = 200
     @Option(help: "Seconds (p) lasts.") var e2eSeconds = 600
+    @Option(help: "The notifier's repeat.interval in (p), seconds: nobody acknowledges, so every dispatch is reminded after this.")
+    var e2eRepeatInterval = 900
     @Option(help: "Events in the worker's outbox for (q).") var outboxEvents = 100_000
 
     func run() throws {
@@ -393,10 +395,12 @@ struct GridBench: ParsableCommand {
             )
         }
 
+        var endToEndMinutes = ""
         if selected.contains("p") {
             let sample = try District.load(directory: district)
             let result = try measureEndToEnd(
-                bin: binDirectory, workDirectory: workDirectory, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds
+                bin: binDirectory, workDirectory: workDirectory, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds,
+                repeatInterval: e2eRepeatInterval
             )
             let memory = result.memory.map { "\($0.name) \($0.early)→\($0.middle)→\($0.late) MiB" }.joined(separator: ", ")
                 + "; CPU seconds: " + result.cpu.map { String(format: "%@ %.0f", $0.name, $0.seconds) }.joined(separator: ", ")
@@ -407,6 +411,7 @@ struct GridBench: ParsableCommand {
             log("(p): p99 \(String(format: "%.1f", result.p99)) ms; " + note)
             rows.append(("(p) POST /v1/incidents → incident.dispatched → signed webhook delivered, \(e2eRate)/s for \(e2eSeconds) s (one run)",
                          String(format: "p99 %.1f ms", result.p99), note))
+            endToEndMinutes = "(p) minute by minute:\n\n" + EndToEndSeries.table(result.minutes, processes: result.processNames)
         }
 
         var table = "| measurement | median of \(runs) | notes |\n| --- | --- | --- |\n"
@@ -416,6 +421,7 @@ struct GridBench: ParsableCommand {
             for row in comparison { table += "| \(row.system) | \(row.acked) | \(row.fanOut) | \(row.latency) |\n" }
             table += "\n" + headToHead + "\n" + fanOutToMany
         }
+        if !endToEndMinutes.isEmpty { table += "\n" + endToEndMinutes }
         print(table)
     }
 }

@@ -3,7 +3,7 @@ import GridBusClient
 import GridBusTestSupport
 import GridConfiguration
 import GridDistrict
-import GridNotify
+@testable import GridNotify
 import GridSchema
 import GridStore
 import Logging
@@ -182,6 +182,18 @@ final class RecordingChannel: NotificationChannel {
         fixture.clock.advance(600)
         #expect(try await fixture.notifier.sweepReminders() == 0)
         #expect(fixture.sms.envelopes.count == 3)
+    }
+
+    /// The sweep runs every second while every unacknowledged dispatch has a row: it must read
+    /// only the due ones (a 25-minute run at 200 reports/s keeps about 300,000 rows).
+    @Test func theReminderSweepReadsOnlyTheDueRows() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notifier-\(UUID().uuidString).sqlite").path
+        _ = try await Fixture(path: path)
+        let connection = try SQLiteConnection(path: path)
+        let plan = try connection.prepare("EXPLAIN QUERY PLAN " + NotifierStore.dueRemindersSQL)
+        var details: [String] = []
+        while try plan.step() { details.append(plan.text(3) ?? "") }
+        #expect(details == ["SEARCH reminders USING INDEX reminders_due (next_ms<?)"], "\(details)")
     }
 
     /// A dispatch journaled after its acknowledgement (a publish retried after a NACK) tells of a

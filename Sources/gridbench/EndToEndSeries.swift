@@ -1,0 +1,68 @@
+import Foundation
+
+/// (p) minute by minute: where in a long run the tail grows, and which process's CPU grows with it.
+/// A single p99 over 25 minutes cannot tell a steady drift from a few bad minutes, nor a busy
+/// process from a stalling disk; this table can.
+struct EndToEndMinute {
+    var minute: Int
+    var reports: Int
+    var p50: Double
+    var p99: Double
+    var slow: Int
+    /// CPU seconds each process used in this minute, in the run's process order.
+    var cpu: [Double]
+    /// The longest probe fsync that started in this minute (ms).
+    var longestSync: Double
+}
+
+/// A resource sample taken every few seconds during the run.
+struct ProcessSample {
+    var at: UInt64
+    var rss: [Int]
+    var cpu: [Double]
+}
+
+enum EndToEndSeries {
+    /// Buckets the reports by the minute they were due in, from `start` (ns).
+    static func minutes(
+        trips: [(due: UInt64, arrival: UInt64)], samples: [ProcessSample], syncs: [DiskProbe.Sync], start: UInt64, seconds: Int
+    ) -> [EndToEndMinute] {
+        let minute: UInt64 = 60_000_000_000
+        var byMinute = [[Double]](repeating: [], count: (seconds + 59) / 60)
+        for trip in trips where trip.due >= start {
+            let index = Int((trip.due - start) / minute)
+            if index < byMinute.count { byMinute[index].append(Double(trip.arrival - trip.due) / 1e6) }
+        }
+        return byMinute.indices.map { index in
+            let latencies = byMinute[index].sorted()
+            let from = start + UInt64(index) * minute
+            let to = from + minute
+            func quantile(_ q: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
+            return EndToEndMinute(
+                minute: index + 1, reports: latencies.count, p50: quantile(0.5), p99: quantile(0.99),
+                slow: latencies.count { $0 >= 100 }, cpu: cpuUsed(samples, from: from, to: to),
+                longestSync: syncs.filter { $0.start >= from && $0.start < to }.map(\.milliseconds).max() ?? 0
+            )
+        }
+    }
+
+    /// CPU used between the samples nearest `from` and `to`.
+    private static func cpuUsed(_ samples: [ProcessSample], from: UInt64, to: UInt64) -> [Double] {
+        guard let first = samples.last(where: { $0.at <= from }) ?? samples.first, let last = samples.last(where: { $0.at <= to }),
+            last.at > first.at
+        else { return [] }
+        return zip(last.cpu, first.cpu).map { $0 - $1 }
+    }
+
+    /// A Markdown table, one row per minute.
+    static func table(_ minutes: [EndToEndMinute], processes: [String]) -> String {
+        var text = "| minute | reports | p50 ms | p99 ms | ≥ 100 ms | longest fsync ms | " + processes.map { "\($0) CPU s" }.joined(separator: " | ") + " |\n"
+        text += "| " + [String](repeating: "---", count: 6 + processes.count).joined(separator: " | ") + " |\n"
+        for row in minutes {
+            let cpu = row.cpu.isEmpty ? processes.map { _ in "–" } : row.cpu.map { String(format: "%.1f", $0) }
+            text += String(format: "| %d | %d | %.1f | %.1f | %d | %.0f | ", row.minute, row.reports, row.p50, row.p99, row.slow, row.longestSync)
+                + cpu.joined(separator: " | ") + " |\n"
+        }
+        return text
+    }
+}
