@@ -28,6 +28,11 @@ struct EndToEndRun {
     /// Minute by minute: latency, CPU per process, the disk.
     var minutes: [EndToEndMinute]
     var processNames: [String]
+    /// With handlers: dispatches acknowledged, the answers other than 200 (status → count), and
+    /// the longest an acknowledgement came after its set time (s): the handlers keeping up.
+    var acknowledged: Int
+    var acknowledgedLate: Double
+    var refused: [String: Int]
 }
 
 /// (p) The whole pipeline, release binaries on this machine: `POST /v1/incidents` to grid-intake →
@@ -35,7 +40,11 @@ struct EndToEndRun {
 /// the assignee a signed webhook → the local receiver. grid-stats folds everything on the side.
 /// Reports are paced at `rate` per second on a fixed schedule (latency counts from the scheduled
 /// send time, so a stall is not hidden) for `seconds`; each process's RSS is sampled throughout.
-func measureEndToEnd(bin: URL, workDirectory: String, district: District, districtDirectory: String, rate: Int, seconds: Int, repeatInterval: Int) throws -> EndToEndRun {
+/// Nobody acknowledges a dispatch unless `acknowledgeAfter` is set: then every case escalates
+/// and, after `repeatInterval`, is reminded.
+func measureEndToEnd(
+    bin: URL, workDirectory: String, district: District, districtDirectory: String, rate: Int, seconds: Int, repeatInterval: Int, acknowledgeAfter: Double?
+) throws -> EndToEndRun {
     let receiver = try WebhookReceiver()
     defer { receiver.stop() }
     let directory = workDirectory + "/e2e"
@@ -68,7 +77,7 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
         else { throw BenchError("\(name) did not become ready") }
         return (server, port)
     }
-    let (dispatcher, _) = try worker("grid-dispatcher", [])
+    let (dispatcher, dispatcherPort) = try worker("grid-dispatcher", [])
     defer { dispatcher.stop() }
     let (notifier, _) = try worker(
         "grid-notifier",
@@ -123,6 +132,39 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
             }
         }
     }
+    // The handlers, if asked: each assignee acknowledges a dispatch `acknowledgeAfter` seconds
+    // after its notice, as a grid worker would; the case then starts no escalation or reminder.
+    let posting = Atomic<Bool>(true)
+    let handlers = acknowledgeAfter.map { after in
+        (0..<4).map { number in
+            Background<(acknowledged: Int, refused: [String: Int], late: Double)>("handler-\(number)") {
+                let connection = try HTTPConnection(url: "http://127.0.0.1:\(dispatcherPort)", bearer: nil)
+                var acknowledged = 0
+                var refused: [String: Int] = [:]
+                var late = 0.0
+                while true {
+                    let cutoff = Double(now()) / 1e9 - after
+                    let taken = receiver.counts.withLock { counts -> (incident: String, member: String, at: Double)? in
+                        guard counts.dispatchNoticesTaken < counts.dispatchNotices.count,
+                            counts.dispatchNotices[counts.dispatchNoticesTaken].at <= cutoff
+                        else { return nil }
+                        counts.dispatchNoticesTaken += 1
+                        return counts.dispatchNotices[counts.dispatchNoticesTaken - 1]
+                    }
+                    guard let (incident, member, at) = taken else {
+                        if !posting.load(ordering: .relaxed) { return (acknowledged, refused, late) }
+                        usleep(5_000)
+                        continue
+                    }
+                    let answer = try connection.send(
+                        "POST", "/v1/cases/\(incident)/acknowledge", json: ["by": member], idempotencyKey: "e2e-ack-\(incident)-\(member)"
+                    )
+                    if answer.status == 200 { acknowledged += 1 } else { refused["\(answer.status)", default: 0] += 1 }
+                    late = max(late, cutoff - at)
+                }
+            }
+        }
+    }
     var accepted = 0
     for poster in posters { accepted += try poster.value() }
     // The last notices: give the pipeline a few seconds to drain.
@@ -131,6 +173,16 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
         let waiting = sends.withLock { sent in receiver.counts.withLock { counts in sent.keys.filter { counts.firstNoticeAt[$0] == nil }.count } }
         if waiting == 0 { break }
         usleep(200_000)
+    }
+    posting.store(false, ordering: .relaxed)
+    var acknowledged = 0
+    var refused: [String: Int] = [:]
+    var acknowledgedLate = 0.0
+    for handler in handlers ?? [] {
+        let (count, answers, late) = try handler.value()
+        acknowledged += count
+        acknowledgedLate = max(acknowledgedLate, late)
+        refused.merge(answers, uniquingKeysWith: +)
     }
     sampling.store(false, ordering: .relaxed)
     let diskDuringRun = probe.stop()
@@ -155,7 +207,7 @@ func measureEndToEnd(bin: URL, workDirectory: String, district: District, distri
         memory: memory.map { (name: $0.0, early: $0.1, middle: $0.2, late: $0.3) }, cpu: cpu,
         diskIdle: DiskProbe.summary(diskIdle), diskDuringRun: DiskProbe.summary(diskDuringRun), slow: slow.count, slowDuringDiskStall: slowDuringDiskStall,
         minutes: EndToEndSeries.minutes(trips: trips, samples: resources, syncs: diskDuringRun, start: start, seconds: seconds),
-        processNames: processes.map(\.name)
+        processNames: processes.map(\.name), acknowledged: acknowledged, acknowledgedLate: acknowledgedLate, refused: refused
     )
 }
 

@@ -19,6 +19,10 @@ final class WebhookReceiver: Sendable {
         var lastAt: Double = 0
         /// When the first notice about each incident arrived (monotonic seconds), for (p).
         var firstNoticeAt: [String: Double] = [:]
+        /// Dispatch notices in arrival order (incident, recipient, monotonic seconds), for (p)'s
+        /// handlers, which take them in order from `dispatchNoticesTaken`.
+        var dispatchNotices: [(incident: String, member: String, at: Double)] = []
+        var dispatchNoticesTaken = 0
     }
 
     final class Tally: Sendable {
@@ -42,12 +46,15 @@ final class WebhookReceiver: Sendable {
             let notices = object?["notifications"] as? [[String: Any]] ?? []
             let ids = notices.compactMap { $0["id"] as? String }
             let incidents = notices.compactMap { $0["incidentId"] as? String }
+            let member = (object?["recipient"] as? [String: Any])?["id"] as? String
+            let dispatched = notices.compactMap { $0["type"] as? String == "incident.dispatched" ? $0["incidentId"] as? String : nil }
             counts.withLock { counts in
                 counts.requests += 1
                 let at = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
                 counts.firstAt = counts.firstAt ?? at
                 counts.lastAt = at
                 for incident in incidents where counts.firstNoticeAt[incident] == nil { counts.firstNoticeAt[incident] = at }
+                if let member { counts.dispatchNotices += dispatched.map { ($0, member, at) } }
                 guard counts.keys.insert(key).inserted else { return }
                 for id in ids where !counts.notices.insert(id).inserted { counts.duplicates += 1 }
             }

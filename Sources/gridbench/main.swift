@@ -37,6 +37,8 @@ struct GridBench: ParsableCommand {
     @Option(help: "Seconds (p) lasts.") var e2eSeconds = 600
     @Option(help: "The notifier's repeat.interval in (p), seconds: nobody acknowledges, so every dispatch is reminded after this.")
     var e2eRepeatInterval = 900
+    @Option(help: "Play the handlers in (p): acknowledge each dispatch this many seconds after its notice (default: nobody acknowledges).")
+    var e2eAcknowledgeAfter: Double?
     @Option(help: "Events in the worker's outbox for (q).") var outboxEvents = 100_000
 
     func run() throws {
@@ -400,7 +402,7 @@ struct GridBench: ParsableCommand {
             let sample = try District.load(directory: district)
             let result = try measureEndToEnd(
                 bin: binDirectory, workDirectory: workDirectory, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds,
-                repeatInterval: e2eRepeatInterval
+                repeatInterval: e2eRepeatInterval, acknowledgeAfter: e2eAcknowledgeAfter
             )
             let memory = result.memory.map { "\($0.name) \($0.early)→\($0.middle)→\($0.late) MiB" }.joined(separator: ", ")
                 + "; CPU seconds: " + result.cpu.map { String(format: "%@ %.0f", $0.name, $0.seconds) }.joined(separator: ", ")
@@ -408,6 +410,8 @@ struct GridBench: ParsableCommand {
                               result.offered, result.accepted, result.notified) + memory
                 + "; disk fsync probe, 10 s idle before: \(result.diskIdle); during the run: \(result.diskDuringRun); "
                 + "\(result.slow) reports took 100 ms or more, \(result.slowDuringDiskStall) of them while a probe fsync took 50 ms or more"
+                + (e2eAcknowledgeAfter.map { String(format: "; handlers acknowledged %d dispatches %.0f s after their notices (at most %.1f s later than that)", result.acknowledged, $0, result.acknowledgedLate) } ?? "")
+                + (result.refused.isEmpty ? "" : ", answers other than 200: " + result.refused.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))
             log("(p): p99 \(String(format: "%.1f", result.p99)) ms; " + note)
             rows.append(("(p) POST /v1/incidents → incident.dispatched → signed webhook delivered, \(e2eRate)/s for \(e2eSeconds) s (one run)",
                          String(format: "p99 %.1f ms", result.p99), note))
