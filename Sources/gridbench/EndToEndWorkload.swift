@@ -14,7 +14,6 @@ struct EndToEndRun {
     var p50: Double
     var p99: Double
     var max: Double
-    /// RSS of each process (MiB) a minute in and at the end.
     /// RSS (MiB) a minute in, halfway and at the end: growth in the second half says whether memory levels off.
     var memory: [(name: String, early: Int, middle: Int, late: Int)]
     /// CPU seconds each process used during the run.
@@ -40,8 +39,8 @@ struct EndToEndRun {
 /// the assignee a signed webhook → the local receiver. grid-stats folds everything on the side.
 /// Reports are paced at `rate` per second on a fixed schedule (latency counts from the scheduled
 /// send time, so a stall is not hidden) for `seconds`; each process's RSS is sampled throughout.
-/// Nobody acknowledges a dispatch unless `acknowledgeAfter` is set: then every case escalates
-/// and, after `repeatInterval`, is reminded.
+/// Unless `acknowledgeAfter` is set, nobody acknowledges a dispatch: every case escalates and,
+/// after `repeatInterval`, is reminded.
 func measureEndToEnd(
     bin: URL, workDirectory: String, district: District, districtDirectory: String, rate: Int, seconds: Int, repeatInterval: Int, acknowledgeAfter: Double?
 ) throws -> EndToEndRun {
@@ -58,7 +57,7 @@ func measureEndToEnd(
     let secret = directory + "/webhook.secret"
     _ = FileManager.default.createFile(atPath: secret, contents: Data("gridbench-webhook-secret-0123456789".utf8), attributes: [.posixPermissions: 0o600])
     let rules = directory + "/notifier-rules.yaml"
-    // Nobody acknowledges here, so from `repeatInterval` on every dispatch is also reminded.
+    // Unless the handlers acknowledge, every dispatch is also reminded from `repeatInterval` on.
     try "group-wait: 0s\nrepeat: {interval: \(repeatInterval)s}\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
         .write(toFile: rules, atomically: true, encoding: .utf8)
     let bus = ["--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay, "--log-level", "warning", "--auth-mode", "none"]

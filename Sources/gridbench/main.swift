@@ -35,7 +35,7 @@ struct GridBench: ParsableCommand {
     @Option(help: "Incidents in the statistics store for (n).") var statsIncidents = 1_000_000
     @Option(help: "Reports per second for (p), the end-to-end run.") var e2eRate = 200
     @Option(help: "Seconds (p) lasts.") var e2eSeconds = 600
-    @Option(help: "The notifier's repeat.interval in (p), seconds: nobody acknowledges, so every dispatch is reminded after this.")
+    @Option(help: "The notifier's repeat.interval in (p), seconds: without --e2e-acknowledge-after, every dispatch is reminded after this.")
     var e2eRepeatInterval = 900
     @Option(help: "Play the handlers in (p): acknowledge each dispatch this many seconds after its notice (default: nobody acknowledges).")
     var e2eAcknowledgeAfter: Double?
