@@ -196,8 +196,7 @@ func measurePacedLatency(rate: Int, seconds: Int, subscribe: @escaping @Sendable
     var latencies = try subscriber.value()
     guard latencies.count == count else { throw BenchError("only \(latencies.count) of \(count) messages arrived") }
     latencies.sort()
-    func quantile(_ q: Double) -> Double { Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) / 1000 }
-    return (quantile(0.5), quantile(0.99))
+    return (Double(latencies.quantile(0.5)) / 1000, Double(latencies.quantile(0.99)) / 1000)
 }
 
 // MARK: Acknowledged publishes head to head

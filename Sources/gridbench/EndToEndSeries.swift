@@ -37,9 +37,9 @@ enum EndToEndSeries {
             let latencies = byMinute[index].sorted()
             let from = start + UInt64(index) * minute
             let to = from + minute
-            func quantile(_ q: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
             return EndToEndMinute(
-                minute: index + 1, reports: latencies.count, p50: quantile(0.5), p99: quantile(0.99),
+                minute: index + 1, reports: latencies.count, p50: latencies.isEmpty ? 0 : latencies.quantile(0.5),
+                p99: latencies.isEmpty ? 0 : latencies.quantile(0.99),
                 slow: latencies.count { $0 >= 100 }, cpu: cpuUsed(samples, from: from, to: to),
                 longestSync: syncs.filter { $0.start >= from && $0.start < to }.map(\.milliseconds).max() ?? 0
             )

@@ -193,7 +193,6 @@ func measureEndToEnd(
     let slow = trips.filter { $0.arrival - $0.due >= 100_000_000 }
     let slowDuringDiskStall = slow.filter { DiskProbe.stalled(diskDuringRun, from: $0.due, to: $0.arrival, minimum: 50) }.count
     guard !latencies.isEmpty else { throw BenchError("no notice arrived") }
-    func quantile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
     let resources = samples.withLock { $0 }
     let memory = resources.map(\.rss).withUnsafeBufferPointer { rows -> [(String, Int, Int, Int)] in
         let early = rows[min(rows.count - 1, 12)]  // a minute in
@@ -202,7 +201,7 @@ func measureEndToEnd(
         return processes.indices.map { (processes[$0].name, early[$0] >> 20, middle[$0] >> 20, late[$0] >> 20) }
     }
     return EndToEndRun(
-        offered: total, accepted: accepted, notified: latencies.count, p50: quantile(0.5), p99: quantile(0.99), max: latencies.last!,
+        offered: total, accepted: accepted, notified: latencies.count, p50: latencies.quantile(0.5), p99: latencies.quantile(0.99), max: latencies.last!,
         memory: memory.map { (name: $0.0, early: $0.1, middle: $0.2, late: $0.3) }, cpu: cpu,
         diskIdle: DiskProbe.summary(diskIdle), diskDuringRun: DiskProbe.summary(diskDuringRun), slow: slow.count, slowDuringDiskStall: slowDuringDiskStall,
         minutes: EndToEndSeries.minutes(trips: trips, samples: resources, syncs: diskDuringRun, start: start, seconds: seconds),

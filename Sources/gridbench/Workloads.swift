@@ -61,6 +61,12 @@ func measureProxy(context: ZMQContext, frontend: String, backend: String, count:
 /// The middle sample (the upper one of two middles): what every table of samples reports.
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+extension Array where Element: Comparable {
+    /// The sample at quantile `q` of a sorted, non-empty array (nearest rank): what every latency
+    /// table here reports as p50 and p99.
+    func quantile(_ q: Double) -> Element { self[Swift.min(count - 1, Int(Double(count) * q))] }
+}
+
 /// (b) Acked, journaled publishes through one DEALER with `window` in flight.
 /// Also records (c) at a subscriber connected to the egress: rate and how many it missed.
 struct PublishResult {
@@ -180,8 +186,7 @@ func measureLatency(context: ZMQContext, ingress: String, rate: Int, seconds: In
             }
         }
         latencies.sort()
-        func percentile(_ p: Double) -> Double { Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000 }
-        return (percentile(0.5), percentile(0.99), Double(latencies.last!) / 1000)
+        return (Double(latencies.quantile(0.5)) / 1000, Double(latencies.quantile(0.99)) / 1000, Double(latencies.last!) / 1000)
     }
 }
 
