@@ -361,11 +361,11 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
             usleep(500_000)  // the subscription travels through the proxy to the publisher
             return { try sub.receiveFrame().flatMap { payloadIndex($0.bytes) } }
         }
-        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {})
-        let fanOutToMany = try measureFanOut(
-            count: count, subscribers: many, subscribe: subscribe, publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {})
+        let publish: (Int) throws -> Void = { n in try pub.send(indexedPayload(n, size: size)) }
+        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: publish, flush: {})
+        let fanOutToMany = try measureFanOut(count: count, subscribers: many, subscribe: subscribe, publish: publish, flush: {})
         toMany.append(("libzmq XSUB/XPUB proxy (C)", fanOutToMany.rate, fanOutToMany.lost))
-        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: { n in try pub.send(indexedPayload(n, size: size)) }, flush: {})
+        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: {})
         pub.close()
         log("proxy fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
         rows.append(ComparisonRow(system: "libzmq XSUB/XPUB proxy (C)", acked: "— (no acknowledgement, nothing stored)",
@@ -387,14 +387,12 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
             try client.subscribe("bench.live", id: 1)
             return { while let message = try client.next() { if message.subject == "bench.live" { return payloadIndex(message.payload) } }; return nil }
         }
-        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: { n in publisher.publish("bench.live", indexedPayload(n, size: size)) },
-                                       flush: { try publisher.socket.flush() })
-        let fanOutToMany = try measureFanOut(
-            count: count, subscribers: many, subscribe: subscribe, publish: { n in publisher.publish("bench.live", indexedPayload(n, size: size)) },
-            flush: { try publisher.socket.flush() })
+        let publish: (Int) throws -> Void = { n in publisher.publish("bench.live", indexedPayload(n, size: size)) }
+        let flush: () throws -> Void = { try publisher.socket.flush() }
+        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: publish, flush: flush)
+        let fanOutToMany = try measureFanOut(count: count, subscribers: many, subscribe: subscribe, publish: publish, flush: flush)
         toMany.append(("NATS 2.9.10 core pub/sub", fanOutToMany.rate, fanOutToMany.lost))
-        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe,
-                                             publish: { n in publisher.publish("bench.live", indexedPayload(n, size: size)) }, flush: { try publisher.socket.flush() })
+        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
         log("NATS JetStream acked \(perSecond(acked)), core fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
         rows.append(ComparisonRow(system: "NATS 2.9.10 (JetStream file storage for acked; core pub/sub otherwise)", acked: perSecond(acked),
                                   fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
@@ -445,14 +443,12 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
                 }
             }
         }
-        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: { n in publisher.publish("bench/live", indexedPayload(n, size: size)) },
-                                       flush: { try publisher.socket.flush() })
-        let fanOutToMany = try measureFanOut(
-            count: count, subscribers: many, subscribe: subscribe, publish: { n in publisher.publish("bench/live", indexedPayload(n, size: size)) },
-            flush: { try publisher.socket.flush() })
+        let publish: (Int) throws -> Void = { n in publisher.publish("bench/live", indexedPayload(n, size: size)) }
+        let flush: () throws -> Void = { try publisher.socket.flush() }
+        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: publish, flush: flush)
+        let fanOutToMany = try measureFanOut(count: count, subscribers: many, subscribe: subscribe, publish: publish, flush: flush)
         toMany.append(("Mosquitto 2.0.11 QoS 0", fanOutToMany.rate, fanOutToMany.lost))
-        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe,
-                                             publish: { n in publisher.publish("bench/live", indexedPayload(n, size: size)) }, flush: { try publisher.socket.flush() })
+        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
         log("Mosquitto QoS 1 acked \(perSecond(acked)), QoS 0 fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
         rows.append(ComparisonRow(system: "Mosquitto 2.0.11 (QoS 1 PUBACK for acked, in memory; QoS 0 otherwise)", acked: perSecond(acked),
                                   fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
