@@ -21,9 +21,12 @@ import Foundation
 ///
 /// With `prefixes` `[""]` the socket subscribes to every topic, so sequences are contiguous and
 /// every gap is visible at once. With narrower prefixes (what an access list allows most workers)
-/// sequences skip other topics by design, so a jump proves nothing: the live stream then only rings
-/// the bell, and events are taken from replay in order (one round trip per burst), which cannot
-/// miss one. Heartbeats are subscribed to in both modes. The cursor is
+/// sequences skip other topics by design, so a jump proves nothing: the socket subscribes to the
+/// prefixes' chain instead (``BusProtocol/chainKey(prefixes:)``), whose every copy names the
+/// previous event matching them. When that is at or below the cursor, the event is handled from
+/// the live stream; otherwise it rings the bell, and events are taken from replay in order (one
+/// round trip per gap), which cannot miss one. Prefixes that cannot be chained ring the bell on
+/// every event. Heartbeats are subscribed to in every mode. The cursor is
 /// saved every `saveEvery` events, on heartbeats and on shutdown; after a crash the events since
 /// the last save are handled again, so handlers must be idempotent by event id.
 ///
@@ -53,6 +56,9 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     private let receiveBuffer: Int
     private let receiveHighWaterMark: Int32
     private let catchUpEvery: Int
+    /// The chain the socket subscribes to when the prefixes are narrow (nil: everything, or prefixes
+    /// that cannot be chained).
+    private let chainKey: [UInt8]?
 
     /// - Parameters:
     ///   - name: identifies the cursor in the store and the subscriber in `gridctl status`.
@@ -107,6 +113,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         self.receiveBuffer = receiveBuffer
         self.receiveHighWaterMark = receiveHighWaterMark
         self.catchUpEvery = max(1, catchUpEvery)
+        chainKey = self.prefixes == [""] ? nil : BusProtocol.chainKey(prefixes: self.prefixes)
     }
 
     public func run() async throws {
@@ -121,7 +128,9 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             return egress
         }
         // Subscribe before replaying: see the type's documentation.
-        for prefix in isFiltered ? prefixes.map({ Array($0.utf8) }) + [Self.heartbeatPrefix] : [[]] {
+        let subscriptions: [[UInt8]] =
+            if !isFiltered { [[]] } else if let chainKey { [chainKey, Self.heartbeatPrefix] } else { prefixes.map { Array($0.utf8) } + [Self.heartbeatPrefix] }
+        for prefix in subscriptions {
             try await socket.send([[1] + prefix])
         }
         let requester = BusRequester(context: context, endpoint: endpoints.replay, credentials: credentials)
@@ -164,6 +173,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     }
 
     private func receive(_ frames: [[UInt8]], state: inout State, requester: BusRequester, socket: ZMQAsyncSocket) async throws {
+        if let chainKey, frames.first == chainKey { return try await receiveChained(frames, state: &state, requester: requester) }
         guard frames.count == 3, let sequence = BusProtocol.decodeInteger(frames[1]) else {
             logger.warning("ignored a malformed egress message", metadata: ["subscriber": "\(name)", "frames": "\(frames.count)"])
             return
@@ -186,12 +196,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             return
         }
         if sequence <= state.cursor { return }  // already handled (replay overlapped live)
-        if catchUpEvery > 1 {
-            // Let the burst gather: this many more events, or the next heartbeat, rings the bell.
-            state.gathered += 1
-            if state.gathered >= catchUpEvery { try await catchUp(&state, requester: requester) }
-            return
-        }
+        if try await gather(&state, requester: requester) { return }
         if isFiltered {
             // The bell: this event and anything before it that was missed come from replay, in order.
             try await catchUp(&state, requester: requester)
@@ -211,6 +216,34 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         }
         state.cursor = sequence
         if state.cursor - state.saved >= saveEvery { try await saveCursor(&state) }
+    }
+
+    /// A copy on this subscriber's chain: `chain topic sequence previous event`.
+    private func receiveChained(_ frames: [[UInt8]], state: inout State, requester: BusRequester) async throws {
+        guard frames.count == 5, let sequence = BusProtocol.decodeInteger(frames[2]), let previous = BusProtocol.decodeInteger(frames[3]) else {
+            logger.warning("ignored a malformed chain message", metadata: ["subscriber": "\(name)", "frames": "\(frames.count)"])
+            return
+        }
+        if sequence <= state.cursor { return }  // already handled (replay overlapped live)
+        if try await gather(&state, requester: requester) { return }
+        // Every event this subscriber wants up to the cursor is handled; when the chain's previous
+        // one is among them, none came between, and this one is next.
+        guard previous <= state.cursor else {
+            try await catchUp(&state, requester: requester)
+            return
+        }
+        try await deliver([BusEvent(sequence: sequence, topic: String(decoding: frames[1], as: UTF8.self), bytes: frames[4])])
+        state.cursor = sequence
+        if state.cursor - state.saved >= saveEvery { try await saveCursor(&state) }
+    }
+
+    /// With `catchUpEvery` > 1 a live event only counts: the burst gathers until this many more
+    /// events, or the next heartbeat, ring the bell. True when the event was counted.
+    private func gather(_ state: inout State, requester: BusRequester) async throws -> Bool {
+        guard catchUpEvery > 1 else { return false }
+        state.gathered += 1
+        if state.gathered >= catchUpEvery { try await catchUp(&state, requester: requester) }
+        return true
     }
 
     /// Replays from the cursor until caught up with the head; waits and retries while the daemon is unreachable.

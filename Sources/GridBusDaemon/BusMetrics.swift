@@ -17,6 +17,7 @@ final class BusMetrics: Sendable {
     let headSequence: Gauge
     let tailSequence: Gauge
     let subscriptions: Gauge
+    let chains: Gauge
     let laggingSubscribers: Gauge
     let lagEpisodes: Counter
     let commitBatchSize: Recorder
@@ -41,6 +42,7 @@ final class BusMetrics: Sendable {
         headSequence = Gauge(label: "gridbus_head_sequence", factory: factory)
         tailSequence = Gauge(label: "gridbus_tail_sequence", factory: factory)
         subscriptions = Gauge(label: "gridbus_subscriptions", factory: factory)
+        chains = Gauge(label: "gridbus_egress_chains", factory: factory)
         laggingSubscribers = Gauge(label: "gridbus_lagging_subscribers", factory: factory)
         lagEpisodes = Counter(label: "gridbus_subscriber_lag_episodes_total", factory: factory)
         commitBatchSize = Recorder(label: "gridbus_commit_batch_events", aggregate: true, factory: factory)

@@ -6,8 +6,9 @@ import Logging
 import ZeroMQ
 
 /// The egress thread: owns the XPUB socket, fans out every journaled event as
-/// `topic · sequence · event`, sends `bus.heartbeat` with the head sequence, and watches the
-/// cursor reports of subscribers built on the worker runtime to find the ones falling behind.
+/// `topic · sequence · event` (and on the chains it matches, ``EgressChains``), sends
+/// `bus.heartbeat` with the head sequence, and watches the cursor reports of subscribers built on
+/// the worker runtime to find the ones falling behind.
 ///
 /// Subscriptions are vetted (XPUB_MANUAL): a prefix outside the subscriber's access list is not
 /// applied, so it delivers nothing, and the denial is counted and logged.
@@ -39,6 +40,7 @@ struct EgressLoop {
         var nextHeartbeat = ContinuousClock.now
         var heartbeatCount: UInt64 = 0
         var subscriptions: [[UInt8]: Int] = [:]
+        var chains = EgressChains()
         var revocations = access.revocations
         // The heartbeat carries the last sequence sent here, not the journal's head: a subscriber
         // compares it with what it received, and events journaled but not yet sent are not missing.
@@ -58,11 +60,12 @@ struct EgressLoop {
                     poller.add(socket)
                     _ = poller.add(fileDescriptor: eventsReady.fileDescriptor)
                     subscriptions = [:]
+                    chains.removeAll()
                     logger.notice("access narrowed by a reload: egress reopened; subscribers reconnect and are vetted again")
                 }
                 let policy = access.enforces ? access.policy : nil
                 while let message = try socket.receiveMessage(dontWait: true, readUserID: policy != nil) {
-                    try handleUpstream(message, policy: policy, socket: socket, subscriptions: &subscriptions)
+                    try handleUpstream(message, policy: policy, socket: socket, subscriptions: &subscriptions, chains: &chains, lastSent: lastSent)
                 }
                 var sent = 0
                 for entries in fromJournal.popAvailable() {
@@ -70,6 +73,13 @@ struct EgressLoop {
                         try socket.send(entry.topic, more: true)
                         try socket.send(bigEndian: entry.sequence, more: true)
                         try socket.send(entry.event)
+                        try chains.advance(topic: entry.topic, sequence: entry.sequence) { (key, previous) throws(ZMQError) in
+                            try socket.send(key, more: true)
+                            try socket.send(entry.topic, more: true)
+                            try socket.send(bigEndian: entry.sequence, more: true)
+                            try socket.send(bigEndian: previous, more: true)
+                            try socket.send(entry.event)
+                        }
                     }
                     lastSent = entries.last?.sequence ?? lastSent
                     sent += entries.count
@@ -106,7 +116,9 @@ struct EgressLoop {
         _ message: ZMQMessage,
         policy: AccessPolicy?,
         socket: ZMQSocket,
-        subscriptions: inout [[UInt8]: Int]
+        subscriptions: inout [[UInt8]: Int],
+        chains: inout EgressChains,
+        lastSent: UInt64
     ) throws(ZMQError) {
         let frame = message.frames[0]
         guard let marker = frame.first else { return }
@@ -121,15 +133,26 @@ struct EgressLoop {
                     return
                 }
             }
-            // Fails only when the peer is already gone (libzmq has no pipe to apply it to).
-            guard (try? socket.subscribe(prefix)) != nil else { return }
-            subscriptions[prefix, default: 0] += 1
+            // Counted as applied: when a peer goes, libzmq withdraws what was applied, one by one.
+            for applied in EgressChains.applied(forRequested: prefix) {
+                // Fails only when the peer is already gone (libzmq has no pipe to apply it to).
+                guard (try? socket.subscribe(applied)) != nil else { return }
+                subscriptions[applied, default: 0] += 1
+                if subscriptions[applied] == 1, BusProtocol.chainPrefixes(ofKey: applied) != nil, !chains.register(applied, lastSent: lastSent) {
+                    logger.warning(
+                        "too many chains: this one is not kept, and its subscribers catch up through replay",
+                        metadata: ["chains": "\(EgressChains.limit)"]
+                    )
+                }
+            }
         case 0:
-            let prefix = Array(frame.dropFirst())
-            // Only prefixes that were applied are counted, and libzmq ignores removing one it never applied.
-            guard let count = subscriptions[prefix] else { return }
-            try? socket.unsubscribe(prefix)
-            subscriptions[prefix] = count > 1 ? count - 1 : nil
+            for applied in EgressChains.applied(forRequested: Array(frame.dropFirst())) {
+                // Only prefixes that were applied are counted, and libzmq ignores removing one it never applied.
+                guard let count = subscriptions[applied] else { continue }
+                try? socket.unsubscribe(applied)
+                subscriptions[applied] = count > 1 ? count - 1 : nil
+                if count == 1 { chains.remove(applied) }
+            }
         case BusProtocol.cursorReportMarker:
             struct Report: Decodable {
                 let subscriber: String
@@ -154,6 +177,7 @@ struct EgressLoop {
         let count = subscriptions.count
         state.update { $0.subscriptions = count }
         metrics.subscriptions.record(count)
+        metrics.chains.record(chains.count)
     }
 
     /// A reporting subscriber is lagging when it is more than `egress.lag-threshold` events behind,

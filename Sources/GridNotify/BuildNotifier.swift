@@ -146,8 +146,9 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
         logger: logger,
         maxBatch: 500
     ) { events in
-        try await notifier.handle(events)
-        doorbell.ring()  // notices without a group wait are due now
+        // Most events only update what is known of a case: the delivery loop is woken when there
+        // is something to send (a notice without a group wait is due now), not for every event.
+        if try await notifier.handle(events) > 0 { doorbell.ring() }
     }
     let router = Router()
     NotifierAPI(notifier: notifier, keys: keys).register(on: router)

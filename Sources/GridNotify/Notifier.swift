@@ -61,29 +61,36 @@ public final class Notifier: Sendable {
     // MARK: Hearing events
 
     /// Several events in one transaction, each in its own savepoint: one that cannot be read or
-    /// planned is logged and left out without failing the others.
-    public func handle(_ busEvents: [BusEvent]) async throws {
+    /// planned is logged and left out without failing the others. Returns how many notices were
+    /// planned to be sent (most events only update what is known of a case).
+    @discardableResult
+    public func handle(_ busEvents: [BusEvent]) async throws -> Int {
         var events: [CloudEvent] = []
         for busEvent in busEvents {
             do { events.append(try CloudEvent.decode(busEvent.bytes)) } catch {
                 logger.error("an event the notifier cannot read was skipped", metadata: ["event.sequence": "\(busEvent.sequence)", "error": "\(error)"])
             }
         }
-        guard !events.isEmpty else { return }
+        guard !events.isEmpty else { return 0 }
         let now = self.now()
         // Not synced on its own: what is planned here is derived from the bus and planned again
         // (under the same keys) after a power loss; a commit that publishes is synced all the same.
-        try await publisher.transaction(durable: false) { [self, events] connection, outbox in
+        return try await publisher.transaction(durable: false) { [self, events] connection, outbox in
+            var planned = 0
             for event in events {
-                if case .failure(let error) = try connection.savepoint("event", { try hear(event, at: now, connection: connection, outbox: outbox) }) {
+                switch try connection.savepoint("event", { try hear(event, at: now, connection: connection, outbox: outbox) }) {
+                case .success(let count): planned += count
+                case .failure(let error):
                     logger.error("an event could not be planned", metadata: ["event": "\(event.id)", "type": "\(event.type)", "error": "\(error)"])
                 }
             }
+            return planned
         }
     }
 
-    private func hear(_ event: CloudEvent, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
-        guard case .object(let data)? = event.data else { return }
+    /// Returns the number of notices planned to be sent.
+    private func hear(_ event: CloudEvent, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws -> Int {
+        guard case .object(let data)? = event.data else { return 0 }
         let incidentId = data["incidentId"]?.stringValue ?? event.subject
         var facts = try incidentId.flatMap { try NotifierStore.incident($0, on: connection) }
         // The dispatcher numbers a case's events, and the bus may journal a retried one after a later
@@ -101,7 +108,7 @@ public final class Notifier: Sendable {
                 try NotifierStore.save(known, on: connection)
             }
             logger.debug("an earlier step of a case came late and was passed over", metadata: ["event": "\(event.id)", "case.step": "\(last)"])
-            return
+            return 0
         }
         // A numbered step of a case never heard reported (the notifier started after retention
         // removed the report, or was given a journal's later part): keep the case from here on,
@@ -111,7 +118,7 @@ public final class Notifier: Sendable {
         switch event.type {
         case EventType.incidentReported.rawValue:
             let report = try event.payload(as: IncidentReported.self)
-            guard facts == nil else { return }
+            guard facts == nil else { return 0 }
             facts = NotifierStore.IncidentFacts(
                 id: report.incidentId, grid: report.grid, category: report.category, priority: report.priority, emergency: false,
                 reporter: report.reporter, assignees: [], acknowledgeBy: nil, deadline: nil
@@ -154,14 +161,16 @@ public final class Notifier: Sendable {
         if let facts { try NotifierStore.save(facts, on: connection) }
         let grid = facts?.grid ?? (data["scope"]?.stringValue == "grid" ? data["target"]?.stringValue : nil)
         var told = Set<String>()
+        var planned = 0
         for route in rules.routes(for: event.type, priority: facts?.priority, category: facts?.category, grid: grid) {
             for recipient in try recipients(route.to, event: event, data: data, facts: facts) where told.insert(recipient.id).inserted {
-                try plan(
-                    Notice(type: event.type, state: event.id, incidentId: incidentId, facts: facts, data: data, urgent: isUrgent(event, data: data, facts: facts)),
-                    for: recipient, at: now, connection: connection, outbox: outbox
+                let notice = Notice(
+                    type: event.type, state: event.id, incidentId: incidentId, facts: facts, data: data, urgent: isUrgent(event, data: data, facts: facts)
                 )
+                if try plan(notice, for: recipient, at: now, connection: connection, outbox: outbox) { planned += 1 }
             }
         }
+        return planned
     }
 
     /// What a notice is about, before it is addressed.
@@ -300,7 +309,10 @@ public final class Notifier: Sendable {
         return facts
     }
 
-    func plan(_ notice: Notice, for recipient: Recipient, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter, keySuffix: String = "") throws {
+    /// Records the notice for the recipient; true when it was new and waits to be sent (not muted,
+    /// not undeliverable, not planned before).
+    @discardableResult
+    func plan(_ notice: Notice, for recipient: Recipient, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter, keySuffix: String = "") throws -> Bool {
         let key = "\(recipient.id)|\(notice.incidentId ?? "-")|\(notice.state)\(keySuffix)"
         let grid = notice.facts?.grid ?? (notice.data["scope"]?.stringValue == "grid" ? notice.data["target"]?.stringValue : nil)
         var row = DeliveryRow(
@@ -314,7 +326,7 @@ public final class Notifier: Sendable {
             row.status = .failed
             row.detail = "no address for any channel (\(rules.channelOrder.joined(separator: ", ")))"
             if try NotifierStore.insert(row, on: connection) { try publishFailure(row, attempts: 1, reason: row.detail!, outbox: outbox, at: now) }
-            return
+            return false
         }
         row.channel = channel.name
         if !notice.urgent, notice.type != EventType.gridModeChanged.rawValue, let grid, try isInEmergency(grid: grid, on: connection) {
@@ -326,7 +338,7 @@ public final class Notifier: Sendable {
             if let window = quietHours(of: recipient), let end = window.end(after: due, calendar: calendar) { due = end }
             row.dueAt = Self.milliseconds(due)
         }
-        _ = try NotifierStore.insert(row, on: connection)
+        return try NotifierStore.insert(row, on: connection) && row.status == .pending
     }
 
     func quietHours(of recipient: Recipient) -> QuietHours? {

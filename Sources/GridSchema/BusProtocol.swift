@@ -30,6 +30,37 @@ public enum BusProtocol {
     // `\u{02}` followed by a JSON cursor report: {"subscriber": name, "cursor": sequence}.
     public static let cursorReportMarker: UInt8 = 0x02
 
+    // Egress chains: `chain topic sequence previous event`. A subscription to a chain key (the
+    // prefixes it covers, `bus.chain/p1|p2|…` and a newline) also registers the chain: the daemon
+    // then sends a copy of every event matching one of its prefixes on the chain's topic, carrying
+    // the sequence of the chain's previous event, so that a filtered subscriber proves from the live
+    // stream alone that it missed nothing (docs/protocol.md, "Chains").
+    public static let chainTopic = Array("bus.chain/".utf8)
+    static let chainSeparator = UInt8(ascii: "|")
+    /// Ends every key, and appears in no prefix: no chain's key is then a prefix of another's, so a
+    /// subscription to one chain never receives another chain's copies.
+    static let chainEnd = UInt8(ascii: "\n")
+
+    /// The key of the chain over `prefixes` (sorted, repeats dropped); nil when there is nothing to
+    /// chain (no prefix, or the empty prefix, whose sequences are contiguous anyway) or a prefix holds
+    /// the separator or a newline.
+    public static func chainKey(prefixes: [String]) -> [UInt8]? {
+        let listed = Set(prefixes.map { Array($0.utf8) }).sorted { $0.lexicographicallyPrecedes($1) }
+        guard !listed.isEmpty, listed.allSatisfy({ !$0.isEmpty && !$0.contains(chainSeparator) && !$0.contains(chainEnd) }) else { return nil }
+        return chainTopic + Array(listed.joined(separator: [chainSeparator])) + [chainEnd]
+    }
+
+    /// The prefixes a chain key names; nil when `subscription` is not a whole chain key.
+    public static func chainPrefixes(ofKey subscription: some Collection<UInt8>) -> [[UInt8]]? {
+        guard subscription.starts(with: chainTopic) else { return nil }
+        let key = Array(subscription)
+        guard key.last == chainEnd else { return nil }
+        let body = key.dropFirst(chainTopic.count).dropLast()
+        guard !body.contains(chainEnd) else { return nil }
+        let prefixes = body.split(separator: chainSeparator, omittingEmptySubsequences: false).map { Array($0) }
+        return prefixes.contains(where: \.isEmpty) ? nil : prefixes
+    }
+
     /// Why the daemon refused a request: the NACK/ERROR code frame.
     public enum Refusal: String, Sendable, CaseIterable {
         case malformed, invalid

@@ -22,9 +22,11 @@ public struct Identity: Sendable, Hashable {
     public func mayPublish(topic: some Collection<UInt8>) -> Bool { publish.contains { $0.admits(topic: topic) } }
 
     /// Every authenticated identity may read the bus heartbeat: it carries only sequence numbers,
-    /// and subscribers need it to notice missed events.
+    /// and subscribers need it to notice missed events. A chain carries the events of the prefixes
+    /// its key names, so it is open to whoever may read every one of them.
     public func maySubscribe(prefix: some Collection<UInt8>) -> Bool {
-        prefix.starts(with: Self.heartbeatType) || subscribe.contains { $0.covers(subscription: prefix) }
+        if let chained = BusProtocol.chainPrefixes(ofKey: prefix) { return chained.allSatisfy { maySubscribe(prefix: $0) } }
+        return prefix.starts(with: Self.heartbeatType) || subscribe.contains { $0.covers(subscription: prefix) }
     }
 
     static let heartbeatType = Array(EventType.busHeartbeat.rawValue.utf8)

@@ -139,15 +139,17 @@ struct WorkerRuntimeTests {
     }
 
     /// A subscriber that stops reading makes the daemon drop its live events (bounded queues);
-    /// it notices the gap from the sequences and fills it through replay: nothing is missed or doubled.
-    @Test func aStalledSubscriberRecoversThroughReplay() async throws {
+    /// it notices the gap (from the sequences, or with a narrow prefix from its chain) and fills it
+    /// through replay: nothing is missed or doubled.
+    @Test(arguments: [[], ["incident."]])
+    func aStalledSubscriberRecoversThroughReplay(prefixes: [String]) async throws {
         try await withTestBus(configure: { $0.egressHighWaterMark = 20 }) { bus in
             let gate = BoundedBuffer<Bool>(capacity: 1)
             let seen = Seen()
             let subscriber = DurableSubscriber(
                 name: "stalled",
                 endpoints: bus.endpoints,
-                prefixes: [],
+                prefixes: prefixes,
                 store: try temporaryStore(),
                 context: bus.context,
                 logger: TestBus.logger(),
@@ -167,6 +169,32 @@ struct WorkerRuntimeTests {
             }
             #expect(seen.sequences == Array(1...UInt64(count)))
             #expect((bus.metric("gridbus_events_replayed_total") ?? 0) > 0)  // the gap really was filled by replay
+        }
+    }
+
+    /// On its chain a narrow subscriber proves from the live stream alone that it missed nothing:
+    /// it handles every event it wants in order and asks replay for none (no heartbeat comes in the
+    /// test's time to ask either). Prefixes that cannot be chained still work, by replay.
+    @Test(arguments: [(["incident.acknowledged/G-1", "incident.acknowledged/G-2"], true), (["incident.acknowledged/G-1", "no|such"], false)])
+    func aNarrowSubscriberTakesLiveEventsFromItsChain(prefixes: [String], chained: Bool) async throws {
+        try await withTestBus(configure: { $0.heartbeatInterval = 600 }) { bus in
+            let seen = Seen()
+            let subscriber = DurableSubscriber(
+                name: "narrow", endpoints: bus.endpoints, prefixes: prefixes, store: try temporaryStore(), context: bus.context, logger: TestBus.logger()
+            ) { seen.append($0) }
+            let publisher = ReliablePublisher(store: try temporaryStore(), endpoint: bus.endpoints.ingress, context: bus.context, logger: TestBus.logger())
+            let grids = chained ? [1, 2] : [1]
+            // incident(n) is in grid G-(n % 4) and, on a fresh bus, journaled as sequence n + 1.
+            let wanted = (0..<400).filter { grids.contains($0 % 4) }.map { UInt64($0 + 1) }
+            try await running([subscriber, publisher]) {
+                try await expectEventually { (bus.metric("gridbus_subscriptions") ?? 0) >= 2 }
+                #expect(bus.metric("gridbus_egress_chains") == (chained ? 1 : 0))
+                for start in stride(from: 0, to: 400, by: 100) { try await publisher.publish(try (start..<start + 100).map { try incident($0) }) }
+                try await expectEventually(timeout: .seconds(30)) { seen.count == wanted.count }
+            }
+            #expect(seen.sequences == wanted)
+            let replayed = bus.metric("gridbus_events_replayed_total") ?? 0
+            if chained { #expect(replayed == 0) } else { #expect(replayed >= Double(wanted.count)) }
         }
     }
 

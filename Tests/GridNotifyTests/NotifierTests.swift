@@ -71,10 +71,11 @@ final class RecordingChannel: NotificationChannel {
             try await Notifier.prepare(store)
         }
 
-        /// Hands the notifier one event, as the bus would deliver it.
-        func hear<Payload: EventPayload>(_ payload: Payload, id: String, subject: String? = nil, grid: String? = "G-01-01-01") async throws {
+        /// Hands the notifier one event, as the bus would deliver it; returns the notices it planned to send.
+        @discardableResult
+        func hear<Payload: EventPayload>(_ payload: Payload, id: String, subject: String? = nil, grid: String? = "G-01-01-01") async throws -> Int {
             let event = try CloudEvent(id: id, source: "grid-dispatcher", payload: payload, subject: subject, grid: grid)
-            try await notifier.handle([BusEvent(sequence: 1, topic: event.topic.description, bytes: try event.jsonBytes())])
+            return try await notifier.handle([BusEvent(sequence: 1, topic: event.topic.description, bytes: try event.jsonBytes())])
         }
 
         func register(_ id: String, priority: Priority = .normal, grid: String = "G-01-01-01", wantsUpdates: Bool = false) async throws {
@@ -91,7 +92,8 @@ final class RecordingChannel: NotificationChannel {
             )
         }
 
-        func dispatch(_ id: String, to assignees: [String] = [NotifierTests.worker], eventID: String? = nil, grid: String = "G-01-01-01") async throws {
+        @discardableResult
+        func dispatch(_ id: String, to assignees: [String] = [NotifierTests.worker], eventID: String? = nil, grid: String = "G-01-01-01") async throws -> Int {
             try await hear(
                 IncidentDispatched(
                     incidentId: id, assignees: assignees, role: "grid-worker", acknowledgeBy: clock.now.addingTimeInterval(1800),
@@ -114,8 +116,9 @@ final class RecordingChannel: NotificationChannel {
     @Test func theAssigneeHearsOnceEvenWhenTheEventComesAgain() async throws {
         let fixture = try await Fixture()
         try await fixture.register("inc-1")
-        try await fixture.dispatch("inc-1")
-        try await fixture.dispatch("inc-1")  // redelivered by the bus
+        // What `handle` returns decides whether the delivery loop is woken: one new notice, then none.
+        #expect(try await fixture.dispatch("inc-1") == 1)
+        #expect(try await fixture.dispatch("inc-1") == 0)  // redelivered by the bus
         #expect(try await fixture.notifier.deliverDue() == 0)  // the group wait (30 s) has not passed
         fixture.clock.advance(30)
         #expect(try await fixture.notifier.deliverDue() == 1)

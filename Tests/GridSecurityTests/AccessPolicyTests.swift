@@ -1,5 +1,6 @@
 import Foundation
 import GridConfiguration
+import GridSchema
 import GridSecurity
 import Testing
 import ZeroMQ
@@ -52,6 +53,19 @@ import ZeroMQ
         #expect(!identity.maySubscribe(prefix: Array("bus.".utf8)))
         #expect(!identity.maySubscribe(prefix: []))
         #expect(!identity.mayPublish(topic: Array("bus.heartbeat/-".utf8)))
+    }
+
+    /// A chain carries the events of every prefix its key lists: it is open to whoever may read them all.
+    @Test func aChainIsOpenToWhoeverMayReadEveryPrefixItLists() throws {
+        let identity = Identity(
+            name: "x", publicKey: try ZMQCurveKeyPair.generate().publicKey, publish: [], subscribe: [try TopicPattern("incident.*")], definedIn: "test"
+        )
+        #expect(identity.maySubscribe(prefix: BusProtocol.chainKey(prefixes: ["incident."])!))
+        #expect(identity.maySubscribe(prefix: BusProtocol.chainKey(prefixes: ["incident.dispatched/", "incident.closed/G-1"])!))
+        #expect(!identity.maySubscribe(prefix: BusProtocol.chainKey(prefixes: ["incident.", "grid.mode.changed/"])!))
+        #expect(!identity.maySubscribe(prefix: BusProtocol.chainKey(prefixes: ["notification."])!))
+        #expect(!identity.maySubscribe(prefix: Array("bus.chain/".utf8)))  // every chain: not a key
+        #expect(!identity.maySubscribe(prefix: Array("bus.chain/incident.".utf8)))  // unfinished: would match longer keys
     }
 
     func accessFile(_ text: String) throws -> String {

@@ -57,6 +57,49 @@ def test_subscribe_decode_and_validate_every_event(bus):
     assert received == sent
 
 
+def test_a_chain_names_each_events_predecessor_and_stays_out_of_everything(bus):
+    """docs/protocol.md, "Chains": a pyzmq subscriber proves from the live stream alone that it
+    missed nothing of its prefixes, while a subscriber to everything still gets plain events only."""
+    everything = bus.context.socket(zmq.SUB)
+    chain = bus.context.socket(zmq.SUB)
+    key = b"bus.chain/incident.closed/|incident.reported/\n"
+    for sub, prefixes in ((everything, [b""]), (chain, [key, b"bus.heartbeat/"])):
+        sub.setsockopt(zmq.RCVTIMEO, 10_000)
+        sub.connect(bus.egress)
+        for prefix in prefixes:
+            sub.subscribe(prefix)
+        # A heartbeat proves the subscriptions (sent before it was asked for) reached the daemon.
+        while not sub.recv_multipart()[0].startswith(b"bus.heartbeat/"):
+            pass
+
+    publisher = bus.dealer(bus.ingress)
+    for n in range(30):
+        assert publish(publisher, struct.pack(">Q", n), event(f"c-{n}", TYPES[n % 3], grid=f"G-{n % 2}"))[0] == b"ACK"
+
+    links = []
+    while len(links) < 20:
+        frames = chain.recv_multipart()
+        if frames[0].startswith(b"bus.heartbeat/"):
+            continue
+        assert len(frames) == 5 and frames[0] == key
+        topic, sequence, previous, raw = frames[1], *(struct.unpack(">Q", f)[0] for f in frames[2:4]), frames[4]
+        cloud_event = check_event(raw)
+        assert cloud_event.get_type() in ("incident.reported", "incident.closed")
+        assert topic.decode() == f"{cloud_event.get_type()}/{cloud_event.get_extension('grid')}"
+        assert cloud_event.get_extension("gridbusseq") == sequence
+        links.append((sequence, previous))
+    assert links[0][1] < links[0][0]
+    assert all(previous == links[i][0] for i, (_, previous) in enumerate(links[1:]))
+    assert [sequence for sequence, _ in links] == sorted(sequence for sequence, _ in links)
+
+    plain = 0
+    while plain < 30:
+        frames = everything.recv_multipart()
+        assert len(frames) == 3 and not frames[0].startswith(b"bus.chain/")
+        plain += not frames[0].startswith(b"bus.heartbeat/")
+    assert everything.poll(300) == 0 or not everything.recv_multipart()[0].startswith(b"bus.chain/")
+
+
 def test_a_publisher_sends_many_events_in_one_pub_and_gets_their_acks_in_one_message(bus):
     """docs/protocol.md, "Many events in one PUB", with nothing but pyzmq."""
     publisher = bus.dealer(bus.ingress)

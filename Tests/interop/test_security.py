@@ -124,6 +124,23 @@ def test_a_subscription_outside_the_acl_delivers_nothing(secure_bus):
     assert "access denied" in log and "every topic" in log
 
 
+def test_a_chain_is_open_only_to_an_identity_that_may_read_every_prefix_it_lists(secure_bus):
+    # reader may read incident.* but not notification.*: the first chain is denied, the second applied.
+    denied = b"bus.chain/incident.reported/|notification.sent/\n"
+    allowed = b"bus.chain/incident.closed/\n"
+    reader_sub = subscribed(secure_bus, "reader", denied, allowed, b"bus.heartbeat")
+    wait_for_heartbeat(reader_sub)
+    ops = secure_bus.socket(zmq.DEALER, secure_bus.ingress, "ops")
+    assert publish(ops, b"t1", event("reported", type_="incident.reported"))[0] == b"ACK"
+    assert publish(ops, b"t2", event("closed", type_="incident.closed"))[0] == b"ACK"
+    # In order on one connection: had the denied chain been applied, the report's copy would come first.
+    while (frames := reader_sub.recv_multipart())[0].startswith(b"bus.heartbeat"):
+        pass
+    assert frames[:2] == [allowed, b"incident.closed/G-1"]
+    assert struct.unpack(">Q", frames[2])[0] == 2
+    assert secure_bus.metrics()['gridbus_acl_denials_total{identity="reader",action="subscribe"}'] >= 1
+
+
 def test_a_revoked_key_is_refused_after_sighup(secure_bus):
     reader = secure_bus.socket(zmq.DEALER, secure_bus.replay, "reader")
     reader.send_multipart([b"PING"])
