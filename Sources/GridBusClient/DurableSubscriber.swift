@@ -141,8 +141,13 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             await withTaskCancellationHandler {
                 do {
                     try await catchUp(&state, requester: requester)
-                    while let message = await socket.receive() {
-                        try await receive(message.frames, state: &state, requester: requester, socket: socket)
+                    // A chain's batch may read one message ahead that it cannot take: it is handled next.
+                    var readAhead: ZMQMessage?
+                    while true {
+                        var next = readAhead.take()
+                        if next == nil { next = await socket.receive() }
+                        guard let message = next else { break }
+                        readAhead = try await receive(message.frames, state: &state, requester: requester, socket: socket)
                     }
                 } catch is CancellationError {
                 } catch {
@@ -172,11 +177,12 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         var gathered = 0
     }
 
-    private func receive(_ frames: [[UInt8]], state: inout State, requester: BusRequester, socket: ZMQAsyncSocket) async throws {
-        if let chainKey, frames.first == chainKey { return try await receiveChained(frames, state: &state, requester: requester) }
+    /// Handles one live message; returns a message it read ahead and left for the caller.
+    private func receive(_ frames: [[UInt8]], state: inout State, requester: BusRequester, socket: ZMQAsyncSocket) async throws -> ZMQMessage? {
+        if let chainKey, frames.first == chainKey { return try await receiveChained(frames, state: &state, requester: requester, socket: socket) }
         guard frames.count == 3, let sequence = BusProtocol.decodeInteger(frames[1]) else {
             logger.warning("ignored a malformed egress message", metadata: ["subscriber": "\(name)", "frames": "\(frames.count)"])
-            return
+            return nil
         }
         if frames[0].starts(with: Self.heartbeatPrefix) {
             if sequence > state.cursor {
@@ -193,14 +199,14 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             try await saveCursor(&state)
             let report = #"{"subscriber":"\#(name)","cursor":\#(state.cursor)}"#
             try await socket.send([[BusProtocol.cursorReportMarker] + Array(report.utf8)])
-            return
+            return nil
         }
-        if sequence <= state.cursor { return }  // already handled (replay overlapped live)
-        if try await gather(&state, requester: requester) { return }
+        if sequence <= state.cursor { return nil }  // already handled (replay overlapped live)
+        if try await gather(&state, requester: requester) { return nil }
         if isFiltered {
             // The bell: this event and anything before it that was missed come from replay, in order.
             try await catchUp(&state, requester: requester)
-            return
+            return nil
         }
         if sequence > state.cursor + 1 {
             logger.warning(
@@ -208,7 +214,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
                 metadata: ["subscriber": "\(name)", "gap.from": "\(state.cursor + 1)", "gap.to": "\(sequence - 1)"]
             )
             try await catchUp(&state, requester: requester)
-            if sequence <= state.cursor { return }
+            if sequence <= state.cursor { return nil }
         }
         let topic = frames[0]
         if prefixes.contains(where: { topic.starts(with: $0.utf8) }) {
@@ -216,25 +222,53 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         }
         state.cursor = sequence
         if state.cursor - state.saved >= saveEvery { try await saveCursor(&state) }
+        return nil
     }
 
-    /// A copy on this subscriber's chain: `chain topic sequence previous event`.
-    private func receiveChained(_ frames: [[UInt8]], state: inout State, requester: BusRequester) async throws {
-        guard frames.count == 5, let sequence = BusProtocol.decodeInteger(frames[2]), let previous = BusProtocol.decodeInteger(frames[3]) else {
+    /// A copy on this subscriber's chain: `chain topic sequence previous event`. Copies already
+    /// waiting that continue the chain are taken with it as one batch, so that a subscriber that
+    /// fell behind catches up in transactions of many events, as it would from replay. Returns the
+    /// first waiting message that does not continue the chain, for the caller to handle next.
+    private func receiveChained(_ frames: [[UInt8]], state: inout State, requester: BusRequester, socket: ZMQAsyncSocket) async throws -> ZMQMessage? {
+        guard let copy = ChainCopy(frames) else {
             logger.warning("ignored a malformed chain message", metadata: ["subscriber": "\(name)", "frames": "\(frames.count)"])
-            return
+            return nil
         }
-        if sequence <= state.cursor { return }  // already handled (replay overlapped live)
-        if try await gather(&state, requester: requester) { return }
+        if copy.event.sequence <= state.cursor { return nil }  // already handled (replay overlapped live)
+        if try await gather(&state, requester: requester) { return nil }
         // Every event this subscriber wants up to the cursor is handled; when the chain's previous
         // one is among them, none came between, and this one is next.
-        guard previous <= state.cursor else {
+        guard copy.previous <= state.cursor else {
             try await catchUp(&state, requester: requester)
-            return
+            return nil
         }
-        try await deliver([BusEvent(sequence: sequence, topic: String(decoding: frames[1], as: UTF8.self), bytes: frames[4])])
-        state.cursor = sequence
+        var batch = [copy.event]
+        var readAhead: ZMQMessage?
+        while batch.count < maxBatch, let message = socket.receiveIfAvailable() {
+            guard message.frames.first == chainKey, let next = ChainCopy(message.frames), next.previous == batch.last!.sequence else {
+                readAhead = message
+                break
+            }
+            batch.append(next.event)
+        }
+        try await deliver(batch)
+        state.cursor = batch.last!.sequence
         if state.cursor - state.saved >= saveEvery { try await saveCursor(&state) }
+        return readAhead
+    }
+
+    /// The frames of a chain's copy, read.
+    private struct ChainCopy {
+        let event: BusEvent
+        let previous: UInt64
+
+        init?(_ frames: [[UInt8]]) {
+            guard frames.count == 5, let sequence = BusProtocol.decodeInteger(frames[2]), let previous = BusProtocol.decodeInteger(frames[3]),
+                previous < sequence
+            else { return nil }
+            event = BusEvent(sequence: sequence, topic: String(decoding: frames[1], as: UTF8.self), bytes: frames[4])
+            self.previous = previous
+        }
     }
 
     /// With `catchUpEvery` > 1 a live event only counts: the burst gathers until this many more

@@ -340,5 +340,36 @@ struct BatchDeliveryTests {
         }
     }
 
+    /// Copies that wait in the socket while the handler is busy continue the chain: they are taken
+    /// together, as replay would give them, not one transaction each, and still without a replay.
+    @Test func chainCopiesThatWaitedAreHandledAsOneBatch() async throws {
+        try await withTestBus(configure: { $0.heartbeatInterval = 3600 }) { bus in
+            let gate = BoundedBuffer<Bool>(capacity: 1)
+            let batches = Mutex<[[UInt64]]>([])
+            let subscriber = DurableSubscriber(
+                name: "chained-batches", endpoints: bus.endpoints, prefixes: ["incident."], store: try temporaryStore(), context: bus.context,
+                logger: TestBus.logger(), maxBatch: 500
+            ) { events in
+                if events.first?.sequence == 1 { _ = await gate.pop() }  // busy with the first while the rest arrive
+                batches.withLock { $0.append(events.map(\.sequence)) }
+            }
+            let publisher = ReliablePublisher(store: try temporaryStore(), endpoint: bus.endpoints.ingress, context: bus.context, logger: TestBus.logger())
+            try await running([subscriber, publisher]) {
+                try await expectEventually { bus.metric("gridbus_egress_chains") == 1 }
+                try await publisher.publish(try (0..<200).map { try incident($0) })
+                try await expectEventually { (bus.metric("gridbus_events_fanned_out_total") ?? 0) >= 200 }
+                // Sent: on loopback they reach the subscriber's socket well within this; one that came
+                // later would only make a smaller batch.
+                try await Task.sleep(for: .milliseconds(200))
+                _ = gate.tryPush(true)
+                try await expectEventually { batches.withLock { $0.joined().count } == 200 }
+            }
+            let seen = batches.withLock { $0 }
+            #expect(Array(seen.joined()) == Array(1...200))
+            #expect((seen.map(\.count).max() ?? 0) > 1, "batches: \(seen.map(\.count))")
+            #expect((bus.metric("gridbus_events_replayed_total") ?? 0) == 0)
+        }
+    }
+
     struct Poison: Error {}
 }
