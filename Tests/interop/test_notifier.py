@@ -39,7 +39,11 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                length = int(self.headers["Content-Length"])
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    self.close_connection = True  # the sender died mid-request (kill -9): nothing was delivered
+                    return
                 with receiver.lock:
                     receiver.requests.append((self.headers, body))  # case-insensitive, as HTTP is
                     status = receiver.script.pop(0) if receiver.script else 200
