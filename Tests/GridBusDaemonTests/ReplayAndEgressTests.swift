@@ -92,6 +92,30 @@ struct ReplayAndEgressTests {
         }
     }
 
+    /// A chain lives as long as someone subscribes to it: when the last subscriber goes, libzmq
+    /// withdraws what was applied for it, and the daemon forgets the chain.
+    @Test func aChainIsForgottenWhenItsLastSubscriberGoes() async throws {
+        try await withTestBus { bus in
+            let egress = bus.endpoints.egress
+            let key = try #require(BusProtocol.chainKey(prefixes: ["incident."]))
+            func subscriber(_ name: String) async throws -> ZMQAsyncSocket {
+                try await ZMQAsyncSocket(context: bus.context, type: .subscribe, name: name) { socket in
+                    try socket.subscribe(key)
+                    try socket.connect(egress)
+                    return egress
+                }
+            }
+            let first = try await subscriber("first")
+            let second = try await subscriber("second")
+            #expect(try await eventually { bus.metric("gridbus_egress_chains") == 1 && bus.metric("gridbus_subscriptions") == 1 })
+            await first.close()
+            try await Task.sleep(for: .milliseconds(300))  // the first one's withdrawal arrives; the chain stays for the second
+            #expect(bus.metric("gridbus_egress_chains") == 1)
+            await second.close()
+            #expect(try await eventually { bus.metric("gridbus_egress_chains") == 0 && bus.metric("gridbus_subscriptions") == 0 })
+        }
+    }
+
     @Test func healthAndMetricsAreServedOverHTTP() async throws {
         try await withTestBus { bus in
             let readyFile = bus.configuration.dataDirectory + "/gridbusd.ready"
