@@ -223,11 +223,12 @@ def test_a_backup_under_load_restores_into_a_new_data_directory(tmp_path):
                                    "--handler-key", host.api_keys["grid-dispatcher/handler-app"],
                                    "--operator-key", host.api_keys["grid-dispatcher/operations"], "--script", str(tmp_path / "before.jsonl")],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.5)
-        # The reports accepted so far, by the intake's own record, before the backup starts.
-        with sqlite3.connect(f"file:{host.data / 'plugins' / 'grid-intake' / 'intake.sqlite'}?mode=ro", uri=True) as db:
-            accepted = {row[0] for row in db.execute("SELECT id FROM incidents")}
-        assert len(accepted) > 50
+        # The reports accepted so far, by the intake's own record, before the backup starts: wait for
+        # more than 50 (a fixed sleep found none once, on a busy machine).
+        def accepted_so_far():
+            with sqlite3.connect(f"file:{host.data / 'plugins' / 'grid-intake' / 'intake.sqlite'}?mode=ro", uri=True) as db:
+                return {row[0] for row in db.execute("SELECT id FROM incidents")}
+        accepted = eventually(lambda: len(found := accepted_so_far()) > 50 and found, timeout=60)
         backup = run(BIN / "gridctl", "backup", "--data-dir", host.data, "--to", tmp_path / "backup")
         assert backup.returncode == 0, backup.stderr
         # A restore never pulls a store from under a running daemon.
