@@ -11,6 +11,9 @@ struct EgressChains {
     struct Chain {
         let key: [UInt8]
         let prefixes: [[UInt8]]
+        /// The identity that registered it (nil without access lists): it counts against that
+        /// identity's share while anyone subscribes to it.
+        let owner: String?
         /// The last matching sequence sent. A chain registered mid-stream starts from the last
         /// sequence sent on the egress: no smaller than the truth, so a subscriber may catch up once
         /// too often, never once too few.
@@ -20,19 +23,35 @@ struct EgressChains {
     /// Chains beyond this many are not registered (their subscriptions still apply; those
     /// subscribers receive heartbeats only and catch up through replay).
     static let limit = 256
+    /// Chains one identity may register, so that one identity allowed to subscribe cannot take
+    /// every chain and push the others back to replaying. A worker needs one chain per prefix set.
+    static let limitPerIdentity = 16
+
+    enum Registration: Equatable {
+        /// Registered now, or already kept.
+        case kept
+        /// Not a chain key: an ordinary subscription.
+        case notAKey
+        /// Refused: `limit` chains are kept.
+        case full
+        /// Refused: the identity registered `limitPerIdentity` chains that are still kept.
+        case identityFull
+    }
 
     private(set) var chains: [Chain] = []
 
     var count: Int { chains.count }
 
-    /// Registers the chain named by `subscription` when it is a chain key; false when it is not one,
-    /// or the limit is reached.
+    /// Registers the chain named by `subscription` when it is a chain key and neither limit is
+    /// reached. A chain someone already registered is shared, whoever asks.
     @discardableResult
-    mutating func register(_ subscription: [UInt8], lastSent: UInt64) -> Bool {
-        guard let prefixes = BusProtocol.chainPrefixes(ofKey: subscription), chains.count < Self.limit else { return false }
-        guard !chains.contains(where: { $0.key == subscription }) else { return true }
-        chains.append(Chain(key: subscription, prefixes: prefixes, previous: lastSent))
-        return true
+    mutating func register(_ subscription: [UInt8], lastSent: UInt64, owner: String? = nil) -> Registration {
+        guard let prefixes = BusProtocol.chainPrefixes(ofKey: subscription) else { return .notAKey }
+        guard !chains.contains(where: { $0.key == subscription }) else { return .kept }
+        guard chains.count < Self.limit else { return .full }
+        if let owner, chains.count(where: { $0.owner == owner }) >= Self.limitPerIdentity { return .identityFull }
+        chains.append(Chain(key: subscription, prefixes: prefixes, owner: owner, previous: lastSent))
+        return .kept
     }
 
     /// Forgets a chain nobody subscribes to any more.

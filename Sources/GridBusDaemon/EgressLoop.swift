@@ -125,8 +125,10 @@ struct EgressLoop {
         switch marker {
         case 1:
             let prefix = Array(frame.dropFirst())
+            var owner: String?
             if let policy {
                 let identity = message.userID.flatMap { policy.identity(named: $0) }
+                owner = message.userID
                 guard let identity, identity.maySubscribe(prefix: prefix) else {
                     let shown = prefix.isEmpty ? "every topic (no prefix)" : "prefix '\(String(decoding: prefix, as: UTF8.self))'"
                     reporter.denied(identity: message.userID ?? "unknown", action: .subscribe, shown)
@@ -138,10 +140,23 @@ struct EgressLoop {
                 // Fails only when the peer is already gone (libzmq has no pipe to apply it to).
                 guard (try? socket.subscribe(applied)) != nil else { return }
                 subscriptions[applied, default: 0] += 1
-                if subscriptions[applied] == 1, BusProtocol.chainPrefixes(ofKey: applied) != nil, !chains.register(applied, lastSent: lastSent) {
+                // Tried on every subscription to a key, not only the first: one refused for whoever
+                // asked first (an identity at its share) is kept when another identity asks.
+                switch chains.register(applied, lastSent: lastSent, owner: owner) {
+                case .kept, .notAKey:
+                    break
+                case .full:
                     logger.warning(
                         "too many chains: this one is not kept, and its subscribers catch up through replay",
-                        metadata: ["chains": "\(EgressChains.limit)"]
+                        metadata: ["chains": "\(EgressChains.limit)", "chain": "\(String(decoding: applied, as: UTF8.self).dropLast())"]
+                    )
+                case .identityFull:
+                    logger.warning(
+                        "this identity keeps too many chains: this one is not kept, and its subscribers catch up through replay",
+                        metadata: [
+                            "identity": "\(owner ?? "")", "chains": "\(EgressChains.limitPerIdentity)",
+                            "chain": "\(String(decoding: applied, as: UTF8.self).dropLast())",
+                        ]
                     )
                 }
             }

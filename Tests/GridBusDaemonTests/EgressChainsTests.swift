@@ -42,16 +42,36 @@ import Testing
     @Test func onlyWholeKeysRegisterOnceEachUpToTheLimit() {
         var chains = EgressChains()
         let notKeys = [chains.register(bytes("incident."), lastSent: 0), chains.register(bytes("bus.chain/"), lastSent: 0)]
-        #expect(notKeys == [false, false])
+        #expect(notKeys == [.notAKey, .notAKey])
         let twice = [chains.register(key("a"), lastSent: 0), chains.register(key("a"), lastSent: 9)]
-        #expect(twice == [true, true] && chains.count == 1)
+        #expect(twice == [.kept, .kept] && chains.count == 1)
         var kept = 1
-        for n in 1..<EgressChains.limit where chains.register(key("p\(n)"), lastSent: 0) { kept += 1 }
+        for n in 1..<EgressChains.limit where chains.register(key("p\(n)"), lastSent: 0) == .kept { kept += 1 }
         let beyond = chains.register(key("one-too-many"), lastSent: 0)
-        #expect(kept == EgressChains.limit && !beyond)
+        #expect(kept == EgressChains.limit && beyond == .full)
         chains.remove(key("a"))
         #expect(chains.count == EgressChains.limit - 1)
         #expect(send(["a/G-1"], from: 1, on: &chains).isEmpty)
+    }
+
+    /// One identity allowed to subscribe cannot take every chain: past its share its keys are
+    /// refused, the others' are not, and a chain it was refused is kept when another identity asks.
+    @Test func anIdentityRegistersAtMostItsShareOfChains() {
+        var chains = EgressChains()
+        for n in 0..<EgressChains.limitPerIdentity {
+            #expect(chains.register(key("x\(n)"), lastSent: 0, owner: "intruder") == .kept)
+        }
+        #expect(chains.register(key("incident."), lastSent: 0, owner: "intruder") == .identityFull)
+        #expect(chains.register(key("x0"), lastSent: 0, owner: "intruder") == .kept)
+        #expect(chains.register(key("incident."), lastSent: 7, owner: "grid-notifier") == .kept)
+        #expect(send(["incident.closed/G-1"], from: 8, on: &chains)["bus.chain/incident.\n"] == [[8, 7]])
+        // A chain that goes gives its owner's share back.
+        chains.remove(key("x0"))
+        #expect(chains.register(key("y"), lastSent: 0, owner: "intruder") == .kept)
+        #expect(chains.count == EgressChains.limitPerIdentity + 1)
+        // Without access lists there are no identities, and only the overall limit holds.
+        for n in 0..<EgressChains.limitPerIdentity { chains.register(key("open\(n)"), lastSent: 0) }
+        #expect(chains.count == 2 * EgressChains.limitPerIdentity + 1)
     }
 
     /// Every chain topic starts with `bus.chain/` and with each of its shorter prefixes: those ask

@@ -141,6 +141,26 @@ def test_a_chain_is_open_only_to_an_identity_that_may_read_every_prefix_it_lists
     assert secure_bus.metrics()['gridbus_acl_denials_total{identity="reader",action="subscribe"}'] >= 1
 
 
+def test_an_identity_keeps_at_most_its_share_of_chains_and_a_refused_chain_is_kept_for_another(secure_bus):
+    share = 16  # EgressChains.limitPerIdentity
+    mine = [b"bus.chain/incident.x%d/\n" % n for n in range(share)]
+    wanted = b"bus.chain/incident.closed/\n"
+    reader_sub = subscribed(secure_bus, "reader", *mine, wanted, b"bus.heartbeat")
+    wait_for_heartbeat(reader_sub)
+    eventually(lambda: "this identity keeps too many chains" in (secure_bus.directory / "gridbusd.err").read_text())
+    assert secure_bus.metrics()["gridbus_egress_chains"] == share
+    # Another identity asks for the chain the reader was refused: it is kept, for both.
+    ops_sub = subscribed(secure_bus, "ops", wanted, b"bus.heartbeat")
+    wait_for_heartbeat(ops_sub)
+    eventually(lambda: secure_bus.metrics()["gridbus_egress_chains"] == share + 1)
+    ops = secure_bus.socket(zmq.DEALER, secure_bus.ingress, "ops")
+    assert publish(ops, b"t1", event("closed", type_="incident.closed"))[0] == b"ACK"
+    for sub in (ops_sub, reader_sub):
+        while (frames := sub.recv_multipart())[0].startswith(b"bus.heartbeat"):
+            pass
+        assert frames[:2] == [wanted, b"incident.closed/G-1"]
+
+
 def test_a_revoked_key_is_refused_after_sighup(secure_bus):
     reader = secure_bus.socket(zmq.DEALER, secure_bus.replay, "reader")
     reader.send_multipart([b"PING"])
