@@ -91,7 +91,7 @@ public actor WorkerStore {
     ///
     /// - Parameter durable: false when the changes are derived from bus events that would be heard
     ///   again (see the type's documentation): in a durable store the commit is then not synced,
-    ///   unless `body` handed events to the outbox.
+    ///   unless `body` handed events to the outbox or asked for it (``OutboxWriter/syncOnCommit()``).
     public func transaction<T: Sendable>(
         nowMilliseconds: Int64,
         durable: Bool = true,
@@ -100,7 +100,7 @@ public actor WorkerStore {
         try synchronous(self.durable && durable)
         let outbox = OutboxWriter(statement: insertOutbox, nowMilliseconds: nowMilliseconds)
         let result = try connection.transaction { try body(connection, outbox) }
-        if self.durable, !durable, outbox.count.value > 0 { try sync() }
+        if self.durable, !durable, outbox.count.value > 0 || outbox.count.syncRequested { try sync() }
         return result
     }
 
@@ -217,7 +217,15 @@ public struct OutboxWriter {
     /// Events enqueued through this writer (a reference: the writer is handed around by value).
     let count = Counter()
 
-    final class Counter { var value = 0 }
+    final class Counter {
+        var value = 0
+        var syncRequested = false
+    }
+
+    /// Syncs this commit before the transaction returns, though the caller said its changes may wait
+    /// (`durable: false`): the caller is about to act outside the store on what it wrote (send a
+    /// message it claimed), and a power loss must not take that back.
+    public func syncOnCommit() { count.syncRequested = true }
 
     /// Checks the event as the bus would (so that a bad event fails the transaction, not the
     /// delivery), then stores it for the publisher.

@@ -11,77 +11,6 @@ import Logging
 import ServiceLifecycle
 import ZeroMQ
 
-/// Sends what is due, fires reminders, and waits `interval` when there was nothing to do.
-struct DeliveryService: Service {
-    let notifier: Notifier
-    let interval: Double
-    let doorbell: Doorbell
-    let logger: Logger
-    /// Messages in flight at once, over all channels (each channel also keeps its own limit).
-    var maxInFlight = 64
-
-    /// Claims what is due whenever the doorbell rings (new notices were taken in, or a message
-    /// finished) and at least every `interval` (retries, group waits and reminders fall due with
-    /// time alone); each message is sent and recorded on its own, so that one slow receiver holds
-    /// up no other message.
-    func run() async throws {
-        let doorbell = self.doorbell
-        let interval = self.interval
-        let inFlight = InFlight()
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
-                        doorbell.ring()
-                    }
-                }
-                var lastSweep = Date.distantPast
-                for await _ in doorbell.rings {
-                    if Task.isCancelled { break }
-                    do {
-                        // Every interval, not every second: reminders then leave as they fall due
-                        // instead of a second's worth at once ahead of new notices.
-                        if Date().timeIntervalSince(lastSweep) >= interval {
-                            try await notifier.sweepReminders()
-                            lastSweep = Date()
-                        }
-                        for batch in try await notifier.claimDue(limit: maxInFlight - inFlight.count.load(ordering: .relaxed)) {
-                            inFlight.count.add(1, ordering: .relaxed)
-                            group.addTask {
-                                do { try await notifier.deliver(batch) } catch {
-                                    // Still `sending` in the store: sent again whole, under its id, after a restart.
-                                    logger.error("recording a delivery failed", metadata: ["message": "\(batch.messageId)", "error": "\(error)"])
-                                }
-                                inFlight.count.subtract(1, ordering: .relaxed)
-                                doorbell.ring()
-                            }
-                        }
-                    } catch {
-                        logger.error("delivery round failed; retrying", metadata: ["error": "\(error)"])
-                    }
-                }
-                group.cancelAll()
-            }
-        }
-    }
-}
-
-/// Messages being sent now (a class: an `Atomic` is shared by reference, not copied into tasks).
-final class InFlight: Sendable {
-    let count = Atomic<Int>(0)
-}
-
-/// Wakes the delivery loop: rings coalesce (at most one waits), so ringing never blocks or grows.
-final class Doorbell: Sendable {
-    let rings: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
-
-    init() { (rings, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1)) }
-
-    func ring() { continuation.yield() }
-}
-
 /// The channels: the built-in webhook (when a signing secret is configured) and log file, and the
 /// plugins of `channels.dir`.
 func buildChannels(configuration: NotifierConfiguration, logger: Logger) throws -> [any NotificationChannel] {
@@ -136,7 +65,7 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
     try await Notifier.prepare(store)
     let publisher = ReliablePublisher(store: store, endpoint: configuration.bus.ingress, credentials: configuration.bus.credentials, context: context, logger: logger)
     let notifier = Notifier(district: district, rules: rules, channels: channels, publisher: publisher, store: store, logger: logger)
-    let doorbell = Doorbell()
+    let queue = DeliveryQueue()
     let subscriber = DurableSubscriber(
         name: Notifier.source,
         endpoints: configuration.bus,
@@ -146,9 +75,13 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
         logger: logger,
         maxBatch: 500
     ) { events in
-        // Most events only update what is known of a case: the delivery loop is woken when there
-        // is something to send (a notice without a group wait is due now), not for every event.
-        if try await notifier.handle(events) > 0 { doorbell.ring() }
+        // What falls due at once is claimed in the commit that planned it, and handed to the
+        // delivery loop to be sent; most events plan nothing and do not wake the loop at all.
+        let reserved = queue.reserve()
+        var heard = Notifier.Heard(planned: 0, claimed: [])
+        defer { queue.settle(reserved: reserved, claimed: heard.claimed.count, plannedNow: heard.planned > 0) }
+        heard = try await notifier.handle(events, claimingUpTo: reserved)
+        queue.hand(heard.claimed)
     }
     let router = Router()
     NotifierAPI(notifier: notifier, keys: keys).register(on: router)
@@ -158,7 +91,7 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
         .init(service: publisher), .init(service: subscriber),
-        .init(service: DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, doorbell: doorbell, logger: logger)), .init(service: app),
+        .init(service: DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, queue: queue, logger: logger)), .init(service: app),
     ]
     if handleSignals { services.append(.terminationSignals(logger: logger)) }
     return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))

@@ -36,6 +36,9 @@ import Testing
         // …unless they hand events to the outbox: then a synced commit follows before any send.
         #expect(try await Self.synchronous(store, durable: false, enqueue: true) == 1)
         #expect(try await Self.syncCommits(store) == 1)
+        // …or the body asks for it (it is about to act on what it wrote).
+        try await store.transaction(nowMilliseconds: 0, durable: false) { _, outbox in outbox.syncOnCommit() }
+        #expect(try await Self.syncCommits(store) == 2)
         // Cursor saves are not synced; the worker's own calls get the store's setting back.
         try await store.saveCursor(5, for: "test")
         #expect(try await store.withConnection { try $0.scalar("PRAGMA synchronous") } == 2)

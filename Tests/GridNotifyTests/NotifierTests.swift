@@ -57,10 +57,12 @@ final class RecordingChannel: NotificationChannel {
         let sms = RecordingChannel("sms", contact: .phone)
         let email = RecordingChannel("email", contact: .email, style: .long)
 
-        init(rules: NotifierRules = NotifierRules(), clock: Clock = Clock(NotifierTests.morning), path: String? = nil) async throws {
+        init(rules: NotifierRules = NotifierRules(), clock: Clock = Clock(NotifierTests.morning), path: String? = nil, durable: Bool = false) async throws {
             var rules = rules
             rules.channelOrder = ["sms", "email"]
-            let store = try WorkerStore(path: path ?? FileManager.default.temporaryDirectory.appendingPathComponent("notifier-\(UUID().uuidString).sqlite").path)
+            let store = try WorkerStore(
+                path: path ?? FileManager.default.temporaryDirectory.appendingPathComponent("notifier-\(UUID().uuidString).sqlite").path, durable: durable
+            )
             self.store = store
             self.clock = clock
             notifier = Notifier(
@@ -133,6 +135,49 @@ final class RecordingChannel: NotificationChannel {
 
     /// The first matching route decides unless it says continue: a verification goes to the
     /// assignees and (continue) to the reporter who asked for updates; a closure to the reporter only.
+    /// An urgent notice is claimed in the commit that planned it and handed over to be sent: the
+    /// delivery loop finds nothing left to claim. A routine one waits for its group wait.
+    @Test func aNoticeDueAtOnceIsClaimedInTheCommitThatPlannedIt() async throws {
+        let fixture = try await Fixture(durable: true)
+        /// Commits synced although derived from the bus (`durable: false`), as the notifier's store is.
+        func extraSyncs() async throws -> Int64 {
+            try await fixture.store.withConnection { try $0.scalar("SELECT COALESCE(MAX(commits), 0) FROM gridbus_sync") }
+        }
+        func dispatched(_ id: String) throws -> BusEvent {
+            let event = try CloudEvent(
+                id: "\(id)-2", source: "grid-dispatcher",
+                payload: IncidentDispatched(
+                    incidentId: id, assignees: [NotifierTests.worker], role: "grid-worker", acknowledgeBy: fixture.clock.now.addingTimeInterval(1800),
+                    deadline: fixture.clock.now.addingTimeInterval(7200), policy: "least-load"
+                ),
+                subject: id, grid: "G-01-01-01"
+            )
+            return BusEvent(sequence: 1, topic: event.topic.description, bytes: try event.jsonBytes())
+        }
+        try await fixture.register("inc-1", priority: .urgent)
+        let heard = try await fixture.notifier.handle([try dispatched("inc-1")], claimingUpTo: 4)
+        #expect(heard.planned == 1 && heard.claimed.count == 1)
+        #expect(try await extraSyncs() == 1)  // what was claimed is on disk before it is sent
+        let batch = try #require(heard.claimed.first)
+        #expect(batch.rows.map(\.recipient.id) == [NotifierTests.worker] && batch.attempt == 1)
+        #expect(try await fixture.notifier.log(incident: "inc-1").map(\.status) == ["sending"])
+        #expect(try await fixture.notifier.deliverDue() == 0)
+        #expect(try await fixture.notifier.deliver(batch) == false)
+        #expect(fixture.sms.envelopes.map(\.messageId) == [batch.messageId])
+        #expect(try await fixture.published(.notificationSent).count == 1)
+
+        try await fixture.register("inc-2")
+        let routine = try await fixture.notifier.handle([try dispatched("inc-2")], claimingUpTo: 4)
+        #expect(routine.planned == 1 && routine.claimed.isEmpty)
+        #expect(try await extraSyncs() == 1)
+        try await fixture.register("inc-3", priority: .urgent)
+        let noRoom = try await fixture.notifier.handle([try dispatched("inc-3")], claimingUpTo: 0)
+        #expect(noRoom.planned == 1 && noRoom.claimed.isEmpty)
+        // inc-3 was left for the loop, which sends it with inc-2 (same recipient, within the group wait).
+        #expect(try await fixture.notifier.deliverDue() == 1)
+        #expect(fixture.sms.envelopes.last?.notifications.map(\.incidentId) == ["inc-3", "inc-2"])
+    }
+
     @Test func routesMatchInOrderWithContinue() async throws {
         let fixture = try await Fixture()
         try await fixture.register("inc-1", wantsUpdates: true)

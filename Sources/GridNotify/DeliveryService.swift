@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Sends claimed messages, each on its own and recorded as soon as it is answered, so that one slow
+/// receiver holds up no other message; claims what is due whenever it may have been left in the
+/// store, and at least every `interval` (retries, group waits and reminders fall due with time
+/// alone); fires reminders every `interval`.
+struct DeliveryService: Service {
+    let notifier: Notifier
+    let interval: Double
+    let queue: DeliveryQueue
+    let logger: Logger
+
+    func run() async throws {
+        let queue = self.queue
+        let interval = self.interval
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                        queue.claimAgain()
+                    }
+                }
+                var lastSweep = Date.distantPast
+                for await _ in queue.wakes {
+                    if Task.isCancelled { break }
+                    let work = queue.take()
+                    for batch in work.handed { send(batch, in: &group) }
+                    guard work.claimAgain else { continue }
+                    do {
+                        // Every interval, not every second: reminders then leave as they fall due
+                        // instead of a second's worth at once ahead of new notices.
+                        if Date().timeIntervalSince(lastSweep) >= interval {
+                            try await notifier.sweepReminders()
+                            lastSweep = Date()
+                        }
+                        let reserved = queue.reserve()
+                        var claimed: [Notifier.Batch] = []
+                        defer { queue.settle(reserved: reserved, claimed: claimed.count, plannedNow: true) }
+                        claimed = try await notifier.claimDue(limit: reserved)
+                        for batch in claimed { send(batch, in: &group) }
+                    } catch {
+                        logger.error("delivery round failed; retrying", metadata: ["error": "\(error)"])
+                    }
+                }
+                group.cancelAll()
+            }
+        }
+    }
+
+    private func send(_ batch: Notifier.Batch, in group: inout DiscardingTaskGroup) {
+        group.addTask { [notifier, queue, logger] in
+            var fallbackDue = false
+            do { fallbackDue = try await notifier.deliver(batch) } catch {
+                // Still `sending` in the store: sent again whole, under its id, after a restart.
+                logger.error("recording a delivery failed", metadata: ["message": "\(batch.messageId)", "error": "\(error)"])
+            }
+            queue.finished(claimAgain: fallbackDue)
+        }
+    }
+}
+
+/// Between the two claimers — the subscriber, which claims what it has just planned in the same
+/// commit, and the delivery loop — and the senders. At most `limit` messages are claimed and not
+/// yet answered; a claim that may have left due messages behind for want of room wakes the loop to
+/// claim again as soon as there is room.
+final class DeliveryQueue: Sendable {
+    let limit: Int
+    /// Rings coalesce (at most one waits), so waking never blocks or grows.
+    let wakes: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+    private let state = Mutex(State())
+
+    private struct State {
+        /// Claimed and not yet answered, or reserved for a claim under way.
+        var taken = 0
+        /// Claimed by the subscriber, for the loop to send.
+        var handed: [Notifier.Batch] = []
+        /// Due messages may wait in the store.
+        var claimAgain = false
+        /// A claim ran out of room: the next room made wakes a claim.
+        var starved = false
+    }
+
+    init(limit: Int = 64) {
+        self.limit = limit
+        (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Takes all the room there is for one claim; hand back what it did not use with `settle`.
+    func reserve() -> Int {
+        state.withLock { state in
+            let room = max(0, limit - state.taken)
+            state.taken += room
+            return room
+        }
+    }
+
+    /// Gives back the room a claim did not use. A claim that used all it had, after notices were
+    /// planned, may have left due messages in the store.
+    func settle(reserved: Int, claimed: Int, plannedNow: Bool) {
+        let wake = state.withLock { state -> Bool in
+            state.taken -= reserved - claimed
+            if plannedNow, claimed == reserved {
+                state.starved = true
+                return false
+            }
+            guard state.starved, reserved > claimed else { return false }
+            state.starved = false
+            state.claimAgain = true
+            return true
+        }
+        if wake { continuation.yield() }
+    }
+
+    /// Messages the subscriber claimed, for the loop to send (their room was reserved).
+    func hand(_ batches: [Notifier.Batch]) {
+        guard !batches.isEmpty else { return }
+        state.withLock { $0.handed += batches }
+        continuation.yield()
+    }
+
+    /// Due messages may wait in the store (time passed; a claim was cut short).
+    func claimAgain() {
+        state.withLock { $0.claimAgain = true }
+        continuation.yield()
+    }
+
+    /// A message was answered and recorded: its room is free. `claimAgain` when recording it
+    /// planned more that is due now (a fallback).
+    func finished(claimAgain: Bool = false) {
+        let wake = state.withLock { state -> Bool in
+            state.taken -= 1
+            guard state.starved || claimAgain else { return false }
+            state.starved = false
+            state.claimAgain = true
+            return true
+        }
+        if wake { continuation.yield() }
+    }
+
+    /// What the loop has to do now.
+    func take() -> (handed: [Notifier.Batch], claimAgain: Bool) {
+        state.withLock { state in
+            defer {
+                state.handed = []
+                state.claimAgain = false
+            }
+            return (state.handed, state.claimAgain)
+        }
+    }
+}

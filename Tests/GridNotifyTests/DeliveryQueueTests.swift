@@ -1,0 +1,58 @@
+@testable import GridNotify
+import Testing
+
+/// The room for messages in flight, shared by the subscriber's claims and the delivery loop's.
+@Suite struct DeliveryQueueTests {
+    func batch(_ id: String) -> Notifier.Batch { Notifier.Batch(messageId: id, rows: [], attempt: 1) }
+
+    @Test func aClaimTakesAllTheRoomAndGivesBackWhatItDidNotUse() {
+        let queue = DeliveryQueue(limit: 4)
+        #expect(queue.reserve() == 4)
+        #expect(queue.reserve() == 0)  // a second claimer meanwhile finds none
+        queue.settle(reserved: 4, claimed: 1, plannedNow: true)
+        #expect(queue.reserve() == 3)
+        queue.settle(reserved: 3, claimed: 0, plannedNow: false)
+        queue.finished()
+        #expect(queue.reserve() == 4)
+    }
+
+    /// A claim that filled its room after planning may have left due messages in the store: the
+    /// next room made wakes a claim, once. One that found less than its room left nothing behind.
+    @Test func aClaimCutShortByTheRoomIsRepeatedWhenRoomIsMade() {
+        let queue = DeliveryQueue(limit: 2)
+        queue.settle(reserved: queue.reserve(), claimed: 2, plannedNow: true)
+        #expect(queue.take().claimAgain == false)
+        queue.finished()
+        #expect(queue.take().claimAgain == true)
+        queue.finished()
+        #expect(queue.take().claimAgain == false)
+
+        // No room at all, with notices planned: the room another claim gives back wakes a claim.
+        let busy = DeliveryQueue(limit: 2)
+        let other = busy.reserve()
+        busy.settle(reserved: busy.reserve(), claimed: 0, plannedNow: true)
+        busy.settle(reserved: other, claimed: 1, plannedNow: false)
+        #expect(busy.take().claimAgain == true)
+
+        // Nothing planned: an event that only updated a case leaves no claim behind.
+        let quiet = DeliveryQueue(limit: 2)
+        let all = quiet.reserve()
+        quiet.settle(reserved: quiet.reserve(), claimed: 0, plannedNow: false)
+        quiet.settle(reserved: all, claimed: 0, plannedNow: false)
+        #expect(quiet.take().claimAgain == false)
+    }
+
+    @Test func handedMessagesAreTakenOnceAndAFallbackAsksForAClaim() {
+        let queue = DeliveryQueue(limit: 4)
+        let reserved = queue.reserve()
+        queue.hand([batch("m-1"), batch("m-2")])
+        queue.settle(reserved: reserved, claimed: 2, plannedNow: true)
+        let work = queue.take()
+        #expect(work.handed.map(\.messageId) == ["m-1", "m-2"] && !work.claimAgain)
+        #expect(queue.take().handed.isEmpty)
+        queue.finished(claimAgain: true)
+        #expect(queue.take().claimAgain == true)
+        queue.claimAgain()
+        #expect(queue.take().claimAgain == true)
+    }
+}
