@@ -5,10 +5,12 @@ Proof that the plugin contract needs nothing from Swift: pyzmq, the environment 
 over (docs/plugins.md) and the wire protocol (docs/protocol.md). For each `incident.reported` it
 "sends" the reporter a receipt (here: a log line) and publishes `notification.sent`.
 
-Delivery follows the protocol's rules for a filtered subscriber: the live stream only rings the
-bell; events are read in order through REPLAY from a cursor kept in GRIDBUS_DATA_DIR, so a
-restart or a dropped live message loses nothing. Publishing uses a deterministic event id, so a
-retry after a lost ACK is de-duplicated by the bus.
+Delivery follows the protocol's rules for a filtered subscriber (docs/protocol.md, "Chains"): it
+subscribes to its prefix's chain, whose copies each name the previous matching event. A copy
+whose previous event is at or below the cursor kept in GRIDBUS_DATA_DIR is handled straight from
+the live stream; anything else (a copy dropped, a restart, a heartbeat) reads in order through
+REPLAY from the cursor, so nothing is lost. Publishing uses a deterministic event id, so a retry
+after a lost ACK is de-duplicated by the bus.
 """
 import json
 import os
@@ -22,7 +24,8 @@ import zmq
 import zmq.auth
 
 PREFIX = b"incident.reported/"
-HEARTBEAT = b"bus.heartbeat"
+CHAIN = b"bus.chain/" + PREFIX + b"\n"  # one prefix; several are sorted and joined by "|"
+HEARTBEAT = b"bus.heartbeat/"
 running = True
 
 
@@ -109,7 +112,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: globals().update(running=False))
     context = zmq.Context()
     egress = secure(context.socket(zmq.SUB))
-    egress.subscribe(PREFIX)
+    egress.subscribe(CHAIN)  # not PREFIX as well: each event would come twice
     egress.subscribe(HEARTBEAT)
     egress.connect(os.environ["GRIDBUS_BUS_EGRESS"])
     replay = secure(context.socket(zmq.DEALER))
@@ -123,9 +126,19 @@ def main():
     while running:
         if not egress.poll(200):
             continue
-        _, sequence, _ = egress.recv_multipart()
-        if struct.unpack(">Q", sequence)[0] > cursor.value:
-            catch_up(replay, ingress, cursor)  # the bell rang: read in order from replay
+        frames = egress.recv_multipart()
+        if frames[0] == CHAIN:
+            _, _, sequence, previous, payload = frames
+            sequence, previous = struct.unpack(">Q", sequence)[0], struct.unpack(">Q", previous)[0]
+            if sequence <= cursor.value:
+                continue  # already read through replay
+            if previous <= cursor.value:
+                publish(ingress, receipt_for(json.loads(payload)))  # nothing of ours came between
+                cursor.save(sequence)
+            else:
+                catch_up(replay, ingress, cursor)  # a copy was dropped: read in order from replay
+        elif struct.unpack(">Q", frames[1])[0] > cursor.value:
+            catch_up(replay, ingress, cursor)  # a heartbeat past the cursor: look for what we missed
     log("receipt plugin stopped", cursor=cursor.value)
     context.destroy(linger=0)
 
