@@ -24,12 +24,16 @@ struct DeliveryService: Service {
                         queue.claimAgain()
                     }
                 }
+                // What the subscriber claimed leaves at once, not after the claim or sweep under way here.
+                group.addTask {
+                    await withDiscardingTaskGroup { senders in
+                        for await batch in queue.handed { send(batch, in: &senders) }
+                    }
+                }
                 var lastSweep = Date.distantPast
                 for await _ in queue.wakes {
                     if Task.isCancelled { break }
-                    let work = queue.take()
-                    for batch in work.handed { send(batch, in: &group) }
-                    guard work.claimAgain else { continue }
+                    guard queue.takeClaimAgain() else { continue }
                     do {
                         // Every interval, not every second: reminders then leave as they fall due
                         // instead of a second's worth at once ahead of new notices.
@@ -69,16 +73,18 @@ struct DeliveryService: Service {
 /// claim again as soon as there is room.
 final class DeliveryQueue: Sendable {
     let limit: Int
-    /// Rings coalesce (at most one waits), so waking never blocks or grows.
+    /// Wakes the claiming loop. Rings coalesce (at most one waits), so waking never blocks or grows.
     let wakes: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
+    /// Messages the subscriber claimed, to be sent. Unbounded, but never longer than `limit`: each
+    /// took its room before it was claimed.
+    let handed: AsyncStream<Notifier.Batch>
+    private let handOver: AsyncStream<Notifier.Batch>.Continuation
     private let state = Mutex(State())
 
     private struct State {
         /// Claimed and not yet answered, or reserved for a claim under way.
         var taken = 0
-        /// Claimed by the subscriber, for the loop to send.
-        var handed: [Notifier.Batch] = []
         /// Due messages may wait in the store.
         var claimAgain = false
         /// A claim ran out of room: the next room made wakes a claim.
@@ -88,6 +94,7 @@ final class DeliveryQueue: Sendable {
     init(limit: Int = 64) {
         self.limit = limit
         (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (handed, handOver) = AsyncStream.makeStream(of: Notifier.Batch.self)
     }
 
     /// Takes all the room there is for one claim; hand back what it did not use with `settle`.
@@ -116,11 +123,9 @@ final class DeliveryQueue: Sendable {
         if wake { continuation.yield() }
     }
 
-    /// Messages the subscriber claimed, for the loop to send (their room was reserved).
+    /// Messages the subscriber claimed, to be sent (their room was reserved).
     func hand(_ batches: [Notifier.Batch]) {
-        guard !batches.isEmpty else { return }
-        state.withLock { $0.handed += batches }
-        continuation.yield()
+        for batch in batches { handOver.yield(batch) }
     }
 
     /// Due messages may wait in the store (time passed; a claim was cut short).
@@ -142,14 +147,11 @@ final class DeliveryQueue: Sendable {
         if wake { continuation.yield() }
     }
 
-    /// What the loop has to do now.
-    func take() -> (handed: [Notifier.Batch], claimAgain: Bool) {
+    /// Whether the loop is to claim now (and forget that it was asked).
+    func takeClaimAgain() -> Bool {
         state.withLock { state in
-            defer {
-                state.handed = []
-                state.claimAgain = false
-            }
-            return (state.handed, state.claimAgain)
+            defer { state.claimAgain = false }
+            return state.claimAgain
         }
     }
 }
