@@ -75,11 +75,11 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
         logger: logger,
         maxBatch: 500
     ) { events in
-        // What falls due at once is claimed in the commit that planned it, and handed to the
-        // delivery loop to be sent; most events plan nothing and do not wake the loop at all.
+        // What falls due at once is claimed in the commit that planned it and handed over to be
+        // sent; most events plan nothing and wake nothing.
         let reserved = queue.reserve()
         var heard = Notifier.Heard(planned: 0, claimed: [])
-        defer { queue.settle(reserved: reserved, claimed: heard.claimed.count, plannedNow: heard.planned > 0) }
+        defer { queue.settle(reserved: reserved, claimed: heard.claimed.count, noticesDue: heard.planned > 0) }
         heard = try await notifier.handle(events, claimingUpTo: reserved)
         queue.hand(heard.claimed)
     }

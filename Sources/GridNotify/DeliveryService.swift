@@ -43,7 +43,7 @@ struct DeliveryService: Service {
                         }
                         let reserved = queue.reserve()
                         var claimed: [Notifier.Batch] = []
-                        defer { queue.settle(reserved: reserved, claimed: claimed.count, plannedNow: true) }
+                        defer { queue.settle(reserved: reserved, claimed: claimed.count, noticesDue: true) }
                         claimed = try await notifier.claimDue(limit: reserved)
                         for batch in claimed { send(batch, in: &group) }
                     } catch {
@@ -106,12 +106,13 @@ final class DeliveryQueue: Sendable {
         }
     }
 
-    /// Gives back the room a claim did not use. A claim that used all it had, after notices were
-    /// planned, may have left due messages in the store.
-    func settle(reserved: Int, claimed: Int, plannedNow: Bool) {
+    /// Gives back the room a claim did not use. When notices may be due (the subscriber planned
+    /// some; the loop always assumes so), a claim that used all its room may have left some in the
+    /// store: the next room made wakes the loop to claim them.
+    func settle(reserved: Int, claimed: Int, noticesDue: Bool) {
         let wake = state.withLock { state -> Bool in
             state.taken -= reserved - claimed
-            if plannedNow, claimed == reserved {
+            if noticesDue, claimed == reserved {
                 state.starved = true
                 return false
             }
