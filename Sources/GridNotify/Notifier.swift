@@ -437,9 +437,7 @@ public final class Notifier: Sendable {
         } else {
             outcome = .failed("no channel '\(batch.rows[0].channel)' any more")
         }
-        try await record([(batch, outcome)], at: now())
-        if case .failed = outcome { return true }
-        return false
+        return try await record([(batch, outcome)], at: now())
     }
 
     /// Marks the due notices `sending`, grouped into messages (a message keeps its id and its
@@ -450,42 +448,42 @@ public final class Notifier: Sendable {
 
     /// The claim, inside a transaction whose commit is synced before any of it is sent.
     func claim(at now: Date, limit: Int, connection: SQLiteConnection) throws -> [Batch] {
-            let nowMs = Self.milliseconds(now)
-            let rows = try NotifierStore.due(at: nowMs, limit: limit, on: connection)
-            let silences = try NotifierStore.silences(activeAt: nowMs, on: connection)
-            var order: [String] = []
-            var groups: [String: [DeliveryRow]] = [:]
-            for row in rows {
-                if let silence = silences.first(where: { $0.matches(row) }) {
-                    try NotifierStore.update([row.id], status: .silenced, detail: "silence \(silence.id)", doneAt: nowMs, on: connection)
-                    continue
-                }
-                let group = row.messageId ?? "new|\(row.recipient.id)|\(row.channel)"
-                if groups[group] == nil { order.append(group) }
-                groups[group, default: []].append(row)
+        let nowMs = Self.milliseconds(now)
+        let rows = try NotifierStore.due(at: nowMs, limit: limit, on: connection)
+        let silences = try NotifierStore.silences(activeAt: nowMs, on: connection)
+        var order: [String] = []
+        var groups: [String: [DeliveryRow]] = [:]
+        for row in rows {
+            if let silence = silences.first(where: { $0.matches(row) }) {
+                try NotifierStore.update([row.id], status: .silenced, detail: "silence \(silence.id)", doneAt: nowMs, on: connection)
+                continue
             }
-            return try order.map { group in
-                var rows = groups[group]!
-                // A message tried before goes again whole, under its id: a receiver drops a repeated id,
-                // so the second try must not hold less (or more) than the first.
-                if let messageId = rows[0].messageId {
-                    rows = try NotifierStore.rows(messageId: messageId, on: connection).filter { $0.status == .retry }
-                }
-                // A new message takes the notices for the same recipient and channel that would fall
-                // due within one group wait (as an Alertmanager group does once its first alert is
-                // due); notices held for quiet hours stay held.
-                if rows[0].messageId == nil {
-                    let taken = Set(rows.map(\.id))
-                    let horizon = nowMs + Int64(rules.groupWait * 1000)
-                    rows += try NotifierStore.waiting(recipient: rows[0].recipient.id, channel: rows[0].channel, dueBy: horizon, on: connection).filter { row in
-                        !taken.contains(row.id) && !silences.contains { $0.matches(row) }
-                    }
-                }
-                let messageId = rows[0].messageId ?? "m-" + rows[0].notificationId.dropFirst(2)
-                let attempt = (rows.map(\.attempts).max() ?? 0) + 1
-                try NotifierStore.update(rows.map(\.id), status: .sending, attempts: attempt, messageId: messageId, on: connection)
-                return Batch(messageId: messageId, rows: rows, attempt: attempt)
+            let group = row.messageId ?? "new|\(row.recipient.id)|\(row.channel)"
+            if groups[group] == nil { order.append(group) }
+            groups[group, default: []].append(row)
+        }
+        return try order.map { group in
+            var rows = groups[group]!
+            // A message tried before goes again whole, under its id: a receiver drops a repeated id,
+            // so the second try must not hold less (or more) than the first.
+            if let messageId = rows[0].messageId {
+                rows = try NotifierStore.rows(messageId: messageId, on: connection).filter { $0.status == .retry }
             }
+            // A new message takes the notices for the same recipient and channel that would fall
+            // due within one group wait (as an Alertmanager group does once its first alert is
+            // due); notices held for quiet hours stay held.
+            if rows[0].messageId == nil {
+                let taken = Set(rows.map(\.id))
+                let horizon = nowMs + Int64(rules.groupWait * 1000)
+                rows += try NotifierStore.waiting(recipient: rows[0].recipient.id, channel: rows[0].channel, dueBy: horizon, on: connection).filter { row in
+                    !taken.contains(row.id) && !silences.contains { $0.matches(row) }
+                }
+            }
+            let messageId = rows[0].messageId ?? "m-" + rows[0].notificationId.dropFirst(2)
+            let attempt = (rows.map(\.attempts).max() ?? 0) + 1
+            try NotifierStore.update(rows.map(\.id), status: .sending, attempts: attempt, messageId: messageId, on: connection)
+            return Batch(messageId: messageId, rows: rows, attempt: attempt)
+        }
     }
 
     func envelope(_ batch: Batch, channel: any NotificationChannel) -> Envelope {
@@ -534,9 +532,12 @@ public final class Notifier: Sendable {
         }
     }
 
-    func record(_ outcomes: [(Batch, DeliveryOutcome)], at now: Date) async throws {
+    /// Returns true when a message failed for good (its fallback is due now).
+    @discardableResult
+    func record(_ outcomes: [(Batch, DeliveryOutcome)], at now: Date) async throws -> Bool {
         let nowMs = Self.milliseconds(now)
-        try await publisher.transaction { [self] connection, outbox in
+        return try await publisher.transaction { [self] connection, outbox in
+            var failedForGood = false
             for (batch, outcome) in outcomes {
                 let ids = batch.rows.map(\.id)
                 switch outcome {
@@ -562,11 +563,14 @@ public final class Notifier: Sendable {
                         logger.info("delivery will be tried again", metadata: ["message": "\(batch.messageId)", "attempt": "\(batch.attempt)", "reason": "\(reason)"])
                     } else {
                         try fail(batch, reason: "gave up after \(batch.attempt) attempts: \(reason)", at: now, connection: connection, outbox: outbox)
+                        failedForGood = true
                     }
                 case .failed(let reason):
                     try fail(batch, reason: reason, at: now, connection: connection, outbox: outbox)
+                    failedForGood = true
                 }
             }
+            return failedForGood
         }
     }
 
