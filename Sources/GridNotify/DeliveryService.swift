@@ -110,18 +110,11 @@ final class DeliveryQueue: Sendable {
     /// some; the loop always assumes so), a claim that used all its room may have left some in the
     /// store: the next room made wakes the loop to claim them.
     func settle(reserved: Int, claimed: Int, noticesDue: Bool) {
-        let wake = state.withLock { state -> Bool in
-            state.taken -= reserved - claimed
-            if noticesDue, claimed == reserved {
-                state.starved = true
-                return false
-            }
-            guard state.starved, reserved > claimed else { return false }
-            state.starved = false
-            state.claimAgain = true
-            return true
+        if noticesDue, claimed == reserved {
+            state.withLock { $0.starved = true }
+        } else {
+            release(reserved - claimed)
         }
-        if wake { continuation.yield() }
     }
 
     /// Messages the subscriber claimed, to be sent (their room was reserved).
@@ -137,10 +130,13 @@ final class DeliveryQueue: Sendable {
 
     /// A message was answered and recorded: its room is free. `claimAgain` when recording it
     /// planned more that is due now (a fallback).
-    func finished(claimAgain: Bool = false) {
+    func finished(claimAgain: Bool = false) { release(1, claimAgain: claimAgain) }
+
+    /// Gives back `room`; wakes the loop to claim when a claim went without room, or when asked.
+    private func release(_ room: Int, claimAgain asked: Bool = false) {
         let wake = state.withLock { state -> Bool in
-            state.taken -= 1
-            guard state.starved || claimAgain else { return false }
+            state.taken -= room
+            guard asked || (state.starved && room > 0) else { return false }
             state.starved = false
             state.claimAgain = true
             return true
