@@ -39,6 +39,11 @@ public actor WorkerStore {
         // checkpoint every 1,000 pages it wrote them to the database file many times over.
         try connection.execute("PRAGMA cache_size = -32768")
         try connection.execute("PRAGMA wal_autocheckpoint = \(WALCheckpointing.backstopPages)")
+        // Workers wrap each event in a savepoint. SQLite keeps the pages a savepoint may have to
+        // restore in a temporary file once they pass 64 KiB (16 pages, a batch of a few events):
+        // a file created per transaction and two writes per page. In memory they cost a copy,
+        // bounded by one transaction's pages.
+        try connection.execute("PRAGMA temp_store = MEMORY")
         try connection.execute(
             """
             CREATE TABLE IF NOT EXISTS gridbus_outbox (

@@ -13,6 +13,8 @@ struct EndToEndMinute {
     var cpu: [Double]
     /// The longest probe fsync that started in this minute (ms).
     var longestSync: Double
+    /// The p99 of each of ``EndToEndStages``' stages (ms), in its order.
+    var stageP99: [Double]
 }
 
 /// A resource sample taken every few seconds during the run.
@@ -25,13 +27,18 @@ struct ProcessSample {
 enum EndToEndSeries {
     /// Buckets the reports by the minute they were due in, from `start` (ns).
     static func minutes(
-        trips: [(due: UInt64, arrival: UInt64)], samples: [ProcessSample], syncs: [DiskProbe.Sync], start: UInt64, seconds: Int
+        trips: [(due: UInt64, arrival: UInt64)], stages: [(due: UInt64, stages: EndToEndStages)], samples: [ProcessSample], syncs: [DiskProbe.Sync], start: UInt64, seconds: Int
     ) -> [EndToEndMinute] {
         let minute: UInt64 = 60_000_000_000
         var byMinute = [[Double]](repeating: [], count: (seconds + 59) / 60)
         for trip in trips where trip.due >= start {
             let index = Int((trip.due - start) / minute)
             if index < byMinute.count { byMinute[index].append(Double(trip.arrival - trip.due) / 1e6) }
+        }
+        var stagesByMinute = [[EndToEndStages]](repeating: [], count: byMinute.count)
+        for stage in stages where stage.due >= start {
+            let index = Int((stage.due - start) / minute)
+            if index < stagesByMinute.count { stagesByMinute[index].append(stage.stages) }
         }
         return byMinute.indices.map { index in
             let latencies = byMinute[index].sorted()
@@ -41,7 +48,11 @@ enum EndToEndSeries {
                 minute: index + 1, reports: latencies.count, p50: latencies.isEmpty ? 0 : latencies.quantile(0.5),
                 p99: latencies.isEmpty ? 0 : latencies.quantile(0.99),
                 slow: latencies.count { $0 >= 100 }, cpu: cpuUsed(samples, from: from, to: to),
-                longestSync: syncs.filter { $0.start >= from && $0.start < to }.map(\.milliseconds).max() ?? 0
+                longestSync: syncs.filter { $0.start >= from && $0.start < to }.map(\.milliseconds).max() ?? 0,
+                stageP99: EndToEndStages.names.indices.map { stage in
+                    let values = stagesByMinute[index].map { $0.values[stage] }.sorted()
+                    return values.isEmpty ? 0 : values.quantile(0.99)
+                }
             )
         }
     }
@@ -56,12 +67,14 @@ enum EndToEndSeries {
 
     /// A Markdown table, one row per minute.
     static func table(_ minutes: [EndToEndMinute], processes: [String]) -> String {
-        var text = "| minute | reports | p50 ms | p99 ms | ≥ 100 ms | longest fsync ms | " + processes.map { "\($0) CPU s" }.joined(separator: " | ") + " |\n"
-        text += "| " + [String](repeating: "---", count: 6 + processes.count).joined(separator: " | ") + " |\n"
+        var text = "| minute | reports | p50 ms | p99 ms | " + EndToEndStages.names.map { "p99 \($0) ms" }.joined(separator: " | ")
+            + " | ≥ 100 ms | longest fsync ms | " + processes.map { "\($0) CPU s" }.joined(separator: " | ") + " |\n"
+        text += "| " + [String](repeating: "---", count: 6 + EndToEndStages.names.count + processes.count).joined(separator: " | ") + " |\n"
         for row in minutes {
             let cpu = row.cpu.isEmpty ? processes.map { _ in "–" } : row.cpu.map { String(format: "%.1f", $0) }
-            text += String(format: "| %d | %d | %.1f | %.1f | %d | %.0f | ", row.minute, row.reports, row.p50, row.p99, row.slow, row.longestSync)
-                + cpu.joined(separator: " | ") + " |\n"
+            text += String(format: "| %d | %d | %.1f | %.1f | ", row.minute, row.reports, row.p50, row.p99)
+                + row.stageP99.map { String(format: "%.1f", $0) }.joined(separator: " | ")
+                + String(format: " | %d | %.0f | ", row.slow, row.longestSync) + cpu.joined(separator: " | ") + " |\n"
         }
         return text
     }

@@ -2,6 +2,7 @@ import Foundation
 import GridDistrict
 import GridLoad
 import Synchronization
+import ZeroMQ
 
 #if canImport(Glibc)
 import Glibc
@@ -32,6 +33,8 @@ struct EndToEndRun {
     var acknowledged: Int
     var acknowledgedLate: Double
     var refused: [String: Int]
+    /// ``EndToEndStages/summary(_:)`` of every report seen on the bus.
+    var stages: String
 }
 
 /// (p) The whole pipeline, release binaries on this machine: `POST /v1/incidents` to grid-intake →
@@ -42,7 +45,7 @@ struct EndToEndRun {
 /// Unless `acknowledgeAfter` is set, nobody acknowledges a dispatch: every case escalates and,
 /// after `repeatInterval`, is reminded.
 func measureEndToEnd(
-    bin: URL, workDirectory: String, district: District, districtDirectory: String, rate: Int, seconds: Int, repeatInterval: Int, acknowledgeAfter: Double?
+    bin: URL, workDirectory: String, context: ZMQContext, district: District, districtDirectory: String, rate: Int, seconds: Int, repeatInterval: Int, acknowledgeAfter: Double?
 ) throws -> EndToEndRun {
     let receiver = try WebhookReceiver()
     defer { receiver.stop() }
@@ -87,6 +90,7 @@ func measureEndToEnd(
     defer { stats.stop() }
     let (intake, intakePort) = try worker("grid-intake", [])
     defer { intake.stop() }
+    let watcher = try StageWatcher(context: context, egress: egress)
     let processes = [daemon, intake, dispatcher, notifier, stats]
     let pids = processes.map(\.pid)
 
@@ -109,7 +113,8 @@ func measureEndToEnd(
     let mix = Mutex(ReportMix(district: district, seed: 2026))
     let total = rate * seconds
     let next = Atomic<Int>(0)
-    let sends = Mutex<[String: UInt64]>([:])
+    /// Each accepted report: when it was due, and when its 201 came.
+    let sends = Mutex<[String: (due: UInt64, answered: UInt64)]>([:])
     let start = now() + 200_000_000
     let interval = 1e9 / Double(rate)
     let posters = (0..<4).map { number in
@@ -126,7 +131,8 @@ func measureEndToEnd(
                 let answer = try connection.send("POST", "/v1/incidents", json: report.body, idempotencyKey: "e2e-\(index)")
                 if answer.status == 201, let id = answer.json?["id"] as? String {
                     accepted += 1
-                    sends.withLock { $0[id] = due }
+                    let answered = now()
+                    sends.withLock { $0[id] = (due, answered) }
                 }
             }
         }
@@ -185,9 +191,15 @@ func measureEndToEnd(
     }
     sampling.store(false, ordering: .relaxed)
     let diskDuringRun = probe.stop()
+    let seen = try watcher.finish()
     let cpu = processes.indices.map { (name: processes[$0].name, seconds: processes[$0].cpuSeconds - cpuBefore[$0]) }
     let arrivals = receiver.counts.withLock { $0.firstNoticeAt }
-    let trips = sends.withLock { sent in sent.compactMap { id, due in arrivals[id].map { (due: due, arrival: UInt64(max(Double(due), $0 * 1e9))) } } }
+    let trips = sends.withLock { sent in
+        sent.compactMap { id, sent in arrivals[id].map { (id: id, due: sent.due, answered: sent.answered, arrival: UInt64(max(Double(sent.due), $0 * 1e9))) } }
+    }
+    let stages = trips.compactMap { trip in
+        EndToEndStages(due: trip.due, answered: trip.answered, reported: seen.reported[trip.id], dispatched: seen.dispatched[trip.id], arrival: trip.arrival).map { (due: trip.due, stages: $0) }
+    }
     var latencies = trips.map { Double($0.arrival - $0.due) / 1e6 }
     latencies.sort()
     let slow = trips.filter { $0.arrival - $0.due >= 100_000_000 }
@@ -204,8 +216,9 @@ func measureEndToEnd(
         offered: total, accepted: accepted, notified: latencies.count, p50: latencies.quantile(0.5), p99: latencies.quantile(0.99), max: latencies.last!,
         memory: memory.map { (name: $0.0, early: $0.1, middle: $0.2, late: $0.3) }, cpu: cpu,
         diskIdle: DiskProbe.summary(diskIdle), diskDuringRun: DiskProbe.summary(diskDuringRun), slow: slow.count, slowDuringDiskStall: slowDuringDiskStall,
-        minutes: EndToEndSeries.minutes(trips: trips, samples: resources, syncs: diskDuringRun, start: start, seconds: seconds),
-        processNames: processes.map(\.name), acknowledged: acknowledged, acknowledgedLate: acknowledgedLate, refused: refused
+        minutes: EndToEndSeries.minutes(trips: trips.map { ($0.due, $0.arrival) }, stages: stages, samples: resources, syncs: diskDuringRun, start: start, seconds: seconds),
+        processNames: processes.map(\.name), acknowledged: acknowledged, acknowledgedLate: acknowledgedLate, refused: refused,
+        stages: EndToEndStages.summary(stages.map(\.stages))
     )
 }
 

@@ -401,7 +401,7 @@ struct GridBench: ParsableCommand {
         if selected.contains("p") {
             let sample = try District.load(directory: district)
             let result = try measureEndToEnd(
-                bin: binDirectory, workDirectory: workDirectory, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds,
+                bin: binDirectory, workDirectory: workDirectory, context: context, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds,
                 repeatInterval: e2eRepeatInterval, acknowledgeAfter: e2eAcknowledgeAfter
             )
             let memory = result.memory.map { "\($0.name) \($0.early)→\($0.middle)→\($0.late) MiB" }.joined(separator: ", ")
@@ -409,7 +409,7 @@ struct GridBench: ParsableCommand {
             let note = String(format: "p50 %.1f ms, max %.1f ms; %d offered, %d accepted, %d notified; RSS a minute in → halfway → at the end: ", result.p50, result.max,
                               result.offered, result.accepted, result.notified) + memory
                 + "; disk fsync probe, 10 s idle before: \(result.diskIdle); during the run: \(result.diskDuringRun); "
-                + "\(result.slow) reports took 100 ms or more, \(result.slowDuringDiskStall) of them while a probe fsync took 50 ms or more"
+                + "\(result.slow) reports took 100 ms or more, \(result.slowDuringDiskStall) of them while a probe fsync took 50 ms or more; stages: \(result.stages)"
                 + (e2eAcknowledgeAfter.map { String(format: "; handlers acknowledged %d dispatches %.0f s after their notices (at most %.1f s later than that)", result.acknowledged, $0, result.acknowledgedLate) } ?? "")
                 + (result.refused.isEmpty ? "" : ", answers other than 200: " + result.refused.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))
             log("(p): p99 \(String(format: "%.1f", result.p99)) ms; " + note)
