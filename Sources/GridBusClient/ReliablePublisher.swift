@@ -104,7 +104,8 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         return result
     }
 
-    /// Events still waiting for an ACK (for tests, status and shutdown reports).
+    /// Events in the outbox (for tests, status and shutdown reports): those waiting for an ACK, and
+    /// those acknowledged since the last tick, removed with the next (``removalBatch``).
     public func undeliveredCount() async throws -> Int { try await store.outboxCount() }
 
     public func run() async throws {
@@ -141,25 +142,49 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         if left > 0 { logger.info("publisher stopped; undelivered events stay in the outbox", metadata: ["outbox.events": "\(left)"]) }
     }
 
+    /// Delivered events are removed from the outbox in one commit per tick (100 ms) or per this
+    /// many, not one per answer: at a few hundred events a second that was a commit and a store
+    /// call for nearly every event. Until then a crash sends them again, and the bus answers with
+    /// their first sequence, as after a power loss.
+    static let removalBatch = 512
+
     private func deliver(socket: ZMQAsyncSocket) async throws {
         var inFlight: [Int64: InFlight] = [:]
         var lastFetched: Int64 = 0
         var eventsPerPublish = min(max(configuration.eventsPerPublish, 1), BusProtocol.maximumEventsPerPublish)
+        // Rows after `lastFetched` may be waiting: at the start, after a commit (`work`), on each
+        // tick, and while the window was too small for all of them. Answers alone add none.
+        var mayHaveMore = true
+        var delivered: [Int64] = []
         while true {
             // Fill the window from the outbox.
-            if inFlight.count < configuration.window {
-                let rows = try await store.pending(after: lastFetched, limit: configuration.window - inFlight.count)
+            if mayHaveMore, inFlight.count < configuration.window {
+                let limit = configuration.window - inFlight.count
+                let rows = try await store.pending(after: lastFetched, limit: limit)
+                mayHaveMore = rows.count == limit
                 for row in rows { inFlight[row.rowID] = InFlight(bytes: row.bytes, sentAt: .now, attempts: 1) }
                 try await send(rows.map(\.rowID), of: &inFlight, eventsPerPublish: eventsPerPublish, socket: socket)
                 lastFetched = rows.last?.rowID ?? lastFetched
             }
-            guard let first = await signals.pop() else { return }
-            var delivered: [Int64] = []
-            for signal in [first] + signals.popAvailable() {
-                guard case .answer(let message) = signal else { continue }
-                try await handle(message.frames, inFlight: &inFlight, delivered: &delivered, eventsPerPublish: &eventsPerPublish)
+            guard let first = await signals.pop() else {
+                try await store.delivered(delivered)
+                return
             }
-            if !delivered.isEmpty { try await store.delivered(delivered) }
+            var ticked = false
+            for signal in [first] + signals.popAvailable() {
+                switch signal {
+                case .work: mayHaveMore = true
+                case .tick:
+                    mayHaveMore = true
+                    ticked = true
+                case .answer(let message):
+                    try await handle(message.frames, inFlight: &inFlight, delivered: &delivered, eventsPerPublish: &eventsPerPublish)
+                }
+            }
+            if !delivered.isEmpty, ticked || delivered.count >= Self.removalBatch {
+                try await store.delivered(delivered)
+                delivered.removeAll(keepingCapacity: true)
+            }
             try await resendDue(&inFlight, eventsPerPublish: eventsPerPublish, socket: socket)
         }
     }
