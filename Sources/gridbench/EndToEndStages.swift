@@ -100,8 +100,8 @@ struct EndToEndStages {
         notify = milliseconds(max(due, answered, reported, dispatched), arrival)
     }
 
-    /// Each stage's p50 and p99 over `stages`, and its mean share of the slowest 1 % of reports
-    /// (those at or above the p99 of the whole trip): which stage the tail comes from.
+    /// Each stage's p50 and p99 over `stages`, and its mean over the slowest 1 % of reports (those
+    /// at or above the p99 of the whole trip): which stage the tail comes from.
     static func summary(_ stages: [EndToEndStages]) -> String {
         guard !stages.isEmpty else { return "no report was seen on the bus" }
         let totals = stages.map { $0.values.reduce(0, +) }.sorted()
