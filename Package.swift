@@ -263,7 +263,11 @@ let package = Package(
         .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
         .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration"], swiftSettings: settings),
-        .testTarget(name: "GridIntakeTests", dependencies: ["GridIntake", "GridSchema"], swiftSettings: settings),
+        .testTarget(
+            name: "GridIntakeTests",
+            dependencies: ["GridIntake", "GridSchema", "GridBusClient", "GridDistrict", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "GridDispatchTests",
             dependencies: [
