@@ -30,16 +30,17 @@ enum EndToEndSeries {
         trips: [(due: UInt64, arrival: UInt64)], stages: [(due: UInt64, stages: EndToEndStages)], samples: [ProcessSample], syncs: [DiskProbe.Sync], start: UInt64, seconds: Int
     ) -> [EndToEndMinute] {
         let minute: UInt64 = 60_000_000_000
-        var byMinute = [[Double]](repeating: [], count: (seconds + 59) / 60)
-        for trip in trips where trip.due >= start {
-            let index = Int((trip.due - start) / minute)
-            if index < byMinute.count { byMinute[index].append(Double(trip.arrival - trip.due) / 1e6) }
+        /// Each value in the bucket of the minute its report was due in.
+        func bucketed<T>(_ items: [(due: UInt64, value: T)]) -> [[T]] {
+            var buckets = [[T]](repeating: [], count: (seconds + 59) / 60)
+            for item in items where item.due >= start {
+                let index = Int((item.due - start) / minute)
+                if index < buckets.count { buckets[index].append(item.value) }
+            }
+            return buckets
         }
-        var stagesByMinute = [[EndToEndStages]](repeating: [], count: byMinute.count)
-        for stage in stages where stage.due >= start {
-            let index = Int((stage.due - start) / minute)
-            if index < stagesByMinute.count { stagesByMinute[index].append(stage.stages) }
-        }
+        let byMinute = bucketed(trips.map { (due: $0.due, value: Double($0.arrival - $0.due) / 1e6) })
+        let stagesByMinute = bucketed(stages.map { (due: $0.due, value: $0.stages) })
         return byMinute.indices.map { index in
             let latencies = byMinute[index].sorted()
             let from = start + UInt64(index) * minute
