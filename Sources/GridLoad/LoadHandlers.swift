@@ -191,8 +191,8 @@ final class JoinableThread: @unchecked Sendable {
             body()
             finished.signal()
         }
-        thread.name = name
         thread.start()
+        thread.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)  // see BackgroundCheckpointer
     }
 
     func join() { finished.wait() }

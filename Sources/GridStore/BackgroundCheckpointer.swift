@@ -52,8 +52,10 @@ public final class BackgroundCheckpointer: Sendable {
             // Failing passes leave the backstop to bound the WAL.
             checkpointing.run(connection, isStopped: { stopped.load(ordering: .acquiring) }, failed: { _ in })
         }
-        thread.name = name
         thread.start()
+        // Foundation on Linux names only a started thread, and pthread names hold 15 bytes
+        // (longer ones are refused): without this, top -H shows the creator's name.
+        thread.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
     }
 
     /// Ends the thread (within 50 ms; a checkpoint under way finishes first).

@@ -19,7 +19,6 @@ public final class ZMQThread: Sendable {
             body()
             _ = finished.tryPush(true)
         }
-        thread.name = name
         thread.stackSize = 1 << 20
         thread.start()
     }

@@ -295,8 +295,8 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
             subscribe: {
                 let sub = try egressSubscriber(context: context, egress: egress)
                 return {
-                    while let message = try sub.receiveMessage() {
-                        if message.frames[0].first == UInt8(ascii: "i"), let index = benchEventIndex(message.frames[2]) { return index }
+                    while let message = try nextIncidentEvent(sub, quiet: 10) {
+                        if let index = benchEventIndex(message.frames[2]) { return index }
                     }
                     return nil
                 }

@@ -94,8 +94,7 @@ func measurePublish(
         var start: UInt64 = 0
         var last: UInt64 = 0
         var highest: UInt64 = 0
-        while highest < UInt64(count), let message = try sub.receiveMessage() {
-            guard message.frames[0].first == UInt8(ascii: "i") else { continue }
+        while highest < UInt64(count), let message = try nextIncidentEvent(sub, quiet: received == 0 ? nil : 10) {
             if received == 0 { start = now() }
             received += 1
             last = now()
@@ -123,6 +122,19 @@ func egressSubscriber(context: ZMQContext, egress: String, credentials: BusCrede
     try sub.setReceiveTimeout(milliseconds: 30_000)
     while let message = try sub.receiveMessage(), message.frames[0].first != UInt8(ascii: "b") {}
     return sub
+}
+
+/// The next `incident.` event from an `egressSubscriber`, or nil after `quiet` seconds without one
+/// (nil: no limit, as before a publisher that builds its events first has sent any). Heartbeats go
+/// on arriving, so the receive timeout alone would wait forever for an event the subscriber lost
+/// (it fell more than its high-water mark behind).
+func nextIncidentEvent(_ sub: ZMQSocket, quiet: Double?) throws -> ZMQMessage? {
+    let deadline = quiet.map { now() + UInt64($0 * 1e9) } ?? .max
+    while let message = try sub.receiveMessage() {
+        if message.frames[0].first == UInt8(ascii: "i") { return message }
+        if now() > deadline { return nil }
+    }
+    return nil
 }
 
 /// (d) Replays everything from sequence 0 in batches of `batch`; returns events per second.

@@ -32,6 +32,22 @@ struct BackgroundCheckpointerTests {
         #expect(try writer.scalar("SELECT COUNT(*) FROM rows") == 2000)
     }
 
+    /// Operators tell its thread from the concurrency pool's in `top -H` and /proc, and a name
+    /// longer than Linux allows is cut to 15 bytes rather than refused.
+    @Test func itsThreadCarriesItsName() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID().uuidString).sqlite").path
+        let writer = try SQLiteConnection(path: path)
+        try writer.execute("PRAGMA journal_mode = WAL")
+        let checkpointer = BackgroundCheckpointer(path: path, interval: .milliseconds(20), name: "named-checkpointer")
+        defer { checkpointer.stop() }
+        func threadNames() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").compactMap {
+                try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .newlines)
+            }
+        }
+        #expect(try threadNames().contains("named-checkpoin"))
+    }
+
     static func commit(_ rows: Range<Int>, on writer: SQLiteConnection) throws {
         try writer.transaction {
             let insert = try writer.prepare("INSERT INTO rows (n, text) VALUES (?, ?)")
