@@ -90,7 +90,8 @@ struct EndToEndStages {
     /// The stages of a report due at `due`, answered at `answered` and delivered at `arrival` (ns),
     /// when the bus showed both of its events. Each stage starts where the one before ended, or
     /// later (the watcher may hear an event after the next stage began): none is below 0, and
-    /// together they make the whole trip.
+    /// together they make the whole trip, unless the watcher heard an event after the webhook
+    /// came (then they run to when it heard it).
     init?(due: UInt64, answered: UInt64, reported: UInt64?, dispatched: UInt64?, arrival: UInt64) {
         guard let reported, let dispatched else { return nil }
         func milliseconds(_ from: UInt64, _ to: UInt64) -> Double { to > from ? Double(to - from) / 1e6 : 0 }
