@@ -36,9 +36,13 @@ struct DeliveryService: Service {
                     guard queue.takeClaimAgain() else { continue }
                     do {
                         // Every interval, not every second: reminders then leave as they fall due
-                        // instead of a second's worth at once ahead of new notices.
+                        // instead of a second's worth at once ahead of new notices. And no more than
+                        // there is room to send: after an outage every dispatch nobody acknowledged
+                        // falls due at once, and that backlog waits among the reminders, not among
+                        // the due messages, where a new notice would queue behind all of it.
                         if Date().timeIntervalSince(lastSweep) >= interval {
-                            try await notifier.sweepReminders()
+                            let room = queue.room
+                            if room > 0 { try await notifier.sweepReminders(limit: room) }
                             lastSweep = Date()
                         }
                         let reserved = queue.reserve()
@@ -96,6 +100,9 @@ final class DeliveryQueue: Sendable {
         (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (handed, handOver) = AsyncStream.makeStream(of: Notifier.Batch.self)
     }
+
+    /// Messages that could be claimed now, without taking the room.
+    var room: Int { state.withLock { max(0, limit - $0.taken) } }
 
     /// Takes all the room there is for one claim; hand back what it did not use with `settle`.
     func reserve() -> Int {

@@ -353,7 +353,10 @@ public final class Notifier: Sendable {
             row.status = .muted
             row.detail = "the grid is in emergency mode"
         } else if !notice.urgent {
-            var due = now.addingTimeInterval(rules.groupWait)
+            // A reminder skips the group wait: the delivery loop plans reminders only as there is
+            // room to send them (`DeliveryService`), which holds only for ones due at once. It still
+            // takes along what the recipient has waiting, as any message does.
+            var due = now.addingTimeInterval(notice.type == "reminder" ? 0 : rules.groupWait)
             if let window = quietHours(of: recipient), let end = window.end(after: due, calendar: calendar) { due = end }
             row.dueAt = Self.milliseconds(due)
         }
@@ -374,13 +377,14 @@ public final class Notifier: Sendable {
     // MARK: Reminders
 
     /// Dispatches nobody acknowledged: the assignees are reminded every `repeat.interval`, at most
-    /// `repeat.limit` times; acknowledging (or any later step) stops them.
+    /// `repeat.limit` times; acknowledging (or any later step) stops them. Plans the `limit`
+    /// reminders due longest; the others stay due for the next sweep.
     @discardableResult
-    public func sweepReminders() async throws -> Int {
+    public func sweepReminders(limit: Int = 500) async throws -> Int {
         let now = self.now()
         // As `handle`: a reminder taken back by a power loss falls due again under the same number.
         return try await publisher.transaction(durable: false) { [self] connection, outbox -> Int in
-            let due = try NotifierStore.dueReminders(at: Self.milliseconds(now), on: connection)
+            let due = try NotifierStore.dueReminders(at: Self.milliseconds(now), limit: limit, on: connection)
             for reminder in due {
                 let number = reminder.count + 1
                 let more = number < rules.repeatLimit

@@ -306,11 +306,13 @@ enum NotifierStore {
         }
     }
 
-    static let dueRemindersSQL = "SELECT incident, recipient_id, dispatch, count FROM reminders WHERE next_ms <= ? ORDER BY next_ms LIMIT 500"
+    static let dueRemindersSQL = "SELECT incident, recipient_id, dispatch, count FROM reminders WHERE next_ms <= ? ORDER BY next_ms LIMIT ?"
 
-    static func dueReminders(at now: Int64, on connection: SQLiteConnection) throws -> [Reminder] {
+    /// The `limit` reminders due longest.
+    static func dueReminders(at now: Int64, limit: Int, on connection: SQLiteConnection) throws -> [Reminder] {
         let statement = try connection.prepare(dueRemindersSQL)
         statement.bind(now, at: 1)
+        statement.bind(limit, at: 2)
         var reminders: [Reminder] = []
         while try statement.step() {
             reminders.append(Reminder(incident: statement.text(0) ?? "", recipientId: statement.text(1) ?? "", dispatch: statement.text(2) ?? "", count: Int(statement.int64(3))))

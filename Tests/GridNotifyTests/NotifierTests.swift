@@ -17,7 +17,7 @@ final class RecordingChannel: NotificationChannel {
     let contact: ContactKind
     let style: MessageStyle
     let concurrency = 4
-    private let state = Mutex<(envelopes: [Envelope], script: [DeliveryOutcome])>(([], []))
+    private let state = Mutex<(envelopes: [Envelope], script: [DeliveryOutcome], held: Bool)>(([], [], false))
 
     init(_ name: String, contact: ContactKind, style: MessageStyle = .short) {
         self.name = name
@@ -28,12 +28,16 @@ final class RecordingChannel: NotificationChannel {
     /// Answers for the next deliveries, in order; then every delivery succeeds.
     func script(_ outcomes: [DeliveryOutcome]) { state.withLock { $0.script += outcomes } }
     var envelopes: [Envelope] { state.withLock { $0.envelopes } }
+    /// While held, each delivery is recorded and then waits (a gateway that stopped answering).
+    func hold(_ held: Bool) { state.withLock { $0.held = held } }
 
     func deliver(_ envelope: Envelope) async -> DeliveryOutcome {
-        state.withLock { state in
+        let outcome = state.withLock { state in
             state.envelopes.append(envelope)
             return state.script.isEmpty ? .delivered(providerMessageId: "p-\(state.envelopes.count)") : state.script.removeFirst()
         }
+        while state.withLock({ $0.held }) { try? await Task.sleep(for: .milliseconds(2)) }
+        return outcome
     }
 }
 

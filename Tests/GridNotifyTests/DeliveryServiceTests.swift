@@ -1,0 +1,45 @@
+import Foundation
+import GridBusTestSupport
+@testable import GridNotify
+import Logging
+import Testing
+
+/// The delivery loop (`DeliveryService`) with a real queue, the notifier's store and a test clock.
+@Suite(.timeLimit(.minutes(1))) struct DeliveryServiceTests {
+    /// After an outage every dispatch nobody acknowledged falls due for a reminder at once. The
+    /// loop plans reminders only as there is room to send them, so a dispatch heard meanwhile is
+    /// told within a few messages, not after the whole backlog (before, it came 21st of 21).
+    @Test func aBacklogOfRemindersDoesNotHoldUpANewNotice() async throws {
+        var rules = NotifierRules()
+        rules.repeatInterval = 600
+        let fixture = try await NotifierTests.Fixture(rules: rules)
+        // Twenty cases, each for its own member: twenty messages, none grouped with another.
+        let members = (1...21).map { String(format: "m-%05d", $0) }
+        for (n, member) in members.dropLast().enumerated() {
+            try await fixture.register("inc-\(n)")
+            try await fixture.dispatch("inc-\(n)", to: [member])
+        }
+        fixture.clock.advance(30)  // the group wait
+        #expect(try await fixture.notifier.deliverDue() == 20)
+        let before = fixture.sms.envelopes.count
+
+        fixture.clock.advance(600)  // nobody acknowledged: twenty reminders due at once
+        fixture.sms.hold(true)  // and the gateway is slow
+        let service = DeliveryService(notifier: fixture.notifier, interval: 0.01, queue: DeliveryQueue(limit: 2), logger: Logger(label: "test"))
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        #expect(try await eventually { fixture.sms.envelopes.count == before + 2 })  // two reminders at the gateway
+        try await fixture.register("inc-new")
+        try await fixture.dispatch("inc-new", to: [members.last!])
+        fixture.clock.advance(30)  // its group wait
+        fixture.sms.hold(false)
+
+        func sent() -> [(type: String, incident: String?)] {
+            fixture.sms.envelopes.dropFirst(before).flatMap { $0.notifications.map { ($0.type, $0.incidentId) } }
+        }
+        #expect(try await eventually { sent().count == 21 })
+        #expect(sent().filter { $0.type == "reminder" }.count == 20)
+        let position = try #require(sent().firstIndex { $0.type == "incident.dispatched" && $0.incident == "inc-new" })
+        #expect(position <= 3, "the new dispatch was told \(position + 1)th of \(sent().count)")
+    }
+}
