@@ -309,9 +309,9 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
-        // Runs the built executables (gridbusd, gridctl, gridbus-probe) as child processes.
         // The benchmark's arithmetic (stages, minutes, quantiles): the numbers in docs/benchmarks.md rest on it.
         .testTarget(name: "GridBenchTests", dependencies: ["gridbench"], swiftSettings: settings),
+        // Runs the built executables (gridbusd, gridctl, gridbus-probe) as child processes.
         .testTarget(
             name: "IntegrationTests", dependencies: ["GridBusClient", "GridBusDaemon", "GridBusTestSupport", "ZeroMQ", "GridSchema", "GridStore"],
             swiftSettings: settings),
