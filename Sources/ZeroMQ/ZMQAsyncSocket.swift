@@ -63,7 +63,13 @@ public final class ZMQAsyncSocket: Sendable {
         case .failure(let error):
             await thread.join()
             throw error
-        case nil: fatalError("socket thread ended without reporting")
+        case nil:
+            // The caller's task was cancelled before the thread reported (a service group that is
+            // stopping because another service failed): ask the thread to stop, which closes the
+            // socket whether or not it got as far as opening one, and report the cancellation.
+            box.set()
+            wakeup.signal()
+            throw CancellationError()
         }
     }
 

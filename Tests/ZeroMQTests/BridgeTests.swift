@@ -119,6 +119,29 @@ struct ZMQAsyncSocketTests {
         await pull.close()
     }
 
+    /// A task cancelled while its socket is being opened (a service group stopping because another
+    /// service failed) gets a `CancellationError`; it used to trap, which crashed the worker. The
+    /// socket's thread still ends.
+    @Test func cancellingTheOpeningThrowsAndTheThreadEnds() async throws {
+        let context = ZMQContext()
+        let opening = Task {
+            try await ZMQAsyncSocket(context: context, type: .dealer, name: "opening-cancel") { socket in
+                usleep(200_000)  // still configuring when the caller is cancelled
+                try socket.connect("tcp://127.0.0.1:1")
+                return "tcp://127.0.0.1:1"
+            }
+        }
+        opening.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await opening.value }
+        func threadRuns() -> Bool {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            return tasks.contains { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8))?.hasPrefix("opening-cancel") == true }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while threadRuns(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!threadRuns())
+    }
+
     @Test func configurationErrorsAreRethrownToTheCaller() async {
         await #expect(throws: ZMQError.self) {
             _ = try await ZMQAsyncSocket(context: ZMQContext(), type: .dealer, name: "bad") { socket in
