@@ -5,6 +5,7 @@ import GridSecurity
 import Logging
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import ZeroMQ
 
 /// A gridbusd running inside the test process on `*` ports and a temporary data directory.
@@ -106,10 +107,14 @@ public func eventually(timeout: Duration = .seconds(10), _ condition: () async t
     return try await condition()
 }
 
+private let portsHandedOut = Mutex<Set<Int>>([])
+
 /// A TCP port nothing listens on right now (for tests that must start a server later on a known
 /// port). Taken below the kernel's ephemeral range: a port from inside it can be handed to another
 /// socket in the meantime (tests run in parallel), or even to the client that keeps connecting to
-/// it before the server is up (a TCP self-connect), and then the server cannot bind it.
+/// it before the server is up (a TCP self-connect), and then the server cannot bind it. Never the
+/// same one twice in a run: the probe lets go at once, so two calls could otherwise pick one port
+/// for two servers.
 public func freePort() throws -> Int {
     let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
         .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) } ?? []
@@ -117,9 +122,10 @@ public func freePort() throws -> Int {
     let context = ZMQContext()
     for _ in 0..<200 {
         let port = Int.random(in: 10_000..<max(10_001, ephemeralStart))
+        guard !portsHandedOut.withLock({ $0.contains(port) }) else { continue }
         let socket = try ZMQSocket(context: context, type: .router)
         defer { socket.close() }
-        if (try? socket.bind("tcp://127.0.0.1:\(port)")) != nil { return port }
+        if (try? socket.bind("tcp://127.0.0.1:\(port)")) != nil, portsHandedOut.withLock({ $0.insert(port).inserted }) { return port }
     }
     throw ZMQError(code: EADDRINUSE, operation: "find a free port below the ephemeral range")
 }

@@ -236,19 +236,27 @@ def test_grid_intake_runs_as_a_plugin_with_its_identity(tmp_path):
     stop_gridbusd(process, tmp_path)
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
     """A port nothing listens on, below the kernel's ephemeral range: one from inside it could be
-    handed to another socket before the server that is to bind it starts."""
+    handed to another socket before the server that is to bind it starts. Never the same one twice
+    in a run: the probe lets go of the port at once, so two calls could otherwise pick the same
+    one for two servers, and the second would never start."""
     import random
     import socket
     low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
     for _ in range(200):
         port = random.randrange(10_000, max(10_001, low))
+        if port in _HANDED_OUT:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
             return port
     raise RuntimeError("no free port below the ephemeral range")
 
