@@ -228,7 +228,13 @@ def test_a_backup_under_load_restores_into_a_new_data_directory(tmp_path):
         def accepted_so_far():
             with sqlite3.connect(f"file:{host.data / 'plugins' / 'grid-intake' / 'intake.sqlite'}?mode=ro", uri=True) as db:
                 return {row[0] for row in db.execute("SELECT id FROM incidents")}
-        accepted = eventually(lambda: len(found := accepted_so_far()) > 50 and found, timeout=60)
+        try:
+            accepted = eventually(lambda: len(found := accepted_so_far()) > 50 and found, timeout=60)
+        except AssertionError:
+            # What the load generator saw is the only clue (a CI run once found no report at all).
+            loader.kill()
+            _, err = loader.communicate()
+            raise AssertionError(f"at most 50 reports accepted in 60 s; gridctl load (exit {loader.returncode}) said: {err[-3000:]}")
         backup = run(BIN / "gridctl", "backup", "--data-dir", host.data, "--to", tmp_path / "backup")
         assert backup.returncode == 0, backup.stderr
         # A restore never pulls a store from under a running daemon.
