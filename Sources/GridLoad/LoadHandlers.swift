@@ -188,11 +188,11 @@ final class JoinableThread: @unchecked Sendable {
 
     init(name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread { [finished] in
+            try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)  // see BackgroundCheckpointer
             body()
             finished.signal()
         }
         thread.start()
-        thread.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)  // see BackgroundCheckpointer
     }
 
     func join() { finished.wait() }

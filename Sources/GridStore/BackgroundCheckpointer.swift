@@ -48,14 +48,15 @@ public final class BackgroundCheckpointer: Sendable {
         let checkpointing = WALCheckpointing(interval: interval)
         // The thread keeps the checkpointer until `stop()` ends it.
         let thread = Thread { [self] in
+            // Named by the thread itself (`top -H`, /proc): Foundation on Linux names a thread only
+            // from outside once it has started, which is unsafe if it has already ended. The kernel
+            // cuts the name to 15 bytes.
+            try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             guard let connection = try? SQLiteConnection(path: path) else { return }
             // Failing passes leave the backstop to bound the WAL.
             checkpointing.run(connection, isStopped: { stopped.load(ordering: .acquiring) }, failed: { _ in })
         }
         thread.start()
-        // Foundation on Linux names only a started thread, and pthread names hold 15 bytes
-        // (longer ones are refused): without this, top -H shows the creator's name.
-        thread.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
     }
 
     /// Ends the thread (within 50 ms; a checkpoint under way finishes first).

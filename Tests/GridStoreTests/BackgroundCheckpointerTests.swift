@@ -45,6 +45,8 @@ struct BackgroundCheckpointerTests {
                 try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .newlines)
             }
         }
+        let deadline = ContinuousClock.now + .seconds(10)  // the thread names itself as it starts
+        while try !threadNames().contains("named-checkpoin"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(try threadNames().contains("named-checkpoin"))
     }
 
