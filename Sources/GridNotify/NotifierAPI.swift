@@ -48,6 +48,8 @@ struct NotifierAPI<Context: RequestContext> {
                 return HTTPSupport.json(.ok, ["notifications": try await notifier.log(incident: incident)])
             }
         }
+        // Scrapers: no key, as grid-stats' (counts only, no personal data; bind to loopback).
+        router.get("/metrics") { _, _ in HTTPSupport.text(.ok, try await notifier.metricsText(), contentType: PrometheusText.contentType) }
         router.get("/healthz") { _, _ in HTTPSupport.json(.ok, ["status": "ok"]) }
     }
 

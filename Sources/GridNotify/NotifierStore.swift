@@ -334,6 +334,34 @@ enum NotifierStore {
         try statement.run()
     }
 
+    // MARK: Backlog
+
+    /// The reads of `backlog(at:on:)`. A scrape must not scan the log of every notice ever sent:
+    /// each is a search of `deliveries_due` or `reminders_due`.
+    static let backlogSQL = (
+        open: "SELECT status, channel, COUNT(*) FROM deliveries WHERE status IN ('pending', 'retry', 'sending') GROUP BY status, channel",
+        notices: "SELECT COUNT(*), MIN(due_ms) FROM deliveries WHERE status IN ('pending', 'retry') AND due_ms <= ?",
+        reminders: "SELECT COUNT(*), MIN(next_ms) FROM reminders WHERE next_ms <= ?"
+    )
+
+    /// What waits to be sent at `now`, for `/metrics`.
+    static func backlog(at now: Int64, on connection: SQLiteConnection) throws -> NotifierBacklog {
+        var backlog = NotifierBacklog()
+        let open = try connection.prepare(backlogSQL.open)
+        while try open.step() {
+            backlog.open.append(.init(status: open.text(0) ?? "", channel: open.text(1) ?? "", count: Int(open.int64(2))))
+        }
+        let due = try connection.prepare(backlogSQL.notices)
+        due.bind(now, at: 1)
+        if try due.step() { backlog.notices = NotifierBacklog.Due(count: Int(due.int64(0)), oldestDueAt: due.isNull(1) ? nil : due.int64(1)) }
+        let reminders = try connection.prepare(backlogSQL.reminders)
+        reminders.bind(now, at: 1)
+        if try reminders.step() {
+            backlog.reminders = NotifierBacklog.Due(count: Int(reminders.int64(0)), oldestDueAt: reminders.isNull(1) ? nil : reminders.int64(1))
+        }
+        return backlog
+    }
+
     // MARK: Silences
 
     static func saveSilence(_ silence: Silence, on connection: SQLiteConnection) throws {

@@ -48,7 +48,7 @@ struct StatsAPI<Context: RequestContext> {
         router.get("/api/v1/stream") { request, _ in try await guarded(request) { stream() } }
         // Scrapers and the page itself: no key (the numbers carry no personal data; bind to loopback).
         router.get("/metrics") { _, _ in
-            HTTPSupport.text(.ok, try await statistics.metricsText(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            HTTPSupport.text(.ok, try await statistics.metricsText(), contentType: PrometheusText.contentType)
         }
         router.get("/") { _, _ in assets.response("index.html") }
         router.get("/assets/{name}") { _, context in assets.response(context.parameters.get("name") ?? "") }

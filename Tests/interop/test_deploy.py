@@ -65,12 +65,13 @@ def referenced_metrics(text):
 
 
 def test_rules_and_the_grafana_dashboard_use_only_metrics_the_services_export(tmp_path):
-    """Every metric the alerts and the dashboard query is one gridbusd or grid-stats really exports."""
+    """Every metric the alerts and the dashboard query is one gridbusd, grid-stats or grid-notifier really exports."""
     env = ProductionHost(tmp_path)
     env.start()
     try:
         exported = metric_names(requests.get(env.bus_http + "/metrics", timeout=5).text)
         exported |= metric_names(requests.get(env.url("grid-stats") + "/metrics", timeout=5).text)
+        exported |= metric_names(requests.get(env.url("grid-notifier") + "/metrics", timeout=5).text)
     finally:
         env.stop()
     dashboard = json.loads((DEPLOY / "grafana" / "gridbus-dashboard.json").read_text())

@@ -7,6 +7,7 @@ import hmac
 import http.server
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -272,6 +273,39 @@ def test_silences_over_http_and_gridctl(bus, tmp_path):
         assert gridctl("silence", "expire", silence["id"]).returncode == 0
         assert json.loads(gridctl("silence", "list").stdout)["silences"][0]["id"] != silence["id"]
         assert gridctl("silence", "expire", "s-nope").returncode == 1
+    finally:
+        stop(process)
+        receiver.close()
+
+
+def test_metrics_show_the_notices_in_flight_without_a_key_and_pass_promtool(bus, tmp_path):
+    receiver = Receiver(delay=3.0)  # a slow gateway: the messages stay in flight for 3 s
+    process, url = start_notifier(tmp_path, bus, WEBHOOK_RULES, "--webhook-url", receiver.url)
+
+    def sample(text, series):
+        values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(series + " ")]
+        return values[0] if values else None
+
+    try:
+        idle = requests.get(f"{url}/metrics", timeout=5)
+        assert idle.status_code == 200 and idle.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert sample(idle.text, 'gridbus_notifier_due{kind="reminder"}') == 0 and sample(idle.text, 'gridbus_notifier_due{kind="notice"}') == 0
+
+        ingress = bus.dealer(bus.ingress)
+        for number, member in enumerate(MEMBERS[:3]):
+            dispatch(ingress, f"inc-metrics-{number}", member)
+        in_flight = 'gridbus_notifier_open_notices{status="sending",channel="webhook"}'
+        busy = eventually(lambda: sample(text := requests.get(f"{url}/metrics", timeout=5).text, in_flight) == 3 and text, timeout=15)
+        promtool = shutil.which("promtool")
+        assert promtool, "promtool is missing: make test installs Debian's prometheus package"
+        checked = subprocess.run([promtool, "check", "metrics"], input=busy, capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+        # Answered: nothing open, nothing due.
+        settled = eventually(lambda: sample(text := requests.get(f"{url}/metrics", timeout=5).text, in_flight) is None and text, timeout=20)
+        assert "gridbus_notifier_open_notices{" not in settled
+        assert sample(settled, 'gridbus_notifier_due_age_seconds{kind="notice"}') == 0
+        assert len(receiver.bodies()) == 3
     finally:
         stop(process)
         receiver.close()

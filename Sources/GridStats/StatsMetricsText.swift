@@ -2,29 +2,8 @@ import Foundation
 import GridBusClient
 import GridConfiguration
 import GridDistrict
+import GridHTTP
 import GridStore
-
-/// The Prometheus text exposition format (0.0.4), written by hand: a few families, each with its
-/// HELP and TYPE, label values escaped.
-struct PrometheusText {
-    private(set) var text = ""
-
-    mutating func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
-        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-        for sample in samples {
-            let labels = sample.labels.isEmpty ? "" : "{" + sample.labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
-            text += "\(name)\(labels) \(Self.format(sample.value))\n"
-        }
-    }
-
-    static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-    }
-
-    static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-    }
-}
 
 extension Statistics {
     /// `/metrics`: per town (a label of a handful of values), per channel, and the worker's own
