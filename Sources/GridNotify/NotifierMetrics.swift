@@ -43,7 +43,7 @@ extension Notifier {
         output.family(
             "gridbus_notifier_open_notices", "gauge",
             "Notices not settled yet, by status (pending: waiting for its time; retry: to be tried again; sending: handed to a channel) and channel.",
-            backlog.open.map { ([("status", $0.status), ("channel", $0.channel)], Double($0.count)) }
+            openSamples(backlog.open)
         )
         output.family(
             "gridbus_notifier_due", "gauge",
@@ -55,5 +55,16 @@ extension Notifier {
             kinds.map { ([("kind", $0.0)], $0.1.oldestDueAt.map { Double(max(0, now - $0)) / 1000 } ?? 0) }
         )
         return output.text
+    }
+
+    /// Every status of every channel, 0 when none: a series that comes and goes reads as a gap.
+    private func openSamples(_ open: [NotifierBacklog.Open]) -> [PrometheusText.Sample] {
+        let channels = Set(self.channels.keys).union(open.map(\.channel)).sorted()
+        return ["pending", "retry", "sending"].flatMap { status in
+            channels.map { channel in
+                let count = open.first { $0.status == status && $0.channel == channel }?.count ?? 0
+                return ([("status", status), ("channel", channel)], Double(count))
+            }
+        }
     }
 }

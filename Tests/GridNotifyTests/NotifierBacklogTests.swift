@@ -36,6 +36,7 @@ import Testing
         #expect(text.contains("gridbus_notifier_due{kind=\"notice\"} 3\n"), "\(text)")
         #expect(text.contains("gridbus_notifier_due_age_seconds{kind=\"notice\"} 15\n"), "\(text)")
         #expect(text.contains("gridbus_notifier_open_notices{status=\"pending\",channel=\"sms\"} 3\n"), "\(text)")
+        #expect(text.contains("gridbus_notifier_open_notices{status=\"sending\",channel=\"email\"} 0\n"), "every status of every channel: \(text)")
 
         // Claimed (handed to a channel that has not answered): in flight, no longer due.
         #expect(try await fixture.notifier.claimDue(limit: 10).count == 3)

@@ -301,9 +301,10 @@ def test_metrics_show_the_notices_in_flight_without_a_key_and_pass_promtool(bus,
         checked = subprocess.run([promtool, "check", "metrics"], input=busy, capture_output=True, text=True, timeout=30)
         assert checked.returncode == 0, checked.stdout + checked.stderr
 
-        # Answered: nothing open, nothing due.
-        settled = eventually(lambda: sample(text := requests.get(f"{url}/metrics", timeout=5).text, in_flight) is None and text, timeout=20)
-        assert "gridbus_notifier_open_notices{" not in settled
+        # Answered: nothing open, nothing due (the series stay, at 0).
+        settled = eventually(lambda: sample(text := requests.get(f"{url}/metrics", timeout=5).text, in_flight) == 0 and text, timeout=20)
+        assert sample(settled, 'gridbus_notifier_open_notices{status="pending",channel="webhook"}') == 0
+        assert sample(settled, 'gridbus_notifier_open_notices{status="retry",channel="log"}') == 0
         assert sample(settled, 'gridbus_notifier_due_age_seconds{kind="notice"}') == 0
         assert len(receiver.bodies()) == 3
     finally:
