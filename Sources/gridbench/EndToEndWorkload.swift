@@ -35,6 +35,9 @@ struct EndToEndRun {
     var refused: [String: Int]
     /// ``EndToEndStages/summary(_:)`` of every report seen on the bus.
     var stages: String
+    /// With a notifier outage: ``EndToEndOutageReport/table(trips:samples:start:from:window:)`` from
+    /// 30 s before the outage.
+    var outage: String?
 }
 
 /// (p) The whole pipeline, release binaries on this machine: `POST /v1/incidents` to grid-intake →
@@ -43,9 +46,11 @@ struct EndToEndRun {
 /// Reports are paced at `rate` per second on a fixed schedule (latency counts from the scheduled
 /// send time, so a stall is not hidden) for `seconds`; each process's RSS is sampled throughout.
 /// Unless `acknowledgeAfter` is set, nobody acknowledges a dispatch: every case escalates and,
-/// after `repeatInterval`, is reminded.
+/// after `repeatInterval`, is reminded. With `outage`, grid-notifier is killed and started again
+/// during the run (``NotifierOutage``).
 func measureEndToEnd(
-    bin: URL, workDirectory: String, context: ZMQContext, district: District, districtDirectory: String, rate: Int, seconds: Int, repeatInterval: Int, acknowledgeAfter: Double?
+    bin: URL, workDirectory: String, context: ZMQContext, district: District, districtDirectory: String, rate: Int, seconds: Int, repeatInterval: Int,
+    acknowledgeAfter: Double?, outage: NotifierOutage? = nil
 ) throws -> EndToEndRun {
     let receiver = try WebhookReceiver()
     defer { receiver.stop() }
@@ -64,8 +69,9 @@ func measureEndToEnd(
     try "group-wait: 0s\nrepeat: {interval: \(repeatInterval)s}\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
         .write(toFile: rules, atomically: true, encoding: .utf8)
     let bus = ["--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay, "--log-level", "warning", "--auth-mode", "none"]
-    func worker(_ name: String, _ arguments: [String]) throws -> (Server, port: Int) {
+    @Sendable func worker(_ name: String, _ arguments: [String]) throws -> (Server, port: Int) {
         let data = directory + "/" + name
+        try? FileManager.default.removeItem(atPath: data + "/\(name).ready")  // a restart's: the one left by the killed process
         let server = try Server(
             bin.appendingPathComponent(name), ["--data-dir", data, "--http-port", "0", "--district-dir", districtDirectory] + bus + arguments,
             log: directory + "/\(name).log"
@@ -81,26 +87,31 @@ func measureEndToEnd(
     }
     let (dispatcher, dispatcherPort) = try worker("grid-dispatcher", [])
     defer { dispatcher.stop() }
-    let (notifier, _) = try worker(
-        "grid-notifier",
-        ["--rules-file", rules, "--webhook-url", "http://127.0.0.1:\(receiver.port)/hook", "--webhook-secret-file", secret, "--channels-dir", directory + "/none"]
-    )
-    defer { notifier.stop() }
+    let notifierArguments = [
+        "--rules-file", rules, "--webhook-url", "http://127.0.0.1:\(receiver.port)/hook", "--webhook-secret-file", secret, "--channels-dir", directory + "/none",
+    ]
+    let (notifier, notifierPort) = try worker("grid-notifier", notifierArguments)
+    let current = Mutex(NotifierInstance(server: notifier, port: notifierPort))
+    defer { current.withLock { $0.server.stop() } }
     let (stats, _) = try worker("grid-stats", [])
     defer { stats.stop() }
     let (intake, intakePort) = try worker("grid-intake", [])
     defer { intake.stop() }
     let watcher = try StageWatcher(context: context, egress: egress)
     let processes = [daemon, intake, dispatcher, notifier, stats]
+    let notifierIndex = 3
     let pids = processes.map(\.pid)
 
-    // Memory and CPU, every 5 s.
+    // Memory and CPU, every 5 s; with an outage, what waits in the notifier too.
     let samples = Mutex<[ProcessSample]>([])
+    let backlog = Mutex<[NotifierBacklogSample]>([])
     let sampling = Atomic<Bool>(true)
     let sampler = Thread {
         while sampling.load(ordering: .relaxed) {
-            let sample = ProcessSample(at: now(), rss: pids.map { statusBytes(pid: $0, field: "VmRSS") }, cpu: pids.map { processCPUSeconds(pid: $0) })
+            var sample = ProcessSample(at: now(), rss: pids.map { statusBytes(pid: $0, field: "VmRSS") }, cpu: pids.map { processCPUSeconds(pid: $0) })
+            (sample.rss[notifierIndex], sample.cpu[notifierIndex]) = current.withLock { ($0.rss, $0.cpuSeconds) }
             samples.withLock { $0.append(sample) }
+            if outage != nil, let read = readBacklog(port: current.withLock { $0.port }) { backlog.withLock { $0.append(read) } }
             for _ in 0..<50 where sampling.load(ordering: .relaxed) { usleep(100_000) }
         }
     }
@@ -117,6 +128,26 @@ func measureEndToEnd(
     let sends = Mutex<[String: (due: UInt64, answered: UInt64)]>([:])
     let start = now() + 200_000_000
     let interval = 1e9 / Double(rate)
+    let outageThread = outage.map { outage in
+        Background<Void>("outage") {
+            let at = start + UInt64(outage.at) * 1_000_000_000
+            while now() < at { usleep(10_000) }
+            let killed = current.withLock { instance in
+                instance.killedCPU = instance.cpuSeconds
+                instance.down = true
+                kill(instance.server.pid, SIGKILL)
+                return instance.server
+            }
+            killed.process.waitUntilExit()
+            usleep(UInt32(outage.seconds) * 1_000_000)
+            let (restarted, port) = try worker("grid-notifier", notifierArguments)
+            current.withLock { instance in
+                instance.server = restarted
+                instance.port = port
+                instance.down = false
+            }
+        }
+    }
     let posters = (0..<4).map { number in
         Background<Int>("poster-\(number)") {
             let connection = try HTTPConnection(url: "http://127.0.0.1:\(intakePort)", bearer: nil)
@@ -172,6 +203,7 @@ func measureEndToEnd(
     }
     var accepted = 0
     for poster in posters { accepted += try poster.value() }
+    try outageThread?.value()
     // The last notices: give the pipeline a few seconds to drain.
     let deadline = Date().addingTimeInterval(20)
     while Date() < deadline {
@@ -192,7 +224,8 @@ func measureEndToEnd(
     sampling.store(false, ordering: .relaxed)
     let diskDuringRun = probe.stop()
     let seen = try watcher.finish()
-    let cpu = processes.indices.map { (name: processes[$0].name, seconds: processes[$0].cpuSeconds - cpuBefore[$0]) }
+    var cpu = processes.indices.map { (name: processes[$0].name, seconds: processes[$0].cpuSeconds - cpuBefore[$0]) }
+    cpu[notifierIndex].seconds = current.withLock { $0.cpuSeconds } - cpuBefore[notifierIndex]
     let arrivals = receiver.counts.withLock { $0.firstNoticeAt }
     let trips = sends.withLock { sent in
         sent.compactMap { id, sent in arrivals[id].map { (id: id, due: sent.due, answered: sent.answered, arrival: UInt64(max(Double(sent.due), $0 * 1e9))) } }
@@ -218,7 +251,33 @@ func measureEndToEnd(
         diskIdle: DiskProbe.summary(diskIdle), diskDuringRun: DiskProbe.summary(diskDuringRun), slow: slow.count, slowDuringDiskStall: slowDuringDiskStall,
         minutes: EndToEndSeries.minutes(trips: trips.map { ($0.due, $0.arrival) }, stages: stages, samples: resources, syncs: diskDuringRun, start: start, seconds: seconds),
         processNames: processes.map(\.name), acknowledged: acknowledged, acknowledgedLate: acknowledgedLate, refused: refused,
-        stages: EndToEndStages.summary(stages.map(\.stages))
+        stages: EndToEndStages.summary(stages.map(\.stages)),
+        outage: outage.map { outage in
+            EndToEndOutageReport.table(
+                trips: trips.map { ($0.due, $0.arrival) }, samples: backlog.withLock { $0 }, start: start,
+                from: start + UInt64(max(0, outage.at - 30)) * 1_000_000_000
+            )
+        }
     )
 }
 
+/// The grid-notifier running now: another after an outage. Its CPU and RSS are read through this,
+/// so that the minute table neither loses the killed process's CPU nor counts it twice.
+struct NotifierInstance: Sendable {
+    var server: Server
+    var port: Int
+    var down = false
+    /// CPU seconds of the process killed (0 before).
+    var killedCPU = 0.0
+
+    var cpuSeconds: Double { down ? killedCPU : killedCPU + server.cpuSeconds }
+    var rss: Int { down ? 0 : server.currentRSS }
+}
+
+/// grid-notifier's backlog from its `/metrics`; nil while it does not answer.
+private func readBacklog(port: Int) -> NotifierBacklogSample? {
+    guard let connection = try? HTTPConnection(url: "http://127.0.0.1:\(port)", bearer: nil, timeoutSeconds: 2),
+        let answer = try? connection.send("GET", "/metrics"), answer.status == 200
+    else { return nil }
+    return NotifierBacklogSample(metrics: String(decoding: answer.body, as: UTF8.self), at: now())
+}

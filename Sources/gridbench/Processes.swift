@@ -2,7 +2,7 @@ import Foundation
 import ZeroMQ
 
 /// A benchmarked server process (gridbusd or the C proxy).
-final class Server {
+final class Server: Sendable {
     let process = Process()
     let name: String
 

@@ -39,7 +39,20 @@ struct GridBench: ParsableCommand {
     var e2eRepeatInterval = 900
     @Option(help: "Play the handlers in (p): acknowledge each dispatch this many seconds after its notice (default: nobody acknowledges).")
     var e2eAcknowledgeAfter: Double?
+    @Option(help: "Kill grid-notifier in (p) AT seconds into the run and start it again SECONDS later: AT:SECONDS.")
+    var e2eNotifierOutage: String?
     @Option(help: "Events in the worker's outbox for (q).") var outboxEvents = 100_000
+
+    func validate() throws {
+        if let text = e2eNotifierOutage {
+            guard let outage = NotifierOutage(parsing: text) else {
+                throw ValidationError("--e2e-notifier-outage '\(text)' is not AT:SECONDS (whole seconds, SECONDS at least 1), such as 120:120")
+            }
+            guard outage.at + outage.seconds < e2eSeconds else {
+                throw ValidationError("--e2e-notifier-outage \(text) ends at \(outage.at + outage.seconds) s, not within --e2e-seconds \(e2eSeconds)")
+            }
+        }
+    }
 
     func run() throws {
         let selected = which == "all" ? Set("abcdefgijkloq") : Set(which.filter { $0 != "," })
@@ -402,7 +415,7 @@ struct GridBench: ParsableCommand {
             let sample = try District.load(directory: district)
             let result = try measureEndToEnd(
                 bin: binDirectory, workDirectory: workDirectory, context: context, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds,
-                repeatInterval: e2eRepeatInterval, acknowledgeAfter: e2eAcknowledgeAfter
+                repeatInterval: e2eRepeatInterval, acknowledgeAfter: e2eAcknowledgeAfter, outage: e2eNotifierOutage.flatMap(NotifierOutage.init(parsing:))
             )
             let memory = result.memory.map { "\($0.name) \($0.early)→\($0.middle)→\($0.late) MiB" }.joined(separator: ", ")
                 + "; CPU seconds: " + result.cpu.map { String(format: "%@ %.0f", $0.name, $0.seconds) }.joined(separator: ", ")
@@ -416,6 +429,9 @@ struct GridBench: ParsableCommand {
             rows.append(("(p) POST /v1/incidents → incident.dispatched → signed webhook delivered, \(e2eRate)/s for \(e2eSeconds) s (one run)",
                          String(format: "p99 %.1f ms", result.p99), note))
             endToEndMinutes = "(p) minute by minute:\n\n" + EndToEndSeries.table(result.minutes, processes: result.processNames)
+            if let outage = result.outage, let text = e2eNotifierOutage {
+                endToEndMinutes += "\n(p) grid-notifier killed and started again (\(text)), in 15-second steps from 30 s before:\n\n" + outage
+            }
         }
 
         var table = "| measurement | median of \(runs) | notes |\n| --- | --- | --- |\n"
