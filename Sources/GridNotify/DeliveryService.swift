@@ -36,13 +36,14 @@ struct DeliveryService: Service {
                     guard queue.takeClaimAgain() else { continue }
                     do {
                         // Every interval, not every second: reminders then leave as they fall due
-                        // instead of a second's worth at once ahead of new notices. And no more than
-                        // there is room to send: after an outage every dispatch nobody acknowledged
-                        // falls due at once, and that backlog waits among the reminders, not among
-                        // the due messages, where a new notice would queue behind all of it.
+                        // instead of a second's worth at once ahead of new notices. And no more
+                        // messages than there is room to send (a member's due reminders go as one):
+                        // after an outage every dispatch nobody acknowledged falls due at once, and
+                        // that backlog waits among the reminders, not among the due messages, where
+                        // a new notice would queue behind all of it.
                         if Date().timeIntervalSince(lastSweep) >= interval {
                             let room = queue.room
-                            if room > 0 { try await notifier.sweepReminders(limit: room) }
+                            if room > 0 { try await notifier.sweepReminders(recipients: room) }
                             lastSweep = Date()
                         }
                         let reserved = queue.reserve()

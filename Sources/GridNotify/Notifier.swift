@@ -377,14 +377,16 @@ public final class Notifier: Sendable {
     // MARK: Reminders
 
     /// Dispatches nobody acknowledged: the assignees are reminded every `repeat.interval`, at most
-    /// `repeat.limit` times; acknowledging (or any later step) stops them. Plans the `limit`
-    /// reminders due longest; the others stay due for the next sweep.
+    /// `repeat.limit` times; acknowledging (or any later step) stops them. Plans the due reminders
+    /// of the `recipients` members whose reminders have waited longest, each member's together
+    /// (they go as one message), at most `limit` in one transaction; the others stay due for the
+    /// next sweep. Returns how many it planned.
     @discardableResult
-    public func sweepReminders(limit: Int = 500) async throws -> Int {
+    public func sweepReminders(recipients: Int = .max, limit: Int = 500) async throws -> Int {
         let now = self.now()
         // As `handle`: a reminder taken back by a power loss falls due again under the same number.
         return try await publisher.transaction(durable: false) { [self] connection, outbox -> Int in
-            let due = try NotifierStore.dueReminders(at: Self.milliseconds(now), limit: limit, on: connection)
+            let due = try NotifierStore.dueReminders(at: Self.milliseconds(now), recipients: recipients, limit: limit, on: connection)
             for reminder in due {
                 let number = reminder.count + 1
                 let more = number < rules.repeatLimit
@@ -453,18 +455,28 @@ public final class Notifier: Sendable {
     /// The claim, inside a transaction whose commit is synced before any of it is sent.
     func claim(at now: Date, limit: Int, connection: SQLiteConnection) throws -> [Batch] {
         let nowMs = Self.milliseconds(now)
-        let rows = try NotifierStore.due(at: nowMs, limit: limit, on: connection)
         let silences = try NotifierStore.silences(activeAt: nowMs, on: connection)
+        let perMessage = NotifierStore.noticesPerMessage
+        var silenced: [(row: DeliveryRow, by: Silence)] = []
         var order: [String] = []
         var groups: [String: [DeliveryRow]] = [:]
-        for row in rows {
+        // In the order they fell due, until `limit` messages are made: a member with many notices
+        // due (reminders after an outage) gets one message of them, and the claim still fills its room.
+        try NotifierStore.due(at: nowMs, limit: limit * perMessage, on: connection) { row in
             if let silence = silences.first(where: { $0.matches(row) }) {
-                try NotifierStore.update([row.id], status: .silenced, detail: "silence \(silence.id)", doneAt: nowMs, on: connection)
-                continue
+                silenced.append((row, silence))
+                return true
             }
             let group = row.messageId ?? "new|\(row.recipient.id)|\(row.channel)"
-            if groups[group] == nil { order.append(group) }
-            groups[group, default: []].append(row)
+            if groups[group] == nil {
+                guard order.count < limit else { return false }
+                order.append(group)
+            }
+            if groups[group, default: []].count < perMessage { groups[group, default: []].append(row) }
+            return true
+        }
+        for (row, silence) in silenced {
+            try NotifierStore.update([row.id], status: .silenced, detail: "silence \(silence.id)", doneAt: nowMs, on: connection)
         }
         return try order.map { group in
             var rows = groups[group]!
@@ -479,9 +491,8 @@ public final class Notifier: Sendable {
             if rows[0].messageId == nil {
                 let taken = Set(rows.map(\.id))
                 let horizon = nowMs + Int64(rules.groupWait * 1000)
-                rows += try NotifierStore.waiting(recipient: rows[0].recipient.id, channel: rows[0].channel, dueBy: horizon, on: connection).filter { row in
-                    !taken.contains(row.id) && !silences.contains { $0.matches(row) }
-                }
+                let more = try NotifierStore.waiting(recipient: rows[0].recipient.id, channel: rows[0].channel, dueBy: horizon, limit: perMessage, on: connection)
+                rows += more.filter { row in !taken.contains(row.id) && !silences.contains { $0.matches(row) } }.prefix(perMessage - rows.count)
             }
             let messageId = rows[0].messageId ?? "m-" + rows[0].notificationId.dropFirst(2)
             let attempt = (rows.map(\.attempts).max() ?? 0) + 1

@@ -75,6 +75,8 @@ enum NotifierStore {
         );
         -- The sweep each second reads the due ones; without this it scanned every open dispatch.
         CREATE INDEX IF NOT EXISTS reminders_due ON reminders (next_ms);
+        -- And the due ones of one member, to send them together.
+        CREATE INDEX IF NOT EXISTS reminders_recipient ON reminders (recipient_id, next_ms);
         CREATE TABLE IF NOT EXISTS silences (
             id TEXT PRIMARY KEY, matchers TEXT NOT NULL, starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL, created_by TEXT NOT NULL, comment TEXT
         );
@@ -209,26 +211,32 @@ enum NotifierStore {
         )
     }
 
-    /// Rows ready to go at `now`: waiting ones and ones to try again.
-    static func due(at now: Int64, limit: Int, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+    /// The most notices one message holds: a member with more waiting gets several.
+    static let noticesPerMessage = 100
+
+    /// Rows ready to go at `now` (waiting ones and ones to try again), in the order they fell due,
+    /// at most `limit`, for as long as `take` asks for more. Nothing may be written until it returns.
+    static func due(at now: Int64, limit: Int, on connection: SQLiteConnection, take: (DeliveryRow) -> Bool) throws {
         let statement = try connection.prepare(
             "SELECT \(columns) FROM deliveries WHERE status IN ('pending', 'retry') AND due_ms <= ? ORDER BY due_ms, id LIMIT ?"
         )
         statement.bind(now, at: 1)
         statement.bind(limit, at: 2)
-        var rows: [DeliveryRow] = []
-        while try statement.step() { if let row = row(statement) { rows.append(row) } }
-        return rows
+        while try statement.step() {
+            if let row = row(statement), !take(row) { break }
+        }
+        statement.reset()
     }
 
-    /// Notices not yet in a message for a recipient on a channel, due by `dueBy`.
-    static func waiting(recipient: String, channel: String, dueBy: Int64, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+    /// Notices not yet in a message for a recipient on a channel, due by `dueBy`, at most `limit`.
+    static func waiting(recipient: String, channel: String, dueBy: Int64, limit: Int, on connection: SQLiteConnection) throws -> [DeliveryRow] {
         let statement = try connection.prepare(
-            "SELECT \(columns) FROM deliveries WHERE recipient_id = ? AND channel = ? AND status = 'pending' AND message_id IS NULL AND due_ms <= ? ORDER BY id LIMIT 100"
+            "SELECT \(columns) FROM deliveries WHERE recipient_id = ? AND channel = ? AND status = 'pending' AND message_id IS NULL AND due_ms <= ? ORDER BY id LIMIT ?"
         )
         statement.bind(recipient, at: 1)
         statement.bind(channel, at: 2)
         statement.bind(dueBy, at: 3)
+        statement.bind(limit, at: 4)
         var rows: [DeliveryRow] = []
         while try statement.step() { if let row = row(statement) { rows.append(row) } }
         return rows
@@ -306,16 +314,38 @@ enum NotifierStore {
         }
     }
 
-    static let dueRemindersSQL = "SELECT incident, recipient_id, dispatch, count FROM reminders WHERE next_ms <= ? ORDER BY next_ms LIMIT ?"
+    /// The sweep's reads: whose reminders have waited longest, then each one's due reminders.
+    static let dueRemindersSQL = (
+        longestWaiting: "SELECT recipient_id FROM reminders WHERE next_ms <= ? ORDER BY next_ms LIMIT ?",
+        ofRecipient: "SELECT incident, recipient_id, dispatch, count FROM reminders WHERE recipient_id = ? AND next_ms <= ? ORDER BY next_ms LIMIT ?"
+    )
 
-    /// The `limit` reminders due longest.
-    static func dueReminders(at now: Int64, limit: Int, on connection: SQLiteConnection) throws -> [Reminder] {
-        let statement = try connection.prepare(dueRemindersSQL)
-        statement.bind(now, at: 1)
-        statement.bind(limit, at: 2)
+    /// The due reminders of the `recipients` members whose reminders have waited longest, each
+    /// member's together (up to one message's worth) so that they go as one message, not one
+    /// message each; at most `limit` in all.
+    static func dueReminders(at now: Int64, recipients: Int, limit: Int, on connection: SQLiteConnection) throws -> [Reminder] {
+        var members: [String] = []
+        var seen: Set<String> = []
+        let longest = try connection.prepare(dueRemindersSQL.longestWaiting)
+        longest.bind(now, at: 1)
+        longest.bind(limit, at: 2)
+        while members.count < recipients, try longest.step() {
+            let member = longest.text(0) ?? ""
+            if seen.insert(member).inserted { members.append(member) }
+        }
+        longest.reset()
         var reminders: [Reminder] = []
-        while try statement.step() {
-            reminders.append(Reminder(incident: statement.text(0) ?? "", recipientId: statement.text(1) ?? "", dispatch: statement.text(2) ?? "", count: Int(statement.int64(3))))
+        let ofRecipient = try connection.prepare(dueRemindersSQL.ofRecipient)
+        for member in members where reminders.count < limit {
+            ofRecipient.bind(member, at: 1)
+            ofRecipient.bind(now, at: 2)
+            ofRecipient.bind(min(noticesPerMessage, limit - reminders.count), at: 3)
+            while try ofRecipient.step() {
+                reminders.append(
+                    Reminder(incident: ofRecipient.text(0) ?? "", recipientId: ofRecipient.text(1) ?? "", dispatch: ofRecipient.text(2) ?? "", count: Int(ofRecipient.int64(3)))
+                )
+            }
+            ofRecipient.reset()
         }
         return reminders
     }

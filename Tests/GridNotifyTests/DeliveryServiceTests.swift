@@ -42,4 +42,52 @@ import Testing
         let position = try #require(sent().firstIndex { $0.type == "incident.dispatched" && $0.incident == "inc-new" })
         #expect(position <= 3, "the new dispatch was told \(position + 1)th of \(sent().count)")
     }
+
+    /// After an outage a member has many reminders due at once. They go as one message, as other
+    /// notices within a group wait do; planning reminders only by the room for messages must not
+    /// split them into a message each (before, 30 reminders for 3 members took 30 messages, and a
+    /// backlog of 28,000 took minutes to send: docs/benchmarks.md, run AP).
+    @Test func aMembersDueRemindersGoAsOneMessage() async throws {
+        var rules = NotifierRules()
+        rules.repeatInterval = 600
+        let fixture = try await NotifierTests.Fixture(rules: rules)
+        let members = ["m-00001", "m-00003", "m-00007"]
+        for n in 0..<30 {
+            try await fixture.register("inc-\(n)")
+            try await fixture.dispatch("inc-\(n)", to: [members[n % 3]])
+        }
+        fixture.clock.advance(30)
+        try await fixture.notifier.deliverDue()
+        let before = fixture.sms.envelopes.count
+
+        fixture.clock.advance(600)  // thirty reminders due, ten for each member
+        let service = DeliveryService(notifier: fixture.notifier, interval: 0.01, queue: DeliveryQueue(limit: 2), logger: Logger(label: "test"))
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        func reminders() -> [[String]] {
+            fixture.sms.envelopes.dropFirst(before).map { $0.notifications.filter { $0.type == "reminder" }.compactMap(\.incidentId) }
+        }
+        #expect(try await eventually { reminders().joined().count == 30 })
+        #expect(reminders().map(\.count) == [10, 10, 10], "\(reminders())")
+    }
+
+    /// A claim makes up to its room in messages, not in notices: a member with 120 notices due
+    /// gets one full message, and the member after still gets the second.
+    @Test func aClaimFillsItsRoomInMessages() async throws {
+        let fixture = try await NotifierTests.Fixture()
+        for n in 0..<120 {
+            try await fixture.register("inc-a\(n)")
+            try await fixture.dispatch("inc-a\(n)", to: ["m-00001"])
+        }
+        try await fixture.register("inc-b")
+        try await fixture.dispatch("inc-b", to: ["m-00003"])
+        fixture.clock.advance(30)
+
+        let first = try await fixture.notifier.claimDue(limit: 2)
+        #expect(first.map { $0.rows[0].recipient.id } == ["m-00001", "m-00003"])
+        #expect(first.map(\.rows.count) == [NotifierStore.noticesPerMessage, 1])
+        let second = try await fixture.notifier.claimDue(limit: 2)
+        #expect(second.map(\.rows.count) == [20])
+    }
 }
+
