@@ -251,7 +251,7 @@ let package = Package(
         .target(
             name: "GridBusTestSupport",
             dependencies: [
-                "GridBusDaemon", "GridBusClient", "GridSecurity", "ZeroMQ",
+                "GridBusDaemon", "GridBusClient", "GridSecurity", "GridStore", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -157,9 +157,7 @@ import ZeroMQ
         let fixture = try await Fixture(path: path)
         for number in 0..<20 { try await fixture.report("inc-\(number)", at: GeoPoint(latitude: 30.2 + Double(number) * 0.01, longitude: 120.15)) }
         let connection = try SQLiteConnection(path: path)
-        let plan = try connection.prepare("EXPLAIN QUERY PLAN " + DispatcherStore.nearbySQL)
-        var details: [String] = []
-        while try plan.step() { details.append(plan.text(3) ?? "") }
+        let details = try connection.queryPlan(DispatcherStore.nearbySQL)
         #expect(details.contains { $0.contains("USING INDEX cases_place (category=? AND latitude>? AND latitude<?)") }, "\(details)")
     }
 

@@ -73,17 +73,11 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("notifier-\(UUID().uuidString).sqlite").path
         _ = try await NotifierTests.Fixture(path: path)
         let connection = try SQLiteConnection(path: path)
-        func plan(_ sql: String) throws -> [String] {
-            let statement = try connection.prepare("EXPLAIN QUERY PLAN " + sql)
-            var details: [String] = []
-            while try statement.step() { details.append(statement.text(3) ?? "") }
-            return details
-        }
         for sql in [NotifierStore.backlogSQL.open, NotifierStore.backlogSQL.notices] {
-            let details = try plan(sql)
+            let details = try connection.queryPlan(sql)
             let search = details.first ?? ""
             #expect(search.hasPrefix("SEARCH deliveries USING") && search.contains("INDEX deliveries_due (status=?"), "\(details)")
         }
-        #expect(try plan(NotifierStore.backlogSQL.reminders) == ["SEARCH reminders USING COVERING INDEX reminders_due (next_ms<?)"])
+        #expect(try connection.queryPlan(NotifierStore.backlogSQL.reminders) == ["SEARCH reminders USING COVERING INDEX reminders_due (next_ms<?)"])
     }
 }

@@ -242,14 +242,10 @@ final class RecordingChannel: NotificationChannel {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("notifier-\(UUID().uuidString).sqlite").path
         _ = try await Fixture(path: path)
         let connection = try SQLiteConnection(path: path)
-        func plan(_ sql: String) throws -> [String] {
-            let plan = try connection.prepare("EXPLAIN QUERY PLAN " + sql)
-            var details: [String] = []
-            while try plan.step() { details.append(plan.text(3) ?? "") }
-            return details
-        }
-        #expect(try plan(NotifierStore.dueRemindersSQL.longestWaiting) == ["SEARCH reminders USING INDEX reminders_due (next_ms<?)"])
-        #expect(try plan(NotifierStore.dueRemindersSQL.ofRecipient) == ["SEARCH reminders USING INDEX reminders_recipient (recipient_id=? AND next_ms<?)"])
+        #expect(try connection.queryPlan(NotifierStore.dueRemindersSQL.longestWaiting) == ["SEARCH reminders USING INDEX reminders_due (next_ms<?)"])
+        #expect(
+            try connection.queryPlan(NotifierStore.dueRemindersSQL.ofRecipient) == ["SEARCH reminders USING INDEX reminders_recipient (recipient_id=? AND next_ms<?)"]
+        )
     }
 
     /// A dispatch journaled after its acknowledgement (a publish retried after a NACK) tells of a
