@@ -23,13 +23,14 @@ struct NotifierBacklog: Sendable, Equatable {
     /// Notices due now and not yet claimed: they wait for room among the messages in flight.
     var notices = Due()
     /// Reminders due now and not yet planned: the backlog after an outage waits here
-    /// (`DeliveryService` plans only as many as there is room to send).
+    /// (`DeliveryService` plans them for only as many members as there is room for messages).
     var reminders = Due()
 }
 
 extension Notifier {
-    func backlog() async throws -> NotifierBacklog {
-        let now = Self.milliseconds(self.now())
+    /// What waits at `now` (ms; the clock's time when nil).
+    func backlog(at now: Int64? = nil) async throws -> NotifierBacklog {
+        let now = now ?? Self.milliseconds(self.now())
         return try await store.withConnection { try NotifierStore.backlog(at: now, on: $0) }
     }
 
@@ -37,7 +38,7 @@ extension Notifier {
     /// and kinds, a handful of values each; no recipient or incident.
     public func metricsText() async throws -> String {
         let now = Self.milliseconds(self.now())
-        let backlog = try await self.backlog()
+        let backlog = try await self.backlog(at: now)
         let kinds = [("notice", backlog.notices), ("reminder", backlog.reminders)]
         var output = PrometheusText()
         output.family(
@@ -60,7 +61,7 @@ extension Notifier {
     /// Every status of every channel, 0 when none: a series that comes and goes reads as a gap.
     private func openSamples(_ open: [NotifierBacklog.Open]) -> [PrometheusText.Sample] {
         let channels = Set(self.channels.keys).union(open.map(\.channel)).sorted()
-        return ["pending", "retry", "sending"].flatMap { status in
+        return [DeliveryRow.Status.pending, .retry, .sending].map(\.rawValue).flatMap { status in
             channels.map { channel in
                 let count = open.first { $0.status == status && $0.channel == channel }?.count ?? 0
                 return ([("status", status), ("channel", channel)], Double(count))
