@@ -51,7 +51,8 @@ import Testing
             Issue.record("a hung plugin was not a retry")
             return
         }
-        #expect(why.contains("killed") && Date().timeIntervalSince(started) < 5)
+        // Ended by the 500 ms timeout, not by its 30 s sleep (a busy CI machine once took 6 s).
+        #expect(why.contains("killed") && Date().timeIntervalSince(started) < 20)
         let helper = try #require(Int32(String(contentsOf: directory.appendingPathComponent("helper"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         var gone = false
         for _ in 0..<50 where !gone {
