@@ -61,7 +61,10 @@ while read -r worker client rate extra; do
     [[ -f $file ]] || printf '# API keys of %s (auth.keys-file): SHA-256 hashes only; made by provision-keys.sh.\nclients:\n' "$worker" > "$file"
     entry="$worker/$client"
     if grep -q "^$entry " "$API_KEYS" && [[ $entry != "$ROTATE" ]]; then continue; fi
-    key=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    # 24 random bytes, base64url, behind a fixed prefix: a key that began with '-' (1 in 64 did)
+    # read as an option to command-line tools (gridctl, curl -H), and the prefix lets secret scanners
+    # find a leaked key.
+    key=gbk_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
     hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
     # Drop the client's old entry (rotation), then append the new one.
     python3 - "$file" "$client" <<'PY'

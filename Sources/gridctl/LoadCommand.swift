@@ -30,8 +30,10 @@ struct LoadCommand: ParsableCommand {
     @Flag(help: "Play the handlers (acknowledge, start, handle, …) and an operator (place, emergency mode).") var handle = false
     @Option(name: .customLong("dispatcher"), help: "grid-dispatcher's address (env GRIDBUS_DISPATCHER_URL).")
     var dispatcherURL = Environment.value("GRIDBUS_DISPATCHER_URL") ?? "http://127.0.0.1:8081"
-    @Option(name: .customLong("handler-key"), help: "A dispatcher API key with the handler scope.") var handlerKey = "dev-handler-key"
-    @Option(name: .customLong("operator-key"), help: "A dispatcher API key with the operator scope.") var operatorKey = "dev-operator-key"
+    @Option(name: .customLong("handler-key"), help: "A dispatcher API key with the handler scope (env GRIDBUS_HANDLER_KEY).")
+    var handlerKey = Environment.value("GRIDBUS_HANDLER_KEY") ?? "dev-handler-key"
+    @Option(name: .customLong("operator-key"), help: "A dispatcher API key with the operator scope (env GRIDBUS_OPERATOR_KEY).")
+    var operatorKey = Environment.value("GRIDBUS_OPERATOR_KEY") ?? "dev-operator-key"
     @Option(name: .customLong("emergency-after"), help: "With --handle: seconds until one community switches to emergency mode.")
     var emergencyAfter: Double?
     @Option(name: .customLong("emergency-for"), help: "Seconds the community stays in emergency mode.") var emergencyFor: Double = 30

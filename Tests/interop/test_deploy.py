@@ -158,11 +158,16 @@ class ProductionHost:
         keys = self.etc / "keys"
         return run(BIN / "gridctl", *arguments, "--replay", self.replay, "--key", keys / "ops.key_secret", "--server-key", keys / "gridbusd.key")
 
+    def load_environment(self):
+        """gridctl load's keys the way an operator passes them: by environment, out of `ps`."""
+        return {**os.environ, "GRIDBUS_INTAKE_KEY": self.api_keys["grid-intake/citizen-app"],
+                "GRIDBUS_HANDLER_KEY": self.api_keys["grid-dispatcher/handler-app"],
+                "GRIDBUS_OPERATOR_KEY": self.api_keys["grid-dispatcher/operations"]}
+
     def load(self, count, seed, rate=100):
         return run(BIN / "gridctl", "load", "--count", count, "--rate", rate, "--seed", seed, "--handle", "--district-dir", self.etc / "district",
-                   "--intake", self.url("grid-intake"), "--intake-key", self.api_keys["grid-intake/citizen-app"],
-                   "--dispatcher", self.url("grid-dispatcher"), "--handler-key", self.api_keys["grid-dispatcher/handler-app"],
-                   "--operator-key", self.api_keys["grid-dispatcher/operations"], "--script", self.root / f"script-{seed}.jsonl")
+                   "--intake", self.url("grid-intake"), "--dispatcher", self.url("grid-dispatcher"),
+                   "--script", self.root / f"script-{seed}.jsonl", env=self.load_environment())
 
 
 def test_provisioned_keys_and_the_production_configuration_run_the_district_over_curve(tmp_path):
@@ -172,8 +177,10 @@ def test_provisioned_keys_and_the_production_configuration_run_the_district_over
     for secret in list(keys.glob("*.key_secret")) + [keys / "webhook.secret", keys / "api-keys.txt"]:
         assert oct(secret.stat().st_mode & 0o777) == "0o600", secret
     assert len(list(keys.glob("*.key_secret"))) == 8
-    # Only hashes in the workers' client files.
+    # Only hashes in the workers' client files; every key behind its prefix, so none starts with '-'
+    # (one did, and gridctl read it as an option).
     for entry, key in host.api_keys.items():
+        assert re.fullmatch(r"gbk_[A-Za-z0-9_-]{32}", key), (entry, key)
         worker = entry.split("/")[0]
         assert key not in (host.etc / "plugins" / worker / "clients.yaml").read_text()
     # Running it again changes nothing; a rotation replaces one key only.
@@ -220,10 +227,8 @@ def test_a_backup_under_load_restores_into_a_new_data_directory(tmp_path):
     try:
         loader = subprocess.Popen([str(BIN / "gridctl"), "load", "--count", "400", "--rate", "80", "--seed", "5", "--handle",
                                    "--district-dir", str(host.etc / "district"), "--intake", host.url("grid-intake"),
-                                   "--intake-key", host.api_keys["grid-intake/citizen-app"], "--dispatcher", host.url("grid-dispatcher"),
-                                   "--handler-key", host.api_keys["grid-dispatcher/handler-app"],
-                                   "--operator-key", host.api_keys["grid-dispatcher/operations"], "--script", str(tmp_path / "before.jsonl")],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   "--dispatcher", host.url("grid-dispatcher"), "--script", str(tmp_path / "before.jsonl")],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=host.load_environment())
         # The reports accepted so far, by the intake's own record, before the backup starts: wait for
         # more than 50 (a fixed sleep found none once, on a busy machine).
         def accepted_so_far():
