@@ -106,7 +106,7 @@ public final class Dispatcher: Sendable {
         for busEvent in busEvents where busEvent.topic.hasPrefix(Topic.prefix(forType: .incidentReported)) {
             // One decoding pass straight into the payload (CloudEvent, then payload(as:), costs three).
             do {
-                let envelope = try Self.reportDecoder.decode(ReportEnvelope.self, from: Data(busEvent.bytes))
+                let envelope = try Self.reportDecoder.decode(ReportEnvelope.self, from: busEvent.bytes)
                 guard envelope.data.schemaVersion <= IncidentReported.currentSchemaVersion else {
                     throw PayloadError.unsupportedSchemaVersion(type: envelope.type, found: envelope.data.schemaVersion, supported: IncidentReported.currentSchemaVersion)
                 }
@@ -134,7 +134,7 @@ public final class Dispatcher: Sendable {
         let data: IncidentReported
     }
 
-    private static let reportDecoder = GridJSON.decoder()
+    private static let reportDecoder = JSONTreeDecoder()
 
     private func register(_ report: IncidentReported, key: String, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
         let district = self.district

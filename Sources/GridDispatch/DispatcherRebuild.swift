@@ -131,9 +131,9 @@ extension DispatchCase {
 
     /// Names of the fields in which two cases differ.
     static func fieldsDiffering(_ a: DispatchCase, _ b: DispatchCase) -> [String] {
-        let (encoder, decoder) = (GridJSON.encoder(), GridJSON.decoder())
-        guard case .object(let left)? = try? decoder.decode(JSONValue.self, from: encoder.encode(a)),
-            case .object(let right)? = try? decoder.decode(JSONValue.self, from: encoder.encode(b))
+        let encoder = JSONTreeEncoder()
+        guard case .object(let left)? = try? JSONValue(parsing: encoder.encode(a)),
+            case .object(let right)? = try? JSONValue(parsing: encoder.encode(b))
         else { return ["(unreadable)"] }
         return Set(left.keys).union(right.keys).sorted().filter { left[$0] != right[$0] }
     }

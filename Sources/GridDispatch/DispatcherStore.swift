@@ -25,8 +25,9 @@ enum DispatcherStore {
         CREATE TABLE IF NOT EXISTS modes (scope TEXT NOT NULL, target TEXT NOT NULL, since_ms INTEGER NOT NULL, by TEXT NOT NULL, PRIMARY KEY (scope, target));
         """
 
-    static let encoder = GridJSON.encoder()
-    static let decoder = GridJSON.decoder()
+    /// GridJSON's format, without Foundation's cost: every event reads and rewrites a case.
+    static let encoder = JSONTreeEncoder()
+    static let decoder = JSONTreeDecoder()
 
     static func prepare(_ connection: SQLiteConnection) throws {
         try connection.execute(schema)
@@ -43,7 +44,7 @@ enum DispatcherStore {
             try connection.execute("ALTER TABLE cases ADD COLUMN latitude REAL; ALTER TABLE cases ADD COLUMN longitude REAL;")
             let open = try connection.prepare("SELECT body FROM cases WHERE state NOT IN ('closed', 'rejected', 'merged')")
             var cases: [DispatchCase] = []
-            while try open.step() { cases.append(try decoder.decode(DispatchCase.self, from: Data(open.blob(0)))) }
+            while try open.step() { cases.append(try decoder.decode(DispatchCase.self, from: open.blob(0))) }
             let update = try connection.prepare("UPDATE cases SET latitude = ?, longitude = ? WHERE id = ?")
             for item in cases {
                 guard let location = item.location else { continue }
@@ -59,7 +60,7 @@ enum DispatcherStore {
     static func load(_ id: String, on connection: SQLiteConnection) throws -> DispatchCase? {
         let statement = try connection.prepare("SELECT body FROM cases WHERE id = ?")
         statement.bind(id, at: 1)
-        return try statement.step() ? try decoder.decode(DispatchCase.self, from: Data(statement.blob(0))) : nil
+        return try statement.step() ? try decoder.decode(DispatchCase.self, from: statement.blob(0)) : nil
     }
 
     /// Inserts or replaces the case, and keeps its current assignees (for load) in step.
@@ -73,7 +74,7 @@ enum DispatcherStore {
         statement.bind(item.category, at: 4)
         statement.bind(milliseconds(item.reportedAt), at: 5)
         if let at = item.timerAt { statement.bind(milliseconds(at), at: 6) } else { statement.bindNull(at: 6) }
-        statement.bind(Array(try encoder.encode(item)), at: 7)
+        statement.bind(try encoder.encode(item), at: 7)
         if let location = item.location {
             statement.bind(location.latitude, at: 8)
             statement.bind(location.longitude, at: 9)
@@ -100,7 +101,7 @@ enum DispatcherStore {
         let statement = try connection.prepare("SELECT body FROM cases")
         var cases: [String: DispatchCase] = [:]
         while try statement.step() {
-            let item = try decoder.decode(DispatchCase.self, from: Data(statement.blob(0)))
+            let item = try decoder.decode(DispatchCase.self, from: statement.blob(0))
             cases[item.id] = item
         }
         return cases
@@ -156,7 +157,7 @@ enum DispatcherStore {
         statement.bind(point.longitude + longitudeSpan, at: 5)
         statement.bind(milliseconds(since), at: 6)
         var cases: [DispatchCase] = []
-        while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: Data(statement.blob(0)))) }
+        while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: statement.blob(0))) }
         return cases
     }
 
@@ -191,7 +192,7 @@ enum DispatcherStore {
         statement.bind(milliseconds(now), at: 1)
         statement.bind(limit, at: 2)
         var cases: [DispatchCase] = []
-        while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: Data(statement.blob(0)))) }
+        while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: statement.blob(0))) }
         return cases
     }
 

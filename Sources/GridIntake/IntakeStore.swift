@@ -30,8 +30,9 @@ enum IntakeStore {
         CREATE TABLE IF NOT EXISTS lifecycle_seen (event_id TEXT PRIMARY KEY);
         """
 
-    static let encoder = GridJSON.encoder()
-    static let decoder = GridJSON.decoder()
+    /// GridJSON's format, without Foundation's cost: every lifecycle event rewrites an incident.
+    static let encoder = JSONTreeEncoder()
+    static let decoder = JSONTreeDecoder()
 
     static func prepare(_ connection: SQLiteConnection) throws {
         try connection.execute(schema)
@@ -61,7 +62,7 @@ enum IntakeStore {
     /// Returns the incident's JSON as stored (the API answers with the same bytes).
     @discardableResult
     static func insert(_ incident: Incident, idempotencyKey: String?, fingerprint: String, on connection: SQLiteConnection) throws -> Data {
-        let json = try encoder.encode(incident)
+        let json = Data(try encoder.encode(incident))
         let statement = try connection.prepare(
             """
             INSERT INTO incidents (id, token, client, idempotency_key, fingerprint, external_id, status, category, grid, created_ms, updated_ms, body)
@@ -89,7 +90,7 @@ enum IntakeStore {
         statement.bind(incident.status.rawValue, at: 1)
         statement.bind(incident.grid, at: 2)
         statement.bind(milliseconds(incident.updatedAt), at: 3)
-        statement.bind(Array(try encoder.encode(incident)), at: 4)
+        statement.bind(try encoder.encode(incident), at: 4)
         statement.bind(incident.id, at: 5)
         try statement.run()
     }
@@ -97,13 +98,13 @@ enum IntakeStore {
     static func incident(id: String, on connection: SQLiteConnection) throws -> Incident? {
         let statement = try connection.prepare("SELECT body FROM incidents WHERE id = ?")
         statement.bind(id, at: 1)
-        return try statement.step() ? try decoder.decode(Incident.self, from: Data(statement.blob(0))) : nil
+        return try statement.step() ? try decoder.decode(Incident.self, from: statement.blob(0)) : nil
     }
 
     static func incident(token: String, on connection: SQLiteConnection) throws -> Incident? {
         let statement = try connection.prepare("SELECT body FROM incidents WHERE token = ?")
         statement.bind(token, at: 1)
-        return try statement.step() ? try decoder.decode(Incident.self, from: Data(statement.blob(0))) : nil
+        return try statement.step() ? try decoder.decode(Incident.self, from: statement.blob(0)) : nil
     }
 
     struct Query: Sendable {
@@ -148,7 +149,7 @@ enum IntakeStore {
         for (index, bind) in values.enumerated() { bind(statement, Int32(index + 1)) }
         statement.bind(query.limit + 1, at: Int32(values.count + 1))
         var rows: [(Int64, Incident)] = []
-        while try statement.step() { rows.append((statement.int64(0), try decoder.decode(Incident.self, from: Data(statement.blob(1))))) }
+        while try statement.step() { rows.append((statement.int64(0), try decoder.decode(Incident.self, from: statement.blob(1)))) }
         let page = Array(rows.prefix(query.limit))
         return (page.map(\.1), rows.count > query.limit ? page.last?.0 : nil)
     }

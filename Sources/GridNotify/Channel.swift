@@ -102,4 +102,5 @@ public protocol NotificationChannel: Sendable {
     func deliver(_ envelope: Envelope) async -> DeliveryOutcome
 }
 
-let envelopeEncoder = GridJSON.encoder()
+/// GridJSON's format, without Foundation's cost (one message per notice).
+let envelopeEncoder = JSONTreeEncoder()

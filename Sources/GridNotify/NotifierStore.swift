@@ -82,8 +82,9 @@ enum NotifierStore {
         );
         """
 
-    static let encoder = GridJSON.encoder()
-    static let decoder = GridJSON.decoder()
+    /// GridJSON's format, without Foundation's cost.
+    static let encoder = JSONTreeEncoder()
+    static let decoder = JSONTreeDecoder()
 
     static func prepare(_ connection: SQLiteConnection) throws {
         try connection.execute(schema)
@@ -96,7 +97,7 @@ enum NotifierStore {
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
-    static func value<T: Decodable>(_ type: T.Type, _ text: String?) -> T? { text.flatMap { try? decoder.decode(T.self, from: Data($0.utf8)) } }
+    static func value<T: Decodable>(_ type: T.Type, _ text: String?) -> T? { text.flatMap { try? decoder.decode(T.self, from: Array($0.utf8)) } }
 
     // MARK: Incidents and modes
 

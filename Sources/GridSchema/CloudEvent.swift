@@ -53,7 +53,7 @@ public struct CloudEvent: Sendable, Hashable, Codable {
         grid: String? = nil,
         time: Date = Date()
     ) throws {
-        let data = try GridJSON.decoder().decode(JSONValue.self, from: GridJSON.encoder().encode(payload))
+        let data = try JSONValue(parsing: JSONTreeEncoder().encode(payload))
         self.init(id: id, source: source, type: Payload.eventType.rawValue, time: time, subject: subject, grid: grid, data: data)
         self.dataschema = Payload.schemaURI
     }
@@ -76,7 +76,7 @@ public struct CloudEvent: Sendable, Hashable, Codable {
             throw .unsupportedSchemaVersion(type: type, found: Int(version), supported: Payload.currentSchemaVersion)
         }
         do {
-            return try payloadDecoder.decode(Payload.self, from: Data(JSONObjectWriter.bytes(of: .object(object))))
+            return try JSONTreeDecoder().decode(Payload.self, from: .object(object))
         } catch let error as DecodingError {
             throw .invalid(type: type, reason: PayloadError.describe(error))
         } catch {
@@ -86,7 +86,7 @@ public struct CloudEvent: Sendable, Hashable, Codable {
 
     // MARK: Wire format
 
-    public func jsonBytes() throws -> [UInt8] { Array(try GridJSON.encoder().encode(self)) }
+    public func jsonBytes() throws -> [UInt8] { try JSONTreeEncoder().encode(self) }
 
     /// Reads an event in one pass (``JSONReader``; every worker reads every event it follows).
     /// Only the JSON shape is checked, as `Decodable` would: ``validate()`` checks the rules.
@@ -181,8 +181,6 @@ public struct CloudEvent: Sendable, Hashable, Codable {
     }
 }
 
-/// Shared: a decoder keeps no state between calls (made once, it saves a setup per event).
-private let payloadDecoder = GridJSON.decoder()
 
 /// Why a consumer could not read an event's payload. Never a crash: the caller decides (log, skip, dead-letter).
 public enum PayloadError: Error, Sendable, Hashable, CustomStringConvertible {

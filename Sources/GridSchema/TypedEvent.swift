@@ -42,15 +42,10 @@ public struct TypedEvent<Payload: EventPayload>: Encodable, Sendable {
         try container.encode(data, forKey: .data)
     }
 
-    private static var encoder: JSONEncoder { typedEventEncoder }
-
     /// The event as CloudEvents JSON, checked against the envelope rules the daemon applies.
     public func jsonBytes() throws -> [UInt8] {
-        let bytes = Array(try Self.encoder.encode(self))
+        let bytes = try JSONTreeEncoder().encode(self)
         _ = try EnvelopeScanner.scan(bytes)
         return bytes
     }
 }
-
-/// Shared by every ``TypedEvent`` (a static stored property cannot live in a generic type).
-private let typedEventEncoder = GridJSON.encoder()

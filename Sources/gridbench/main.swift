@@ -14,7 +14,7 @@ struct GridBench: ParsableCommand {
         abstract: "Measure gridbusd against libzmq's own proxy (200-byte events, TCP loopback)."
     )
 
-    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end), q (a worker's outbox draining).")
+    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end), q (a worker's outbox draining), r (JSON coders: Foundation's against the tree coders).")
     var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
     @Option(help: "Events for (a)–(d).") var events = 500_000
@@ -55,7 +55,7 @@ struct GridBench: ParsableCommand {
     }
 
     func run() throws {
-        let selected = which == "all" ? Set("abcdefgijkloq") : Set(which.filter { $0 != "," })
+        let selected = which == "all" ? Set("abcdefgijkloqr") : Set(which.filter { $0 != "," })
         let binDirectory = URL(fileURLWithPath: bin)
         let context = ZMQContext()
         var rows: [(String, String, String)] = []
@@ -303,6 +303,23 @@ struct GridBench: ParsableCommand {
                 log("(k) run \(run + 1): \(notes.last!)")
             }
             rows.append(("(k) assignment decision (least load), \(grids) grids, 1,000,000 decisions", String(format: "p99 %.2f µs", median(p99s)), notes.joined(separator: "; ")))
+        }
+
+        if selected.contains("r") {
+            var samples: [CodecTimes] = []
+            for run in 0..<runs {
+                samples.append(try measureCodecs(passes: 20_000))
+                let last = samples.last!
+                log(String(format: "(r) run %d: encode %.2f / %.2f µs, decode %.2f / %.2f µs (Foundation / tree)", run + 1,
+                           last.foundationEncode, last.treeEncode, last.foundationDecode, last.treeDecode))
+            }
+            let encode = (median(samples.map(\.foundationEncode)), median(samples.map(\.treeEncode)))
+            let decode = (median(samples.map(\.foundationDecode)), median(samples.map(\.treeDecode)))
+            rows.append((
+                "(r) a payload encoded / decoded, Foundation's coders against the tree coders (mean over the \(codecEventTypes) event types)",
+                String(format: "encode %.2f → %.2f µs (%.1f×), decode %.2f → %.2f µs (%.1f×)", encode.0, encode.1, encode.0 / encode.1, decode.0, decode.1, decode.0 / decode.1),
+                "medians of \(runs) runs of 20,000 passes"
+            ))
         }
 
         if selected.contains("l") {

@@ -1,6 +1,7 @@
 import Foundation
 import GridConfiguration
 import GridPlugins
+import GridSchema
 import Logging
 
 /// A channel plugin: an executable run once per message with the envelope as JSON on stdin.
@@ -23,7 +24,7 @@ public struct ExecChannel: NotificationChannel {
 
     public func deliver(_ envelope: Envelope) async -> DeliveryOutcome {
         let input: [UInt8]
-        do { input = Array(try envelopeEncoder.encode(envelope)) } catch { return .failed("cannot encode: \(error)") }
+        do { input = try envelopeEncoder.encode(envelope) } catch { return .failed("cannot encode: \(error)") }
         let result: OneShotProcess.Result
         do {
             result = try await OneShotProcess.run(

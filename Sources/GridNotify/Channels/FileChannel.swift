@@ -1,4 +1,5 @@
 import Foundation
+import GridSchema
 import Synchronization
 
 /// Appends each message as one JSON line to a file: for audit, development, and systems that

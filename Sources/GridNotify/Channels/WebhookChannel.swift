@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GridSchema
 import GridSecurity
 import NIOCore
 import NIOHTTP1
@@ -43,14 +44,14 @@ public struct WebhookChannel: NotificationChannel {
         guard let target = url ?? URL(string: envelope.address), ["http", "https"].contains(target.scheme?.lowercased() ?? "") else {
             return .failed("'\(envelope.address)' is not an http(s) URL")
         }
-        let body: Data
+        let body: [UInt8]
         do { body = try envelopeEncoder.encode(envelope) } catch { return .failed("cannot encode: \(error)") }
         let timestamp = String(Int(clock().timeIntervalSince1970))
         var request = HTTPClientRequest(url: target.absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "X-GridBus-Timestamp", value: timestamp)
-        request.headers.add(name: "X-GridBus-Signature", value: Self.signature(secret: secret, timestamp: timestamp, body: Array(body)))
+        request.headers.add(name: "X-GridBus-Signature", value: Self.signature(secret: secret, timestamp: timestamp, body: body))
         request.headers.add(name: "Idempotency-Key", value: envelope.messageId)
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
