@@ -12,8 +12,6 @@ struct DispatcherAPI<Context: RequestContext> {
     let dispatcher: Dispatcher
     let keys: DispatcherKeys
 
-    static var encoder: JSONEncoder { dispatcherAPIEncoder }
-
     func register(on router: Router<Context>) {
         router.get("/v1/cases/{id}") { request, context in
             if case .failure(let refusal) = authorize(request, .handler) { return refusal.response }
@@ -54,7 +52,7 @@ struct DispatcherAPI<Context: RequestContext> {
         var request = request
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: 64 << 10) } catch { return errors(.contentTooLarge, [("", "the body is larger than 64KiB")]) }
-        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else {
+        guard case .object(let fields)? = try? JSONValue(parsing: Array(body.readableBytesView)) else {
             return errors(.badRequest, [("", "the body must be a JSON object with at least 'by'")])
         }
         var problems: [(String, String)] = []
@@ -105,7 +103,7 @@ struct DispatcherAPI<Context: RequestContext> {
     func setMode(_ request: Request) async throws -> Response {
         var request = request
         guard let body = try? await request.collectBody(upTo: 16 << 10),
-            case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+            case .object(let fields)? = try? JSONValue(parsing: Array(body.readableBytesView))
         else { return errors(.badRequest, [("", "the body must be a JSON object: scope, target, mode, by, reason")]) }
         var problems: [(String, String)] = []
         for key in fields.keys.sorted() where !["scope", "target", "mode", "by", "reason"].contains(key) { problems.append((key, "unknown field")) }
@@ -124,13 +122,7 @@ struct DispatcherAPI<Context: RequestContext> {
         }
     }
 
-    func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: (try? Self.encoder.encode(value)) ?? Data("{}".utf8)))
-        )
-    }
+    func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response { HTTPSupport.json(status, value) }
 
     func errors(_ status: HTTPResponse.Status, _ list: [(String, String)]) -> Response {
         json(status, ["errors": list.map { ["field": $0.0, "reason": $0.1] }])
@@ -144,5 +136,3 @@ struct Conflict: Encodable {
     let allowed: [String]
 }
 
-/// Shared by every DispatcherAPI (a generic type cannot hold a static stored property).
-private let dispatcherAPIEncoder = GridJSON.encoder()

@@ -7,13 +7,14 @@ import NIOCore
 /// Small helpers shared by the workers' HTTP APIs: JSON answers, the `{"errors":[{field, reason}]}`
 /// shape every API uses, bodies with a limit, forms, query parameters.
 public enum HTTPSupport {
-    public static let jsonEncoder = GridJSON.encoder()
+    /// GridJSON's format, without Foundation's cost (every answer of every API).
+    public static let jsonEncoder = JSONTreeEncoder()
 
     public static func json(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
-        json(status, encoded: (try? jsonEncoder.encode(value)) ?? Data("{}".utf8), headers: headers)
+        json(status, encoded: (try? jsonEncoder.encode(value)) ?? Array("{}".utf8), headers: headers)
     }
 
-    public static func json(_ status: HTTPResponse.Status, encoded body: Data, headers: HTTPFields = [:]) -> Response {
+    public static func json(_ status: HTTPResponse.Status, encoded body: some Sequence<UInt8>, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
