@@ -11,13 +11,14 @@ public struct DispatchCase: Sendable, Codable, Equatable {
         case handle
     }
 
-    public var id: String
+    public let id: String
     public var state: CaseState
-    public var category: String
+    /// Fixed when the case is made, as are `reportedAt` and `location` (the store updates a case without them).
+    public let category: String
     public var grid: String?
     public var priority: Priority
-    public var location: GeoPoint?
-    public var reportedAt: Date
+    public let location: GeoPoint?
+    public let reportedAt: Date
     public var registeredAt: Date?
     public var deadline: Date?
     public var acknowledgeBy: Date?

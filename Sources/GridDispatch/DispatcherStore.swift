@@ -63,10 +63,19 @@ enum DispatcherStore {
         return try statement.step() ? try decoder.decode(DispatchCase.self, from: statement.blob(0)) : nil
     }
 
-    /// Inserts or replaces the case, and keeps its current assignees (for load) in step.
+    /// Inserts the case or updates it in place, and keeps its current assignees (for load) in step.
+    ///
+    /// Every event that touches a case saves it. An update sets only the columns that can change:
+    /// category, report time and place are fixed when the case is made (`let` in ``DispatchCase``),
+    /// so their indexes and the row's place are left alone (`INSERT OR REPLACE` deleted and
+    /// re-inserted the row in the table and all four indexes each time). Likewise an assignee who
+    /// stays is not deleted and inserted again.
     static func save(_ item: DispatchCase, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
-            "INSERT OR REPLACE INTO cases (id, state, grid, category, reported_ms, timer_ms, body, latitude, longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            """
+            INSERT INTO cases (id, state, grid, category, reported_ms, timer_ms, body, latitude, longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET state = excluded.state, grid = excluded.grid, timer_ms = excluded.timer_ms, body = excluded.body
+            """
         )
         statement.bind(item.id, at: 1)
         statement.bind(item.state.rawValue, at: 2)
@@ -83,8 +92,12 @@ enum DispatcherStore {
             statement.bindNull(at: 9)
         }
         try statement.run()
-        let clear = try connection.prepare("DELETE FROM assignments WHERE case_id = ?")
+        let assignees = item.isOpen ? item.assignees : []
+        let clear = try connection.prepare(
+            "DELETE FROM assignments WHERE case_id = ? AND member NOT IN (\(assignees.map { _ in "?" }.joined(separator: ",")))"
+        )
         clear.bind(item.id, at: 1)
+        for (index, member) in assignees.enumerated() { clear.bind(member, at: Int32(index + 2)) }
         try clear.run()
         guard item.isOpen else { return }
         let insert = try connection.prepare("INSERT OR IGNORE INTO assignments (case_id, member) VALUES (?, ?)")

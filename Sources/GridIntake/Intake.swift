@@ -170,10 +170,11 @@ public final class Intake: Sendable {
             if let deadline = change.deadline { incident.deadline = deadline }
             if let note = change.note { incident.statusNotes = note }
         }
+        let gridBefore = incident.grid
         if let grid = change.grid, incident.grid == nil { incident.grid = grid }
         incident.updatedAt = max(incident.updatedAt, at)
         incident.timeline.insert(TimelineEntry(status: change.status, type: type.rawValue, at: at, note: change.note, step: step), at: position)
-        try IntakeStore.update(incident, on: connection)
+        try IntakeStore.update(incident, gridChanged: incident.grid != gridBefore, on: connection)
         logger.debug("incident updated", metadata: ["incident": "\(incidentID)", "event.type": "\(type.rawValue)"])
     }
 

@@ -85,13 +85,20 @@ enum IntakeStore {
         return json
     }
 
-    static func update(_ incident: Incident, on connection: SQLiteConnection) throws {
-        let statement = try connection.prepare("UPDATE incidents SET status = ?, grid = ?, updated_ms = ?, body = ? WHERE id = ?")
+    /// Writes the incident back; its grid column (and index) only when `gridChanged`: most
+    /// lifecycle events leave the grid as it was, and SQLite rewrites an index entry for every
+    /// column an UPDATE sets.
+    static func update(_ incident: Incident, gridChanged: Bool, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(
+            gridChanged
+                ? "UPDATE incidents SET status = ?, updated_ms = ?, body = ?, grid = ? WHERE id = ?"
+                : "UPDATE incidents SET status = ?, updated_ms = ?, body = ? WHERE id = ?"
+        )
         statement.bind(incident.status.rawValue, at: 1)
-        statement.bind(incident.grid, at: 2)
-        statement.bind(milliseconds(incident.updatedAt), at: 3)
-        statement.bind(try encoder.encode(incident), at: 4)
-        statement.bind(incident.id, at: 5)
+        statement.bind(milliseconds(incident.updatedAt), at: 2)
+        statement.bind(try encoder.encode(incident), at: 3)
+        if gridChanged { statement.bind(incident.grid, at: 4) }
+        statement.bind(incident.id, at: gridChanged ? 5 : 4)
         try statement.run()
     }
 

@@ -134,9 +134,15 @@ enum NotifierStore {
         )
     }
 
+    /// Inserts the facts or updates them in place (`INSERT OR REPLACE` deleted the row and its key and
+    /// inserted both again, on every event about the incident).
     static func save(_ facts: IncidentFacts, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
-            "INSERT OR REPLACE INTO incidents (id, grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            """
+            INSERT INTO incidents (id, grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET grid = excluded.grid, category = excluded.category, priority = excluded.priority, emergency = excluded.emergency,
+                reporter = excluded.reporter, assignees = excluded.assignees, acknowledge_by = excluded.acknowledge_by, deadline = excluded.deadline, step = excluded.step
+            """
         )
         statement.bind(facts.id, at: 1)
         statement.bind(facts.grid, at: 2)

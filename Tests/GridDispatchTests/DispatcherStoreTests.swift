@@ -1,0 +1,40 @@
+import Foundation
+@testable import GridDispatch
+import GridSchema
+import GridStore
+import Testing
+
+/// How a case is written: in place, and its assignees (the load the assignment reads) kept in step.
+@Suite struct DispatcherStoreTests {
+    @Test func aCaseIsUpdatedInPlaceAndItsAssigneesFollow() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-store-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let connection = try SQLiteConnection(path: path)
+        try DispatcherStore.prepare(connection)
+        func rowid() throws -> Int64? {
+            let statement = try connection.prepare("SELECT rowid FROM cases WHERE id = 'inc-0001'")
+            return try statement.step() ? statement.int64(0) : nil
+        }
+
+        var item = DispatchCase(reported: .example)
+        item.state = .dispatched
+        item.assignees = ["m-1", "m-2"]
+        try DispatcherStore.save(item, on: connection)
+        let first = try #require(try rowid())
+        #expect(try DispatcherStore.load(of: ["m-1", "m-2", "m-3"], on: connection) == ["m-1": 1, "m-2": 1])
+
+        // Returned and dispatched again: one assignee stays, one goes, one comes.
+        item.assignees = ["m-2", "m-3"]
+        item.timerAt = Date(timeIntervalSince1970: 1_800_000_000)
+        try DispatcherStore.save(item, on: connection)
+        #expect(try rowid() == first, "the row was deleted and inserted again, not updated")
+        #expect(try DispatcherStore.load("inc-0001", on: connection) == item)
+        #expect(try DispatcherStore.load(of: ["m-1", "m-2", "m-3"], on: connection) == ["m-2": 1, "m-3": 1])
+
+        // Closed: nobody carries it any more.
+        item.state = .closed
+        try DispatcherStore.save(item, on: connection)
+        #expect(try DispatcherStore.load(of: ["m-1", "m-2", "m-3"], on: connection) == [:])
+        #expect(try DispatcherStore.load("inc-0001", on: connection)?.state == .closed)
+    }
+}
