@@ -181,7 +181,6 @@ public struct CloudEvent: Sendable, Hashable, Codable {
     }
 }
 
-
 /// Why a consumer could not read an event's payload. Never a crash: the caller decides (log, skip, dead-letter).
 public enum PayloadError: Error, Sendable, Hashable, CustomStringConvertible {
     case wrongType(expected: String, found: String)

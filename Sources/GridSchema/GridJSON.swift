@@ -5,6 +5,8 @@ import Foundation
 #endif
 
 /// The JSON coders every GridBus process uses: RFC 3339 times (fractional seconds accepted), sorted keys.
+/// The workers' hot paths use ``JSONTreeEncoder`` and ``JSONTreeDecoder``, which keep this format
+/// at a fraction of the cost; these are Foundation's, for APIs that take its types.
 public enum GridJSON {
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()

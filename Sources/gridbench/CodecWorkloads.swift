@@ -5,6 +5,8 @@ import GridSchema
 /// and by the tree coders the workers use; microseconds per value, one pass over all types being
 /// one sample.
 struct CodecTimes {
+    /// Event types timed (each one's full example).
+    var types = 0
     var foundationEncode: Double
     var treeEncode: Double
     var foundationDecode: Double
@@ -15,7 +17,6 @@ func measureCodecs(passes: Int) throws -> CodecTimes {
     let encoder = GridJSON.encoder()
     let decoder = GridJSON.decoder()
     var times = CodecTimes(foundationEncode: 0, treeEncode: 0, foundationDecode: 0, treeDecode: 0)
-    var values = 0
     for type in EventType.allCases {
         try measure(type.payloadType)
     }
@@ -34,10 +35,9 @@ func measureCodecs(passes: Int) throws -> CodecTimes {
         times.treeEncode += try time { _ = try JSONTreeEncoder().encode(example) }
         times.foundationDecode += try time { _ = try decoder.decode(Payload.self, from: Data(JSONObjectWriter.bytes(of: tree))) }
         times.treeDecode += try time { _ = try JSONTreeDecoder().decode(Payload.self, from: tree) }
-        values += 1
+        times.types += 1
     }
-    let count = Double(values)
-    return CodecTimes(foundationEncode: times.foundationEncode / count, treeEncode: times.treeEncode / count,
+    let count = Double(times.types)
+    return CodecTimes(types: times.types, foundationEncode: times.foundationEncode / count, treeEncode: times.treeEncode / count,
                       foundationDecode: times.foundationDecode / count, treeDecode: times.treeDecode / count)
 }
-let codecEventTypes = EventType.allCases.count

@@ -316,7 +316,7 @@ struct GridBench: ParsableCommand {
             let encode = (median(samples.map(\.foundationEncode)), median(samples.map(\.treeEncode)))
             let decode = (median(samples.map(\.foundationDecode)), median(samples.map(\.treeDecode)))
             rows.append((
-                "(r) a payload encoded / decoded, Foundation's coders against the tree coders (mean over the \(codecEventTypes) event types)",
+                "(r) a payload encoded / decoded, Foundation's coders against the tree coders (mean over the \(samples[0].types) event types)",
                 String(format: "encode %.2f → %.2f µs (%.1f×), decode %.2f → %.2f µs (%.1f×)", encode.0, encode.1, encode.0 / encode.1, decode.0, decode.1, decode.0 / decode.1),
                 "medians of \(runs) runs of 20,000 passes"
             ))
