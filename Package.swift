@@ -261,11 +261,11 @@ let package = Package(
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: settings),
         .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
-        .testTarget(name: "GridStoreTests", dependencies: ["GridStore"], swiftSettings: settings),
+        .testTarget(name: "GridStoreTests", dependencies: ["GridStore", "GridBusTestSupport"], swiftSettings: settings),
         .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration"], swiftSettings: settings),
         .testTarget(
             name: "GridIntakeTests",
-            dependencies: ["GridIntake", "GridSchema", "GridBusClient", "GridDistrict", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GridIntake", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridDistrict", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings
         ),
         .testTarget(
@@ -282,7 +282,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GridStatsTests",
-            dependencies: ["GridStats", "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GridStats", "GridDistrict", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings
         ),
         .testTarget(

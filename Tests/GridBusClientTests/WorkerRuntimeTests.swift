@@ -17,7 +17,7 @@ final class Seen: Sendable {
 }
 
 func temporaryStore() throws -> WorkerStore {
-    try WorkerStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString).sqlite").path)
+    try WorkerStore(path: TemporaryStores.path("worker"))
 }
 
 /// Runs services until `body` returns, then shuts them down gracefully.

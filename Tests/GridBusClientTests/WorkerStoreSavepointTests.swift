@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridBusTestSupport
 import GridStore
 import Testing
 
@@ -16,7 +17,7 @@ import Testing
     }
 
     @Test func aBatchOfSavepointsOverManyPagesOpensNoTemporaryFile() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("savepoints-\(UUID().uuidString).sqlite").path
+        let path = TemporaryStores.path("savepoints")
         let store = try WorkerStore(path: path)
         try await store.withConnection { connection in
             try connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")

@@ -1,4 +1,5 @@
 import Foundation
+import GridBusTestSupport
 import GridSchema
 import GridStore
 import Testing
@@ -8,7 +9,7 @@ import Testing
 /// Idempotent publishing without an index on disk: `JournalKeys` only says where to look, the journal
 /// decides by the stored row.
 @Suite struct JournalKeysTests {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("journal-keys-\(UUID().uuidString).sqlite").path
+    let path = TemporaryStores.path("journal-keys")
 
     /// Every key hashes alike: each lookup must tell keys apart by the stored row.
     static let everythingCollides: JournalKeys.Hash = { _, _ in 42 }

@@ -1,4 +1,5 @@
 import Foundation
+import GridBusTestSupport
 import GridSchema
 import GridStore
 import Testing
@@ -6,7 +7,7 @@ import Testing
 @testable import GridBusDaemon
 
 @Suite struct JournalTests {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).sqlite").path
+    let path = TemporaryStores.path("journal")
 
     func incoming(_ id: String, source: String = "test", grid: String? = "G-1", padding: Int = 0) throws -> IncomingEvent {
         let gridAttribute = grid.map { #","grid":"\#($0)""# } ?? ""

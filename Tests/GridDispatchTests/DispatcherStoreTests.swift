@@ -1,4 +1,5 @@
 import Foundation
+import GridBusTestSupport
 @testable import GridDispatch
 import GridSchema
 import GridStore
@@ -7,9 +8,7 @@ import Testing
 /// How a case is written: in place, and its assignees (the load the assignment reads) kept in step.
 @Suite struct DispatcherStoreTests {
     @Test func aCaseIsUpdatedInPlaceAndItsAssigneesFollow() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-store-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let connection = try SQLiteConnection(path: path)
+        let connection = try SQLiteConnection(path: TemporaryStores.path("dispatcher-store"))
         try DispatcherStore.prepare(connection)
         func rowid() throws -> Int64? {
             let statement = try connection.prepare("SELECT rowid FROM cases WHERE id = 'inc-0001'")

@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridBusTestSupport
 import GridDistrict
 import GridSchema
 import Logging
@@ -17,7 +18,7 @@ import ZeroMQ
     )
 
     @Test func aCatchUpLongerThanAChunkIsAppliedWhole() async throws {
-        let store = try WorkerStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("follow-\(UUID().uuidString).sqlite").path)
+        let store = try WorkerStore(path: TemporaryStores.path("follow"))
         try await Intake.prepare(store)
         // Never run: the reports' events stay in the outbox, which is all this test needs.
         let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:9", context: ZMQContext(), logger: Logger(label: "test"))

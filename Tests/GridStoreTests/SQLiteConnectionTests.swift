@@ -1,9 +1,10 @@
 import Foundation
+import GridBusTestSupport
 import GridStore
 import Testing
 
 @Suite struct SQLiteConnectionTests {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("gridstore-\(UUID().uuidString).sqlite").path
+    let path = TemporaryStores.path("gridstore")
 
     @Test func preparedStatementsBindAndReadEveryType() throws {
         let connection = try SQLiteConnection(path: path)
