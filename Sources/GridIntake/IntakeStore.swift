@@ -85,9 +85,9 @@ enum IntakeStore {
         return json
     }
 
-    /// Writes the incident back; its grid column (and index) only when `gridChanged`: most
-    /// lifecycle events leave the grid as it was, and SQLite rewrites an index entry for every
-    /// column an UPDATE sets.
+    /// Writes the incident back; its grid column only when `gridChanged`: most lifecycle events
+    /// leave the grid as it was, and an UPDATE that sets an indexed column makes SQLite maintain
+    /// that index (`incidents_grid`) whether or not the value changed.
     static func update(_ incident: Incident, gridChanged: Bool, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
             gridChanged
