@@ -262,7 +262,7 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: settings),
         .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore", "GridBusTestSupport"], swiftSettings: settings),
-        .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration"], swiftSettings: settings),
+        .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration", "GridBusTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "GridIntakeTests",
             dependencies: ["GridIntake", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridDistrict", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
@@ -288,7 +288,7 @@ let package = Package(
         .testTarget(
             name: "GridSecurityTests",
             dependencies: [
-                "GridSecurity", "GridPlugins", "GridConfiguration", "ZeroMQ", "GridSchema",
+                "GridSecurity", "GridPlugins", "GridConfiguration", "GridBusTestSupport", "ZeroMQ", "GridSchema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -17,7 +17,7 @@ final class Seen: Sendable {
 }
 
 func temporaryStore() throws -> WorkerStore {
-    try WorkerStore(path: TemporaryStores.path("worker"))
+    try WorkerStore(path: TemporaryFiles.store("worker"))
 }
 
 /// Runs services until `body` returns, then shuts them down gracefully.

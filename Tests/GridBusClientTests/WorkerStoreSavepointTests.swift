@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func aBatchOfSavepointsOverManyPagesOpensNoTemporaryFile() async throws {
-        let path = TemporaryStores.path("savepoints")
+        let path = TemporaryFiles.store("savepoints")
         let store = try WorkerStore(path: path)
         try await store.withConnection { connection in
             try connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")

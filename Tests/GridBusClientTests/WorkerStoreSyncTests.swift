@@ -9,7 +9,7 @@ import Testing
 /// answered someone, or they hand events to the outbox), not the ones derived from bus events.
 @Suite struct WorkerStoreSyncTests {
     static func store(durable: Bool) throws -> WorkerStore {
-        try WorkerStore(path: TemporaryStores.path("sync"), durable: durable)
+        try WorkerStore(path: TemporaryFiles.store("sync"), durable: durable)
     }
 
     /// `synchronous` as the transaction body sees it: 2 is FULL (each commit synced), 1 NORMAL.

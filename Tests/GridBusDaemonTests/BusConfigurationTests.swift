@@ -4,6 +4,7 @@ import GridConfiguration
 import GridSecurity
 import ZeroMQ
 import Testing
+import GridBusTestSupport
 
 @Suite struct BusConfigurationTests {
     func load(_ arguments: [String], environment: [String: String] = [:]) async throws -> BusConfiguration {
@@ -41,7 +42,7 @@ import Testing
     }
 
     @Test func flagsBeatEnvironmentWhichBeatsTheFile() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gridbusd-\(UUID().uuidString).yaml").path
+        let file = TemporaryFiles.path("gridbusd", extension: "yaml")
         try """
         http:
           port: 9001
@@ -91,7 +92,7 @@ import Testing
     }
 
     @Test func aMisspeltKeyInTheFileIsRefusedWithASuggestion() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gridbusd-\(UUID().uuidString).yaml").path
+        let file = TemporaryFiles.path("gridbusd", extension: "yaml")
         try "journal:\n  max-byte: 1GiB\n".write(toFile: file, atomically: true, encoding: .utf8)
         do {
             _ = try await load(["--config", file])
@@ -128,7 +129,7 @@ import Testing
 
     /// deploy/access.yaml loads once its keys exist (here under a temporary directory).
     @Test func theSampleAccessFileInDeployIsValid() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-deploy-\(UUID().uuidString)").path
+        let directory = TemporaryFiles.path("deploy")
         let text = try String(contentsOf: Self.repository.appendingPathComponent("deploy/access.yaml"), encoding: .utf8)
         for name in ["ops", "monitoring", "hotline-gateway"] {
             try CurveCertificate.write(try ZMQCurveKeyPair.generate(), name: name, directory: directory + "/keys")

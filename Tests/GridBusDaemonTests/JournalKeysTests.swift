@@ -9,7 +9,7 @@ import Testing
 /// Idempotent publishing without an index on disk: `JournalKeys` only says where to look, the journal
 /// decides by the stored row.
 @Suite struct JournalKeysTests {
-    let path = TemporaryStores.path("journal-keys")
+    let path = TemporaryFiles.store("journal-keys")
 
     /// Every key hashes alike: each lookup must tell keys apart by the stored row.
     static let everythingCollides: JournalKeys.Hash = { _, _ in 42 }

@@ -7,7 +7,7 @@ import Testing
 @testable import GridBusDaemon
 
 @Suite struct JournalTests {
-    let path = TemporaryStores.path("journal")
+    let path = TemporaryFiles.store("journal")
 
     func incoming(_ id: String, source: String = "test", grid: String? = "G-1", padding: Int = 0) throws -> IncomingEvent {
         let gridAttribute = grid.map { #","grid":"\#($0)""# } ?? ""

@@ -3,6 +3,7 @@ import GridBusClient
 import GridBusDaemon
 import GridSecurity
 import ZeroMQ
+import GridBusTestSupport
 
 /// An identity for ``withSecureTestBus``: its name and its access lists (patterns as in the access file).
 public struct TestIdentity: Sendable {
@@ -24,7 +25,7 @@ public func withSecureTestBus<T: Sendable>(
     configure: (inout BusConfiguration) -> Void = { _ in },
     _ body: (TestBus, [String: BusEndpoints]) async throws -> T
 ) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-keys-\(UUID().uuidString)").path
+    let directory = TemporaryFiles.path("keys")
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let server = try ZMQCurveKeyPair.generate()
     let serverFiles = try CurveCertificate.write(server, name: "gridbusd", directory: directory)

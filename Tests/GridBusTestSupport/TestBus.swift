@@ -38,7 +38,7 @@ public func withTestBus<T: Sendable>(
     _ body: (TestBus) async throws -> T
 ) async throws -> T {
     var configuration = BusConfiguration()
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-test-\(UUID().uuidString)").path
+    let directory = TemporaryFiles.path("bus")
     configuration.dataDirectory = directory
     configuration.journalPath = directory + "/journal.sqlite"
     configuration.ingressEndpoint = "tcp://127.0.0.1:*"

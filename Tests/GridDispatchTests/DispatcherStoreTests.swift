@@ -8,7 +8,7 @@ import Testing
 /// How a case is written: in place, and its assignees (the load the assignment reads) kept in step.
 @Suite struct DispatcherStoreTests {
     @Test func aCaseIsUpdatedInPlaceAndItsAssigneesFollow() throws {
-        let connection = try SQLiteConnection(path: TemporaryStores.path("dispatcher-store"))
+        let connection = try SQLiteConnection(path: TemporaryFiles.store("dispatcher-store"))
         try DispatcherStore.prepare(connection)
         func rowid() throws -> Int64? {
             let statement = try connection.prepare("SELECT rowid FROM cases WHERE id = 'inc-0001'")

@@ -39,7 +39,7 @@ import ZeroMQ
             settings: DispatchSettings = DispatchSettings(),
             strategy: AssignmentStrategy = .leastLoad
         ) async throws {
-            let store = try WorkerStore(path: path ?? TemporaryStores.path("dispatcher"))
+            let store = try WorkerStore(path: path ?? TemporaryFiles.store("dispatcher"))
             let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:1", context: ZMQContext(), logger: Logger(label: "test"))
             self.store = store
             self.clock = clock
@@ -138,7 +138,7 @@ import ZeroMQ
     /// A store written before cases had place columns gets them, filled for its open cases, so that
     /// the merge check (a box lookup on them) still finds the case; east–west neighbours merge too.
     @Test func aStoreFromBeforeThePlaceColumnsStillMerges() async throws {
-        let path = TemporaryStores.path("dispatcher")
+        let path = TemporaryFiles.store("dispatcher")
         let gate = GeoPoint(latitude: 30.2, longitude: 120.15)
         try await Fixture(path: path).report("inc-1", at: gate)
         let old = try SQLiteConnection(path: path)
@@ -153,7 +153,7 @@ import ZeroMQ
     /// The merge check reads the cases near the point through the place index, not every open case of
     /// the category in the merge window (SQLite's own choice, which made each report slower than the last).
     @Test func theMergeCheckReadsOnlyTheNeighbourhood() async throws {
-        let path = TemporaryStores.path("dispatcher")
+        let path = TemporaryFiles.store("dispatcher")
         let fixture = try await Fixture(path: path)
         for number in 0..<20 { try await fixture.report("inc-\(number)", at: GeoPoint(latitude: 30.2 + Double(number) * 0.01, longitude: 120.15)) }
         let connection = try SQLiteConnection(path: path)
@@ -310,7 +310,7 @@ import ZeroMQ
 
     /// Timers live in the store: a dispatcher started again on the same file fires a due timer once.
     @Test func aRestartResumesTimersExactlyOnce() async throws {
-        let path = TemporaryStores.path("dispatcher")
+        let path = TemporaryFiles.store("dispatcher")
         let clock = Clock(DispatcherTests.morning)
         let first = try await Fixture(path: path, clock: clock)
         try await first.report("inc-1")

@@ -59,7 +59,7 @@ import Testing
     }
 
     static func rebuild(_ journal: [[UInt8]], settings: DispatchSettings) async throws -> (DispatcherRebuild.Snapshot, DispatcherRebuild.Summary) {
-        let store = try WorkerStore(path: TemporaryStores.path("rebuilt"))
+        let store = try WorkerStore(path: TemporaryFiles.store("rebuilt"))
         try await Dispatcher.prepare(store)
         let rebuild = DispatcherRebuild(settings: settings)
         return try await store.withConnection { connection in

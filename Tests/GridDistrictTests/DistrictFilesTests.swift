@@ -2,10 +2,11 @@ import Foundation
 import GridConfiguration
 import GridDistrict
 import Testing
+import GridBusTestSupport
 
 @Suite struct DistrictFilesTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-district-\(UUID().uuidString)").path
+    let directory = TemporaryFiles.path("district")
 
     /// deploy/sample is the generator's output for 884 grids and seed 2026, byte for byte.
     @Test func theSampleDistrictIsTheGeneratorsOutput() throws {

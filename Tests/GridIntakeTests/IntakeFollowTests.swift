@@ -18,7 +18,7 @@ import ZeroMQ
     )
 
     @Test func aCatchUpLongerThanAChunkIsAppliedWhole() async throws {
-        let store = try WorkerStore(path: TemporaryStores.path("follow"))
+        let store = try WorkerStore(path: TemporaryFiles.store("follow"))
         try await Intake.prepare(store)
         // Never run: the reports' events stay in the outbox, which is all this test needs.
         let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:9", context: ZMQContext(), logger: Logger(label: "test"))

@@ -3,11 +3,12 @@ import GridConfiguration
 import GridNotify
 import Logging
 import Testing
+import GridBusTestSupport
 
 /// Channel plugins run for real: shell scripts that deliver, ask to retry, fail, or hang.
 @Suite struct ExecChannelTests {
     static func channel(_ script: String, timeout: String = "10s") throws -> (ExecChannel, URL) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("channels-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: TemporaryFiles.path("channels"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let executable = directory.appendingPathComponent("run.sh")
         try ("#!/bin/sh\n" + script).write(to: executable, atomically: true, encoding: .utf8)
@@ -66,7 +67,7 @@ import Testing
     }
 
     @Test func manifestsAreChecked() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("channels-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: TemporaryFiles.path("channels"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try "name: sms\nexecutable: missing.sh\n".write(to: directory.appendingPathComponent("sms.yaml"), atomically: true, encoding: .utf8)
         #expect {

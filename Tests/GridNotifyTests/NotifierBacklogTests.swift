@@ -70,7 +70,7 @@ import Testing
 
     /// A scrape every 15 s must not scan the log of every notice ever sent.
     @Test func theBacklogIsReadAlongTheDueIndexes() async throws {
-        let path = TemporaryStores.path("notifier")
+        let path = TemporaryFiles.store("notifier")
         _ = try await NotifierTests.Fixture(path: path)
         let connection = try SQLiteConnection(path: path)
         for sql in [NotifierStore.backlogSQL.open, NotifierStore.backlogSQL.notices] {

@@ -65,7 +65,7 @@ final class RecordingChannel: NotificationChannel {
             var rules = rules
             rules.channelOrder = ["sms", "email"]
             let store = try WorkerStore(
-                path: path ?? TemporaryStores.path("notifier"), durable: durable
+                path: path ?? TemporaryFiles.store("notifier"), durable: durable
             )
             self.store = store
             self.clock = clock
@@ -239,7 +239,7 @@ final class RecordingChannel: NotificationChannel {
     /// The sweep runs every second while every unacknowledged dispatch has a row: it must read
     /// only the due ones (a 25-minute run at 200 reports/s keeps about 300,000 rows).
     @Test func theReminderSweepReadsOnlyTheDueRows() async throws {
-        let path = TemporaryStores.path("notifier")
+        let path = TemporaryFiles.store("notifier")
         _ = try await Fixture(path: path)
         let connection = try SQLiteConnection(path: path)
         #expect(try connection.queryPlan(NotifierStore.dueRemindersSQL.longestWaiting) == ["SEARCH reminders USING INDEX reminders_due (next_ms<?)"])
@@ -417,7 +417,7 @@ final class RecordingChannel: NotificationChannel {
     @Test func aRestartResendsOnlyTheMessagesInDoubt() async throws {
         var rules = NotifierRules()
         rules.groupWait = 0
-        let path = TemporaryStores.path("notifier")
+        let path = TemporaryFiles.store("notifier")
         let clock = Clock(NotifierTests.morning)
         let first = try await Fixture(rules: rules, clock: clock, path: path)
         try await first.register("inc-1")

@@ -3,6 +3,7 @@ import GridConfiguration
 import GridSecurity
 import Synchronization
 import Testing
+import GridBusTestSupport
 
 @Suite struct APIKeysTests {
     /// FIPS 180-4 test vectors.
@@ -50,7 +51,7 @@ import Testing
     }
 
     @Test func keysFilesAreCheckedFieldByField() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: TemporaryFiles.path("keys"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         func load(_ text: String) throws(DefinitionError) -> [APIClient<[String]>] {
             let file = directory.appendingPathComponent("keys.yaml").path

@@ -4,6 +4,7 @@ import GridSchema
 import GridSecurity
 import Testing
 import ZeroMQ
+import GridBusTestSupport
 
 @Suite struct AccessPolicyTests {
     @Test(arguments: [
@@ -69,7 +70,7 @@ import ZeroMQ
     }
 
     func accessFile(_ text: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-access-\(UUID().uuidString)").path
+        let directory = TemporaryFiles.path("access")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try CurveCertificate.write(try ZMQCurveKeyPair.generate(), name: "monitoring", directory: directory + "/keys")
         try text.write(toFile: directory + "/access.yaml", atomically: true, encoding: .utf8)

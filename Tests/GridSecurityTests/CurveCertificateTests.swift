@@ -2,9 +2,10 @@ import Foundation
 import GridSecurity
 import Testing
 import ZeroMQ
+import GridBusTestSupport
 
 @Suite struct CurveCertificateTests {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-keys-\(UUID().uuidString)").path
+    let directory = TemporaryFiles.path("keys")
 
     func mode(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue

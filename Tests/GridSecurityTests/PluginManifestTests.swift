@@ -2,12 +2,13 @@ import Foundation
 import GridConfiguration
 import GridPlugins
 import Testing
+import GridBusTestSupport
 
 @Suite struct PluginManifestTests {
     let directory: String
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-plugins-\(UUID().uuidString)").path
+        directory = TemporaryFiles.path("plugins")
         try FileManager.default.createDirectory(atPath: directory + "/echo", withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: directory + "/echo/run.sh", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
     }
@@ -89,7 +90,7 @@ import Testing
 
 @Suite struct RestartTrackerTests {
     func manifest(_ restart: PluginManifest.Restart) throws -> PluginManifest {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-restart-\(UUID().uuidString)").path
+        let directory = TemporaryFiles.path("restart")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let file = directory + "/p.yaml"
         try "name: p\nexecutable: sh\nrestart: \(restart.rawValue)\nbackoff: {initial: 1s, max: 8s}\ngive-up: {crashes: 5, window: 60s}\n"
@@ -122,7 +123,7 @@ import Testing
 
 @Suite struct PluginEnvironmentTests {
     @Test func aPluginGetsAbsolutePathsConnectableEndpointsAndOnlyWhatItShould() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-env-\(UUID().uuidString)").path
+        let directory = TemporaryFiles.path("env")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let file = directory + "/p.yaml"
         try "name: p\nexecutable: sh\nkey: keys/p.key_secret\nenvironment: {PLUGIN_MODE: fast}\n".write(toFile: file, atomically: true, encoding: .utf8)

@@ -130,7 +130,7 @@ import Testing
     }
 
     static func statistics(path: String? = nil) async throws -> (Statistics, WorkerStore) {
-        let store = try WorkerStore(path: path ?? TemporaryStores.path("stats"))
+        let store = try WorkerStore(path: path ?? TemporaryFiles.store("stats"))
         try await Statistics.prepare(store)
         // "Now" is day two, 11:00: inc-3 is past its deadline; inc-6's deadline (12:00) is not yet.
         let statistics = Statistics(district: district, settings: Statistics.Settings(), store: store, logger: Logger(label: "test"), now: { t0.addingTimeInterval(90_000) })

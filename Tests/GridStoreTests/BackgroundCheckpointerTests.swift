@@ -10,7 +10,7 @@ struct BackgroundCheckpointerTests {
     static func size(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
 
     @Test func theWALReachesTheDatabaseFileWithoutACheckpointingCommit() async throws {
-        let path = TemporaryStores.path("checkpoint")
+        let path = TemporaryFiles.store("checkpoint")
         let writer = try SQLiteConnection(path: path)
         try writer.execute("PRAGMA journal_mode = WAL")
         try writer.execute("PRAGMA wal_autocheckpoint = 0")  // no commit checkpoints: only the checkpointer can
@@ -36,7 +36,7 @@ struct BackgroundCheckpointerTests {
     /// Operators tell its thread from the concurrency pool's in `top -H` and /proc, and a name
     /// longer than Linux allows is cut to 15 bytes rather than refused.
     @Test func itsThreadCarriesItsName() async throws {
-        let path = TemporaryStores.path("checkpoint")
+        let path = TemporaryFiles.store("checkpoint")
         let writer = try SQLiteConnection(path: path)
         try writer.execute("PRAGMA journal_mode = WAL")
         let checkpointer = BackgroundCheckpointer(path: path, interval: .milliseconds(20), name: "named-checkpointer")
@@ -67,7 +67,7 @@ struct BackgroundCheckpointerTests {
     /// checkpoint kept as a backstop bounds it (`WALCheckpointing.backstopPages`, here 64 pages).
     @Test func aWriterThatNeverPausesGetsABoundedWALFromTheBackstop() throws {
         func largestWAL(backstopPages: Int) throws -> Int {
-            let path = TemporaryStores.path("checkpoint")
+            let path = TemporaryFiles.store("checkpoint")
             let writer = try SQLiteConnection(path: path)
             try writer.execute("PRAGMA journal_mode = WAL")
             try writer.execute("PRAGMA synchronous = OFF")  // commits as fast as the CPU allows: the writer never pauses

@@ -4,7 +4,7 @@ import GridStore
 import Testing
 
 @Suite struct SQLiteConnectionTests {
-    let path = TemporaryStores.path("gridstore")
+    let path = TemporaryFiles.store("gridstore")
 
     @Test func preparedStatementsBindAndReadEveryType() throws {
         let connection = try SQLiteConnection(path: path)

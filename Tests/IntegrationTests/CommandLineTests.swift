@@ -6,7 +6,7 @@ import Testing
 @Suite(.timeLimit(.minutes(2)))
 struct CommandLineTests {
     @Test func helpListsEveryOptionAndExitsZero() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         let result = try await run("gridbusd", ["--help"], in: directory)
         #expect(result.status == 0)
         for text in ["--config FILE", "--ingress-endpoint", "GRIDBUS_JOURNAL_DURABILITY", "tcp://127.0.0.1:7600", "EXIT CODES"] {
@@ -18,7 +18,7 @@ struct CommandLineTests {
     }
 
     @Test func badConfigurationExitsTwoNamingFileKeyAndReason() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         let file = directory + "/gridbusd.yaml"
         try "journal:\n  durability: sometimes\n".write(toFile: file, atomically: true, encoding: .utf8)
         let result = try await run("gridbusd", ["--config", file], in: directory)
@@ -31,7 +31,7 @@ struct CommandLineTests {
     }
 
     @Test func anUnreachableDaemonIsAClearErrorNotAHang() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         let port = try freePort()
         let started = ContinuousClock.now
         let status = try await run("gridctl", ["status", "--replay", "tcp://127.0.0.1:\(port)", "--timeout", "1"], in: directory)
@@ -48,7 +48,7 @@ struct CommandLineTests {
 
     /// The daemons' signal set-up (blocked, waited for on one thread) must not make tools deaf to Ctrl-C.
     @Test func ctrlCEndsAWaitingGridctlTail() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         let port = try freePort()
         let tail = try Child("gridctl", ["tail", "--egress", "tcp://127.0.0.1:\(port)", "--replay", "tcp://127.0.0.1:\(port)"], in: directory)
         try await Task.sleep(for: .milliseconds(300))  // let it start waiting for the (absent) daemon
@@ -57,7 +57,7 @@ struct CommandLineTests {
     }
 
     @Test func aPortInUseIsARuntimeFailure() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         let (first, ready) = try await startDaemon(in: directory, name: "a")
         let second = try await run(
             "gridbusd",
@@ -75,7 +75,7 @@ struct CommandLineTests {
 
     /// SIGTERM drains, flushes and exits 0; gridctl publish, replay and tail work against the real daemon.
     @Test func publishTailReplayAndStatusAgainstTheRealDaemon() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         let (daemon, ready) = try await startDaemon(in: directory)
         let bus = ["--ingress", ready["ingress"]!, "--egress", ready["egress"]!, "--replay", ready["replay"]!]
         let tail = try Child("gridctl", ["tail"] + bus + ["--from", "1", "--count", "3", "incident."], in: directory)

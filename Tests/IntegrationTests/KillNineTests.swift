@@ -14,7 +14,7 @@ import ZeroMQ
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct KillNineTests {
     @Test func nothingAckedIsLostAndTheSubscriberSeesEverything() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         let count = Int(ProcessInfo.processInfo.environment["GRIDBUS_IT_EVENTS"] ?? "") ?? 100_000
         let ports = try (0..<3).map { _ in try freePort() }
         let ingress = "tcp://127.0.0.1:\(ports[0])"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GridBusTestSupport
 
 /// The directory holding the built executables (next to the test bundle), or `GRIDBUS_BIN_DIR`.
 let binaryDirectory: URL = {
@@ -65,12 +66,6 @@ func run(
     let child = try Child(executable, arguments, in: directory)
     let status = await child.wait(timeout: timeout)
     return (status, child.stdout, child.stderr)
-}
-
-func temporaryDirectory() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-it-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
 }
 
 /// Waits until `path` exists and returns its JSON object (gridbusd's ready file).

@@ -1,18 +1,19 @@
 import Foundation
 import Testing
+import GridBusTestSupport
 
 /// gridctl and gridbusd with CURVE, as an operator uses them: keygen, an access file, a plugin.
 @Suite(.timeLimit(.minutes(2)))
 struct SecureCommandLineTests {
     @Test func withoutAServerKeyGridbusdExplainsHowToGetOne() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         let result = try await run("gridbusd", ["--data-dir", directory + "/bus"], in: directory)
         #expect(result.status == 2)
         #expect(result.stderr.contains("security.server-key") && result.stderr.contains("gridctl keygen") && result.stderr.contains("--security-mode none"))
     }
 
     @Test func keygenWritesAPairAndRefusesToOverwriteIt() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         let first = try await run("gridctl", ["keygen", "ops", "--dir", directory + "/keys"], in: directory)
         #expect(first.status == 0 && first.stdout.contains("ops.key_secret"))
         let secret = try FileManager.default.attributesOfItem(atPath: directory + "/keys/ops.key_secret")
@@ -24,7 +25,7 @@ struct SecureCommandLineTests {
     }
 
     @Test func operatorsPublishAndReadStatusWithKeysAndSeeThePlugins() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory("it")
         for name in ["gridbusd", "ops", "reader"] {
             #expect(try await run("gridctl", ["keygen", name, "--dir", directory + "/keys"], in: directory).status == 0)
         }
