@@ -265,7 +265,7 @@ let package = Package(
         .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration", "GridBusTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "GridIntakeTests",
-            dependencies: ["GridIntake", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridDistrict", "GridHTTP", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GridIntake", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridDistrict", "GridHTTP", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings
         ),
         .testTarget(

@@ -102,7 +102,7 @@ public final class Dispatcher: Sendable {
     /// Several reports in one transaction (one fsync), each in its own savepoint: a report that
     /// fails is logged and left out without failing the others.
     public func handle(_ busEvents: [BusEvent]) async throws {
-        var reports: [(key: String, report: IncidentReported)] = []
+        var reports: [IncidentReported] = []
         for busEvent in busEvents where busEvent.topic.hasPrefix(Topic.prefix(forType: .incidentReported)) {
             // One decoding pass straight into the payload (CloudEvent, then payload(as:), costs three).
             do {
@@ -110,7 +110,7 @@ public final class Dispatcher: Sendable {
                 guard envelope.data.schemaVersion <= IncidentReported.currentSchemaVersion else {
                     throw PayloadError.unsupportedSchemaVersion(type: envelope.type, found: envelope.data.schemaVersion, supported: IncidentReported.currentSchemaVersion)
                 }
-                reports.append(("\(envelope.source) \(envelope.id)", envelope.data))
+                reports.append(envelope.data)
             } catch {
                 logger.error("a report the dispatcher cannot read was skipped", metadata: ["event.sequence": "\(busEvent.sequence)", "error": "\(error)"])
             }
@@ -118,8 +118,8 @@ public final class Dispatcher: Sendable {
         guard !reports.isEmpty else { return }
         let now = self.now()
         try await publisher.transaction { [self, reports] connection, outbox in
-            for (key, report) in reports {
-                if case .failure(let error) = try connection.savepoint("report", { try register(report, key: key, at: now, connection: connection, outbox: outbox) }) {
+            for report in reports {
+                if case .failure(let error) = try connection.savepoint("report", { try register(report, at: now, connection: connection, outbox: outbox) }) {
                     logger.error("a report could not be registered", metadata: ["incident": "\(report.incidentId)", "error": "\(error)"])
                 }
             }
@@ -128,17 +128,17 @@ public final class Dispatcher: Sendable {
 
     /// The parts of an `incident.reported` event the dispatcher reads.
     private struct ReportEnvelope: Decodable {
-        let id: String
-        let source: String
         let type: String
         let data: IncidentReported
     }
 
     private static let reportDecoder = JSONTreeDecoder()
 
-    private func register(_ report: IncidentReported, key: String, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
+    /// Once per incident: a report heard again (a redelivery) finds its case made, and cases are
+    /// never deleted, so the case is the report's record.
+    private func register(_ report: IncidentReported, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
         let district = self.district
-        guard try DispatcherStore.firstTime(key, on: connection), try DispatcherStore.load(report.incidentId, on: connection) == nil else { return }
+        guard try DispatcherStore.load(report.incidentId, on: connection) == nil else { return }
         var item = DispatchCase(reported: report)
         guard let category = district.categoriesByCode[report.category] else {
             try emit(IncidentRejected(incidentId: item.id, reason: .invalid, note: "category \(report.category) is not in the catalogue"), for: &item, at: now, outbox)

@@ -34,9 +34,8 @@ public struct DispatcherRebuild: Sendable {
         summary.events += 1
         if event.type == EventType.incidentReported.rawValue {
             let report = try event.payload(as: IncidentReported.self)
-            guard try DispatcherStore.firstTime("\(event.source) \(event.id)", on: connection),
-                try DispatcherStore.load(report.incidentId, on: connection) == nil
-            else { return }
+            // Once per incident, as live (`Dispatcher.register`).
+            guard try DispatcherStore.load(report.incidentId, on: connection) == nil else { return }
             try DispatcherStore.save(DispatchCase(reported: report), on: connection)
             summary.cases += 1
             return

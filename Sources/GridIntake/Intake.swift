@@ -132,7 +132,7 @@ public final class Intake: Sendable {
 
     // MARK: Following the lifecycle
 
-    /// Applies `incident.*` events from the bus to the incidents they name (once per event id), in
+    /// Applies `incident.*` events from the bus to the incidents they name (once per event), in
     /// transactions of ``followChunk`` events, each in its own savepoint: one that cannot be
     /// applied is logged and left out without failing the others.
     public func follow(_ busEvents: [BusEvent]) async throws {
@@ -155,15 +155,19 @@ public final class Intake: Sendable {
         guard let type = event.eventType, type != .incidentReported, case .object(let data)? = event.data,
             let incidentID = data["incidentId"]?.stringValue
         else { return }
-        guard try IntakeStore.firstSight(of: "\(event.source) \(event.id)", on: connection),
-            var incident = try IntakeStore.incident(id: incidentID, on: connection)
+        // Each event once. The dispatcher numbers a case's events, and an applied one is in the
+        // timeline with its step: that entry is its record. Other events are recorded by id in
+        // `lifecycle_seen` (a table keyed by random ids, where every insert lands on a page of its own).
+        let step = event.source == "grid-dispatcher" ? CaseStep.number(ofEventID: event.id, incident: incidentID) : nil
+        if step == nil, !(try IntakeStore.firstSight(of: "\(event.source) \(event.id)", on: connection)) { return }
+        guard var incident = try IntakeStore.incident(id: incidentID, on: connection),
+            step == nil || !incident.timeline.contains(where: { $0.step == step })
         else { return }
         let at = event.time.flatMap(RFC3339.parse) ?? Self.wholeMilliseconds(now)
         let change = Self.change(for: type, data: data)
         // In the dispatcher's step order, whatever order the bus journaled them in (a publish
         // retried after a NACK can land after a later one) and whatever the clocks say: an
         // earlier step arriving late joins the timeline but does not set the status.
-        let step = event.source == "grid-dispatcher" ? CaseStep.number(ofEventID: event.id, incident: incidentID) : nil
         let position = step.flatMap { step in incident.timeline.firstIndex { ($0.step ?? 0) > step } } ?? incident.timeline.count
         if position == incident.timeline.count {
             if let status = change.status { incident.status = status }

@@ -3,6 +3,7 @@ import GridBusClient
 import GridBusTestSupport
 import GridDistrict
 import GridSchema
+import GridStore
 import Logging
 import Testing
 import ZeroMQ
@@ -53,13 +54,20 @@ import ZeroMQ
             ).jsonBytes())
         }
         #expect(events.count > 2 * Intake.followChunk)
+        // And one event the dispatcher did not number, for the first incident.
+        events.append(try TypedEvent(
+            id: "ops-1", source: "ops-console", payload: IncidentEscalated(incidentId: ids[0], level: "grid-chief", to: ["m-2"], reason: "by hand"), subject: ids[0], grid: grid
+        ).jsonBytes())
         let busEvents = events.enumerated().map { BusEvent(sequence: UInt64($0.offset + 1), topic: "incident.", bytes: $0.element) }
         try await intake.follow(busEvents)
         try await intake.follow(busEvents)  // heard again after a restart: nothing changes
         for id in ids {
             let incident = try #require(try await intake.incident(id: id))
             #expect(incident.status == .dispatched)
-            #expect(incident.timeline.map(\.type) == ["incident.reported", "incident.registered", "incident.dispatched"])
+            let escalated = id == ids[0] ? ["incident.escalated"] : []
+            #expect(incident.timeline.map(\.type) == ["incident.reported", "incident.registered", "incident.dispatched"] + escalated)
         }
+        // A numbered event's record is its step in the timeline; only the other one has a row of its own.
+        #expect(try await store.withConnection { try $0.scalar("SELECT COUNT(*) FROM lifecycle_seen") } == 1)
     }
 }
