@@ -14,7 +14,12 @@ import GridStore
 /// one; the WAL keeps commits in order, so a power loss takes back only the last ones, never a
 /// later one without an earlier (the cursor goes back with them, and the events are heard again).
 /// Events handed to the outbox are always synced before the publisher can send them.
+///
+/// The actor runs on a thread of its own (``ThreadExecutor``): its statements and fsyncs block
+/// that thread, never one of the concurrency pool's.
 public actor WorkerStore {
+    private let executor = ThreadExecutor(name: "worker-store")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     private let connection: SQLiteConnection
     private let insertOutbox: SQLiteStatement
     private let deleteOutbox: SQLiteStatement
@@ -71,7 +76,10 @@ public actor WorkerStore {
         checkpointer = checkpointInterval.map { BackgroundCheckpointer(path: path, interval: $0, name: "store-checkpoint") }
     }
 
-    deinit { checkpointer?.stop() }
+    deinit {
+        checkpointer?.stop()
+        executor.shutdown()
+    }
 
     // MARK: Outbox
 
