@@ -49,7 +49,9 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
             try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             run()
         }
-        thread.stackSize = 1 << 20
+        // As much as a pool thread has (the default 8 MiB): the owner's own logic runs here too (a
+        // worker's transaction bodies decode and encode its rows and events).
+        thread.stackSize = 8 << 20
         thread.start()
     }
 

@@ -1,10 +1,10 @@
 import Foundation
 import GridBusDaemon
+import GridBusTestSupport
 import GridConfiguration
 import GridSecurity
-import ZeroMQ
 import Testing
-import GridBusTestSupport
+import ZeroMQ
 
 @Suite struct BusConfigurationTests {
     func load(_ arguments: [String], environment: [String: String] = [:]) async throws -> BusConfiguration {

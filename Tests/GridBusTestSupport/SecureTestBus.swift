@@ -3,7 +3,6 @@ import GridBusClient
 import GridBusDaemon
 import GridSecurity
 import ZeroMQ
-import GridBusTestSupport
 
 /// An identity for ``withSecureTestBus``: its name and its access lists (patterns as in the access file).
 public struct TestIdentity: Sendable {

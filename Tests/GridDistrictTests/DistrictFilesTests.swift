@@ -1,8 +1,8 @@
 import Foundation
+import GridBusTestSupport
 import GridConfiguration
 import GridDistrict
 import Testing
-import GridBusTestSupport
 
 @Suite struct DistrictFilesTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

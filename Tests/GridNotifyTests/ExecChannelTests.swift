@@ -1,9 +1,9 @@
 import Foundation
+import GridBusTestSupport
 import GridConfiguration
 import GridNotify
 import Logging
 import Testing
-import GridBusTestSupport
 
 /// Channel plugins run for real: shell scripts that deliver, ask to retry, fail, or hang.
 @Suite struct ExecChannelTests {

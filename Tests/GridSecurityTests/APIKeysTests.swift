@@ -1,9 +1,9 @@
 import Foundation
+import GridBusTestSupport
 import GridConfiguration
 import GridSecurity
 import Synchronization
 import Testing
-import GridBusTestSupport
 
 @Suite struct APIKeysTests {
     /// FIPS 180-4 test vectors.

@@ -1,10 +1,10 @@
 import Foundation
+import GridBusTestSupport
 import GridConfiguration
 import GridSchema
 import GridSecurity
 import Testing
 import ZeroMQ
-import GridBusTestSupport
 
 @Suite struct AccessPolicyTests {
     @Test(arguments: [

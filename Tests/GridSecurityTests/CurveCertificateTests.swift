@@ -1,8 +1,8 @@
 import Foundation
+import GridBusTestSupport
 import GridSecurity
 import Testing
 import ZeroMQ
-import GridBusTestSupport
 
 @Suite struct CurveCertificateTests {
     let directory = TemporaryFiles.path("keys")

@@ -1,8 +1,8 @@
 import Foundation
+import GridBusTestSupport
 import GridConfiguration
 import GridPlugins
 import Testing
-import GridBusTestSupport
 
 @Suite struct PluginManifestTests {
     let directory: String

@@ -1,7 +1,7 @@
 import Foundation
 import GridBusClient
-import GridSchema
 import GridBusTestSupport
+import GridSchema
 import GridStore
 import Testing
 import ZeroMQ

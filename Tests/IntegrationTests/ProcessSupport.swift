@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import GridBusTestSupport
+import Testing
 
 /// The directory holding the built executables (next to the test bundle), or `GRIDBUS_BIN_DIR`.
 let binaryDirectory: URL = {

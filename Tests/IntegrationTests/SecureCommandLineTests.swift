@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import GridBusTestSupport
+import Testing
 
 /// gridctl and gridbusd with CURVE, as an operator uses them: keygen, an access file, a plugin.
 @Suite(.timeLimit(.minutes(2)))
