@@ -2,7 +2,7 @@ import Foundation
 
 /// Paths for what the tests write (SQLite stores, configuration files, key directories), all in
 /// one directory per test process, removed when the process exits. Each test used to make its own
-/// entry in /tmp and leave it there: about 450 per run.
+/// entry in /tmp and leave it there (about 1,100 had gathered on one machine in a day).
 public enum TemporaryFiles {
     public static let directory: String = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gridbus-tests-\(getpid())").path
