@@ -51,16 +51,32 @@ public final class Intake: Sendable {
 
     public func report(_ input: ReportInput, client: String, idempotencyKey: String?) async throws -> ReportOutcome {
         let now = Self.wholeMilliseconds(self.now())
-        let id = Self.newIncidentID()
         // The grid: as reported, or from the position; outside every grid, the report waits in triage.
         let grid = input.grid ?? input.location.flatMap { district.grid(at: GeoPosition(longitude: $0.longitude, latitude: $0.latitude))?.id }
+        let fingerprint = Self.fingerprint(input)
+        return try await publisher.transaction { connection, outbox in
+            if let previous = try IntakeStore.existing(client: client, idempotencyKey: idempotencyKey, externalID: input.externalID, on: connection) {
+                guard previous.fingerprint == fingerprint else { return .conflict(previous.incident, field: previous.field) }
+                return .replayed(previous.incident, json: previous.json)
+            }
+            // Issued inside the transaction: the largest id cannot change before this one is stored.
+            let id = IncidentID.next(at: now, after: try IntakeStore.largestID(on: connection))
+            let (incident, event) = Self.filing(input, id: id, client: client, grid: grid, at: now)
+            let json = try IntakeStore.insert(incident, idempotencyKey: idempotencyKey, fingerprint: fingerprint, on: connection)
+            try outbox.enqueue(event)
+            return .created(incident, json: json)
+        }
+    }
+
+    /// A new report's incident and its `incident.reported` event.
+    private static func filing(_ input: ReportInput, id: String, client: String, grid: String?, at now: Date) -> (Incident, TypedEvent<IncidentReported>) {
         let status: IncidentStatus = grid == nil ? .triage : .reported
         let note =
             grid != nil ? nil
             : input.location != nil ? "outside every grid: waiting for manual triage" : "no grid and no position: waiting for manual triage"
         let incident = Incident(
             id: id,
-            token: "t-" + id.dropFirst(4),
+            token: "t-" + id.dropFirst(IncidentID.prefix.count),
             status: status,
             category: input.category.code,
             serviceCode: input.category.serviceCode,
@@ -85,7 +101,7 @@ public final class Intake: Sendable {
         )
         let event = TypedEvent(
             id: "reported-\(id)",
-            source: Self.source,
+            source: source,
             payload: IncidentReported(
                 incidentId: id,
                 category: input.category.code,
@@ -104,16 +120,7 @@ public final class Intake: Sendable {
             grid: grid,
             time: now
         )
-        let fingerprint = Self.fingerprint(input)
-        return try await publisher.transaction { connection, outbox in
-            if let previous = try IntakeStore.existing(client: client, idempotencyKey: idempotencyKey, externalID: input.externalID, on: connection) {
-                guard previous.fingerprint == fingerprint else { return .conflict(previous.incident, field: previous.field) }
-                return .replayed(previous.incident, json: previous.json)
-            }
-            let json = try IntakeStore.insert(incident, idempotencyKey: idempotencyKey, fingerprint: fingerprint, on: connection)
-            try outbox.enqueue(event)
-            return .created(incident, json: json)
-        }
+        return (incident, event)
     }
 
     // MARK: Reading
@@ -219,18 +226,6 @@ public final class Intake: Sendable {
     /// Times are kept to the millisecond, as RFC 3339 shows them, so that an answer and a later read agree.
     static func wholeMilliseconds(_ date: Date) -> Date {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
-    }
-
-    /// `inc-` and 12 characters of Crockford base32: short enough to read out on the phone.
-    static func newIncidentID() -> String {
-        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-        var value = UInt64.random(in: 0..<(1 << 60))
-        var characters: [Character] = []
-        for _ in 0..<12 {
-            characters.append(alphabet[Int(value & 31)])
-            value >>= 5
-        }
-        return "inc-" + String(characters)
     }
 
     /// A stable fingerprint of a request (FNV-1a over its fields, each followed by a separator), to

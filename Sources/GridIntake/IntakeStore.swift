@@ -102,6 +102,12 @@ enum IntakeStore {
         try statement.run()
     }
 
+    /// The largest incident id (ids sort as issued: ``IncidentID``); from the id's index, not a scan.
+    static func largestID(on connection: SQLiteConnection) throws -> String? {
+        let statement = try connection.prepare("SELECT max(id) FROM incidents")
+        return try statement.step() ? statement.text(0) : nil
+    }
+
     static func incident(id: String, on connection: SQLiteConnection) throws -> Incident? {
         let statement = try connection.prepare("SELECT body FROM incidents WHERE id = ?")
         statement.bind(id, at: 1)

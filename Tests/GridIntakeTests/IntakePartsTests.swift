@@ -10,9 +10,4 @@ import Testing
         #expect(document.render(.xml).hasSuffix("<errors><error><description>a &lt;b&gt; &amp; &quot;c&quot; </description><code>400</code></error></errors>"))
         #expect(document.render(.json) == #"[{"description":"a <b> & \"c\" \u0001","code":400}]"#)
     }
-
-    @Test func incidentIDsAreShortAndDistinct() {
-        let ids = (0..<10_000).map { _ in Intake.newIncidentID() }
-        #expect(Set(ids).count == ids.count && ids.allSatisfy { $0.count == 16 && $0.hasPrefix("inc-") })
-    }
 }
