@@ -116,7 +116,13 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         chainKey = self.prefixes == [""] ? nil : BusProtocol.chainKey(prefixes: self.prefixes)
     }
 
+    /// On the store's thread when it has one (``CursorStore/taskExecutor``): the loop's cursor
+    /// saves and its handler's commits then call the store without a hand-off.
     public func run() async throws {
+        try await withTaskExecutorPreference(store.taskExecutor) { try await receiveLoop() }
+    }
+
+    private func receiveLoop() async throws {
         let egress = endpoints.egress
         let highWaterMark = receiveHighWaterMark
         let credentials = endpoints.credentials

@@ -56,7 +56,7 @@ final class GroupCommitter: Sendable {
                 state.committing = true
                 return true
             }
-            if startDrain { Task { await self.drain() } }
+            if startDrain { Task(executorPreference: store.taskExecutor) { await self.drain() } }
         }
     }
 

@@ -53,8 +53,12 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         var sentAt: ContinuousClock.Instant
         var attempts: Int
         var retryAt: ContinuousClock.Instant?
-        /// Last sent in a PUB with other events: a `malformed` answer may then mean an older bus.
+        /// Last sent in a PUB with other events (to be sent again alone if the bus is an older one).
         var sentWithOthers = false
+        /// PUBs with other events that carried this one first and got no answer yet. An older bus
+        /// answers such a PUB with a `malformed` NACK by its first token, also after the event went
+        /// out again alone: such a NACK is about the company, not the event.
+        var unansweredCompanySends = 0
     }
 
     public init(
@@ -108,7 +112,13 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     /// those acknowledged since the last tick, removed with the next (``removalBatch``).
     public func undeliveredCount() async throws -> Int { try await store.outboxCount() }
 
+    /// On the store's thread (``WorkerStore/taskExecutor``): the delivery loop reads and clears
+    /// the outbox without a hand-off.
     public func run() async throws {
+        try await withTaskExecutorPreference(store.taskExecutor) { try await deliveryLoop() }
+    }
+
+    private func deliveryLoop() async throws {
         let endpoint = self.endpoint
         let credentials = self.credentials
         let socket = try await ZMQAsyncSocket(context: context, type: .dealer, name: "publisher", capacity: configuration.window + 64) { socket in
@@ -195,12 +205,15 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
             let group = rowIDs[start..<min(start + eventsPerPublish, rowIDs.count)]
             var frames: [[UInt8]] = [BusProtocol.publish]
             frames.reserveCapacity(1 + group.count * 2)
+            var leader: Int64?
             for rowID in group {
                 guard let entry = inFlight[rowID] else { continue }
+                leader = leader ?? rowID
                 frames.append(token(rowID))
                 frames.append(entry.bytes)
                 inFlight[rowID]?.sentWithOthers = group.count > 1
             }
+            if group.count > 1, let leader { inFlight[leader]?.unansweredCompanySends += 1 }
             try await socket.send(frames)
         }
     }
@@ -226,10 +239,12 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         case BusProtocol.nack where frames.count == 4:
             let code = String(decoding: frames[2], as: UTF8.self)
             let reason = String(decoding: frames[3], as: UTF8.self)
-            if code == BusProtocol.Refusal.malformed.rawValue, entry.sentWithOthers {
+            if code == BusProtocol.Refusal.malformed.rawValue, entry.unansweredCompanySends > 0 {
                 // A bus that predates many events per PUB refuses the whole message by its first
                 // token and answers nothing else. The event itself may be fine: send everything
                 // that went out in company again, one per PUB, and let a refusal of it alone count.
+                // (The answer may come after this event already went out again alone.)
+                inFlight[rowID]?.unansweredCompanySends -= 1
                 if eventsPerPublish > 1 {
                     logger.warning(
                         "the bus refused a PUB of several events as malformed (a gridbusd older than that protocol?); sending one event per PUB",

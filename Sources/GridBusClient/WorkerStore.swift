@@ -20,6 +20,9 @@ import GridStore
 public actor WorkerStore {
     private let executor = ThreadExecutor(name: "worker-store")
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    /// The store's thread, for the tasks that mostly call the store (the publisher's and the
+    /// subscriber's loops, the group commit): run there, their calls need no hand-off.
+    public nonisolated var taskExecutor: (any TaskExecutor)? { executor }
     private let connection: SQLiteConnection
     private let insertOutbox: SQLiteStatement
     private let deleteOutbox: SQLiteStatement
@@ -211,6 +214,12 @@ public actor WorkerStore {
 public protocol CursorStore: Sendable {
     func cursor(for name: String) async throws -> UInt64
     func saveCursor(_ sequence: UInt64, for name: String) async throws
+    /// Where a subscriber that keeps its cursor here runs its loop (nil: Swift's pool).
+    var taskExecutor: (any TaskExecutor)? { get }
+}
+
+extension CursorStore {
+    public var taskExecutor: (any TaskExecutor)? { nil }
 }
 
 extension WorkerStore: CursorStore {}
