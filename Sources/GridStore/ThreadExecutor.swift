@@ -8,8 +8,8 @@ import Foundation
 ///
 /// It is also a task executor: tasks that prefer it (`withTaskExecutorPreference`) run their
 /// nonisolated code there too, so a worker's loops and the actor they call share one thread and a
-/// call into the actor is not a hand-off to another thread and back (each one a wake-up and a
-/// context switch, which on two cores cost more than the work they carried).
+/// call into the actor is not a hand-off to another thread and back (each a wake-up and a context
+/// switch: without them the workers took about a tenth less CPU, run AS in docs/benchmarks.md).
 ///
 /// Jobs run one at a time, in the order they were enqueued. The thread starts with the first job
 /// and ends once ``shutdown()`` has been called and no job is left; a job enqueued after that starts
