@@ -483,7 +483,7 @@ public final class Notifier: Sendable {
             // A message tried before goes again whole, under its id: a receiver drops a repeated id,
             // so the second try must not hold less (or more) than the first.
             if let messageId = rows[0].messageId {
-                rows = try NotifierStore.rows(messageId: messageId, on: connection).filter { $0.status == .retry }
+                rows = try NotifierStore.retrying(messageId: messageId, on: connection)
             }
             // A new message takes the notices for the same recipient and channel that would fall
             // due within one group wait (as an Alertmanager group does once its first alert is

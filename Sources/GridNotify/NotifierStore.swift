@@ -65,10 +65,13 @@ enum NotifierStore {
             provider_id TEXT,
             done_ms INTEGER
         );
-        CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, due_ms);
         CREATE INDEX IF NOT EXISTS deliveries_incident ON deliveries (incident);
-        CREATE INDEX IF NOT EXISTS deliveries_message ON deliveries (message_id) WHERE message_id IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (recipient_id, channel, status, due_ms);
+        -- The other indexes hold only the notices still on their way, not the log of every notice
+        -- sent: they stay small and in the cache, and a notice sent leaves them for good.
+        CREATE INDEX IF NOT EXISTS deliveries_waiting_due ON deliveries (due_ms) WHERE \(isWaiting);
+        CREATE INDEX IF NOT EXISTS deliveries_waiting_recipient ON deliveries (recipient_id, channel) WHERE \(isWaitingAlone);
+        CREATE INDEX IF NOT EXISTS deliveries_sending ON deliveries (channel) WHERE \(isSending);
+        CREATE INDEX IF NOT EXISTS deliveries_retry_message ON deliveries (message_id) WHERE \(isRetrying);
         CREATE TABLE IF NOT EXISTS reminders (
             incident TEXT NOT NULL, recipient_id TEXT NOT NULL, dispatch TEXT NOT NULL, next_ms INTEGER NOT NULL, count INTEGER NOT NULL,
             PRIMARY KEY (incident, recipient_id)
@@ -86,14 +89,26 @@ enum NotifierStore {
     static let encoder = JSONTreeEncoder()
     static let decoder = JSONTreeDecoder()
 
+    /// The states of a notice on its way, as the partial indexes' and the queries' terms. SQLite
+    /// takes a partial index only for a query that states its term the same way: both use these.
+    static let isWaiting = "status IN ('pending', 'retry')"
+    static let isWaitingAlone = "status = 'pending' AND message_id IS NULL"
+    static let isSending = "status = 'sending'"
+    static let isRetrying = "status = 'retry'"
+
     static func prepare(_ connection: SQLiteConnection) throws {
+        // Stores made before the partial indexes have the full ones, which every notice passed
+        // through three times (planned, claimed, sent).
+        try connection.execute(
+            "DROP INDEX IF EXISTS deliveries_due; DROP INDEX IF EXISTS deliveries_recipient; DROP INDEX IF EXISTS deliveries_message"
+        )
         try connection.execute(schema)
         // Stores made before the notifier kept each case's last step get the column (nil: none heard yet).
         let columns = try connection.prepare("SELECT 1 FROM pragma_table_info('incidents') WHERE name = 'step'")
         if try !columns.step() { try connection.execute("ALTER TABLE incidents ADD COLUMN step INTEGER") }
         // Messages handed to a channel when the last run stopped are in doubt: send them again,
         // under the same message id, so that receivers can drop what they already have.
-        try connection.execute("UPDATE deliveries SET status = 'retry' WHERE status = 'sending'")
+        try connection.execute("UPDATE deliveries SET status = 'retry' WHERE \(isSending)")
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
@@ -221,12 +236,17 @@ enum NotifierStore {
     /// The most notices one message holds: a member with more waiting gets several.
     static let noticesPerMessage = 100
 
+    /// The claim's reads, each along a partial index in the order asked (no sort of its own).
+    static let claimSQL = (
+        due: "SELECT \(columns) FROM deliveries WHERE \(isWaiting) AND due_ms <= ? ORDER BY due_ms, id LIMIT ?",
+        waiting: "SELECT \(columns) FROM deliveries WHERE recipient_id = ? AND channel = ? AND \(isWaitingAlone) AND due_ms <= ? ORDER BY id LIMIT ?",
+        retrying: "SELECT \(columns) FROM deliveries WHERE message_id = ? AND \(isRetrying) ORDER BY id"
+    )
+
     /// Rows ready to go at `now` (waiting ones and ones to try again), in the order they fell due,
     /// at most `limit`, for as long as `take` asks for more. Nothing may be written until it returns.
     static func due(at now: Int64, limit: Int, on connection: SQLiteConnection, take: (DeliveryRow) -> Bool) throws {
-        let statement = try connection.prepare(
-            "SELECT \(columns) FROM deliveries WHERE status IN ('pending', 'retry') AND due_ms <= ? ORDER BY due_ms, id LIMIT ?"
-        )
+        let statement = try connection.prepare(claimSQL.due)
         statement.bind(now, at: 1)
         statement.bind(limit, at: 2)
         while try statement.step() {
@@ -237,9 +257,7 @@ enum NotifierStore {
 
     /// Notices not yet in a message for a recipient on a channel, due by `dueBy`, at most `limit`.
     static func waiting(recipient: String, channel: String, dueBy: Int64, limit: Int, on connection: SQLiteConnection) throws -> [DeliveryRow] {
-        let statement = try connection.prepare(
-            "SELECT \(columns) FROM deliveries WHERE recipient_id = ? AND channel = ? AND status = 'pending' AND message_id IS NULL AND due_ms <= ? ORDER BY id LIMIT ?"
-        )
+        let statement = try connection.prepare(claimSQL.waiting)
         statement.bind(recipient, at: 1)
         statement.bind(channel, at: 2)
         statement.bind(dueBy, at: 3)
@@ -249,8 +267,9 @@ enum NotifierStore {
         return rows
     }
 
-    static func rows(messageId: String, on connection: SQLiteConnection) throws -> [DeliveryRow] {
-        let statement = try connection.prepare("SELECT \(columns) FROM deliveries WHERE message_id = ? ORDER BY id")
+    /// The notices of a message to be tried again.
+    static func retrying(messageId: String, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+        let statement = try connection.prepare(claimSQL.retrying)
         statement.bind(messageId, at: 1)
         var rows: [DeliveryRow] = []
         while try statement.step() { if let row = row(statement) { rows.append(row) } }
@@ -287,14 +306,15 @@ enum NotifierStore {
         }
     }
 
+    static let cancelRemindersSQL =
+        "UPDATE deliveries SET status = 'cancelled', detail = 'the case moved on' WHERE incident = ? AND type = 'reminder' AND \(isWaiting)"
+
     /// Reminders not yet sent for an incident that moved on.
     static func cancelReminders(incident: String, on connection: SQLiteConnection) throws {
         let clear = try connection.prepare("DELETE FROM reminders WHERE incident = ?")
         clear.bind(incident, at: 1)
         try clear.run()
-        let cancel = try connection.prepare(
-            "UPDATE deliveries SET status = 'cancelled', detail = 'the case moved on' WHERE incident = ? AND type = 'reminder' AND status IN ('pending', 'retry')"
-        )
+        let cancel = try connection.prepare(cancelRemindersSQL)
         cancel.bind(incident, at: 1)
         try cancel.run()
     }
@@ -374,10 +394,13 @@ enum NotifierStore {
     // MARK: Backlog
 
     /// The reads of `backlog(at:on:)`. A scrape must not scan the log of every notice ever sent:
-    /// each is a search of `deliveries_due` or `reminders_due`.
+    /// each reads a partial index of the notices on their way, or `reminders_due`.
     static let backlogSQL = (
-        open: "SELECT status, channel, COUNT(*) FROM deliveries WHERE status IN ('pending', 'retry', 'sending') GROUP BY status, channel",
-        notices: "SELECT COUNT(*), MIN(due_ms) FROM deliveries WHERE status IN ('pending', 'retry') AND due_ms <= ?",
+        open: """
+            SELECT status, channel, COUNT(*) FROM deliveries WHERE \(isWaiting) GROUP BY status, channel
+            UNION ALL SELECT 'sending', channel, COUNT(*) FROM deliveries WHERE \(isSending) GROUP BY channel
+            """,
+        notices: "SELECT COUNT(*), MIN(due_ms) FROM deliveries WHERE \(isWaiting) AND due_ms <= ?",
         reminders: "SELECT COUNT(*), MIN(next_ms) FROM reminders WHERE next_ms <= ?"
     )
 

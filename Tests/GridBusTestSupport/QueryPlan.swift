@@ -10,3 +10,15 @@ extension SQLiteConnection {
         return details
     }
 }
+
+extension SQLiteConnection {
+    /// The virtual machine's opcodes for `sql` (`EXPLAIN`): for tests that a statement builds no
+    /// temporary table (`OpenEphemeral`, the list of an `IN (…)`) and sorts nothing (`SorterOpen`),
+    /// which the plan does not always show.
+    public func opcodes(_ sql: String) throws -> Set<String> {
+        let program = try prepare("EXPLAIN " + sql)
+        var opcodes: Set<String> = []
+        while try program.step() { opcodes.insert(program.text(1) ?? "") }
+        return opcodes
+    }
+}
