@@ -120,15 +120,22 @@ enum DispatcherStore {
         return cases
     }
 
-    /// Open cases per member, for the members asked about.
+    static let loadSQL = "SELECT COUNT(*) FROM assignments WHERE member = ?"
+
+    /// Open cases per member, for the members asked about (those with none are left out). One
+    /// search of the covering index each: `member IN (…) GROUP BY member` built a temporary table
+    /// of the list every time, and its text (and so its prepared statement) changed with the list.
     static func load(of members: [String], on connection: SQLiteConnection) throws -> [String: Int] {
-        guard !members.isEmpty else { return [:] }
-        let statement = try connection.prepare(
-            "SELECT member, COUNT(*) FROM assignments WHERE member IN (\(members.map { _ in "?" }.joined(separator: ","))) GROUP BY member"
-        )
-        for (index, member) in members.enumerated() { statement.bind(member, at: Int32(index + 1)) }
+        let statement = try connection.prepare(loadSQL)
         var load: [String: Int] = [:]
-        while try statement.step() { load[statement.text(0) ?? ""] = Int(statement.int64(1)) }
+        for member in Set(members) {
+            statement.bind(member, at: 1)
+            if try statement.step() {
+                let count = Int(statement.int64(0))
+                if count > 0 { load[member] = count }
+            }
+            statement.reset()
+        }
         return load
     }
 

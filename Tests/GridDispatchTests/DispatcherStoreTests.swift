@@ -36,4 +36,23 @@ import Testing
         #expect(try DispatcherStore.load(of: ["m-1", "m-2", "m-3"], on: connection) == [:])
         #expect(try DispatcherStore.load("inc-0001", on: connection)?.state == .closed)
     }
+
+    /// Every assignment reads each candidate's load: a search of the covering index, without a
+    /// temporary table, and a member named twice is counted once.
+    @Test func theLoadIsOneIndexSearchPerMember() throws {
+        let connection = try SQLiteConnection(path: TemporaryFiles.store("dispatcher-store"))
+        try DispatcherStore.prepare(connection)
+        #expect(try connection.queryPlan(DispatcherStore.loadSQL) == ["SEARCH assignments USING COVERING INDEX assignments_member (member=?)"])
+        #expect(try connection.opcodes(DispatcherStore.loadSQL).isDisjoint(with: ["OpenEphemeral", "SorterOpen"]))
+        for (number, assignees) in [["m-1", "m-2"], ["m-2"], ["m-2", "m-3"]].enumerated() {
+            var report = IncidentReported.example
+            report.incidentId = "inc-000\(number)"
+            var item = DispatchCase(reported: report)
+            item.state = .dispatched
+            item.assignees = assignees
+            try DispatcherStore.save(item, on: connection)
+        }
+        #expect(try DispatcherStore.load(of: ["m-2", "m-1", "m-2", "m-4"], on: connection) == ["m-1": 1, "m-2": 3])
+        #expect(try DispatcherStore.load(of: [], on: connection) == [:])
+    }
 }
