@@ -165,7 +165,7 @@ public struct GridConfigReader: Sendable {
     // MARK: Helpers
 
     /// The value as text, whatever its source type (YAML scalars arrive typed).
-    private func raw(_ key: String) -> String? {
+    public func raw(_ key: String) -> String? {
         let configKey = ConfigKey(key)
         if let text = reader.string(forKey: configKey) { return text }
         if let number = reader.int(forKey: configKey) { return String(number) }

@@ -5,6 +5,7 @@ import GridSchema
 import GridSecurity
 import GridStore
 import Logging
+import Synchronization
 
 /// The notifier's core: hears incident and mode events, decides who is told (routes), plans one
 /// notice per recipient and state change (the notification log's key makes a repeat a no-op), and
@@ -24,6 +25,8 @@ public final class Notifier: Sendable {
     let jitter: @Sendable () -> Double
     let calendar: Calendar
     let places: [String: DistrictPlace]
+    /// Settled notices removed from the log by age since the start (`/metrics`).
+    let removedFromLog = Atomic<Int>(0)
 
     public init(
         district: District,

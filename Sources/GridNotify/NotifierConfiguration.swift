@@ -21,6 +21,8 @@ public struct NotifierConfiguration: Sendable {
     /// The built-in log channel's file; empty: `<data-dir>/notifications.jsonl`.
     public var logFile = ""
     public var deliveryInterval: Double = 0.1
+    /// Settled notices planned longer ago leave the notification log (seconds; 0: kept for ever).
+    public var notificationLogMaxAge: Double = 90 * 86_400
     public var auth = APIAuthSettings()
     public var bus = BusEndpoints()
     public var logLevel = "info"
@@ -41,6 +43,7 @@ public struct NotifierConfiguration: Sendable {
             ConfigKeySpec("webhook.concurrency", default: "16", "webhook requests in flight at once"),
             ConfigKeySpec("log-channel.file", default: "", "the log channel's JSON-lines file (empty: <data-dir>/notifications.jsonl)"),
             ConfigKeySpec("delivery.interval", default: "100ms", "how often due messages and reminders are looked for when idle"),
+            ConfigKeySpec("notification-log.max-age", default: "90d", "settled notices planned longer ago leave the log (0: kept for ever; at least 1d)"),
             ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
         ] + APIAuthSettings.keys(fields: "(nothing more)") + BusEndpoints.keys
 
@@ -58,6 +61,10 @@ public struct NotifierConfiguration: Sendable {
         logFile = reader.string("log-channel.file", default: logFile)
         deliveryInterval = try reader.duration("delivery.interval", default: deliveryInterval)
         guard deliveryInterval >= 0.01 else { throw reader.error("delivery.interval", String(deliveryInterval), "must be at least 10ms") }
+        notificationLogMaxAge = try reader.duration("notification-log.max-age", default: notificationLogMaxAge)
+        guard notificationLogMaxAge == 0 || notificationLogMaxAge >= 86_400 else {
+            throw reader.error("notification-log.max-age", reader.raw("notification-log.max-age"), "must be 0 (kept for ever) or at least 1d")
+        }
         auth = try APIAuthSettings(reader: reader, guide: "docs/notifier.md, API keys")
         bus = try BusEndpoints(reader: reader)
         logLevel = try reader.logLevel(default: logLevel)

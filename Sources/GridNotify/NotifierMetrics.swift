@@ -1,6 +1,7 @@
 import Foundation
 import GridBusClient
 import GridHTTP
+import Synchronization
 
 /// What waits in the notifier's store at one moment. The outcomes of notices are events that the
 /// statistics count; what has not happened yet is not, and after an outage or with a slow gateway
@@ -54,6 +55,10 @@ extension Notifier {
         output.family(
             "gridbus_notifier_due_age_seconds", "gauge", "How long the oldest of them has been due (0: nothing waits).",
             kinds.map { ([("kind", $0.0)], $0.1.oldestDueAt.map { Double(max(0, now - $0)) / 1000 } ?? 0) }
+        )
+        output.family(
+            "gridbus_notifier_log_removed_total", "counter", "Settled notices removed from the notification log by age (notification-log.max-age).",
+            [([], Double(removedFromLog.load(ordering: .relaxed)))]
         )
         return output.text
     }

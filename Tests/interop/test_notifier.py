@@ -290,6 +290,7 @@ def test_metrics_show_the_notices_in_flight_without_a_key_and_pass_promtool(bus,
         idle = requests.get(f"{url}/metrics", timeout=5)
         assert idle.status_code == 200 and idle.headers["Content-Type"].startswith("text/plain; version=0.0.4")
         assert sample(idle.text, 'gridbus_notifier_due{kind="reminder"}') == 0 and sample(idle.text, 'gridbus_notifier_due{kind="notice"}') == 0
+        assert sample(idle.text, "gridbus_notifier_log_removed_total") == 0
 
         ingress = bus.dealer(bus.ingress)
         for number, member in enumerate(MEMBERS[:3]):
@@ -310,6 +311,14 @@ def test_metrics_show_the_notices_in_flight_without_a_key_and_pass_promtool(bus,
     finally:
         stop(process)
         receiver.close()
+
+
+def test_a_notification_log_max_age_under_a_day_is_refused_at_start(tmp_path):
+    started = subprocess.run(
+        [str(BIN / "grid-notifier"), "--auth-mode", "none", "--data-dir", str(tmp_path / "data"), "--notification-log-max-age", "12h"],
+        capture_output=True, text=True, timeout=30)
+    assert started.returncode != 0
+    assert "notification-log.max-age" in started.stderr and "'12h'" in started.stderr and "at least 1d" in started.stderr, started.stderr
 
 
 def run_channel(script, envelope, **environment):
