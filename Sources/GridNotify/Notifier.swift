@@ -675,6 +675,31 @@ public final class Notifier: Sendable {
         public var detail: String?
     }
 
+    /// A reminder still to come: an unacknowledged dispatch's assignee, how many reminders they
+    /// had and have left, and when the next is due.
+    public struct WaitingReminder: Sendable, Encodable, Equatable {
+        public var incident: String
+        public var recipient: String
+        public var dispatch: String
+        public var sent: Int
+        public var left: Int
+        public var nextAt: String
+    }
+
+    /// `GET /v1/reminders`: soonest first, at most `limit`, of `incident`, `recipient`, or everyone.
+    public func waitingReminders(incident: String? = nil, recipient: String? = nil, limit: Int = 100) async throws -> [WaitingReminder] {
+        let repeatLimit = rules.repeatLimit
+        return try await store.withConnection { connection in
+            try NotifierStore.waitingReminders(incident: incident, recipient: recipient, limit: limit, on: connection).map { found in
+                WaitingReminder(
+                    incident: found.reminder.incident, recipient: found.reminder.recipientId, dispatch: found.reminder.dispatch,
+                    sent: found.reminder.count, left: max(0, repeatLimit - found.reminder.count),
+                    nextAt: RFC3339.format(Date(timeIntervalSince1970: Double(found.nextAt) / 1000))
+                )
+            }
+        }
+    }
+
     public func log(incident: String) async throws -> [LogEntry] {
         try await store.withConnection { connection in
             try NotifierStore.rows(incident: incident, on: connection).map {

@@ -20,7 +20,7 @@ public enum NotifierClients {
     }
 }
 
-/// Silences and the notification log over HTTP (docs/notifier.md).
+/// Silences, the notification log and the reminders to come over HTTP (docs/notifier.md).
 struct NotifierAPI<Context: RequestContext> {
     let notifier: Notifier
     let keys: NotifierKeys
@@ -46,6 +46,18 @@ struct NotifierAPI<Context: RequestContext> {
                     return HTTPSupport.errors(.badRequest, [FieldError("incident", "is required: /v1/notifications?incident=ID")])
                 }
                 return HTTPSupport.json(.ok, ["notifications": try await notifier.log(incident: incident)])
+            }
+        }
+        router.get("/v1/reminders") { request, _ in
+            try await guarded(request) {
+                let limitText = HTTPSupport.query(request, "limit") ?? "100"
+                guard let limit = Int(limitText), (1...1000).contains(limit) else {
+                    return HTTPSupport.errors(.badRequest, [FieldError("limit", "'\(limitText)' is not a whole number from 1 to 1000")])
+                }
+                let incident = HTTPSupport.query(request, "incident").flatMap { $0.isEmpty ? nil : $0 }
+                let recipient = HTTPSupport.query(request, "recipient").flatMap { $0.isEmpty ? nil : $0 }
+                let reminders = try await notifier.waitingReminders(incident: incident, recipient: recipient, limit: limit)
+                return HTTPSupport.json(.ok, ["reminders": reminders])
             }
         }
         // Scrapers: no key, as grid-stats' (counts only, no personal data; bind to loopback).

@@ -344,6 +344,44 @@ enum NotifierStore {
         }
     }
 
+    /// The reminders waiting for an operator's look: one incident's, one member's, or the soonest
+    /// of all; each along an index (`reminders`' key, `reminders_recipient`, `reminders_due`).
+    static let waitingRemindersSQL = (
+        incident: "SELECT incident, recipient_id, dispatch, count, next_ms FROM reminders WHERE incident = ? ORDER BY next_ms LIMIT ?",
+        recipient: "SELECT incident, recipient_id, dispatch, count, next_ms FROM reminders WHERE recipient_id = ? ORDER BY next_ms LIMIT ?",
+        all: "SELECT incident, recipient_id, dispatch, count, next_ms FROM reminders ORDER BY next_ms LIMIT ?"
+    )
+
+    /// Reminders not yet over, soonest first, at most `limit`: of `incident`, of `recipient`, of
+    /// both, or of everyone.
+    static func waitingReminders(incident: String?, recipient: String?, limit: Int, on connection: SQLiteConnection) throws
+        -> [(reminder: Reminder, nextAt: Int64)]
+    {
+        let statement: SQLiteStatement
+        switch (incident, recipient) {
+        case (let incident?, _):
+            // A reminder per assignee, a handful: a member asked for too is picked out of them.
+            statement = try connection.prepare(waitingRemindersSQL.incident)
+            statement.bind(incident, at: 1)
+            statement.bind(Int.max, at: 2)
+        case (nil, let recipient?):
+            statement = try connection.prepare(waitingRemindersSQL.recipient)
+            statement.bind(recipient, at: 1)
+            statement.bind(limit, at: 2)
+        case (nil, nil):
+            statement = try connection.prepare(waitingRemindersSQL.all)
+            statement.bind(limit, at: 1)
+        }
+        var found: [(reminder: Reminder, nextAt: Int64)] = []
+        while found.count < limit, try statement.step() {
+            let reminder = Reminder(incident: statement.text(0) ?? "", recipientId: statement.text(1) ?? "", dispatch: statement.text(2) ?? "", count: Int(statement.int64(3)))
+            if let recipient, reminder.recipientId != recipient { continue }
+            found.append((reminder, statement.int64(4)))
+        }
+        statement.reset()
+        return found
+    }
+
     // MARK: Retention
 
     static let retentionSQL = (

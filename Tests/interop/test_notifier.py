@@ -12,6 +12,7 @@ import signal
 import subprocess
 import threading
 import time
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -273,6 +274,34 @@ def test_silences_over_http_and_gridctl(bus, tmp_path):
         assert gridctl("silence", "expire", silence["id"]).returncode == 0
         assert json.loads(gridctl("silence", "list").stdout)["silences"][0]["id"] != silence["id"]
         assert gridctl("silence", "expire", "s-nope").returncode == 1
+    finally:
+        stop(process)
+        receiver.close()
+
+
+def test_the_reminders_to_come_over_http(bus, tmp_path):
+    receiver = Receiver()
+    process, url = start_notifier(tmp_path, bus, WEBHOOK_RULES, "--webhook-url", receiver.url)
+    auth = {"Authorization": f"Bearer {KEY}"}
+    reminders = lambda **params: requests.get(f"{url}/v1/reminders", params=params, headers=auth, timeout=5)
+    try:
+        assert requests.get(f"{url}/v1/reminders", timeout=5).status_code == 401
+        ingress = bus.dealer(bus.ingress)
+        dispatch(ingress, "inc-remind-1", "m-00001")
+        dispatch(ingress, "inc-remind-2", "m-00002")
+        listed = eventually(lambda: len(found := reminders().json()["reminders"]) == 2 and found, timeout=15)
+        assert {(r["incident"], r["recipient"], r["sent"], r["left"]) for r in listed} == {("inc-remind-1", "m-00001", 0, 3), ("inc-remind-2", "m-00002", 0, 3)}
+        # The default repeat.interval, 15 minutes from the dispatch.
+        next_at = datetime.fromisoformat(listed[0]["nextAt"].replace("Z", "+00:00"))
+        assert 14 * 60 < (next_at - datetime.now(timezone.utc)).total_seconds() <= 15 * 60
+        assert [r["incident"] for r in reminders(recipient="m-00002").json()["reminders"]] == ["inc-remind-2"]
+        assert len(reminders(limit="1").json()["reminders"]) == 1
+        bad = reminders(limit="0")
+        assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["limit"]
+        listed_by_gridctl = subprocess.run([str(BIN / "gridctl"), "reminders", "--incident", "inc-remind-1", "--notifier", url, "--api-key", KEY],
+                                           capture_output=True, text=True, timeout=30)
+        assert listed_by_gridctl.returncode == 0, listed_by_gridctl.stderr
+        assert [r["recipient"] for r in json.loads(listed_by_gridctl.stdout)["reminders"]] == ["m-00001"]
     finally:
         stop(process)
         receiver.close()
