@@ -94,7 +94,7 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
         .init(service: DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, queue: queue, logger: logger)), .init(service: app),
     ]
     if configuration.notificationLogMaxAge > 0 {
-        services.append(.init(service: LogRetentionService(notifier: notifier, maxAge: configuration.notificationLogMaxAge, interval: .seconds(60), logger: logger)))
+        services.append(.init(service: notifier.logRetention(maxAge: configuration.notificationLogMaxAge)))
     }
     if handleSignals { services.append(.terminationSignals(logger: logger)) }
     return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))

@@ -14,9 +14,6 @@ struct DeliveryRow: Sendable {
         case sent, failed
         /// Not sent: a silence matched, emergency mode muted it, or the case moved on first.
         case silenced, muted, cancelled
-
-        /// Will not change any more: the notice may leave the log with age.
-        var isSettled: Bool { ![.pending, .sending, .retry].contains(self) }
     }
 
     var id: Int64
@@ -98,6 +95,8 @@ enum NotifierStore {
     static let isWaitingAlone = "status = 'pending' AND message_id IS NULL"
     static let isSending = "status = 'sending'"
     static let isRetrying = "status = 'retry'"
+    /// Will not change any more (sent, failed, silenced, muted, cancelled): may leave the log with age.
+    static let isSettled = "status NOT IN ('pending', 'retry', 'sending')"
 
     static func prepare(_ connection: SQLiteConnection) throws {
         // Stores made before the partial indexes have the full ones, which every notice passed
@@ -380,33 +379,6 @@ enum NotifierStore {
         }
         statement.reset()
         return found
-    }
-
-    // MARK: Retention
-
-    static let retentionSQL = (
-        walk: "SELECT id, created_ms, status FROM deliveries ORDER BY id",
-        remove: "DELETE FROM deliveries WHERE id = ?"
-    )
-
-    /// Removes settled notices planned before `cutoff` (ms), oldest first, at most `limit`; a notice
-    /// still on its way stays, however old. Walks the log in id order, the order notices were
-    /// planned, and stops at the first one planned at or after `cutoff`: a pass reads little more
-    /// than it removes. Returns how many it removed, and whether it stopped at `limit` (more may be
-    /// due).
-    static func removeSettled(before cutoff: Int64, limit: Int, on connection: SQLiteConnection) throws -> (removed: Int, more: Bool) {
-        let walk = try connection.prepare(retentionSQL.walk)
-        var ids: [Int64] = []
-        while ids.count < limit, try walk.step(), walk.int64(1) < cutoff {
-            if DeliveryRow.Status(rawValue: walk.text(2) ?? "")?.isSettled == true { ids.append(walk.int64(0)) }
-        }
-        walk.reset()
-        let remove = try connection.prepare(retentionSQL.remove)
-        for id in ids {
-            remove.bind(id, at: 1)
-            try remove.run()
-        }
-        return (ids.count, ids.count == limit)
     }
 
     /// The sweep's reads: whose reminders have waited longest, then each one's due reminders.
