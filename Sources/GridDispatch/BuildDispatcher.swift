@@ -67,6 +67,7 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
         .init(service: publisher), .init(service: subscriber), .init(service: TimerService(dispatcher: dispatcher, interval: configuration.timerInterval, logger: logger)),
         .init(service: app),
     ]
+    if configuration.idempotencyWindow > 0 { services.append(.init(service: dispatcher.requestKeyRetention(window: configuration.idempotencyWindow))) }
     if handleSignals { services.append(.terminationSignals(logger: logger)) }
     return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
 }

@@ -90,6 +90,11 @@ public final class Dispatcher: Sendable {
         try await store.withConnection { try DispatcherStore.prepare($0) }
     }
 
+    /// Forgets the request keys older than `window` (docs/dispatcher.md, `requests.idempotency-window`).
+    public func requestKeyRetention(window: Double) -> RetentionService {
+        RetentionService(what: "request keys", rows: DispatcherStore.agedRequestKeys, maxAge: window, publisher: publisher, now: now, logger: logger)
+    }
+
     public func get(_ id: String) async throws -> DispatchCase? {
         try await store.withConnection { try DispatcherStore.load(id, on: $0) }
     }
@@ -237,7 +242,7 @@ public final class Dispatcher: Sendable {
         let district = self.district
         return try await publisher.transaction { [self] connection, outbox -> ActOutcome in
             guard var item = try DispatcherStore.load(id, on: connection) else { return .notFound }
-            if let requestKey, !(try DispatcherStore.firstTime("request \(id) \(requestKey)", on: connection)) { return .done(item) }
+            if let requestKey, !(try DispatcherStore.firstTime("request \(id) \(requestKey)", at: now, on: connection)) { return .done(item) }
             do throws(IllegalAction) { _ = try Lifecycle.apply(action, to: item.state) } catch { return .illegal(error) }
             if action == .reopen, let closedAt = item.closedAt, now.timeIntervalSince(closedAt) > settings.reopenDays * 86400 {
                 return .invalid(field: "action", reason: "closed more than \(Int(settings.reopenDays)) days ago; it can no longer be reopened")

@@ -18,6 +18,8 @@ public struct DispatcherConfiguration: Sendable {
     public var mergeWindow: Double = 3600
     public var reopenDays = 7
     public var volunteerPoints = 10
+    /// How long a handler's `Idempotency-Key` is remembered (seconds; 0: for ever).
+    public var idempotencyWindow: Double = 7 * 86_400
     /// Where `grid-dispatcher rebuild` writes; empty: `<data-dir>/dispatcher.rebuilt.sqlite`.
     public var rebuildInto = ""
     public var bus = BusEndpoints()
@@ -49,6 +51,7 @@ public struct DispatcherConfiguration: Sendable {
             ConfigKeySpec("merge.window", default: "1h", "…and this close in time merge into one case"),
             ConfigKeySpec("reopen.days", default: "7", "days after closing during which a case may be reopened"),
             ConfigKeySpec("volunteer.points", default: "10", "points a volunteer earns for a closed micro-wish task"),
+            ConfigKeySpec("requests.idempotency-window", default: "7d", "how long a request's Idempotency-Key is remembered (0: for ever; at least 1h)"),
             ConfigKeySpec("rebuild.into", default: "", "grid-dispatcher rebuild writes here (empty: <data-dir>/dispatcher.rebuilt.sqlite)"),
             ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
         ] + APIAuthSettings.keys(fields: "scopes (handler, operator)") + BusEndpoints.keys
@@ -67,6 +70,10 @@ public struct DispatcherConfiguration: Sendable {
         mergeWindow = try reader.duration("merge.window", default: mergeWindow)
         reopenDays = try reader.int("reopen.days", default: reopenDays, in: 0...3650)
         volunteerPoints = try reader.int("volunteer.points", default: volunteerPoints, in: 0...1_000_000)
+        idempotencyWindow = try reader.duration("requests.idempotency-window", default: idempotencyWindow)
+        guard idempotencyWindow == 0 || idempotencyWindow >= 3600 else {
+            throw reader.error("requests.idempotency-window", reader.raw("requests.idempotency-window"), "must be 0 (for ever) or at least 1h")
+        }
         rebuildInto = reader.string("rebuild.into", default: rebuildInto)
         bus = try BusEndpoints(reader: reader)
         logLevel = try reader.logLevel(default: logLevel)

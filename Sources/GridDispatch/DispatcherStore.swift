@@ -21,7 +21,7 @@ enum DispatcherStore {
         CREATE TABLE IF NOT EXISTS assignments (case_id TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (case_id, member));
         CREATE INDEX IF NOT EXISTS assignments_member ON assignments (member);
         CREATE TABLE IF NOT EXISTS turns (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS processed (event_key TEXT PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS processed (event_key TEXT PRIMARY KEY, at_ms INTEGER);
         CREATE TABLE IF NOT EXISTS modes (scope TEXT NOT NULL, target TEXT NOT NULL, since_ms INTEGER NOT NULL, by TEXT NOT NULL, PRIMARY KEY (scope, target));
         """
 
@@ -29,11 +29,23 @@ enum DispatcherStore {
     static let encoder = JSONTreeEncoder()
     static let decoder = JSONTreeDecoder()
 
-    static func prepare(_ connection: SQLiteConnection) throws {
+    static func prepare(_ connection: SQLiteConnection, now: Date = Date()) throws {
         try connection.execute(schema)
         try addPlaceColumns(connection)
+        try stampRequestKeys(connection, now: now)
         // The merge check looks up open cases of a category near a point, not every open case of it.
         try connection.execute("CREATE INDEX IF NOT EXISTS cases_place ON cases (category, latitude)")
+    }
+
+    /// Stores made before request keys were stamped get the column, each key stamped now: kept a
+    /// whole window from the upgrade.
+    static func stampRequestKeys(_ connection: SQLiteConnection, now: Date) throws {
+        let columns = try connection.prepare("SELECT 1 FROM pragma_table_info('processed') WHERE name = 'at_ms'")
+        guard try !columns.step() else { return }
+        try connection.transaction {
+            try connection.execute("ALTER TABLE processed ADD COLUMN at_ms INTEGER")
+            try connection.execute("UPDATE processed SET at_ms = \(milliseconds(now))")
+        }
     }
 
     /// Stores made before the place columns get them, filled for the open cases (the only ones a merge looks at).
@@ -216,13 +228,18 @@ enum DispatcherStore {
         return cases
     }
 
-    /// Records an event (or request) key once; false when it was handled before.
-    static func firstTime(_ key: String, on connection: SQLiteConnection) throws -> Bool {
-        let statement = try connection.prepare("INSERT OR IGNORE INTO processed (event_key) VALUES (?)")
+    /// Records a request key once, stamped `now`; false when it was seen before (within the
+    /// idempotency window: older keys leave, ``agedRequestKeys``).
+    static func firstTime(_ key: String, at now: Date, on connection: SQLiteConnection) throws -> Bool {
+        let statement = try connection.prepare("INSERT OR IGNORE INTO processed (event_key, at_ms) VALUES (?, ?)")
         statement.bind(key, at: 1)
+        statement.bind(milliseconds(now), at: 2)
         try statement.run()
         return try connection.scalar("SELECT changes()") == 1
     }
+
+    /// Request keys leave after `requests.idempotency-window`: a retry comes within minutes.
+    static let agedRequestKeys = AgedRows(table: "processed", stampColumn: "at_ms")
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

@@ -37,6 +37,19 @@ import Testing
         #expect(try DispatcherStore.load("inc-0001", on: connection)?.state == .closed)
     }
 
+    /// Request keys kept by a dispatcher of before are stamped at the upgrade: remembered a whole
+    /// window from then.
+    @Test func requestKeysOfBeforeAreStampedAtTheUpgrade() throws {
+        let connection = try SQLiteConnection(path: TemporaryFiles.store("dispatcher-store"))
+        try connection.execute("CREATE TABLE processed (event_key TEXT PRIMARY KEY); INSERT INTO processed VALUES ('request inc-1 k1')")
+        let upgrade = Date(timeIntervalSince1970: 1_800_000_000)
+        try DispatcherStore.prepare(connection, now: upgrade)
+        #expect(try connection.scalar("SELECT at_ms FROM processed WHERE event_key = 'request inc-1 k1'") == 1_800_000_000_000)
+        #expect(try DispatcherStore.firstTime("request inc-1 k1", at: upgrade, on: connection) == false)
+        #expect(try DispatcherStore.firstTime("request inc-1 k2", at: upgrade.addingTimeInterval(1), on: connection))
+        #expect(try connection.scalar("SELECT at_ms FROM processed WHERE event_key = 'request inc-1 k2'") == 1_800_000_001_000)
+    }
+
     /// Every assignment reads each candidate's load: a search of the covering index, without a
     /// temporary table, and a member named twice is counted once.
     @Test func theLoadIsOneIndexSearchPerMember() throws {

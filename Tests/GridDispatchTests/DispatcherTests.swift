@@ -321,6 +321,33 @@ import ZeroMQ
         #expect(try await second.published().filter { $0.type == "incident.escalated" }.count == 1)
     }
 
+    /// A request key is remembered for `requests.idempotency-window`, then forgotten: a retry that
+    /// late is a new request, which the lifecycle judges from the case as it is.
+    @Test func requestKeysAreForgottenAfterTheIdempotencyWindow() async throws {
+        let fixture = try await Fixture()
+        try await fixture.report("inc-1")
+        let input = ActionInput(by: "m-1")
+        _ = try await fixture.dispatcher.act("inc-1", .acknowledge, input, requestKey: "k1")
+        fixture.clock.advance(3600)
+        _ = try await fixture.dispatcher.act("inc-1", .start, input, requestKey: "k2")
+        let retention = fixture.dispatcher.requestKeyRetention(window: 5400)
+        #expect(try await retention.pass() == 0)
+
+        // 10:00 + 90 min and a second: k1 (10:00) is past the window, k2 (11:00) is not.
+        fixture.clock.advance(1801)
+        #expect(try await retention.pass() == 1)
+        guard case .done(let retried) = try await fixture.dispatcher.act("inc-1", .start, input, requestKey: "k2") else {
+            Issue.record("a retry within the window was not answered with the case")
+            return
+        }
+        #expect(retried.state == .inProgress)
+        guard case .illegal = try await fixture.dispatcher.act("inc-1", .acknowledge, input, requestKey: "k1") else {
+            Issue.record("a key past the window was still remembered")
+            return
+        }
+        #expect(try await fixture.published().filter { $0.type == "incident.started" }.count == 1)
+    }
+
     @Test func retriedRequestsAndIllegalActions() async throws {
         let fixture = try await Fixture()
         try await fixture.report("inc-1")

@@ -227,3 +227,10 @@ def test_a_store_rebuilt_from_the_journal_equals_the_live_one(intake):
 def test_a_stray_word_on_the_command_line_is_an_error(tmp_path):
     answer = subprocess.run([str(BIN / "grid-dispatcher"), "--data-dir", str(tmp_path), "rebuild"], capture_output=True, text=True, timeout=30)
     assert answer.returncode == 2 and "rebuild" in answer.stderr and "unexpected argument" in answer.stderr
+
+
+def test_an_idempotency_window_under_an_hour_is_refused_at_start(tmp_path):
+    answer = subprocess.run([str(BIN / "grid-dispatcher"), "--auth-mode", "none", "--data-dir", str(tmp_path), "--requests-idempotency-window", "10m"],
+                            capture_output=True, text=True, timeout=30)
+    assert answer.returncode != 0
+    assert "requests.idempotency-window" in answer.stderr and "'10m'" in answer.stderr and "at least 1h" in answer.stderr, answer.stderr
