@@ -18,10 +18,4 @@ extension Notifier {
             removed: { [self] in removedFromLog.add($0, ordering: .relaxed) }, logger: logger
         )
     }
-
-    /// Removes the settled notices planned more than `maxAge` seconds ago. Returns how many.
-    @discardableResult
-    public func removeSettledNotices(olderThan maxAge: Double, batch: Int = 100) async throws -> Int {
-        try await logRetention(maxAge: maxAge, batch: batch).pass()
-    }
 }

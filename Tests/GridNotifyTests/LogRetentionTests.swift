@@ -1,4 +1,5 @@
 import Foundation
+import GridBusClient
 import GridBusTestSupport
 import GridConfiguration
 @testable import GridNotify
@@ -30,7 +31,7 @@ import Testing
 
         // At 10:01:40, a minute's age: the two sent ones go (one per batch), the one in doubt stays.
         fixture.clock.advance(38)
-        #expect(try await fixture.notifier.removeSettledNotices(olderThan: 60, batch: 1) == 2)
+        #expect(try await fixture.notifier.logRetention(maxAge: 60, batch: 1).pass() == 2)
         #expect(try await fixture.notifier.log(incident: "inc-1").isEmpty)
         #expect(try await fixture.notifier.log(incident: "inc-2").isEmpty)
         #expect(try await fixture.notifier.log(incident: "inc-3").map(\.status) == ["sending"])
@@ -42,11 +43,11 @@ import Testing
         fixture.clock.advance(1)
         try await fixture.notifier.deliver(inDoubt[0])
         #expect(try await fixture.notifier.deliverDue() == 1)
-        #expect(try await fixture.notifier.removeSettledNotices(olderThan: 60) == 1)
+        #expect(try await fixture.notifier.logRetention(maxAge: 60).pass() == 1)
         #expect(try await fixture.notifier.log(incident: "inc-3").isEmpty)
         #expect(try await fixture.notifier.log(incident: "inc-4").map(\.status) == ["sent"])
         fixture.clock.advance(60)
-        #expect(try await fixture.notifier.removeSettledNotices(olderThan: 60) == 1)
+        #expect(try await fixture.notifier.logRetention(maxAge: 60).pass() == 1)
         #expect(try await fixture.notifier.log(incident: "inc-4").isEmpty)
         #expect(try await fixture.notifier.metricsText().contains("gridbus_notifier_log_removed_total 4\n"))
     }
