@@ -48,8 +48,9 @@ public struct RetentionService: Service, Sendable {
         let cutoff = Int64((now().timeIntervalSince1970 - maxAge) * 1000)
         var total = 0
         while true {
-            let (rows, batch) = (self.rows, self.batch)
-            let pass = try await publisher.transaction(durable: false) { connection, _ in try rows.remove(before: cutoff, limit: batch, on: connection) }
+            let pass = try await publisher.transaction(durable: false) { [rows, batch] connection, _ in
+                try rows.remove(before: cutoff, limit: batch, on: connection)
+            }
             total += pass.removed
             removed(pass.removed)
             guard pass.more, !Task.isCancelled else { return total }
