@@ -26,7 +26,11 @@ public struct BusEndpoints: Sendable {
         ConfigKeySpec("bus.egress", default: "tcp://127.0.0.1:7601", "gridbusd egress endpoint (subscribing)"),
         ConfigKeySpec("bus.replay", default: "tcp://127.0.0.1:7602", "gridbusd replay endpoint (catch-up, status)"),
         ConfigKeySpec("bus.key", default: "", "this worker's CURVE secret certificate (NAME.key_secret, mode 0600); with bus.server-key"),
-        ConfigKeySpec("bus.server-key", default: "", "gridbusd's public certificate (gridbusd.key); empty with bus.key for a development-mode daemon"),
+        ConfigKeySpec(
+            "bus.server-key",
+            default: "",
+            "gridbusd's public certificate (gridbusd.key); empty with bus.key for a development-mode daemon"
+        ),
     ]
 
     /// - `bus.ingress`, `bus.egress`, `bus.replay` (string, defaults: DESIGN.md's loopback ports 7600–7602).

@@ -1,7 +1,7 @@
 import GridSchema
-import Synchronization
 import Logging
 import ServiceLifecycle
+import Synchronization
 import ZeroMQ
 
 #if canImport(FoundationEssentials)
@@ -78,8 +78,16 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         handler: @escaping Handler
     ) {
         self.init(
-            name: name, endpoints: endpoints, prefixes: prefixes, store: store, context: context, logger: logger, saveEvery: saveEvery,
-            receiveBuffer: receiveBuffer, receiveHighWaterMark: receiveHighWaterMark, maxBatch: 1,
+            name: name,
+            endpoints: endpoints,
+            prefixes: prefixes,
+            store: store,
+            context: context,
+            logger: logger,
+            saveEvery: saveEvery,
+            receiveBuffer: receiveBuffer,
+            receiveHighWaterMark: receiveHighWaterMark,
+            maxBatch: 1,
             batchHandler: { events in for event in events { try await handler(event) } }
         )
     }
@@ -135,7 +143,9 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         }
         // Subscribe before replaying: see the type's documentation.
         let subscriptions: [[UInt8]] =
-            if !isFiltered { [[]] } else if let chainKey { [chainKey, Self.heartbeatPrefix] } else { prefixes.map { Array($0.utf8) } + [Self.heartbeatPrefix] }
+            if !isFiltered { [[]] } else if let chainKey { [chainKey, Self.heartbeatPrefix] } else {
+                prefixes.map { Array($0.utf8) } + [Self.heartbeatPrefix]
+            }
         for prefix in subscriptions {
             try await socket.send([[1] + prefix])
         }
@@ -235,7 +245,8 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     /// waiting that continue the chain are taken with it as one batch, so that a subscriber that
     /// fell behind catches up in transactions of many events, as it would from replay. Returns the
     /// first waiting message that does not continue the chain, for the caller to handle next.
-    private func receiveChained(_ frames: [[UInt8]], state: inout State, requester: BusRequester, socket: ZMQAsyncSocket) async throws -> ZMQMessage? {
+    private func receiveChained(_ frames: [[UInt8]], state: inout State, requester: BusRequester, socket: ZMQAsyncSocket) async throws -> ZMQMessage?
+    {
         guard let copy = ChainCopy(frames) else {
             logger.warning("ignored a malformed chain message", metadata: ["subscriber": "\(name)", "frames": "\(frames.count)"])
             return nil

@@ -220,7 +220,10 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
 
     /// An answer: `ACK token sequence [token sequence …]` (the events of one PUB), or one NACK.
     private func handle(
-        _ frames: [[UInt8]], inFlight: inout [Int64: InFlight], delivered: inout [Int64], eventsPerPublish: inout Int
+        _ frames: [[UInt8]],
+        inFlight: inout [Int64: InFlight],
+        delivered: inout [Int64],
+        eventsPerPublish: inout Int
     ) async throws {
         guard frames.count >= 2, let rowID = BusProtocol.decodeInteger(frames[1]).map({ Int64(bitPattern: $0) }) else {
             logger.warning("ignored a malformed answer from the bus")

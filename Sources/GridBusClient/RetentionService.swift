@@ -28,8 +28,16 @@ public struct RetentionService: Service, Sendable {
     private let logger: Logger
 
     public init(
-        what: String, rows: AgedRows, maxAge: Double, publisher: ReliablePublisher, now: @escaping @Sendable () -> Date, interval: Duration = .seconds(60),
-        batch: Int = 100, pause: Duration = .milliseconds(5), removed: @escaping @Sendable (Int) -> Void = { _ in }, logger: Logger
+        what: String,
+        rows: AgedRows,
+        maxAge: Double,
+        publisher: ReliablePublisher,
+        now: @escaping @Sendable () -> Date,
+        interval: Duration = .seconds(60),
+        batch: Int = 100,
+        pause: Duration = .milliseconds(5),
+        removed: @escaping @Sendable (Int) -> Void = { _ in },
+        logger: Logger
     ) {
         self.what = what
         self.rows = rows

@@ -27,11 +27,12 @@ public func buildServiceGroup(
 ) throws(DefinitionError) -> (group: ServiceGroup, daemon: BusDaemon) {
     let metricsFactory = PrometheusMetricsFactory(registry: registry)
     let security = try BusSecurity(configuration: configuration, metricsFactory: metricsFactory)
-    let manifests = try configuration.pluginsDirectory.map { directory throws(DefinitionError) in
-        try PluginManifest.loadDirectory(directory, skipInvalid: configuration.skipInvalidPlugins) { skipped in
-            logger.error("plugin manifest skipped (plugins.skip-invalid is on)", metadata: ["error": "\(skipped)"])
-        }
-    } ?? []
+    let manifests =
+        try configuration.pluginsDirectory.map { directory throws(DefinitionError) in
+            try PluginManifest.loadDirectory(directory, skipInvalid: configuration.skipInvalidPlugins) { skipped in
+                logger.error("plugin manifest skipped (plugins.skip-invalid is on)", metadata: ["error": "\(skipped)"])
+            }
+        } ?? []
     let board = PluginBoard(names: manifests.map(\.name), factory: metricsFactory)
     let daemon = BusDaemon(
         configuration: configuration,

@@ -91,7 +91,11 @@ public struct BusConfiguration: Sendable {
         ConfigKeySpec("security.server-key", default: "", "gridbusd's secret certificate (gridctl keygen gridbusd); required with curve"),
         ConfigKeySpec("security.access-file", default: "", "YAML file of identities that are not plugins: name, key, publish and subscribe lists"),
         ConfigKeySpec("plugins.dir", default: "", "directory of plugin manifests (*.yaml) to run; empty runs none"),
-        ConfigKeySpec("plugins.skip-invalid", default: "false", "start without malformed plugin manifests (each is reported) instead of refusing to start"),
+        ConfigKeySpec(
+            "plugins.skip-invalid",
+            default: "false",
+            "start without malformed plugin manifests (each is reported) instead of refusing to start"
+        ),
     ]
 
     /// Reads and checks every key. See ``keys`` for names and defaults.

@@ -183,7 +183,7 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     old.close()
                     // libzmq releases the port on its I/O thread, moments after close.
                     for attempt in 1...50 {
-                        do throws(ZMQError) { return try open(bound) } catch where error.code == EADDRINUSE && attempt < 50 { usleep(20_000) }
+                        do throws(ZMQError) { return try open(bound) } catch  where error.code == EADDRINUSE && attempt < 50 { usleep(20_000) }
                     }
                     return try open(bound)
                 }

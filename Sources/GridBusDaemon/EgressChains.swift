@@ -74,7 +74,9 @@ struct EgressChains {
     /// Calls `send` with each chain the topic belongs to and that chain's previous event, then makes
     /// `sequence` the chain's latest.
     mutating func advance<Failure: Error>(
-        topic: [UInt8], sequence: UInt64, send: (_ key: [UInt8], _ previous: UInt64) throws(Failure) -> Void
+        topic: [UInt8],
+        sequence: UInt64,
+        send: (_ key: [UInt8], _ previous: UInt64) throws(Failure) -> Void
     ) throws(Failure) {
         for index in chains.indices where Topic.matches(topic, anyOf: chains[index].prefixes) {
             try send(chains[index].key, chains[index].previous)

@@ -126,7 +126,12 @@ struct IngressLoop {
     /// With a policy, the sender's identity (the ZAP handler's `User-Id`) is checked on every message,
     /// so a key revoked by a reload stops publishing even on a connection opened before.
     /// - Returns: how many publishes the request made (what `ingress.max-batch` counts).
-    private mutating func accept(_ message: ZMQMessage, policy: AccessPolicy?, socket: ZMQSocket, into batch: inout [IncomingEvent]) throws(ZMQError) -> Int {
+    private mutating func accept(
+        _ message: ZMQMessage,
+        policy: AccessPolicy?,
+        socket: ZMQSocket,
+        into batch: inout [IncomingEvent]
+    ) throws(ZMQError) -> Int {
         let frames = message.frames
         guard frames.count >= 2 else { return 1 }  // a ROUTER always prefixes the routing id; nothing to answer
         let delimited = frames.count >= 3 && frames[1].isEmpty
@@ -153,13 +158,24 @@ struct IngressLoop {
             return 1
         }
         guard !pairs.isEmpty, pairs.count % 2 == 0 else {
-            try refuse(.malformed, "PUB takes pairs of frames, a token and an event each (got \(pairs.count) frames)", to: reply, token: pairs.first ?? [], socket: socket)
+            try refuse(
+                .malformed,
+                "PUB takes pairs of frames, a token and an event each (got \(pairs.count) frames)",
+                to: reply,
+                token: pairs.first ?? [],
+                socket: socket
+            )
             return 1
         }
         guard eventCount <= BusProtocol.maximumEventsPerPublish else {
             for token in tokens() {
                 try refuse(
-                    .malformed, "a PUB carries at most \(BusProtocol.maximumEventsPerPublish) events (got \(eventCount))", to: reply, token: token, socket: socket)
+                    .malformed,
+                    "a PUB carries at most \(BusProtocol.maximumEventsPerPublish) events (got \(eventCount))",
+                    to: reply,
+                    token: token,
+                    socket: socket
+                )
             }
             return eventCount
         }
@@ -178,7 +194,12 @@ struct IngressLoop {
 
     /// Checks one event of a PUB; returns it to journal, or answers it and returns nil.
     private mutating func accept(
-        event bytes: [UInt8], token: [UInt8], reply: ReplyAddress, group: UInt64, identity: Identity?, socket: ZMQSocket
+        event bytes: [UInt8],
+        token: [UInt8],
+        reply: ReplyAddress,
+        group: UInt64,
+        identity: Identity?,
+        socket: ZMQSocket
     ) throws(ZMQError) -> IncomingEvent? {
         guard token.count <= 255 else {
             try refuse(.malformed, "the token frame is longer than 255 bytes", to: reply, token: [], socket: socket)

@@ -47,7 +47,12 @@ final class Journal {
 
     /// - Parameter maxFileSize: hard cap in bytes (SQLite's `max_page_count`); 0 for none.
     /// - Parameter keyHash: how `(source, id)` is hashed in memory; tests inject collisions.
-    init(path: String, durability: JournalDurability, maxFileSize: Int = 0, keyHash: @escaping JournalKeys.Hash = JournalKeys.processSeededHash) throws {
+    init(
+        path: String,
+        durability: JournalDurability,
+        maxFileSize: Int = 0,
+        keyHash: @escaping JournalKeys.Hash = JournalKeys.processSeededHash
+    ) throws {
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
@@ -112,7 +117,14 @@ final class Journal {
                     let sequence = head + 1
                     let topic = envelope.topic.bytes
                     let stored = JournalChunk.append(
-                        topic: topic, source: source, id: id, splicing: sequence, into: events[index].bytes, at: envelope.bodyStart, to: &chunk.records)
+                        topic: topic,
+                        source: source,
+                        id: id,
+                        splicing: sequence,
+                        into: events[index].bytes,
+                        at: envelope.bodyStart,
+                        to: &chunk.records
+                    )
                     chunk.eventBytes += Int64(stored.count)
                     keys.insert(key, sequence: sequence)
                     keysAdded.append((key, sequence))
@@ -152,7 +164,13 @@ final class Journal {
     private func write(_ chunk: inout PendingChunk, receivedAt: Int64) throws {
         guard !chunk.records.isEmpty else { return }
         JournalChunk.bindRow(
-            insertChunk, firstSequence: chunk.firstSequence, lastSequence: head, receivedAt: receivedAt, eventBytes: chunk.eventBytes, records: chunk.records)
+            insertChunk,
+            firstSequence: chunk.firstSequence,
+            lastSequence: head,
+            receivedAt: receivedAt,
+            eventBytes: chunk.eventBytes,
+            records: chunk.records
+        )
         try insertChunk.run()
         chunk.firstSequence = head + 1
         chunk.records.removeAll(keepingCapacity: true)

@@ -25,7 +25,12 @@ enum JournalChunk {
     static let insertRowSQL = "INSERT INTO event_chunks (first_seq, last_seq, received_ms, event_bytes, records) VALUES (?, ?, ?, ?, ?)"
 
     static func bindRow(
-        _ statement: SQLiteStatement, firstSequence: UInt64, lastSequence: UInt64, receivedAt: Int64, eventBytes: Int64, records: [UInt8]
+        _ statement: SQLiteStatement,
+        firstSequence: UInt64,
+        lastSequence: UInt64,
+        receivedAt: Int64,
+        eventBytes: Int64,
+        records: [UInt8]
     ) {
         statement.bind(Int64(firstSequence), at: 1)
         statement.bind(Int64(lastSequence), at: 2)
@@ -44,7 +49,13 @@ enum JournalChunk {
     /// writing the spliced bytes straight into the chunk.
     /// - Returns: where the stored event lies in `chunk`.
     static func append(
-        topic: [UInt8], source: String, id: String, splicing sequence: UInt64, into event: [UInt8], at bodyStart: Int, to chunk: inout [UInt8]
+        topic: [UInt8],
+        source: String,
+        id: String,
+        splicing sequence: UInt64,
+        into event: [UInt8],
+        at bodyStart: Int,
+        to chunk: inout [UInt8]
     ) -> Range<Int> {
         let length = EnvelopeScanner.splicedCount(sequence: sequence, into: event.count)
         appendHeader(eventLength: length, topic: topic, source: source, id: id, to: &chunk)
@@ -96,7 +107,11 @@ enum JournalChunk {
             let (eventLength, topicLength, sourceLength, idLength) = (length(0), length(1), length(2), length(3))
             let start = offset + headerBytes
             guard eventLength + topicLength + sourceLength + idLength <= chunk.count - start else {
-                throw JournalCorruption(firstSequence: firstSequence, offset: offset, "the record's lengths run past the chunk's \(chunk.count) bytes")
+                throw JournalCorruption(
+                    firstSequence: firstSequence,
+                    offset: offset,
+                    "the record's lengths run past the chunk's \(chunk.count) bytes"
+                )
             }
             let topic = start..<(start + topicLength)
             let source = topic.upperBound..<(topic.upperBound + sourceLength)

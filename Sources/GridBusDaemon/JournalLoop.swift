@@ -47,7 +47,9 @@ struct JournalLoop {
                 state.update { $0.lastJournalError = reason }
             }
             // By index: a whole `IncomingEvent` copied is a retain of each of its buffers.
-            _ = answers.pushBlocking(events.indices.map { PublishAnswer(reply: events[$0].reply, token: events[$0].token, group: events[$0].group, outcome: outcomes[$0]) })
+            _ = answers.pushBlocking(
+                events.indices.map { PublishAnswer(reply: events[$0].reply, token: events[$0].token, group: events[$0].group, outcome: outcomes[$0]) }
+            )
             if !written.isEmpty {
                 // Bounded: if the egress ever falls behind, the journal waits and the ingress NACKs "overloaded".
                 _ = toEgress.pushBlocking(written)

@@ -64,7 +64,14 @@ enum JournalMigration {
 
         mutating func insert(with statement: SQLiteStatement) throws {
             guard let first = firstSequence, let last = lastSequence else { return }
-            JournalChunk.bindRow(statement, firstSequence: first, lastSequence: last, receivedAt: receivedAt, eventBytes: eventBytes, records: records)
+            JournalChunk.bindRow(
+                statement,
+                firstSequence: first,
+                lastSequence: last,
+                receivedAt: receivedAt,
+                eventBytes: eventBytes,
+                records: records
+            )
             try statement.run()
             lastMoved = last
             records.removeAll(keepingCapacity: true)

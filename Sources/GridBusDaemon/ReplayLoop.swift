@@ -67,7 +67,13 @@ struct ReplayLoop {
         }
     }
 
-    private mutating func replay(_ body: [[UInt8]], identity: Identity?, reply: ReplyAddress, socket: ZMQSocket, reader: JournalReader) throws(ZMQError) {
+    private mutating func replay(
+        _ body: [[UInt8]],
+        identity: Identity?,
+        reply: ReplyAddress,
+        socket: ZMQSocket,
+        reader: JournalReader
+    ) throws(ZMQError) {
         guard body.count >= 3, let from = BusProtocol.decodeInteger(body[1]), let requested = BusProtocol.decodeInteger(body[2]) else {
             return try refuse(
                 .malformed,

@@ -30,7 +30,10 @@ extension ServiceGroupConfiguration.ServiceConfiguration {
     public static func terminationSignals(logger: Logger, onHangup: (@Sendable () -> Void)? = nil) -> Self {
         .init(
             service: TerminationSignalService(onHangup: onHangup) { signal in
-                logger.notice("signal received; shutting down", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "\(signal)")"])
+                logger.notice(
+                    "signal received; shutting down",
+                    metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "\(signal)")"]
+                )
             },
             successTerminationBehavior: .gracefullyShutdownGroup
         )

@@ -28,17 +28,31 @@ struct TimerService: Service {
 
 /// Composes grid-dispatcher: the subscriber that registers and dispatches reports, the timers,
 /// the HTTP API, and the publisher that delivers what they commit.
-public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQContext, logger: Logger, handleSignals: Bool = true) async throws
+public func buildDispatcher(
+    configuration: DispatcherConfiguration,
+    context: ZMQContext,
+    logger: Logger,
+    handleSignals: Bool = true
+) async throws
     -> ServiceGroup
 {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(
-        load: DispatcherClients.load, development: [.operator], allows: "act on cases and switch emergency mode", logger: logger
+        load: DispatcherClients.load,
+        development: [.operator],
+        allows: "act on cases and switch emergency mode",
+        logger: logger
     )
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let store = try WorkerStore(path: configuration.dataDirectory + "/dispatcher.sqlite", durable: true, checkpointInterval: .milliseconds(250))
     try await Dispatcher.prepare(store)
-    let publisher = ReliablePublisher(store: store, endpoint: configuration.bus.ingress, credentials: configuration.bus.credentials, context: context, logger: logger)
+    let publisher = ReliablePublisher(
+        store: store,
+        endpoint: configuration.bus.ingress,
+        credentials: configuration.bus.credentials,
+        context: context,
+        logger: logger
+    )
     let dispatcher = Dispatcher(
         district: district,
         assigner: Assigner(district: district, strategy: configuration.strategy, roles: ["G-01": .gridChief, "G-05": .gridChief]),
@@ -60,14 +74,22 @@ public func buildDispatcher(configuration: DispatcherConfiguration, context: ZMQ
     let router = Router()
     DispatcherAPI(dispatcher: dispatcher, keys: keys).register(on: router)
     let app = workerApplication(
-        router: router, program: "grid-dispatcher", host: configuration.httpHost, port: configuration.httpPort,
-        dataDirectory: configuration.dataDirectory, logger: logger, readyMetadata: ["strategy": "\(configuration.strategy.rawValue)"]
+        router: router,
+        program: "grid-dispatcher",
+        host: configuration.httpHost,
+        port: configuration.httpPort,
+        dataDirectory: configuration.dataDirectory,
+        logger: logger,
+        readyMetadata: ["strategy": "\(configuration.strategy.rawValue)"]
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-        .init(service: publisher), .init(service: subscriber), .init(service: TimerService(dispatcher: dispatcher, interval: configuration.timerInterval, logger: logger)),
+        .init(service: publisher), .init(service: subscriber),
+        .init(service: TimerService(dispatcher: dispatcher, interval: configuration.timerInterval, logger: logger)),
         .init(service: app),
     ]
-    if configuration.idempotencyWindow > 0 { services.append(.init(service: dispatcher.requestKeyRetention(window: configuration.idempotencyWindow))) }
+    if configuration.idempotencyWindow > 0 {
+        services.append(.init(service: dispatcher.requestKeyRetention(window: configuration.idempotencyWindow)))
+    }
     if handleSignals { services.append(.terminationSignals(logger: logger)) }
     return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
 }

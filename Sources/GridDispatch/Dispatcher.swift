@@ -113,18 +113,28 @@ public final class Dispatcher: Sendable {
             do {
                 let envelope = try Self.reportDecoder.decode(ReportEnvelope.self, from: busEvent.bytes)
                 guard envelope.data.schemaVersion <= IncidentReported.currentSchemaVersion else {
-                    throw PayloadError.unsupportedSchemaVersion(type: envelope.type, found: envelope.data.schemaVersion, supported: IncidentReported.currentSchemaVersion)
+                    throw PayloadError.unsupportedSchemaVersion(
+                        type: envelope.type,
+                        found: envelope.data.schemaVersion,
+                        supported: IncidentReported.currentSchemaVersion
+                    )
                 }
                 reports.append(envelope.data)
             } catch {
-                logger.error("a report the dispatcher cannot read was skipped", metadata: ["event.sequence": "\(busEvent.sequence)", "error": "\(error)"])
+                logger.error(
+                    "a report the dispatcher cannot read was skipped",
+                    metadata: ["event.sequence": "\(busEvent.sequence)", "error": "\(error)"]
+                )
             }
         }
         guard !reports.isEmpty else { return }
         let now = self.now()
         try await publisher.transaction { [self, reports] connection, outbox in
             for report in reports {
-                if case .failure(let error) = try connection.savepoint("report", { try register(report, at: now, connection: connection, outbox: outbox) }) {
+                if case .failure(let error) = try connection.savepoint(
+                    "report",
+                    { try register(report, at: now, connection: connection, outbox: outbox) }
+                ) {
                     logger.error("a report could not be registered", metadata: ["incident": "\(report.incidentId)", "error": "\(error)"])
                 }
             }
@@ -146,7 +156,12 @@ public final class Dispatcher: Sendable {
         guard try DispatcherStore.load(report.incidentId, on: connection) == nil else { return }
         var item = DispatchCase(reported: report)
         guard let category = district.categoriesByCode[report.category] else {
-            try emit(IncidentRejected(incidentId: item.id, reason: .invalid, note: "category \(report.category) is not in the catalogue"), for: &item, at: now, outbox)
+            try emit(
+                IncidentRejected(incidentId: item.id, reason: .invalid, note: "category \(report.category) is not in the catalogue"),
+                for: &item,
+                at: now,
+                outbox
+            )
             return try DispatcherStore.save(item, on: connection)
         }
         guard let grid = report.grid, district.gridsByID[grid] != nil else {
@@ -156,12 +171,16 @@ public final class Dispatcher: Sendable {
         // A report near an open case of the same category, within the window, is that case again.
         if let location = report.location,
             let original = try DispatcherStore.openCases(
-                category: category.code, since: report.reportedAt.addingTimeInterval(-settings.mergeWindow), near: location, meters: settings.mergeRadiusMeters,
+                category: category.code,
+                since: report.reportedAt.addingTimeInterval(-settings.mergeWindow),
+                near: location,
+                meters: settings.mergeRadiusMeters,
                 on: connection
             )
-                .first(where: { candidate in
-                    !candidate.triage && candidate.id != item.id && candidate.location.map { Self.meters(location, $0) <= settings.mergeRadiusMeters } ?? false
-                })
+            .first(where: { candidate in
+                !candidate.triage && candidate.id != item.id
+                    && candidate.location.map { Self.meters(location, $0) <= settings.mergeRadiusMeters } ?? false
+            })
         {
             try emit(IncidentMerged(incidentId: item.id, caseId: original.id), for: &item, at: now, outbox)
             return try DispatcherStore.save(item, on: connection)
@@ -172,13 +191,26 @@ public final class Dispatcher: Sendable {
 
     /// Registers the case in its grid with its deadline, then dispatches it (or opens it as a
     /// micro-wish task). Used for reports and for placing triaged ones.
-    private func registerInGrid(_ item: inout DispatchCase, category: Category, grid: String, at now: Date, connection: SQLiteConnection,
-                                outbox: OutboxWriter) throws {
+    private func registerInGrid(
+        _ item: inout DispatchCase,
+        category: Category,
+        grid: String,
+        at now: Date,
+        connection: SQLiteConnection,
+        outbox: OutboxWriter
+    ) throws {
         let emergency = try isEmergency(grid: grid, on: connection)
         let limit = item.priority == .normal && !emergency ? category.normalLimit : category.urgentLimit
         let deadline = calendar.deadline(from: now, limit: limit, clock: emergency ? .natural : category.clock)
         try emit(
-            IncidentRegistered(incidentId: item.id, category: category.code, grid: grid, priority: item.priority, deadline: deadline, emergency: emergency ? true : nil),
+            IncidentRegistered(
+                incidentId: item.id,
+                category: category.code,
+                grid: grid,
+                priority: item.priority,
+                deadline: deadline,
+                emergency: emergency ? true : nil
+            ),
             for: &item,
             at: now,
             outbox
@@ -188,7 +220,12 @@ public final class Dispatcher: Sendable {
             // unclaimed by the deadline, it is overdue and the community hears of it.
             return try emit(
                 IncidentDispatched(
-                    incidentId: item.id, assignees: [], role: "volunteer", acknowledgeBy: deadline, deadline: deadline, policy: IncidentDispatched.openTask
+                    incidentId: item.id,
+                    assignees: [],
+                    role: "volunteer",
+                    acknowledgeBy: deadline,
+                    deadline: deadline,
+                    policy: IncidentDispatched.openTask
                 ),
                 for: &item,
                 at: now,
@@ -199,8 +236,15 @@ public final class Dispatcher: Sendable {
     }
 
     /// Assigns the case and publishes `incident.dispatched`; starts the acknowledgement timer.
-    func dispatch(_ item: inout DispatchCase, category: Category, grid: String, at now: Date, excluding: Set<String> = [],
-                  connection: SQLiteConnection, outbox: OutboxWriter) throws {
+    func dispatch(
+        _ item: inout DispatchCase,
+        category: Category,
+        grid: String,
+        at now: Date,
+        excluding: Set<String> = [],
+        connection: SQLiteConnection,
+        outbox: OutboxWriter
+    ) throws {
         let candidates = district.members(of: grid).map(\.id).filter { !excluding.contains($0) }
         let load = try DispatcherStore.load(of: candidates, on: connection)
         var turns = try DispatcherStore.turns(on: connection)
@@ -214,8 +258,12 @@ public final class Dispatcher: Sendable {
         let acknowledgeBy = now.addingTimeInterval(settings.escalation.pace(of: item).acknowledge)
         try emit(
             IncidentDispatched(
-                incidentId: item.id, assignees: assignment.assignees.map(\.id), role: assignment.role.rawValue, acknowledgeBy: acknowledgeBy,
-                deadline: item.deadline ?? acknowledgeBy, policy: assignment.policy
+                incidentId: item.id,
+                assignees: assignment.assignees.map(\.id),
+                role: assignment.role.rawValue,
+                acknowledgeBy: acknowledgeBy,
+                deadline: item.deadline ?? acknowledgeBy,
+                policy: assignment.policy
             ),
             for: &item,
             at: now,
@@ -229,7 +277,14 @@ public final class Dispatcher: Sendable {
         payload.apply(to: &item, at: time, rules: settings.escalation)
         item.emitted += 1
         try outbox.enqueue(
-            TypedEvent(id: CaseStep.eventID(incident: item.id, step: item.emitted), source: Self.source, payload: payload, subject: item.id, grid: item.grid, time: time)
+            TypedEvent(
+                id: CaseStep.eventID(incident: item.id, step: item.emitted),
+                source: Self.source,
+                payload: payload,
+                subject: item.id,
+                grid: item.grid,
+                time: time
+            )
         )
     }
 
@@ -256,21 +311,30 @@ public final class Dispatcher: Sendable {
             case .handle:
                 guard let note = input.note, !note.isEmpty else { return .invalid(field: "note", reason: "say what was done") }
                 try emit(
-                    IncidentHandled(incidentId: id, by: input.by, note: note, photoUrls: input.photoURLs.isEmpty ? nil : input.photoURLs), for: &item, at: now,
+                    IncidentHandled(incidentId: id, by: input.by, note: note, photoUrls: input.photoURLs.isEmpty ? nil : input.photoURLs),
+                    for: &item,
+                    at: now,
                     outbox
                 )
             case .verifyPass, .verifyFail:
                 try emit(IncidentVerified(incidentId: id, by: input.by, passed: action == .verifyPass, note: input.note), for: &item, at: now, outbox)
             case .claim:
                 guard item.role == "volunteer", item.assignees.isEmpty else {
-                    return .illegal(IllegalAction(state: item.state, action: action, allowed: Lifecycle.allowed(in: item.state).filter { $0 != .claim }))
+                    return .illegal(
+                        IllegalAction(state: item.state, action: action, allowed: Lifecycle.allowed(in: item.state).filter { $0 != .claim })
+                    )
                 }
-                guard let grid = item.grid, district.members(of: grid).contains(where: { $0.id == input.by && Self.volunteerRoles.contains($0.role) }) else {
+                guard let grid = item.grid, district.members(of: grid).contains(where: { $0.id == input.by && Self.volunteerRoles.contains($0.role) })
+                else {
                     return .invalid(field: "by", reason: "'\(input.by)' is not a volunteer (resident or part-time member) of the grid")
                 }
                 try emit(
                     IncidentDispatched(
-                        incidentId: id, assignees: [input.by], role: "volunteer", acknowledgeBy: now, deadline: item.deadline ?? now,
+                        incidentId: id,
+                        assignees: [input.by],
+                        role: "volunteer",
+                        acknowledgeBy: now,
+                        deadline: item.deadline ?? now,
                         policy: IncidentDispatched.claimed
                     ),
                     for: &item,
@@ -332,7 +396,13 @@ public final class Dispatcher: Sendable {
     /// Switches a grid, community, town or the district to emergency mode or back, and publishes
     /// `grid.mode.changed`. New incidents there follow the emergency policy (everyone on the roster,
     /// urgent limits on natural time, faster escalation); open cases keep what they have.
-    public func setMode(scope: GridModeChanged.Scope, target: String, mode: GridModeChanged.Mode, by: String, reason: String?) async throws
+    public func setMode(
+        scope: GridModeChanged.Scope,
+        target: String,
+        mode: GridModeChanged.Mode,
+        by: String,
+        reason: String?
+    ) async throws
         -> Result<ModeChange, FieldProblem>
     {
         let known: Bool
@@ -416,7 +486,8 @@ public final class Dispatcher: Sendable {
         let radians = Double.pi / 180
         let dLatitude = (b.latitude - a.latitude) * radians
         let dLongitude = (b.longitude - a.longitude) * radians
-        let h = sin(dLatitude / 2) * sin(dLatitude / 2)
+        let h =
+            sin(dLatitude / 2) * sin(dLatitude / 2)
             + cos(a.latitude * radians) * cos(b.latitude * radians) * sin(dLongitude / 2) * sin(dLongitude / 2)
         return 2 * 6_371_000 * asin(min(1, h.squareRoot()))
     }

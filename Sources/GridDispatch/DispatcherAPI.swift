@@ -34,7 +34,9 @@ struct DispatcherAPI<Context: RequestContext> {
     func authorize(_ request: Request, _ scope: DispatcherScope) -> Result<DispatcherClient, Refusal> {
         APIKeyAuthentication.authenticate(request, keys: keys).flatMap { client in
             guard client.profile.contains(scope) || client.profile.contains(.operator) else {
-                return .failure(Refusal(errors(.forbidden, [("Authorization", "client '\(client.name)' lacks the scope '\(scope.rawValue)' this needs")])))
+                return .failure(
+                    Refusal(errors(.forbidden, [("Authorization", "client '\(client.name)' lacks the scope '\(scope.rawValue)' this needs")]))
+                )
             }
             return .success(client)
         }
@@ -56,7 +58,9 @@ struct DispatcherAPI<Context: RequestContext> {
             return errors(.badRequest, [("", "the body must be a JSON object with at least 'by'")])
         }
         var problems: [(String, String)] = []
-        for key in fields.keys.sorted() where !["by", "note", "reason", "photoUrls", "deadline", "grid"].contains(key) { problems.append((key, "unknown field")) }
+        for key in fields.keys.sorted() where !["by", "note", "reason", "photoUrls", "deadline", "grid"].contains(key) {
+            problems.append((key, "unknown field"))
+        }
         func text(_ key: String, max: Int) -> String? {
             guard let value = fields[key], value != .null else { return nil }
             guard case .string(let string) = value, string.count <= max else {
@@ -78,7 +82,8 @@ struct DispatcherAPI<Context: RequestContext> {
         if let value = fields["photoUrls"], value != .null {
             guard case .array(let items) = value else { return errors(.badRequest, [("photoUrls", "must be a list of http(s) URLs")]) }
             for (index, item) in items.enumerated() {
-                guard case .string(let url) = item, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? "") else {
+                guard case .string(let url) = item, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? "")
+                else {
                     problems.append(("photoUrls[\(index)]", "must be an http or https URL"))
                     continue
                 }
@@ -94,7 +99,11 @@ struct DispatcherAPI<Context: RequestContext> {
         case .illegal(let illegal):
             return json(
                 .conflict,
-                Conflict(errors: [["field": "action", "reason": illegal.description]], state: illegal.state.rawValue, allowed: illegal.allowed.map(\.rawValue))
+                Conflict(
+                    errors: [["field": "action", "reason": illegal.description]],
+                    state: illegal.state.rawValue,
+                    allowed: illegal.allowed.map(\.rawValue)
+                )
             )
         }
     }
@@ -135,4 +144,3 @@ struct Conflict: Encodable {
     let state: String
     let allowed: [String]
 }
-

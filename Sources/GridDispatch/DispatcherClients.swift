@@ -19,7 +19,10 @@ public enum DispatcherClients {
             var scopes = Set<DispatcherScope>()
             for (index, name) in try entry.stringList("scopes").enumerated() {
                 guard let scope = DispatcherScope(rawValue: name) else {
-                    throw entry.error("scopes[\(index)]", "'\(name)' is not a scope (\(DispatcherScope.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    throw entry.error(
+                        "scopes[\(index)]",
+                        "'\(name)' is not a scope (\(DispatcherScope.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    )
                 }
                 scopes.insert(scope)
             }

@@ -46,12 +46,20 @@ public struct DispatcherConfiguration: Sendable {
             ConfigKeySpec("district.dir", default: "deploy/sample", "the district: grids.geojson, roster.csv, categories.csv"),
             ConfigKeySpec("assignment.strategy", default: "least-load", "least-load, round-robin or skill-match"),
             ConfigKeySpec("timers.interval", default: "100ms", "how often due timers (escalation, reminders, overdue) are checked"),
-            ConfigKeySpec("escalation.file", default: "", "acknowledgement limits, reminders and ladders per category and priority (empty: built in)"),
+            ConfigKeySpec(
+                "escalation.file",
+                default: "",
+                "acknowledgement limits, reminders and ladders per category and priority (empty: built in)"
+            ),
             ConfigKeySpec("merge.radius", default: "50", "reports of one category this many meters apart…"),
             ConfigKeySpec("merge.window", default: "1h", "…and this close in time merge into one case"),
             ConfigKeySpec("reopen.days", default: "7", "days after closing during which a case may be reopened"),
             ConfigKeySpec("volunteer.points", default: "10", "points a volunteer earns for a closed micro-wish task"),
-            ConfigKeySpec("requests.idempotency-window", default: "7d", "how long a request's Idempotency-Key is remembered (0: for ever; at least 1h)"),
+            ConfigKeySpec(
+                "requests.idempotency-window",
+                default: "7d",
+                "how long a request's Idempotency-Key is remembered (0: for ever; at least 1h)"
+            ),
             ConfigKeySpec("rebuild.into", default: "", "grid-dispatcher rebuild writes here (empty: <data-dir>/dispatcher.rebuilt.sqlite)"),
             ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
         ] + APIAuthSettings.keys(fields: "scopes (handler, operator)") + BusEndpoints.keys

@@ -45,7 +45,12 @@ public struct DispatcherRebuild: Sendable {
             let change = try event.payload(as: GridModeChanged.self)
             let time = event.time.flatMap(RFC3339.parse) ?? Date(timeIntervalSince1970: 0)
             return try DispatcherStore.setMode(
-                scope: change.scope.rawValue, target: change.target, emergency: change.mode == .emergency, by: change.by, at: time, on: connection
+                scope: change.scope.rawValue,
+                target: change.target,
+                emergency: change.mode == .emergency,
+                by: change.by,
+                at: time,
+                on: connection
             )
         }
         guard let type = CaseEvents.byType[event.type], let id = event.subject else { return }
@@ -74,8 +79,13 @@ public struct DispatcherRebuild: Sendable {
         }
     }
 
-    private func apply<Event: CaseEvent>(_ type: Event.Type, _ event: CloudEvent, to item: inout DispatchCase, at time: Date,
-                                         connection: SQLiteConnection) throws {
+    private func apply<Event: CaseEvent>(
+        _ type: Event.Type,
+        _ event: CloudEvent,
+        to item: inout DispatchCase,
+        at time: Date,
+        connection: SQLiteConnection
+    ) throws {
         let payload = try event.payload(as: type)
         payload.apply(to: &item, at: time, rules: rules)
         // The round-robin turns advance with each dispatch the strategy made (Assigner).
@@ -97,7 +107,9 @@ public struct DispatcherRebuild: Sendable {
             case (let a?, let b?): found.append("case \(id): \(DispatchCase.fieldsDiffering(a, b).joined(separator: ", ")) differ")
             }
         }
-        if live.emergencies != rebuilt.emergencies { found.append("emergency places differ: \(live.emergencies.sorted()) live, \(rebuilt.emergencies.sorted()) rebuilt") }
+        if live.emergencies != rebuilt.emergencies {
+            found.append("emergency places differ: \(live.emergencies.sorted()) live, \(rebuilt.emergencies.sorted()) rebuilt")
+        }
         if live.turns != rebuilt.turns { found.append("round-robin turns differ") }
         return found
     }
@@ -110,7 +122,8 @@ public struct DispatcherRebuild: Sendable {
 
         public static func read(_ connection: SQLiteConnection) throws -> Snapshot {
             Snapshot(
-                cases: try DispatcherStore.all(on: connection), emergencies: try DispatcherStore.emergencies(on: connection),
+                cases: try DispatcherStore.all(on: connection),
+                emergencies: try DispatcherStore.emergencies(on: connection),
                 turns: try DispatcherStore.turns(on: connection)
             )
         }
@@ -121,10 +134,27 @@ extension DispatchCase {
     /// A case as a report first makes it: waiting, outside any grid until registered.
     init(reported report: IncidentReported) {
         self.init(
-            id: report.incidentId, state: .reported, category: report.category, grid: report.grid, priority: report.priority,
-            location: report.location, reportedAt: report.reportedAt, registeredAt: nil, deadline: nil, acknowledgeBy: nil, assignees: [],
-            role: nil, escalationLevel: 0, timer: nil, timerAt: nil, reminders: 0, returns: 0, triage: true, emergency: false,
-            closedAt: nil, emitted: 0
+            id: report.incidentId,
+            state: .reported,
+            category: report.category,
+            grid: report.grid,
+            priority: report.priority,
+            location: report.location,
+            reportedAt: report.reportedAt,
+            registeredAt: nil,
+            deadline: nil,
+            acknowledgeBy: nil,
+            assignees: [],
+            role: nil,
+            escalationLevel: 0,
+            timer: nil,
+            timerAt: nil,
+            reminders: 0,
+            returns: 0,
+            triage: true,
+            emergency: false,
+            closedAt: nil,
+            emitted: 0
         )
     }
 

@@ -177,7 +177,13 @@ enum DispatcherStore {
         AND reported_ms >= ? AND state NOT IN ('closed', 'rejected', 'merged') ORDER BY reported_ms
         """
 
-    static func openCases(category: String, since: Date, near point: GeoPoint, meters: Double, on connection: SQLiteConnection) throws -> [DispatchCase] {
+    static func openCases(
+        category: String,
+        since: Date,
+        near point: GeoPoint,
+        meters: Double,
+        on connection: SQLiteConnection
+    ) throws -> [DispatchCase] {
         let statement = try connection.prepare(nearbySQL)
         // Degrees of the box, a little wider than the radius (a degree of latitude is at least 110.5 km).
         let latitudeSpan = meters / 110_000
@@ -203,7 +209,9 @@ enum DispatcherStore {
 
     static func setMode(scope: String, target: String, emergency: Bool, by: String, at: Date, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
-            emergency ? "INSERT OR REPLACE INTO modes (scope, target, since_ms, by) VALUES (?, ?, ?, ?)" : "DELETE FROM modes WHERE scope = ? AND target = ?"
+            emergency
+                ? "INSERT OR REPLACE INTO modes (scope, target, since_ms, by) VALUES (?, ?, ?, ?)"
+                : "DELETE FROM modes WHERE scope = ? AND target = ?"
         )
         statement.bind(scope, at: 1)
         statement.bind(target, at: 2)

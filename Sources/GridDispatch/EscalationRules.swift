@@ -105,9 +105,10 @@ public enum EscalationFile {
     public static func read(_ root: YAMLDefinition, catalogue: [String]) throws(DefinitionError) -> EscalationRules {
         try root.allowOnly(["default", "emergency-mode", "categories"])
         let standard = try root.object("default").map { definition throws(DefinitionError) in try policy(definition, base: .standard) } ?? .standard
-        let emergencyMode = try root.object("emergency-mode").map { definition throws(DefinitionError) in
-            try pace(definition, base: EscalationRules().emergencyMode)
-        } ?? EscalationRules().emergencyMode
+        let emergencyMode =
+            try root.object("emergency-mode").map { definition throws(DefinitionError) in
+                try pace(definition, base: EscalationRules().emergencyMode)
+            } ?? EscalationRules().emergencyMode
         var categories: [(prefix: String, policy: EscalationPolicy)] = []
         if let entries = try root.object("categories") {
             for prefix in entries.keys {

@@ -37,7 +37,8 @@ public func rebuildDispatcher(
         throw RebuildError(description: "\(path) already exists; move it away or choose another file with --rebuild-into")
     }
     try FileManager.default.createDirectory(
-        atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true
+        atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+        withIntermediateDirectories: true
     )
     let store = try WorkerStore(path: path)
     try await Dispatcher.prepare(store)
@@ -53,7 +54,8 @@ public func rebuildDispatcher(
             head = batch.head
             guard batch.tail <= 1 else {
                 throw RebuildError(
-                    description: "the journal starts at sequence \(batch.tail): the events before it are gone, so the store cannot be rebuilt completely"
+                    description:
+                        "the journal starts at sequence \(batch.tail): the events before it are gone, so the store cannot be rebuilt completely"
                 )
             }
         }

@@ -22,7 +22,11 @@ public struct CSVTable: Sendable {
             throw DefinitionError(file: file, field: "", reason: "the file is empty; the first row must name the columns")
         }
         for column in required where !header.contains(column) {
-            throw DefinitionError(file: file, field: column, reason: "the header row has no column '\(column)' (columns: \(required.joined(separator: ", ")))")
+            throw DefinitionError(
+                file: file,
+                field: column,
+                reason: "the header row has no column '\(column)' (columns: \(required.joined(separator: ", ")))"
+            )
         }
         for column in header where !required.contains(column) && !optional.contains(column) {
             throw DefinitionError(file: file, field: column, reason: "unknown column (columns: \((required + optional).joined(separator: ", ")))")
@@ -30,7 +34,11 @@ public struct CSVTable: Sendable {
         var rows: [(Int, [String: String])] = []
         for record in records.dropFirst() where !(record.fields.count == 1 && record.fields[0].isEmpty) {
             guard record.fields.count == header.count else {
-                throw DefinitionError(file: file, field: "row \(record.line)", reason: "has \(record.fields.count) fields; the header has \(header.count)")
+                throw DefinitionError(
+                    file: file,
+                    field: "row \(record.line)",
+                    reason: "has \(record.fields.count) fields; the header has \(header.count)"
+                )
             }
             rows.append((record.line, Dictionary(uniqueKeysWithValues: zip(header, record.fields.map { $0.trimmingCharacters(in: .whitespaces) }))))
         }

@@ -23,19 +23,25 @@ public enum GeoJSONGrids {
         guard let collection = root as? [String: Any], collection["type"] as? String == "FeatureCollection" else {
             throw DefinitionError(file: file, field: "type", reason: "the top level must be a GeoJSON FeatureCollection")
         }
-        guard let features = collection["features"] as? [Any] else { throw DefinitionError(file: file, field: "features", reason: "must be a list of features") }
+        guard let features = collection["features"] as? [Any] else {
+            throw DefinitionError(file: file, field: "features", reason: "must be a list of features")
+        }
         var grids: [DistrictGrid] = []
         var seen: [String: Int] = [:]
         for (index, item) in features.enumerated() {
             var place = "features[\(index)]"
-            func error(_ field: String, _ reason: String) -> DefinitionError { DefinitionError(file: file, field: "\(place).\(field)", reason: reason) }
+            func error(_ field: String, _ reason: String) -> DefinitionError {
+                DefinitionError(file: file, field: "\(place).\(field)", reason: reason)
+            }
             guard let feature = item as? [String: Any], feature["type"] as? String == "Feature" else {
                 throw DefinitionError(file: file, field: place, reason: "must be a GeoJSON Feature")
             }
             guard let properties = feature["properties"] as? [String: Any] else { throw error("properties", "must be an object") }
             var values: [String: String] = [:]
             for name in Self.properties {
-                guard let value = properties[name] as? String, !value.isEmpty else { throw error("properties.\(name)", "is required (a non-empty string)") }
+                guard let value = properties[name] as? String, !value.isEmpty else {
+                    throw error("properties.\(name)", "is required (a non-empty string)")
+                }
                 values[name] = value
             }
             let id = values["id"]!
@@ -61,7 +67,14 @@ public enum GeoJSONGrids {
                 throw error("geometry.type", "must be Polygon or MultiPolygon")
             }
             grids.append(
-                DistrictGrid(id: id, name: values["name"]!, community: values["community"]!, town: values["town"]!, district: values["district"]!, polygons: polygons)
+                DistrictGrid(
+                    id: id,
+                    name: values["name"]!,
+                    community: values["community"]!,
+                    town: values["town"]!,
+                    district: values["district"]!,
+                    polygons: polygons
+                )
             )
         }
         return grids

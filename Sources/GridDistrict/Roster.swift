@@ -124,13 +124,23 @@ public enum RosterFile {
             if let first = seen[id] { throw table.error(row: row, "member_id", "'\(id)' is also on row \(first)") }
             seen[id] = row
             guard let role = Member.Role(rawValue: fields["role"]!) else {
-                throw table.error(row: row, "role", "'\(fields["role"]!)' is not one of \(Member.Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw table.error(
+                    row: row,
+                    "role",
+                    "'\(fields["role"]!)' is not one of \(Member.Role.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let grids = list(fields["grids"]!)
             guard !grids.isEmpty else { throw table.error(row: row, "grids", "a member serves at least one grid") }
-            if let unknown = grids.first(where: { !knownGrids.contains($0) }) { throw table.error(row: row, "grids", "no grid '\(unknown)' in the district") }
+            if let unknown = grids.first(where: { !knownGrids.contains($0) }) {
+                throw table.error(row: row, "grids", "no grid '\(unknown)' in the district")
+            }
             guard let duty = DutyHours(fields["duty_hours"]!) else {
-                throw table.error(row: row, "duty_hours", "'\(fields["duty_hours"]!)' is not 'always' or slots like 'mon-fri 08:30-17:30; sat 09:00-12:00'")
+                throw table.error(
+                    row: row,
+                    "duty_hours",
+                    "'\(fields["duty_hours"]!)' is not 'always' or slots like 'mon-fri 08:30-17:30; sat 09:00-12:00'"
+                )
             }
             let webhook = fields["webhook"].flatMap { $0.isEmpty ? nil : $0 }
             if let webhook, !(webhook.hasPrefix("https://") || webhook.hasPrefix("http://")) {

@@ -6,17 +6,29 @@ import GridSchema
 enum SampleCatalogue {
     static let categories: [Category] = rows.map { row in
         Category(
-            code: row.0, kind: Category.Kind(rawValue: row.1)!, group: row.2, nameZh: row.3, nameEn: row.4,
+            code: row.0,
+            kind: Category.Kind(rawValue: row.1)!,
+            group: row.2,
+            nameZh: row.3,
+            nameEn: row.4,
             keywords: row.5.split(separator: ";").map(String.init),
             filingCriteria: "现场可核实，位于本网格内 / Verifiable on site, inside the grid",
-            closingCriteria: row.1 == "governance" ? "当事人确认已解决 / The people concerned confirm it is resolved" : "复核照片显示已处置 / A verification photo shows it fixed",
-            normalLimit: GridConfigReader.parseDuration(row.6)!, urgentLimit: GridConfigReader.parseDuration(row.7)!,
-            clock: Category.Clock(rawValue: row.8)!, responsibleUnit: row.9, priority: Priority(rawValue: row.10)!,
-            serviceCode: row.0, partTimeAllowed: row.11, volunteer: row.12
+            closingCriteria: row.1 == "governance"
+                ? "当事人确认已解决 / The people concerned confirm it is resolved" : "复核照片显示已处置 / A verification photo shows it fixed",
+            normalLimit: GridConfigReader.parseDuration(row.6)!,
+            urgentLimit: GridConfigReader.parseDuration(row.7)!,
+            clock: Category.Clock(rawValue: row.8)!,
+            responsibleUnit: row.9,
+            priority: Priority(rawValue: row.10)!,
+            serviceCode: row.0,
+            partTimeAllowed: row.11,
+            volunteer: row.12
         )
     }
 
-    // code, kind, group, name (zh), name (en), keywords, normal limit, urgent limit, clock, unit, priority, part-time, volunteer
+    // code, kind, group, name (zh), name (en), keywords, normal limit, urgent limit, clock, unit, priority, part-time, volunteer;
+    // a row a line, as a table reads best:
+    // swift-format-ignore
     static let rows: [(String, String, String, String, String, String, String, String, String, String, String, Bool, Bool)] = [
         ("E-01-01", "event", "市容环境 City appearance", "私搭乱建", "Illegal construction", "违建;搭建;illegal building", "5d", "2d", "working", "城管执法中队 Urban management squad", "normal", false, false),
         ("E-01-02", "event", "市容环境 City appearance", "暴露垃圾", "Exposed rubbish", "垃圾;rubbish;litter", "2h", "1h", "natural", "环卫所 Sanitation office", "normal", true, false),

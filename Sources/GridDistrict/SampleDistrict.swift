@@ -13,7 +13,6 @@ public struct SampleDistrict {
         self.seed = seed
     }
 
-
     static let towns = [
         ("Xiangfu", "祥符"), ("Gudang", "古荡"), ("Cuiyuan", "翠苑"), ("Wenxin", "文新"), ("Sandun", "三墩"), ("Jiangcun", "蒋村"),
         ("Liuxia", "留下"), ("Zhuantang", "转塘"), ("Shuangpu", "双浦"),
@@ -73,7 +72,8 @@ public struct SampleDistrict {
             let (townName, townZh) = Self.towns[townIndex % Self.towns.count]
             let townSuffix = townIndex >= Self.towns.count ? " \(townIndex / Self.towns.count + 1)" : ""
             let communityID = String(format: "C-%02d-%02d", townIndex + 1, communityIndex + 1)
-            let communityName = "\(townZh)\(village ? "村" : "社区")\(communityIndex + 1) (\(townName)\(townSuffix) \(village ? "Village" : "Community") \(communityIndex + 1))"
+            let communityName =
+                "\(townZh)\(village ? "村" : "社区")\(communityIndex + 1) (\(townName)\(townSuffix) \(village ? "Village" : "Community") \(communityIndex + 1))"
             var gridIDs: [String] = []
             for number in 1...size {
                 let row = ordinal / columns
@@ -84,8 +84,10 @@ public struct SampleDistrict {
                 if ordinal % 97 == 0 {  // an exclave east of the lattice: a MultiPolygon
                     let x = west + 0.31 + Double(ordinal / 97 % 10) * 0.004
                     let y = south + Double(ordinal / 970) * 0.004
-                    let island = [GeoPosition(longitude: x, latitude: y), GeoPosition(longitude: x + 0.003, latitude: y),
-                                  GeoPosition(longitude: x + 0.003, latitude: y + 0.003), GeoPosition(longitude: x, latitude: y + 0.003)]
+                    let island = [
+                        GeoPosition(longitude: x, latitude: y), GeoPosition(longitude: x + 0.003, latitude: y),
+                        GeoPosition(longitude: x + 0.003, latitude: y + 0.003), GeoPosition(longitude: x, latitude: y + 0.003),
+                    ]
                     polygons.append(GeoPolygon(outer: island + [island[0]]))
                 }
                 let id = String(format: "G-%02d-%02d-%02d", townIndex + 1, communityIndex + 1, number)
@@ -114,7 +116,14 @@ public struct SampleDistrict {
         return Output(grids: grids, members: members, categories: SampleCatalogue.categories)
     }
 
-    private func member(_ id: String, _ name: String, _ role: Member.Role, _ grids: [String], _ duty: DutyHours, _ random: inout SeededRandom) -> Member {
+    private func member(
+        _ id: String,
+        _ name: String,
+        _ role: Member.Role,
+        _ grids: [String],
+        _ duty: DutyHours,
+        _ random: inout SeededRandom
+    ) -> Member {
         let phone = String(format: "13%d%08d", random.int(0...9), Int(random.next() % 100_000_000))
         let office = role == .gridChief || role == .instructor
         return Member(
@@ -137,8 +146,10 @@ public struct SampleDistrict {
         let y = corners.map(\.latitude).reduce(0, +) / 4
         let dx = (corners[1].longitude - corners[0].longitude) * 0.15
         let dy = (corners[3].latitude - corners[0].latitude) * 0.15
-        let ring = [GeoPosition(longitude: x - dx, latitude: y - dy), GeoPosition(longitude: x + dx, latitude: y - dy),
-                    GeoPosition(longitude: x + dx, latitude: y + dy), GeoPosition(longitude: x - dx, latitude: y + dy)]
+        let ring = [
+            GeoPosition(longitude: x - dx, latitude: y - dy), GeoPosition(longitude: x + dx, latitude: y - dy),
+            GeoPosition(longitude: x + dx, latitude: y + dy), GeoPosition(longitude: x - dx, latitude: y + dy),
+        ]
         return ring + [ring[0]]
     }
 
@@ -149,18 +160,23 @@ public struct SampleDistrict {
         try GeoJSONGrids.encode(output.grids).write(to: path(District.files.grids))
         var roster = RosterFile.columns.joined(separator: ",") + ",language\n"
         for member in output.members {
-            roster += [member.id, member.name, member.role.rawValue, member.grids.joined(separator: ";"), member.phone ?? "", member.email ?? "",
-                       member.webhook ?? "", member.skills.joined(separator: ";"), member.duty.description, member.language].map(csv).joined(separator: ",") + "\n"
+            roster +=
+                [
+                    member.id, member.name, member.role.rawValue, member.grids.joined(separator: ";"), member.phone ?? "", member.email ?? "",
+                    member.webhook ?? "", member.skills.joined(separator: ";"), member.duty.description, member.language,
+                ].map(csv).joined(separator: ",") + "\n"
         }
         try Data(roster.utf8).write(to: path(District.files.roster))
         var catalogue = (CatalogueFile.columns + CatalogueFile.optionalColumns).joined(separator: ",") + "\n"
         for category in output.categories {
-            catalogue += [
-                category.code, category.kind.rawValue, category.group, category.nameZh, category.nameEn, category.keywords.joined(separator: ";"),
-                category.filingCriteria, category.closingCriteria, duration(category.normalLimit), duration(category.urgentLimit), category.clock.rawValue,
-                category.responsibleUnit, category.priority.rawValue, category.serviceCode, category.partTimeAllowed ? "yes" : "no",
-                category.volunteer ? "yes" : "no",
-            ].map(csv).joined(separator: ",") + "\n"
+            catalogue +=
+                [
+                    category.code, category.kind.rawValue, category.group, category.nameZh, category.nameEn, category.keywords.joined(separator: ";"),
+                    category.filingCriteria, category.closingCriteria, duration(category.normalLimit), duration(category.urgentLimit),
+                    category.clock.rawValue,
+                    category.responsibleUnit, category.priority.rawValue, category.serviceCode, category.partTimeAllowed ? "yes" : "no",
+                    category.volunteer ? "yes" : "no",
+                ].map(csv).joined(separator: ",") + "\n"
         }
         try Data(catalogue.utf8).write(to: path(District.files.categories))
     }
@@ -170,7 +186,8 @@ public struct SampleDistrict {
     }
 
     static func duration(_ seconds: Double) -> String {
-        seconds.truncatingRemainder(dividingBy: 86400) == 0 ? "\(Int(seconds / 86400))d"
+        seconds.truncatingRemainder(dividingBy: 86400) == 0
+            ? "\(Int(seconds / 86400))d"
             : seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600))h" : "\(Int(seconds / 60))m"
     }
 }

@@ -13,7 +13,11 @@ public enum APIKeyAuthentication {
     /// The client behind a request, or the answer that refuses it: 401 without a known key, 429
     /// with `Retry-After` past the client's rate.
     /// `fallback`: a key from elsewhere (a query parameter) when the headers have none.
-    public static func authenticate<Profile>(_ request: Request, keys: APIKeyRing<Profile>, fallback: String? = nil) -> Result<APIClient<Profile>, Refusal> {
+    public static func authenticate<Profile>(
+        _ request: Request,
+        keys: APIKeyRing<Profile>,
+        fallback: String? = nil
+    ) -> Result<APIClient<Profile>, Refusal> {
         let header = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let key = header ?? request.headers[.apiKey] ?? fallback
         switch keys.check(key: key) {
@@ -31,7 +35,13 @@ public enum APIKeyAuthentication {
         case .rateLimited(let seconds):
             let retry = String(Int(seconds.rounded(.up)))
             return .failure(
-                Refusal(HTTPSupport.errors(.tooManyRequests, [FieldError("Authorization", "rate limit reached; retry after \(retry)s")], headers: [.retryAfterSeconds: retry]))
+                Refusal(
+                    HTTPSupport.errors(
+                        .tooManyRequests,
+                        [FieldError("Authorization", "rate limit reached; retry after \(retry)s")],
+                        headers: [.retryAfterSeconds: retry]
+                    )
+                )
             )
         }
     }

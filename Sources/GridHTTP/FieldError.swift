@@ -13,4 +13,3 @@ public struct FieldErrors: Error, Sendable, Equatable {
     public var errors: [FieldError]
     public init(_ errors: [FieldError]) { self.errors = errors }
 }
-

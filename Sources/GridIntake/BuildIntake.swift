@@ -59,10 +59,15 @@ public func buildIntake(
         HTTPSupport.json(.ok, ["status": "ok", "grids": "\(district.grids.count)", "categories": "\(district.categories.count)"])
     }
     let app = workerApplication(
-        router: router, program: "grid-intake", host: configuration.httpHost, port: configuration.httpPort, dataDirectory: configuration.dataDirectory,
+        router: router,
+        program: "grid-intake",
+        host: configuration.httpHost,
+        port: configuration.httpPort,
+        dataDirectory: configuration.dataDirectory,
         logger: logger,
         readyMetadata: [
-            "district.grids": "\(district.grids.count)", "district.categories": "\(district.categories.count)", "bus.ingress": "\(configuration.bus.ingress)",
+            "district.grids": "\(district.grids.count)", "district.categories": "\(district.categories.count)",
+            "bus.ingress": "\(configuration.bus.ingress)",
         ]
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: publisher), .init(service: follower), .init(service: app)]

@@ -35,7 +35,8 @@ public final class Intake: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(district: District, publisher: ReliablePublisher, store: WorkerStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(district: District, publisher: ReliablePublisher, store: WorkerStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init)
+    {
         self.district = district
         self.publisher = publisher
         self.store = store
@@ -69,10 +70,17 @@ public final class Intake: Sendable {
     }
 
     /// A new report's incident and its `incident.reported` event.
-    private static func filing(_ input: ReportInput, id: String, client: String, grid: String?, at now: Date) -> (Incident, TypedEvent<IncidentReported>) {
+    private static func filing(
+        _ input: ReportInput,
+        id: String,
+        client: String,
+        grid: String?,
+        at now: Date
+    ) -> (Incident, TypedEvent<IncidentReported>) {
         let status: IncidentStatus = grid == nil ? .triage : .reported
         let note =
-            grid != nil ? nil
+            grid != nil
+            ? nil
             : input.location != nil ? "outside every grid: waiting for manual triage" : "no grid and no position: waiting for manual triage"
         let incident = Incident(
             id: id,
@@ -151,7 +159,10 @@ public final class Intake: Sendable {
             try await store.transaction(nowMilliseconds: IntakeStore.milliseconds(now), durable: false) { [self] connection, _ in
                 for event in chunk {
                     if case .failure(let error) = try connection.savepoint("event", { try apply(event, at: now, on: connection) }) {
-                        logger.error("an event could not be applied to its incident", metadata: ["event": "\(event.id)", "type": "\(event.type)", "error": "\(error)"])
+                        logger.error(
+                            "an event could not be applied to its incident",
+                            metadata: ["event": "\(event.id)", "type": "\(event.type)", "error": "\(error)"]
+                        )
                     }
                 }
             }

@@ -29,7 +29,9 @@ public struct IntakeConfiguration: Sendable {
         httpHost = reader.string("http.host", default: httpHost)
         httpPort = try reader.int("http.port", default: httpPort, in: 0...65535)
         maxBodySize = try reader.byteSize("http.max-body-size", default: maxBodySize)
-        guard (1024...(16 << 20)).contains(maxBodySize) else { throw reader.error("http.max-body-size", String(maxBodySize), "must be between 1KiB and 16MiB") }
+        guard (1024...(16 << 20)).contains(maxBodySize) else {
+            throw reader.error("http.max-body-size", String(maxBodySize), "must be between 1KiB and 16MiB")
+        }
         dataDirectory = reader.string("data-dir", default: dataDirectory)
         districtDirectory = reader.string("district.dir", default: districtDirectory)
         auth = try APIAuthSettings(reader: reader, guide: "docs/intake.md, API keys")

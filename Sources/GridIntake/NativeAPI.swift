@@ -85,19 +85,29 @@ struct NativeAPI<Context: RequestContext> {
         query.grids = list("grid")
         query.categories = list("category")
         for text in list("status") {
-            if let status = IncidentStatus(rawValue: text) { query.statuses.append(status) } else {
+            if let status = IncidentStatus(rawValue: text) {
+                query.statuses.append(status)
+            } else {
                 errors.append(FieldError("status", "'\(text)' is not one of \(IncidentStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
             }
         }
         for (name, keyPath) in [("since", \IntakeStore.Query.since), ("until", \IntakeStore.Query.until)] {
             guard let text = HTTPSupport.query(request, name) else { continue }
-            if let date = RFC3339.parse(text) { query[keyPath: keyPath] = date } else { errors.append(FieldError(name, "is not an RFC 3339 date-time")) }
+            if let date = RFC3339.parse(text) {
+                query[keyPath: keyPath] = date
+            } else {
+                errors.append(FieldError(name, "is not an RFC 3339 date-time"))
+            }
         }
         if let text = HTTPSupport.query(request, "limit") {
             if let limit = Int(text), (1...500).contains(limit) { query.limit = limit } else { errors.append(FieldError("limit", "must be 1–500")) }
         }
         if let text = HTTPSupport.query(request, "cursor") {
-            if let cursor = Int64(text), cursor > 0 { query.before = cursor } else { errors.append(FieldError("cursor", "is not a cursor from a previous page")) }
+            if let cursor = Int64(text), cursor > 0 {
+                query.before = cursor
+            } else {
+                errors.append(FieldError("cursor", "is not a cursor from a previous page"))
+            }
         }
         guard errors.isEmpty else { return HTTPSupport.errors(.badRequest, errors) }
         let page = try await intake.list(query)

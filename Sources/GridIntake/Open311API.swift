@@ -46,15 +46,24 @@ struct Open311API<Context: RequestContext> {
         router.get("\(Self.prefix)/tokens/{file}") { _, context in
             guard let (token, format) = split(context.parameters.get("file")) else { return unknownFormat() }
             guard let incident = try await intake.incident(token: token) else { return notFound(format, "no token '\(token)'") }
-            return render(.ok, Open311Document(root: "service_requests", element: "request", records: [
-                [("service_request_id", .text(incident.id)), ("token", .text(incident.token))]
-            ]), format)
+            return render(
+                .ok,
+                Open311Document(
+                    root: "service_requests",
+                    element: "request",
+                    records: [
+                        [("service_request_id", .text(incident.id)), ("token", .text(incident.token))]
+                    ]
+                ),
+                format
+            )
         }
     }
 
     /// `requests.json` → ("requests", .json); nil without a `.json` or `.xml` ending.
     func split(_ file: String?) -> (String, Open311Document.Format)? {
-        guard let file, let dot = file.lastIndex(of: "."), let format = Open311Document.Format(rawValue: String(file[file.index(after: dot)...])) else {
+        guard let file, let dot = file.lastIndex(of: "."), let format = Open311Document.Format(rawValue: String(file[file.index(after: dot)...]))
+        else {
             return nil
         }
         return (String(file[..<dot]), format)
@@ -103,7 +112,9 @@ struct Open311API<Context: RequestContext> {
                 ("values", .records("value", attribute.values.map { [("key", .text($0.key)), ("name", .text($0.name))] })),
             ]
         }
-        let record: [(String, Open311Document.Value)] = [("service_code", .text(category.serviceCode)), ("attributes", .records("attribute", attributes))]
+        let record: [(String, Open311Document.Value)] = [
+            ("service_code", .text(category.serviceCode)), ("attributes", .records("attribute", attributes)),
+        ]
         return render(.ok, Open311Document(root: "service_definition", element: "", records: [record], single: true), format)
     }
 
@@ -137,7 +148,9 @@ struct Open311API<Context: RequestContext> {
         query.ids = list("service_request_id")
         if query.ids.isEmpty {
             for code in list("service_code") {
-                if let category = intake.district.categoriesByServiceCode[code] { query.categories.append(category.code) } else {
+                if let category = intake.district.categoriesByServiceCode[code] {
+                    query.categories.append(category.code)
+                } else {
                     errors.append("service_code '\(code)' is not a service")
                 }
             }
@@ -227,19 +240,33 @@ struct Open311API<Context: RequestContext> {
             errors += ReportInput.checkText(value, field: name).map { "\(name): \($0.reason)" }
         }
         if let phone = fields["phone"] { errors += ReportInput.checkPhone(phone, field: "phone").map { "phone: \($0.reason)" } }
-        if let email = fields["email"], !email.isEmpty, email.count > 254 || !email.contains("@") || email.contains(" ") { errors.append("email is not an address") }
+        if let email = fields["email"], !email.isEmpty, email.count > 254 || !email.contains("@") || email.contains(" ") {
+            errors.append("email is not an address")
+        }
         var media: [String] = []
         if let url = fields["media_url"], !url.isEmpty {
-            if ReportInput.checkMediaURL(url, field: "media_url") != nil { errors.append("media_url must be an http or https URL") } else { media = [url] }
+            if ReportInput.checkMediaURL(url, field: "media_url") != nil {
+                errors.append("media_url must be an http or https URL")
+            } else {
+                media = [url]
+            }
         }
         var priority = category?.priority ?? .normal
         var wantsUpdates = false
         for (code, value) in attributes.sorted(by: { $0.key < $1.key }) {
             switch code {
             case "priority":
-                if let value = Priority(rawValue: value) { priority = value } else { errors.append("attribute[priority] must be normal, urgent or emergency") }
+                if let value = Priority(rawValue: value) {
+                    priority = value
+                } else {
+                    errors.append("attribute[priority] must be normal, urgent or emergency")
+                }
             case "wants_updates":
-                if value == "yes" || value == "no" { wantsUpdates = value == "yes" } else { errors.append("attribute[wants_updates] must be yes or no") }
+                if value == "yes" || value == "no" {
+                    wantsUpdates = value == "yes"
+                } else {
+                    errors.append("attribute[wants_updates] must be yes or no")
+                }
             default: errors.append("attribute[\(code)] is not an attribute of this service")
             }
         }
@@ -267,8 +294,19 @@ struct Open311API<Context: RequestContext> {
             return fail(.badRequest, format, ["Idempotency-Key was used for \(previous.id) with a different request"])
         }
         let notice = incident.status == .triage ? "Received; the location is outside every grid, an operator will place it." : "Received."
-        return render(.created, Open311Document(root: "service_requests", element: "request", records: [
-            [("service_request_id", .text(incident.id)), ("token", .text(incident.token)), ("service_notice", .text(notice)), ("account_id", .text(fields["account_id"]))]
-        ]), format)
+        return render(
+            .created,
+            Open311Document(
+                root: "service_requests",
+                element: "request",
+                records: [
+                    [
+                        ("service_request_id", .text(incident.id)), ("token", .text(incident.token)), ("service_notice", .text(notice)),
+                        ("account_id", .text(fields["account_id"])),
+                    ]
+                ]
+            ),
+            format
+        )
     }
 }

@@ -27,7 +27,8 @@ struct Open311Document {
         case .xml where single: return #"<?xml version="1.0" encoding="utf-8"?>"# + "<\(root)>" + Self.xmlFields(records.first ?? []) + "</\(root)>"
         case .json: return "[" + records.map(Self.jsonObject).joined(separator: ",") + "]"
         case .xml:
-            return #"<?xml version="1.0" encoding="utf-8"?>"# + "<\(root)>" + records.map { "<\(element)>" + Self.xmlFields($0) + "</\(element)>" }.joined()
+            return #"<?xml version="1.0" encoding="utf-8"?>"# + "<\(root)>"
+                + records.map { "<\(element)>" + Self.xmlFields($0) + "</\(element)>" }.joined()
                 + "</\(root)>"
         }
     }
@@ -67,7 +68,8 @@ struct Open311Document {
             case .text(let text): return text.map { "<\(name)>\(xmlEscape($0))</\(name)>" } ?? "<\(name)/>"
             case .number(let number): return number.map { "<\(name)>\(jsonValue(.number($0)))</\(name)>" } ?? "<\(name)/>"
             case .flag(let flag): return "<\(name)>\(flag)</\(name)>"
-            case .records(let element, let records): return "<\(name)>" + records.map { "<\(element)>" + xmlFields($0) + "</\(element)>" }.joined() + "</\(name)>"
+            case .records(let element, let records):
+                return "<\(name)>" + records.map { "<\(element)>" + xmlFields($0) + "</\(element)>" }.joined() + "</\(name)>"
             }
         }.joined()
     }
@@ -91,6 +93,10 @@ struct Open311Document {
 
     /// The spec's error list: `[{"code": 400, "description": "…"}]`, `<errors><error>…`.
     static func errors(_ code: Int, _ descriptions: [String]) -> Open311Document {
-        Open311Document(root: "errors", element: "error", records: descriptions.map { [("code", .number(Double(code))), ("description", .text($0))] })
+        Open311Document(
+            root: "errors",
+            element: "error",
+            records: descriptions.map { [("code", .number(Double(code))), ("description", .text($0))] }
+        )
     }
 }

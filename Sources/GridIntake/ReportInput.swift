@@ -30,8 +30,12 @@ public struct ReportInput: Sendable, Equatable {
         }
         guard case .object(let body) = value else { return .failure(FieldErrors([FieldError("", "the body must be a JSON object")])) }
         var errors: [FieldError] = []
-        let known = ["category", "description", "priority", "channel", "grid", "location", "address", "reporter", "mediaUrls", "externalId", "reportedAt"]
-        for key in body.keys.sorted() where !known.contains(key) { errors.append(FieldError(key, "unknown field (fields: \(known.joined(separator: ", ")))")) }
+        let known = [
+            "category", "description", "priority", "channel", "grid", "location", "address", "reporter", "mediaUrls", "externalId", "reportedAt",
+        ]
+        for key in body.keys.sorted() where !known.contains(key) {
+            errors.append(FieldError(key, "unknown field (fields: \(known.joined(separator: ", ")))"))
+        }
 
         func string(_ key: String, in object: [String: JSONValue], path: String? = nil, max: Int) -> String? {
             let field = path ?? key
@@ -47,7 +51,9 @@ public struct ReportInput: Sendable, Equatable {
         var category: Category?
         if let code = string("category", in: body, max: 32) {
             category = district.categoriesByCode[code]
-            if category == nil { errors.append(FieldError("category", "'\(code)' is not in the catalogue (GET /open311/v2/services.json lists them)")) }
+            if category == nil {
+                errors.append(FieldError("category", "'\(code)' is not in the catalogue (GET /open311/v2/services.json lists them)"))
+            }
         } else if body["category"] == nil {
             errors.append(FieldError("category", "is required"))
         }
@@ -58,11 +64,15 @@ public struct ReportInput: Sendable, Equatable {
         var priority: Priority?
         if let text = string("priority", in: body, max: 16) {
             priority = Priority(rawValue: text)
-            if priority == nil { errors.append(FieldError("priority", "must be one of \(Priority.allCases.map(\.rawValue).joined(separator: ", "))")) }
+            if priority == nil {
+                errors.append(FieldError("priority", "must be one of \(Priority.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
         }
         var channel = defaultChannel
         if let text = string("channel", in: body, max: 16) {
-            if let value = ReportChannel(rawValue: text), value != .open311 { channel = value } else {
+            if let value = ReportChannel(rawValue: text), value != .open311 {
+                channel = value
+            } else {
                 errors.append(FieldError("channel", "must be one of app, hotline, iot, patrol, other"))
             }
         }
@@ -75,7 +85,9 @@ public struct ReportInput: Sendable, Equatable {
             if case .object(let object) = value {
                 let latitude = number(object["latitude"], field: "location.latitude", range: -90...90, errors: &errors)
                 let longitude = number(object["longitude"], field: "location.longitude", range: -180...180, errors: &errors)
-                for key in object.keys.sorted() where key != "latitude" && key != "longitude" { errors.append(FieldError("location.\(key)", "unknown field")) }
+                for key in object.keys.sorted() where key != "latitude" && key != "longitude" {
+                    errors.append(FieldError("location.\(key)", "unknown field"))
+                }
                 if let latitude, let longitude { location = GeoPoint(latitude: latitude, longitude: longitude) }
             } else {
                 errors.append(FieldError("location", "must be an object with latitude and longitude"))
@@ -86,7 +98,9 @@ public struct ReportInput: Sendable, Equatable {
         var reporter: Reporter?
         if let value = body["reporter"], value != .null {
             if case .object(let object) = value {
-                for key in object.keys.sorted() where !["name", "phone", "wantsUpdates"].contains(key) { errors.append(FieldError("reporter.\(key)", "unknown field")) }
+                for key in object.keys.sorted() where !["name", "phone", "wantsUpdates"].contains(key) {
+                    errors.append(FieldError("reporter.\(key)", "unknown field"))
+                }
                 let name = string("name", in: object, path: "reporter.name", max: 200)
                 let phone = string("phone", in: object, path: "reporter.phone", max: 40)
                 if let phone { errors += checkPhone(phone, field: "reporter.phone") }
@@ -163,7 +177,8 @@ public struct ReportInput: Sendable, Equatable {
     }
 
     static func checkPhone(_ phone: String, field: String) -> [FieldError] {
-        phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+- ()".contains($0)) }) ? [] : [FieldError(field, "may hold digits, spaces and + - ( ) only")]
+        phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+- ()".contains($0)) })
+            ? [] : [FieldError(field, "may hold digits, spaces and + - ( ) only")]
     }
 
     /// Free text: no markup, no control characters other than line breaks and tabs.

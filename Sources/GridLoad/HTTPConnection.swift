@@ -119,7 +119,9 @@ public final class HTTPConnection {
         pending.removeSubrange(..<headEnd!.upperBound)
         let lines = head.split(separator: "\r\n")
         let statusParts = lines.first?.split(separator: " ") ?? []
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw Failure(description: "\(host):\(port) sent a malformed status line") }
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
+            throw Failure(description: "\(host):\(port) sent a malformed status line")
+        }
         var fields: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
@@ -132,7 +134,9 @@ public final class HTTPConnection {
                 while pending.firstRange(of: lineEnd) == nil { try fill() }
                 let end = pending.firstRange(of: lineEnd)!
                 let sizeText = String(decoding: pending[..<end.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
-                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { throw Failure(description: "bad chunk size from \(host):\(port)") }
+                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+                    throw Failure(description: "bad chunk size from \(host):\(port)")
+                }
                 pending.removeSubrange(..<end.upperBound)
                 while pending.count < size + 2 { try fill() }
                 body += pending[0..<size]

@@ -95,14 +95,22 @@ extension LoadRun {
             guard let seen = current(), let (state, _) = seen else { return .later(milliseconds: 50) }
             guard let grid, state == "reported" else { return .done(state: state) }
             let body: [String: Any] = ["by": "load-operator", "grid": grid]
-            guard let answer = try? operatorConnection.send("POST", path + "/place", json: body, idempotencyKey: "load-\(settings.seed)-\(item.report.index)-place")
+            guard
+                let answer = try? operatorConnection.send(
+                    "POST",
+                    path + "/place",
+                    json: body,
+                    idempotencyKey: "load-\(settings.seed)-\(item.report.index)-place"
+                )
             else { return .later(milliseconds: 200) }
             if answer.status >= 500 { return .later(milliseconds: 200) }
             guard answer.status == 200, let state = answer.json?["state"] as? String else { return .failed("place answered \(answer.status)") }
             countAction()
             return .done(state: state)
         case .driven(let plan):
-            if let duplicate = item.report.duplicateIndex, !state.withLock({ $0.settled.contains(duplicate) || $0.failedIndexes.contains(duplicate) || duplicate >= $0.total }) {
+            if let duplicate = item.report.duplicateIndex,
+                !state.withLock({ $0.settled.contains(duplicate) || $0.failedIndexes.contains(duplicate) || duplicate >= $0.total })
+            {
                 return .later(milliseconds: 50)
             }
             if item.target == item.id, let caseID = state.withLock({ $0.swapped[item.report.index] }) {
@@ -114,7 +122,9 @@ extension LoadRun {
                 return .later(milliseconds: 0)
             }
             if item.assignees.isEmpty {
-                guard let seen = current(), let (state, assignees) = seen, state != "registered", state != "reported" else { return .later(milliseconds: 50) }
+                guard let seen = current(), let (state, assignees) = seen, state != "registered", state != "reported" else {
+                    return .later(milliseconds: 50)
+                }
                 item.assignees = assignees
                 item.waits = 0
                 if plan.actions.isEmpty { return .done(state: state) }
@@ -124,7 +134,8 @@ extension LoadRun {
                 let action = plan.actions[item.step]
                 guard let member = item.assignees.first else { return .failed("no assignee before \(action)") }
                 let key = "load-\(settings.seed)-\(item.report.index)-\(item.step)"
-                guard let answer = try? handler.send("POST", "\(path)/\(action)", json: CasePlan.body(for: action, by: member), idempotencyKey: key) else {
+                guard let answer = try? handler.send("POST", "\(path)/\(action)", json: CasePlan.body(for: action, by: member), idempotencyKey: key)
+                else {
                     return .later(milliseconds: 200)
                 }
                 if answer.status >= 500 || answer.status == 429 { return .later(milliseconds: 200) }
@@ -153,7 +164,9 @@ extension LoadRun {
                 if state.withLock({ $0.postingDone }) { return }
                 usleep(100_000)
             }
-            let body: [String: Any] = ["scope": "community", "target": community, "mode": mode, "by": "load-operator", "reason": "load generator drill"]
+            let body: [String: Any] = [
+                "scope": "community", "target": community, "mode": mode, "by": "load-operator", "reason": "load generator drill",
+            ]
             let deadline = Self.now() + UInt64(settings.retryFor * 1e9)
             while Self.now() < deadline {
                 if let answer = try? connection.send("POST", "/v1/modes", json: body), answer.status == 200 { break }
@@ -170,11 +183,13 @@ extension LoadRun {
             usleep(50_000)
             if Self.now() - last >= 1_000_000_000 {
                 last = Self.now()
-                progress?(state.withLock { state in
-                    var snapshot = state.result
-                    snapshot.unfinished = state.work.count + state.busyDrivers
-                    return snapshot
-                })
+                progress?(
+                    state.withLock { state in
+                        var snapshot = state.result
+                        snapshot.unfinished = state.work.count + state.busyDrivers
+                        return snapshot
+                    }
+                )
             }
         }
     }

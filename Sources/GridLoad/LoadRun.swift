@@ -153,11 +153,13 @@ public final class LoadRun: Sendable {
         let interval = 1e9 / settings.rate
         while true {
             // Take the next report under the lock, so that indexes and the mix stay in step.
-            guard let report: PlannedReport = state.withLock({ state in
-                guard state.nextIndex < total, !state.abandoned else { return nil }
-                state.nextIndex += 1
-                return mix.withLock { $0.next() }
-            }) else { return }
+            guard
+                let report: PlannedReport = state.withLock({ state in
+                    guard state.nextIndex < total, !state.abandoned else { return nil }
+                    state.nextIndex += 1
+                    return mix.withLock { $0.next() }
+                })
+            else { return }
             let due = started + UInt64(Double(report.index) * interval)
             while case let current = Self.now(), due > current { usleep(UInt32(min(Double(due - current) / 1000, 1e6))) }
             if case .duplicate(let original) = report.expectation {
@@ -173,12 +175,21 @@ public final class LoadRun: Sendable {
                     if answer.status == 201 || answer.status == 200, let id = answer.json?["id"] as? String {
                         outcome = .success(id)
                     } else if (400..<500).contains(answer.status) && answer.status != 429 {
-                        outcome = .failure(Refusal(refused: true, text: "report \(report.index) refused with \(answer.status): \(String(decoding: answer.body.prefix(300), as: UTF8.self))"))
+                        outcome = .failure(
+                            Refusal(
+                                refused: true,
+                                text:
+                                    "report \(report.index) refused with \(answer.status): \(String(decoding: answer.body.prefix(300), as: UTF8.self))"
+                            )
+                        )
                     }
                 } catch {}
                 if outcome == nil {
-                    if Self.now() > deadline { outcome = .failure(Refusal(refused: false, text: "report \(report.index) not accepted in \(Int(settings.retryFor)) s")) }
-                    else { usleep(200_000) }
+                    if Self.now() > deadline {
+                        outcome = .failure(Refusal(refused: false, text: "report \(report.index) not accepted in \(Int(settings.retryFor)) s"))
+                    } else {
+                        usleep(200_000)
+                    }
                 }
             }
             state.withLock { state in
@@ -190,7 +201,9 @@ public final class LoadRun: Sendable {
                     state.records[report.index] = record(report, id: id, ids: state.ids)
                     if settings.handle { state.work.append((Self.now(), WorkItem(report: report, id: id, target: id, firstSeen: Self.now()))) }
                 case .failure(let problem):
-                    if problem.refused { state.result.refused += 1 } else {
+                    if problem.refused {
+                        state.result.refused += 1
+                    } else {
                         state.result.failed += 1
                         state.abandoned = true
                     }
@@ -204,15 +217,35 @@ public final class LoadRun: Sendable {
     private func record(_ report: PlannedReport, id: String, ids: [Int: String]) -> ScriptRecord {
         switch report.expectation {
         case .driven(let plan):
-            return ScriptRecord(index: report.index, id: id, category: report.category, priority: report.priority, plan: plan.rawValue,
-                                expect: settings.handle ? plan.finalState : "dispatched")
+            return ScriptRecord(
+                index: report.index,
+                id: id,
+                category: report.category,
+                priority: report.priority,
+                plan: plan.rawValue,
+                expect: settings.handle ? plan.finalState : "dispatched"
+            )
         case .duplicate(let original):
-            return ScriptRecord(index: report.index, id: id, category: report.category, priority: report.priority, plan: "duplicate",
-                                expect: "merged", duplicateOf: ids[original])
+            return ScriptRecord(
+                index: report.index,
+                id: id,
+                category: report.category,
+                priority: report.priority,
+                plan: "duplicate",
+                expect: "merged",
+                duplicateOf: ids[original]
+            )
         case .outside(let grid):
             let placed = settings.handle ? grid : nil
-            return ScriptRecord(index: report.index, id: id, category: report.category, priority: report.priority,
-                                plan: placed == nil ? "outside" : "placed", expect: placed == nil ? "reported" : "dispatched", grid: placed)
+            return ScriptRecord(
+                index: report.index,
+                id: id,
+                category: report.category,
+                priority: report.priority,
+                plan: placed == nil ? "outside" : "placed",
+                expect: placed == nil ? "reported" : "dispatched",
+                grid: placed
+            )
         }
     }
 }

@@ -74,20 +74,33 @@ public struct ReportMix: Sendable {
         if roll < outsideShare {
             let place = random.unit() < placedShare ? random.pick(grids).id : nil
             return PlannedReport(
-                index: index, category: random.pick(categories), priority: "normal", channel: "hotline",
-                latitude: 31.5 + random.unit(), longitude: 121.5 + random.unit(), expectation: .outside(placeIn: place), duplicateIndex: nil
+                index: index,
+                category: random.pick(categories),
+                priority: "normal",
+                channel: "hotline",
+                latitude: 31.5 + random.unit(),
+                longitude: 121.5 + random.unit(),
+                expectation: .outside(placeIn: place),
+                duplicateIndex: nil
             )
         }
         let (report, grid) = newReport(index: index, withDuplicate: roll < outsideShare + duplicateShare)
         if report.duplicateIndex != nil {
             // A neighbour reports the same thing a few metres away, right after — inside the same
             // grid (a step across the district's edge would send it to triage instead).
-            let spot = [(0.00005, 0.0), (-0.00005, 0.0), (0.0, 0.00005), (0.0, -0.00005)]
+            let spot =
+                [(0.00005, 0.0), (-0.00005, 0.0), (0.0, 0.00005), (0.0, -0.00005)]
                 .map { GeoPosition(longitude: report.longitude + $0.1, latitude: report.latitude + $0.0) }
                 .first(where: grid.contains) ?? GeoPosition(longitude: report.longitude, latitude: report.latitude)
             queuedDuplicate = PlannedReport(
-                index: index + 1, category: report.category, priority: report.priority, channel: random.pick(["app", "hotline"]),
-                latitude: spot.latitude, longitude: spot.longitude, expectation: .duplicate(of: index), duplicateIndex: nil
+                index: index + 1,
+                category: report.category,
+                priority: report.priority,
+                channel: random.pick(["app", "hotline"]),
+                latitude: spot.latitude,
+                longitude: spot.longitude,
+                expectation: .duplicate(of: index),
+                duplicateIndex: nil
             )
         }
         return report
@@ -112,12 +125,20 @@ public struct ReportMix: Sendable {
         var planRoll = random.unit()
         var plan = CasePlan.shares.last!.0
         for (candidate, share) in CasePlan.shares {
-            if planRoll < share { plan = candidate; break }
+            if planRoll < share {
+                plan = candidate
+                break
+            }
             planRoll -= share
         }
         let report = PlannedReport(
-            index: index, category: category, priority: priority, channel: random.pick(["app", "hotline", "iot", "patrol"]),
-            latitude: point.latitude, longitude: point.longitude, expectation: .driven(plan),
+            index: index,
+            category: category,
+            priority: priority,
+            channel: random.pick(["app", "hotline", "iot", "patrol"]),
+            latitude: point.latitude,
+            longitude: point.longitude,
+            expectation: .driven(plan),
             duplicateIndex: withDuplicate ? index + 1 : nil
         )
         return (report, grid)
@@ -127,7 +148,8 @@ public struct ReportMix: Sendable {
         let box = grid.bounds
         for _ in 0..<50 {
             let point = GeoPosition(
-                longitude: box.west + (box.east - box.west) * random.unit(), latitude: box.south + (box.north - box.south) * random.unit()
+                longitude: box.west + (box.east - box.west) * random.unit(),
+                latitude: box.south + (box.north - box.south) * random.unit()
             )
             if grid.contains(point) { return point }
         }

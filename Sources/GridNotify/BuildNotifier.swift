@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import GridBusClient
 import GridConfiguration
 import GridDistrict
@@ -9,6 +8,7 @@ import GridSecurity
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 import ZeroMQ
 
 /// The channels: the built-in webhook (when a signing secret is configured) and log file, and the
@@ -31,7 +31,11 @@ func buildChannels(configuration: NotifierConfiguration, logger: Logger) throws 
     }
     for channel in try ExecChannelManifest.loadAll(directory: configuration.channelsDirectory, logger: logger) {
         guard !channels.contains(where: { $0.name == channel.name }) else {
-            throw DefinitionError(file: configuration.channelsDirectory + "/\(channel.name).yaml", field: "name", reason: "'\(channel.name)' is a built-in channel")
+            throw DefinitionError(
+                file: configuration.channelsDirectory + "/\(channel.name).yaml",
+                field: "name",
+                reason: "'\(channel.name)' is a built-in channel"
+            )
         }
         channels.append(channel)
     }
@@ -51,19 +55,33 @@ func readSecret(_ path: String) throws -> String {
 
 /// Composes grid-notifier: the subscriber that plans notices, the delivery loop, the HTTP API, and
 /// the publisher of `notification.*`.
-public func buildNotifier(configuration: NotifierConfiguration, context: ZMQContext, logger: Logger, handleSignals: Bool = true) async throws
+public func buildNotifier(
+    configuration: NotifierConfiguration,
+    context: ZMQContext,
+    logger: Logger,
+    handleSignals: Bool = true
+) async throws
     -> ServiceGroup
 {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(
-        load: NotifierClients.load, development: NotifierAccess(), allows: "silence notifications and read the log", logger: logger
+        load: NotifierClients.load,
+        development: NotifierAccess(),
+        allows: "silence notifications and read the log",
+        logger: logger
     )
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let channels = try buildChannels(configuration: configuration, logger: logger)
     let rules = configuration.rulesFile.isEmpty ? NotifierRules() : try NotifierRules.load(configuration.rulesFile, channels: channels.map(\.name))
     let store = try WorkerStore(path: configuration.dataDirectory + "/notifier.sqlite", durable: true, checkpointInterval: .milliseconds(250))
     try await Notifier.prepare(store)
-    let publisher = ReliablePublisher(store: store, endpoint: configuration.bus.ingress, credentials: configuration.bus.credentials, context: context, logger: logger)
+    let publisher = ReliablePublisher(
+        store: store,
+        endpoint: configuration.bus.ingress,
+        credentials: configuration.bus.credentials,
+        context: context,
+        logger: logger
+    )
     let notifier = Notifier(district: district, rules: rules, channels: channels, publisher: publisher, store: store, logger: logger)
     let queue = DeliveryQueue()
     let subscriber = DurableSubscriber(
@@ -86,12 +104,18 @@ public func buildNotifier(configuration: NotifierConfiguration, context: ZMQCont
     let router = Router()
     NotifierAPI(notifier: notifier, keys: keys).register(on: router)
     let app = workerApplication(
-        router: router, program: "grid-notifier", host: configuration.httpHost, port: configuration.httpPort, dataDirectory: configuration.dataDirectory,
-        logger: logger, readyMetadata: ["channels": "\(channels.map(\.name).joined(separator: ","))"]
+        router: router,
+        program: "grid-notifier",
+        host: configuration.httpHost,
+        port: configuration.httpPort,
+        dataDirectory: configuration.dataDirectory,
+        logger: logger,
+        readyMetadata: ["channels": "\(channels.map(\.name).joined(separator: ","))"]
     )
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
         .init(service: publisher), .init(service: subscriber),
-        .init(service: DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, queue: queue, logger: logger)), .init(service: app),
+        .init(service: DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, queue: queue, logger: logger)),
+        .init(service: app),
     ]
     if configuration.notificationLogMaxAge > 0 {
         services.append(.init(service: notifier.logRetention(maxAge: configuration.notificationLogMaxAge)))

@@ -71,7 +71,14 @@ public struct Envelope: Sendable, Codable {
     public var attempt: Int
 
     public init(
-        messageId: String, channel: String, recipient: Recipient, address: String, subject: String, text: String, notifications: [NoticeSummary], attempt: Int
+        messageId: String,
+        channel: String,
+        recipient: Recipient,
+        address: String,
+        subject: String,
+        text: String,
+        notifications: [NoticeSummary],
+        attempt: Int
     ) {
         self.messageId = messageId
         self.channel = channel

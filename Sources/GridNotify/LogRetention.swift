@@ -14,8 +14,14 @@ extension Notifier {
     /// Keeps the notification log to `notification-log.max-age`.
     func logRetention(maxAge: Double, batch: Int = 100) -> RetentionService {
         RetentionService(
-            what: "settled notices", rows: Self.agedNotices, maxAge: maxAge, publisher: publisher, now: now, batch: batch,
-            removed: { [self] in removedFromLog.add($0, ordering: .relaxed) }, logger: logger
+            what: "settled notices",
+            rows: Self.agedNotices,
+            maxAge: maxAge,
+            publisher: publisher,
+            now: now,
+            batch: batch,
+            removed: { [self] in removedFromLog.add($0, ordering: .relaxed) },
+            logger: logger
         )
     }
 }

@@ -87,7 +87,10 @@ public final class Notifier: Sendable {
         var events: [CloudEvent] = []
         for busEvent in busEvents {
             do { events.append(try CloudEvent.decode(busEvent.bytes)) } catch {
-                logger.error("an event the notifier cannot read was skipped", metadata: ["event.sequence": "\(busEvent.sequence)", "error": "\(error)"])
+                logger.error(
+                    "an event the notifier cannot read was skipped",
+                    metadata: ["event.sequence": "\(busEvent.sequence)", "error": "\(error)"]
+                )
             }
         }
         guard !events.isEmpty else { return Heard(planned: 0, claimed: []) }
@@ -142,8 +145,15 @@ public final class Notifier: Sendable {
             let report = try event.payload(as: IncidentReported.self)
             guard facts == nil else { return 0 }
             facts = NotifierStore.IncidentFacts(
-                id: report.incidentId, grid: report.grid, category: report.category, priority: report.priority, emergency: false,
-                reporter: report.reporter, assignees: [], acknowledgeBy: nil, deadline: nil
+                id: report.incidentId,
+                grid: report.grid,
+                category: report.category,
+                priority: report.priority,
+                emergency: false,
+                reporter: report.reporter,
+                assignees: [],
+                acknowledgeBy: nil,
+                deadline: nil
             )
         case EventType.incidentRegistered.rawValue:
             let registered = try event.payload(as: IncidentRegistered.self)
@@ -163,8 +173,11 @@ public final class Notifier: Sendable {
                 try NotifierStore.cancelReminders(incident: dispatched.incidentId, on: connection)
             } else {
                 try NotifierStore.remind(
-                    incident: dispatched.incidentId, recipients: dispatched.assignees, dispatch: event.id,
-                    next: Self.milliseconds(now.addingTimeInterval(rules.repeatInterval)), on: connection
+                    incident: dispatched.incidentId,
+                    recipients: dispatched.assignees,
+                    dispatch: event.id,
+                    next: Self.milliseconds(now.addingTimeInterval(rules.repeatInterval)),
+                    on: connection
                 )
             }
         case EventType.incidentExtended.rawValue:
@@ -187,7 +200,12 @@ public final class Notifier: Sendable {
         for route in rules.routes(for: event.type, priority: facts?.priority, category: facts?.category, grid: grid) {
             for recipient in try recipients(route.to, event: event, data: data, facts: facts) where told.insert(recipient.id).inserted {
                 let notice = Notice(
-                    type: event.type, state: event.id, incidentId: incidentId, facts: facts, data: data, urgent: isUrgent(event, data: data, facts: facts)
+                    type: event.type,
+                    state: event.id,
+                    incidentId: incidentId,
+                    facts: facts,
+                    data: data,
+                    urgent: isUrgent(event, data: data, facts: facts)
                 )
                 if try plan(notice, for: recipient, at: now, connection: connection, outbox: outbox) { planned += 1 }
             }
@@ -216,11 +234,27 @@ public final class Notifier: Sendable {
     // MARK: Recipients
 
     func recipient(_ member: Member) -> Recipient {
-        Recipient(id: member.id, name: member.name, language: member.language, phone: member.phone, email: member.email, webhook: member.webhook, role: member.role.rawValue)
+        Recipient(
+            id: member.id,
+            name: member.name,
+            language: member.language,
+            phone: member.phone,
+            email: member.email,
+            webhook: member.webhook,
+            role: member.role.rawValue
+        )
     }
 
     func recipient(_ person: Operator) -> Recipient {
-        Recipient(id: person.id, name: person.name, language: person.language, phone: person.phone, email: person.email, webhook: person.webhook, role: "operator")
+        Recipient(
+            id: person.id,
+            name: person.name,
+            language: person.language,
+            phone: person.phone,
+            email: person.email,
+            webhook: person.webhook,
+            role: "operator"
+        )
     }
 
     func recipients(_ selectors: [String], event: CloudEvent, data: [String: JSONValue], facts: NotifierStore.IncidentFacts?) throws -> [Recipient] {
@@ -244,7 +278,13 @@ public final class Notifier: Sendable {
             case "reporter":
                 if let reporter = facts?.reporter, reporter.wantsUpdates == true, let phone = reporter.phone, let incident = facts?.id {
                     found.append(
-                        Recipient(id: "reporter:\(incident)", name: reporter.name ?? "", language: rules.defaultLanguage, phone: phone, role: "reporter")
+                        Recipient(
+                            id: "reporter:\(incident)",
+                            name: reporter.name ?? "",
+                            language: rules.defaultLanguage,
+                            phone: phone,
+                            role: "reporter"
+                        )
                     )
                 }
             case "operators":
@@ -334,14 +374,36 @@ public final class Notifier: Sendable {
     /// Records the notice for the recipient; true when it was new and waits to be sent (not muted,
     /// not undeliverable, not planned before).
     @discardableResult
-    func plan(_ notice: Notice, for recipient: Recipient, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter, keySuffix: String = "") throws -> Bool {
+    func plan(
+        _ notice: Notice,
+        for recipient: Recipient,
+        at now: Date,
+        connection: SQLiteConnection,
+        outbox: OutboxWriter,
+        keySuffix: String = ""
+    ) throws -> Bool {
         let key = "\(recipient.id)|\(notice.incidentId ?? "-")|\(notice.state)\(keySuffix)"
         let grid = notice.facts?.grid ?? (notice.data["scope"]?.stringValue == "grid" ? notice.data["target"]?.stringValue : nil)
         var row = DeliveryRow(
-            id: 0, key: key, notificationId: "n-" + String(SHA256.hex(Array(key.utf8)).prefix(20)), recipient: recipient, incident: notice.incidentId,
-            type: notice.type, priority: notice.facts?.priority?.rawValue, grid: grid, category: notice.facts?.category, urgent: notice.urgent,
-            facts: facts(of: notice, for: recipient), channelIndex: 0, channel: "none", status: .pending, createdAt: Self.milliseconds(now),
-            dueAt: Self.milliseconds(now), attempts: 0, messageId: nil, detail: nil
+            id: 0,
+            key: key,
+            notificationId: "n-" + String(SHA256.hex(Array(key.utf8)).prefix(20)),
+            recipient: recipient,
+            incident: notice.incidentId,
+            type: notice.type,
+            priority: notice.facts?.priority?.rawValue,
+            grid: grid,
+            category: notice.facts?.category,
+            urgent: notice.urgent,
+            facts: facts(of: notice, for: recipient),
+            channelIndex: 0,
+            channel: "none",
+            status: .pending,
+            createdAt: Self.milliseconds(now),
+            dueAt: Self.milliseconds(now),
+            attempts: 0,
+            messageId: nil,
+            detail: nil
         )
         let reachable = channelList(recipient)
         guard let channel = reachable.first else {
@@ -373,7 +435,8 @@ public final class Notifier: Sendable {
     func isInEmergency(grid: String, on connection: SQLiteConnection) throws -> Bool {
         let emergencies = try NotifierStore.emergencies(on: connection)
         guard !emergencies.isEmpty, let place = places[grid] else { return false }
-        return emergencies.contains("grid:\(grid)") || emergencies.contains("community:\(place.community)") || emergencies.contains("town:\(place.town)")
+        return emergencies.contains("grid:\(grid)") || emergencies.contains("community:\(place.community)")
+            || emergencies.contains("town:\(place.town)")
             || emergencies.contains("district:\(place.district)")
     }
 
@@ -393,11 +456,19 @@ public final class Notifier: Sendable {
             for reminder in due {
                 let number = reminder.count + 1
                 let more = number < rules.repeatLimit
-                try NotifierStore.advance(reminder, next: more ? Self.milliseconds(now.addingTimeInterval(rules.repeatInterval)) : nil, on: connection)
+                try NotifierStore.advance(
+                    reminder,
+                    next: more ? Self.milliseconds(now.addingTimeInterval(rules.repeatInterval)) : nil,
+                    on: connection
+                )
                 guard number <= rules.repeatLimit, let member = district.membersByID[reminder.recipientId] else { continue }
                 let facts = try NotifierStore.incident(reminder.incident, on: connection)
                 let notice = Notice(
-                    type: "reminder", state: "reminder-\(reminder.dispatch)-\(number)", incidentId: reminder.incident, facts: facts, data: [:],
+                    type: "reminder",
+                    state: "reminder-\(reminder.dispatch)-\(number)",
+                    incidentId: reminder.incident,
+                    facts: facts,
+                    data: [:],
                     urgent: (facts?.priority ?? .normal) != .normal || facts?.emergency == true
                 )
                 try plan(notice, for: recipient(member), at: now, connection: connection, outbox: outbox)
@@ -494,7 +565,13 @@ public final class Notifier: Sendable {
             if rows[0].messageId == nil {
                 let taken = Set(rows.map(\.id))
                 let horizon = nowMs + Int64(rules.groupWait * 1000)
-                let more = try NotifierStore.waiting(recipient: rows[0].recipient.id, channel: rows[0].channel, dueBy: horizon, limit: perMessage, on: connection)
+                let more = try NotifierStore.waiting(
+                    recipient: rows[0].recipient.id,
+                    channel: rows[0].channel,
+                    dueBy: horizon,
+                    limit: perMessage,
+                    on: connection
+                )
                 rows += more.filter { row in !taken.contains(row.id) && !silences.contains { $0.matches(row) } }.prefix(perMessage - rows.count)
             }
             let messageId = rows[0].messageId ?? "m-" + rows[0].notificationId.dropFirst(2)
@@ -508,14 +585,23 @@ public final class Notifier: Sendable {
         let recipient = batch.rows[0].recipient
         let summaries = batch.rows.map { row in
             NoticeSummary(
-                id: row.notificationId, incidentId: row.incident, type: row.type,
-                text: Templates.line(type: row.type, facts: row.facts, language: recipient.language), facts: row.facts
+                id: row.notificationId,
+                incidentId: row.incident,
+                type: row.type,
+                text: Templates.line(type: row.type, facts: row.facts, language: recipient.language),
+                facts: row.facts
             )
         }
         let message = Templates.message(lines: summaries.map(\.text), style: channel.style, language: recipient.language)
         return Envelope(
-            messageId: batch.messageId, channel: channel.name, recipient: recipient, address: recipient.address(for: channel.contact) ?? "",
-            subject: message.subject, text: message.text, notifications: summaries, attempt: batch.attempt
+            messageId: batch.messageId,
+            channel: channel.name,
+            recipient: recipient,
+            address: recipient.address(for: channel.contact) ?? "",
+            subject: message.subject,
+            text: message.text,
+            notifications: summaries,
+            attempt: batch.attempt
         )
     }
 
@@ -564,12 +650,19 @@ public final class Notifier: Sendable {
                     for row in batch.rows {
                         try outbox.enqueue(
                             TypedEvent(
-                                id: "\(row.notificationId)-sent", source: Self.source,
+                                id: "\(row.notificationId)-sent",
+                                source: Self.source,
                                 payload: NotificationSent(
-                                    notificationId: row.notificationId, incidentId: row.incident, recipient: row.recipient.id, channel: row.channel,
-                                    attempts: batch.attempt, latencyMs: Int(max(0, nowMs - row.createdAt))
+                                    notificationId: row.notificationId,
+                                    incidentId: row.incident,
+                                    recipient: row.recipient.id,
+                                    channel: row.channel,
+                                    attempts: batch.attempt,
+                                    latencyMs: Int(max(0, nowMs - row.createdAt))
                                 ),
-                                subject: row.incident, grid: row.grid, time: now
+                                subject: row.incident,
+                                grid: row.grid,
+                                time: now
                             )
                         )
                     }
@@ -578,7 +671,10 @@ public final class Notifier: Sendable {
                     let next = nowMs + Int64(rules.retry.delay(afterAttempt: batch.attempt, jitter: jitter()) * 1000)
                     if next <= giveUpAt {
                         try NotifierStore.update(ids, status: .retry, dueAt: next, detail: reason, on: connection)
-                        logger.info("delivery will be tried again", metadata: ["message": "\(batch.messageId)", "attempt": "\(batch.attempt)", "reason": "\(reason)"])
+                        logger.info(
+                            "delivery will be tried again",
+                            metadata: ["message": "\(batch.messageId)", "attempt": "\(batch.attempt)", "reason": "\(reason)"]
+                        )
                     } else {
                         try fail(batch, reason: "gave up after \(batch.attempt) attempts: \(reason)", at: now, connection: connection, outbox: outbox)
                         failedForGood = true
@@ -617,7 +713,14 @@ public final class Notifier: Sendable {
                 for chief in district.members(of: grid).filter({ $0.role == .gridChief }) {
                     var data: [String: JSONValue] = [:]
                     for (key, value) in row.facts { data[key] = .string(value) }
-                    let notice = Notice(type: row.type, state: "fallback:\(row.key)", incidentId: row.incident, facts: facts, data: data, urgent: true)
+                    let notice = Notice(
+                        type: row.type,
+                        state: "fallback:\(row.key)",
+                        incidentId: row.incident,
+                        facts: facts,
+                        data: data,
+                        urgent: true
+                    )
                     try plan(notice, for: recipient(chief), at: now, connection: connection, outbox: outbox)
                 }
             }
@@ -627,12 +730,19 @@ public final class Notifier: Sendable {
     func publishFailure(_ row: DeliveryRow, attempts: Int, reason: String, outbox: OutboxWriter, at now: Date) throws {
         try outbox.enqueue(
             TypedEvent(
-                id: "\(row.notificationId)-failed", source: Self.source,
+                id: "\(row.notificationId)-failed",
+                source: Self.source,
                 payload: NotificationFailed(
-                    notificationId: row.notificationId, incidentId: row.incident, recipient: row.recipient.id, channel: row.channel,
-                    attempts: max(1, attempts), reason: String(reason.prefix(1000))
+                    notificationId: row.notificationId,
+                    incidentId: row.incident,
+                    recipient: row.recipient.id,
+                    channel: row.channel,
+                    attempts: max(1, attempts),
+                    reason: String(reason.prefix(1000))
                 ),
-                subject: row.incident, grid: row.grid, time: now
+                subject: row.incident,
+                grid: row.grid,
+                time: now
             )
         )
     }
@@ -641,7 +751,14 @@ public final class Notifier: Sendable {
 
     public func addSilence(_ matchers: Silence.Matchers, until endsAt: Date, by createdBy: String, comment: String?) async throws -> Silence {
         let now = self.now()
-        let silence = Silence(id: "s-" + String(UUID().uuidString.prefix(8)).lowercased(), matchers: matchers, startsAt: now, endsAt: endsAt, createdBy: createdBy, comment: comment)
+        let silence = Silence(
+            id: "s-" + String(UUID().uuidString.prefix(8)).lowercased(),
+            matchers: matchers,
+            startsAt: now,
+            endsAt: endsAt,
+            createdBy: createdBy,
+            comment: comment
+        )
         try await store.withConnection { try NotifierStore.saveSilence(silence, on: $0) }
         logger.notice("silence created", metadata: ["silence": "\(silence.id)", "by": "\(createdBy)", "until": "\(RFC3339.format(endsAt))"])
         return silence
@@ -692,8 +809,11 @@ public final class Notifier: Sendable {
         return try await store.withConnection { connection in
             try NotifierStore.waitingReminders(incident: incident, recipient: recipient, limit: limit, on: connection).map { found in
                 WaitingReminder(
-                    incident: found.reminder.incident, recipient: found.reminder.recipientId, dispatch: found.reminder.dispatch,
-                    sent: found.reminder.count, left: max(0, repeatLimit - found.reminder.count),
+                    incident: found.reminder.incident,
+                    recipient: found.reminder.recipientId,
+                    dispatch: found.reminder.dispatch,
+                    sent: found.reminder.count,
+                    left: max(0, repeatLimit - found.reminder.count),
                     nextAt: RFC3339.format(Date(timeIntervalSince1970: Double(found.nextAt) / 1000))
                 )
             }
@@ -704,8 +824,14 @@ public final class Notifier: Sendable {
         try await store.withConnection { connection in
             try NotifierStore.rows(incident: incident, on: connection).map {
                 LogEntry(
-                    notificationId: $0.notificationId, recipient: $0.recipient.id, type: $0.type, channel: $0.channel, status: $0.status.rawValue,
-                    attempts: $0.attempts, messageId: $0.messageId, detail: $0.detail
+                    notificationId: $0.notificationId,
+                    recipient: $0.recipient.id,
+                    type: $0.type,
+                    channel: $0.channel,
+                    status: $0.status.rawValue,
+                    attempts: $0.attempts,
+                    messageId: $0.messageId,
+                    detail: $0.detail
                 )
             }
         }

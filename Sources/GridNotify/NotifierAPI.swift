@@ -36,7 +36,9 @@ struct NotifierAPI<Context: RequestContext> {
         router.delete("/v1/silences/{id}") { request, context in
             try await guarded(request) {
                 let id = context.parameters.get("id") ?? ""
-                guard let silence = try await notifier.expireSilence(id) else { return HTTPSupport.errors(.notFound, [FieldError("id", "no silence '\(id)'")]) }
+                guard let silence = try await notifier.expireSilence(id) else {
+                    return HTTPSupport.errors(.notFound, [FieldError("id", "no silence '\(id)'")])
+                }
                 return HTTPSupport.json(.ok, silence)
             }
         }
@@ -76,7 +78,10 @@ struct NotifierAPI<Context: RequestContext> {
             return HTTPSupport.errors(.contentTooLarge, [FieldError("", "the body is larger than 16KiB")])
         }
         guard case .object(let fields)? = try? JSONValue(parsing: Array(body)) else {
-            return HTTPSupport.errors(.badRequest, [FieldError("", "the body must be a JSON object: matchers, duration or endsAt, createdBy, comment")])
+            return HTTPSupport.errors(
+                .badRequest,
+                [FieldError("", "the body must be a JSON object: matchers, duration or endsAt, createdBy, comment")]
+            )
         }
         var problems: [FieldError] = []
         for key in fields.keys.sorted() where !["matchers", "duration", "endsAt", "createdBy", "comment"].contains(key) {
@@ -98,7 +103,9 @@ struct NotifierAPI<Context: RequestContext> {
                 default: problems.append(FieldError("matchers.\(key)", "unknown matcher (type, grid, category, recipient, incident)"))
                 }
             }
-            if matchers.isEmpty && problems.isEmpty { problems.append(FieldError("matchers", "needs at least one matcher: a silence of everything is too easy to forget")) }
+            if matchers.isEmpty && problems.isEmpty {
+                problems.append(FieldError("matchers", "needs at least one matcher: a silence of everything is too easy to forget"))
+            }
         } else {
             problems.append(FieldError("matchers", "is required: an object of type, grid, category, recipient, incident"))
         }
@@ -106,11 +113,17 @@ struct NotifierAPI<Context: RequestContext> {
         var endsAt: Date?
         switch (fields["duration"]?.stringValue, fields["endsAt"]?.stringValue) {
         case (let duration?, nil):
-            if let seconds = GridConfigReader.parseDuration(duration), seconds > 0 { endsAt = now.addingTimeInterval(seconds) } else {
+            if let seconds = GridConfigReader.parseDuration(duration), seconds > 0 {
+                endsAt = now.addingTimeInterval(seconds)
+            } else {
                 problems.append(FieldError("duration", "'\(duration)' is not a duration such as 30m or 2h"))
             }
         case (nil, let text?):
-            if let date = RFC3339.parse(text), date > now { endsAt = date } else { problems.append(FieldError("endsAt", "must be an RFC 3339 time in the future")) }
+            if let date = RFC3339.parse(text), date > now {
+                endsAt = date
+            } else {
+                problems.append(FieldError("endsAt", "must be an RFC 3339 time in the future"))
+            }
         default:
             problems.append(FieldError("duration", "give either duration or endsAt"))
         }

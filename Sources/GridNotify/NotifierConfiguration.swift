@@ -43,7 +43,11 @@ public struct NotifierConfiguration: Sendable {
             ConfigKeySpec("webhook.concurrency", default: "16", "webhook requests in flight at once"),
             ConfigKeySpec("log-channel.file", default: "", "the log channel's JSON-lines file (empty: <data-dir>/notifications.jsonl)"),
             ConfigKeySpec("delivery.interval", default: "100ms", "how often due messages and reminders are looked for when idle"),
-            ConfigKeySpec("notification-log.max-age", default: "90d", "settled notices planned longer ago leave the log (0: kept for ever; at least 1d)"),
+            ConfigKeySpec(
+                "notification-log.max-age",
+                default: "90d",
+                "settled notices planned longer ago leave the log (0: kept for ever; at least 1d)"
+            ),
             ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
         ] + APIAuthSettings.keys(fields: "(nothing more)") + BusEndpoints.keys
 

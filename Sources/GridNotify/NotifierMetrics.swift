@@ -43,21 +43,27 @@ extension Notifier {
         let kinds = [("notice", backlog.notices), ("reminder", backlog.reminders)]
         var output = PrometheusText()
         output.family(
-            "gridbus_notifier_open_notices", "gauge",
+            "gridbus_notifier_open_notices",
+            "gauge",
             "Notices not settled yet, by status (pending: waiting for its time; retry: to be tried again; sending: handed to a channel) and channel.",
             openSamples(backlog.open)
         )
         output.family(
-            "gridbus_notifier_due", "gauge",
+            "gridbus_notifier_due",
+            "gauge",
             "Due and not yet taken up: notices waiting for room among the messages in flight, reminders waiting to be planned.",
             kinds.map { ([("kind", $0.0)], Double($0.1.count)) }
         )
         output.family(
-            "gridbus_notifier_due_age_seconds", "gauge", "How long the oldest of them has been due (0: nothing waits).",
+            "gridbus_notifier_due_age_seconds",
+            "gauge",
+            "How long the oldest of them has been due (0: nothing waits).",
             kinds.map { ([("kind", $0.0)], $0.1.oldestDueAt.map { Double(max(0, now - $0)) / 1000 } ?? 0) }
         )
         output.family(
-            "gridbus_notifier_log_removed_total", "counter", "Settled notices removed from the notification log by age (notification-log.max-age).",
+            "gridbus_notifier_log_removed_total",
+            "counter",
+            "Settled notices removed from the notification log by age (notification-log.max-age).",
             [([], Double(removedFromLog.load(ordering: .relaxed)))]
         )
         return output.text

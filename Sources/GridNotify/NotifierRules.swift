@@ -47,7 +47,8 @@ public struct Operator: Sendable, Equatable {
     public var places: [String]
 
     func covers(grid: DistrictPlace?) -> Bool {
-        places.contains("*") || grid.map { place in places.contains { [place.grid, place.community, place.town].contains($0) || place.grid.hasPrefix($0) } } ?? false
+        places.contains("*")
+            || grid.map { place in places.contains { [place.grid, place.community, place.town].contains($0) || place.grid.hasPrefix($0) } } ?? false
     }
 }
 
@@ -174,10 +175,15 @@ public struct NotifierRules: Sendable {
                     try matcher.allowOnly(["type", "priority", "category", "grid"])
                     match.types = try matcher.stringOrList("type")
                     for (index, type) in match.types.enumerated() where !routableTypes.contains(type) {
-                        throw matcher.error("type[\(index)]", "'\(type)' is not an event the notifier hears (\(routableTypes.joined(separator: ", ")))")
+                        throw matcher.error(
+                            "type[\(index)]",
+                            "'\(type)' is not an event the notifier hears (\(routableTypes.joined(separator: ", ")))"
+                        )
                     }
                     for (index, name) in try matcher.stringOrList("priority").enumerated() {
-                        guard let priority = Priority(rawValue: name) else { throw matcher.error("priority[\(index)]", "'\(name)' is not a priority") }
+                        guard let priority = Priority(rawValue: name) else {
+                            throw matcher.error("priority[\(index)]", "'\(name)' is not a priority")
+                        }
                         match.priorities.append(priority)
                     }
                     match.categoryPrefix = try matcher.string("category")
@@ -193,8 +199,12 @@ public struct NotifierRules: Sendable {
             let places = try entry.stringList("places")
             rules.operators.append(
                 Operator(
-                    id: try entry.requiredString("id"), name: try entry.string("name") ?? "", language: try entry.string("language") ?? "zh",
-                    phone: try entry.string("phone"), email: try entry.string("email"), webhook: try entry.string("webhook"),
+                    id: try entry.requiredString("id"),
+                    name: try entry.string("name") ?? "",
+                    language: try entry.string("language") ?? "zh",
+                    phone: try entry.string("phone"),
+                    email: try entry.string("email"),
+                    webhook: try entry.string("webhook"),
                     places: places.isEmpty ? ["*"] : places
                 )
             )
@@ -218,7 +228,9 @@ public struct NotifierRules: Sendable {
             rules.quietHoursByMember = try Self.windows(quiet, "members")
         }
         if let zone = try root.string("time-zone") {
-            guard let timeZone = TimeZone(identifier: zone) else { throw root.error("time-zone", "'\(zone)' is not a time zone (e.g. Asia/Shanghai)") }
+            guard let timeZone = TimeZone(identifier: zone) else {
+                throw root.error("time-zone", "'\(zone)' is not a time zone (e.g. Asia/Shanghai)")
+            }
             rules.timeZone = timeZone
         }
         if let retry = try root.object("retry") {
@@ -226,17 +238,23 @@ public struct NotifierRules: Sendable {
             rules.retry.initial = try retry.duration("initial", default: rules.retry.initial)
             rules.retry.max = try retry.duration("max", default: rules.retry.max)
             rules.retry.deadline = try retry.duration("deadline", default: rules.retry.deadline)
-            guard rules.retry.initial > 0, rules.retry.max >= rules.retry.initial else { throw retry.error("max", "must be at least initial, and initial above 0") }
+            guard rules.retry.initial > 0, rules.retry.max >= rules.retry.initial else {
+                throw retry.error("max", "must be at least initial, and initial above 0")
+            }
         }
         rules.defaultLanguage = try root.string("language") ?? rules.defaultLanguage
-        guard Templates.languages.contains(rules.defaultLanguage) else { throw root.error("language", "must be one of \(Templates.languages.joined(separator: ", "))") }
+        guard Templates.languages.contains(rules.defaultLanguage) else {
+            throw root.error("language", "must be one of \(Templates.languages.joined(separator: ", "))")
+        }
         return rules
     }
 
     private static func windows(_ definition: YAMLDefinition, _ field: String) throws(DefinitionError) -> [String: QuietHours] {
         var windows: [String: QuietHours] = [:]
         for (name, text) in try definition.stringMap(field) {
-            guard let window = QuietHours.parse(text) else { throw definition.error("\(field).\(name)", "'\(text)' is not a window such as 22:00-07:00") }
+            guard let window = QuietHours.parse(text) else {
+                throw definition.error("\(field).\(name)", "'\(text)' is not a window such as 22:00-07:00")
+            }
             windows[name] = window
         }
         return windows

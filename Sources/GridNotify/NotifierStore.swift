@@ -133,7 +133,17 @@ enum NotifierStore {
 
         /// A case heard of first by an event after its report: nothing known yet but its grid.
         static func unreported(_ id: String, grid: String?) -> IncidentFacts {
-            IncidentFacts(id: id, grid: grid, category: nil, priority: nil, emergency: false, reporter: nil, assignees: [], acknowledgeBy: nil, deadline: nil)
+            IncidentFacts(
+                id: id,
+                grid: grid,
+                category: nil,
+                priority: nil,
+                emergency: false,
+                reporter: nil,
+                assignees: [],
+                acknowledgeBy: nil,
+                deadline: nil
+            )
         }
     }
 
@@ -144,9 +154,15 @@ enum NotifierStore {
         statement.bind(id, at: 1)
         guard try statement.step() else { return nil }
         return IncidentFacts(
-            id: id, grid: statement.text(0), category: statement.text(1), priority: statement.text(2).flatMap(Priority.init(rawValue:)),
-            emergency: statement.int64(3) != 0, reporter: value(Reporter.self, statement.text(4)),
-            assignees: value([String].self, statement.text(5)) ?? [], acknowledgeBy: statement.text(6), deadline: statement.text(7),
+            id: id,
+            grid: statement.text(0),
+            category: statement.text(1),
+            priority: statement.text(2).flatMap(Priority.init(rawValue:)),
+            emergency: statement.int64(3) != 0,
+            reporter: value(Reporter.self, statement.text(4)),
+            assignees: value([String].self, statement.text(5)) ?? [],
+            acknowledgeBy: statement.text(6),
+            deadline: statement.text(7),
             step: statement.isNull(8) ? nil : Int(statement.int64(8))
         )
     }
@@ -225,12 +241,28 @@ enum NotifierStore {
         "id, key, notification_id, recipient, incident, type, priority, grid, category, urgent, facts, channel_index, channel, status, created_ms, due_ms, attempts, message_id, detail"
 
     static func row(_ statement: SQLiteStatement) -> DeliveryRow? {
-        guard let recipient = value(Recipient.self, statement.text(3)), let status = DeliveryRow.Status(rawValue: statement.text(13) ?? "") else { return nil }
+        guard let recipient = value(Recipient.self, statement.text(3)), let status = DeliveryRow.Status(rawValue: statement.text(13) ?? "") else {
+            return nil
+        }
         return DeliveryRow(
-            id: statement.int64(0), key: statement.text(1) ?? "", notificationId: statement.text(2) ?? "", recipient: recipient, incident: statement.text(4),
-            type: statement.text(5) ?? "", priority: statement.text(6), grid: statement.text(7), category: statement.text(8), urgent: statement.int64(9) != 0,
-            facts: value([String: String].self, statement.text(10)) ?? [:], channelIndex: Int(statement.int64(11)), channel: statement.text(12) ?? "",
-            status: status, createdAt: statement.int64(14), dueAt: statement.int64(15), attempts: Int(statement.int64(16)), messageId: statement.text(17),
+            id: statement.int64(0),
+            key: statement.text(1) ?? "",
+            notificationId: statement.text(2) ?? "",
+            recipient: recipient,
+            incident: statement.text(4),
+            type: statement.text(5) ?? "",
+            priority: statement.text(6),
+            grid: statement.text(7),
+            category: statement.text(8),
+            urgent: statement.int64(9) != 0,
+            facts: value([String: String].self, statement.text(10)) ?? [:],
+            channelIndex: Int(statement.int64(11)),
+            channel: statement.text(12) ?? "",
+            status: status,
+            createdAt: statement.int64(14),
+            dueAt: statement.int64(15),
+            attempts: Int(statement.int64(16)),
+            messageId: statement.text(17),
             detail: statement.text(18)
         )
     }
@@ -286,8 +318,17 @@ enum NotifierStore {
         return rows
     }
 
-    static func update(_ ids: [Int64], status: DeliveryRow.Status, dueAt: Int64? = nil, attempts: Int? = nil, messageId: String? = nil,
-                       detail: String? = nil, providerId: String? = nil, doneAt: Int64? = nil, on connection: SQLiteConnection) throws {
+    static func update(
+        _ ids: [Int64],
+        status: DeliveryRow.Status,
+        dueAt: Int64? = nil,
+        attempts: Int? = nil,
+        messageId: String? = nil,
+        detail: String? = nil,
+        providerId: String? = nil,
+        doneAt: Int64? = nil,
+        on connection: SQLiteConnection
+    ) throws {
         let statement = try connection.prepare(
             """
             UPDATE deliveries SET status = ?, due_ms = COALESCE(?, due_ms), attempts = COALESCE(?, attempts), message_id = COALESCE(?, message_id),
@@ -332,7 +373,9 @@ enum NotifierStore {
 
     static func remind(incident: String, recipients: [String], dispatch: String, next: Int64, on connection: SQLiteConnection) throws {
         try cancelReminders(incident: incident, on: connection)
-        let statement = try connection.prepare("INSERT OR REPLACE INTO reminders (incident, recipient_id, dispatch, next_ms, count) VALUES (?, ?, ?, ?, 0)")
+        let statement = try connection.prepare(
+            "INSERT OR REPLACE INTO reminders (incident, recipient_id, dispatch, next_ms, count) VALUES (?, ?, ?, ?, 0)"
+        )
         for recipient in recipients {
             statement.bind(incident, at: 1)
             statement.bind(recipient, at: 2)
@@ -353,7 +396,12 @@ enum NotifierStore {
 
     /// Reminders not yet over, soonest first, at most `limit`: of `incident`, of `recipient`, of
     /// both, or of everyone.
-    static func waitingReminders(incident: String?, recipient: String?, limit: Int, on connection: SQLiteConnection) throws
+    static func waitingReminders(
+        incident: String?,
+        recipient: String?,
+        limit: Int,
+        on connection: SQLiteConnection
+    ) throws
         -> [(reminder: Reminder, nextAt: Int64)]
     {
         let statement: SQLiteStatement
@@ -373,7 +421,12 @@ enum NotifierStore {
         }
         var found: [(reminder: Reminder, nextAt: Int64)] = []
         while found.count < limit, try statement.step() {
-            let reminder = Reminder(incident: statement.text(0) ?? "", recipientId: statement.text(1) ?? "", dispatch: statement.text(2) ?? "", count: Int(statement.int64(3)))
+            let reminder = Reminder(
+                incident: statement.text(0) ?? "",
+                recipientId: statement.text(1) ?? "",
+                dispatch: statement.text(2) ?? "",
+                count: Int(statement.int64(3))
+            )
             if let recipient, reminder.recipientId != recipient { continue }
             found.append((reminder, statement.int64(4)))
         }
@@ -409,7 +462,12 @@ enum NotifierStore {
             ofRecipient.bind(min(noticesPerMessage, limit - reminders.count), at: 3)
             while try ofRecipient.step() {
                 reminders.append(
-                    Reminder(incident: ofRecipient.text(0) ?? "", recipientId: ofRecipient.text(1) ?? "", dispatch: ofRecipient.text(2) ?? "", count: Int(ofRecipient.int64(3)))
+                    Reminder(
+                        incident: ofRecipient.text(0) ?? "",
+                        recipientId: ofRecipient.text(1) ?? "",
+                        dispatch: ofRecipient.text(2) ?? "",
+                        count: Int(ofRecipient.int64(3))
+                    )
                 )
             }
             ofRecipient.reset()
@@ -419,7 +477,9 @@ enum NotifierStore {
 
     static func advance(_ reminder: Reminder, next: Int64?, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
-            next == nil ? "DELETE FROM reminders WHERE incident = ? AND recipient_id = ?" : "UPDATE reminders SET count = count + 1, next_ms = ? WHERE incident = ? AND recipient_id = ?"
+            next == nil
+                ? "DELETE FROM reminders WHERE incident = ? AND recipient_id = ?"
+                : "UPDATE reminders SET count = count + 1, next_ms = ? WHERE incident = ? AND recipient_id = ?"
         )
         var index: Int32 = 1
         if let next {
@@ -437,9 +497,9 @@ enum NotifierStore {
     /// each reads a partial index of the notices on their way, or `reminders_due`.
     static let backlogSQL = (
         open: """
-            SELECT status, channel, COUNT(*) FROM deliveries WHERE \(isWaiting) GROUP BY status, channel
-            UNION ALL SELECT 'sending', channel, COUNT(*) FROM deliveries WHERE \(isSending) GROUP BY channel
-            """,
+        SELECT status, channel, COUNT(*) FROM deliveries WHERE \(isWaiting) GROUP BY status, channel
+        UNION ALL SELECT 'sending', channel, COUNT(*) FROM deliveries WHERE \(isSending) GROUP BY channel
+        """,
         notices: "SELECT COUNT(*), MIN(due_ms) FROM deliveries WHERE \(isWaiting) AND due_ms <= ?",
         reminders: "SELECT COUNT(*), MIN(next_ms) FROM reminders WHERE next_ms <= ?"
     )
@@ -486,8 +546,12 @@ enum NotifierStore {
         while try statement.step() {
             silences.append(
                 Silence(
-                    id: statement.text(0) ?? "", matchers: value(Silence.Matchers.self, statement.text(1)) ?? Silence.Matchers(),
-                    startsAt: date(statement.int64(2)), endsAt: date(statement.int64(3)), createdBy: statement.text(4) ?? "", comment: statement.text(5)
+                    id: statement.text(0) ?? "",
+                    matchers: value(Silence.Matchers.self, statement.text(1)) ?? Silence.Matchers(),
+                    startsAt: date(statement.int64(2)),
+                    endsAt: date(statement.int64(3)),
+                    createdBy: statement.text(4) ?? "",
+                    comment: statement.text(5)
                 )
             )
         }

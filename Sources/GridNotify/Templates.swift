@@ -59,8 +59,10 @@ public enum Templates {
 
     /// Words for fact values that are codes (modes, outcomes, rungs).
     static let words: [String: [String: String]] = [
-        "zh": ["emergency": "应急", "normal": "常态", "passed": "通过", "failed": "未通过，需返工", "grid-chief": "网格长", "instructor": "网格指导员",
-               "community": "社区", "town": "街道", "grid-worker": "网格员"],
+        "zh": [
+            "emergency": "应急", "normal": "常态", "passed": "通过", "failed": "未通过，需返工", "grid-chief": "网格长", "instructor": "网格指导员",
+            "community": "社区", "town": "街道", "grid-worker": "网格员",
+        ],
         "en": ["passed": "passed", "failed": "failed; rework needed"],
     ]
 
@@ -86,7 +88,8 @@ public enum Templates {
     public static func message(lines: [String], style: MessageStyle, language: String) -> Message {
         let language = languages.contains(language) ? language : "zh"
         let subjects = subjects[language]!
-        let subject = lines.count == 1
+        let subject =
+            lines.count == 1
             ? subjects.one.replacingOccurrences(of: "{first}", with: String(lines[0].prefix(60)))
             : subjects.many.replacingOccurrences(of: "{count}", with: String(lines.count))
         switch style {

@@ -37,8 +37,7 @@ struct ChildProcess {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv + envp { free(pointer) }
         }
         let pid = gridbus_spawn(executable, argv, envp, directory, input, outPipe[1], errPipe[1])
         close(outPipe[1])

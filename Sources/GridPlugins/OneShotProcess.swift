@@ -36,8 +36,13 @@ public enum OneShotProcess {
                 do {
                     continuation.resume(
                         returning: try runBlocking(
-                            executable: executable, arguments: arguments, environment: environment, directory: directory, input: input,
-                            timeout: timeout, outputLimit: outputLimit
+                            executable: executable,
+                            arguments: arguments,
+                            environment: environment,
+                            directory: directory,
+                            input: input,
+                            timeout: timeout,
+                            outputLimit: outputLimit
                         )
                     )
                 } catch {
@@ -50,14 +55,25 @@ public enum OneShotProcess {
     }
 
     static func runBlocking(
-        executable: String, arguments: [String], environment: [String: String], directory: String, input: [UInt8], timeout: Double, outputLimit: Int
+        executable: String,
+        arguments: [String],
+        environment: [String: String],
+        directory: String,
+        input: [UInt8],
+        timeout: Double,
+        outputLimit: Int
     ) throws -> Result {
         var inPipe: [Int32] = [-1, -1]
         guard gridbus_pipe_cloexec(&inPipe) == 0 else { throw Failure(description: "pipe: \(String(cString: strerror(errno)))") }
         var child: ChildProcess
         do {
             child = try ChildProcess.spawn(
-                executable: executable, arguments: arguments, environment: environment, directory: directory, now: 0, input: inPipe[0]
+                executable: executable,
+                arguments: arguments,
+                environment: environment,
+                directory: directory,
+                now: 0,
+                input: inPipe[0]
             )
         } catch {
             close(inPipe[0])

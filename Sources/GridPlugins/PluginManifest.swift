@@ -47,7 +47,10 @@ public struct PluginManifest: Sendable, Equatable {
     ]
 
     /// Reads and checks one manifest; every error names the file and the field.
-    public static func load(_ file: String, searchPath: String? = ProcessInfo.processInfo.environment["PATH"]) throws(DefinitionError)
+    public static func load(
+        _ file: String,
+        searchPath: String? = ProcessInfo.processInfo.environment["PATH"]
+    ) throws(DefinitionError)
         -> PluginManifest
     {
         let root = try YAMLDefinition.load(file: file)
@@ -124,8 +127,7 @@ public struct PluginManifest: Sendable, Equatable {
         return manifests
     }
 
-    static func resolveExecutable(_ command: String, directory: String, searchPath: String?, root: YAMLDefinition) throws(DefinitionError) -> String
-    {
+    static func resolveExecutable(_ command: String, directory: String, searchPath: String?, root: YAMLDefinition) throws(DefinitionError) -> String {
         var candidates: [String]
         if command.contains("/") {
             candidates = [AccessFile.resolve(command, against: directory)]

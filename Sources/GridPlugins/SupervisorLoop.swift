@@ -143,7 +143,10 @@ struct SupervisorLoop {
         while status == nil {
             let remaining = deadline - clock()
             if remaining <= 0 {
-                logger.warning("plugin did not stop in time; killing it", metadata: ["plugin": "\(name)", "stop.timeout": "\(slot.manifest.stopTimeout)"])
+                logger.warning(
+                    "plugin did not stop in time; killing it",
+                    metadata: ["plugin": "\(name)", "stop.timeout": "\(slot.manifest.stopTimeout)"]
+                )
                 child.signalGroup(SIGKILL)
                 status = child.reap(blocking: true)
                 break

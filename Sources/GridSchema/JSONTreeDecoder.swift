@@ -65,7 +65,12 @@ private struct TreeDecoder: Decoder {
     func unbox<T: Decodable>(_ type: T.Type) throws -> T {
         if T.self == JSONValue.self { return value as! T }
         if T.self == Date.self {
-            if value == .null { throw DecodingError.valueNotFound(Date.self, .init(codingPath: codingPath, debugDescription: "Expected Date value but found null instead.")) }
+            if value == .null {
+                throw DecodingError.valueNotFound(
+                    Date.self,
+                    .init(codingPath: codingPath, debugDescription: "Expected Date value but found null instead.")
+                )
+            }
             let text = try decode(String.self)
             guard let date = RFC3339.parse(text) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "'\(text)' is not an RFC 3339 time"))
@@ -81,7 +86,10 @@ extension TreeDecoder: SingleValueDecodingContainer {
     func decode(_ type: Bool.Type) throws -> Bool {
         // Foundation calls a null here a type mismatch, not a missing value: so do we (same messages).
         guard case .bool(let flag) = value else {
-            throw DecodingError.typeMismatch(type, .init(codingPath: codingPath, debugDescription: "Expected to decode Bool but found \(kind(of: value)) instead."))
+            throw DecodingError.typeMismatch(
+                type,
+                .init(codingPath: codingPath, debugDescription: "Expected to decode Bool but found \(kind(of: value)) instead.")
+            )
         }
         return flag
     }
@@ -166,7 +174,9 @@ private struct UnkeyedTreeContainer: UnkeyedDecodingContainer {
     /// The next item's decoder; past the end is `valueNotFound`. A null is refused by what reads it.
     private mutating func next<T>(for type: T.Type) throws -> TreeDecoder {
         let key = TreeKey(index: currentIndex)
-        guard !isAtEnd else { throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [key], debugDescription: "Unkeyed container is at end.")) }
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [key], debugDescription: "Unkeyed container is at end."))
+        }
         currentIndex += 1
         return TreeDecoder(value: items[currentIndex - 1], parentPath: codingPath, key: key)
     }
@@ -219,7 +229,9 @@ private func integer<I: FixedWidthInteger>(_ value: JSONValue, _ path: @autoclos
     default: throw mismatch(I.self, value, path())
     }
     guard let exact else {
-        throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "Parsed JSON number <\(describe(value))> does not fit in \(I.self)."))
+        throw DecodingError.dataCorrupted(
+            .init(codingPath: path(), debugDescription: "Parsed JSON number <\(describe(value))> does not fit in \(I.self).")
+        )
     }
     return exact
 }

@@ -45,7 +45,11 @@ public struct AccessPolicy: Sendable {
         var keys: [ZMQCurveKey: Identity] = [:]
         for identity in identities {
             if let other = names[identity.name] {
-                throw DefinitionError(file: identity.definedIn, field: "name", reason: "identity '\(identity.name)' is also defined in \(other.definedIn)")
+                throw DefinitionError(
+                    file: identity.definedIn,
+                    field: "name",
+                    reason: "identity '\(identity.name)' is also defined in \(other.definedIn)"
+                )
             }
             if let other = keys[identity.publicKey] {
                 throw DefinitionError(

@@ -1,9 +1,9 @@
 import Foundation
+import ZeroMQ
 
 #if canImport(Glibc)
 import Glibc
 #endif
-import ZeroMQ
 
 /// CURVE keys on disk in ZeroMQ's certificate format (as written by czmq's zcert and by pyzmq's
 /// `zmq.auth.create_certificates`): `NAME.key` holds the public key, `NAME.key_secret` both keys.
@@ -35,7 +35,8 @@ public enum CurveCertificate {
             throw Error(path: directory, reason: "cannot create the directory: \(error.localizedDescription)")
         }
         try writeFile(publicPath, header(name: name, kind: "Public", publicKey: keyPair.publicKey, now: now), mode: 0o644)
-        let secret = header(name: name, kind: "**Secret**", publicKey: keyPair.publicKey, now: now) + "    secret-key = \"\(keyPair.secretKey.z85)\"\n"
+        let secret =
+            header(name: name, kind: "**Secret**", publicKey: keyPair.publicKey, now: now) + "    secret-key = \"\(keyPair.secretKey.z85)\"\n"
         try writeFile(secretPath, secret, mode: 0o600)
         return (publicPath, secretPath)
     }
@@ -116,6 +117,8 @@ public enum CurveCertificate {
         defer { close(fd) }
         fchmod(fd, mode)
         let bytes = Array(contents.utf8)
-        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw Error(path: path, reason: "cannot write: \(String(cString: strerror(errno)))") }
+        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else {
+            throw Error(path: path, reason: "cannot write: \(String(cString: strerror(errno)))")
+        }
     }
 }

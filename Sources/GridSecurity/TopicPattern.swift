@@ -25,7 +25,9 @@ public struct TopicPattern: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ text: String) throws(Error) {
         description = text
-        guard !text.isEmpty, !text.contains(where: { $0.isWhitespace }) else { throw Error(reason: "'\(text)' must be a non-empty topic pattern without spaces") }
+        guard !text.isEmpty, !text.contains(where: { $0.isWhitespace }) else {
+            throw Error(reason: "'\(text)' must be a non-empty topic pattern without spaces")
+        }
         if text.hasSuffix("*") {
             let head = text.dropLast()
             guard !head.contains("*") else { throw Error(reason: "'\(text)': '*' may only end a pattern") }

@@ -13,7 +13,12 @@ import ZeroMQ
 let statsPrefixes = ["incident.", "notification.", Topic.prefix(forType: .gridModeChanged)]
 
 /// Composes grid-stats: the durable subscriber that folds events in, and the HTTP server.
-public func buildStats(configuration: StatsConfiguration, context: ZMQContext, logger: Logger, handleSignals: Bool = true) async throws -> ServiceGroup {
+public func buildStats(
+    configuration: StatsConfiguration,
+    context: ZMQContext,
+    logger: Logger,
+    handleSignals: Bool = true
+) async throws -> ServiceGroup {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(load: StatsClients.load, development: StatsAccess(), allows: "read the statistics", logger: logger)
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
@@ -23,14 +28,25 @@ public func buildStats(configuration: StatsConfiguration, context: ZMQContext, l
     try await Statistics.prepare(store)
     let statistics = Statistics(district: district, settings: configuration.settings, store: store, logger: logger)
     let subscriber = DurableSubscriber(
-        name: "grid-stats", endpoints: configuration.bus, prefixes: statsPrefixes, store: store, context: context, logger: logger,
-        maxBatch: Statistics.foldBatch, catchUpEvery: Statistics.liveBatch
+        name: "grid-stats",
+        endpoints: configuration.bus,
+        prefixes: statsPrefixes,
+        store: store,
+        context: context,
+        logger: logger,
+        maxBatch: Statistics.foldBatch,
+        catchUpEvery: Statistics.liveBatch
     ) { events in try await statistics.handle(events) }
     let router = Router()
     StatsAPI(statistics: statistics, keys: keys, assets: try DashboardAssets(districtDirectory: configuration.districtDirectory)).register(on: router)
     let app = workerApplication(
-        router: router, program: "grid-stats", host: configuration.httpHost, port: configuration.httpPort, dataDirectory: configuration.dataDirectory,
-        logger: logger, readyMetadata: ["district.grids": "\(district.grids.count)"]
+        router: router,
+        program: "grid-stats",
+        host: configuration.httpHost,
+        port: configuration.httpPort,
+        dataDirectory: configuration.dataDirectory,
+        logger: logger,
+        readyMetadata: ["district.grids": "\(district.grids.count)"]
     )
     // Shut down before the server (services stop in reverse order): it ends the dashboards' streams.
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -66,7 +82,10 @@ public struct StatsRebuildError: Error, CustomStringConvertible {
 /// `grid-stats rebuild`: the journal's events folded into a new store by the same code as live,
 /// its cursor left at the head, and every table compared with the live store's.
 public func rebuildStats(
-    configuration: StatsConfiguration, context: ZMQContext, logger: Logger, progress: @Sendable (UInt64, UInt64) -> Void = { _, _ in }
+    configuration: StatsConfiguration,
+    context: ZMQContext,
+    logger: Logger,
+    progress: @Sendable (UInt64, UInt64) -> Void = { _, _ in }
 ) async throws -> StatsRebuildReport {
     let district = try District.load(directory: configuration.districtDirectory)
     let path = configuration.rebuildInto.isEmpty ? configuration.dataDirectory + "/stats.rebuilt.sqlite" : configuration.rebuildInto
@@ -87,7 +106,10 @@ public func rebuildStats(
             head = batch.head
             guard batch.tail <= 1 else {
                 await requester.close()
-                throw StatsRebuildError(description: "the journal starts at sequence \(batch.tail): the events before it are gone, so the statistics cannot be rebuilt completely")
+                throw StatsRebuildError(
+                    description:
+                        "the journal starts at sequence \(batch.tail): the events before it are gone, so the statistics cannot be rebuilt completely"
+                )
             }
         }
         let slice = batch.events.filter { $0.sequence <= head! }

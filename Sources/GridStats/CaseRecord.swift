@@ -103,7 +103,9 @@ struct CaseRecord: Equatable, Sendable {
                 handledOnTime = deadline.map { StatsStore.milliseconds(time) <= StatsStore.milliseconds($0) } ?? true
             }
         case EventType.incidentVerified.rawValue:
-            if data.passed == true { state = "verified" } else {
+            if data.passed == true {
+                state = "verified"
+            } else {
                 state = "in-progress"
                 reworked = true
             }

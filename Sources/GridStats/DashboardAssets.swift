@@ -11,7 +11,9 @@ struct DashboardAssets: Sendable {
     let files: [String: (data: Data, type: String)]
     let gridsGeoJSON: Data
 
-    static let types = ["html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "svg": "image/svg+xml"]
+    static let types = [
+        "html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "svg": "image/svg+xml",
+    ]
 
     init(districtDirectory: String) throws {
         var files: [String: (Data, String)] = [:]
@@ -29,6 +31,10 @@ struct DashboardAssets: Sendable {
 
     func response(_ name: String) -> Response {
         guard let file = files[name] else { return HTTPSupport.errors(.notFound, [FieldError("path", "no asset '\(name)'")]) }
-        return Response(status: .ok, headers: [.contentType: file.type, .cacheControl: "no-cache"], body: .init(byteBuffer: ByteBuffer(bytes: file.data)))
+        return Response(
+            status: .ok,
+            headers: [.contentType: file.type, .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: file.data))
+        )
     }
 }

@@ -107,7 +107,12 @@ extension Statistics {
         }
         if let category = query.category {
             clauses.append("category LIKE ? ESCAPE '\\'")
-            values.append(category.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%")
+            values.append(
+                category.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                    of: "_",
+                    with: "\\_"
+                ) + "%"
+            )
         }
         return (clauses.joined(separator: " AND "), values)
     }
@@ -131,7 +136,9 @@ extension Statistics {
             while try statement.step() { rows[statement.text(0) ?? ""] = Measure.allCases.indices.map { statement.int64(Int32($0 + 1)) } }
         } else {
             let (clause, values) = filters(query)
-            let statement = try connection.prepare("SELECT \(group), \(sums) FROM \(RollupLevel.serving(query).table) WHERE \(clause) GROUP BY \(group)")
+            let statement = try connection.prepare(
+                "SELECT \(group), \(sums) FROM \(RollupLevel.serving(query).table) WHERE \(clause) GROUP BY \(group)"
+            )
             for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
             while try statement.step() { rows[statement.text(0) ?? ""] = Measure.allCases.indices.map { statement.int64(Int32($0 + 1)) } }
         }
@@ -143,17 +150,29 @@ extension Statistics {
             func value(_ measure: Measure) -> Int64 { values[measure.rawValue] }
             func ratio(_ numerator: Int64, _ denominator: Int64) -> Double? { denominator > 0 ? Double(numerator) / Double(denominator) : nil }
             var row = IndicatorRow(
-                key: key, reports: value(.reports), registered: value(.registered), rejected: value(.rejected), merged: value(.merged),
-                dispatched: value(.dispatched), timelyDispatchRate: ratio(value(.timelyDispatched), value(.dispatched)),
-                accurateDispatchRate: ratio(value(.dispatched) - value(.returned), value(.dispatched)), acknowledged: value(.acknowledged),
+                key: key,
+                reports: value(.reports),
+                registered: value(.registered),
+                rejected: value(.rejected),
+                merged: value(.merged),
+                dispatched: value(.dispatched),
+                timelyDispatchRate: ratio(value(.timelyDispatched), value(.dispatched)),
+                accurateDispatchRate: ratio(value(.dispatched) - value(.returned), value(.dispatched)),
+                acknowledged: value(.acknowledged),
                 acknowledgeMeanSeconds: ratio(value(.acknowledgeSeconds), value(.acknowledged)),
                 acknowledgeP90Seconds: histograms[key]?["acknowledge"].flatMap { DurationBuckets.quantile(0.9, of: $0) },
-                handled: value(.handled), handleMeanSeconds: ratio(value(.handleSeconds), value(.handled)),
+                handled: value(.handled),
+                handleMeanSeconds: ratio(value(.handleSeconds), value(.handled)),
                 handleP90Seconds: histograms[key]?["handle"].flatMap { DurationBuckets.quantile(0.9, of: $0) },
-                onTimeHandlingRate: ratio(value(.handledOnTime), value(.handled)), closed: value(.closed),
-                closureRate: ratio(value(.closed), value(.registered)), onTimeClosureRate: ratio(value(.closedOnTime), value(.closed)),
-                reworkRate: ratio(value(.reworked), value(.handled)), escalations: value(.escalations), becameOverdue: value(.overdue),
-                reopened: value(.reopened), overdueOpen: overdue[key] ?? 0
+                onTimeHandlingRate: ratio(value(.handledOnTime), value(.handled)),
+                closed: value(.closed),
+                closureRate: ratio(value(.closed), value(.registered)),
+                onTimeClosureRate: ratio(value(.closedOnTime), value(.closed)),
+                reworkRate: ratio(value(.reworked), value(.handled)),
+                escalations: value(.escalations),
+                becameOverdue: value(.overdue),
+                reopened: value(.reopened),
+                overdueOpen: overdue[key] ?? 0
             )
             if let notices {
                 let counts = notices[key] ?? (0, 0)
@@ -227,11 +246,21 @@ extension Statistics {
 
     /// Places ranked by an indicator, leaving out those whose sample (the indicator's denominator)
     /// is below the minimum.
-    public func ranking(_ query: IndicatorQuery, indicator: String, minimumSample: Int?, descending: Bool) async throws
+    public func ranking(
+        _ query: IndicatorQuery,
+        indicator: String,
+        minimumSample: Int?,
+        descending: Bool
+    ) async throws
         -> Result<[RankedRow], QueryProblem>
     {
         guard let rate = IndicatorRow.rates[indicator] else {
-            return .failure(QueryProblem(field: "indicator", reason: "'\(indicator)' is not a rate or time (\(IndicatorRow.rates.keys.sorted().joined(separator: ", ")))"))
+            return .failure(
+                QueryProblem(
+                    field: "indicator",
+                    reason: "'\(indicator)' is not a rate or time (\(IndicatorRow.rates.keys.sorted().joined(separator: ", ")))"
+                )
+            )
         }
         let minimum = minimumSample ?? settings.minimumSample
         switch try await indicators(query) {
@@ -242,11 +271,13 @@ extension Statistics {
                 return RankedRow(rank: 0, key: row.key, value: value, sample: row[keyPath: rate.sample])
             }
             .sorted { descending ? ($0.value, $1.key) > ($1.value, $0.key) : ($0.value, $0.key) < ($1.value, $1.key) }
-            return .success(ranked.enumerated().map { index, row in
-                var row = row
-                row.rank = index + 1
-                return row
-            })
+            return .success(
+                ranked.enumerated().map { index, row in
+                    var row = row
+                    row.rank = index + 1
+                    return row
+                }
+            )
         }
     }
 }

@@ -12,9 +12,24 @@ struct RollupLevel: Sendable {
 
     var columns: [String] { keys + attributes }
 
-    static let fine = RollupLevel(table: "rollup", durationsTable: "durations", keys: ["day", "grid", "category"], attributes: ["community", "town"])
-    static let places = RollupLevel(table: "rollup_place", durationsTable: "durations_place", keys: ["day", "grid"], attributes: ["community", "town"])
-    static let categories = RollupLevel(table: "rollup_category", durationsTable: "durations_category", keys: ["day", "town", "category"], attributes: [])
+    static let fine = RollupLevel(
+        table: "rollup",
+        durationsTable: "durations",
+        keys: ["day", "grid", "category"],
+        attributes: ["community", "town"]
+    )
+    static let places = RollupLevel(
+        table: "rollup_place",
+        durationsTable: "durations_place",
+        keys: ["day", "grid"],
+        attributes: ["community", "town"]
+    )
+    static let categories = RollupLevel(
+        table: "rollup_category",
+        durationsTable: "durations_category",
+        keys: ["day", "town", "category"],
+        attributes: []
+    )
     static let all = [fine, places, categories]
 
     /// The coarsest level with every column the query needs.

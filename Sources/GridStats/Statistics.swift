@@ -194,7 +194,9 @@ public final class Statistics: Sendable {
                 let open = try connection.prepare("SELECT 1 FROM emergencies WHERE place = ? AND ended_ms IS NULL")
                 open.bind(place, at: 1)
                 guard !(try open.step()) else { return }  // already on: the period goes on
-                let statement = try connection.prepare("INSERT INTO emergencies (event, place, started_ms, started_by, reason) VALUES (?, ?, ?, ?, ?)")
+                let statement = try connection.prepare(
+                    "INSERT INTO emergencies (event, place, started_ms, started_by, reason) VALUES (?, ?, ?, ?, ?)"
+                )
                 statement.bind("\(event.source) \(event.id)", at: 1)
                 statement.bind(place, at: 2)
                 statement.bind(StatsStore.milliseconds(time), at: 3)
@@ -224,7 +226,9 @@ public final class Statistics: Sendable {
             for index in memberSums.indices { memberSums[index] += sign * contribution.values[index] }
             batch.members[key.day, default: [:]][member] = memberSums
         }
-        if let bucket = contribution.acknowledgeBucket { batch.durations[DurationKey(rollup: key, metric: "acknowledge", bucket: bucket), default: 0] += sign }
+        if let bucket = contribution.acknowledgeBucket {
+            batch.durations[DurationKey(rollup: key, metric: "acknowledge", bucket: bucket), default: 0] += sign
+        }
         if let bucket = contribution.handleBucket { batch.durations[DurationKey(rollup: key, metric: "handle", bucket: bucket), default: 0] += sign }
     }
 

@@ -41,7 +41,10 @@ struct StatsAPI<Context: RequestContext> {
         }
         router.get("/api/v1/emergencies") { request, _ in
             try await guarded(request) {
-                HTTPSupport.json(.ok, ["emergencies": try await statistics.emergencies(from: HTTPSupport.query(request, "from"), to: HTTPSupport.query(request, "to"))])
+                HTTPSupport.json(
+                    .ok,
+                    ["emergencies": try await statistics.emergencies(from: HTTPSupport.query(request, "from"), to: HTTPSupport.query(request, "to"))]
+                )
             }
         }
         router.get("/api/v1/grids") { request, _ in try await guarded(request) { HTTPSupport.json(.ok, encoded: assets.gridsGeoJSON, headers: [:]) } }
@@ -76,7 +79,12 @@ struct StatsAPI<Context: RequestContext> {
         var query = IndicatorQuery(from: from, to: HTTPSupport.query(request, "to") ?? max(from, today))
         if let by = HTTPSupport.query(request, "by") {
             guard let dimension = IndicatorQuery.Dimension(rawValue: by) else {
-                return .failure(QueryProblem(field: "by", reason: "'\(by)' is not one of \(IndicatorQuery.Dimension.allCases.map(\.rawValue).joined(separator: ", "))"))
+                return .failure(
+                    QueryProblem(
+                        field: "by",
+                        reason: "'\(by)' is not one of \(IndicatorQuery.Dimension.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                )
             }
             query.by = dimension
         }
@@ -112,12 +120,19 @@ struct StatsAPI<Context: RequestContext> {
         if HTTPSupport.query(request, "by") == nil { query.by = .grid }
         var minimum: Int?
         if let text = HTTPSupport.query(request, "minSample") {
-            guard let value = Int(text), value >= 1 else { return HTTPSupport.errors(.badRequest, [FieldError("minSample", "must be a whole number of at least 1")]) }
+            guard let value = Int(text), value >= 1 else {
+                return HTTPSupport.errors(.badRequest, [FieldError("minSample", "must be a whole number of at least 1")])
+            }
             minimum = value
         }
         let order = HTTPSupport.query(request, "order") ?? "desc"
         guard ["asc", "desc"].contains(order) else { return HTTPSupport.errors(.badRequest, [FieldError("order", "must be asc or desc")]) }
-        switch try await statistics.ranking(query, indicator: HTTPSupport.query(request, "indicator") ?? "onTimeClosureRate", minimumSample: minimum, descending: order == "desc") {
+        switch try await statistics.ranking(
+            query,
+            indicator: HTTPSupport.query(request, "indicator") ?? "onTimeClosureRate",
+            minimumSample: minimum,
+            descending: order == "desc"
+        ) {
         case .failure(let problem): return HTTPSupport.errors(.badRequest, [FieldError(problem.field, problem.reason)])
         case .success(let rows): return HTTPSupport.json(.ok, ["ranking": rows])
         }
@@ -144,7 +159,8 @@ enum IndicatorCSV {
         ("merged", { "\($0.merged)" }), ("dispatched", { "\($0.dispatched)" }), ("timelyDispatchRate", { number($0.timelyDispatchRate) }),
         ("accurateDispatchRate", { number($0.accurateDispatchRate) }), ("acknowledged", { "\($0.acknowledged)" }),
         ("acknowledgeMeanSeconds", { number($0.acknowledgeMeanSeconds) }), ("acknowledgeP90Seconds", { number($0.acknowledgeP90Seconds) }),
-        ("handled", { "\($0.handled)" }), ("handleMeanSeconds", { number($0.handleMeanSeconds) }), ("handleP90Seconds", { number($0.handleP90Seconds) }),
+        ("handled", { "\($0.handled)" }), ("handleMeanSeconds", { number($0.handleMeanSeconds) }),
+        ("handleP90Seconds", { number($0.handleP90Seconds) }),
         ("onTimeHandlingRate", { number($0.onTimeHandlingRate) }), ("closed", { "\($0.closed)" }), ("closureRate", { number($0.closureRate) }),
         ("onTimeClosureRate", { number($0.onTimeClosureRate) }), ("reworkRate", { number($0.reworkRate) }), ("escalations", { "\($0.escalations)" }),
         ("becameOverdue", { "\($0.becameOverdue)" }), ("reopened", { "\($0.reopened)" }), ("overdueOpen", { "\($0.overdueOpen)" }),

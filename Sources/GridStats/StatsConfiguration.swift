@@ -41,7 +41,9 @@ public struct StatsConfiguration: Sendable {
         dispatchLimit = try reader.duration("indicators.dispatch-limit", default: dispatchLimit)
         minimumSample = try reader.int("indicators.minimum-sample", default: minimumSample, in: 1...1_000_000)
         timeZone = reader.string("indicators.time-zone", default: timeZone)
-        guard TimeZone(identifier: timeZone) != nil else { throw reader.error("indicators.time-zone", timeZone, "is not a time zone (e.g. Asia/Shanghai)") }
+        guard TimeZone(identifier: timeZone) != nil else {
+            throw reader.error("indicators.time-zone", timeZone, "is not a time zone (e.g. Asia/Shanghai)")
+        }
         rebuildInto = reader.string("rebuild.into", default: rebuildInto)
         auth = try APIAuthSettings(reader: reader, guide: "docs/stats.md, API keys")
         bus = try BusEndpoints(reader: reader)

@@ -66,7 +66,10 @@ struct StatsEvent: Equatable, Sendable {
             }
         }
         guard let id, let source, let type else {
-            throw JSONReadError(offset: 0, "an event needs 'id', 'source' and 'type' (missing: \([id == nil ? "id" : nil, source == nil ? "source" : nil, type == nil ? "type" : nil].compactMap { $0 }.joined(separator: ", ")))")
+            throw JSONReadError(
+                offset: 0,
+                "an event needs 'id', 'source' and 'type' (missing: \([id == nil ? "id" : nil, source == nil ? "source" : nil, type == nil ? "type" : nil].compactMap { $0 }.joined(separator: ", ")))"
+            )
         }
         (event.id, event.source, event.type) = (id, source, type)
         return event

@@ -37,7 +37,9 @@ extension Statistics {
                 let entries = try connection.prepare("SELECT incident, points, at_ms FROM points WHERE member = ? ORDER BY at_ms, incident")
                 entries.bind(member, at: 1)
                 while try entries.step() {
-                    history.append(PointsEntry(member: member, incident: entries.text(0) ?? "", points: entries.int64(1), at: StatsStore.date(entries.int64(2))))
+                    history.append(
+                        PointsEntry(member: member, incident: entries.text(0) ?? "", points: entries.int64(1), at: StatsStore.date(entries.int64(2)))
+                    )
                 }
             }
             return (list, history)
@@ -58,7 +60,9 @@ extension Statistics {
         let now = self.now()
         let range = from.flatMap { start in to.flatMap { end in dayRange(start, end) } }
         return try await store.withConnection { connection in
-            let statement = try connection.prepare("SELECT place, started_ms, ended_ms, started_by, reason FROM emergencies ORDER BY started_ms, place")
+            let statement = try connection.prepare(
+                "SELECT place, started_ms, ended_ms, started_by, reason FROM emergencies ORDER BY started_ms, place"
+            )
             var periods: [EmergencyPeriod] = []
             while try statement.step() {
                 let started = StatsStore.date(statement.int64(1))
@@ -66,7 +70,11 @@ extension Statistics {
                 if let range, started >= range.upperBound || (ended ?? now) < range.lowerBound { continue }
                 periods.append(
                     EmergencyPeriod(
-                        place: statement.text(0) ?? "", startedAt: started, endedAt: ended, startedBy: statement.text(3) ?? "", reason: statement.text(4),
+                        place: statement.text(0) ?? "",
+                        startedAt: started,
+                        endedAt: ended,
+                        startedBy: statement.text(3) ?? "",
+                        reason: statement.text(4),
                         seconds: (ended ?? now).timeIntervalSince(started)
                     )
                 )
@@ -82,7 +90,9 @@ extension Statistics {
             guard parts.count == 3 else { return nil }
             return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
         }
-        guard let lower = start(from), let last = start(to), let upper = calendar.date(byAdding: .day, value: 1, to: last), lower < upper else { return nil }
+        guard let lower = start(from), let last = start(to), let upper = calendar.date(byAdding: .day, value: 1, to: last), lower < upper else {
+            return nil
+        }
         return lower..<upper
     }
 
@@ -110,7 +120,11 @@ extension Statistics {
             sums.bind(since, at: 1)
             while try sums.step() {
                 towns[sums.text(0) ?? "", default: TownNumbers()] = TownNumbers(
-                    reports: sums.int64(1), registered: sums.int64(2), closed: sums.int64(3), escalations: sums.int64(4), recentClosed: sums.int64(5),
+                    reports: sums.int64(1),
+                    registered: sums.int64(2),
+                    closed: sums.int64(3),
+                    escalations: sums.int64(4),
+                    recentClosed: sums.int64(5),
                     recentClosedOnTime: sums.int64(6)
                 )
             }

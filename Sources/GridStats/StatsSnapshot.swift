@@ -10,12 +10,17 @@ public struct StatsSnapshot: Sendable, Equatable {
     /// category) hold nothing; whether one exists depends on how events fell into batches.
     static var nonZero: String { Measure.allCases.map { "\($0.column) != 0" }.joined(separator: " OR ") }
 
-    static let queries = Dictionary(uniqueKeysWithValues: RollupLevel.all.flatMap { level in
-        [
-            (level.table, "SELECT * FROM \(level.table) WHERE \(nonZero) ORDER BY \(level.keys.joined(separator: ", "))"),
-            (level.durationsTable, "SELECT * FROM \(level.durationsTable) WHERE count != 0 ORDER BY \(level.keys.joined(separator: ", ")), metric, bucket"),
-        ]
-    }).merging([
+    static let queries = Dictionary(
+        uniqueKeysWithValues: RollupLevel.all.flatMap { level in
+            [
+                (level.table, "SELECT * FROM \(level.table) WHERE \(nonZero) ORDER BY \(level.keys.joined(separator: ", "))"),
+                (
+                    level.durationsTable,
+                    "SELECT * FROM \(level.durationsTable) WHERE count != 0 ORDER BY \(level.keys.joined(separator: ", ")), metric, bucket"
+                ),
+            ]
+        }
+    ).merging([
         "member_rollup": "SELECT * FROM member_rollup WHERE \(nonZero) ORDER BY day, member",
         "notice_rollup": "SELECT * FROM notice_rollup ORDER BY day, channel, town",
         "points": "SELECT * FROM points ORDER BY member, incident",

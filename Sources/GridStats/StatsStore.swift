@@ -43,11 +43,13 @@ enum StatsStore {
     }
 
     static func saveCase(_ record: CaseRecord, day: String, on connection: SQLiteConnection) throws {
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             INSERT INTO cases (id, day, grid, category, open, deadline_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET day = excluded.day, grid = excluded.grid, category = excluded.category, open = excluded.open,
                 deadline_ms = excluded.deadline_ms, body = excluded.body
-            """)
+            """
+        )
         statement.bind(record.id, at: 1)
         statement.bind(day, at: 2)
         statement.bind(record.grid, at: 3)

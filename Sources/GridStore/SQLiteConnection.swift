@@ -56,7 +56,9 @@ public final class SQLiteConnection {
     /// Runs one or more statements that return no rows.
     public func execute(_ sql: String) throws(SQLiteError) {
         if !sql.utf8.contains(UInt8(ascii: ";")) {  // one statement (BEGIN, SAVEPOINT, COMMIT …): compiled once
-            do { try prepare(sql).run() } catch { throw SQLiteError(code: error.code, message: error.message, operation: "execute \(sql.prefix(60))") }
+            do { try prepare(sql).run() } catch {
+                throw SQLiteError(code: error.code, message: error.message, operation: "execute \(sql.prefix(60))")
+            }
             return
         }
         var errorMessage: UnsafeMutablePointer<CChar>?

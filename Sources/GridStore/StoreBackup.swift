@@ -53,7 +53,11 @@ public enum StoreBackup {
             let target = (destination as NSString).appendingPathComponent(store)
             try files.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             do {
-                let source = try SQLiteConnection(path: (dataDirectory as NSString).appendingPathComponent(store), readOnly: true, busyTimeoutMilliseconds: 30_000)
+                let source = try SQLiteConnection(
+                    path: (dataDirectory as NSString).appendingPathComponent(store),
+                    readOnly: true,
+                    busyTimeoutMilliseconds: 30_000
+                )
                 try source.execute("VACUUM INTO '\(target.replacingOccurrences(of: "'", with: "''"))'")
             } catch { throw Failure("copying \(store): \(error)") }
             let copy = try SQLiteConnection(path: target, readOnly: true)

@@ -70,7 +70,9 @@ extension ZMQSocket {
     /// `ZMQ_ZAP_ENFORCE_DOMAIN`: without a reachable ZAP handler, refuse every handshake instead of
     /// admitting it (libzmq 4.3's default admits). Declared only in zmq.h's draft section, so set by
     /// its number; `zapEnforceDomain` reads it back to prove the library took it.
-    public func setZAPEnforceDomain(_ on: Bool) throws(ZMQError) { try setOption(Self.zapEnforceDomain, Int32(on ? 1 : 0), name: "zap enforce domain") }
+    public func setZAPEnforceDomain(_ on: Bool) throws(ZMQError) {
+        try setOption(Self.zapEnforceDomain, Int32(on ? 1 : 0), name: "zap enforce domain")
+    }
     public var zapEnforceDomain: Bool {
         get throws(ZMQError) { try intOption(Self.zapEnforceDomain, name: "zap enforce domain") == 1 }
     }

@@ -22,8 +22,14 @@ let (configuration, logger) = await ProgramStart.start(
 )
 do {
     if command == "rebuild" {
-        let report = try await rebuildDispatcher(configuration: configuration, context: ZMQContext(), logger: logger, progress: RebuildOutput.progress)
-        var summary = "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.summary.events) events, \(report.summary.cases) cases"
+        let report = try await rebuildDispatcher(
+            configuration: configuration,
+            context: ZMQContext(),
+            logger: logger,
+            progress: RebuildOutput.progress
+        )
+        var summary =
+            "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.summary.events) events, \(report.summary.cases) cases"
         if report.summary.orphans > 0 { summary += ", \(report.summary.orphans) events about cases never reported" }
         RebuildOutput.finish(summary: summary, differences: report.differences)
     }

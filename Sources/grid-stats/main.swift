@@ -24,7 +24,8 @@ do {
     if command == "rebuild" {
         let report = try await rebuildStats(configuration: configuration, context: ZMQContext(), logger: logger, progress: RebuildOutput.progress)
         RebuildOutput.finish(
-            summary: "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.events) events", differences: report.differences
+            summary: "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.events) events",
+            differences: report.differences
         )
     }
     let group = try await buildStats(configuration: configuration, context: ZMQContext(), logger: logger)

@@ -38,6 +38,11 @@ func measureCodecs(passes: Int) throws -> CodecTimes {
         times.types += 1
     }
     let count = Double(times.types)
-    return CodecTimes(types: times.types, foundationEncode: times.foundationEncode / count, treeEncode: times.treeEncode / count,
-                      foundationDecode: times.foundationDecode / count, treeDecode: times.treeDecode / count)
+    return CodecTimes(
+        types: times.types,
+        foundationEncode: times.foundationEncode / count,
+        treeEncode: times.treeEncode / count,
+        foundationDecode: times.foundationDecode / count,
+        treeDecode: times.treeDecode / count
+    )
 }

@@ -24,13 +24,15 @@ struct Brokers {
         try FileManager.default.createDirectory(atPath: directory + "/jetstream", withIntermediateDirectories: true)
         natsPort = try freePort(context)
         nats = try Server(
-            URL(fileURLWithPath: "/usr/sbin/nats-server"), ["-a", "127.0.0.1", "-p", "\(natsPort)", "-js", "-sd", directory + "/jetstream"],
+            URL(fileURLWithPath: "/usr/sbin/nats-server"),
+            ["-a", "127.0.0.1", "-p", "\(natsPort)", "-js", "-sd", directory + "/jetstream"],
             log: directory + "/nats.log"
         )
         redisPort = try freePort(context)
         redis = try Server(
             URL(fileURLWithPath: "/usr/bin/redis-server"),
-            ["--bind", "127.0.0.1", "--port", "\(redisPort)", "--save", "", "--appendonly", "no", "--dir", directory], log: directory + "/redis.log"
+            ["--bind", "127.0.0.1", "--port", "\(redisPort)", "--save", "", "--appendonly", "no", "--dir", directory],
+            log: directory + "/redis.log"
         )
         mosquittoPort = try freePort(context)
         try "listener \(mosquittoPort) 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\nset_tcp_nodelay true\n"
@@ -62,7 +64,9 @@ func payloadIndex<C: Collection<UInt8>>(_ bytes: C) -> Int? where C.Index == Int
 
 /// The index of a `benchEvent`, from its id (`"id":"UUID:N"`).
 func benchEventIndex(_ bytes: [UInt8]) -> Int? {
-    guard let id = bytes.firstRange(of: Array(#""id":""#.utf8)), let range = bytes[id.upperBound...].firstRange(of: [UInt8(ascii: ":")]) else { return nil }
+    guard let id = bytes.firstRange(of: Array(#""id":""#.utf8)), let range = bytes[id.upperBound...].firstRange(of: [UInt8(ascii: ":")]) else {
+        return nil
+    }
     var value = 0
     var position = range.upperBound
     while position < bytes.count, let digit = Int(exactly: bytes[position]).map({ $0 - 48 }), (0...9).contains(digit) {
@@ -77,7 +81,10 @@ func benchEventIndex(_ bytes: [UInt8]) -> Int? {
 /// JetStream: a file-storage stream; every publish answered by the server's stored ACK.
 func measureJetStreamAcked(port: Int, count: Int, size: Int, window: Int) throws -> Double {
     let client = try NATSClient(port: port)
-    let created = try client.request("$JS.API.STREAM.CREATE.BENCH", #"{"name":"BENCH","subjects":["bench.>"],"storage":"file","retention":"limits","discard":"old"}"#)
+    let created = try client.request(
+        "$JS.API.STREAM.CREATE.BENCH",
+        #"{"name":"BENCH","subjects":["bench.>"],"storage":"file","retention":"limits","discard":"old"}"#
+    )
     guard created.contains("\"config\"") else { throw BenchError("JetStream stream not created: \(created)") }
     try client.subscribe("_INBOX.acks", id: 1)
     let payload = [UInt8](repeating: 0x61, count: size)
@@ -128,24 +135,31 @@ func measureMQTTAcked(port: Int, count: Int, size: Int, window: Int) throws -> D
 /// Messages per second at the slowest of `subscribers` subscribers, first to last, and how many
 /// never arrived, summed over them (a broker may drop for a slow consumer). `publish` sends message
 /// n; `subscribe` connects one subscriber and returns how it receives the next index.
-func measureFanOut(count: Int, subscribers: Int = 1, subscribe: @escaping @Sendable () throws -> (() throws -> Int?), publish: (Int) throws -> Void,
-                   flush: () throws -> Void) throws -> (rate: Double, lost: Int) {
+func measureFanOut(
+    count: Int,
+    subscribers: Int = 1,
+    subscribe: @escaping @Sendable () throws -> (() throws -> Int?),
+    publish: (Int) throws -> Void,
+    flush: () throws -> Void
+) throws -> (rate: Double, lost: Int) {
     let ready = BoundedBuffer<Bool>(capacity: subscribers)
-    let receivers = (0..<subscribers).map { number in Background<(Double, Int)>("fanout-\(number)") {
-        let receive = try subscribe()
-        _ = ready.tryPush(true)
-        var received = 0
-        var (first, last): (UInt64, UInt64) = (0, 0)
-        var highest = -1
-        while highest < count - 1 {
-            guard let index = try receive() else { break }
-            if received == 0 { first = now() }
-            received += 1
-            last = now()
-            highest = max(highest, index)
+    let receivers = (0..<subscribers).map { number in
+        Background<(Double, Int)>("fanout-\(number)") {
+            let receive = try subscribe()
+            _ = ready.tryPush(true)
+            var received = 0
+            var (first, last): (UInt64, UInt64) = (0, 0)
+            var highest = -1
+            while highest < count - 1 {
+                guard let index = try receive() else { break }
+                if received == 0 { first = now() }
+                received += 1
+                last = now()
+                highest = max(highest, index)
+            }
+            return (Double(received - 1) / (Double(last - first) / 1e9), count - received)
         }
-        return (Double(received - 1) / (Double(last - first) / 1e9), count - received)
-    } }
+    }
     for _ in 0..<subscribers { _ = ready.popBlocking(timeout: 30) }
     for n in 0..<count {
         try publish(n)
@@ -160,8 +174,13 @@ func measureFanOut(count: Int, subscribers: Int = 1, subscribe: @escaping @Senda
 
 /// Publish → subscriber latency at `rate` for `seconds`, measured from each message's scheduled
 /// send time (no coordinated omission): (p50, p99) in µs.
-func measurePacedLatency(rate: Int, seconds: Int, subscribe: @escaping @Sendable () throws -> (() throws -> Int?),
-                         publish: (Int) throws -> Void, flush: () throws -> Void) throws -> (p50: Double, p99: Double) {
+func measurePacedLatency(
+    rate: Int,
+    seconds: Int,
+    subscribe: @escaping @Sendable () throws -> (() throws -> Int?),
+    publish: (Int) throws -> Void,
+    flush: () throws -> Void
+) throws -> (p50: Double, p99: Double) {
     let count = rate * seconds
     let ready = BoundedBuffer<Bool>(capacity: 1)
     let start = Atomic<UInt64>(0)
@@ -207,11 +226,22 @@ func measurePacedLatency(rate: Int, seconds: Int, subscribe: @escaping @Sendable
 /// little. `normal` is the like-for-like setting: JetStream's file store hands each message to the
 /// OS and fsyncs every two minutes; gridbusd's `normal` commits to the OS and fsyncs at checkpoints.
 /// - Returns: a Markdown table of medians and samples.
-func measureAckedHeadToHead(bin: URL, workDirectory: String, context: ZMQContext, brokers: Brokers, count: Int, size: Int, window: Int,
-                            rounds: Int) throws -> String {
+func measureAckedHeadToHead(
+    bin: URL,
+    workDirectory: String,
+    context: ZMQContext,
+    brokers: Brokers,
+    count: Int,
+    size: Int,
+    window: Int,
+    rounds: Int
+) throws -> String {
     func gridbusd(_ durability: String, _ perPublish: Int, _ sample: Int) throws -> Double {
         let (daemon, ingress, _, _) = try startDaemon(
-            bin: bin, directory: workDirectory + "/gridbusd-h2h-\(durability)-\(perPublish)-\(sample)", extra: ["--journal-durability", durability])
+            bin: bin,
+            directory: workDirectory + "/gridbusd-h2h-\(durability)-\(perPublish)-\(sample)",
+            extra: ["--journal-durability", durability]
+        )
         defer { daemon.stop() }
         return try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window, perPublish: perPublish)
     }
@@ -227,13 +257,16 @@ func measureAckedHeadToHead(bin: URL, workDirectory: String, context: ZMQContext
         for turn in 0..<systems.count {
             let index = (turn + round) % systems.count
             samples[index].append(try systems[index].measure(round))
-            FileHandle.standardError.write(Data("(o) head to head, round \(round + 1): \(systems[index].name) \(Int(samples[index].last!)) /s\n".utf8))
+            FileHandle.standardError.write(
+                Data("(o) head to head, round \(round + 1): \(systems[index].name) \(Int(samples[index].last!)) /s\n".utf8)
+            )
         }
     }
     let jetStream = median(samples[systems.count - 1])  // the reference is the last system
     var table = "| acknowledged publish, no subscriber, \(rounds) rounds in turns | median | × JetStream | samples |\n| --- | --- | --- | --- |\n"
     for (index, system) in systems.enumerated() {
-        table += "| \(system.name) | \(Int(median(samples[index]))) /s | \(String(format: "%.2f", median(samples[index]) / jetStream)) | "
+        table +=
+            "| \(system.name) | \(Int(median(samples[index]))) /s | \(String(format: "%.2f", median(samples[index]) / jetStream)) | "
             + samples[index].map { "\(Int($0))" }.joined(separator: ", ") + " |\n"
     }
     return table
@@ -251,8 +284,17 @@ struct ComparisonRow {
 /// (o): gridbusd, libzmq's proxy, NATS (JetStream for acknowledged publishes), Redis pub/sub and
 /// Mosquitto, in one run on this machine, 200-byte messages, one publisher and one subscriber each;
 /// live fan-out also to four subscribers.
-func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, count: Int, size: Int, window: Int, rate: Int, rounds: Int,
-                       gridbusd: (acked: Double, fanOut: Double)?) throws -> (rows: [ComparisonRow], headToHead: String, fanOutToMany: String) {
+func measureComparison(
+    bin: URL,
+    workDirectory: String,
+    context: ZMQContext,
+    count: Int,
+    size: Int,
+    window: Int,
+    rate: Int,
+    rounds: Int,
+    gridbusd: (acked: Double, fanOut: Double)?
+) throws -> (rows: [ComparisonRow], headToHead: String, fanOutToMany: String) {
     func perSecond(_ value: Double) -> String { String(format: "%.0f /s", value) }
     func latency(_ value: (p50: Double, p99: Double)) -> String { String(format: "p50 %.0f µs, p99 %.0f µs", value.p50, value.p99) }
     func log(_ text: String) { FileHandle.standardError.write(Data(("(o) " + text + "\n").utf8)) }
@@ -264,17 +306,30 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-many-\(perPublish)")
         defer { daemon.stop() }
         let result = try measurePublish(
-            context: context, ingress: ingress, egress: egress, count: count, size: size, window: window, perPublish: perPublish, subscribers: many)
+            context: context,
+            ingress: ingress,
+            egress: egress,
+            count: count,
+            size: size,
+            window: window,
+            perPublish: perPublish,
+            subscribers: many
+        )
         log("gridbusd (full, \(perPublish) per PUB) fan-out to \(many): \(perSecond(result.fanOutPerSecond)) each (lost \(result.fanOutLost))")
-        toMany.append(("gridbusd, durability full, \(perPublish) event\(perPublish == 1 ? "" : "s") per PUB", result.fanOutPerSecond, result.fanOutLost))
+        toMany.append(
+            ("gridbusd, durability full, \(perPublish) event\(perPublish == 1 ? "" : "s") per PUB", result.fanOutPerSecond, result.fanOutLost)
+        )
     }
 
     // Acknowledged publishes measured as JetStream's are below: one publisher, no subscriber, a
     // fresh store. (b) runs a subscriber on the egress at the same time, which on two cores takes
     // CPU from the daemon and the publisher; both figures go in the table.
     func measureAckedAlone(durability: String, perPublish: Int = 1) throws -> Double {
-        let (daemon, ingress, _, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-alone-\(durability)-\(perPublish)",
-                                                      extra: ["--journal-durability", durability])
+        let (daemon, ingress, _, _) = try startDaemon(
+            bin: bin,
+            directory: workDirectory + "/gridbusd-o-alone-\(durability)-\(perPublish)",
+            extra: ["--journal-durability", durability]
+        )
         defer { daemon.stop() }
         let acked = try measurePublishOnly(context: context, ingress: ingress, count: count, size: size, window: window, perPublish: perPublish)
         log("gridbusd (\(durability), \(perPublish) per PUB) acked, no subscriber: \(perSecond(acked))")
@@ -291,7 +346,8 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         try dealer.connect(ingress)
         let events = (0..<(rate * 5)).map { benchEvent($0, size: size) }
         let result = try measurePacedLatency(
-            rate: rate, seconds: 5,
+            rate: rate,
+            seconds: 5,
             subscribe: {
                 let sub = try egressSubscriber(context: context, egress: egress)
                 return {
@@ -306,9 +362,14 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         )
         dealer.close()
         log("gridbusd latency \(latency(result))")
-        rows.append(ComparisonRow(system: "gridbusd (durability full: fsync per group commit)",
-                                  acked: perSecond(acked) + (gridbusd.map { " (\(perSecond($0.acked)) with a subscriber reading: (b))" } ?? ""),
-                                  fanOut: gridbusd.map { perSecond($0.fanOut) } ?? "run with c", latency: latency(result)))
+        rows.append(
+            ComparisonRow(
+                system: "gridbusd (durability full: fsync per group commit)",
+                acked: perSecond(acked) + (gridbusd.map { " (\(perSecond($0.acked)) with a subscriber reading: (b))" } ?? ""),
+                fanOut: gridbusd.map { perSecond($0.fanOut) } ?? "run with c",
+                latency: latency(result)
+            )
+        )
     }
     try gridbusdToMany(perPublish: 1)
     try gridbusdToMany(perPublish: 64)
@@ -321,31 +382,60 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         let acked = try measureAckedAlone(durability: "full", perPublish: perPublish)
         let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-batched")
         defer { daemon.stop() }
-        let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: count, size: size, window: window, perPublish: perPublish)
-        log("gridbusd (full, \(perPublish) per PUB) with a subscriber: acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))")
-        rows.append(ComparisonRow(system: "gridbusd (durability full; \(perPublish) events per PUB)",
-                                  acked: perSecond(acked) + " (\(perSecond(result.ackedPerSecond)) with a subscriber reading)",
-                                  fanOut: perSecond(result.fanOutPerSecond) + (result.fanOutLost > 0 ? " (lost \(result.fanOutLost))" : ""), latency: "—"))
+        let result = try measurePublish(
+            context: context,
+            ingress: ingress,
+            egress: egress,
+            count: count,
+            size: size,
+            window: window,
+            perPublish: perPublish
+        )
+        log(
+            "gridbusd (full, \(perPublish) per PUB) with a subscriber: acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))"
+        )
+        rows.append(
+            ComparisonRow(
+                system: "gridbusd (durability full; \(perPublish) events per PUB)",
+                acked: perSecond(acked) + " (\(perSecond(result.ackedPerSecond)) with a subscriber reading)",
+                fanOut: perSecond(result.fanOutPerSecond) + (result.fanOutLost > 0 ? " (lost \(result.fanOutLost))" : ""),
+                latency: "—"
+            )
+        )
     }
 
     // gridbusd with `journal.durability normal` (written to the OS, no fsync per commit): what
     // JetStream's file store does by default (it syncs every two minutes).
     do {
         let acked = try measureAckedAlone(durability: "normal")
-        let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-normal", extra: ["--journal-durability", "normal"])
+        let (daemon, ingress, egress, _) = try startDaemon(
+            bin: bin,
+            directory: workDirectory + "/gridbusd-o-normal",
+            extra: ["--journal-durability", "normal"]
+        )
         defer { daemon.stop() }
         let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: count, size: size, window: window)
-        log("gridbusd (normal) with a subscriber: acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))")
-        rows.append(ComparisonRow(system: "gridbusd (durability normal: no fsync per commit, as JetStream's default)",
-                                  acked: perSecond(acked) + " (\(perSecond(result.ackedPerSecond)) with a subscriber reading)",
-                                  fanOut: perSecond(result.fanOutPerSecond) + (result.fanOutLost > 0 ? " (lost \(result.fanOutLost))" : ""), latency: "—"))
+        log(
+            "gridbusd (normal) with a subscriber: acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))"
+        )
+        rows.append(
+            ComparisonRow(
+                system: "gridbusd (durability normal: no fsync per commit, as JetStream's default)",
+                acked: perSecond(acked) + " (\(perSecond(result.ackedPerSecond)) with a subscriber reading)",
+                fanOut: perSecond(result.fanOutPerSecond) + (result.fanOutLost > 0 ? " (lost \(result.fanOutLost))" : ""),
+                latency: "—"
+            )
+        )
     }
 
     // libzmq's C proxy: no acknowledgement; fan-out is (a); latency PUB → proxy → SUB.
     do {
         let ports = (try freePort(context), try freePort(context))
-        let proxy = try Server(bin.appendingPathComponent("zmq-proxy-baseline"), ["tcp://127.0.0.1:\(ports.0)", "tcp://127.0.0.1:\(ports.1)"],
-                               log: workDirectory + "/proxy-o.log")
+        let proxy = try Server(
+            bin.appendingPathComponent("zmq-proxy-baseline"),
+            ["tcp://127.0.0.1:\(ports.0)", "tcp://127.0.0.1:\(ports.1)"],
+            log: workDirectory + "/proxy-o.log"
+        )
         defer { proxy.stop() }
         usleep(200_000)
         let pub = try ZMQSocket(context: context, type: .publish)
@@ -368,14 +458,28 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: {})
         pub.close()
         log("proxy fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
-        rows.append(ComparisonRow(system: "libzmq XSUB/XPUB proxy (C)", acked: "— (no acknowledgement, nothing stored)",
-                                  fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
+        rows.append(
+            ComparisonRow(
+                system: "libzmq XSUB/XPUB proxy (C)",
+                acked: "— (no acknowledgement, nothing stored)",
+                fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""),
+                latency: latency(result)
+            )
+        )
     }
 
     let brokers = try Brokers(workDirectory: workDirectory, context: context)
     defer { brokers.stop() }
     let headToHead = try measureAckedHeadToHead(
-        bin: bin, workDirectory: workDirectory, context: context, brokers: brokers, count: count, size: size, window: window, rounds: rounds)
+        bin: bin,
+        workDirectory: workDirectory,
+        context: context,
+        brokers: brokers,
+        count: count,
+        size: size,
+        window: window,
+        rounds: rounds
+    )
 
     // NATS: JetStream file storage for acknowledged publishes; core pub/sub for fan-out and latency.
     do {
@@ -385,7 +489,10 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         let subscribe: @Sendable () throws -> (() throws -> Int?) = {
             let client = try NATSClient(port: natsPort)
             try client.subscribe("bench.live", id: 1)
-            return { while let message = try client.next() { if message.subject == "bench.live" { return payloadIndex(message.payload) } }; return nil }
+            return {
+                while let message = try client.next() { if message.subject == "bench.live" { return payloadIndex(message.payload) } }
+                return nil
+            }
         }
         let publish: (Int) throws -> Void = { n in publisher.publish("bench.live", indexedPayload(n, size: size)) }
         let flush: () throws -> Void = { try publisher.socket.flush() }
@@ -394,8 +501,14 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         toMany.append(("NATS 2.9.10 core pub/sub", fanOutToMany.rate, fanOutToMany.lost))
         let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
         log("NATS JetStream acked \(perSecond(acked)), core fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
-        rows.append(ComparisonRow(system: "NATS 2.9.10 (JetStream file storage for acked; core pub/sub otherwise)", acked: perSecond(acked),
-                                  fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
+        rows.append(
+            ComparisonRow(
+                system: "NATS 2.9.10 (JetStream file storage for acked; core pub/sub otherwise)",
+                acked: perSecond(acked),
+                fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""),
+                latency: latency(result)
+            )
+        )
     }
 
     // Redis pub/sub: nothing acknowledged or stored.
@@ -424,8 +537,14 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         toMany.append(("Redis 7.0 pub/sub", fanOutToMany.rate, fanOutToMany.lost))
         let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
         log("Redis fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
-        rows.append(ComparisonRow(system: "Redis 7.0 pub/sub", acked: "— (pub/sub stores nothing)",
-                                  fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
+        rows.append(
+            ComparisonRow(
+                system: "Redis 7.0 pub/sub",
+                acked: "— (pub/sub stores nothing)",
+                fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""),
+                latency: latency(result)
+            )
+        )
     }
 
     // Mosquitto: QoS 1 PUBACK for acknowledged (memory only), QoS 0 for fan-out and latency.
@@ -450,10 +569,17 @@ func measureComparison(bin: URL, workDirectory: String, context: ZMQContext, cou
         toMany.append(("Mosquitto 2.0.11 QoS 0", fanOutToMany.rate, fanOutToMany.lost))
         let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
         log("Mosquitto QoS 1 acked \(perSecond(acked)), QoS 0 fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
-        rows.append(ComparisonRow(system: "Mosquitto 2.0.11 (QoS 1 PUBACK for acked, in memory; QoS 0 otherwise)", acked: perSecond(acked),
-                                  fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""), latency: latency(result)))
+        rows.append(
+            ComparisonRow(
+                system: "Mosquitto 2.0.11 (QoS 1 PUBACK for acked, in memory; QoS 0 otherwise)",
+                acked: perSecond(acked),
+                fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""),
+                latency: latency(result)
+            )
+        )
     }
-    var table = "| live fan-out to \(many) subscribers, one publisher | messages per second each (the slowest subscriber) | lost, all subscribers |\n| --- | --- | --- |\n"
+    var table =
+        "| live fan-out to \(many) subscribers, one publisher | messages per second each (the slowest subscriber) | lost, all subscribers |\n| --- | --- | --- |\n"
     for row in toMany { table += "| \(row.system) | \(perSecond(row.rate)) | \(row.lost) |\n" }
     return (rows, headToHead, table)
 }

@@ -52,7 +52,13 @@ final class DiskProbe: Sendable {
     static func summary(_ syncs: [Sync]) -> String {
         let sorted = syncs.map(\.milliseconds).sorted()
         guard !sorted.isEmpty else { return "no syncs" }
-        return String(format: "p50 %.2f ms, p99 %.1f ms, max %.0f ms (%d syncs)", sorted.quantile(0.5), sorted.quantile(0.99), sorted.last!, sorted.count)
+        return String(
+            format: "p50 %.2f ms, p99 %.1f ms, max %.0f ms (%d syncs)",
+            sorted.quantile(0.5),
+            sorted.quantile(0.99),
+            sorted.last!,
+            sorted.count
+        )
     }
 
     /// Whether a sync that took at least `minimum` ms was under way at some point in `from…to` (ns).

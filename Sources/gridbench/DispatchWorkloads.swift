@@ -50,7 +50,9 @@ func measureDispatch(context: ZMQContext, ingress: String, replay: String, count
                 sent += 1
             }
             guard let answer = try dealer.receiveMessage() else { throw BenchError("no ACK within 30 s") }
-            guard answer.frames[0] == BusProtocol.ack else { throw BenchError("publish refused: \(answer.frames.map { String(decoding: $0, as: UTF8.self) })") }
+            guard answer.frames[0] == BusProtocol.ack else {
+                throw BenchError("publish refused: \(answer.frames.map { String(decoding: $0, as: UTF8.self) })")
+            }
             acked += 1
         }
         return acked

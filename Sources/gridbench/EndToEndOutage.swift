@@ -48,7 +48,11 @@ enum EndToEndOutageReport {
     /// the reports due in each step and how long their notices took, and the most the notifier had
     /// waiting in it (— while it was down and answered nothing).
     static func table(
-        trips: [(due: UInt64, arrival: UInt64)], samples: [NotifierBacklogSample], start: UInt64, from: UInt64, window: Int = 15
+        trips: [(due: UInt64, arrival: UInt64)],
+        samples: [NotifierBacklogSample],
+        start: UInt64,
+        from: UInt64,
+        window: Int = 15
     ) -> String {
         let step = UInt64(window) * 1_000_000_000
         let end = max(trips.map(\.due).max() ?? from, samples.map(\.at).max() ?? from)
@@ -62,7 +66,8 @@ enum EndToEndOutageReport {
             func most(_ value: (NotifierBacklogSample) -> Double, _ format: String) -> String {
                 read.isEmpty ? "—" : String(format: format, read.map(value).max()!)
             }
-            text += "| \((low - start) / 1_000_000_000)–\((high - start) / 1_000_000_000) | \(latencies.count) | "
+            text +=
+                "| \((low - start) / 1_000_000_000)–\((high - start) / 1_000_000_000) | \(latencies.count) | "
                 + (latencies.isEmpty
                     ? "– | – | – | "
                     : String(format: "%.1f | %.1f | %.0f | ", latencies.quantile(0.5), latencies.quantile(0.99), latencies.last!))

@@ -27,7 +27,12 @@ struct ProcessSample {
 enum EndToEndSeries {
     /// Buckets the reports by the minute they were due in, from `start` (ns).
     static func minutes(
-        trips: [(due: UInt64, arrival: UInt64)], stages: [(due: UInt64, stages: EndToEndStages)], samples: [ProcessSample], syncs: [DiskProbe.Sync], start: UInt64, seconds: Int
+        trips: [(due: UInt64, arrival: UInt64)],
+        stages: [(due: UInt64, stages: EndToEndStages)],
+        samples: [ProcessSample],
+        syncs: [DiskProbe.Sync],
+        start: UInt64,
+        seconds: Int
     ) -> [EndToEndMinute] {
         let minute: UInt64 = 60_000_000_000
         /// Each value in the bucket of the minute its report was due in.
@@ -46,9 +51,12 @@ enum EndToEndSeries {
             let from = start + UInt64(index) * minute
             let to = from + minute
             return EndToEndMinute(
-                minute: index + 1, reports: latencies.count, p50: latencies.isEmpty ? 0 : latencies.quantile(0.5),
+                minute: index + 1,
+                reports: latencies.count,
+                p50: latencies.isEmpty ? 0 : latencies.quantile(0.5),
                 p99: latencies.isEmpty ? 0 : latencies.quantile(0.99),
-                slow: latencies.count { $0 >= 100 }, cpu: cpuUsed(samples, from: from, to: to),
+                slow: latencies.count { $0 >= 100 },
+                cpu: cpuUsed(samples, from: from, to: to),
                 longestSync: syncs.filter { $0.start >= from && $0.start < to }.map(\.milliseconds).max() ?? 0,
                 stageP99: EndToEndStages.names.indices.map { stage in
                     let values = stagesByMinute[index].map { $0.values[stage] }.sorted()
@@ -68,12 +76,14 @@ enum EndToEndSeries {
 
     /// A Markdown table, one row per minute.
     static func table(_ minutes: [EndToEndMinute], processes: [String]) -> String {
-        var text = "| minute | reports | p50 ms | p99 ms | " + EndToEndStages.names.map { "p99 \($0) ms" }.joined(separator: " | ")
+        var text =
+            "| minute | reports | p50 ms | p99 ms | " + EndToEndStages.names.map { "p99 \($0) ms" }.joined(separator: " | ")
             + " | ≥ 100 ms | longest fsync ms | " + processes.map { "\($0) CPU s" }.joined(separator: " | ") + " |\n"
         text += "| " + [String](repeating: "---", count: 6 + EndToEndStages.names.count + processes.count).joined(separator: " | ") + " |\n"
         for row in minutes {
             let cpu = row.cpu.isEmpty ? processes.map { _ in "–" } : row.cpu.map { String(format: "%.1f", $0) }
-            text += String(format: "| %d | %d | %.1f | %.1f | ", row.minute, row.reports, row.p50, row.p99)
+            text +=
+                String(format: "| %d | %d | %.1f | %.1f | ", row.minute, row.reports, row.p50, row.p99)
                 + row.stageP99.map { String(format: "%.1f", $0) }.joined(separator: " | ")
                 + String(format: " | %d | %.0f | ", row.slow, row.longestSync) + cpu.joined(separator: " | ") + " |\n"
         }

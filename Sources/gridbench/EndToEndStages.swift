@@ -42,12 +42,18 @@ final class StageWatcher: Sendable {
             let reported = Array(Topic.prefix(forType: .incidentReported).utf8)
             var count = 0
             while !state.stopped.load(ordering: .relaxed) {
-                guard let message = try sub.receiveMessage(), message.frames.count == 3, let incident = Self.incidentID(in: message.frames[2]) else { continue }
+                guard let message = try sub.receiveMessage(), message.frames.count == 3, let incident = Self.incidentID(in: message.frames[2]) else {
+                    continue
+                }
                 let at = now()
                 let isReport = message.frames[0].starts(with: reported)
                 state.seen.withLock { seen in
                     // The first time only: a case dispatched again (returned, escalated) keeps its first.
-                    if isReport { seen.reported[incident] = seen.reported[incident] ?? at } else { seen.dispatched[incident] = seen.dispatched[incident] ?? at }
+                    if isReport {
+                        seen.reported[incident] = seen.reported[incident] ?? at
+                    } else {
+                        seen.dispatched[incident] = seen.dispatched[incident] ?? at
+                    }
                 }
                 count += 1
             }
@@ -72,7 +78,9 @@ final class StageWatcher: Sendable {
     /// The event's `data.incidentId`, found without decoding the event (its first occurrence:
     /// data is the only place the envelope names it).
     static func incidentID(in event: [UInt8]) -> String? {
-        guard let start = event.firstRange(of: incidentKey)?.upperBound, let end = event[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        guard let start = event.firstRange(of: incidentKey)?.upperBound, let end = event[start...].firstIndex(of: UInt8(ascii: "\"")) else {
+            return nil
+        }
         return String(decoding: event[start..<end], as: UTF8.self)
     }
 }
@@ -111,7 +119,13 @@ struct EndToEndStages {
         return names.indices.map { index in
             let values = stages.map { $0.values[index] }.sorted()
             let tailMean = tail.map { $0.values[index] }.reduce(0, +) / Double(max(tail.count, 1))
-            return String(format: "%@ p50 %.1f / p99 %.1f ms, %.1f ms in the slowest 1 %%", names[index], values.quantile(0.5), values.quantile(0.99), tailMean)
+            return String(
+                format: "%@ p50 %.1f / p99 %.1f ms, %.1f ms in the slowest 1 %%",
+                names[index],
+                values.quantile(0.5),
+                values.quantile(0.99),
+                tailMean
+            )
         }.joined(separator: "; ")
     }
 }

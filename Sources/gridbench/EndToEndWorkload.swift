@@ -49,8 +49,16 @@ struct EndToEndRun {
 /// after `repeatInterval`, is reminded. With `outage`, grid-notifier is killed and started again
 /// during the run (``NotifierOutage``).
 func measureEndToEnd(
-    bin: URL, workDirectory: String, context: ZMQContext, district: District, districtDirectory: String, rate: Int, seconds: Int, repeatInterval: Int,
-    acknowledgeAfter: Double?, outage: NotifierOutage? = nil
+    bin: URL,
+    workDirectory: String,
+    context: ZMQContext,
+    district: District,
+    districtDirectory: String,
+    rate: Int,
+    seconds: Int,
+    repeatInterval: Int,
+    acknowledgeAfter: Double?,
+    outage: NotifierOutage? = nil
 ) throws -> EndToEndRun {
     let receiver = try WebhookReceiver()
     defer { receiver.stop() }
@@ -63,17 +71,23 @@ func measureEndToEnd(
     let (daemon, ingress, egress, replay) = try startDaemon(bin: bin, directory: directory + "/bus")
     defer { daemon.stop() }
     let secret = directory + "/webhook.secret"
-    _ = FileManager.default.createFile(atPath: secret, contents: Data("gridbench-webhook-secret-0123456789".utf8), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(
+        atPath: secret,
+        contents: Data("gridbench-webhook-secret-0123456789".utf8),
+        attributes: [.posixPermissions: 0o600]
+    )
     let rules = directory + "/notifier-rules.yaml"
     // Unless the handlers acknowledge, every dispatch is also reminded from `repeatInterval` on.
-    try "group-wait: 0s\nrepeat: {interval: \(repeatInterval)s}\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
+    try
+        "group-wait: 0s\nrepeat: {interval: \(repeatInterval)s}\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
         .write(toFile: rules, atomically: true, encoding: .utf8)
     let bus = ["--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay, "--log-level", "warning", "--auth-mode", "none"]
     @Sendable func worker(_ name: String, _ arguments: [String]) throws -> (Server, port: Int) {
         let data = directory + "/" + name
         try? FileManager.default.removeItem(atPath: data + "/\(name).ready")  // a restart's: the one left by the killed process
         let server = try Server(
-            bin.appendingPathComponent(name), ["--data-dir", data, "--http-port", "0", "--district-dir", districtDirectory] + bus + arguments,
+            bin.appendingPathComponent(name),
+            ["--data-dir", data, "--http-port", "0", "--district-dir", districtDirectory] + bus + arguments,
             log: directory + "/\(name).log"
         )
         let ready = data + "/\(name).ready"
@@ -88,7 +102,8 @@ func measureEndToEnd(
     let (dispatcher, dispatcherPort) = try worker("grid-dispatcher", [])
     defer { dispatcher.stop() }
     let notifierArguments = [
-        "--rules-file", rules, "--webhook-url", "http://127.0.0.1:\(receiver.port)/hook", "--webhook-secret-file", secret, "--channels-dir", directory + "/none",
+        "--rules-file", rules, "--webhook-url", "http://127.0.0.1:\(receiver.port)/hook", "--webhook-secret-file", secret, "--channels-dir",
+        directory + "/none",
     ]
     let (notifier, notifierPort) = try worker("grid-notifier", notifierArguments)
     let current = Mutex(NotifierInstance(server: notifier, port: notifierPort))
@@ -108,7 +123,11 @@ func measureEndToEnd(
     let sampling = Atomic<Bool>(true)
     let sampler = Thread {
         while sampling.load(ordering: .relaxed) {
-            var sample = ProcessSample(at: now(), rss: pids.map { statusBytes(pid: $0, field: "VmRSS") }, cpu: pids.map { processCPUSeconds(pid: $0) })
+            var sample = ProcessSample(
+                at: now(),
+                rss: pids.map { statusBytes(pid: $0, field: "VmRSS") },
+                cpu: pids.map { processCPUSeconds(pid: $0) }
+            )
             (sample.rss[notifierIndex], sample.cpu[notifierIndex]) = current.withLock { ($0.rss, $0.cpuSeconds) }
             samples.withLock { $0.append(sample) }
             if outage != nil, let read = readBacklog(port: current.withLock { $0.port }) { backlog.withLock { $0.append(read) } }
@@ -193,7 +212,10 @@ func measureEndToEnd(
                         continue
                     }
                     let answer = try connection.send(
-                        "POST", "/v1/cases/\(incident)/acknowledge", json: ["by": member], idempotencyKey: "e2e-ack-\(incident)-\(member)"
+                        "POST",
+                        "/v1/cases/\(incident)/acknowledge",
+                        json: ["by": member],
+                        idempotencyKey: "e2e-ack-\(incident)-\(member)"
                     )
                     if answer.status == 200 { acknowledged += 1 } else { refused["\(answer.status)", default: 0] += 1 }
                     late = max(late, cutoff - at)
@@ -228,10 +250,18 @@ func measureEndToEnd(
     cpu[notifierIndex].seconds = current.withLock { $0.cpuSeconds } - cpuBefore[notifierIndex]
     let arrivals = receiver.counts.withLock { $0.firstNoticeAt }
     let trips = sends.withLock { sent in
-        sent.compactMap { id, sent in arrivals[id].map { (id: id, due: sent.due, answered: sent.answered, arrival: UInt64(max(Double(sent.due), $0 * 1e9))) } }
+        sent.compactMap { id, sent in
+            arrivals[id].map { (id: id, due: sent.due, answered: sent.answered, arrival: UInt64(max(Double(sent.due), $0 * 1e9))) }
+        }
     }
     let stages = trips.compactMap { trip in
-        EndToEndStages(due: trip.due, answered: trip.answered, reported: seen.reported[trip.id], dispatched: seen.dispatched[trip.id], arrival: trip.arrival).map { (due: trip.due, stages: $0) }
+        EndToEndStages(
+            due: trip.due,
+            answered: trip.answered,
+            reported: seen.reported[trip.id],
+            dispatched: seen.dispatched[trip.id],
+            arrival: trip.arrival
+        ).map { (due: trip.due, stages: $0) }
     }
     var latencies = trips.map { Double($0.arrival - $0.due) / 1e6 }
     latencies.sort()
@@ -246,15 +276,36 @@ func measureEndToEnd(
         return processes.indices.map { (processes[$0].name, early[$0] >> 20, middle[$0] >> 20, late[$0] >> 20) }
     }
     return EndToEndRun(
-        offered: total, accepted: accepted, notified: latencies.count, p50: latencies.quantile(0.5), p99: latencies.quantile(0.99), max: latencies.last!,
-        memory: memory.map { (name: $0.0, early: $0.1, middle: $0.2, late: $0.3) }, cpu: cpu,
-        diskIdle: DiskProbe.summary(diskIdle), diskDuringRun: DiskProbe.summary(diskDuringRun), slow: slow.count, slowDuringDiskStall: slowDuringDiskStall,
-        minutes: EndToEndSeries.minutes(trips: trips.map { ($0.due, $0.arrival) }, stages: stages, samples: resources, syncs: diskDuringRun, start: start, seconds: seconds),
-        processNames: processes.map(\.name), acknowledged: acknowledged, acknowledgedLate: acknowledgedLate, refused: refused,
+        offered: total,
+        accepted: accepted,
+        notified: latencies.count,
+        p50: latencies.quantile(0.5),
+        p99: latencies.quantile(0.99),
+        max: latencies.last!,
+        memory: memory.map { (name: $0.0, early: $0.1, middle: $0.2, late: $0.3) },
+        cpu: cpu,
+        diskIdle: DiskProbe.summary(diskIdle),
+        diskDuringRun: DiskProbe.summary(diskDuringRun),
+        slow: slow.count,
+        slowDuringDiskStall: slowDuringDiskStall,
+        minutes: EndToEndSeries.minutes(
+            trips: trips.map { ($0.due, $0.arrival) },
+            stages: stages,
+            samples: resources,
+            syncs: diskDuringRun,
+            start: start,
+            seconds: seconds
+        ),
+        processNames: processes.map(\.name),
+        acknowledged: acknowledged,
+        acknowledgedLate: acknowledgedLate,
+        refused: refused,
         stages: EndToEndStages.summary(stages.map(\.stages)),
         outage: outage.map { outage in
             EndToEndOutageReport.table(
-                trips: trips.map { ($0.due, $0.arrival) }, samples: backlog.withLock { $0 }, start: start,
+                trips: trips.map { ($0.due, $0.arrival) },
+                samples: backlog.withLock { $0 },
+                start: start,
                 from: start + UInt64(max(0, outage.at - 30)) * 1_000_000_000
             )
         }

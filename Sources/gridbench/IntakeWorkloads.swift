@@ -32,7 +32,13 @@ func measureGridIndex(grids count: Int, lookups: Int) -> (build: Double, p50: Do
 /// (j) `POST /v1/incidents` at a fixed offered rate over keep-alive connections, each paced on its
 /// own schedule; latency counts from the scheduled send time, so a stall is not hidden by waiting
 /// (no coordinated omission). Returns the achieved rate, latencies and the ids of accepted reports.
-func measureIntake(host: String, port: Int, rate: Int, seconds: Int, connections: Int) throws -> (rate: Double, p50: Double, p99: Double, max: Double, accepted: Int, failed: Int) {
+func measureIntake(
+    host: String,
+    port: Int,
+    rate: Int,
+    seconds: Int,
+    connections: Int
+) throws -> (rate: Double, p50: Double, p99: Double, max: Double, accepted: Int, failed: Int) {
     let perConnection = rate / connections
     let workers = (0..<connections).map { worker in
         Background<([UInt64], Int, Int)>("http-\(worker)") {
@@ -48,8 +54,10 @@ func measureIntake(host: String, port: Int, rate: Int, seconds: Int, connections
                 let due = start + UInt64(n) * interval
                 let current = now()
                 if current < due { usleep(UInt32((due - current) / 1000)) }
-                let body = #"{"category":"E-01-02","description":"bench \#(worker)-\#(n)","location":{"latitude":30.2\#(n % 10),"longitude":120.1\#(n % 7)}}"#
-                let request = "POST /v1/incidents HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                let body =
+                    #"{"category":"E-01-02","description":"bench \#(worker)-\#(n)","location":{"latitude":30.2\#(n % 10),"longitude":120.1\#(n % 7)}}"#
+                let request =
+                    "POST /v1/incidents HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
                 try writeAll(socket, Array(request.utf8))
                 let status = try readResponse(socket, &buffer)
                 latencies.append(now() - due)
@@ -82,7 +90,9 @@ func connectTCP(host: String, port: Int) throws -> Int32 {
     inet_pton(AF_INET, host, &address.sin_addr)
     var one: Int32 = 1
     setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-    let result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
     guard result == 0 else { throw BenchError("connect \(host):\(port): \(String(cString: strerror(errno)))") }
     return socket
 }
@@ -105,7 +115,8 @@ func readResponse(_ socket: Int32, _ buffer: inout [UInt8]) throws -> Int {
         received += buffer[0..<count]
         guard let end = received.firstRange(of: Array("\r\n\r\n".utf8)) else { continue }
         let head = String(decoding: received[..<end.lowerBound], as: UTF8.self)
-        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+        let length =
+            head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
         while received.count < end.upperBound + length {
             let more = read(socket, &buffer, buffer.count)

@@ -62,7 +62,8 @@ final class WebhookReceiver: Sendable {
         }
         let portBox = Mutex<Int?>(nil)
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "gridbench-receiver"),
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "gridbench-receiver"),
             onServerRunning: { channel in portBox.withLock { $0 = channel.localAddress?.port } }
         )
         task = Task { try await app.runService() }
@@ -88,7 +89,14 @@ struct NotificationRun {
 /// (m): `count` dispatches published onto the bus; grid-notifier sends each assignee a signed
 /// webhook to the local receiver; it is killed with -9 a third of the way through and started
 /// again. The rate is notices delivered (once each) per second, from the first publish to the last.
-func measureNotifications(bin: URL, workDirectory: String, district: String, members: [String], count: Int, context: ZMQContext) throws -> NotificationRun {
+func measureNotifications(
+    bin: URL,
+    workDirectory: String,
+    district: String,
+    members: [String],
+    count: Int,
+    context: ZMQContext
+) throws -> NotificationRun {
     let receiver = try WebhookReceiver()
     defer { receiver.stop() }
     let (daemon, ingress, egress, replay) = try startDaemon(bin: bin, directory: workDirectory + "/daemon-m")
@@ -97,7 +105,11 @@ func measureNotifications(bin: URL, workDirectory: String, district: String, mem
     try? FileManager.default.removeItem(atPath: data)
     try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
     let secret = workDirectory + "/webhook.secret"
-    _ = FileManager.default.createFile(atPath: secret, contents: Data("gridbench-webhook-secret-0123456789".utf8), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(
+        atPath: secret,
+        contents: Data("gridbench-webhook-secret-0123456789".utf8),
+        attributes: [.posixPermissions: 0o600]
+    )
     let rules = workDirectory + "/notifier-rules.yaml"
     try "group-wait: 0s\nquiet-hours: {roles: {}}\nchannel-order: [webhook]\nroutes:\n  - match: {type: incident.dispatched}\n    to: [assignees]\n"
         .write(toFile: rules, atomically: true, encoding: .utf8)
@@ -106,7 +118,8 @@ func measureNotifications(bin: URL, workDirectory: String, district: String, mem
         let server = try Server(
             bin.appendingPathComponent("grid-notifier"),
             [
-                "--data-dir", data, "--http-port", "0", "--district-dir", district, "--log-level", "warning", "--auth-mode", "none", "--rules-file", rules,
+                "--data-dir", data, "--http-port", "0", "--district-dir", district, "--log-level", "warning", "--auth-mode", "none", "--rules-file",
+                rules,
                 "--webhook-url", "http://127.0.0.1:\(receiver.port)/hook", "--webhook-secret-file", secret, "--channels-dir", data + "/none",
                 "--delivery-interval", "10ms", "--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay,
             ],
@@ -136,7 +149,9 @@ func measureNotifications(bin: URL, workDirectory: String, district: String, mem
                 try dealer.send(frames: [BusProtocol.publish, BusProtocol.encode(UInt64(sent)), Array(event.utf8)])
                 sent += 1
             }
-            guard let answer = try dealer.receiveMessage(), answer.frames[0] == BusProtocol.ack else { throw BenchError("a dispatch was not acknowledged") }
+            guard let answer = try dealer.receiveMessage(), answer.frames[0] == BusProtocol.ack else {
+                throw BenchError("a dispatch was not acknowledged")
+            }
             acked += 1
         }
     }
@@ -150,5 +165,10 @@ func measureNotifications(bin: URL, workDirectory: String, district: String, mem
     while receiver.counts.withLock({ $0.notices.count }) < count && Date() < deadline { usleep(10_000) }
     let counts = receiver.counts.withLock { $0 }
     guard counts.notices.count == count else { throw BenchError("only \(counts.notices.count) of \(count) notices arrived within 300 s") }
-    return NotificationRun(rate: Double(count) / (counts.lastAt - started), requests: counts.requests, notices: counts.notices.count, duplicates: counts.duplicates)
+    return NotificationRun(
+        rate: Double(count) / (counts.lastAt - started),
+        requests: counts.requests,
+        notices: counts.notices.count,
+        duplicates: counts.duplicates
+    )
 }

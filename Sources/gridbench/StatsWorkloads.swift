@@ -48,10 +48,25 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
         let reported = end.addingTimeInterval(-Double(generator.next() % (90 * 86400)))
         let id = "b-\(number)"
         let stamp = { (seconds: Double) in RFC3339.format(reported.addingTimeInterval(seconds)) }
-        batch.append(Array(#"{"specversion":"1.0","id":"\#(id)-r","source":"grid-intake","type":"incident.reported","time":"\#(stamp(0))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"\#(category)","description":"b","priority":"normal","channel":"app","reportedAt":"\#(stamp(0))","grid":"\#(grid)"}}"#.utf8))
-        batch.append(Array(#"{"specversion":"1.0","id":"\#(id)-1","source":"grid-dispatcher","type":"incident.registered","time":"\#(stamp(60))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"\#(category)","grid":"\#(grid)","priority":"normal","deadline":"\#(stamp(7200))"}}"#.utf8))
+        batch.append(
+            Array(
+                #"{"specversion":"1.0","id":"\#(id)-r","source":"grid-intake","type":"incident.reported","time":"\#(stamp(0))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"\#(category)","description":"b","priority":"normal","channel":"app","reportedAt":"\#(stamp(0))","grid":"\#(grid)"}}"#
+                    .utf8
+            )
+        )
+        batch.append(
+            Array(
+                #"{"specversion":"1.0","id":"\#(id)-1","source":"grid-dispatcher","type":"incident.registered","time":"\#(stamp(60))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"\#(category)","grid":"\#(grid)","priority":"normal","deadline":"\#(stamp(7200))"}}"#
+                    .utf8
+            )
+        )
         let late = generator.next() % 5 == 0
-        batch.append(Array(#"{"specversion":"1.0","id":"\#(id)-2","source":"grid-dispatcher","type":"incident.closed","time":"\#(stamp(late ? 9000 : 3600))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","by":"c","onTime":\#(!late)}}"#.utf8))
+        batch.append(
+            Array(
+                #"{"specversion":"1.0","id":"\#(id)-2","source":"grid-dispatcher","type":"incident.closed","time":"\#(stamp(late ? 9000 : 3600))","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","by":"c","onTime":\#(!late)}}"#
+                    .utf8
+            )
+        )
         if batch.count >= Statistics.foldBatch { try await flush() }
     }
     try await flush()
@@ -77,8 +92,11 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
     }
     times.sort()
     return StatsRun(
-        eventsPerSecond: Double(folded) / elapsed, queryP50: times[times.count / 2], queryP99: times[min(times.count - 1, times.count * 99 / 100)],
-        queryMax: times.last ?? 0, rollupRows: rollupRows
+        eventsPerSecond: Double(folded) / elapsed,
+        queryP50: times[times.count / 2],
+        queryP99: times[min(times.count - 1, times.count * 99 / 100)],
+        queryMax: times.last ?? 0,
+        rollupRows: rollupRows
     )
 }
 
@@ -124,16 +142,21 @@ func measureStatsOverBus(bin: URL, workDirectory: String, district: District, in
                 let event: String
                 switch sent % 3 {
                 case 0:
-                    event = #"{"specversion":"1.0","id":"\#(id)-r","source":"grid-intake","type":"incident.reported","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"E-01-02","description":"b","priority":"normal","channel":"app","reportedAt":"\#(now)","grid":"\#(grid)"}}"#
+                    event =
+                        #"{"specversion":"1.0","id":"\#(id)-r","source":"grid-intake","type":"incident.reported","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"E-01-02","description":"b","priority":"normal","channel":"app","reportedAt":"\#(now)","grid":"\#(grid)"}}"#
                 case 1:
-                    event = #"{"specversion":"1.0","id":"\#(id)-1","source":"grid-dispatcher","type":"incident.registered","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"E-01-02","grid":"\#(grid)","priority":"normal","deadline":"\#(now)"}}"#
+                    event =
+                        #"{"specversion":"1.0","id":"\#(id)-1","source":"grid-dispatcher","type":"incident.registered","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","category":"E-01-02","grid":"\#(grid)","priority":"normal","deadline":"\#(now)"}}"#
                 default:
-                    event = #"{"specversion":"1.0","id":"\#(id)-2","source":"grid-dispatcher","type":"incident.closed","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","by":"c","onTime":\#(random.next() % 5 != 0)}}"#
+                    event =
+                        #"{"specversion":"1.0","id":"\#(id)-2","source":"grid-dispatcher","type":"incident.closed","time":"\#(now)","subject":"\#(id)","grid":"\#(grid)","data":{"schemaVersion":1,"incidentId":"\#(id)","by":"c","onTime":\#(random.next() % 5 != 0)}}"#
                 }
                 try dealer.send(frames: [BusProtocol.publish, BusProtocol.encode(UInt64(sent)), Array(event.utf8)])
                 sent += 1
             }
-            guard let answer = try dealer.receiveMessage(), answer.frames[0] == BusProtocol.ack else { throw BenchError("an event was not acknowledged") }
+            guard let answer = try dealer.receiveMessage(), answer.frames[0] == BusProtocol.ack else {
+                throw BenchError("an event was not acknowledged")
+            }
             acked += 1
         }
         return acked

@@ -87,24 +87,33 @@ func measurePublish(
     credentials: BusCredentials? = nil
 ) throws -> PublishResult {
     let subscriberReady = BoundedBuffer<Bool>(capacity: subscribers)
-    let fanOut = (0..<subscribers).map { number in Background<(Double, Int)>("fanout-sub-\(number)") {
-        let sub = try egressSubscriber(context: context, egress: egress, credentials: credentials)
-        _ = subscriberReady.tryPush(true)
-        var received = 0
-        var start: UInt64 = 0
-        var last: UInt64 = 0
-        var highest: UInt64 = 0
-        while highest < UInt64(count), let message = try nextIncidentEvent(sub, quiet: received == 0 ? nil : 10) {
-            if received == 0 { start = now() }
-            received += 1
-            last = now()
-            highest = BusProtocol.decodeInteger(message.frames[1]) ?? 0
+    let fanOut = (0..<subscribers).map { number in
+        Background<(Double, Int)>("fanout-sub-\(number)") {
+            let sub = try egressSubscriber(context: context, egress: egress, credentials: credentials)
+            _ = subscriberReady.tryPush(true)
+            var received = 0
+            var start: UInt64 = 0
+            var last: UInt64 = 0
+            var highest: UInt64 = 0
+            while highest < UInt64(count), let message = try nextIncidentEvent(sub, quiet: received == 0 ? nil : 10) {
+                if received == 0 { start = now() }
+                received += 1
+                last = now()
+                highest = BusProtocol.decodeInteger(message.frames[1]) ?? 0
+            }
+            return (Double(received - 1) / (Double(last - start) / 1e9), count - received)
         }
-        return (Double(received - 1) / (Double(last - start) / 1e9), count - received)
-    } }
+    }
     for _ in 0..<subscribers { _ = subscriberReady.popBlocking(timeout: 30) }
     let acked = try measurePublishOnly(
-        context: context, ingress: ingress, count: count, size: size, window: window, perPublish: perPublish, credentials: credentials)
+        context: context,
+        ingress: ingress,
+        count: count,
+        size: size,
+        window: window,
+        perPublish: perPublish,
+        credentials: credentials
+    )
     // The rate every subscriber got: the slowest one's.
     let results = try fanOut.map { try $0.value() }
     return PublishResult(ackedPerSecond: acked, fanOutPerSecond: results.map(\.0).min()!, fanOutLost: results.map(\.1).reduce(0, +))
@@ -219,7 +228,13 @@ func measureStalled(context: ZMQContext, daemon: Server, ingress: String, egress
 /// (b) Acked, journaled publishes through one DEALER with `window` in flight, `perPublish` events
 /// per PUB (the ACKs of one PUB come back in one message); returns events per second.
 func measurePublishOnly(
-    context: ZMQContext, ingress: String, count: Int, size: Int, window: Int, perPublish: Int = 1, credentials: BusCredentials? = nil
+    context: ZMQContext,
+    ingress: String,
+    count: Int,
+    size: Int,
+    window: Int,
+    perPublish: Int = 1,
+    credentials: BusCredentials? = nil
 ) throws -> Double {
     let events = (0..<count).map { benchEvent($0, size: size) }  // built before the clock starts
     return try onThread("publisher") {
@@ -266,7 +281,10 @@ func countOnBus(context: ZMQContext, replay: String, prefix: String) throws -> I
             try dealer.send(frames: [BusProtocol.replay, BusProtocol.encode(from), BusProtocol.encode(10_000), Array(prefix.utf8)])
             while true {
                 guard let message = try dealer.receiveMessage() else { throw BenchError("replay did not answer") }
-                if message.frames[0] == BusProtocol.event { count += 1; continue }
+                if message.frames[0] == BusProtocol.event {
+                    count += 1
+                    continue
+                }
                 let next = BusProtocol.decodeInteger(message.frames[1]) ?? 0
                 let head = BusProtocol.decodeInteger(message.frames[2]) ?? 0
                 if next >= head { return count }

@@ -14,7 +14,10 @@ struct GridBench: ParsableCommand {
         abstract: "Measure gridbusd against libzmq's own proxy (200-byte events, TCP loopback)."
     )
 
-    @Argument(help: "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end), q (a worker's outbox draining), r (JSON coders: Foundation's against the tree coders).")
+    @Argument(
+        help:
+            "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end), q (a worker's outbox draining), r (JSON coders: Foundation's against the tree coders)."
+    )
     var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
     @Option(help: "Events for (a)–(d).") var events = 500_000
@@ -138,7 +141,14 @@ struct GridBench: ParsableCommand {
                 defer { daemon.stop() }
                 let cpuBefore = daemon.cpuSeconds
                 let result = try measurePublish(
-                    context: context, ingress: ingress, egress: egress, count: events, size: size, window: window, perPublish: eventsPerPublish)
+                    context: context,
+                    ingress: ingress,
+                    egress: egress,
+                    count: events,
+                    size: size,
+                    window: window,
+                    perPublish: eventsPerPublish
+                )
                 cpuPerEvent.append((daemon.cpuSeconds - cpuBefore) / Double(events) * 1e6)
                 acked.append(result.ackedPerSecond)
                 fanOut.append(result.fanOutPerSecond)
@@ -154,7 +164,8 @@ struct GridBench: ParsableCommand {
             let ratio = { (value: Double) in baseline.map { String(format: "%.2f × (a)", value / $0) } ?? "" }
             rows.append(
                 (
-                    "(b) gridbusd acked + journaled publish (durability \(durability), window \(window), \(eventsPerPublish) per PUB)", perSecond(median(acked)),
+                    "(b) gridbusd acked + journaled publish (durability \(durability), window \(window), \(eventsPerPublish) per PUB)",
+                    perSecond(median(acked)),
                     ratio(median(acked)) + "; samples: " + acked.map(perSecond).joined(separator: ", ")
                         + String(format: "; daemon CPU %.1f µs/event (publish + fan-out)", median(cpuPerEvent))
                 )
@@ -171,7 +182,8 @@ struct GridBench: ParsableCommand {
                 )
             }
             if !curveAcked.isEmpty {
-                let cost = { (curve: Double, null: Double) in String(format: "%.2f × (b); CURVE costs %.0f%%", curve / null, (1 - curve / null) * 100) }
+                let cost = { (curve: Double, null: Double) in String(format: "%.2f × (b); CURVE costs %.0f%%", curve / null, (1 - curve / null) * 100)
+                }
                 rows.append(
                     (
                         "(g) as (b) with CURVE + ZAP + ACLs", perSecond(median(curveAcked)),
@@ -247,16 +259,34 @@ struct GridBench: ParsableCommand {
                 let result = measureGridIndex(grids: grids, lookups: 1_000_000)
                 p99s.append(result.p99)
                 rowsI.append(String(format: "p50 %.2f µs, p99 %.2f µs, max %.1f µs", result.p50, result.p99, result.max))
-                log(String(format: "(i) run %d: index of %d grids built in %.2f s; %@; %d of 1,000,000 points inside a grid", run + 1, grids, result.build, rowsI.last!, result.inside))
+                log(
+                    String(
+                        format: "(i) run %d: index of %d grids built in %.2f s; %@; %d of 1,000,000 points inside a grid",
+                        run + 1,
+                        grids,
+                        result.build,
+                        rowsI.last!,
+                        result.inside
+                    )
+                )
             }
-            rows.append(("(i) point-in-grid lookup, \(grids) grids, 1,000,000 random points", String(format: "p99 %.2f µs", median(p99s)), rowsI.joined(separator: "; ")))
+            rows.append(
+                (
+                    "(i) point-in-grid lookup, \(grids) grids, 1,000,000 random points", String(format: "p99 %.2f µs", median(p99s)),
+                    rowsI.joined(separator: "; ")
+                )
+            )
         }
 
         if selected.contains("j") {
             var p99s: [Double] = []
             var notes: [String] = []
             for run in 0..<runs {
-                let (daemon, ingress, egress, replay) = try startDaemon(bin: binDirectory, directory: daemonDirectory, extra: ["--journal-durability", durability])
+                let (daemon, ingress, egress, replay) = try startDaemon(
+                    bin: binDirectory,
+                    directory: daemonDirectory,
+                    extra: ["--journal-durability", durability]
+                )
                 defer { daemon.stop() }
                 let intakeDirectory = workDirectory + "/intake"
                 try? FileManager.default.removeItem(atPath: intakeDirectory)
@@ -264,7 +294,8 @@ struct GridBench: ParsableCommand {
                 let intake = try Server(
                     binDirectory.appendingPathComponent("grid-intake"),
                     [
-                        "--auth-mode", "none", "--data-dir", intakeDirectory, "--http-port", "\(port)", "--district-dir", district, "--log-level", "warning",
+                        "--auth-mode", "none", "--data-dir", intakeDirectory, "--http-port", "\(port)", "--district-dir", district, "--log-level",
+                        "warning",
                         "--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay,
                     ],
                     log: workDirectory + "/intake.log"
@@ -282,12 +313,24 @@ struct GridBench: ParsableCommand {
                     if onBus < result.accepted { usleep(200_000) }
                 }
                 p99s.append(result.p99)
-                notes.append(String(format: "%.0f/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d accepted, %d failed, %d on the bus", result.rate, result.p50, result.p99, result.max, result.accepted, result.failed, onBus))
+                notes.append(
+                    String(
+                        format: "%.0f/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d accepted, %d failed, %d on the bus",
+                        result.rate,
+                        result.p50,
+                        result.p99,
+                        result.max,
+                        result.accepted,
+                        result.failed,
+                        onBus
+                    )
+                )
                 log("(j) run \(run + 1): \(notes.last!)")
             }
             rows.append(
                 (
-                    "(j) POST /v1/incidents offered at \(reportRate)/s for \(reportSeconds) s, 16 keep-alive connections", String(format: "p99 %.1f ms", median(p99s)),
+                    "(j) POST /v1/incidents offered at \(reportRate)/s for \(reportSeconds) s, 16 keep-alive connections",
+                    String(format: "p99 %.1f ms", median(p99s)),
                     notes.joined(separator: "; ")
                 )
             )
@@ -302,7 +345,12 @@ struct GridBench: ParsableCommand {
                 notes.append(String(format: "p50 %.2f µs, p99 %.2f µs, max %.1f µs", result.p50, result.p99, result.max))
                 log("(k) run \(run + 1): \(notes.last!)")
             }
-            rows.append(("(k) assignment decision (least load), \(grids) grids, 1,000,000 decisions", String(format: "p99 %.2f µs", median(p99s)), notes.joined(separator: "; ")))
+            rows.append(
+                (
+                    "(k) assignment decision (least load), \(grids) grids, 1,000,000 decisions", String(format: "p99 %.2f µs", median(p99s)),
+                    notes.joined(separator: "; ")
+                )
+            )
         }
 
         if selected.contains("r") {
@@ -310,30 +358,53 @@ struct GridBench: ParsableCommand {
             for run in 0..<runs {
                 samples.append(try measureCodecs(passes: 20_000))
                 let last = samples.last!
-                log(String(format: "(r) run %d: encode %.2f / %.2f µs, decode %.2f / %.2f µs (Foundation / tree)", run + 1,
-                           last.foundationEncode, last.treeEncode, last.foundationDecode, last.treeDecode))
+                log(
+                    String(
+                        format: "(r) run %d: encode %.2f / %.2f µs, decode %.2f / %.2f µs (Foundation / tree)",
+                        run + 1,
+                        last.foundationEncode,
+                        last.treeEncode,
+                        last.foundationDecode,
+                        last.treeDecode
+                    )
+                )
             }
             let encode = (median(samples.map(\.foundationEncode)), median(samples.map(\.treeEncode)))
             let decode = (median(samples.map(\.foundationDecode)), median(samples.map(\.treeDecode)))
-            rows.append((
-                "(r) a payload encoded / decoded, Foundation's coders against the tree coders (mean over the \(samples[0].types) event types)",
-                String(format: "encode %.2f → %.2f µs (%.1f×), decode %.2f → %.2f µs (%.1f×)", encode.0, encode.1, encode.0 / encode.1, decode.0, decode.1, decode.0 / decode.1),
-                "medians of \(runs) runs of 20,000 passes"
-            ))
+            rows.append(
+                (
+                    "(r) a payload encoded / decoded, Foundation's coders against the tree coders (mean over the \(samples[0].types) event types)",
+                    String(
+                        format: "encode %.2f → %.2f µs (%.1f×), decode %.2f → %.2f µs (%.1f×)",
+                        encode.0,
+                        encode.1,
+                        encode.0 / encode.1,
+                        decode.0,
+                        decode.1,
+                        decode.0 / decode.1
+                    ),
+                    "medians of \(runs) runs of 20,000 passes"
+                )
+            )
         }
 
         if selected.contains("l") {
             let sample = try District.load(directory: district)
             var rates: [Double] = []
             for run in 0..<runs {
-                let (daemon, ingress, egress, replay) = try startDaemon(bin: binDirectory, directory: daemonDirectory, extra: ["--journal-durability", durability])
+                let (daemon, ingress, egress, replay) = try startDaemon(
+                    bin: binDirectory,
+                    directory: daemonDirectory,
+                    extra: ["--journal-durability", durability]
+                )
                 defer { daemon.stop() }
                 let dispatcherDirectory = workDirectory + "/dispatcher"
                 try? FileManager.default.removeItem(atPath: dispatcherDirectory)
                 let dispatcherProcess = try Server(
                     binDirectory.appendingPathComponent("grid-dispatcher"),
                     [
-                        "--data-dir", dispatcherDirectory, "--http-port", "0", "--district-dir", district, "--log-level", "warning", "--auth-mode", "none",
+                        "--data-dir", dispatcherDirectory, "--http-port", "0", "--district-dir", district, "--log-level", "warning", "--auth-mode",
+                        "none",
                         "--bus-ingress", ingress, "--bus-egress", egress, "--bus-replay", replay,
                     ],
                     log: workDirectory + "/dispatcher.log"
@@ -342,12 +413,21 @@ struct GridBench: ParsableCommand {
                 let readyPath = dispatcherDirectory + "/grid-dispatcher.ready"
                 let deadline = Date().addingTimeInterval(30)
                 while !FileManager.default.fileExists(atPath: readyPath) && Date() < deadline { usleep(50_000) }
-                let rate = try measureDispatch(context: context, ingress: ingress, replay: replay, count: dispatchReports, grids: sample.grids.map(\.id))
+                let rate = try measureDispatch(
+                    context: context,
+                    ingress: ingress,
+                    replay: replay,
+                    count: dispatchReports,
+                    grids: sample.grids.map(\.id)
+                )
                 rates.append(rate)
                 log(String(format: "(l) run %d: %.0f reports/s from incident.reported to incident.dispatched", run + 1, rate))
             }
             rows.append(
-                ("(l) incident.reported → incident.dispatched on the bus, \(dispatchReports) reports", perSecond(median(rates)), "samples: " + rates.map(perSecond).joined(separator: ", "))
+                (
+                    "(l) incident.reported → incident.dispatched on the bus, \(dispatchReports) reports", perSecond(median(rates)),
+                    "samples: " + rates.map(perSecond).joined(separator: ", ")
+                )
             )
         }
 
@@ -357,15 +437,23 @@ struct GridBench: ParsableCommand {
             var notes: [String] = []
             for run in 0..<runs {
                 let result = try measureNotifications(
-                    bin: binDirectory, workDirectory: workDirectory, district: district, members: members, count: notices, context: context
+                    bin: binDirectory,
+                    workDirectory: workDirectory,
+                    district: district,
+                    members: members,
+                    count: notices,
+                    context: context
                 )
                 rates.append(result.rate)
                 notes.append("\(result.requests) requests, \(result.notices) notices, \(result.duplicates) duplicates in effect")
                 log(String(format: "(m) run %d: %.0f notices/s; ", run + 1, result.rate) + notes.last!)
             }
             rows.append(
-                ("(m) incident.dispatched → signed webhook delivered, \(notices) notices, kill -9 of grid-notifier a third of the way", perSecond(median(rates)),
-                 "samples: " + rates.map(perSecond).joined(separator: ", ") + "; " + notes.joined(separator: "; "))
+                (
+                    "(m) incident.dispatched → signed webhook delivered, \(notices) notices, kill -9 of grid-notifier a third of the way",
+                    perSecond(median(rates)),
+                    "samples: " + rates.map(perSecond).joined(separator: ", ") + "; " + notes.joined(separator: "; ")
+                )
             )
         }
 
@@ -374,10 +462,19 @@ struct GridBench: ParsableCommand {
             var rates: [Int: [Double]] = [1: [], 64: []]
             for run in 0..<runs {
                 for eventsPerPublish in run % 2 == 0 ? [1, 64] : [64, 1] {
-                    let (daemon, ingress, _, _) = try startDaemon(bin: binDirectory, directory: daemonDirectory, extra: ["--journal-durability", durability])
+                    let (daemon, ingress, _, _) = try startDaemon(
+                        bin: binDirectory,
+                        directory: daemonDirectory,
+                        extra: ["--journal-durability", durability]
+                    )
                     defer { daemon.stop() }
                     let rate = try measureOutboxDrain(
-                        context: context, ingress: ingress, workDirectory: workDirectory, count: outboxEvents, eventsPerPublish: eventsPerPublish)
+                        context: context,
+                        ingress: ingress,
+                        workDirectory: workDirectory,
+                        count: outboxEvents,
+                        eventsPerPublish: eventsPerPublish
+                    )
                     rates[eventsPerPublish]!.append(rate)
                     log(String(format: "(q) run %d, %d per PUB: %.0f events/s", run + 1, eventsPerPublish, rate))
                 }
@@ -385,8 +482,12 @@ struct GridBench: ParsableCommand {
             for eventsPerPublish in [1, 64] {
                 let samples = rates[eventsPerPublish]!
                 rows.append(
-                    ("(q) a worker's outbox of \(outboxEvents) events drained into gridbusd (ReliablePublisher, \(eventsPerPublish) per PUB)", perSecond(median(samples)),
-                     "samples: " + samples.map(perSecond).joined(separator: ", ") + (eventsPerPublish == 64 ? String(format: "; %.2f × one per PUB", median(samples) / median(rates[1]!)) : ""))
+                    (
+                        "(q) a worker's outbox of \(outboxEvents) events drained into gridbusd (ReliablePublisher, \(eventsPerPublish) per PUB)",
+                        perSecond(median(samples)),
+                        "samples: " + samples.map(perSecond).joined(separator: ", ")
+                            + (eventsPerPublish == 64 ? String(format: "; %.2f × one per PUB", median(samples) / median(rates[1]!)) : "")
+                    )
                 )
             }
         }
@@ -399,10 +500,21 @@ struct GridBench: ParsableCommand {
             for run in 0..<runs {
                 let incidents = statsIncidents
                 let directory = workDirectory
-                let result = try blockingAsync { try await measureStats(district: sample, incidents: incidents, queries: 600, workDirectory: directory) }
+                let result = try blockingAsync {
+                    try await measureStats(district: sample, incidents: incidents, queries: 600, workDirectory: directory)
+                }
                 rates.append(result.eventsPerSecond)
                 p99s.append(result.queryP99)
-                notes.append(String(format: "%.0f events/s, query p50 %.1f ms p99 %.1f ms max %.1f ms, %d roll-up rows", result.eventsPerSecond, result.queryP50, result.queryP99, result.queryMax, result.rollupRows))
+                notes.append(
+                    String(
+                        format: "%.0f events/s, query p50 %.1f ms p99 %.1f ms max %.1f ms, %d roll-up rows",
+                        result.eventsPerSecond,
+                        result.queryP50,
+                        result.queryP99,
+                        result.queryMax,
+                        result.rollupRows
+                    )
+                )
                 log("(n) run \(run + 1): " + notes.last!)
             }
             rows.append(("(n) grid-stats fold, \(statsIncidents) incidents (3 events each)", perSecond(median(rates)), notes.joined(separator: "; ")))
@@ -410,10 +522,19 @@ struct GridBench: ParsableCommand {
             for run in 0..<runs {
                 let directory = workDirectory
                 let bin = binDirectory
-                busRates.append(try blockingAsync { try await measureStatsOverBus(bin: bin, workDirectory: directory, district: sample, incidents: 100_000, context: context) })
+                busRates.append(
+                    try blockingAsync {
+                        try await measureStatsOverBus(bin: bin, workDirectory: directory, district: sample, incidents: 100_000, context: context)
+                    }
+                )
                 log(String(format: "(n) run %d over the bus: %.0f events/s", run + 1, busRates.last!))
             }
-            rows.append(("(n) grid-stats behind gridbusd, 300,000 events published and folded", perSecond(median(busRates)), "samples: " + busRates.map(perSecond).joined(separator: ", ")))
+            rows.append(
+                (
+                    "(n) grid-stats behind gridbusd, 300,000 events published and folded", perSecond(median(busRates)),
+                    "samples: " + busRates.map(perSecond).joined(separator: ", ")
+                )
+            )
             rows.append(("(n) grid-stats indicator query over them", String(format: "p99 %.1f ms", median(p99s)), "600 queries of six kinds per run"))
         }
 
@@ -422,8 +543,15 @@ struct GridBench: ParsableCommand {
         var fanOutToMany = ""
         if selected.contains("o") {
             (comparison, headToHead, fanOutToMany) = try measureComparison(
-                bin: binDirectory, workDirectory: workDirectory, context: context, count: events, size: size, window: window, rate: rate,
-                rounds: max(runs, 1), gridbusd: gridbusdNumbers
+                bin: binDirectory,
+                workDirectory: workDirectory,
+                context: context,
+                count: events,
+                size: size,
+                window: window,
+                rate: rate,
+                rounds: max(runs, 1),
+                gridbusd: gridbusdNumbers
             )
         }
 
@@ -431,20 +559,50 @@ struct GridBench: ParsableCommand {
         if selected.contains("p") {
             let sample = try District.load(directory: district)
             let result = try measureEndToEnd(
-                bin: binDirectory, workDirectory: workDirectory, context: context, district: sample, districtDirectory: district, rate: e2eRate, seconds: e2eSeconds,
-                repeatInterval: e2eRepeatInterval, acknowledgeAfter: e2eAcknowledgeAfter, outage: e2eNotifierOutage.flatMap(NotifierOutage.init(parsing:))
+                bin: binDirectory,
+                workDirectory: workDirectory,
+                context: context,
+                district: sample,
+                districtDirectory: district,
+                rate: e2eRate,
+                seconds: e2eSeconds,
+                repeatInterval: e2eRepeatInterval,
+                acknowledgeAfter: e2eAcknowledgeAfter,
+                outage: e2eNotifierOutage.flatMap(NotifierOutage.init(parsing:))
             )
-            let memory = result.memory.map { "\($0.name) \($0.early)→\($0.middle)→\($0.late) MiB" }.joined(separator: ", ")
+            let memory =
+                result.memory.map { "\($0.name) \($0.early)→\($0.middle)→\($0.late) MiB" }.joined(separator: ", ")
                 + "; CPU seconds: " + result.cpu.map { String(format: "%@ %.0f", $0.name, $0.seconds) }.joined(separator: ", ")
-            let note = String(format: "p50 %.1f ms, max %.1f ms; %d offered, %d accepted, %d notified; RSS a minute in → halfway → at the end: ", result.p50, result.max,
-                              result.offered, result.accepted, result.notified) + memory
+            let note =
+                String(
+                    format: "p50 %.1f ms, max %.1f ms; %d offered, %d accepted, %d notified; RSS a minute in → halfway → at the end: ",
+                    result.p50,
+                    result.max,
+                    result.offered,
+                    result.accepted,
+                    result.notified
+                ) + memory
                 + "; disk fsync probe, 10 s idle before: \(result.diskIdle); during the run: \(result.diskDuringRun); "
                 + "\(result.slow) reports took 100 ms or more, \(result.slowDuringDiskStall) of them while a probe fsync took 50 ms or more; stages: \(result.stages)"
-                + (e2eAcknowledgeAfter.map { String(format: "; handlers acknowledged %d dispatches %.0f s after their notices (at most %.1f s later than that)", result.acknowledged, $0, result.acknowledgedLate) } ?? "")
-                + (result.refused.isEmpty ? "" : ", answers other than 200: " + result.refused.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))
+                + (e2eAcknowledgeAfter.map {
+                    String(
+                        format: "; handlers acknowledged %d dispatches %.0f s after their notices (at most %.1f s later than that)",
+                        result.acknowledged,
+                        $0,
+                        result.acknowledgedLate
+                    )
+                } ?? "")
+                + (result.refused.isEmpty
+                    ? ""
+                    : ", answers other than 200: "
+                        + result.refused.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))
             log("(p): p99 \(String(format: "%.1f", result.p99)) ms; " + note)
-            rows.append(("(p) POST /v1/incidents → incident.dispatched → signed webhook delivered, \(e2eRate)/s for \(e2eSeconds) s (one run)",
-                         String(format: "p99 %.1f ms", result.p99), note))
+            rows.append(
+                (
+                    "(p) POST /v1/incidents → incident.dispatched → signed webhook delivered, \(e2eRate)/s for \(e2eSeconds) s (one run)",
+                    String(format: "p99 %.1f ms", result.p99), note
+                )
+            )
             endToEndMinutes = "(p) minute by minute:\n\n" + EndToEndSeries.table(result.minutes, processes: result.processNames)
             if let outage = result.outage, let text = e2eNotifierOutage {
                 endToEndMinutes += "\n(p) grid-notifier killed and started again (\(text)), in 15-second steps from 30 s before:\n\n" + outage
@@ -454,7 +612,8 @@ struct GridBench: ParsableCommand {
         var table = "| measurement | median of \(runs) | notes |\n| --- | --- | --- |\n"
         for (name, value, note) in rows { table += "| \(name) | \(value) | \(note) |\n" }
         if !comparison.isEmpty {
-            table += "\n| system (o) | acknowledged publish, window \(window) | live fan-out, 1 subscriber | publish → subscriber at \(rate)/s for 5 s |\n| --- | --- | --- | --- |\n"
+            table +=
+                "\n| system (o) | acknowledged publish, window \(window) | live fan-out, 1 subscriber | publish → subscriber at \(rate)/s for 5 s |\n| --- | --- | --- | --- |\n"
             for row in comparison { table += "| \(row.system) | \(row.acked) | \(row.fanOut) | \(row.latency) |\n" }
             table += "\n" + headToHead + "\n" + fanOutToMany
         }

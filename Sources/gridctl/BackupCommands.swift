@@ -7,7 +7,8 @@ struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Copy the journal and every worker store of a data directory into a new directory, while everything runs.",
-        discussion: "Worker stores first, the journal last; each copy passes SQLite's integrity check; MANIFEST.json last. See docs/operations.md, \"Backups\"."
+        discussion:
+            "Worker stores first, the journal last; each copy passes SQLite's integrity check; MANIFEST.json last. See docs/operations.md, \"Backups\"."
     )
 
     @Option(name: .customLong("data-dir"), help: "gridbusd's data directory.") var dataDirectory = "/var/lib/gridbus"
@@ -17,7 +18,9 @@ struct BackupCommand: ParsableCommand {
         do {
             let manifest = try StoreBackup.backup(dataDirectory: dataDirectory, to: to)
             let bytes = manifest.entries.reduce(0) { $0 + $1.bytes }
-            print("backed up \(manifest.entries.count) stores (\(bytes) bytes) into \(to); journal head \(manifest.journalHead.map(String.init) ?? "none")")
+            print(
+                "backed up \(manifest.entries.count) stores (\(bytes) bytes) into \(to); journal head \(manifest.journalHead.map(String.init) ?? "none")"
+            )
         } catch { throw RuntimeFailure("backup: \(error)") }
     }
 }
@@ -37,7 +40,9 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         do {
             let manifest = try StoreBackup.restore(from: from, into: dataDirectory, replace: replace)
-            print("restored \(manifest.entries.count) stores of \(manifest.createdAt) into \(dataDirectory); journal head \(manifest.journalHead.map(String.init) ?? "none")")
+            print(
+                "restored \(manifest.entries.count) stores of \(manifest.createdAt) into \(dataDirectory); journal head \(manifest.journalHead.map(String.init) ?? "none")"
+            )
         } catch { throw RuntimeFailure("restore: \(error)") }
     }
 }

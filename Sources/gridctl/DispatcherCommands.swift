@@ -29,7 +29,8 @@ struct DispatcherOptions: ParsableArguments {
 struct CaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
-        abstract: "Show a case, or act on it through grid-dispatcher (acknowledge, start, handle, return, extend, suspend, resume, verify-pass, verify-fail, close, reopen, claim).",
+        abstract:
+            "Show a case, or act on it through grid-dispatcher (acknowledge, start, handle, return, extend, suspend, resume, verify-pass, verify-fail, close, reopen, claim).",
         discussion: "Prints the case as JSON. An action the case's state does not allow fails (exit 1) with the actions it allows."
     )
 
@@ -83,7 +84,9 @@ struct ModeCommand: AsyncParsableCommand {
     @OptionGroup var dispatcher: DispatcherOptions
 
     func validate() throws {
-        guard ["grid", "community", "town", "district"].contains(scope) else { throw ValidationError("SCOPE must be grid, community, town or district") }
+        guard ["grid", "community", "town", "district"].contains(scope) else {
+            throw ValidationError("SCOPE must be grid, community, town or district")
+        }
         guard ["emergency", "normal"].contains(mode) else { throw ValidationError("MODE must be emergency or normal") }
     }
 

@@ -26,12 +26,16 @@ struct DistrictCommand: ParsableCommand {
         func run() throws {
             let output = SampleDistrict(gridCount: grids, seed: seed).generate()
             do { try SampleDistrict.write(output, to: out) } catch { throw RuntimeFailure("cannot write \(out): \(error.localizedDescription)") }
-            FileHandleOutput.standardOutput("\(output.grids.count) grids, \(output.members.count) members, \(output.categories.count) categories in \(out)\n")
+            FileHandleOutput.standardOutput(
+                "\(output.grids.count) grids, \(output.members.count) members, \(output.categories.count) categories in \(out)\n"
+            )
         }
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Load a district and report what it holds, or the first mistake (file, row or feature, field).")
+        static let configuration = CommandConfiguration(
+            abstract: "Load a district and report what it holds, or the first mistake (file, row or feature, field)."
+        )
         @Argument(help: "The district directory.") var directory: String
 
         func run() throws {

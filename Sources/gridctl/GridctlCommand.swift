@@ -17,7 +17,9 @@ struct GridctlCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 runtime failure (daemon unreachable, event refused), 2 bad usage.
             """,
         subcommands: [
-            PublishCommand.self, TailCommand.self, ReplayCommand.self, StatusCommand.self, SchemasCommand.self, KeygenCommand.self, DistrictCommand.self, CaseCommand.self, ModeCommand.self, SilenceCommand.self, RemindersCommand.self, LoadCommand.self, BackupCommand.self, RestoreCommand.self,
+            PublishCommand.self, TailCommand.self, ReplayCommand.self, StatusCommand.self, SchemasCommand.self, KeygenCommand.self,
+            DistrictCommand.self, CaseCommand.self, ModeCommand.self, SilenceCommand.self, RemindersCommand.self, LoadCommand.self,
+            BackupCommand.self, RestoreCommand.self,
         ]
     )
 }

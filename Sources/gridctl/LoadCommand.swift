@@ -79,7 +79,8 @@ struct LoadCommand: ParsableCommand {
         let run: LoadRun
         do {
             run = LoadRun(settings: settings, district: district) { snapshot in
-                let line = "posted \(snapshot.posted), accepted \(snapshot.accepted), actions \(snapshot.actions), cases in hand \(snapshot.unfinished)"
+                let line =
+                    "posted \(snapshot.posted), accepted \(snapshot.accepted), actions \(snapshot.actions), cases in hand \(snapshot.unfinished)"
                 FileHandleOutput.standardError(terminal ? "\r\u{1B}[K" + line : line + "\n")
             }
         }
@@ -91,7 +92,9 @@ struct LoadCommand: ParsableCommand {
             encoder.outputFormatting = .sortedKeys
             var text = ""
             for record in result.records { text += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n" }
-            do { try text.write(toFile: script, atomically: true, encoding: .utf8) } catch { throw RuntimeFailure("cannot write \(script): \(error)") }
+            do { try text.write(toFile: script, atomically: true, encoding: .utf8) } catch {
+                throw RuntimeFailure("cannot write \(script): \(error)")
+            }
         }
         let summary: [String: Any] = [
             "posted": result.posted, "accepted": result.accepted, "refused": result.refused, "failed": result.failed,

@@ -65,6 +65,8 @@ struct SilenceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End a silence now.")
         @Argument(help: "The silence id, e.g. s-1a2b3c4d.") var id: String
         @OptionGroup var notifier: NotifierOptions
-        func run() async throws { try await notifier.http.send("DELETE", "/v1/silences/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)") }
+        func run() async throws {
+            try await notifier.http.send("DELETE", "/v1/silences/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)")
+        }
     }
 }

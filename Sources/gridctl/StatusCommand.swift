@@ -6,7 +6,10 @@ import GridSchema
 import ZeroMQ
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's head, journal, security, subscribers and plugins.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the daemon's head, journal, security, subscribers and plugins."
+    )
 
     @OptionGroup var bus: BusOptions
     @Flag(help: "Print the raw JSON answer.") var json = false

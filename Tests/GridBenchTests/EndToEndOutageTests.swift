@@ -56,11 +56,14 @@ struct EndToEndOutageTests {
 
         let table = EndToEndOutageReport.table(trips: trips, samples: [first, second, third], start: Self.start, from: from)
         let rows = table.split(separator: "\n").dropFirst(2).map(String.init)
-        #expect(rows == [
-            "| 30–45 | 11 | 5.0 | 2000.0 | 2000 | 1 | 0 | 0 |",
-            "| 45–60 | 2 | 20000.0 | 20000.0 | 20000 | — | — | — |",
-            "| 60–75 | 1 | 8.0 | 8.0 | 8 | 64 | 3000 | 40 |",
-        ], "\(table)")
+        #expect(
+            rows == [
+                "| 30–45 | 11 | 5.0 | 2000.0 | 2000 | 1 | 0 | 0 |",
+                "| 45–60 | 2 | 20000.0 | 20000.0 | 20000 | — | — | — |",
+                "| 60–75 | 1 | 8.0 | 8.0 | 8 | 64 | 3000 | 40 |",
+            ],
+            "\(table)"
+        )
     }
 
     static func metrics(notices: Int, reminders: Int, age: Int) -> String {

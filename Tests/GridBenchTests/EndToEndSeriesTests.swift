@@ -23,7 +23,18 @@ struct EndToEndSeriesTests {
         trips.append((Self.start - Self.second, Self.start))
         trips.append((Self.start + 120 * Self.second, Self.start + 121 * Self.second))
         let slow = Self.start + 59 * Self.second
-        let stages = [(due: slow, stages: EndToEndStages(due: slow, answered: slow + 40 * Self.ms, reported: slow + 42 * Self.ms, dispatched: slow + 45 * Self.ms, arrival: slow + 50 * Self.ms)!)]
+        let stages = [
+            (
+                due: slow,
+                stages: EndToEndStages(
+                    due: slow,
+                    answered: slow + 40 * Self.ms,
+                    reported: slow + 42 * Self.ms,
+                    dispatched: slow + 45 * Self.ms,
+                    arrival: slow + 50 * Self.ms
+                )!
+            )
+        ]
         let samples = [
             ProcessSample(at: Self.start, rss: [0, 0], cpu: [1, 10]),
             ProcessSample(at: Self.start + 60 * Self.second, rss: [0, 0], cpu: [4, 12]),

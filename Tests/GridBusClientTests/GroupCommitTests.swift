@@ -22,7 +22,9 @@ import ZeroMQ
                             let insert = try connection.prepare("INSERT INTO items (n) VALUES (?)")
                             insert.bind(n, at: 1)
                             try insert.run()
-                            try outbox.enqueue(TypedEvent(id: "item-\(n)", source: "test", payload: IncidentAcknowledged(incidentId: "inc-\(n)", by: "m-1")))
+                            try outbox.enqueue(
+                                TypedEvent(id: "item-\(n)", source: "test", payload: IncidentAcknowledged(incidentId: "inc-\(n)", by: "m-1"))
+                            )
                             if n == 17 { throw Refused() }
                         }
                         return true

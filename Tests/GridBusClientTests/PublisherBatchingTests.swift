@@ -50,7 +50,13 @@ struct PublisherBatchingTests {
         let store = try temporaryStore()
         var configuration = ReliablePublisher.Configuration()
         configuration.eventsPerPublish = 64
-        let publisher = ReliablePublisher(store: store, endpoint: bus.endpoint, context: context, configuration: configuration, logger: TestBus.logger())
+        let publisher = ReliablePublisher(
+            store: store,
+            endpoint: bus.endpoint,
+            context: context,
+            configuration: configuration,
+            logger: TestBus.logger()
+        )
         try await publisher.publish(try (0..<200).map { try incident($0) })  // in the outbox before the publisher runs
         try await running([publisher]) {
             try await expectEventually { try await store.outboxCount() == 0 }
@@ -70,7 +76,12 @@ struct PublisherBatchingTests {
         let sequences = Mutex<[[UInt8]: UInt64]>([:])
         let bus = try await StandInBus(context: context) { pairs in
             guard pairs.count == 1 else {
-                return [[BusProtocol.nack, pairs[0].token, Array("malformed".utf8), Array("PUB takes exactly two frames: token and event (got \(pairs.count * 2))".utf8)]]
+                return [
+                    [
+                        BusProtocol.nack, pairs[0].token, Array("malformed".utf8),
+                        Array("PUB takes exactly two frames: token and event (got \(pairs.count * 2))".utf8),
+                    ]
+                ]
             }
             let number = sequences.withLock { known in
                 if let number = known[pairs[0].event] { return number }

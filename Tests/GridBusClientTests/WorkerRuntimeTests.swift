@@ -180,9 +180,19 @@ struct WorkerRuntimeTests {
         try await withTestBus(configure: { $0.heartbeatInterval = 600 }) { bus in
             let seen = Seen()
             let subscriber = DurableSubscriber(
-                name: "narrow", endpoints: bus.endpoints, prefixes: prefixes, store: try temporaryStore(), context: bus.context, logger: TestBus.logger()
+                name: "narrow",
+                endpoints: bus.endpoints,
+                prefixes: prefixes,
+                store: try temporaryStore(),
+                context: bus.context,
+                logger: TestBus.logger()
             ) { seen.append($0) }
-            let publisher = ReliablePublisher(store: try temporaryStore(), endpoint: bus.endpoints.ingress, context: bus.context, logger: TestBus.logger())
+            let publisher = ReliablePublisher(
+                store: try temporaryStore(),
+                endpoint: bus.endpoints.ingress,
+                context: bus.context,
+                logger: TestBus.logger()
+            )
             let grids = chained ? [1, 2] : [1]
             // incident(n) is in grid G-(n % 4) and, on a fresh bus, journaled as sequence n + 1.
             let wanted = (0..<400).filter { grids.contains($0 % 4) }.map { UInt64($0 + 1) }
@@ -347,13 +357,23 @@ struct BatchDeliveryTests {
             let gate = BoundedBuffer<Bool>(capacity: 1)
             let batches = Mutex<[[UInt64]]>([])
             let subscriber = DurableSubscriber(
-                name: "chained-batches", endpoints: bus.endpoints, prefixes: ["incident."], store: try temporaryStore(), context: bus.context,
-                logger: TestBus.logger(), maxBatch: 500
+                name: "chained-batches",
+                endpoints: bus.endpoints,
+                prefixes: ["incident."],
+                store: try temporaryStore(),
+                context: bus.context,
+                logger: TestBus.logger(),
+                maxBatch: 500
             ) { events in
                 if events.first?.sequence == 1 { _ = await gate.pop() }  // busy with the first while the rest arrive
                 batches.withLock { $0.append(events.map(\.sequence)) }
             }
-            let publisher = ReliablePublisher(store: try temporaryStore(), endpoint: bus.endpoints.ingress, context: bus.context, logger: TestBus.logger())
+            let publisher = ReliablePublisher(
+                store: try temporaryStore(),
+                endpoint: bus.endpoints.ingress,
+                context: bus.context,
+                logger: TestBus.logger()
+            )
             try await running([subscriber, publisher]) {
                 try await expectEventually { bus.metric("gridbus_egress_chains") == 1 }
                 try await publisher.publish(try (0..<200).map { try incident($0) })

@@ -16,7 +16,9 @@ import Testing
     static func synchronous(_ store: WorkerStore, durable: Bool, enqueue: Bool) async throws -> Int64 {
         try await store.transaction(nowMilliseconds: 0, durable: durable) { connection, outbox in
             if enqueue {
-                try outbox.enqueue(TypedEvent(id: "ack-\(UUID().uuidString)", source: "test", payload: IncidentAcknowledged(incidentId: "inc-1", by: "m-1")))
+                try outbox.enqueue(
+                    TypedEvent(id: "ack-\(UUID().uuidString)", source: "test", payload: IncidentAcknowledged(incidentId: "inc-1", by: "m-1"))
+                )
             }
             return try connection.scalar("PRAGMA synchronous")
         }

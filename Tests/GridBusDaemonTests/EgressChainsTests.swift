@@ -1,6 +1,7 @@
-@testable import GridBusDaemon
 import GridSchema
 import Testing
+
+@testable import GridBusDaemon
 
 @Suite struct EgressChainsTests {
     func key(_ prefixes: String...) -> [UInt8] { BusProtocol.chainKey(prefixes: prefixes)! }
@@ -25,7 +26,8 @@ import Testing
         chains.register(key("incident.", "grid.mode.changed/"), lastSent: 0)
         let copies = send(
             ["incident.reported/G-1", "incident.dispatched/G-1", "notification.sent/G-1", "grid.mode.changed/G-2", "incident.dispatched/G-3"],
-            from: 1, on: &chains
+            from: 1,
+            on: &chains
         )
         #expect(copies["bus.chain/incident.dispatched/\n"] == [[2, 0], [5, 2]])
         #expect(copies["bus.chain/grid.mode.changed/|incident.\n"] == [[1, 0], [2, 1], [4, 2], [5, 4]])

@@ -71,7 +71,8 @@ struct IngressTests {
             #expect(
                 acks == [
                     BusProtocol.ack, [1], BusProtocol.encode(2), [3], BusProtocol.encode(1), [4], BusProtocol.encode(3), [5], BusProtocol.encode(2),
-                ])
+                ]
+            )
             #expect(try await eventually { bus.metric("gridbus_events_duplicate_total") == 2 })
             #expect(bus.metric("gridbus_events_acked_total") == 5)
             #expect(bus.metric("gridbus_journal_events") == 3)

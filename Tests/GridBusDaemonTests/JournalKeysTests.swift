@@ -16,7 +16,12 @@ import Testing
 
     func incoming(_ id: String, source: String = "test") throws -> IncomingEvent {
         let bytes = Array(#"{"specversion":"1.0","id":"\#(id)","source":"\#(source)","type":"incident.reported","grid":"G-1","data":{}}"#.utf8)
-        return IncomingEvent(envelope: try EnvelopeScanner.scan(bytes), bytes: bytes, reply: ReplyAddress(routingID: [1], delimited: false), token: [])
+        return IncomingEvent(
+            envelope: try EnvelopeScanner.scan(bytes),
+            bytes: bytes,
+            reply: ReplyAddress(routingID: [1], delimited: false),
+            token: []
+        )
     }
 
     @Test func collidingSequencesAreKeptAndRemovedOneByOne() {
@@ -57,7 +62,11 @@ import Testing
             _ = journal.append((0..<50).map { try! incoming("e\($0)") }, receivedAt: 1)
         }
         let reopened = try Journal(path: path, durability: .normal)
-        #expect(reopened.append([try incoming("e49"), try incoming("e0"), try incoming("e50")], receivedAt: 2).outcomes == [.duplicate(50), .duplicate(1), .appended(51)])
+        #expect(
+            reopened.append([try incoming("e49"), try incoming("e0"), try incoming("e50")], receivedAt: 2).outcomes == [
+                .duplicate(50), .duplicate(1), .appended(51),
+            ]
+        )
     }
 
     @Test func anEventRemovedByRetentionCanBePublishedAgain() throws {
@@ -74,12 +83,15 @@ import Testing
         do {
             let journal = try Journal(path: path, durability: .normal)
             let outcomes = journal.append(
-                [try incoming(#"a\u0000x"#), try incoming(#"a\u0000y"#), try incoming("caf\u{E9}"), try incoming("cafe\u{301}")], receivedAt: 1
+                [try incoming(#"a\u0000x"#), try incoming(#"a\u0000y"#), try incoming("caf\u{E9}"), try incoming("cafe\u{301}")],
+                receivedAt: 1
             ).outcomes
             #expect(outcomes == [.appended(1), .appended(2), .appended(3), .appended(4)])
         }
         let reopened = try Journal(path: path, durability: .normal)
-        #expect(reopened.append([try incoming(#"a\u0000y"#), try incoming("cafe\u{301}")], receivedAt: 2).outcomes == [.duplicate(2), .duplicate(4)])
+        #expect(
+            reopened.append([try incoming(#"a\u0000y"#), try incoming("cafe\u{301}")], receivedAt: 2).outcomes == [.duplicate(2), .duplicate(4)]
+        )
     }
 
     @Test func aJournalWithTheOldUniqueIndexLosesItAndKeepsItsEvents() throws {

@@ -95,8 +95,10 @@ import Testing
         // Retention frees space; the journal then accepts again, the failed batch's events as new ones.
         try journal.enforceRetention(now: Date(), maxAge: .infinity, maxBytes: 10_000)
         let failedBatch = appended / 10
-        #expect(journal.append([try incoming("after"), try incoming("b\(failedBatch)-0")], receivedAt: 2).outcomes
-            == [.appended(UInt64(appended) + 1), .appended(UInt64(appended) + 2)])
+        #expect(
+            journal.append([try incoming("after"), try incoming("b\(failedBatch)-0")], receivedAt: 2).outcomes
+                == [.appended(UInt64(appended) + 1), .appended(UInt64(appended) + 2)]
+        )
     }
 
     @Test func aLargeGroupCommitIsSplitIntoChunksThatReplayReadsAcross() throws {
@@ -116,8 +118,10 @@ import Testing
         #expect(try reader.read(after: 200, prefixes: [[]], limit: 100, scanLimit: 1000).entries.isEmpty)
         // A duplicate of an event in an earlier chunk is found after reopening.
         let reopened = try Journal(path: path, durability: .normal)
-        #expect(reopened.append([try incoming("e57", padding: 1000), try incoming("e199", padding: 1000)], receivedAt: 2).outcomes
-            == [.duplicate(58), .duplicate(200)])
+        #expect(
+            reopened.append([try incoming("e57", padding: 1000), try incoming("e199", padding: 1000)], receivedAt: 2).outcomes
+                == [.duplicate(58), .duplicate(200)]
+        )
     }
 
     @Test func retentionRemovesWholeChunks() throws {

@@ -116,7 +116,8 @@ private let portsHandedOut = Mutex<Set<Int>>([])
 /// same one twice in a run: the probe lets go at once, so two calls could otherwise pick one port
 /// for two servers.
 public func freePort() throws -> Int {
-    let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+    let range =
+        (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
         .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) } ?? []
     let ephemeralStart = range.first ?? 32768
     let context = ZMQContext()

@@ -6,7 +6,18 @@ import Testing
 
 @Suite struct AssignmentTests {
     static func member(_ id: String, _ role: Member.Role, _ grids: [String], duty: String = "always", skills: [String] = []) -> Member {
-        Member(id: id, name: id, role: role, grids: grids, phone: nil, email: nil, webhook: nil, skills: skills, duty: DutyHours(duty)!, language: "zh")
+        Member(
+            id: id,
+            name: id,
+            role: role,
+            grids: grids,
+            phone: nil,
+            email: nil,
+            webhook: nil,
+            skills: skills,
+            duty: DutyHours(duty)!,
+            language: "zh"
+        )
     }
 
     static let square = GeoPolygon(outer: [
@@ -16,8 +27,22 @@ import Testing
 
     static func category(_ code: String, partTime: Bool = false) -> Category {
         Category(
-            code: code, kind: .event, group: "g", nameZh: "z", nameEn: "e", keywords: [], filingCriteria: "", closingCriteria: "", normalLimit: 3600,
-            urgentLimit: 1800, clock: .natural, responsibleUnit: "u", priority: .normal, serviceCode: code, partTimeAllowed: partTime, volunteer: false
+            code: code,
+            kind: .event,
+            group: "g",
+            nameZh: "z",
+            nameEn: "e",
+            keywords: [],
+            filingCriteria: "",
+            closingCriteria: "",
+            normalLimit: 3600,
+            urgentLimit: 1800,
+            clock: .natural,
+            responsibleUnit: "u",
+            priority: .normal,
+            serviceCode: code,
+            partTimeAllowed: partTime,
+            volunteer: false
         )
     }
 
@@ -40,12 +65,21 @@ import Testing
     static let morning = Date(timeIntervalSince1970: 1_795_572_000)
     static let night = morning.addingTimeInterval(12 * 3600)
 
-    func assign(_ strategy: AssignmentStrategy, grid: String = "G-1", category: Category = category("E-01-02"), at: Date = morning,
-                load: [String: Int] = [:], emergency: Bool = false, skills: [String] = [], roles: [String: Member.Role] = [:],
-                excluding: Set<String> = []) -> Assignment? {
+    func assign(
+        _ strategy: AssignmentStrategy,
+        grid: String = "G-1",
+        category: Category = category("E-01-02"),
+        at: Date = morning,
+        load: [String: Int] = [:],
+        emergency: Bool = false,
+        skills: [String] = [],
+        roles: [String: Member.Role] = [:],
+        excluding: Set<String> = []
+    ) -> Assignment? {
         var turns: [String: Int] = [:]
         return Assigner(district: Self.district, strategy: strategy, roles: roles).assign(
-            AssignmentRequest(grid: grid, category: category, at: at, emergency: emergency, requiredSkills: skills, excluding: excluding), load: load,
+            AssignmentRequest(grid: grid, category: category, at: at, emergency: emergency, requiredSkills: skills, excluding: excluding),
+            load: load,
             turns: &turns
         )
     }
@@ -59,7 +93,8 @@ import Testing
         let assigner = Assigner(district: Self.district, strategy: .roundRobin)
         var turns: [String: Int] = [:]
         let picks = (0..<4).map { _ in
-            assigner.assign(AssignmentRequest(grid: "G-1", category: Self.category("E-01-02"), at: Self.morning), load: [:], turns: &turns)!.assignees[0].id
+            assigner.assign(AssignmentRequest(grid: "G-1", category: Self.category("E-01-02"), at: Self.morning), load: [:], turns: &turns)!
+                .assignees[0].id
         }
         #expect(picks == ["w1", "w2", "w3", "w1"])
     }
@@ -79,7 +114,9 @@ import Testing
     }
 
     @Test func partTimeMembersOnlyForCategoriesMarkedForThem() {
-        #expect(assign(.leastLoad, category: Self.category("E-01-02", partTime: true), load: ["w1": 1, "w2": 1, "w3": 1])?.assignees.map(\.id) == ["p1"])
+        #expect(
+            assign(.leastLoad, category: Self.category("E-01-02", partTime: true), load: ["w1": 1, "w2": 1, "w3": 1])?.assignees.map(\.id) == ["p1"]
+        )
         #expect(assign(.leastLoad, load: ["w1": 1, "w2": 1, "w3": 1])?.assignees.map(\.id) != ["p1"])
     }
 
@@ -110,8 +147,12 @@ import Testing
         let assigner = Assigner(district: Self.district, strategy: .roundRobin)
         var turns: [String: Int] = [:]
         let picks = (0..<3).map { _ in
-            assigner.assign(AssignmentRequest(grid: "G-1", category: Self.category("E-01-02"), at: Self.morning, excluding: ["w2"]), load: [:], turns: &turns)!
-                .assignees[0].id
+            assigner.assign(
+                AssignmentRequest(grid: "G-1", category: Self.category("E-01-02"), at: Self.morning, excluding: ["w2"]),
+                load: [:],
+                turns: &turns
+            )!
+            .assignees[0].id
         }
         #expect(picks == ["w1", "w3", "w1"])
         #expect(Set(assign(.leastLoad, emergency: true, excluding: ["w1"])?.assignees.map(\.id) ?? []) == ["w2", "w3", "c1", "i1", "r1", "p1"])

@@ -1,9 +1,10 @@
 import Foundation
 import GridBusTestSupport
-@testable import GridDispatch
 import GridSchema
 import GridStore
 import Testing
+
+@testable import GridDispatch
 
 /// How a case is written: in place, and its assignees (the load the assignment reads) kept in step.
 @Suite struct DispatcherStoreTests {

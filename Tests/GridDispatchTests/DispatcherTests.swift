@@ -1,7 +1,6 @@
 import Foundation
 import GridBusClient
 import GridBusTestSupport
-@testable import GridDispatch
 import GridDistrict
 import GridSchema
 import GridStore
@@ -9,6 +8,8 @@ import Logging
 import Synchronization
 import Testing
 import ZeroMQ
+
+@testable import GridDispatch
 
 /// The dispatcher with an injected clock and no bus: what it publishes is read from its outbox.
 @Suite struct DispatcherTests {
@@ -68,7 +69,13 @@ import ZeroMQ
                 id: eventID ?? "reported-\(id)",
                 source: "grid-intake",
                 payload: IncidentReported(
-                    incidentId: id, category: category, description: "d", channel: .app, reportedAt: clock.now, grid: grid, location: location
+                    incidentId: id,
+                    category: category,
+                    description: "d",
+                    channel: .app,
+                    reportedAt: clock.now,
+                    grid: grid,
+                    location: location
                 ),
                 grid: grid
             )
@@ -165,7 +172,14 @@ import ZeroMQ
     /// reminders every minute; back to normal, new incidents follow the normal policy.
     @Test func emergencyModeAndBack() async throws {
         let fixture = try await Fixture()
-        guard case .success(let change) = try await fixture.dispatcher.setMode(scope: .community, target: "C-01-01", mode: .emergency, by: "ops", reason: "typhoon")
+        guard
+            case .success(let change) = try await fixture.dispatcher.setMode(
+                scope: .community,
+                target: "C-01-01",
+                mode: .emergency,
+                by: "ops",
+                reason: "typhoon"
+            )
         else {
             Issue.record("the switch was refused")
             return
@@ -179,7 +193,12 @@ import ZeroMQ
         #expect(item.acknowledgeBy == DispatcherTests.morning.addingTimeInterval(5 * 60))
         // One member returns it: it stays with the rest of the roster (not with nobody).
         let returner = item.assignees[0]
-        guard case .done(let returned) = try await fixture.dispatcher.act("inc-1", .returnAsWronglyDispatched, ActionInput(by: returner, reason: "not mine"))
+        guard
+            case .done(let returned) = try await fixture.dispatcher.act(
+                "inc-1",
+                .returnAsWronglyDispatched,
+                ActionInput(by: returner, reason: "not mine")
+            )
         else {
             Issue.record("the return was refused")
             return
@@ -195,7 +214,9 @@ import ZeroMQ
         #expect(!normal.emergency && normal.assignees.count == 1)
         let modes = try await fixture.published().filter { $0.type == "grid.mode.changed" }.map { $0.data["mode"] }
         #expect(modes == [.string("emergency"), .string("normal")])
-        guard case .failure(let problem) = try await fixture.dispatcher.setMode(scope: .town, target: "T-99", mode: .emergency, by: "ops", reason: nil) else {
+        guard
+            case .failure(let problem) = try await fixture.dispatcher.setMode(scope: .town, target: "T-99", mode: .emergency, by: "ops", reason: nil)
+        else {
             Issue.record("an unknown town was accepted")
             return
         }
@@ -225,17 +246,22 @@ import ZeroMQ
             Issue.record("a second claim was accepted")
             return
         }
-        for (action, input) in [(CaseAction.start, ActionInput(by: volunteers[0])), (.handle, ActionInput(by: volunteers[0], note: "groceries delivered")),
-                                (.verifyPass, ActionInput(by: "c")), (.close, ActionInput(by: "c"))] {
+        for (action, input) in [
+            (CaseAction.start, ActionInput(by: volunteers[0])), (.handle, ActionInput(by: volunteers[0], note: "groceries delivered")),
+            (.verifyPass, ActionInput(by: "c")), (.close, ActionInput(by: "c")),
+        ] {
             guard case .done = try await fixture.dispatcher.act("wish-1", action, input) else {
                 Issue.record("\(action) refused")
                 return
             }
         }
         let events = try await fixture.published()
-        #expect(events.map(\.type) == [
-            "incident.registered", "incident.dispatched", "incident.dispatched", "incident.started", "incident.handled", "incident.verified", "incident.closed",
-        ])
+        #expect(
+            events.map(\.type) == [
+                "incident.registered", "incident.dispatched", "incident.dispatched", "incident.started", "incident.handled", "incident.verified",
+                "incident.closed",
+            ]
+        )
         #expect(events[1].data["policy"] == .string("open-task") && events[2].data["policy"] == .string("claimed"))
         #expect(events.last?.data["points"] == .object([volunteers[0]: .integer(10)]))
     }

@@ -66,7 +66,9 @@ import Testing
     /// instructor, and reminds every 3 minutes.
     @Test func theDispatcherEscalatesByTheCategorysPolicy() async throws {
         var settings = DispatchSettings()
-        settings.escalation = try Self.read("categories:\n  E-01:\n    ladder: [grid-worker, community, town]\n    normal: {acknowledge: 10m, remind: 3m}")
+        settings.escalation = try Self.read(
+            "categories:\n  E-01:\n    ladder: [grid-worker, community, town]\n    normal: {acknowledge: 10m, remind: 3m}"
+        )
         let fixture = try await DispatcherTests.Fixture(settings: settings)
         try await fixture.report("inc-1")
         #expect(try await fixture.dispatcher.get("inc-1")?.acknowledgeBy == DispatcherTests.morning.addingTimeInterval(10 * 60))

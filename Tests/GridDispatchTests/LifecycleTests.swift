@@ -10,7 +10,9 @@ import Testing
             .register: (.registered, .incidentRegistered), .reject: (.rejected, .incidentRejected), .merge: (.merged, .incidentMerged),
             .place: (.registered, .incidentRegistered),
         ],
-        .registered: [.dispatch: (.dispatched, .incidentDispatched), .merge: (.merged, .incidentMerged), .claim: (.acknowledged, .incidentDispatched)],
+        .registered: [
+            .dispatch: (.dispatched, .incidentDispatched), .merge: (.merged, .incidentMerged), .claim: (.acknowledged, .incidentDispatched),
+        ],
         .dispatched: [
             .acknowledge: (.acknowledged, .incidentAcknowledged), .returnAsWronglyDispatched: (.registered, .incidentReturned),
             .dispatch: (.dispatched, .incidentDispatched),

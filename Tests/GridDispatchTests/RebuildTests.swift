@@ -37,7 +37,9 @@ import Testing
         try await fixture.report("inc-9", grid: other.id)
 
         let by = ActionInput(by: "m-x", note: "done", reason: "not ours")
-        for action in [CaseAction.acknowledge, .start, .handle, .verifyFail, .handle, .verifyPass, .close, .reopen] { try await act("inc-1", action, by) }
+        for action in [CaseAction.acknowledge, .start, .handle, .verifyFail, .handle, .verifyPass, .close, .reopen] {
+            try await act("inc-1", action, by)
+        }
         try await act("inc-2", .returnAsWronglyDispatched, by)
         try await act("inc-3", .acknowledge, by)
         try await act("inc-3", .extend, ActionInput(by: "m-x", deadline: fixture.clock.now.addingTimeInterval(40 * 86400)))
@@ -92,7 +94,9 @@ import Testing
         var positions: [String: [Int]] = [:]
         for (index, bytes) in journal.enumerated() {
             let event = try CloudEvent.decode(bytes)
-            if event.source == Dispatcher.source, let subject = event.subject, event.type != "grid.mode.changed" { positions[subject, default: []].append(index) }
+            if event.source == Dispatcher.source, let subject = event.subject, event.type != "grid.mode.changed" {
+                positions[subject, default: []].append(index)
+            }
         }
         var reordered = journal
         for indices in positions.values { for (to, from) in zip(indices, indices.reversed()) { reordered[to] = journal[from] } }

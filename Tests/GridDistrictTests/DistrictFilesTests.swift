@@ -14,7 +14,10 @@ import Testing
         try SampleDistrict.write(output, to: directory)
         for file in [District.files.grids, District.files.roster, District.files.categories] {
             let committed = try Data(contentsOf: Self.repository.appendingPathComponent("deploy/sample/\(file)"))
-            #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file)) == committed, "deploy/sample/\(file) drifted: run gridctl district generate --out deploy/sample")
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file)) == committed,
+                "deploy/sample/\(file) drifted: run gridctl district generate --out deploy/sample"
+            )
         }
     }
 
@@ -51,12 +54,27 @@ import Testing
 
     @Test(arguments: [
         (#"{"type":"Feature"}"#, "type", "FeatureCollection"),
-        (#"{"type":"FeatureCollection","features":[\#(feature("G-1")),\#(feature("G-1"))]}"#, "features[1] (grid G-1).properties.id", "also the id of features[0]"),
-        (#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"G-1"},"geometry":null}]}"#, "features[0].properties.name", "is required"),
+        (
+            #"{"type":"FeatureCollection","features":[\#(feature("G-1")),\#(feature("G-1"))]}"#, "features[1] (grid G-1).properties.id",
+            "also the id of features[0]"
+        ),
+        (
+            #"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"G-1"},"geometry":null}]}"#, "features[0].properties.name",
+            "is required"
+        ),
         (#"{"type":"FeatureCollection","features":[\#(feature("G 1"))]}"#, "features[0] (grid G 1).properties.id", "A–Z"),
-        (#"{"type":"FeatureCollection","features":[\#(feature("G-1", geometry: #"{"type":"Point","coordinates":[1,2]}"#))]}"#, "features[0] (grid G-1).geometry.type", "Polygon or MultiPolygon"),
-        (#"{"type":"FeatureCollection","features":[\#(feature("G-1", geometry: #"{"type":"Polygon","coordinates":[[[30,120],[30,121],[31,121],[30,120]]]}"#))]}"#, "features[0] (grid G-1).geometry.coordinates[0][0]", "longitude first"),
-        (#"{"type":"FeatureCollection","features":[\#(feature("G-1", geometry: #"{"type":"Polygon","coordinates":[[[120,30],[121,30],[121,31]]]}"#))]}"#, "features[0] (grid G-1).geometry.coordinates[0]", "end where it starts"),
+        (
+            #"{"type":"FeatureCollection","features":[\#(feature("G-1", geometry: #"{"type":"Point","coordinates":[1,2]}"#))]}"#,
+            "features[0] (grid G-1).geometry.type", "Polygon or MultiPolygon"
+        ),
+        (
+            #"{"type":"FeatureCollection","features":[\#(feature("G-1", geometry: #"{"type":"Polygon","coordinates":[[[30,120],[30,121],[31,121],[30,120]]]}"#))]}"#,
+            "features[0] (grid G-1).geometry.coordinates[0][0]", "longitude first"
+        ),
+        (
+            #"{"type":"FeatureCollection","features":[\#(feature("G-1", geometry: #"{"type":"Polygon","coordinates":[[[120,30],[121,30],[121,31]]]}"#))]}"#,
+            "features[0] (grid G-1).geometry.coordinates[0]", "end where it starts"
+        ),
     ])
     func geoJSONErrorsNameFeatureAndField(text: String, field: String, reason: String) throws {
         let file = try write("grids.geojson", text)
@@ -105,7 +123,8 @@ import Testing
         #expect(DutyHours("fri-mon 08:00-09:00") == nil && DutyHours("mon 09:00-08:00") == nil)
     }
 
-    static let catalogueHeader = "code,kind,group,name_zh,name_en,keywords,filing_criteria,closing_criteria,normal_limit,urgent_limit,clock,responsible_unit,priority\n"
+    static let catalogueHeader =
+        "code,kind,group,name_zh,name_en,keywords,filing_criteria,closing_criteria,normal_limit,urgent_limit,clock,responsible_unit,priority\n"
 
     @Test(arguments: [
         ("E-1-02,event,g,z,e,,,,2d,4h,working,u,normal\n", "row 2.code", "E-01-02"),

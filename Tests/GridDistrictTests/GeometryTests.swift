@@ -28,7 +28,10 @@ import Testing
         var random = SystemRandomNumberGenerator()
         var inside = 0
         for _ in 0..<20_000 {
-            let point = GeoPosition(longitude: Double.random(in: 119.99...120.36, using: &random), latitude: Double.random(in: 30.09...30.36, using: &random))
+            let point = GeoPosition(
+                longitude: Double.random(in: 119.99...120.36, using: &random),
+                latitude: Double.random(in: 30.09...30.36, using: &random)
+            )
             let expected = grids.filter { $0.contains(point) }
             #expect(expected.count <= 1, "grids overlap at \(point)")
             #expect(index.grid(containing: point)?.id == expected.first?.id)

@@ -61,7 +61,9 @@ import ZeroMQ
         func file(_ number: Int) async throws -> Incident {
             let body = Data(#"{"category": "\#(category)", "description": "pothole \#(number)", "grid": "\#(district.grids[0].id)"}"#.utf8)
             let input = try ReportInput.parse(json: body, district: district, defaultChannel: .app).get()
-            guard case .created(let incident, _) = try await intake.report(input, client: "test", idempotencyKey: nil) else { throw CancellationError() }
+            guard case .created(let incident, _) = try await intake.report(input, client: "test", idempotencyKey: nil) else {
+                throw CancellationError()
+            }
             return incident
         }
         var ids = [try await file(1).id, try await file(2).id]

@@ -41,23 +41,38 @@ import ZeroMQ
         // the dispatches first: each incident's registration comes late and must not set its status.
         var events: [[UInt8]] = []
         for id in ids {
-            events.append(try TypedEvent(
-                id: CaseStep.eventID(incident: id, step: 2), source: "grid-dispatcher",
-                payload: IncidentDispatched(incidentId: id, assignees: ["m-1"], role: "grid-worker", acknowledgeBy: deadline, deadline: deadline),
-                subject: id, grid: grid
-            ).jsonBytes())
+            events.append(
+                try TypedEvent(
+                    id: CaseStep.eventID(incident: id, step: 2),
+                    source: "grid-dispatcher",
+                    payload: IncidentDispatched(incidentId: id, assignees: ["m-1"], role: "grid-worker", acknowledgeBy: deadline, deadline: deadline),
+                    subject: id,
+                    grid: grid
+                ).jsonBytes()
+            )
         }
         for id in ids {
-            events.append(try TypedEvent(
-                id: CaseStep.eventID(incident: id, step: 1), source: "grid-dispatcher",
-                payload: IncidentRegistered(incidentId: id, category: category, grid: grid, priority: .normal, deadline: deadline), subject: id, grid: grid
-            ).jsonBytes())
+            events.append(
+                try TypedEvent(
+                    id: CaseStep.eventID(incident: id, step: 1),
+                    source: "grid-dispatcher",
+                    payload: IncidentRegistered(incidentId: id, category: category, grid: grid, priority: .normal, deadline: deadline),
+                    subject: id,
+                    grid: grid
+                ).jsonBytes()
+            )
         }
         #expect(events.count > 2 * Intake.followChunk)
         // And one event the dispatcher did not number, for the first incident.
-        events.append(try TypedEvent(
-            id: "ops-1", source: "ops-console", payload: IncidentEscalated(incidentId: ids[0], level: "grid-chief", to: ["m-2"], reason: "by hand"), subject: ids[0], grid: grid
-        ).jsonBytes())
+        events.append(
+            try TypedEvent(
+                id: "ops-1",
+                source: "ops-console",
+                payload: IncidentEscalated(incidentId: ids[0], level: "grid-chief", to: ["m-2"], reason: "by hand"),
+                subject: ids[0],
+                grid: grid
+            ).jsonBytes()
+        )
         let busEvents = events.enumerated().map { BusEvent(sequence: UInt64($0.offset + 1), topic: "incident.", bytes: $0.element) }
         try await intake.follow(busEvents)
         try await intake.follow(busEvents)  // heard again after a restart: nothing changes

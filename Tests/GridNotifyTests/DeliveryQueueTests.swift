@@ -1,5 +1,6 @@
-@testable import GridNotify
 import Testing
+
+@testable import GridNotify
 
 /// The room for messages in flight, shared by the subscriber's claims and the delivery loop's.
 @Suite struct DeliveryQueueTests {

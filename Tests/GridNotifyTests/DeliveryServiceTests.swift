@@ -1,8 +1,9 @@
 import Foundation
 import GridBusTestSupport
-@testable import GridNotify
 import Logging
 import Testing
+
+@testable import GridNotify
 
 /// The delivery loop (`DeliveryService`) with a real queue, the notifier's store and a test clock.
 @Suite(.timeLimit(.minutes(1))) struct DeliveryServiceTests {
@@ -90,4 +91,3 @@ import Testing
         #expect(second.map(\.rows.count) == [20])
     }
 }
-

@@ -20,16 +20,25 @@ import Testing
     }
 
     static let envelope = Envelope(
-        messageId: "m-1", channel: "sms", recipient: Recipient(id: "m-00001", name: "罗军", language: "zh", phone: "13159636558"), address: "13159636558",
-        subject: "s", text: "【网格】新派单 inc-1", notifications: [NoticeSummary(id: "n-1", incidentId: "inc-1", type: "incident.dispatched", text: "t", facts: [:])],
+        messageId: "m-1",
+        channel: "sms",
+        recipient: Recipient(id: "m-00001", name: "罗军", language: "zh", phone: "13159636558"),
+        address: "13159636558",
+        subject: "s",
+        text: "【网格】新派单 inc-1",
+        notifications: [NoticeSummary(id: "n-1", incidentId: "inc-1", type: "incident.dispatched", text: "t", facts: [:])],
         attempt: 1
     )
 
     @Test func exitZeroIsDeliveredWithTheProvidersID() async throws {
-        let (channel, directory) = try Self.channel("cat > \"$(dirname \"$0\")/input.json\"\necho \"$GATEWAY\" > \"$(dirname \"$0\")/env\"\necho '{\"providerMessageId\": \"sms-77\"}'\n")
+        let (channel, directory) = try Self.channel(
+            "cat > \"$(dirname \"$0\")/input.json\"\necho \"$GATEWAY\" > \"$(dirname \"$0\")/env\"\necho '{\"providerMessageId\": \"sms-77\"}'\n"
+        )
         #expect(await channel.deliver(Self.envelope) == .delivered(providerMessageId: "sms-77"))
         let input = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("input.json"))) as? [String: Any]
-        #expect(input?["messageId"] as? String == "m-1" && input?["address"] as? String == "13159636558" && input?["text"] as? String == "【网格】新派单 inc-1")
+        #expect(
+            input?["messageId"] as? String == "m-1" && input?["address"] as? String == "13159636558" && input?["text"] as? String == "【网格】新派单 inc-1"
+        )
         #expect(try String(contentsOf: directory.appendingPathComponent("env"), encoding: .utf8) == "test\n")
     }
 
@@ -55,7 +64,9 @@ import Testing
             return
         }
         #expect(why.contains("killed after 0.5s"))
-        let helper = try #require(Int32(String(contentsOf: directory.appendingPathComponent("helper"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let helper = try #require(
+            Int32(String(contentsOf: directory.appendingPathComponent("helper"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        )
         var gone = false
         for _ in 0..<50 where !gone {
             // Dead: gone, or a zombie nobody has reaped yet (PID 1 in a container may not).

@@ -2,8 +2,9 @@ import Foundation
 import GridBusClient
 import GridBusTestSupport
 import GridConfiguration
-@testable import GridNotify
 import Testing
+
+@testable import GridNotify
 
 /// The notification log keeps settled notices for `notification-log.max-age`; notices still on
 /// their way stay however old, and the configuration refuses an age too short to mean anything.
@@ -54,7 +55,11 @@ import Testing
 
     func configuration(_ arguments: [String]) async throws -> NotifierConfiguration {
         try NotifierConfiguration(
-            reader: try await GridConfigReader.load(arguments: ["grid-notifier", "--auth-mode", "none"] + arguments, keys: NotifierConfiguration.keys, environment: [:])
+            reader: try await GridConfigReader.load(
+                arguments: ["grid-notifier", "--auth-mode", "none"] + arguments,
+                keys: NotifierConfiguration.keys,
+                environment: [:]
+            )
         )
     }
 

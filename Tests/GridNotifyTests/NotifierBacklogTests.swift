@@ -1,8 +1,9 @@
 import Foundation
 import GridBusTestSupport
 import GridStore
-@testable import GridNotify
 import Testing
+
+@testable import GridNotify
 
 /// What `/metrics` tells of the notifier's backlog: notices and reminders due and not yet taken up,
 /// for how long, and the notices not settled yet; read from the store with a test clock.

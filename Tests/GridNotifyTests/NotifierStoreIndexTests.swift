@@ -2,8 +2,9 @@ import Foundation
 import GridBusClient
 import GridBusTestSupport
 import GridStore
-@testable import GridNotify
 import Testing
+
+@testable import GridNotify
 
 /// The deliveries table keeps every notice ever sent; its indexes other than by incident hold only
 /// the notices on their way, so the claim reads and writes a few small, cached indexes, not ones
@@ -13,7 +14,9 @@ import Testing
 
     func indexes(_ path: String) throws -> [String] {
         let connection = try SQLiteConnection(path: path)
-        let statement = try connection.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND sql IS NOT NULL ORDER BY name")
+        let statement = try connection.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND sql IS NOT NULL ORDER BY name"
+        )
         var names: [String] = []
         while try statement.step() { names.append(statement.text(0) ?? "") }
         return names
@@ -31,7 +34,9 @@ import Testing
                 "SEARCH deliveries USING INDEX deliveries_waiting_recipient (recipient_id=? AND channel=?)"
             ]
         )
-        #expect(try connection.queryPlan(NotifierStore.claimSQL.retrying) == ["SEARCH deliveries USING INDEX deliveries_retry_message (message_id=?)"])
+        #expect(
+            try connection.queryPlan(NotifierStore.claimSQL.retrying) == ["SEARCH deliveries USING INDEX deliveries_retry_message (message_id=?)"]
+        )
         #expect(try connection.queryPlan(NotifierStore.cancelRemindersSQL) == ["SEARCH deliveries USING INDEX deliveries_incident (incident=?)"])
         for sql in [NotifierStore.claimSQL.due, NotifierStore.claimSQL.waiting, NotifierStore.claimSQL.retrying] {
             #expect(try connection.opcodes(sql).isDisjoint(with: ["OpenEphemeral", "SorterOpen"]), "\(sql)")

@@ -3,13 +3,14 @@ import GridBusClient
 import GridBusTestSupport
 import GridConfiguration
 import GridDistrict
-@testable import GridNotify
 import GridSchema
 import GridStore
 import Logging
 import Synchronization
 import Testing
 import ZeroMQ
+
+@testable import GridNotify
 
 /// A channel that keeps what it is given and answers as the test scripts it.
 final class RecordingChannel: NotificationChannel {
@@ -61,18 +62,29 @@ final class RecordingChannel: NotificationChannel {
         let sms = RecordingChannel("sms", contact: .phone)
         let email = RecordingChannel("email", contact: .email, style: .long)
 
-        init(rules: NotifierRules = NotifierRules(), clock: Clock = Clock(NotifierTests.morning), path: String? = nil, durable: Bool = false) async throws {
+        init(
+            rules: NotifierRules = NotifierRules(),
+            clock: Clock = Clock(NotifierTests.morning),
+            path: String? = nil,
+            durable: Bool = false
+        ) async throws {
             var rules = rules
             rules.channelOrder = ["sms", "email"]
             let store = try WorkerStore(
-                path: path ?? TemporaryFiles.store("notifier"), durable: durable
+                path: path ?? TemporaryFiles.store("notifier"),
+                durable: durable
             )
             self.store = store
             self.clock = clock
             notifier = Notifier(
-                district: NotifierTests.district, rules: rules, channels: [sms, email],
+                district: NotifierTests.district,
+                rules: rules,
+                channels: [sms, email],
                 publisher: ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:1", context: ZMQContext(), logger: Logger(label: "test")),
-                store: store, logger: Logger(label: "test"), now: { clock.now }, jitter: { 0.5 }
+                store: store,
+                logger: Logger(label: "test"),
+                now: { clock.now },
+                jitter: { 0.5 }
             )
             try await Notifier.prepare(store)
         }
@@ -87,25 +99,45 @@ final class RecordingChannel: NotificationChannel {
         func register(_ id: String, priority: Priority = .normal, grid: String = "G-01-01-01", wantsUpdates: Bool = false) async throws {
             try await hear(
                 IncidentReported(
-                    incidentId: id, category: "E-01-02", description: "d", priority: priority, channel: .app, reportedAt: clock.now, grid: grid,
+                    incidentId: id,
+                    category: "E-01-02",
+                    description: "d",
+                    priority: priority,
+                    channel: .app,
+                    reportedAt: clock.now,
+                    grid: grid,
                     reporter: Reporter(name: "Li", phone: "13800000000", wantsUpdates: wantsUpdates)
                 ),
-                id: "r-\(id)", grid: grid
+                id: "r-\(id)",
+                grid: grid
             )
             try await hear(
                 IncidentRegistered(incidentId: id, category: "E-01-02", grid: grid, priority: priority, deadline: clock.now.addingTimeInterval(7200)),
-                id: "\(id)-1", subject: id, grid: grid
+                id: "\(id)-1",
+                subject: id,
+                grid: grid
             )
         }
 
         @discardableResult
-        func dispatch(_ id: String, to assignees: [String] = [NotifierTests.worker], eventID: String? = nil, grid: String = "G-01-01-01") async throws -> Int {
+        func dispatch(
+            _ id: String,
+            to assignees: [String] = [NotifierTests.worker],
+            eventID: String? = nil,
+            grid: String = "G-01-01-01"
+        ) async throws -> Int {
             try await hear(
                 IncidentDispatched(
-                    incidentId: id, assignees: assignees, role: "grid-worker", acknowledgeBy: clock.now.addingTimeInterval(1800),
-                    deadline: clock.now.addingTimeInterval(7200), policy: "least-load"
+                    incidentId: id,
+                    assignees: assignees,
+                    role: "grid-worker",
+                    acknowledgeBy: clock.now.addingTimeInterval(1800),
+                    deadline: clock.now.addingTimeInterval(7200),
+                    policy: "least-load"
                 ),
-                id: eventID ?? "\(id)-2", subject: id, grid: grid
+                id: eventID ?? "\(id)-2",
+                subject: id,
+                grid: grid
             )
         }
 
@@ -149,12 +181,18 @@ final class RecordingChannel: NotificationChannel {
         }
         func dispatched(_ id: String) throws -> BusEvent {
             let event = try CloudEvent(
-                id: "\(id)-2", source: "grid-dispatcher",
+                id: "\(id)-2",
+                source: "grid-dispatcher",
                 payload: IncidentDispatched(
-                    incidentId: id, assignees: [NotifierTests.worker], role: "grid-worker", acknowledgeBy: fixture.clock.now.addingTimeInterval(1800),
-                    deadline: fixture.clock.now.addingTimeInterval(7200), policy: "least-load"
+                    incidentId: id,
+                    assignees: [NotifierTests.worker],
+                    role: "grid-worker",
+                    acknowledgeBy: fixture.clock.now.addingTimeInterval(1800),
+                    deadline: fixture.clock.now.addingTimeInterval(7200),
+                    policy: "least-load"
                 ),
-                subject: id, grid: "G-01-01-01"
+                subject: id,
+                grid: "G-01-01-01"
             )
             return BusEvent(sequence: 1, topic: event.topic.description, bytes: try event.jsonBytes())
         }
@@ -190,8 +228,10 @@ final class RecordingChannel: NotificationChannel {
         try await fixture.hear(IncidentClosed(incidentId: "inc-1", by: "c", onTime: true), id: "inc-1-6", subject: "inc-1")
         fixture.clock.advance(30)
         try await fixture.notifier.deliverDue()
-        let byRecipient = Dictionary(grouping: fixture.sms.envelopes.flatMap { envelope in envelope.notifications.map { (envelope.recipient.id, $0.type) } }) { $0.0 }
-            .mapValues { $0.map(\.1) }
+        let byRecipient = Dictionary(
+            grouping: fixture.sms.envelopes.flatMap { envelope in envelope.notifications.map { (envelope.recipient.id, $0.type) } }
+        ) { $0.0 }
+        .mapValues { $0.map(\.1) }
         #expect(Set(byRecipient[NotifierTests.worker] ?? []) == ["incident.dispatched", "incident.verified"])
         #expect(Set(byRecipient["reporter:inc-1"] ?? []) == ["incident.verified", "incident.closed"])
         let verified = try #require(fixture.sms.envelopes.flatMap(\.notifications).first { $0.type == "incident.verified" })
@@ -244,7 +284,9 @@ final class RecordingChannel: NotificationChannel {
         let connection = try SQLiteConnection(path: path)
         #expect(try connection.queryPlan(NotifierStore.dueRemindersSQL.longestWaiting) == ["SEARCH reminders USING INDEX reminders_due (next_ms<?)"])
         #expect(
-            try connection.queryPlan(NotifierStore.dueRemindersSQL.ofRecipient) == ["SEARCH reminders USING INDEX reminders_recipient (recipient_id=? AND next_ms<?)"]
+            try connection.queryPlan(NotifierStore.dueRemindersSQL.ofRecipient) == [
+                "SEARCH reminders USING INDEX reminders_recipient (recipient_id=? AND next_ms<?)"
+            ]
         )
     }
 
@@ -316,7 +358,10 @@ final class RecordingChannel: NotificationChannel {
         rules.groupWait = 0
         let fixture = try await Fixture(rules: rules)
         let silence = try await fixture.notifier.addSilence(
-            Silence.Matchers(type: "incident.dispatched", grid: "G-01-01"), until: fixture.clock.now.addingTimeInterval(3600), by: "ops", comment: "drill"
+            Silence.Matchers(type: "incident.dispatched", grid: "G-01-01"),
+            until: fixture.clock.now.addingTimeInterval(3600),
+            by: "ops",
+            comment: "drill"
         )
         try await fixture.register("inc-1")
         try await fixture.dispatch("inc-1")
@@ -408,7 +453,10 @@ final class RecordingChannel: NotificationChannel {
             fixture.clock.advance(1)
         }
         let failed = try await fixture.published(.notificationFailed)
-        #expect(failed.count == 1 && failed[0]["reason"]?.stringValue?.hasPrefix("gave up after 3 attempts") == true && failed[0]["attempts"] == .integer(3))
+        #expect(
+            failed.count == 1 && failed[0]["reason"]?.stringValue?.hasPrefix("gave up after 3 attempts") == true
+                && failed[0]["attempts"] == .integer(3)
+        )
         #expect(fixture.email.envelopes.count == 1)  // and the fallback took over
     }
 
@@ -428,7 +476,9 @@ final class RecordingChannel: NotificationChannel {
         // inc-3 is claimed (marked sending) and then the process dies before recording the outcome.
         try await first.register("inc-3")
         try await first.dispatch("inc-3", to: [NotifierTests.resident])
-        try await first.store.withConnection { try $0.execute("UPDATE deliveries SET status = 'sending', attempts = 1, message_id = 'm-in-doubt' WHERE incident = 'inc-3'") }
+        try await first.store.withConnection {
+            try $0.execute("UPDATE deliveries SET status = 'sending', attempts = 1, message_id = 'm-in-doubt' WHERE incident = 'inc-3'")
+        }
         let second = try await Fixture(rules: rules, clock: clock, path: path)
         try await second.dispatch("inc-1")  // redelivered after the restart
         #expect(try await second.notifier.deliverDue() == 1)

@@ -29,6 +29,9 @@ import Testing
     }
 
     @Test func anUnknownTypeOrLanguageFallsBack() {
-        #expect(Templates.line(type: "incident.split", facts: ["incident": "inc-7", "type": "incident.split"], language: "fr") == "【网格】案件 inc-7：incident.split")
+        #expect(
+            Templates.line(type: "incident.split", facts: ["incident": "inc-7", "type": "incident.split"], language: "fr")
+                == "【网格】案件 inc-7：incident.split"
+        )
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import GridBusTestSupport
 import GridSchema
 import GridStore
-@testable import GridNotify
 import Testing
+
+@testable import GridNotify
 
 /// `GET /v1/reminders`: the reminders still to come, for an operator asking who is being reminded
 /// of what, and when next.
@@ -51,8 +52,15 @@ import Testing
         let path = TemporaryFiles.store("notifier")
         _ = try await NotifierTests.Fixture(path: path)
         let connection = try SQLiteConnection(path: path)
-        #expect(try connection.queryPlan(NotifierStore.waitingRemindersSQL.incident).first == "SEARCH reminders USING INDEX sqlite_autoindex_reminders_1 (incident=?)")
-        #expect(try connection.queryPlan(NotifierStore.waitingRemindersSQL.recipient) == ["SEARCH reminders USING INDEX reminders_recipient (recipient_id=?)"])
+        #expect(
+            try connection.queryPlan(NotifierStore.waitingRemindersSQL.incident).first
+                == "SEARCH reminders USING INDEX sqlite_autoindex_reminders_1 (incident=?)"
+        )
+        #expect(
+            try connection.queryPlan(NotifierStore.waitingRemindersSQL.recipient) == [
+                "SEARCH reminders USING INDEX reminders_recipient (recipient_id=?)"
+            ]
+        )
         #expect(try connection.queryPlan(NotifierStore.waitingRemindersSQL.all) == ["SCAN reminders USING INDEX reminders_due"])
     }
 }

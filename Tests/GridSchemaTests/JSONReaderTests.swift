@@ -34,7 +34,8 @@ import Testing
     }
 
     @Test func readsTheFieldsAskedForAndSkipsTheRest() throws {
-        let text = #" {"skip":{"a":[1,-2.5e3,true,null,{"b":"c"}]},"id":"a\"b\u00e9\ud83d\ude00","count":-42,"ok":false,"#
+        let text =
+            #" {"skip":{"a":[1,-2.5e3,true,null,{"b":"c"}]},"id":"a\"b\u00e9\ud83d\ude00","count":-42,"ok":false,"#
             + #""tags":["x","y"],"when":"2026-11-27T10:00:00.5+08:00","inner":{"y":[],"x":"z"},"none":null} "#
         let result = try Self.read(text)
         #expect(result.id == "a\"bé😀")
@@ -69,7 +70,8 @@ import Testing
 
 @Suite struct CloudEventReadingTests {
     @Test func readsEveryAttributeAndKeepsExtensionsAsTheyAre() throws {
-        let text = #"{"specversion":"1.0","id":"e-1","source":"s","type":"incident.reported","time":"2026-11-27T10:00:00Z","#
+        let text =
+            #"{"specversion":"1.0","id":"e-1","source":"s","type":"incident.reported","time":"2026-11-27T10:00:00Z","#
             + #""subject":"inc-1","datacontenttype":"application/json","grid":"G-1","gridbusseq":42,"x":[1,2.5,null,{"a":false}],"#
             + #""data":{"schemaVersion":1,"big":18446744073709551616,"text":"网格\n"}}"#
         let event = try CloudEvent.decode(Array(text.utf8))
@@ -105,7 +107,9 @@ import Testing
     @Test func formatsAsFoundationDoesToTheMillisecond() {
         var random = SystemRandomNumberGenerator()
         let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        var samples: [Double] = [0, -0.001, -86_400, 951_782_400, 4_102_444_799.999, 1_796_176_800.0004999, 1_796_176_800.7015, -1_880_680_655.6924999]
+        var samples: [Double] = [
+            0, -0.001, -86_400, 951_782_400, 4_102_444_799.999, 1_796_176_800.0004999, 1_796_176_800.7015, -1_880_680_655.6924999,
+        ]
         samples += (0..<2000).map { _ in Double.random(in: -2_000_000_000...4_000_000_000, using: &random) }
         for seconds in samples {
             let date = Date(timeIntervalSince1970: seconds)

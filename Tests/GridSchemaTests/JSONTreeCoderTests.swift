@@ -121,8 +121,15 @@ import Testing
             var big: UInt64
             var text: String
         }
-        let record = Record(at: Date(timeIntervalSince1970: 1_796_176_800.125), counts: ["b": 2, "a": 1, "é": 3, "B": 4], ratio: 120.15,
-                            note: nil, nested: [["x": [1, 2]], [:]], big: UInt64(Int64.max), text: "a/b \"q\" \\ \n\t\u{1}中")
+        let record = Record(
+            at: Date(timeIntervalSince1970: 1_796_176_800.125),
+            counts: ["b": 2, "a": 1, "é": 3, "B": 4],
+            ratio: 120.15,
+            note: nil,
+            nested: [["x": [1, 2]], [:]],
+            big: UInt64(Int64.max),
+            text: "a/b \"q\" \\ \n\t\u{1}中"
+        )
         let tree = try JSONTreeEncoder().encode(record)
         let foundation = Array(try Self.foundationEncoder.encode(record))
         #expect(try JSONValue(parsing: tree) == JSONValue(parsing: foundation))

@@ -59,7 +59,11 @@ import Testing
             return try APIKeysFile.load(file, profileFields: ["scopes"]) { (entry) throws(DefinitionError) in try entry.stringList("scopes") }
         }
         let hash = SHA256.hex(Array("k".utf8))
-        #expect(try load("clients:\n  - {name: a, key-sha256: \(hash), scopes: [cases]}") == [APIClient(name: "a", keySHA256: hash, rate: 100, profile: ["cases"])])
+        #expect(
+            try load("clients:\n  - {name: a, key-sha256: \(hash), scopes: [cases]}") == [
+                APIClient(name: "a", keySHA256: hash, rate: 100, profile: ["cases"])
+            ]
+        )
         #expect(throws: DefinitionError.self) { try load("clients:\n  - {name: a, key-sha256: k}") }
         #expect(throws: DefinitionError.self) { try load("clients:\n  - {name: a, key-sha256: \(hash), channel: app}") }
     }

@@ -39,7 +39,9 @@ import ZeroMQ
     }
 
     @Test func badPatternsSayWhy() {
-        for (text, reason) in [("", "non-empty"), ("incident.*.x", "may only end"), ("incident.reportd", "not a registered event type"), ("a b", "without spaces")] {
+        for (text, reason) in [
+            ("", "non-empty"), ("incident.*.x", "may only end"), ("incident.reportd", "not a registered event type"), ("a b", "without spaces"),
+        ] {
             do {
                 _ = try TopicPattern(text)
                 Issue.record("accepted '\(text)'")
@@ -59,7 +61,11 @@ import ZeroMQ
     /// A chain carries the events of every prefix its key lists: it is open to whoever may read them all.
     @Test func aChainIsOpenToWhoeverMayReadEveryPrefixItLists() throws {
         let identity = Identity(
-            name: "x", publicKey: try ZMQCurveKeyPair.generate().publicKey, publish: [], subscribe: [try TopicPattern("incident.*")], definedIn: "test"
+            name: "x",
+            publicKey: try ZMQCurveKeyPair.generate().publicKey,
+            publish: [],
+            subscribe: [try TopicPattern("incident.*")],
+            definedIn: "test"
         )
         #expect(identity.maySubscribe(prefix: BusProtocol.chainKey(prefixes: ["incident."])!))
         #expect(identity.maySubscribe(prefix: BusProtocol.chainKey(prefixes: ["incident.dispatched/", "incident.closed/G-1"])!))
@@ -102,7 +108,10 @@ import ZeroMQ
         ("identities:\n  - name: a\n    key-file: keys/none.key\n", "identities[0].key-file", "cannot read"),
         ("identities:\n  - name: a b\n    key-file: keys/monitoring.key\n", "identities[0].name", "letters, digits"),
         ("identities:\n  - name: a\n    public-key: short\n", "identities[0].public-key", "Z85"),
-        ("identities:\n  - name: a\n    key-file: keys/monitoring.key\n    publish: [incident.reportd]\n", "identities[0].publish[0]", "not a registered"),
+        (
+            "identities:\n  - name: a\n    key-file: keys/monitoring.key\n    publish: [incident.reportd]\n", "identities[0].publish[0]",
+            "not a registered"
+        ),
         ("identities:\n  - name: a\n    key-file: keys/monitoring.key\n    publish: incident.reported\n", "identities[0].publish", "list"),
         ("identity: []\n", "identity", "did you mean 'identities'"),
         ("- 1\n", "", "top level"),

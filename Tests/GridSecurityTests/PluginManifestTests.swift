@@ -10,7 +10,11 @@ import Testing
     init() throws {
         directory = TemporaryFiles.path("plugins")
         try FileManager.default.createDirectory(atPath: directory + "/echo", withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: directory + "/echo/run.sh", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        _ = FileManager.default.createFile(
+            atPath: directory + "/echo/run.sh",
+            contents: Data("#!/bin/sh\n".utf8),
+            attributes: [.posixPermissions: 0o755]
+        )
     }
 
     func write(_ name: String, _ text: String) throws -> String {
@@ -126,7 +130,11 @@ import Testing
         let directory = TemporaryFiles.path("env")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let file = directory + "/p.yaml"
-        try "name: p\nexecutable: sh\nkey: keys/p.key_secret\nenvironment: {PLUGIN_MODE: fast}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "name: p\nexecutable: sh\nkey: keys/p.key_secret\nenvironment: {PLUGIN_MODE: fast}\n".write(
+            toFile: file,
+            atomically: true,
+            encoding: .utf8
+        )
         let manifest = try PluginManifest.load(file, searchPath: "/usr/bin:/bin")
         let environment = PluginEnvironment(
             ingress: "tcp://*:7600",
@@ -145,7 +153,13 @@ import Testing
         #expect(variables["PLUGIN_MODE"] == "fast" && variables["PATH"] == "/usr/bin" && variables["GRIDBUS_PLUGIN_NAME"] == "p")
         #expect(variables["SECRET_TOKEN"] == nil && variables["GRIDBUS_SECURITY_MODE"] == nil)
         // Development mode: no keys handed over.
-        let plain = PluginEnvironment(ingress: "tcp://127.0.0.1:1", egress: "tcp://127.0.0.1:2", replay: "tcp://127.0.0.1:3", serverKeyFile: nil, dataDirectory: "/d")
+        let plain = PluginEnvironment(
+            ingress: "tcp://127.0.0.1:1",
+            egress: "tcp://127.0.0.1:2",
+            replay: "tcp://127.0.0.1:3",
+            serverKeyFile: nil,
+            dataDirectory: "/d"
+        )
         #expect(plain.variables(for: manifest, inheriting: [:])["GRIDBUS_BUS_KEY"] == nil)
     }
 }

@@ -13,7 +13,11 @@ import ZeroMQ
         let listed = try ZMQCurveKeyPair.generate().publicKey
         let policy = try AccessPolicy(identities: [Identity(name: "intake", publicKey: listed, publish: [], subscribe: [], definedIn: "t")])
         let access = AccessControl(mode: .curve, policy: policy)
-        var handler = ZAPHandler(access: access, metrics: SecurityMetrics(factory: NOOPMetricsHandler.instance, mode: .curve), logger: Logger(label: "t"))
+        var handler = ZAPHandler(
+            access: access,
+            metrics: SecurityMetrics(factory: NOOPMetricsHandler.instance, mode: .curve),
+            logger: Logger(label: "t")
+        )
 
         let ok = handler.answer(request(key: listed.bytes))
         #expect(ok == [Array("1.0".utf8), Array("7".utf8), Array("200".utf8), Array("OK".utf8), Array("intake".utf8), []])

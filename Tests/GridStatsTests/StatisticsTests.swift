@@ -27,7 +27,13 @@ import Testing
         var counter = 0
         var steps: [String: Int] = [:]
         func at(_ seconds: Double) -> Date { t0.addingTimeInterval(seconds) }
-        func add<P: EventPayload>(_ payload: P, _ seconds: Double, case id: String? = nil, grid: String? = StatisticsTests.grid, source: String = "grid-dispatcher") throws {
+        func add<P: EventPayload>(
+            _ payload: P,
+            _ seconds: Double,
+            case id: String? = nil,
+            grid: String? = StatisticsTests.grid,
+            source: String = "grid-dispatcher"
+        ) throws {
             counter += 1
             // The dispatcher numbers a case's events: <incident>-1, -2, …
             var eventID = "e-\(counter)"
@@ -39,20 +45,46 @@ import Testing
         }
         func report(_ id: String, _ seconds: Double, grid: String = StatisticsTests.grid, category: String = "E-01-02") throws {
             try add(
-                IncidentReported(incidentId: id, category: category, description: "d", channel: .app, reportedAt: at(seconds), grid: grid), seconds,
-                case: id, grid: grid, source: "grid-intake"
+                IncidentReported(incidentId: id, category: category, description: "d", channel: .app, reportedAt: at(seconds), grid: grid),
+                seconds,
+                case: id,
+                grid: grid,
+                source: "grid-intake"
             )
         }
-        func register(_ id: String, _ seconds: Double, deadline: Double = 7200, grid: String = StatisticsTests.grid, category: String = "E-01-02") throws {
-            try add(IncidentRegistered(incidentId: id, category: category, grid: grid, priority: .normal, deadline: at(deadline)), seconds, case: id, grid: grid)
+        func register(
+            _ id: String,
+            _ seconds: Double,
+            deadline: Double = 7200,
+            grid: String = StatisticsTests.grid,
+            category: String = "E-01-02"
+        ) throws {
+            try add(
+                IncidentRegistered(incidentId: id, category: category, grid: grid, priority: .normal, deadline: at(deadline)),
+                seconds,
+                case: id,
+                grid: grid
+            )
         }
-        func dispatch(_ id: String, _ seconds: Double, to member: String = "m-00001", policy: String = "least-load", grid: String = StatisticsTests.grid) throws {
+        func dispatch(
+            _ id: String,
+            _ seconds: Double,
+            to member: String = "m-00001",
+            policy: String = "least-load",
+            grid: String = StatisticsTests.grid
+        ) throws {
             try add(
                 IncidentDispatched(
-                    incidentId: id, assignees: member.isEmpty ? [] : [member], role: "grid-worker", acknowledgeBy: at(seconds + 1800), deadline: at(7200),
+                    incidentId: id,
+                    assignees: member.isEmpty ? [] : [member],
+                    role: "grid-worker",
+                    acknowledgeBy: at(seconds + 1800),
+                    deadline: at(7200),
                     policy: policy
                 ),
-                seconds, case: id, grid: grid
+                seconds,
+                case: id,
+                grid: grid
             )
         }
         // inc-1: dispatched 60 s after registration (timely), acknowledged after 300 s, handled at
@@ -105,11 +137,31 @@ import Testing
         // Notifications on day one: three sent, one failed.
         for (index, sent) in [true, true, true, false].enumerated() {
             if sent {
-                try add(NotificationSent(notificationId: "n-\(index)", incidentId: "inc-1", recipient: "m-00001", channel: "sms", attempts: 1, latencyMs: 10), 200,
-                        source: "grid-notifier")
+                try add(
+                    NotificationSent(
+                        notificationId: "n-\(index)",
+                        incidentId: "inc-1",
+                        recipient: "m-00001",
+                        channel: "sms",
+                        attempts: 1,
+                        latencyMs: 10
+                    ),
+                    200,
+                    source: "grid-notifier"
+                )
             } else {
-                try add(NotificationFailed(notificationId: "n-\(index)", incidentId: "inc-1", recipient: "m-00001", channel: "webhook", attempts: 3, reason: "400"),
-                        200, source: "grid-notifier")
+                try add(
+                    NotificationFailed(
+                        notificationId: "n-\(index)",
+                        incidentId: "inc-1",
+                        recipient: "m-00001",
+                        channel: "webhook",
+                        attempts: 3,
+                        reason: "400"
+                    ),
+                    200,
+                    source: "grid-notifier"
+                )
             }
         }
         // Emergency mode in C-01-01 for an hour.
@@ -133,14 +185,22 @@ import Testing
         let store = try WorkerStore(path: path ?? TemporaryFiles.store("stats"))
         try await Statistics.prepare(store)
         // "Now" is day two, 11:00: inc-3 is past its deadline; inc-6's deadline (12:00) is not yet.
-        let statistics = Statistics(district: district, settings: Statistics.Settings(), store: store, logger: Logger(label: "test"), now: { t0.addingTimeInterval(90_000) })
+        let statistics = Statistics(
+            district: district,
+            settings: Statistics.Settings(),
+            store: store,
+            logger: Logger(label: "test"),
+            now: { t0.addingTimeInterval(90_000) }
+        )
         return (statistics, store)
     }
 
     static func ingested(batch: Int) async throws -> (Statistics, WorkerStore) {
         let (statistics, store) = try await statistics()
         let events = try script()
-        for start in stride(from: 0, to: events.count, by: batch) { try await statistics.ingest(Array(events[start..<min(start + batch, events.count)])) }
+        for start in stride(from: 0, to: events.count, by: batch) {
+            try await statistics.ingest(Array(events[start..<min(start + batch, events.count)]))
+        }
         return (statistics, store)
     }
 
@@ -301,13 +361,35 @@ import Testing
     /// whether a case is reloaded from the store between its events or not.
     @Test func subMillisecondTimesDoNotDependOnBatches() async throws {
         func event<P: EventPayload>(_ payload: P, _ seconds: Double, _ id: Int) throws -> [UInt8] {
-            try CloudEvent(id: "u-\(id)", source: "grid-dispatcher", payload: payload, subject: "inc-u", grid: Self.grid, time: Self.t0.addingTimeInterval(seconds))
-                .jsonBytes()
+            try CloudEvent(
+                id: "u-\(id)",
+                source: "grid-dispatcher",
+                payload: payload,
+                subject: "inc-u",
+                grid: Self.grid,
+                time: Self.t0.addingTimeInterval(seconds)
+            )
+            .jsonBytes()
         }
         let events = [
-            try event(IncidentRegistered(incidentId: "inc-u", category: "E-01-02", grid: Self.grid, priority: .normal, deadline: Self.t0.addingTimeInterval(99.9996)), 0, 1),
-            try event(IncidentDispatched(incidentId: "inc-u", assignees: ["m-00001"], role: "grid-worker", acknowledgeBy: Self.t0, deadline: Self.t0), 0.0006, 2),
-            try event(IncidentAcknowledged(incidentId: "inc-u", by: "m-00001"), 60.0008, 3),  // 60.0002 s after the dispatch, or 59.9998 s after it rounded
+            try event(
+                IncidentRegistered(
+                    incidentId: "inc-u",
+                    category: "E-01-02",
+                    grid: Self.grid,
+                    priority: .normal,
+                    deadline: Self.t0.addingTimeInterval(99.9996)
+                ),
+                0,
+                1
+            ),
+            try event(
+                IncidentDispatched(incidentId: "inc-u", assignees: ["m-00001"], role: "grid-worker", acknowledgeBy: Self.t0, deadline: Self.t0),
+                0.0006,
+                2
+            ),
+            // 60.0002 s after the dispatch, or 59.9998 s after it rounded:
+            try event(IncidentAcknowledged(incidentId: "inc-u", by: "m-00001"), 60.0008, 3),
             try event(IncidentHandled(incidentId: "inc-u", by: "m-00001", note: "n"), 99.9998, 4),
         ]
         var snapshots: [StatsSnapshot] = []

@@ -9,7 +9,10 @@ struct SecureCommandLineTests {
         let directory = try TemporaryFiles.makeDirectory("it")
         let result = try await run("gridbusd", ["--data-dir", directory + "/bus"], in: directory)
         #expect(result.status == 2)
-        #expect(result.stderr.contains("security.server-key") && result.stderr.contains("gridctl keygen") && result.stderr.contains("--security-mode none"))
+        #expect(
+            result.stderr.contains("security.server-key") && result.stderr.contains("gridctl keygen")
+                && result.stderr.contains("--security-mode none")
+        )
     }
 
     @Test func keygenWritesAPairAndRefusesToOverwriteIt() async throws {

@@ -135,7 +135,9 @@ struct ZMQAsyncSocketTests {
         await #expect(throws: CancellationError.self) { _ = try await opening.value }
         func threadRuns() -> Bool {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-            return tasks.contains { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8))?.hasPrefix("opening-cancel") == true }
+            return tasks.contains {
+                (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8))?.hasPrefix("opening-cancel") == true
+            }
         }
         let deadline = ContinuousClock.now + .seconds(10)
         while threadRuns(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }

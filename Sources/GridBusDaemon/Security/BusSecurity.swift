@@ -42,7 +42,11 @@ public final class BusSecurity: Sendable {
             let written = try CurveCertificate.writePublic(serverKeys!.publicKey, name: "gridbusd", directory: configuration.dataDirectory)
             publicKeyFile = written.hasPrefix("/") ? written : FileManager.default.currentDirectoryPath + "/" + written
         } catch {
-            throw DefinitionError(file: configuration.dataDirectory, field: "data-dir", reason: "cannot write gridbusd.key (the server's public certificate): \(error)")
+            throw DefinitionError(
+                file: configuration.dataDirectory,
+                field: "data-dir",
+                reason: "cannot write gridbusd.key (the server's public certificate): \(error)"
+            )
         }
     }
 
@@ -60,7 +64,13 @@ public final class BusSecurity: Sendable {
                     throw DefinitionError(file: manifest.file, field: "key", reason: error.description)
                 }
                 identities.append(
-                    Identity(name: manifest.name, publicKey: key.publicKey, publish: manifest.publish, subscribe: manifest.subscribe, definedIn: manifest.file)
+                    Identity(
+                        name: manifest.name,
+                        publicKey: key.publicKey,
+                        publish: manifest.publish,
+                        subscribe: manifest.subscribe,
+                        definedIn: manifest.file
+                    )
                 )
             }
         }

@@ -26,7 +26,10 @@ final class HandshakeMonitor: Sendable {
         var monitors: [ZMQSocket] = []
         do {
             while !stop.isSet {
-                for endpoint in pending.withLock({ taken in defer { taken = [] }; return taken }) {
+                for endpoint in pending.withLock({ taken in
+                    defer { taken = [] }
+                    return taken
+                }) {
                     let pair = try ZMQSocket(context: context, type: .pair)
                     try pair.connect(endpoint)
                     monitors.append(pair)
@@ -44,8 +47,13 @@ final class HandshakeMonitor: Sendable {
                             break
                         }
                         // For an accepted connection the event names the peer: tcp://10.0.0.9:51234.
-                        let peer = event.endpoint.split(separator: "/").last.map { String($0.split(separator: ":").dropLast().joined(separator: ":")) }
-                        reporter.authenticationFailed(peer: peer ?? "unknown", reason: event.kind == .handshakeFailedProtocol ? "bad-handshake" : "handshake-failed")
+                        let peer = event.endpoint.split(separator: "/").last.map {
+                            String($0.split(separator: ":").dropLast().joined(separator: ":"))
+                        }
+                        reporter.authenticationFailed(
+                            peer: peer ?? "unknown",
+                            reason: event.kind == .handshakeFailedProtocol ? "bad-handshake" : "handshake-failed"
+                        )
                     }
                 }
                 monitors = monitors.enumerated().filter { !stopped.contains($0.offset) }.map(\.element)

@@ -28,14 +28,22 @@ public struct ExecChannel: NotificationChannel {
         let result: OneShotProcess.Result
         do {
             result = try await OneShotProcess.run(
-                executable: executable, arguments: arguments, environment: environment, directory: directory, input: input, timeout: timeout
+                executable: executable,
+                arguments: arguments,
+                environment: environment,
+                directory: directory,
+                input: input,
+                timeout: timeout
             )
         } catch {
             return .failed("\(error)")
         }
         let errors = String(decoding: result.standardError, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if !errors.isEmpty {
-            logger.info("channel plugin said", metadata: ["channel": "\(name)", "message": "\(envelope.messageId)", "stderr": "\(errors.prefix(500))"])
+            logger.info(
+                "channel plugin said",
+                metadata: ["channel": "\(name)", "message": "\(envelope.messageId)", "stderr": "\(errors.prefix(500))"]
+            )
         }
         let detail = errors.isEmpty ? "" : ": \(errors.prefix(300))"
         if result.timedOut { return .retry("killed after \(timeout)s without finishing") }
@@ -71,15 +79,24 @@ public enum ExecChannelManifest {
         }
         var executable = try root.requiredString("executable")
         if !executable.hasPrefix("/") { executable = directory + "/" + executable }
-        guard FileManager.default.isExecutableFile(atPath: executable) else { throw root.error("executable", "\(executable) is not an executable file") }
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw root.error("executable", "\(executable) is not an executable file")
+        }
         let timeout = try root.duration("timeout", default: 10)
         guard timeout > 0 && timeout <= 600 else { throw root.error("timeout", "must be above 0 and at most 10m") }
         var environment = ProcessInfo.processInfo.environment.filter { ["PATH", "LANG", "HOME", "TZ"].contains($0.key) }
         for (key, value) in try root.stringMap("environment") { environment[key] = value }
         return ExecChannel(
-            name: name, executable: executable, arguments: try root.stringList("arguments"), environment: environment, directory: directory,
-            contact: try root.choice("contact", default: ContactKind.none), style: try root.choice("style", default: MessageStyle.short),
-            timeout: timeout, concurrency: try root.int("concurrency", default: 4, in: 1...64), logger: logger
+            name: name,
+            executable: executable,
+            arguments: try root.stringList("arguments"),
+            environment: environment,
+            directory: directory,
+            contact: try root.choice("contact", default: ContactKind.none),
+            style: try root.choice("style", default: MessageStyle.short),
+            timeout: timeout,
+            concurrency: try root.int("concurrency", default: 4, in: 1...64),
+            logger: logger
         )
     }
 
@@ -90,7 +107,11 @@ public enum ExecChannelManifest {
         for file in files.sorted() where file.hasSuffix(".yaml") {
             let channel = try load(directory + "/" + file, logger: logger)
             guard !channels.contains(where: { $0.name == channel.name }) else {
-                throw DefinitionError(file: directory + "/" + file, field: "name", reason: "another channel plugin is already called '\(channel.name)'")
+                throw DefinitionError(
+                    file: directory + "/" + file,
+                    field: "name",
+                    reason: "another channel plugin is already called '\(channel.name)'"
+                )
             }
             channels.append(channel)
         }

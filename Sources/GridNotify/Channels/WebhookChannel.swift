@@ -26,7 +26,14 @@ public struct WebhookChannel: NotificationChannel {
     let client = HTTPClient.shared
     let clock: @Sendable () -> Date
 
-    public init(name: String = "webhook", url: URL?, secret: [UInt8], timeout: Double = 5, concurrency: Int = 16, clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        name: String = "webhook",
+        url: URL?,
+        secret: [UInt8],
+        timeout: Double = 5,
+        concurrency: Int = 16,
+        clock: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.name = name
         self.url = url
         self.secret = secret
