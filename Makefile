@@ -28,8 +28,9 @@ build: deps
 run: build
 	$(DEBUG_BIN)/gridbusd --security-mode none --plugins-dir plugins $(ARGS)
 
-## Every test: Swift unit and integration tests (real binaries, real sockets), then the pyzmq/CloudEvents interop suite.
-test: test-deps
+## Every test: the style check (.swift-format), Swift unit and integration tests (real binaries, real sockets), then the
+## pyzmq/CloudEvents interop suite.
+test: test-deps lint
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory test-swift test-interop
 
@@ -55,8 +56,9 @@ bench: deps
 schemas:
 	$(SWIFT) run gridctl schemas docs/schemas
 
+## Any warning fails: `swift format -i -r Sources Tests` fixes nearly all of them.
 lint:
-	$(SWIFT) format lint -r Sources Tests
+	$(SWIFT) format lint --strict -r Sources Tests
 
 clean:
 	rm -rf .build var bench-results
