@@ -15,6 +15,9 @@ struct EndToEndMinute {
     var longestSync: Double
     /// The p99 of each of ``EndToEndStages``' stages (ms), in its order.
     var stageP99: [Double]
+    /// The ``CPUProbe``'s medians in this minute over its medians before the run (0: no runs):
+    /// above 1, the machine itself was slower.
+    var probeRatio: (compute: Double, memory: Double)
 }
 
 /// A resource sample taken every few seconds during the run.
@@ -31,6 +34,7 @@ enum EndToEndSeries {
         stages: [(due: UInt64, stages: EndToEndStages)],
         samples: [ProcessSample],
         syncs: [DiskProbe.Sync],
+        probe: (runs: [CPUProbe.Run], idle: (compute: Double, memory: Double)),
         start: UInt64,
         seconds: Int
     ) -> [EndToEndMinute] {
@@ -61,7 +65,8 @@ enum EndToEndSeries {
                 stageP99: EndToEndStages.names.indices.map { stage in
                     let values = stagesByMinute[index].map { $0.values[stage] }.sorted()
                     return values.isEmpty ? 0 : values.quantile(0.99)
-                }
+                },
+                probeRatio: CPUProbe.ratios(probe.runs.filter { $0.start >= from && $0.start < to }, idle: probe.idle)
             )
         }
     }
@@ -78,14 +83,17 @@ enum EndToEndSeries {
     static func table(_ minutes: [EndToEndMinute], processes: [String]) -> String {
         var text =
             "| minute | reports | p50 ms | p99 ms | " + EndToEndStages.names.map { "p99 \($0) ms" }.joined(separator: " | ")
-            + " | ≥ 100 ms | longest fsync ms | " + processes.map { "\($0) CPU s" }.joined(separator: " | ") + " |\n"
-        text += "| " + [String](repeating: "---", count: 6 + EndToEndStages.names.count + processes.count).joined(separator: " | ") + " |\n"
+            + " | ≥ 100 ms | longest fsync ms | CPU probe × idle: compute / memory | " + processes.map { "\($0) CPU s" }.joined(separator: " | ")
+            + " |\n"
+        text += "| " + [String](repeating: "---", count: 7 + EndToEndStages.names.count + processes.count).joined(separator: " | ") + " |\n"
         for row in minutes {
             let cpu = row.cpu.isEmpty ? processes.map { _ in "–" } : row.cpu.map { String(format: "%.1f", $0) }
             text +=
                 String(format: "| %d | %d | %.1f | %.1f | ", row.minute, row.reports, row.p50, row.p99)
                 + row.stageP99.map { String(format: "%.1f", $0) }.joined(separator: " | ")
-                + String(format: " | %d | %.0f | ", row.slow, row.longestSync) + cpu.joined(separator: " | ") + " |\n"
+                + String(format: " | %d | %.0f | ", row.slow, row.longestSync)
+                + (row.probeRatio.compute > 0 ? String(format: "%.2f / %.2f", row.probeRatio.compute, row.probeRatio.memory) : "–")
+                + " | " + cpu.joined(separator: " | ") + " |\n"
         }
         return text
     }

@@ -22,6 +22,9 @@ struct EndToEndRun {
     /// The disk's fsyncs (``DiskProbe``) for 10 s before the processes start, and during the run.
     var diskIdle: String
     var diskDuringRun: String
+    /// The machine's speed (``CPUProbe``) for the same 10 s before, and during the run.
+    var cpuProbeIdle: String
+    var cpuProbeDuringRun: String
     /// Reports slower than 100 ms, and how many of them were in flight while a probe fsync took 50 ms or more.
     var slow: Int
     var slowDuringDiskStall: Int
@@ -66,8 +69,11 @@ func measureEndToEnd(
     try? FileManager.default.removeItem(atPath: directory)
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let idleProbe = DiskProbe(path: directory + "/disk-probe")
+    // One probe throughout: its table takes a moment to build, and the idle part is its first 10 s.
+    let cpuProbe = CPUProbe()
     Thread.sleep(forTimeInterval: 10)
     let diskIdle = idleProbe.stop()
+    let idleEnd = now()
     let (daemon, ingress, egress, replay) = try startDaemon(bin: bin, directory: directory + "/bus")
     defer { daemon.stop() }
     let secret = directory + "/webhook.secret"
@@ -138,6 +144,7 @@ func measureEndToEnd(
     defer { sampling.store(false, ordering: .relaxed) }
     let cpuBefore = processes.map(\.cpuSeconds)
     let probe = DiskProbe(path: directory + "/disk-probe")
+    let runFrom = now()
 
     // The reports: a realistic mix, paced over 4 keep-alive connections.
     let mix = Mutex(ReportMix(district: district, seed: 2026))
@@ -245,6 +252,9 @@ func measureEndToEnd(
     }
     sampling.store(false, ordering: .relaxed)
     let diskDuringRun = probe.stop()
+    let cpuRuns = cpuProbe.stop()
+    let cpuIdle = cpuRuns.filter { $0.start < idleEnd }
+    let cpuDuringRun = cpuRuns.filter { $0.start >= runFrom }
     let seen = try watcher.finish()
     var cpu = processes.indices.map { (name: processes[$0].name, seconds: processes[$0].cpuSeconds - cpuBefore[$0]) }
     cpu[notifierIndex].seconds = current.withLock { $0.cpuSeconds } - cpuBefore[notifierIndex]
@@ -286,6 +296,8 @@ func measureEndToEnd(
         cpu: cpu,
         diskIdle: DiskProbe.summary(diskIdle),
         diskDuringRun: DiskProbe.summary(diskDuringRun),
+        cpuProbeIdle: CPUProbe.summary(cpuIdle),
+        cpuProbeDuringRun: CPUProbe.summary(cpuDuringRun, idle: CPUProbe.medians(cpuIdle)),
         slow: slow.count,
         slowDuringDiskStall: slowDuringDiskStall,
         minutes: EndToEndSeries.minutes(
@@ -293,6 +305,7 @@ func measureEndToEnd(
             stages: stages,
             samples: resources,
             syncs: diskDuringRun,
+            probe: (runs: cpuDuringRun, idle: CPUProbe.medians(cpuIdle)),
             start: start,
             seconds: seconds
         ),

@@ -583,6 +583,7 @@ struct GridBench: ParsableCommand {
                     result.notified
                 ) + memory
                 + "; disk fsync probe, 10 s idle before: \(result.diskIdle); during the run: \(result.diskDuringRun); "
+                + "CPU probe (a fixed computation's CPU time), idle before: \(result.cpuProbeIdle); during the run: \(result.cpuProbeDuringRun); "
                 + "\(result.slow) reports took 100 ms or more, \(result.slowDuringDiskStall) of them while a probe fsync took 50 ms or more; stages: \(result.stages)"
                 + (e2eAcknowledgeAfter.map {
                     String(

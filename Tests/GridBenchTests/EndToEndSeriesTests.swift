@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import gridbench
@@ -45,7 +46,20 @@ struct EndToEndSeriesTests {
             DiskProbe.Sync(start: Self.start + 30 * Self.second, milliseconds: 70),
             DiskProbe.Sync(start: Self.start + 61 * Self.second, milliseconds: 9),
         ]
-        let minutes = EndToEndSeries.minutes(trips: trips, stages: stages, samples: samples, syncs: syncs, start: Self.start, seconds: 120)
+        // The machine's speed: 1 ms (compute) and 2 ms (memory) before the run; in minute 1 runs of
+        // 1.0, 1.5 and 2.0 ms and of 2, 3 and 4 ms (medians 1.5 and 3), none in minute 2.
+        let probeRuns = [(1.0, 2.0), (1.5, 4.0), (2.0, 3.0)].enumerated().map {
+            CPUProbe.Run(start: Self.start + UInt64($0.offset) * 10 * Self.second, compute: $0.element.0, memory: $0.element.1)
+        }
+        let minutes = EndToEndSeries.minutes(
+            trips: trips,
+            stages: stages,
+            samples: samples,
+            syncs: syncs,
+            probe: (runs: probeRuns, idle: (compute: 1, memory: 2)),
+            start: Self.start,
+            seconds: 120
+        )
         try #require(minutes.count == 2)
         #expect(minutes.map(\.minute) == [1, 2])
         #expect(minutes.map(\.reports) == [100, 10])
@@ -58,13 +72,53 @@ struct EndToEndSeriesTests {
         #expect(minutes.map(\.longestSync) == [70, 9])
         #expect(minutes[0].stageP99 == [40, 2, 3, 5])
         #expect(minutes[1].stageP99 == [0, 0, 0, 0])  // no stages seen in that minute
+        #expect(minutes[0].probeRatio == (compute: 1.5, memory: 1.5))
+        #expect(minutes[1].probeRatio == (compute: 0, memory: 0))
+        let table = EndToEndSeries.table(minutes, processes: ["a", "b"])
+        let rows = table.split(separator: "\n")
+        #expect(rows[0].contains("| longest fsync ms | CPU probe × idle: compute / memory | a CPU s | b CPU s |"))
+        #expect(rows[2].contains("| 70 | 1.50 / 1.50 | 3.0 | 2.0 |"))
+        #expect(rows[3].contains("| 9 | – | 1.0 | 8.0 |"))  // no probe run in minute 2
+        #expect(rows.allSatisfy { $0.split(separator: "|").count == rows[0].split(separator: "|").count })
     }
 
     @Test func aReportOfAHundredMillisecondsOrMoreIsCountedAsSlow() {
         let trips = [(due: Self.start, arrival: Self.start + 100 * Self.ms), (due: Self.start + 1, arrival: Self.start + 99 * Self.ms)]
-        let minutes = EndToEndSeries.minutes(trips: trips, stages: [], samples: [], syncs: [], start: Self.start, seconds: 60)
+        let minutes = EndToEndSeries.minutes(trips: trips, stages: [], samples: [], syncs: [], probe: ([], (0, 0)), start: Self.start, seconds: 60)
         #expect(minutes.map(\.slow) == [1])
         #expect(minutes[0].cpu.isEmpty)  // no samples: the table shows dashes
+    }
+
+    @Test func theCPUProbeTimesItsFixedComputationInItsOwnCPUTime() throws {
+        let probe = CPUProbe(memoryBytes: 1 << 20)
+        let deadline = Date().addingTimeInterval(10)
+        var runs: [CPUProbe.Run] = []
+        while runs.count < 2 && Date() < deadline {
+            usleep(50_000)
+            runs = probe.peek()
+        }
+        let stopped = probe.stop()
+        try #require(stopped.count >= 2)
+        #expect(stopped.allSatisfy { $0.compute > 0 && $0.compute < 1_000 && $0.memory > 0 && $0.memory < 1_000 })
+        #expect(zip(stopped, stopped.dropFirst()).allSatisfy { $0.start < $1.start })
+        let summary = CPUProbe.summary(stopped, idle: CPUProbe.medians(stopped))
+        #expect(summary.contains("ms, 1.00 × idle; memory median") && summary.hasSuffix("ms, 1.00 × idle (\(stopped.count) runs)"))
+        #expect(CPUProbe.summary([]) == "no runs")
+    }
+
+    /// The memory walk must visit every place before it comes back, or the caches would hold it.
+    @Test func theMemoryWalkIsOneCycleThroughEveryPlace() {
+        let cycle = CPUProbe.randomCycle(count: 1_000)
+        #expect(cycle.sorted() == (0..<1_000).map { UInt32($0) })
+        var seen = Set<UInt32>()
+        var position: UInt32 = 0
+        for _ in 0..<1_000 {
+            seen.insert(position)
+            position = CPUProbe.walk(cycle, from: position, steps: 1)
+        }
+        #expect(seen.count == 1_000)
+        #expect(position == 0)
+        #expect(CPUProbe.walk(cycle, from: 0, steps: 1_000) == 0)
     }
 
     @Test func quantilesAreNearestRankOverTheSortedSamples() {
