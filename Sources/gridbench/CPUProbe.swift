@@ -10,9 +10,8 @@ import Glibc
 /// CPU time (waiting for a core does not count): a fixed computation in a core's own cache
 /// (*compute*), and a fixed walk of dependent reads at random places in 64 MiB, beyond the shared
 /// L3 (*memory*; a neighbour on the host that fills the L3 or the memory bus slows this one
-/// first). On a shared VM the workers can need a third more CPU for the same work in one minute;
-/// laid beside the reports' latencies, the probe tells the machine's slow minutes from the
-/// pipeline's own.
+/// first). When the workers need more CPU for the same reports in one minute than in another,
+/// the probe tells whether the machine itself was slower then, or their own work grew.
 final class CPUProbe: Sendable {
     struct Run: Sendable {
         /// When the run began (`now()`, ns), and the CPU time of each part (ms).
