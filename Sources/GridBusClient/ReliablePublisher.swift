@@ -79,6 +79,11 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         self.committer = GroupCommitter(store: store)
     }
 
+    /// A worker's publisher: to the bus's ingress, with the bus's credentials.
+    public convenience init(store: WorkerStore, bus: BusEndpoints, context: ZMQContext, logger: Logger) {
+        self.init(store: store, endpoint: bus.ingress, credentials: bus.credentials, context: context, logger: logger)
+    }
+
     /// Validates and stores events for delivery, all or none.
     /// - Throws: ``EnvelopeError`` for an event the bus would refuse, or the store's error.
     public func publish(_ events: [CloudEvent]) async throws {

@@ -46,13 +46,7 @@ public func buildDispatcher(
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let store = try WorkerStore(path: configuration.dataDirectory + "/dispatcher.sqlite", durable: true, checkpointInterval: .milliseconds(250))
     try await Dispatcher.prepare(store)
-    let publisher = ReliablePublisher(
-        store: store,
-        endpoint: configuration.bus.ingress,
-        credentials: configuration.bus.credentials,
-        context: context,
-        logger: logger
-    )
+    let publisher = ReliablePublisher(store: store, bus: configuration.bus, context: context, logger: logger)
     let dispatcher = Dispatcher(
         district: district,
         assigner: Assigner(district: district, strategy: configuration.strategy, roles: ["G-01": .gridChief, "G-05": .gridChief]),

@@ -29,13 +29,7 @@ public func buildIntake(
     // FULL: an answered report survives a power loss, not only a crash of the intake.
     let store = try WorkerStore(path: configuration.dataDirectory + "/intake.sqlite", durable: true, checkpointInterval: .milliseconds(250))
     try await Intake.prepare(store)
-    let publisher = ReliablePublisher(
-        store: store,
-        endpoint: configuration.bus.ingress,
-        credentials: configuration.bus.credentials,
-        context: context,
-        logger: logger
-    )
+    let publisher = ReliablePublisher(store: store, bus: configuration.bus, context: context, logger: logger)
     let intake = Intake(district: district, publisher: publisher, store: store, logger: logger)
     let follower = DurableSubscriber(
         name: "grid-intake",

@@ -75,13 +75,7 @@ public func buildNotifier(
     let rules = configuration.rulesFile.isEmpty ? NotifierRules() : try NotifierRules.load(configuration.rulesFile, channels: channels.map(\.name))
     let store = try WorkerStore(path: configuration.dataDirectory + "/notifier.sqlite", durable: true, checkpointInterval: .milliseconds(250))
     try await Notifier.prepare(store)
-    let publisher = ReliablePublisher(
-        store: store,
-        endpoint: configuration.bus.ingress,
-        credentials: configuration.bus.credentials,
-        context: context,
-        logger: logger
-    )
+    let publisher = ReliablePublisher(store: store, bus: configuration.bus, context: context, logger: logger)
     let notifier = Notifier(district: district, rules: rules, channels: channels, publisher: publisher, store: store, logger: logger)
     let queue = DeliveryQueue()
     let subscriber = DurableSubscriber(
