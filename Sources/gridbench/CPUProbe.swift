@@ -20,44 +20,36 @@ final class CPUProbe: Sendable {
         var memory: Double
     }
 
-    private let running = Atomic<Bool>(true)
-    private let runs = Mutex<[Run]>([])
-    private let done = DispatchSemaphore(value: 0)
+    private let thread: ProbeThread<Run>
     /// Keeps the computations' results alive, so the optimiser cannot drop them.
-    private let sink = Atomic<UInt64>(0)
+    private static let sink = Atomic<UInt64>(0)
 
     /// - Parameter memoryBytes: the size of the memory walk's table.
     init(memoryBytes: Int = 64 << 20) {
-        Thread { [self] in
-            defer { done.signal() }
+        thread = ProbeThread { isRunning, record in
             // 256 KiB: more than a core's L1, less than its L2; about half a millisecond of work here.
             var buffer = [UInt64](repeating: 0x9E37_79B9_7F4A_7C15, count: 32_768)
             let cycle = Self.randomCycle(count: memoryBytes / MemoryLayout<UInt32>.stride)
             var position: UInt32 = 0
-            while running.load(ordering: .relaxed) {
+            while isRunning() {
                 let start = now()
                 let before = Self.threadCPUTime()
                 let hash = Self.work(&buffer)
                 let between = Self.threadCPUTime()
                 position = Self.walk(cycle, from: position, steps: 8_192)
                 let after = Self.threadCPUTime()
-                sink.store(hash &+ UInt64(position), ordering: .relaxed)
-                let run = Run(start: start, compute: Double(between - before) / 1e6, memory: Double(after - between) / 1e6)
-                runs.withLock { $0.append(run) }
+                Self.sink.store(hash &+ UInt64(position), ordering: .relaxed)
+                record(Run(start: start, compute: Double(between - before) / 1e6, memory: Double(after - between) / 1e6))
                 usleep(250_000)
             }
-        }.start()
+        }
     }
 
     /// What the probe has measured so far, in order.
-    func peek() -> [Run] { runs.withLock { $0 } }
+    func peek() -> [Run] { thread.peek() }
 
     /// Stops the probe and returns what it measured, in order.
-    func stop() -> [Run] {
-        running.store(false, ordering: .relaxed)
-        done.wait()
-        return runs.withLock { $0 }
-    }
+    func stop() -> [Run] { thread.stop() }
 
     /// The probe's computation: eight passes mixing every word of `buffer` into a running hash.
     static func work(_ buffer: inout [UInt64]) -> UInt64 {

@@ -16,13 +16,10 @@ final class DiskProbe: Sendable {
         var milliseconds: Double
     }
 
-    private let running = Atomic<Bool>(true)
-    private let syncs = Mutex<[Sync]>([])
-    private let done = DispatchSemaphore(value: 0)
+    private let thread: ProbeThread<Sync>
 
     init(path: String) {
-        Thread { [self] in
-            defer { done.signal() }
+        thread = ProbeThread { isRunning, record in
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             guard fd >= 0 else { return }
             defer {
@@ -30,23 +27,18 @@ final class DiskProbe: Sendable {
                 unlink(path)
             }
             let page = [UInt8](repeating: 0x2A, count: 4096)
-            while running.load(ordering: .relaxed) {
+            while isRunning() {
                 let start = now()
                 _ = page.withUnsafeBytes { pwrite(fd, $0.baseAddress, 4096, 0) }
                 fdatasync(fd)
-                let sync = Sync(start: start, milliseconds: Double(now() - start) / 1e6)
-                syncs.withLock { $0.append(sync) }
+                record(Sync(start: start, milliseconds: Double(now() - start) / 1e6))
                 usleep(10_000)
             }
-        }.start()
+        }
     }
 
     /// Stops the probe and returns what it measured, in order.
-    func stop() -> [Sync] {
-        running.store(false, ordering: .relaxed)
-        done.wait()
-        return syncs.withLock { $0 }
-    }
+    func stop() -> [Sync] { thread.stop() }
 
     /// `p50 0.3 ms, p99 2.2 ms, max 724 ms (9,134 syncs)`.
     static func summary(_ syncs: [Sync]) -> String {
