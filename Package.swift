@@ -7,6 +7,20 @@ let settings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// The layers (docs/architecture.md): foundation (JSON, schema, store, ZeroMQ, configuration,
+// security, the district), the runtime every worker runs on (GridBusClient, GridHTTP), the services
+// (the daemon and the workers), the process set-up that only programs link (GridProgram), and one
+// thin executable per binary. Nothing depends on a layer above its own.
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdAuth = Target.Dependency.product(name: "HummingbirdAuth", package: "hummingbird-auth")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "GridBus",
     platforms: [.macOS(.v15)],
@@ -17,6 +31,7 @@ let package = Package(
         .executable(name: "grid-dispatcher", targets: ["grid-dispatcher"]),
         .executable(name: "grid-notifier", targets: ["grid-notifier"]),
         .executable(name: "grid-stats", targets: ["grid-stats"]),
+        .library(name: "GridJSON", targets: ["GridJSON"]),
         .library(name: "GridSchema", targets: ["GridSchema"]),
         .library(name: "GridBusClient", targets: ["GridBusClient"]),
     ],
@@ -32,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.5.0"),
@@ -39,208 +55,137 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", "5.4.0"..<"7.0.0"),
     ],
     targets: [
-        // MARK: System libraries
+        // MARK: C: system libraries and process primitives
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
-        // Blocks SIGINT/SIGTERM/SIGHUP before main (see TerminationSignals); spawns plugin processes.
-        .target(name: "CProcessSetup"),
+        // Starts plugin processes so that none outlives gridbusd (the plugin supervisor's).
+        .target(name: "CProcessSpawn"),
+        // Blocks SIGINT/SIGTERM/SIGHUP before main: only GridProgram, which only executables link, uses it.
+        .target(name: "CProgramSignals"),
 
-        // MARK: Libraries, one per part
+        // MARK: Foundation: JSON, schema, store, ZeroMQ, configuration, security, the district
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: settings),
-        .target(name: "GridSchema", swiftSettings: settings),
+        // The JSON coders every part uses: a pull reader, an object writer, Codable over a value tree.
+        .target(name: "GridJSON", swiftSettings: settings),
+        // The message schema: depends on nothing of ours but the JSON coders.
+        .target(name: "GridSchema", dependencies: ["GridJSON"], swiftSettings: settings),
         .target(name: "GridStore", dependencies: ["CSQLite"], swiftSettings: settings),
         .target(
             name: "GridConfiguration",
-            dependencies: [
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
-                "CProcessSetup",
-            ],
+            dependencies: [.product(name: "Configuration", package: "swift-configuration"), .product(name: "Yams", package: "Yams")],
             swiftSettings: settings
         ),
-        .target(name: "GridDistrict", dependencies: ["GridSchema", "GridConfiguration"], swiftSettings: settings),
-        // The load generator of `gridctl load` and the end-to-end benchmark: reports and handlers over HTTP.
-        .target(name: "GridLoad", dependencies: ["GridDistrict"], swiftSettings: settings),
-        .target(
-            name: "GridDispatch",
-            dependencies: [
-                "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: settings
-        ),
-        .target(
-            name: "GridSecurity",
-            dependencies: [
-                "ZeroMQ", "GridSchema", "GridConfiguration",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ],
-            swiftSettings: settings
-        ),
-        .target(
-            name: "GridPlugins",
-            dependencies: [
-                "ZeroMQ", "GridSchema", "GridConfiguration", "GridSecurity", "CProcessSetup",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: settings
-        ),
+        .target(name: "GridSecurity", dependencies: ["ZeroMQ", "GridSchema", "GridConfiguration", log, metrics], swiftSettings: settings),
+        .target(name: "GridDistrict", dependencies: ["GridSchema", "GridJSON", "GridConfiguration"], swiftSettings: settings),
+
+        // MARK: Runtime: what every worker runs on
         .target(
             name: "GridBusClient",
-            dependencies: [
-                "ZeroMQ", "GridSchema", "GridStore", "GridConfiguration", "GridSecurity",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridSecurity", log, lifecycle],
             swiftSettings: settings
         ),
+        // What the programs' HTTP servers share: authentication middleware, the error shape, /metrics, OpenAPI.
         .target(
             name: "GridHTTP",
             dependencies: [
-                "GridSchema", "GridSecurity", "GridConfiguration",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                "GridSchema", "GridJSON", "GridSecurity", "GridConfiguration", hummingbird, hummingbirdAuth, log, metrics, prometheus, httpTypes, nio,
+            ],
+            swiftSettings: settings
+        ),
+
+        // MARK: Services: the daemon, its plugins, the workers, the load generator
+        .target(
+            name: "GridPlugins",
+            dependencies: ["ZeroMQ", "GridSchema", "GridConfiguration", "GridSecurity", "CProcessSpawn", log, metrics, lifecycle],
+            swiftSettings: settings
+        ),
+        .target(
+            name: "GridBusDaemon",
+            dependencies: [
+                "ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridSecurity", "GridPlugins", "GridHTTP", log, metrics,
+                prometheus, hummingbird, nio, lifecycle,
             ],
             swiftSettings: settings
         ),
         .target(
             name: "GridIntake",
             dependencies: [
-                "GridBusClient", "GridDistrict", "GridSchema", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", log,
+                hummingbird, httpTypes, nio, lifecycle,
             ],
             swiftSettings: settings
         ),
         .target(
-            name: "GridBusDaemon",
+            name: "GridDispatch",
             dependencies: [
-                "ZeroMQ", "GridSchema", "GridStore", "GridConfiguration", "GridSecurity", "GridPlugins",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: settings
-        ),
-
-        // MARK: Executables, one thin main each
-        .executableTarget(
-            name: "gridbusd",
-            dependencies: [
-                "GridBusDaemon", "GridConfiguration", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: settings
-        ),
-        .executableTarget(
-            name: "grid-intake",
-            dependencies: [
-                "GridIntake", "GridConfiguration", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", log,
+                hummingbird, httpTypes, nio, lifecycle,
             ],
             swiftSettings: settings
         ),
         .target(
             name: "GridNotify",
             dependencies: [
-                "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", "GridPlugins", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity",
+                "GridPlugins",
+                log, hummingbird, httpTypes, nio, lifecycle,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings
         ),
         .target(
             name: "GridStats",
             dependencies: [
-                "GridDistrict", "GridSchema", "GridBusClient", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", log,
+                hummingbird, httpTypes, nio, lifecycle,
             ],
             resources: [.copy("Dashboard")],
             swiftSettings: settings
         ),
+        // The load generator of `gridctl load` and the end-to-end benchmark: reports and handlers over HTTP.
+        .target(name: "GridLoad", dependencies: ["GridDistrict", "GridSchema", "GridJSON"], swiftSettings: settings),
+
+        // MARK: Process set-up, for programs only: signals, the ready file, start and exit
+        .target(name: "GridProgram", dependencies: ["CProgramSignals", "GridConfiguration", "GridJSON", log, lifecycle], swiftSettings: settings),
+
+        // MARK: Executables, one thin main each
         .executableTarget(
-            name: "grid-stats",
-            dependencies: [
-                "GridStats", "GridConfiguration", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            name: "gridbusd",
+            dependencies: ["GridBusDaemon", "GridProgram", "GridConfiguration", "ZeroMQ", log, prometheus],
             swiftSettings: settings
         ),
-        .executableTarget(
-            name: "grid-notifier",
-            dependencies: [
-                "GridNotify", "GridConfiguration", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: settings
-        ),
-        .executableTarget(
-            name: "grid-dispatcher",
-            dependencies: [
-                "GridDispatch", "GridConfiguration", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: settings
-        ),
+        .executableTarget(name: "grid-intake", dependencies: ["GridIntake", "GridProgram", "GridConfiguration", log], swiftSettings: settings),
+        .executableTarget(name: "grid-dispatcher", dependencies: ["GridDispatch", "GridProgram", "GridConfiguration", log], swiftSettings: settings),
+        .executableTarget(name: "grid-notifier", dependencies: ["GridNotify", "GridProgram", "GridConfiguration", log], swiftSettings: settings),
+        .executableTarget(name: "grid-stats", dependencies: ["GridStats", "GridProgram", "GridConfiguration", log], swiftSettings: settings),
         .executableTarget(
             name: "gridctl",
             dependencies: [
-                "GridBusClient", "GridSchema", "GridConfiguration", "GridSecurity", "GridDistrict", "GridLoad", "GridStore", "ZeroMQ",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "GridBusClient", "GridSchema", "GridJSON", "GridConfiguration", "GridSecurity", "GridDistrict", "GridLoad", "GridStore", "ZeroMQ",
+                argumentParser,
             ],
             swiftSettings: settings
         ),
         .executableTarget(
             name: "gridbench",
             dependencies: [
-                "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "GridDispatch", "GridStats", "GridStore", "GridLoad", "ZeroMQ", "GridSchema",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "GridDispatch", "GridStats", "GridStore", "GridLoad", "ZeroMQ",
+                "GridSchema", "GridJSON", argumentParser, log, hummingbird, httpTypes, lifecycle,
             ],
             swiftSettings: settings
         ),
         .executableTarget(
             name: "gridbus-probe",
+            dependencies: ["GridBusClient", "GridSchema", "GridStore", "GridConfiguration", "GridProgram", argumentParser, log, lifecycle],
+            swiftSettings: settings
+        ),
+        // The README's "Writing a worker", built: a program on GridBusClient that handles its own signals.
+        .executableTarget(
+            name: "gridbus-example-worker",
             dependencies: [
-                "GridBusClient", "GridSchema", "GridStore", "GridConfiguration", "ZeroMQ",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "GridBusClient", "GridSchema", "GridStore", "GridConfiguration", log, lifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings
         ),
@@ -250,70 +195,68 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "GridBusTestSupport",
-            dependencies: [
-                "GridBusDaemon", "GridBusClient", "GridSecurity", "GridStore", "ZeroMQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["GridBusDaemon", "GridBusClient", "GridSecurity", "GridStore", "ZeroMQ", log, prometheus, lifecycle],
             path: "Tests/GridBusTestSupport",
             swiftSettings: settings
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: settings),
-        .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema"], resources: [], swiftSettings: settings),
+        .testTarget(name: "GridSchemaTests", dependencies: ["GridSchema", "GridJSON"], swiftSettings: settings),
         .testTarget(name: "GridStoreTests", dependencies: ["GridStore", "GridBusTestSupport"], swiftSettings: settings),
-        .testTarget(name: "GridDistrictTests", dependencies: ["GridDistrict", "GridConfiguration", "GridBusTestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "GridDistrictTests",
+            dependencies: ["GridDistrict", "GridSchema", "GridConfiguration", "GridBusTestSupport"],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "GridIntakeTests",
-            dependencies: ["GridIntake", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridDistrict", "GridHTTP", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "GridIntake", "GridSchema", "GridJSON", "GridBusClient", "GridBusTestSupport", "GridDistrict", "GridHTTP", "GridStore", log,
+            ],
             swiftSettings: settings
         ),
         .testTarget(
             name: "GridDispatchTests",
-            dependencies: [
-                "GridDispatch", "GridDistrict", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["GridDispatch", "GridDistrict", "GridSchema", "GridJSON", "GridBusClient", "GridBusTestSupport", "GridStore", log],
             swiftSettings: settings
         ),
         .testTarget(
             name: "GridNotifyTests",
-            dependencies: ["GridNotify", "GridDistrict", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "GridPlugins", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "GridNotify", "GridDistrict", "GridSchema", "GridJSON", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "GridPlugins",
+                "GridStore", log,
+            ],
             swiftSettings: settings
         ),
         .testTarget(
             name: "GridStatsTests",
-            dependencies: ["GridStats", "GridDistrict", "GridSchema", "GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GridStats", "GridDistrict", "GridSchema", "GridJSON", "GridBusClient", "GridBusTestSupport", "GridStore", log],
             swiftSettings: settings
         ),
         .testTarget(
             name: "GridSecurityTests",
-            dependencies: [
-                "GridSecurity", "GridPlugins", "GridConfiguration", "GridBusTestSupport", "ZeroMQ", "GridSchema",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ],
+            dependencies: ["GridSecurity", "GridPlugins", "GridConfiguration", "GridBusTestSupport", "ZeroMQ", "GridSchema", log, metrics],
             swiftSettings: settings
         ),
         .testTarget(
             name: "GridBusDaemonTests",
             dependencies: [
-                "GridBusDaemon", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "GridSecurity", "GridPlugins", "ZeroMQ", "GridSchema", "GridDistrict",
+                "GridBusDaemon", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "GridSecurity", "GridPlugins", "ZeroMQ", "GridSchema",
+                "GridJSON", "GridDistrict", "GridStore",
             ],
             swiftSettings: settings
         ),
         .testTarget(
             name: "GridBusClientTests",
-            dependencies: [
-                "GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", "GridSchema",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", "GridSchema", lifecycle],
             swiftSettings: settings
         ),
         // The benchmark's arithmetic (stages, minutes, quantiles): the numbers in docs/benchmarks.md rest on it.
         .testTarget(name: "GridBenchTests", dependencies: ["gridbench"], swiftSettings: settings),
-        // Runs the built executables (gridbusd, gridctl, gridbus-probe) as child processes.
+        // Runs the built executables (gridbusd, gridctl, gridbus-probe, the example worker) as child processes.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["GridBusClient", "GridBusDaemon", "GridBusTestSupport", "ZeroMQ", "GridSchema", "GridStore"],
-            swiftSettings: settings),
+            name: "IntegrationTests",
+            dependencies: ["GridBusClient", "GridBusDaemon", "GridBusTestSupport", "ZeroMQ", "GridSchema", "GridStore"],
+            swiftSettings: settings
+        ),
     ]
 )

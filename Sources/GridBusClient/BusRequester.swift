@@ -1,3 +1,4 @@
+import GridJSON
 import GridSchema
 import ZeroMQ
 

@@ -1,3 +1,4 @@
+import GridJSON
 import GridStore
 import Synchronization
 
@@ -7,8 +8,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Group commit for a worker's store: transactions that arrive while one is being committed are
-/// committed together in the next one, so a burst of requests costs one fsync, not one each.
+/// Group commit, the way into a ``WorkerStore`` for writes: writes that arrive while one
+/// transaction is being committed are committed together in the next one, so a burst of requests
+/// costs one fsync, not one each.
 ///
 /// Each caller's body runs inside its own savepoint: a body that throws rolls back only its own
 /// changes and fails only its own caller. Callers resume after the commit that holds their
@@ -23,16 +25,18 @@ final class GroupCommitter: Sendable {
         let durable: Bool
     }
 
-    private let store: WorkerStore
     private let state = Mutex<(pending: [Job], committing: Bool)>(([], false))
     private let maxBatch: Int
 
-    init(store: WorkerStore, maxBatch: Int = 500) {
-        self.store = store
+    init(maxBatch: Int = 500) {
         self.maxBatch = maxBatch
     }
 
-    func commit<T: Sendable>(durable: Bool = true, _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T) async throws -> T {
+    func commit<T: Sendable>(
+        on store: WorkerStore,
+        durable: Bool,
+        _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
                 run: { connection, outbox in
@@ -56,11 +60,11 @@ final class GroupCommitter: Sendable {
                 state.committing = true
                 return true
             }
-            if startDrain { Task(executorPreference: store.taskExecutor) { await self.drain() } }
+            if startDrain { Task(executorPreference: store.taskExecutor) { await self.drain(store) } }
         }
     }
 
-    private func drain() async {
+    private func drain(_ store: WorkerStore) async {
         while true {
             let jobs = state.withLock { state -> [Job] in
                 let taken = Array(state.pending.prefix(maxBatch))
@@ -71,7 +75,7 @@ final class GroupCommitter: Sendable {
             guard !jobs.isEmpty else { return }
             do {
                 let durable = jobs.contains { $0.durable }
-                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                let now = Date().millisecondsSince1970
                 let resumes = try await store.transaction(nowMilliseconds: now, durable: durable) { connection, outbox in
                     jobs.map { $0.run(connection, outbox) }
                 }

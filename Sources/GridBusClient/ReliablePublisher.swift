@@ -1,3 +1,4 @@
+import GridJSON
 import GridSchema
 import GridStore
 import Logging
@@ -10,9 +11,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Publishes through a durable outbox: ``publish(_:)`` returns once the event is committed in the
-/// worker's store, and ``run()`` delivers the outbox to gridbusd, keeping each event until the bus
-/// ACKs it. Unanswered events are sent again with the same id after `ackTimeout` (the bus
+/// Delivers a worker's durable outbox to gridbusd: events committed to the store (by
+/// ``WorkerStore/write(durable:_:)`` or ``publish(_:)``) wake it, and ``run()`` sends them, keeping
+/// each event until the bus ACKs it. Unanswered events are sent again with the same id after `ackTimeout` (the bus
 /// de-duplicates by `(source, id)`), so a crash of the worker or of the daemon loses nothing.
 /// An event the bus refuses for good (invalid, unknown type…) moves to the store's rejected table.
 public final class ReliablePublisher: Service, CustomStringConvertible, Sendable {
@@ -40,7 +41,6 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     private let configuration: Configuration
     private let logger: Logger
     private let signals: BoundedBuffer<Signal>
-    private let committer: GroupCommitter
 
     private enum Signal: Sendable {
         case work
@@ -75,8 +75,9 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         self.context = context
         self.configuration = configuration
         self.logger = logger
-        self.signals = BoundedBuffer(capacity: configuration.window * 2 + 64)
-        self.committer = GroupCommitter(store: store)
+        let signals = BoundedBuffer<Signal>(capacity: configuration.window * 2 + 64)
+        self.signals = signals
+        store.observeOutbox { _ = signals.tryPush(.work) }
     }
 
     /// A worker's publisher: to the bus's ingress, with the bus's credentials.
@@ -92,26 +93,10 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
             try event.validate()
             encoded.append((event.id, try event.jsonBytes()))
         }
-        _ = try await store.enqueue(encoded, nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-        _ = signals.tryPush(.work)
+        _ = try await store.enqueue(encoded, nowMilliseconds: Date().millisecondsSince1970)
     }
 
     public func publish(_ event: CloudEvent) async throws { try await publish([event]) }
-
-    /// Commits the worker's own changes and the events they publish in one store transaction, then
-    /// wakes the publisher: "persist before acknowledging" for a worker that answers someone.
-    /// Concurrent callers share a commit (group commit); each returns once its changes are committed.
-    ///
-    /// - Parameter durable: false when the changes are derived from bus events the worker would
-    ///   hear again; the commit is then synced only if it hands events to the outbox (see ``WorkerStore``).
-    public func transaction<T: Sendable>(
-        durable: Bool = true,
-        _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
-    ) async throws -> T {
-        let result = try await committer.commit(durable: durable, body)
-        _ = signals.tryPush(.work)
-        return result
-    }
 
     /// Events in the outbox (for tests, status and shutdown reports): those waiting for an ACK, and
     /// those acknowledged since the last tick, removed with the next (``removalBatch``).
@@ -272,7 +257,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
                 logger.debug("bus asked to retry", metadata: ["nack.code": "\(code)", "retry.in": "\(delay)"])
             } else {
                 inFlight[rowID] = nil
-                try await store.rejected(rowID, code: code, reason: reason, nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+                try await store.rejected(rowID, code: code, reason: reason, nowMilliseconds: Date().millisecondsSince1970)
                 logger.error(
                     "bus refused an event for good; kept in the rejected table",
                     metadata: ["nack.code": "\(code)", "nack.reason": "\(reason)"]

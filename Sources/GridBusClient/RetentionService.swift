@@ -22,7 +22,7 @@ public struct RetentionService: Service, Sendable {
     public let interval: Duration
     public let batch: Int
     public let pause: Duration
-    private let publisher: ReliablePublisher
+    private let store: WorkerStore
     private let now: @Sendable () -> Date
     private let removed: @Sendable (Int) -> Void
     private let logger: Logger
@@ -31,7 +31,7 @@ public struct RetentionService: Service, Sendable {
         what: String,
         rows: AgedRows,
         maxAge: Double,
-        publisher: ReliablePublisher,
+        store: WorkerStore,
         now: @escaping @Sendable () -> Date,
         interval: Duration = .seconds(60),
         batch: Int = 100,
@@ -45,7 +45,7 @@ public struct RetentionService: Service, Sendable {
         self.interval = interval
         self.batch = batch
         self.pause = pause
-        self.publisher = publisher
+        self.store = store
         self.now = now
         self.removed = removed
         self.logger = logger
@@ -56,7 +56,7 @@ public struct RetentionService: Service, Sendable {
         let cutoff = Int64((now().timeIntervalSince1970 - maxAge) * 1000)
         var total = 0
         while true {
-            let pass = try await publisher.transaction(durable: false) { [rows, batch] connection, _ in
+            let pass = try await store.write(durable: false) { [rows, batch] connection, _ in
                 try rows.remove(before: cutoff, limit: batch, on: connection)
             }
             total += pass.removed

@@ -1,14 +1,20 @@
 import GridSchema
 import GridStore
+import Synchronization
 
-/// A worker's own SQLite store: the publisher's outbox, subscriber cursors, rejected events,
-/// and any tables of the worker's own (through ``withConnection(_:)``).
+/// A worker's own SQLite store: the publisher's outbox, subscriber cursors, rejected events, and
+/// the worker's own tables, each created and changed by named migrations (``Migrations``).
+///
+/// There is one way in for writes, ``write(durable:_:)``, and one for reads, ``read(_:)``. A
+/// write is committed with the other writes that arrive meanwhile (group commit: a burst of
+/// requests costs one fsync, not one each); events it hands to the outbox are delivered by the
+/// worker's ``ReliablePublisher``, which the commit wakes.
 ///
 /// An actor, so that one connection is used by one task at a time. SQLite calls here are short
 /// (WAL, `synchronous = NORMAL` by default: a worker's commits survive a crash of the worker, and
 /// with `durable: true` (`FULL`) also a power loss).
 ///
-/// A durable store still syncs only the commits that need it: a transaction may say that what it
+/// A durable store still syncs only the commits that need it: a write may say that what it
 /// writes is derived from bus events the worker would hear again (`durable: false`), and cursor
 /// saves and outbox clean-up are never synced. Such a commit reaches the disk with the next synced
 /// one; the WAL keeps commits in order, so a power loss takes back only the last ones, never a
@@ -31,12 +37,47 @@ public actor WorkerStore {
     /// The connection's `synchronous` setting now (`FULL` when true).
     private var syncing: Bool
     private let checkpointer: BackgroundCheckpointer?
+    private let committer = GroupCommitter()
+    /// Told after every commit that handed events to the outbox (the publisher's wake-up).
+    private let outboxObservers = Mutex<[@Sendable () -> Void]>([])
 
-    /// - Parameter checkpointInterval: checkpoint the WAL from a thread of its own this often (a
-    ///   live worker: no commit then stalls for a checkpoint); nil leaves it to SQLite's automatic
-    ///   checkpoint inside a commit every 16,000 pages (bulk folds, where fewer, larger
-    ///   checkpoints write each rewritten page fewer times).
-    public init(path: String, durable: Bool = false, checkpointInterval: Duration? = nil) throws {
+    /// The runtime's own tables, first in every worker's store.
+    public static let runtimeMigrations: Migrations = {
+        var migrations = Migrations()
+        migrations.register(
+            "runtime 1 outbox, rejected events, cursors",
+            sql: """
+                CREATE TABLE IF NOT EXISTS gridbus_outbox (
+                    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id TEXT NOT NULL,
+                    event BLOB NOT NULL,
+                    created_ms INTEGER NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS gridbus_rejected (
+                    rowid INTEGER PRIMARY KEY,
+                    event_id TEXT NOT NULL,
+                    event BLOB NOT NULL,
+                    code TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    rejected_ms INTEGER NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS gridbus_cursors (name TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS gridbus_sync (id INTEGER PRIMARY KEY, commits INTEGER NOT NULL);
+                """
+        )
+        return migrations
+    }()
+
+    /// Opens (or creates) the store and brings it to this build's schema: the runtime's
+    /// migrations, then `migrations`, the worker's own.
+    ///
+    /// - Parameters:
+    ///   - durable: sync commits to the disk (`synchronous = FULL`): an answered request survives a power loss.
+    ///   - checkpointInterval: checkpoint the WAL from a thread of its own this often (a live
+    ///     worker: no commit then stalls for a checkpoint); nil leaves it to SQLite's automatic
+    ///     checkpoint inside a commit every 16,000 pages (bulk folds, where fewer, larger
+    ///     checkpoints write each rewritten page fewer times).
+    public init(path: String, durable: Bool = false, checkpointInterval: Duration? = nil, migrations: Migrations = Migrations()) throws {
         connection = try SQLiteConnection(path: path)
         self.durable = durable
         syncing = durable
@@ -52,26 +93,7 @@ public actor WorkerStore {
         // a file created per transaction and two writes per page. In memory they cost a copy,
         // bounded by one transaction's pages.
         try connection.execute("PRAGMA temp_store = MEMORY")
-        try connection.execute(
-            """
-            CREATE TABLE IF NOT EXISTS gridbus_outbox (
-                rowid INTEGER PRIMARY KEY AUTOINCREMENT,
-                event_id TEXT NOT NULL,
-                event BLOB NOT NULL,
-                created_ms INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS gridbus_rejected (
-                rowid INTEGER PRIMARY KEY,
-                event_id TEXT NOT NULL,
-                event BLOB NOT NULL,
-                code TEXT NOT NULL,
-                reason TEXT NOT NULL,
-                rejected_ms INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS gridbus_cursors (name TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS gridbus_sync (id INTEGER PRIMARY KEY, commits INTEGER NOT NULL);
-            """
-        )
+        try (Self.runtimeMigrations + migrations).migrate(connection)
         insertOutbox = try connection.prepare("INSERT INTO gridbus_outbox (event_id, event, created_ms) VALUES (?, ?, ?)")
         deleteOutbox = try connection.prepare("DELETE FROM gridbus_outbox WHERE rowid = ?")
         selectOutbox = try connection.prepare("SELECT rowid, event FROM gridbus_outbox WHERE rowid > ? ORDER BY rowid LIMIT ?")
@@ -84,39 +106,52 @@ public actor WorkerStore {
         executor.shutdown()
     }
 
-    // MARK: Outbox
+    // MARK: Writing and reading
 
-    /// Stores events for delivery, all or none. Returns their outbox row ids, in order.
-    public func enqueue(_ events: [(id: String, bytes: [UInt8])], nowMilliseconds: Int64) throws -> [Int64] {
-        try synchronous(durable)
-        return try connection.transaction {
-            var rowIDs: [Int64] = []
-            for event in events {
-                insertOutbox.bind(event.id, at: 1)
-                insertOutbox.bind(event.bytes, at: 2)
-                insertOutbox.bind(nowMilliseconds, at: 3)
-                try insertOutbox.run()
-                rowIDs.append(try connection.scalar("SELECT last_insert_rowid()"))
-            }
-            return rowIDs
-        }
-    }
-
-    /// Runs `body` in one transaction with an outbox writer: the worker's own rows and the events
-    /// they publish commit together or not at all (the transactional outbox).
+    /// Commits the worker's own changes and the events they publish in one store transaction (the
+    /// transactional outbox), shared with the writes that arrive meanwhile (group commit); returns
+    /// once the changes are committed. `body` runs in a savepoint of its own: if it throws, only its
+    /// changes are taken back and only this call fails.
     ///
-    /// - Parameter durable: false when the changes are derived from bus events that would be heard
-    ///   again (see the type's documentation): in a durable store the commit is then not synced,
-    ///   unless `body` handed events to the outbox or asked for it (``OutboxWriter/syncOnCommit()``).
-    public func transaction<T: Sendable>(
-        nowMilliseconds: Int64,
+    /// - Parameter durable: false when the changes are derived from bus events the worker would
+    ///   hear again: in a durable store the commit is then synced only if it hands events to the
+    ///   outbox or asks for it (``OutboxWriter/syncOnCommit()``).
+    public nonisolated func write<T: Sendable>(
         durable: Bool = true,
         _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
+    ) async throws -> T {
+        try await committer.commit(on: self, durable: durable, body)
+    }
+
+    /// Runs `body` with the connection, for reading (one caller at a time, between the writes).
+    /// The connection is read-only meanwhile (`query_only`): a change made here would bypass the
+    /// group commit and its syncing, so SQLite refuses it.
+    public func read<T: Sendable>(_ body: @Sendable (SQLiteConnection) throws -> T) throws -> T {
+        try connection.execute("PRAGMA query_only = 1")
+        defer { try? connection.execute("PRAGMA query_only = 0") }
+        return try body(connection)
+    }
+
+    /// Calls `observer` after every commit that handed events to the outbox.
+    public nonisolated func observeOutbox(_ observer: @escaping @Sendable () -> Void) {
+        outboxObservers.withLock { $0.append(observer) }
+    }
+
+    private nonisolated func outboxChanged() {
+        for observer in outboxObservers.withLock({ $0 }) { observer() }
+    }
+
+    /// One transaction of the group commit: `body` runs inside it with an outbox writer.
+    func transaction<T: Sendable>(
+        nowMilliseconds: Int64,
+        durable: Bool,
+        _ body: @Sendable (SQLiteConnection, OutboxWriter) throws -> T
     ) throws -> T {
         try synchronous(self.durable && durable)
         let outbox = OutboxWriter(statement: insertOutbox, nowMilliseconds: nowMilliseconds)
         let result = try connection.transaction { try body(connection, outbox) }
         if self.durable, !durable, outbox.count.value > 0 || outbox.count.syncRequested { try sync() }
+        if outbox.count.value > 0 { outboxChanged() }
         return result
     }
 
@@ -134,6 +169,26 @@ public actor WorkerStore {
         try connection.transaction {
             try connection.execute("INSERT INTO gridbus_sync (id, commits) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET commits = commits + 1")
         }
+    }
+
+    // MARK: Outbox
+
+    /// Stores events for delivery, all or none. Returns their outbox row ids, in order.
+    public func enqueue(_ events: [(id: String, bytes: [UInt8])], nowMilliseconds: Int64) throws -> [Int64] {
+        try synchronous(durable)
+        let rowIDs = try connection.transaction {
+            var rowIDs: [Int64] = []
+            for event in events {
+                insertOutbox.bind(event.id, at: 1)
+                insertOutbox.bind(event.bytes, at: 2)
+                insertOutbox.bind(nowMilliseconds, at: 3)
+                try insertOutbox.run()
+                rowIDs.append(try connection.scalar("SELECT last_insert_rowid()"))
+            }
+            return rowIDs
+        }
+        if !rowIDs.isEmpty { outboxChanged() }
+        return rowIDs
     }
 
     /// Outbox rows after `rowID`, oldest first.
@@ -200,14 +255,6 @@ public actor WorkerStore {
         statement.bind(Int64(sequence), at: 2)
         try statement.run()
     }
-
-    // MARK: The worker's own tables
-
-    /// Runs `body` with the connection, inside the actor (one caller at a time).
-    public func withConnection<T: Sendable>(_ body: @Sendable (SQLiteConnection) throws -> T) throws -> T {
-        try synchronous(durable)
-        return try body(connection)
-    }
 }
 
 /// Where a subscriber keeps its cursor.
@@ -232,7 +279,7 @@ public actor InMemoryCursorStore: CursorStore {
     public func saveCursor(_ sequence: UInt64, for name: String) { cursors[name] = sequence }
 }
 
-/// Adds events to the outbox inside ``WorkerStore/transaction(nowMilliseconds:_:)``.
+/// Adds events to the outbox inside ``WorkerStore/write(durable:_:)``.
 public struct OutboxWriter {
     let statement: SQLiteStatement
     let nowMilliseconds: Int64

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import GridJSON
 import GridSchema
 import GridSecurity
 import Logging

@@ -33,7 +33,20 @@ final class Journal {
     private(set) var tail: UInt64
     private(set) var eventBytes: Int64
 
-    static let schema = """
+    /// The journal's schema as its history (``Migrations``): never edit a released migration, add one.
+    static let migrations: Migrations = {
+        var migrations = Migrations()
+        // In steps of its own: a journal written before chunks may have millions of rows to move.
+        migrations.register("journal 1 event chunks", ownTransactions: true) { connection in
+            // A journal written before `JournalKeys` has a unique index on (source, id): dropping it
+            // (the schema's last line) takes a moment, once: 0.3 s for a million events.
+            try connection.execute(firstSchema)
+            try JournalMigration.moveEventRowsIntoChunks(connection)
+        }
+        return migrations
+    }()
+
+    private static let firstSchema = """
         CREATE TABLE IF NOT EXISTS event_chunks (
             first_seq INTEGER PRIMARY KEY,
             last_seq INTEGER NOT NULL,
@@ -56,11 +69,9 @@ final class Journal {
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
-        // A journal written before `JournalKeys` has a unique index on (source, id): dropping it
-        // (the schema's last line) takes a moment, once: 0.3 s for a million events.
-        try connection.execute(Self.schema)
-        // Before the size cap: the move needs room for both forms of a slice of the journal at once.
-        try JournalMigration.moveEventRowsIntoChunks(connection)
+        // Before the size cap: moving a journal from before chunks needs room for both forms of a
+        // slice of it at once.
+        try Self.migrations.migrate(connection)
         // Checkpoints run on their own thread (`WALCheckpointing`); a group commit checkpoints only
         // as the backstop that bounds the WAL under sustained load, and copies only what that
         // thread has not.

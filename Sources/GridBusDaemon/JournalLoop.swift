@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import GridJSON
 import GridSchema
 import Logging
 import ZeroMQ
@@ -36,7 +37,7 @@ struct JournalLoop {
                 for batch in more { events.append(contentsOf: batch) }
             }
             let started = ContinuousClock.now
-            let (outcomes, written) = journal.append(events, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
+            let (outcomes, written) = journal.append(events, receivedAt: Date().millisecondsSince1970)
             metrics.commitDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             metrics.commitBatchSize.record(events.count)
             if written.isEmpty, case .failed(let reason)? = outcomes.first {

@@ -1,6 +1,7 @@
 import GridStore
 
-/// Brings a journal written by an older gridbusd to the current form.
+/// The part of the journal's first migration that brings a journal written by a gridbusd from
+/// before chunks to the chunked form (``Journal/migrations``).
 enum JournalMigration {
     /// Rows moved per transaction: each step is atomic, so a crash in the middle leaves a journal
     /// that the next start goes on moving, and the WAL of one step stays small.

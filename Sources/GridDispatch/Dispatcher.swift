@@ -1,6 +1,7 @@
 import Foundation
 import GridBusClient
 import GridDistrict
+import GridJSON
 import GridSchema
 import GridStore
 import Logging
@@ -44,7 +45,7 @@ public enum ActOutcome: Sendable {
     case done(DispatchCase)
     case illegal(IllegalAction)
     case notFound
-    case invalid(field: String, reason: String)
+    case invalid(FieldError)
 }
 
 /// The dispatcher's core: registers and dispatches reported incidents, applies handlers' actions
@@ -59,8 +60,7 @@ public final class Dispatcher: Sendable {
     let assigner: Assigner
     let calendar: WorkCalendar
     let settings: DispatchSettings
-    let publisher: ReliablePublisher
-    let store: WorkerStore
+    let runtime: WorkerRuntime
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -69,8 +69,7 @@ public final class Dispatcher: Sendable {
         assigner: Assigner,
         calendar: WorkCalendar,
         settings: DispatchSettings,
-        publisher: ReliablePublisher,
-        store: WorkerStore,
+        runtime: WorkerRuntime,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
@@ -78,25 +77,23 @@ public final class Dispatcher: Sendable {
         self.assigner = assigner
         self.calendar = calendar
         self.settings = settings
-        self.publisher = publisher
-        self.store = store
+        self.runtime = runtime
         self.logger = logger
         // Event times carry milliseconds: a case computed from the clock then equals one rebuilt from
         // the journal.
-        self.now = { Date(timeIntervalSince1970: (now().timeIntervalSince1970 * 1000).rounded() / 1000) }
+        self.now = { now().wholeMilliseconds }
     }
 
-    public static func prepare(_ store: WorkerStore) async throws {
-        try await store.withConnection { try DispatcherStore.prepare($0) }
-    }
+    /// The dispatcher's tables, created and changed by these (after the runtime's own).
+    public static let migrations = DispatcherStore.migrations
 
     /// Forgets the request keys older than `window` (docs/dispatcher.md, `requests.idempotency-window`).
     public func requestKeyRetention(window: Double) -> RetentionService {
-        RetentionService(what: "request keys", rows: DispatcherStore.agedRequestKeys, maxAge: window, publisher: publisher, now: now, logger: logger)
+        RetentionService(what: "request keys", rows: DispatcherStore.agedRequestKeys, maxAge: window, store: runtime.store, now: now, logger: logger)
     }
 
     public func get(_ id: String) async throws -> DispatchCase? {
-        try await store.withConnection { try DispatcherStore.load(id, on: $0) }
+        try await runtime.read { try DispatcherStore.load(id, on: $0) }
     }
 
     // MARK: Registration and dispatch
@@ -129,7 +126,7 @@ public final class Dispatcher: Sendable {
         }
         guard !reports.isEmpty else { return }
         let now = self.now()
-        try await publisher.transaction { [self, reports] connection, outbox in
+        try await runtime.write { [self, reports] connection, outbox in
             for report in reports {
                 if case .failure(let error) = try connection.savepoint(
                     "report",
@@ -295,12 +292,12 @@ public final class Dispatcher: Sendable {
     public func act(_ id: String, _ action: CaseAction, _ input: ActionInput, requestKey: String? = nil) async throws -> ActOutcome {
         let now = self.now()
         let district = self.district
-        return try await publisher.transaction { [self] connection, outbox -> ActOutcome in
+        return try await runtime.write { [self] connection, outbox -> ActOutcome in
             guard var item = try DispatcherStore.load(id, on: connection) else { return .notFound }
             if let requestKey, !(try DispatcherStore.firstTime("request \(id) \(requestKey)", at: now, on: connection)) { return .done(item) }
             do throws(IllegalAction) { _ = try Lifecycle.apply(action, to: item.state) } catch { return .illegal(error) }
             if action == .reopen, let closedAt = item.closedAt, now.timeIntervalSince(closedAt) > settings.reopenDays * 86400 {
-                return .invalid(field: "action", reason: "closed more than \(Int(settings.reopenDays)) days ago; it can no longer be reopened")
+                return .invalid(FieldError("action", "closed more than \(Int(settings.reopenDays)) days ago; it can no longer be reopened"))
             }
             // Each action emits its events; the events move the case (CaseProjection).
             switch action {
@@ -309,7 +306,7 @@ public final class Dispatcher: Sendable {
             case .start:
                 try emit(IncidentStarted(incidentId: id, by: input.by, note: input.note), for: &item, at: now, outbox)
             case .handle:
-                guard let note = input.note, !note.isEmpty else { return .invalid(field: "note", reason: "say what was done") }
+                guard let note = input.note, !note.isEmpty else { return .invalid(FieldError("note", "say what was done")) }
                 try emit(
                     IncidentHandled(incidentId: id, by: input.by, note: note, photoUrls: input.photoURLs.isEmpty ? nil : input.photoURLs),
                     for: &item,
@@ -326,7 +323,7 @@ public final class Dispatcher: Sendable {
                 }
                 guard let grid = item.grid, district.members(of: grid).contains(where: { $0.id == input.by && Self.volunteerRoles.contains($0.role) })
                 else {
-                    return .invalid(field: "by", reason: "'\(input.by)' is not a volunteer (resident or part-time member) of the grid")
+                    return .invalid(FieldError("by", "'\(input.by)' is not a volunteer (resident or part-time member) of the grid"))
                 }
                 try emit(
                     IncidentDispatched(
@@ -346,7 +343,7 @@ public final class Dispatcher: Sendable {
                 let points = item.role == "volunteer" ? Dictionary(uniqueKeysWithValues: item.assignees.map { ($0, settings.volunteerPoints) }) : nil
                 try emit(IncidentClosed(incidentId: id, by: input.by, onTime: onTime, points: points), for: &item, at: now, outbox)
             case .reopen:
-                guard let reason = input.reason, !reason.isEmpty else { return .invalid(field: "reason", reason: "say why it is reopened") }
+                guard let reason = input.reason, !reason.isEmpty else { return .invalid(FieldError("reason", "say why it is reopened")) }
                 try emit(IncidentReopened(incidentId: id, by: input.by, reason: reason), for: &item, at: now, outbox)
             case .suspend:
                 try emit(IncidentSuspended(incidentId: id, by: input.by, note: input.note), for: &item, at: now, outbox)
@@ -354,11 +351,11 @@ public final class Dispatcher: Sendable {
                 try emit(IncidentResumed(incidentId: id, by: input.by, note: input.note), for: &item, at: now, outbox)
             case .extend:
                 guard let deadline = input.deadline, deadline > (item.deadline ?? now) else {
-                    return .invalid(field: "deadline", reason: "a new deadline later than the current one is required")
+                    return .invalid(FieldError("deadline", "a new deadline later than the current one is required"))
                 }
                 try emit(IncidentExtended(incidentId: id, by: input.by, deadline: deadline, reason: input.reason ?? ""), for: &item, at: now, outbox)
             case .returnAsWronglyDispatched:
-                guard let reason = input.reason, !reason.isEmpty else { return .invalid(field: "reason", reason: "say why it is not yours") }
+                guard let reason = input.reason, !reason.isEmpty else { return .invalid(FieldError("reason", "say why it is not yours")) }
                 // Not theirs: whoever returned it, or, returned on their behalf, everyone it was with.
                 // (In emergency mode a case is with the whole roster; one member's return leaves it with the rest.)
                 let excluded: Set<String> = item.assignees.contains(input.by) ? [input.by] : Set(item.assignees)
@@ -370,12 +367,12 @@ public final class Dispatcher: Sendable {
             case .place:
                 guard item.triage else { return .illegal(IllegalAction(state: item.state, action: action, allowed: [])) }
                 guard let grid = input.grid, district.gridsByID[grid] != nil else {
-                    return .invalid(field: "grid", reason: "'\(input.grid ?? "")' is not a grid of the district")
+                    return .invalid(FieldError("grid", "'\(input.grid ?? "")' is not a grid of the district"))
                 }
-                guard let category = district.categoriesByCode[item.category] else { return .invalid(field: "category", reason: "unknown category") }
+                guard let category = district.categoriesByCode[item.category] else { return .invalid(FieldError("category", "unknown category")) }
                 try registerInGrid(&item, category: category, grid: grid, at: now, connection: connection, outbox: outbox)
             case .register, .reject, .merge, .dispatch:
-                return .invalid(field: "action", reason: "'\(action.rawValue)' is the dispatcher's own step, not a handler's action")
+                return .invalid(FieldError("action", "'\(action.rawValue)' is the dispatcher's own step, not a handler's action"))
             }
             try DispatcherStore.save(item, on: connection)
             return .done(item)
@@ -403,7 +400,7 @@ public final class Dispatcher: Sendable {
         by: String,
         reason: String?
     ) async throws
-        -> Result<ModeChange, FieldProblem>
+        -> Result<ModeChange, FieldError>
     {
         let known: Bool
         switch scope {
@@ -412,14 +409,14 @@ public final class Dispatcher: Sendable {
         case .town: known = district.grids.contains { $0.town == target }
         case .district: known = district.grids.contains { $0.district == target }
         }
-        guard known else { return .failure(FieldProblem(field: "target", reason: "no \(scope.rawValue) '\(target)' in the district")) }
+        guard known else { return .failure(FieldError("target", "no \(scope.rawValue) '\(target)' in the district")) }
         let now = self.now()
         return .success(
-            try await publisher.transaction { connection, outbox in
+            try await runtime.write { connection, outbox in
                 try DispatcherStore.setMode(scope: scope.rawValue, target: target, emergency: mode == .emergency, by: by, at: now, on: connection)
                 try outbox.enqueue(
                     TypedEvent(
-                        id: "mode-\(scope.rawValue)-\(target)-\(DispatcherStore.milliseconds(now))",
+                        id: "mode-\(scope.rawValue)-\(target)-\(now.millisecondsSince1970)",
                         source: Self.source,
                         payload: GridModeChanged(scope: scope, target: target, mode: mode, by: by, reason: reason),
                         grid: scope == .grid ? target : nil,
@@ -452,7 +449,7 @@ public final class Dispatcher: Sendable {
     public func sweep() async throws -> Int {
         let now = self.now()
         let district = self.district
-        return try await publisher.transaction { [self] connection, outbox -> Int in
+        return try await runtime.write { [self] connection, outbox -> Int in
             let due = try DispatcherStore.due(at: now, limit: 500, on: connection)
             for var item in due {
                 guard let timer = item.timer, item.isOpen else {
@@ -503,10 +500,4 @@ public final class Dispatcher: Sendable {
             return members.isEmpty ? ["\(level):\(grid)"] : members
         }
     }
-}
-
-/// A request field at fault and why.
-public struct FieldProblem: Error, Sendable {
-    public let field: String
-    public let reason: String
 }

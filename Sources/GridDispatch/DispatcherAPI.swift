@@ -1,5 +1,6 @@
 import Foundation
 import GridHTTP
+import GridJSON
 import GridSchema
 import GridSecurity
 import HTTPTypes
@@ -95,7 +96,7 @@ struct DispatcherAPI<Context: RequestContext> {
         switch try await dispatcher.act(id, action, input, requestKey: request.headers[HTTPField.Name("Idempotency-Key")!]) {
         case .done(let item): return json(.ok, item)
         case .notFound: return errors(.notFound, [("id", "no case '\(id)'")])
-        case .invalid(let field, let reason): return errors(.badRequest, [(field, reason)])
+        case .invalid(let error): return errors(.badRequest, [(error.field, error.reason)])
         case .illegal(let illegal):
             return json(
                 .conflict,

@@ -1,10 +1,23 @@
 import Foundation
+import GridJSON
 import GridSchema
 import GridStore
 
 /// The dispatcher's tables, beside the worker runtime's outbox and cursor in one SQLite file.
 enum DispatcherStore {
-    static let schema = """
+    /// The schema's history (``Migrations``): never edit a released migration, add one.
+    static let migrations: Migrations = {
+        var migrations = Migrations()
+        migrations.register("dispatcher 1 cases, assignments, turns, request keys, modes") { connection in
+            try connection.execute(firstSchema)
+            try adoptStoreFromBeforeMigrations(connection, now: Date())
+            // The merge check looks up open cases of a category near a point, not every open case of it.
+            try connection.execute("CREATE INDEX IF NOT EXISTS cases_place ON cases (category, latitude)")
+        }
+        return migrations
+    }()
+
+    private static let firstSchema = """
         CREATE TABLE IF NOT EXISTS cases (
             id TEXT PRIMARY KEY,
             state TEXT NOT NULL,
@@ -29,30 +42,15 @@ enum DispatcherStore {
     static let encoder = JSONTreeEncoder()
     static let decoder = JSONTreeDecoder()
 
-    static func prepare(_ connection: SQLiteConnection, now: Date = Date()) throws {
-        try connection.execute(schema)
-        try addPlaceColumns(connection)
-        try stampRequestKeys(connection, now: now)
-        // The merge check looks up open cases of a category near a point, not every open case of it.
-        try connection.execute("CREATE INDEX IF NOT EXISTS cases_place ON cases (category, latitude)")
-    }
-
-    /// Stores made before request keys were stamped get the column, each key stamped now: kept a
-    /// whole window from the upgrade.
-    static func stampRequestKeys(_ connection: SQLiteConnection, now: Date) throws {
-        let columns = try connection.prepare("SELECT 1 FROM pragma_table_info('processed') WHERE name = 'at_ms'")
-        guard try !columns.step() else { return }
-        try connection.transaction {
-            try connection.execute("ALTER TABLE processed ADD COLUMN at_ms INTEGER")
-            try connection.execute("UPDATE processed SET at_ms = \(milliseconds(now))")
+    /// A store made before migrations were recorded may have an earlier shape of these tables:
+    /// the first migration brings it to the first recorded one, once. Before the place columns,
+    /// they are added and filled for the open cases (the only ones a merge looks at); before
+    /// request keys were stamped, each is stamped now, so it is kept a whole window from the upgrade.
+    static func adoptStoreFromBeforeMigrations(_ connection: SQLiteConnection, now: Date) throws {
+        func hasColumn(_ table: String, _ column: String) throws -> Bool {
+            try connection.scalar("SELECT COUNT(*) FROM pragma_table_info('\(table)') WHERE name = '\(column)'") > 0
         }
-    }
-
-    /// Stores made before the place columns get them, filled for the open cases (the only ones a merge looks at).
-    static func addPlaceColumns(_ connection: SQLiteConnection) throws {
-        let columns = try connection.prepare("SELECT 1 FROM pragma_table_info('cases') WHERE name = 'latitude'")
-        guard try !columns.step() else { return }
-        try connection.transaction {
+        if try !hasColumn("cases", "latitude") {
             try connection.execute("ALTER TABLE cases ADD COLUMN latitude REAL; ALTER TABLE cases ADD COLUMN longitude REAL;")
             let open = try connection.prepare("SELECT body FROM cases WHERE state NOT IN ('closed', 'rejected', 'merged')")
             var cases: [DispatchCase] = []
@@ -66,6 +64,10 @@ enum DispatcherStore {
                 try update.run()
                 update.reset()
             }
+        }
+        if try !hasColumn("processed", "at_ms") {
+            try connection.execute("ALTER TABLE processed ADD COLUMN at_ms INTEGER")
+            try connection.execute("UPDATE processed SET at_ms = \(now.millisecondsSince1970)")
         }
     }
 
@@ -93,8 +95,8 @@ enum DispatcherStore {
         statement.bind(item.state.rawValue, at: 2)
         statement.bind(item.grid, at: 3)
         statement.bind(item.category, at: 4)
-        statement.bind(milliseconds(item.reportedAt), at: 5)
-        if let at = item.timerAt { statement.bind(milliseconds(at), at: 6) } else { statement.bindNull(at: 6) }
+        statement.bind(item.reportedAt.millisecondsSince1970, at: 5)
+        if let at = item.timerAt { statement.bind(at.millisecondsSince1970, at: 6) } else { statement.bindNull(at: 6) }
         statement.bind(try encoder.encode(item), at: 7)
         if let location = item.location {
             statement.bind(location.latitude, at: 8)
@@ -193,7 +195,7 @@ enum DispatcherStore {
         statement.bind(point.latitude + latitudeSpan, at: 3)
         statement.bind(point.longitude - longitudeSpan, at: 4)
         statement.bind(point.longitude + longitudeSpan, at: 5)
-        statement.bind(milliseconds(since), at: 6)
+        statement.bind(since.millisecondsSince1970, at: 6)
         var cases: [DispatchCase] = []
         while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: statement.blob(0))) }
         return cases
@@ -216,7 +218,7 @@ enum DispatcherStore {
         statement.bind(scope, at: 1)
         statement.bind(target, at: 2)
         if emergency {
-            statement.bind(milliseconds(at), at: 3)
+            statement.bind(at.millisecondsSince1970, at: 3)
             statement.bind(by, at: 4)
         }
         try statement.run()
@@ -229,7 +231,7 @@ enum DispatcherStore {
     /// Cases whose timer is due at `now`, oldest first.
     static func due(at now: Date, limit: Int, on connection: SQLiteConnection) throws -> [DispatchCase] {
         let statement = try connection.prepare("SELECT body FROM cases WHERE timer_ms IS NOT NULL AND timer_ms <= ? ORDER BY timer_ms LIMIT ?")
-        statement.bind(milliseconds(now), at: 1)
+        statement.bind(now.millisecondsSince1970, at: 1)
         statement.bind(limit, at: 2)
         var cases: [DispatchCase] = []
         while try statement.step() { cases.append(try decoder.decode(DispatchCase.self, from: statement.blob(0))) }
@@ -241,7 +243,7 @@ enum DispatcherStore {
     static func firstTime(_ key: String, at now: Date, on connection: SQLiteConnection) throws -> Bool {
         let statement = try connection.prepare("INSERT OR IGNORE INTO processed (event_key, at_ms) VALUES (?, ?)")
         statement.bind(key, at: 1)
-        statement.bind(milliseconds(now), at: 2)
+        statement.bind(now.millisecondsSince1970, at: 2)
         try statement.run()
         return try connection.scalar("SELECT changes()") == 1
     }
@@ -249,5 +251,4 @@ enum DispatcherStore {
     /// Request keys leave after `requests.idempotency-window`: a retry comes within minutes.
     static let agedRequestKeys = AgedRows(table: "processed", stampColumn: "at_ms")
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

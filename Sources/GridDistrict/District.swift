@@ -1,5 +1,6 @@
 import Foundation
 import GridConfiguration
+import GridSchema
 
 /// A district: its grids (with a spatial index), the members of their teams, and the category
 /// catalogue; loaded from a directory holding `grids.geojson`, `roster.csv` and `categories.csv`.
@@ -41,7 +42,7 @@ public struct District: Sendable {
     public var grids: [DistrictGrid] { index.grids }
 
     /// The grid at a position, or nil outside every grid.
-    public func grid(at position: GeoPosition) -> DistrictGrid? { index.grid(containing: position) }
+    public func grid(at position: GeoPoint) -> DistrictGrid? { index.grid(containing: position) }
 
     public func members(of grid: String) -> [Member] { teams[grid] ?? [] }
 }

@@ -1,3 +1,5 @@
+import GridSchema
+
 /// One grid of the district: its place in the hierarchy and its area (one or more polygons).
 public struct DistrictGrid: Sendable, Hashable, Identifiable {
     public var id: String
@@ -18,5 +20,5 @@ public struct DistrictGrid: Sendable, Hashable, Identifiable {
         self.bounds = polygons.dropFirst().reduce(polygons.first?.bounds ?? GeoBox(west: 0, south: 0, east: 0, north: 0)) { $0.union($1.bounds) }
     }
 
-    public func contains(_ point: GeoPosition) -> Bool { polygons.contains { $0.contains(point) } }
+    public func contains(_ point: GeoPoint) -> Bool { polygons.contains { $0.contains(point) } }
 }

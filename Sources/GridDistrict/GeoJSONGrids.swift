@@ -1,5 +1,6 @@
 import Foundation
 import GridConfiguration
+import GridSchema
 
 /// Reads grids from a GeoJSON FeatureCollection: one Feature per grid, geometry Polygon or
 /// MultiPolygon, properties `id`, `name`, `community`, `town`, `district`.
@@ -82,10 +83,10 @@ public enum GeoJSONGrids {
 
     private static func polygon(_ value: Any?, field: String, _ error: (String, String) -> DefinitionError) throws(DefinitionError) -> GeoPolygon {
         guard let rings = value as? [Any], !rings.isEmpty else { throw error(field, "a Polygon is a list of rings (the outer one first)") }
-        var parsed: [[GeoPosition]] = []
+        var parsed: [[GeoPoint]] = []
         for (ringIndex, ringValue) in rings.enumerated() {
             guard let positions = ringValue as? [Any] else { throw error("\(field)[\(ringIndex)]", "a ring is a list of positions") }
-            var ring: [GeoPosition] = []
+            var ring: [GeoPoint] = []
             for (positionIndex, positionValue) in positions.enumerated() {
                 let place = "\(field)[\(ringIndex)][\(positionIndex)]"
                 guard let pair = positionValue as? [Any], pair.count >= 2, let longitude = (pair[0] as? NSNumber)?.doubleValue,
@@ -94,7 +95,7 @@ public enum GeoJSONGrids {
                 guard (-180...180).contains(longitude), (-90...90).contains(latitude) else {
                     throw error(place, "[\(longitude), \(latitude)] is out of range (longitude first, then latitude)")
                 }
-                ring.append(GeoPosition(longitude: longitude, latitude: latitude))
+                ring.append(GeoPoint(latitude: latitude, longitude: longitude))
             }
             guard ring.count >= 4, ring.first == ring.last else {
                 throw error("\(field)[\(ringIndex)]", "a ring needs at least 4 positions and must end where it starts")
@@ -106,7 +107,7 @@ public enum GeoJSONGrids {
 
     /// The grids as a FeatureCollection (for the sample generator).
     public static func encode(_ grids: [DistrictGrid]) -> Data {
-        func ring(_ positions: [GeoPosition]) -> [[Double]] { positions.map { [$0.longitude, $0.latitude] } }
+        func ring(_ positions: [GeoPoint]) -> [[Double]] { positions.map { [$0.longitude, $0.latitude] } }
         func rings(_ polygon: GeoPolygon) -> [[[Double]]] { [ring(polygon.outer)] + polygon.holes.map(ring) }
         let features: [[String: Any]] = grids.map { grid in
             let geometry: [String: Any] =

@@ -1,12 +1,4 @@
-/// A WGS 84 position in GeoJSON order: longitude, then latitude.
-public struct GeoPosition: Sendable, Hashable {
-    public var longitude: Double
-    public var latitude: Double
-    public init(longitude: Double, latitude: Double) {
-        self.longitude = longitude
-        self.latitude = latitude
-    }
-}
+import GridSchema
 
 /// An axis-aligned box in degrees.
 public struct GeoBox: Sendable, Hashable {
@@ -19,14 +11,14 @@ public struct GeoBox: Sendable, Hashable {
         self.north = north
     }
 
-    init(_ positions: [GeoPosition]) {
+    init(_ positions: [GeoPoint]) {
         west = positions.map(\.longitude).min() ?? 0
         east = positions.map(\.longitude).max() ?? 0
         south = positions.map(\.latitude).min() ?? 0
         north = positions.map(\.latitude).max() ?? 0
     }
 
-    public func contains(_ point: GeoPosition) -> Bool {
+    public func contains(_ point: GeoPoint) -> Bool {
         point.longitude >= west && point.longitude <= east && point.latitude >= south && point.latitude <= north
     }
 
@@ -37,11 +29,11 @@ public struct GeoBox: Sendable, Hashable {
 
 /// A GeoJSON polygon: an outer ring and holes, each closed (first position = last).
 public struct GeoPolygon: Sendable, Hashable {
-    public var outer: [GeoPosition]
-    public var holes: [[GeoPosition]]
+    public var outer: [GeoPoint]
+    public var holes: [[GeoPoint]]
     public let bounds: GeoBox
 
-    public init(outer: [GeoPosition], holes: [[GeoPosition]] = []) {
+    public init(outer: [GeoPoint], holes: [[GeoPoint]] = []) {
         self.outer = outer
         self.holes = holes
         self.bounds = GeoBox(outer)
@@ -49,13 +41,13 @@ public struct GeoPolygon: Sendable, Hashable {
 
     /// Inside the outer ring and in no hole. Points exactly on an edge may fall either way, as with
     /// any even-odd test; neighbouring grids share edges, so such a point lands in one of them.
-    public func contains(_ point: GeoPosition) -> Bool {
+    public func contains(_ point: GeoPoint) -> Bool {
         guard bounds.contains(point), Self.ring(outer, contains: point) else { return false }
         return !holes.contains { Self.ring($0, contains: point) }
     }
 
     /// Even-odd ray casting towards +longitude.
-    static func ring(_ ring: [GeoPosition], contains point: GeoPosition) -> Bool {
+    static func ring(_ ring: [GeoPoint], contains point: GeoPoint) -> Bool {
         var inside = false
         var previous = ring.count - 1
         for current in ring.indices {

@@ -50,13 +50,13 @@ public struct SampleDistrict {
         let rows = (gridCount + columns - 1) / columns
         let (west, south) = (120.00, 30.10)
         let (cellWidth, cellHeight) = (0.30 / Double(columns), 0.25 / Double(max(rows, 1)))
-        func vertex(_ column: Int, _ row: Int) -> GeoPosition {
+        func vertex(_ column: Int, _ row: Int) -> GeoPoint {
             // Shared corners move together, so neighbours share edges: no gaps, no overlaps.
             var local = SeededRandom(state: seed ^ UInt64(column &* 73_856_093) ^ UInt64(row &* 19_349_663))
             let inner = column > 0 && column < columns && row > 0 && row < rows
             let dx = inner ? (local.unit() - 0.5) * cellWidth * 0.3 : 0
             let dy = inner ? (local.unit() - 0.5) * cellHeight * 0.3 : 0
-            return GeoPosition(longitude: west + Double(column) * cellWidth + dx, latitude: south + Double(row) * cellHeight + dy)
+            return GeoPoint(latitude: south + Double(row) * cellHeight + dy, longitude: west + Double(column) * cellWidth + dx)
         }
         var grids: [DistrictGrid] = []
         var members: [Member] = []
@@ -85,8 +85,8 @@ public struct SampleDistrict {
                     let x = west + 0.31 + Double(ordinal / 97 % 10) * 0.004
                     let y = south + Double(ordinal / 970) * 0.004
                     let island = [
-                        GeoPosition(longitude: x, latitude: y), GeoPosition(longitude: x + 0.003, latitude: y),
-                        GeoPosition(longitude: x + 0.003, latitude: y + 0.003), GeoPosition(longitude: x, latitude: y + 0.003),
+                        GeoPoint(latitude: y, longitude: x), GeoPoint(latitude: y, longitude: x + 0.003),
+                        GeoPoint(latitude: y + 0.003, longitude: x + 0.003), GeoPoint(latitude: y + 0.003, longitude: x),
                     ]
                     polygons.append(GeoPolygon(outer: island + [island[0]]))
                 }
@@ -141,14 +141,14 @@ public struct SampleDistrict {
     }
 
     /// A small park in the middle of a cell: inside the grid's outline, outside every grid.
-    private static func hole(in corners: [GeoPosition]) -> [GeoPosition] {
+    private static func hole(in corners: [GeoPoint]) -> [GeoPoint] {
         let x = corners.map(\.longitude).reduce(0, +) / 4
         let y = corners.map(\.latitude).reduce(0, +) / 4
         let dx = (corners[1].longitude - corners[0].longitude) * 0.15
         let dy = (corners[3].latitude - corners[0].latitude) * 0.15
         let ring = [
-            GeoPosition(longitude: x - dx, latitude: y - dy), GeoPosition(longitude: x + dx, latitude: y - dy),
-            GeoPosition(longitude: x + dx, latitude: y + dy), GeoPosition(longitude: x - dx, latitude: y + dy),
+            GeoPoint(latitude: y - dy, longitude: x - dx), GeoPoint(latitude: y - dy, longitude: x + dx),
+            GeoPoint(latitude: y + dy, longitude: x + dx), GeoPoint(latitude: y + dy, longitude: x - dx),
         ]
         return ring + [ring[0]]
     }

@@ -1,3 +1,4 @@
+import GridSchema
 import GridSecurity
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,5 @@
 import Foundation
+import GridJSON
 import GridSchema
 import HTTPTypes
 import Hummingbird

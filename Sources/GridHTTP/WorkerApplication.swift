@@ -3,24 +3,23 @@ import GridSecurity
 import Hummingbird
 import Logging
 
-/// The HTTP server of a worker: once it listens it writes its address to the ready file (tests
-/// and gridbusd's plugin supervision wait for it) and logs that it is ready.
+/// The HTTP server of a worker: once it listens it tells `onReady` its address (the program writes
+/// its ready file, which tests and gridbusd's plugin supervision wait for) and logs that it is ready.
 public func workerApplication(
     router: Router<BasicRequestContext>,
     program: String,
     host: String,
     port: Int,
-    dataDirectory: String,
     logger: Logger,
+    onReady: @escaping ReadyHandler,
     readyMetadata: Logger.Metadata = [:]
 ) -> Application<RouterResponder<BasicRequestContext>> {
-    let readyFile = ReadyFile(directory: dataDirectory, program: program)
-    return Application(
+    Application(
         router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: program),
         onServerRunning: { channel in
             let address = "http://\(host):\(channel.localAddress?.port ?? port)"
-            readyFile.write(http: address)
+            onReady(ListeningAddresses(http: address))
             logger.notice("\(program) ready", metadata: readyMetadata.merging(["http": "\(address)"]) { $1 })
         },
         logger: logger

@@ -9,36 +9,30 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import ZeroMQ
 
-/// Composes grid-intake: the HTTP API, the reliable publisher that delivers what the API stored,
-/// and the subscriber that follows each incident's lifecycle; graceful shutdown stops HTTP first,
+/// Composes grid-intake: the HTTP API, the runtime's publisher that delivers what the API stored,
+/// and the subscription that follows each incident's lifecycle; graceful shutdown stops HTTP first,
 /// so that every accepted report is in the store before the publisher drains.
 ///
 /// Loads the district and the API keys first: a mistake in either stops the intake before it
 /// listens (the error names the file, the row or feature, and the field).
-public func buildIntake(
-    configuration: IntakeConfiguration,
-    context: ZMQContext,
-    logger: Logger,
-    handleSignals: Bool = true
-) async throws -> ServiceGroup {
+public func buildIntake(configuration: IntakeConfiguration, logger: Logger, onReady: @escaping ReadyHandler = { _ in }) async throws -> [any Service]
+{
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(load: IntakeClients.load, development: .other, allows: "report and read incidents", logger: logger)
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    // FULL: an answered report survives a power loss, not only a crash of the intake.
-    let store = try WorkerStore(path: configuration.dataDirectory + "/intake.sqlite", durable: true, checkpointInterval: .milliseconds(250))
-    try await Intake.prepare(store)
-    let publisher = ReliablePublisher(store: store, bus: configuration.bus, context: context, logger: logger)
-    let intake = Intake(district: district, publisher: publisher, store: store, logger: logger)
-    let follower = DurableSubscriber(
-        name: "grid-intake",
-        endpoints: configuration.bus,
+    let runtime = try WorkerRuntime(
+        name: Intake.source,
+        bus: configuration.bus,
+        storePath: configuration.dataDirectory + "/intake.sqlite",
+        durable: true,  // an answered report survives a power loss, not only a crash of the intake
+        migrations: Intake.migrations,
+        logger: logger
+    )
+    let intake = Intake(district: district, runtime: runtime, logger: logger)
+    runtime.subscribe(
         // Every lifecycle type but its own reports: those would only come back to be ignored.
         prefixes: EventType.allCases.filter { $0.rawValue.hasPrefix("incident.") && $0 != .incidentReported }.map { Topic.prefix(forType: $0) },
-        store: store,
-        context: context,
-        logger: logger,
         maxBatch: 500,
         catchUpEvery: Intake.followBatch
     ) { events in try await intake.follow(events) }
@@ -54,17 +48,15 @@ public func buildIntake(
     }
     let app = workerApplication(
         router: router,
-        program: "grid-intake",
+        program: Intake.source,
         host: configuration.httpHost,
         port: configuration.httpPort,
-        dataDirectory: configuration.dataDirectory,
         logger: logger,
+        onReady: onReady,
         readyMetadata: [
             "district.grids": "\(district.grids.count)", "district.categories": "\(district.categories.count)",
             "bus.ingress": "\(configuration.bus.ingress)",
         ]
     )
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: publisher), .init(service: follower), .init(service: app)]
-    if handleSignals { services.append(.terminationSignals(logger: logger)) }
-    return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
+    return runtime.services([app])
 }

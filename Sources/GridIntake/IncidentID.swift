@@ -1,4 +1,5 @@
 import Foundation
+import GridJSON
 
 /// Incident ids: `inc-` and 12 characters of Crockford base32, short enough to read out on the
 /// phone. The 60 bits they carry are the time of filing in milliseconds (the upper 42 bits, good
@@ -23,7 +24,7 @@ enum IncidentID {
     /// and increasing when many are filed in one millisecond or the clock goes back, and after an
     /// upgrade from random ids (then they count on from the largest of those).
     static func next(at time: Date, after largest: String?) -> String {
-        let milliseconds = UInt64(max(0, (time.timeIntervalSince1970 * 1000).rounded(.down)))
+        let milliseconds = UInt64(max(0, time.millisecondsSince1970))
         let first = min(milliseconds, (1 << (60 - countBits)) - 1) << countBits
         guard let largest, let previous = value(of: largest), previous >= first else { return encode(first) }
         // Counting on from the largest of 100,000 random ids leaves about 10^13 before 2^60: it

@@ -2,6 +2,7 @@ import Foundation
 import GridBusClient
 import GridDistrict
 import GridHTTP
+import GridJSON
 import GridSchema
 import GridStore
 import Logging
@@ -30,32 +31,28 @@ public final class Intake: Sendable {
     /// connection and wait for the transaction ahead of them: a catch-up of 100 to 500 events in
     /// one transaction held every report arriving meanwhile for as long as all of them took.
     static let followChunk = 16
-    let publisher: ReliablePublisher
-    let store: WorkerStore
+    let runtime: WorkerRuntime
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(district: District, publisher: ReliablePublisher, store: WorkerStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init)
-    {
+    /// The intake's tables, created and changed by these (after the runtime's own).
+    public static let migrations = IntakeStore.migrations
+
+    public init(district: District, runtime: WorkerRuntime, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.district = district
-        self.publisher = publisher
-        self.store = store
+        self.runtime = runtime
         self.logger = logger
         self.now = now
-    }
-
-    public static func prepare(_ store: WorkerStore) async throws {
-        try await store.withConnection { try IntakeStore.prepare($0) }
     }
 
     // MARK: Filing
 
     public func report(_ input: ReportInput, client: String, idempotencyKey: String?) async throws -> ReportOutcome {
-        let now = Self.wholeMilliseconds(self.now())
+        let now = self.now().wholeMilliseconds
         // The grid: as reported, or from the position; outside every grid, the report waits in triage.
-        let grid = input.grid ?? input.location.flatMap { district.grid(at: GeoPosition(longitude: $0.longitude, latitude: $0.latitude))?.id }
+        let grid = input.grid ?? input.location.flatMap { district.grid(at: $0)?.id }
         let fingerprint = Self.fingerprint(input)
-        return try await publisher.transaction { connection, outbox in
+        return try await runtime.write { connection, outbox in
             if let previous = try IntakeStore.existing(client: client, idempotencyKey: idempotencyKey, externalID: input.externalID, on: connection) {
                 guard previous.fingerprint == fingerprint else { return .conflict(previous.incident, field: previous.field) }
                 return .replayed(previous.incident, json: previous.json)
@@ -134,15 +131,15 @@ public final class Intake: Sendable {
     // MARK: Reading
 
     public func incident(id: String) async throws -> Incident? {
-        try await store.withConnection { try IntakeStore.incident(id: id, on: $0) }
+        try await runtime.read { try IntakeStore.incident(id: id, on: $0) }
     }
 
     public func incident(token: String) async throws -> Incident? {
-        try await store.withConnection { try IntakeStore.incident(token: token, on: $0) }
+        try await runtime.read { try IntakeStore.incident(token: token, on: $0) }
     }
 
     func list(_ query: IntakeStore.Query) async throws -> (incidents: [Incident], next: Int64?) {
-        try await store.withConnection { try IntakeStore.list(query, on: $0) }
+        try await runtime.read { try IntakeStore.list(query, on: $0) }
     }
 
     // MARK: Following the lifecycle
@@ -156,7 +153,7 @@ public final class Intake: Sendable {
         for start in stride(from: 0, to: events.count, by: Self.followChunk) {
             let chunk = events[start..<min(start + Self.followChunk, events.count)]
             // Not synced on its own: the timeline is derived from the bus and heard again after a power loss.
-            try await store.transaction(nowMilliseconds: IntakeStore.milliseconds(now), durable: false) { [self] connection, _ in
+            try await runtime.write(durable: false) { [self] connection, _ in
                 for event in chunk {
                     if case .failure(let error) = try connection.savepoint("event", { try apply(event, at: now, on: connection) }) {
                         logger.error(
@@ -181,7 +178,7 @@ public final class Intake: Sendable {
         guard var incident = try IntakeStore.incident(id: incidentID, on: connection),
             step == nil || !incident.timeline.contains(where: { $0.step == step })
         else { return }
-        let at = event.time.flatMap(RFC3339.parse) ?? Self.wholeMilliseconds(now)
+        let at = event.time.flatMap(RFC3339.parse) ?? now.wholeMilliseconds
         let change = Self.change(for: type, data: data)
         // In the dispatcher's step order, whatever order the bus journaled them in (a publish
         // retried after a NACK can land after a later one) and whatever the clocks say: an
@@ -233,11 +230,6 @@ public final class Intake: Sendable {
     }
 
     // MARK: Helpers
-
-    /// Times are kept to the millisecond, as RFC 3339 shows them, so that an answer and a later read agree.
-    static func wholeMilliseconds(_ date: Date) -> Date {
-        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
-    }
 
     /// A stable fingerprint of a request (FNV-1a over its fields, each followed by a separator), to
     /// tell a retry from a different request that reuses an idempotency key.

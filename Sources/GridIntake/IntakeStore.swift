@@ -1,11 +1,20 @@
 import Foundation
+import GridJSON
 import GridSchema
 import GridStore
 
 /// The intake's tables, next to the worker runtime's outbox in one SQLite file. Every function
 /// runs on the connection it is given, inside the caller's transaction.
 enum IntakeStore {
-    static let schema = """
+    /// The schema's history (``Migrations``): never edit a released migration, add one.
+    static let migrations: Migrations = {
+        var migrations = Migrations()
+        // Written to be safe on a store made before migrations were recorded: it had these tables.
+        migrations.register("intake 1 incidents and lifecycle events seen", sql: firstSchema)
+        return migrations
+    }()
+
+    private static let firstSchema = """
         CREATE TABLE IF NOT EXISTS incidents (
             rowid INTEGER PRIMARY KEY AUTOINCREMENT,
             id TEXT NOT NULL UNIQUE,
@@ -33,10 +42,6 @@ enum IntakeStore {
     /// GridJSON's format, without Foundation's cost: every lifecycle event rewrites an incident.
     static let encoder = JSONTreeEncoder()
     static let decoder = JSONTreeDecoder()
-
-    static func prepare(_ connection: SQLiteConnection) throws {
-        try connection.execute(schema)
-    }
 
     /// An incident already filed by this client under this idempotency key or external id.
     /// - Returns: the incident, its request's fingerprint, and the field that matched (`Idempotency-Key` or `externalId`).
@@ -78,8 +83,8 @@ enum IntakeStore {
         statement.bind(incident.status.rawValue, at: 7)
         statement.bind(incident.category, at: 8)
         statement.bind(incident.grid, at: 9)
-        statement.bind(milliseconds(incident.createdAt), at: 10)
-        statement.bind(milliseconds(incident.updatedAt), at: 11)
+        statement.bind(incident.createdAt.millisecondsSince1970, at: 10)
+        statement.bind(incident.updatedAt.millisecondsSince1970, at: 11)
         statement.bind(Array(json), at: 12)
         try statement.run()
         return json
@@ -95,7 +100,7 @@ enum IntakeStore {
                 : "UPDATE incidents SET status = ?, updated_ms = ?, body = ? WHERE id = ?"
         )
         statement.bind(incident.status.rawValue, at: 1)
-        statement.bind(milliseconds(incident.updatedAt), at: 2)
+        statement.bind(incident.updatedAt.millisecondsSince1970, at: 2)
         statement.bind(try encoder.encode(incident), at: 3)
         if gridChanged { statement.bind(incident.grid, at: 4) }
         statement.bind(incident.id, at: gridChanged ? 5 : 4)
@@ -147,11 +152,11 @@ enum IntakeStore {
         any("status", query.statuses.map(\.rawValue))
         if let since = query.since {
             conditions.append("created_ms >= ?")
-            values.append { $0.bind(milliseconds(since), at: $1) }
+            values.append { $0.bind(since.millisecondsSince1970, at: $1) }
         }
         if let until = query.until {
             conditions.append("created_ms <= ?")
-            values.append { $0.bind(milliseconds(until), at: $1) }
+            values.append { $0.bind(until.millisecondsSince1970, at: $1) }
         }
         if let before = query.before {
             conditions.append("rowid < ?")
@@ -177,5 +182,4 @@ enum IntakeStore {
 
     static func count(on connection: SQLiteConnection) throws -> Int { Int(try connection.scalar("SELECT COUNT(*) FROM incidents")) }
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GridHTTP
+import GridJSON
 import GridSchema
 import GridSecurity
 import HTTPTypes

@@ -1,6 +1,7 @@
 import Foundation
 import GridDistrict
 import GridHTTP
+import GridJSON
 import GridSchema
 import GridSecurity
 import HTTPTypes

@@ -1,6 +1,7 @@
 import Foundation
 import GridDistrict
 import GridHTTP
+import GridJSON
 import GridSchema
 
 /// A report as the intake accepts it, whichever face it came through (native JSON or Open311).

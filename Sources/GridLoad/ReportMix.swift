@@ -1,4 +1,5 @@
 import GridDistrict
+import GridSchema
 
 /// One report the load generator will post, and what it expects of it.
 public struct PlannedReport: Sendable {
@@ -90,8 +91,8 @@ public struct ReportMix: Sendable {
             // grid (a step across the district's edge would send it to triage instead).
             let spot =
                 [(0.00005, 0.0), (-0.00005, 0.0), (0.0, 0.00005), (0.0, -0.00005)]
-                .map { GeoPosition(longitude: report.longitude + $0.1, latitude: report.latitude + $0.0) }
-                .first(where: grid.contains) ?? GeoPosition(longitude: report.longitude, latitude: report.latitude)
+                .map { GeoPoint(latitude: report.latitude + $0.0, longitude: report.longitude + $0.1) }
+                .first(where: grid.contains) ?? GeoPoint(latitude: report.latitude, longitude: report.longitude)
             queuedDuplicate = PlannedReport(
                 index: index + 1,
                 category: report.category,
@@ -108,7 +109,7 @@ public struct ReportMix: Sendable {
 
     private mutating func newReport(index: Int, withDuplicate: Bool) -> (PlannedReport, DistrictGrid) {
         let category = random.pick(categories)
-        var point = GeoPosition(longitude: 0, latitude: 0)
+        var point = GeoPoint(latitude: 0, longitude: 0)
         var grid = grids[0]
         for _ in 0..<100 {
             grid = random.pick(grids)
@@ -144,20 +145,20 @@ public struct ReportMix: Sendable {
         return (report, grid)
     }
 
-    private mutating func pointInside(_ grid: DistrictGrid) -> GeoPosition {
+    private mutating func pointInside(_ grid: DistrictGrid) -> GeoPoint {
         let box = grid.bounds
         for _ in 0..<50 {
-            let point = GeoPosition(
-                longitude: box.west + (box.east - box.west) * random.unit(),
-                latitude: box.south + (box.north - box.south) * random.unit()
+            let point = GeoPoint(
+                latitude: box.south + (box.north - box.south) * random.unit(),
+                longitude: box.west + (box.east - box.west) * random.unit()
             )
             if grid.contains(point) { return point }
         }
-        return GeoPosition(longitude: (box.west + box.east) / 2, latitude: (box.south + box.north) / 2)
+        return GeoPoint(latitude: (box.south + box.north) / 2, longitude: (box.west + box.east) / 2)
     }
 
     /// A square cell of about `size` metres (latitude near 30°: a degree of longitude is ~96 km).
-    static func cell(_ point: GeoPosition, size: Double) -> Cell {
+    static func cell(_ point: GeoPoint, size: Double) -> Cell {
         Cell(x: Int((point.longitude * 96_000 / size).rounded(.down)), y: Int((point.latitude * 111_000 / size).rounded(.down)))
     }
 }

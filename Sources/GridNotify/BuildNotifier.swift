@@ -9,7 +9,6 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
-import ZeroMQ
 
 /// The channels: the built-in webhook (when a signing secret is configured) and log file, and the
 /// plugins of `channels.dir`.
@@ -53,15 +52,14 @@ func readSecret(_ path: String) throws -> String {
     return secret
 }
 
-/// Composes grid-notifier: the subscriber that plans notices, the delivery loop, the HTTP API, and
-/// the publisher of `notification.*`.
+/// Composes grid-notifier: the subscription that plans notices, the delivery loop, the HTTP API,
+/// and the runtime's publisher of `notification.*`.
 public func buildNotifier(
     configuration: NotifierConfiguration,
-    context: ZMQContext,
     logger: Logger,
-    handleSignals: Bool = true
+    onReady: @escaping ReadyHandler = { _ in }
 ) async throws
-    -> ServiceGroup
+    -> [any Service]
 {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(
@@ -73,20 +71,18 @@ public func buildNotifier(
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let channels = try buildChannels(configuration: configuration, logger: logger)
     let rules = configuration.rulesFile.isEmpty ? NotifierRules() : try NotifierRules.load(configuration.rulesFile, channels: channels.map(\.name))
-    let store = try WorkerStore(path: configuration.dataDirectory + "/notifier.sqlite", durable: true, checkpointInterval: .milliseconds(250))
-    try await Notifier.prepare(store)
-    let publisher = ReliablePublisher(store: store, bus: configuration.bus, context: context, logger: logger)
-    let notifier = Notifier(district: district, rules: rules, channels: channels, publisher: publisher, store: store, logger: logger)
-    let queue = DeliveryQueue()
-    let subscriber = DurableSubscriber(
+    let runtime = try WorkerRuntime(
         name: Notifier.source,
-        endpoints: configuration.bus,
-        prefixes: ["incident.", Topic.prefix(forType: .gridModeChanged)],
-        store: store,
-        context: context,
-        logger: logger,
-        maxBatch: 500
-    ) { events in
+        bus: configuration.bus,
+        storePath: configuration.dataDirectory + "/notifier.sqlite",
+        durable: true,
+        migrations: Notifier.migrations,
+        logger: logger
+    )
+    let notifier = Notifier(district: district, rules: rules, channels: channels, runtime: runtime, logger: logger)
+    try await notifier.recoverSendsInDoubt()
+    let queue = DeliveryQueue()
+    runtime.subscribe(prefixes: ["incident.", Topic.prefix(forType: .gridModeChanged)], maxBatch: 500) { events in
         // What falls due at once is claimed in the commit that planned it and handed over to be
         // sent; most events plan nothing and wake nothing.
         let reserved = queue.reserve()
@@ -99,21 +95,14 @@ public func buildNotifier(
     NotifierAPI(notifier: notifier, keys: keys).register(on: router)
     let app = workerApplication(
         router: router,
-        program: "grid-notifier",
+        program: Notifier.source,
         host: configuration.httpHost,
         port: configuration.httpPort,
-        dataDirectory: configuration.dataDirectory,
         logger: logger,
+        onReady: onReady,
         readyMetadata: ["channels": "\(channels.map(\.name).joined(separator: ","))"]
     )
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-        .init(service: publisher), .init(service: subscriber),
-        .init(service: DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, queue: queue, logger: logger)),
-        .init(service: app),
-    ]
-    if configuration.notificationLogMaxAge > 0 {
-        services.append(.init(service: notifier.logRetention(maxAge: configuration.notificationLogMaxAge)))
-    }
-    if handleSignals { services.append(.terminationSignals(logger: logger)) }
-    return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
+    var services: [any Service] = [DeliveryService(notifier: notifier, interval: configuration.deliveryInterval, queue: queue, logger: logger), app]
+    if configuration.notificationLogMaxAge > 0 { services.append(notifier.logRetention(maxAge: configuration.notificationLogMaxAge)) }
+    return runtime.services(services)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GridJSON
 import GridSchema
 
 /// Which address of a recipient a channel sends to.

@@ -17,7 +17,7 @@ extension Notifier {
             what: "settled notices",
             rows: Self.agedNotices,
             maxAge: maxAge,
-            publisher: publisher,
+            store: runtime.store,
             now: now,
             batch: batch,
             removed: { [self] in removedFromLog.add($0, ordering: .relaxed) },

@@ -1,6 +1,7 @@
 import Foundation
 import GridBusClient
 import GridDistrict
+import GridJSON
 import GridSchema
 import GridSecurity
 import GridStore
@@ -17,8 +18,7 @@ public final class Notifier: Sendable {
     let district: District
     let rules: NotifierRules
     let channels: [String: any NotificationChannel]
-    let publisher: ReliablePublisher
-    let store: WorkerStore
+    let runtime: WorkerRuntime
     let logger: Logger
     let now: @Sendable () -> Date
     /// A number in 0..<1 for the back-off's jitter (injectable for tests).
@@ -32,8 +32,7 @@ public final class Notifier: Sendable {
         district: District,
         rules: NotifierRules,
         channels: [any NotificationChannel],
-        publisher: ReliablePublisher,
-        store: WorkerStore,
+        runtime: WorkerRuntime,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
@@ -41,8 +40,7 @@ public final class Notifier: Sendable {
         self.district = district
         self.rules = rules
         self.channels = Dictionary(channels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        self.publisher = publisher
-        self.store = store
+        self.runtime = runtime
         self.logger = logger
         self.now = now
         self.jitter = jitter
@@ -55,11 +53,15 @@ public final class Notifier: Sendable {
         )
     }
 
-    public static func prepare(_ store: WorkerStore) async throws {
-        try await store.withConnection { try NotifierStore.prepare($0) }
-    }
+    /// The notifier's tables, created and changed by these (after the runtime's own).
+    public static let migrations = NotifierStore.migrations
 
-    static func milliseconds(_ date: Date) -> Int64 { NotifierStore.milliseconds(date) }
+    /// Messages handed to a channel when the last run stopped are in doubt: they are sent again,
+    /// under the same message id, so that receivers can drop what they already have. Call once at
+    /// start, before anything is sent.
+    public func recoverSendsInDoubt() async throws {
+        try await runtime.write { connection, _ in try NotifierStore.recoverSendsInDoubt(connection) }
+    }
 
     // MARK: Hearing events
 
@@ -97,7 +99,7 @@ public final class Notifier: Sendable {
         let now = self.now()
         // Not synced on its own: what is planned here is derived from the bus and planned again
         // (under the same keys) after a power loss; a commit that publishes or claims is synced.
-        return try await publisher.transaction(durable: false) { [self, events] connection, outbox in
+        return try await runtime.write(durable: false) { [self, events] connection, outbox in
             var planned = 0
             for event in events {
                 switch try connection.savepoint("event", { try hear(event, at: now, connection: connection, outbox: outbox) }) {
@@ -176,7 +178,7 @@ public final class Notifier: Sendable {
                     incident: dispatched.incidentId,
                     recipients: dispatched.assignees,
                     dispatch: event.id,
-                    next: Self.milliseconds(now.addingTimeInterval(rules.repeatInterval)),
+                    next: now.addingTimeInterval(rules.repeatInterval).millisecondsSince1970,
                     on: connection
                 )
             }
@@ -399,8 +401,8 @@ public final class Notifier: Sendable {
             channelIndex: 0,
             channel: "none",
             status: .pending,
-            createdAt: Self.milliseconds(now),
-            dueAt: Self.milliseconds(now),
+            createdAt: now.millisecondsSince1970,
+            dueAt: now.millisecondsSince1970,
             attempts: 0,
             messageId: nil,
             detail: nil
@@ -423,7 +425,7 @@ public final class Notifier: Sendable {
             // takes along what the recipient has waiting, as any message does.
             var due = now.addingTimeInterval(notice.type == "reminder" ? 0 : rules.groupWait)
             if let window = quietHours(of: recipient), let end = window.end(after: due, calendar: calendar) { due = end }
-            row.dueAt = Self.milliseconds(due)
+            row.dueAt = due.millisecondsSince1970
         }
         return try NotifierStore.insert(row, on: connection) && row.status == .pending
     }
@@ -451,14 +453,14 @@ public final class Notifier: Sendable {
     public func sweepReminders(recipients: Int = .max, limit: Int = 500) async throws -> Int {
         let now = self.now()
         // As `handle`: a reminder taken back by a power loss falls due again under the same number.
-        return try await publisher.transaction(durable: false) { [self] connection, outbox -> Int in
-            let due = try NotifierStore.dueReminders(at: Self.milliseconds(now), recipients: recipients, limit: limit, on: connection)
+        return try await runtime.write(durable: false) { [self] connection, outbox -> Int in
+            let due = try NotifierStore.dueReminders(at: now.millisecondsSince1970, recipients: recipients, limit: limit, on: connection)
             for reminder in due {
                 let number = reminder.count + 1
                 let more = number < rules.repeatLimit
                 try NotifierStore.advance(
                     reminder,
-                    next: more ? Self.milliseconds(now.addingTimeInterval(rules.repeatInterval)) : nil,
+                    next: more ? now.addingTimeInterval(rules.repeatInterval).millisecondsSince1970 : nil,
                     on: connection
                 )
                 guard number <= rules.repeatLimit, let member = district.membersByID[reminder.recipientId] else { continue }
@@ -523,12 +525,12 @@ public final class Notifier: Sendable {
     /// Marks the due notices `sending`, grouped into messages (a message keeps its id and its
     /// notices across retries and restarts).
     func claim(at now: Date, limit: Int) async throws -> [Batch] {
-        try await publisher.transaction { [self] connection, _ in try claim(at: now, limit: limit, connection: connection) }
+        try await runtime.write { [self] connection, _ in try claim(at: now, limit: limit, connection: connection) }
     }
 
     /// The claim, inside a transaction whose commit is synced before any of it is sent.
     func claim(at now: Date, limit: Int, connection: SQLiteConnection) throws -> [Batch] {
-        let nowMs = Self.milliseconds(now)
+        let nowMs = now.millisecondsSince1970
         let silences = try NotifierStore.silences(activeAt: nowMs, on: connection)
         let perMessage = NotifierStore.noticesPerMessage
         var silenced: [(row: DeliveryRow, by: Silence)] = []
@@ -639,8 +641,8 @@ public final class Notifier: Sendable {
     /// Returns true when a message failed for good (its fallback is due now).
     @discardableResult
     func record(_ outcomes: [(Batch, DeliveryOutcome)], at now: Date) async throws -> Bool {
-        let nowMs = Self.milliseconds(now)
-        return try await publisher.transaction { [self] connection, outbox in
+        let nowMs = now.millisecondsSince1970
+        return try await runtime.write { [self] connection, outbox in
             var failedForGood = false
             for (batch, outcome) in outcomes {
                 let ids = batch.rows.map(\.id)
@@ -691,7 +693,7 @@ public final class Notifier: Sendable {
     /// A channel failed for good: `notification.failed`, then the recipient's next channel, and
     /// when there is none, the grid chief.
     func fail(_ batch: Batch, reason: String, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
-        try NotifierStore.update(batch.rows.map(\.id), status: .failed, detail: reason, doneAt: Self.milliseconds(now), on: connection)
+        try NotifierStore.update(batch.rows.map(\.id), status: .failed, detail: reason, doneAt: now.millisecondsSince1970, on: connection)
         logger.warning("delivery failed", metadata: ["message": "\(batch.messageId)", "channel": "\(batch.rows[0].channel)", "reason": "\(reason)"])
         for row in batch.rows {
             try publishFailure(row, attempts: batch.attempt, reason: reason, outbox: outbox, at: now)
@@ -703,7 +705,7 @@ public final class Notifier: Sendable {
                 next.channelIndex = position + 1
                 next.channel = reachable[position + 1].name
                 next.status = .pending
-                next.dueAt = Self.milliseconds(now)
+                next.dueAt = now.millisecondsSince1970
                 next.attempts = 0
                 next.messageId = nil
                 next.detail = "fallback after \(row.channel) failed"
@@ -759,20 +761,20 @@ public final class Notifier: Sendable {
             createdBy: createdBy,
             comment: comment
         )
-        try await store.withConnection { try NotifierStore.saveSilence(silence, on: $0) }
+        try await runtime.write { connection, _ in try NotifierStore.saveSilence(silence, on: connection) }
         logger.notice("silence created", metadata: ["silence": "\(silence.id)", "by": "\(createdBy)", "until": "\(RFC3339.format(endsAt))"])
         return silence
     }
 
     public func silences(includeExpired: Bool) async throws -> [Silence] {
-        let now = Self.milliseconds(self.now())
-        return try await store.withConnection { try NotifierStore.silences(activeAt: includeExpired ? nil : now, on: $0) }
+        let now = self.now().millisecondsSince1970
+        return try await runtime.read { try NotifierStore.silences(activeAt: includeExpired ? nil : now, on: $0) }
     }
 
     /// Ends a silence now; false when there is no such silence.
     public func expireSilence(_ id: String) async throws -> Silence? {
         let now = self.now()
-        return try await store.withConnection { connection -> Silence? in
+        return try await runtime.write { connection, _ -> Silence? in
             guard var silence = try NotifierStore.silences(activeAt: nil, on: connection).first(where: { $0.id == id }) else { return nil }
             if silence.endsAt > now { silence.endsAt = now }
             try NotifierStore.saveSilence(silence, on: connection)
@@ -806,7 +808,7 @@ public final class Notifier: Sendable {
     /// `GET /v1/reminders`: soonest first, at most `limit`, of `incident`, `recipient`, or everyone.
     public func waitingReminders(incident: String? = nil, recipient: String? = nil, limit: Int = 100) async throws -> [WaitingReminder] {
         let repeatLimit = rules.repeatLimit
-        return try await store.withConnection { connection in
+        return try await runtime.read { connection in
             try NotifierStore.waitingReminders(incident: incident, recipient: recipient, limit: limit, on: connection).map { found in
                 WaitingReminder(
                     incident: found.reminder.incident,
@@ -821,7 +823,7 @@ public final class Notifier: Sendable {
     }
 
     public func log(incident: String) async throws -> [LogEntry] {
-        try await store.withConnection { connection in
+        try await runtime.read { connection in
             try NotifierStore.rows(incident: incident, on: connection).map {
                 LogEntry(
                     notificationId: $0.notificationId,

@@ -1,6 +1,7 @@
 import Foundation
 import GridConfiguration
 import GridHTTP
+import GridJSON
 import GridSchema
 import GridSecurity
 import HTTPTypes

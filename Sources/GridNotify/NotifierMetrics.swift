@@ -1,6 +1,7 @@
 import Foundation
 import GridBusClient
 import GridHTTP
+import GridJSON
 import Synchronization
 
 /// What waits in the notifier's store at one moment. The outcomes of notices are events that the
@@ -31,14 +32,14 @@ struct NotifierBacklog: Sendable, Equatable {
 extension Notifier {
     /// What waits at `now` (ms; the clock's time when nil).
     func backlog(at now: Int64? = nil) async throws -> NotifierBacklog {
-        let now = now ?? Self.milliseconds(self.now())
-        return try await store.withConnection { try NotifierStore.backlog(at: now, on: $0) }
+        let now = now ?? self.now().millisecondsSince1970
+        return try await runtime.read { try NotifierStore.backlog(at: now, on: $0) }
     }
 
     /// `/metrics`: the backlog, read from the store at scrape time. Labels are statuses, channels
     /// and kinds, a handful of values each; no recipient or incident.
     public func metricsText() async throws -> String {
-        let now = Self.milliseconds(self.now())
+        let now = self.now().millisecondsSince1970
         let backlog = try await self.backlog(at: now)
         let kinds = [("notice", backlog.notices), ("reminder", backlog.reminders)]
         var output = PrometheusText()

@@ -1,4 +1,5 @@
 import Foundation
+import GridJSON
 import GridSchema
 import GridStore
 
@@ -39,10 +40,21 @@ struct DeliveryRow: Sendable {
 
 /// The notifier's tables, beside the worker runtime's outbox and cursor in one SQLite file.
 enum NotifierStore {
-    static let schema = """
+    /// The schema's history (``Migrations``): never edit a released migration, add one.
+    static let migrations: Migrations = {
+        var migrations = Migrations()
+        migrations.register("notifier 1 incidents, modes, the notification log, reminders, silences") { connection in
+            try adoptStoreFromBeforeMigrations(connection)
+            try connection.execute(firstSchema)
+            try addStepColumnToStoreFromBeforeMigrations(connection)
+        }
+        return migrations
+    }()
+
+    private static let firstSchema = """
         CREATE TABLE IF NOT EXISTS incidents (
             id TEXT PRIMARY KEY, grid TEXT, category TEXT, priority TEXT, emergency INTEGER NOT NULL DEFAULT 0,
-            reporter TEXT, assignees TEXT, acknowledge_by TEXT, deadline TEXT
+            reporter TEXT, assignees TEXT, acknowledge_by TEXT, deadline TEXT, step INTEGER
         );
         CREATE TABLE IF NOT EXISTS modes (place TEXT PRIMARY KEY);
         CREATE TABLE IF NOT EXISTS deliveries (
@@ -98,18 +110,23 @@ enum NotifierStore {
     /// Will not change any more (sent, failed, silenced, muted, cancelled): may leave the log with age.
     static let isSettled = "status NOT IN ('pending', 'retry', 'sending')"
 
-    static func prepare(_ connection: SQLiteConnection) throws {
-        // Stores made before the partial indexes have the full ones, which every notice passed
-        // through three times (planned, claimed, sent).
+    /// A store made before migrations were recorded may have the full indexes the partial ones
+    /// replaced, which every notice passed through three times (planned, claimed, sent).
+    private static func adoptStoreFromBeforeMigrations(_ connection: SQLiteConnection) throws {
         try connection.execute(
             "DROP INDEX IF EXISTS deliveries_due; DROP INDEX IF EXISTS deliveries_recipient; DROP INDEX IF EXISTS deliveries_message"
         )
-        try connection.execute(schema)
-        // Stores made before the notifier kept each case's last step get the column (nil: none heard yet).
-        let columns = try connection.prepare("SELECT 1 FROM pragma_table_info('incidents') WHERE name = 'step'")
-        if try !columns.step() { try connection.execute("ALTER TABLE incidents ADD COLUMN step INTEGER") }
-        // Messages handed to a channel when the last run stopped are in doubt: send them again,
-        // under the same message id, so that receivers can drop what they already have.
+    }
+
+    /// A store made before migrations were recorded, and before the notifier kept each case's last
+    /// step, gets the column (nil: none heard yet); the first schema has it.
+    private static func addStepColumnToStoreFromBeforeMigrations(_ connection: SQLiteConnection) throws {
+        guard try connection.scalar("SELECT COUNT(*) FROM pragma_table_info('incidents') WHERE name = 'step'") == 0 else { return }
+        try connection.execute("ALTER TABLE incidents ADD COLUMN step INTEGER")
+    }
+
+    /// Messages handed to a channel when the last run stopped are in doubt: they go back to retry.
+    static func recoverSendsInDoubt(_ connection: SQLiteConnection) throws {
         try connection.execute("UPDATE deliveries SET status = 'retry' WHERE \(isSending)")
     }
 
@@ -530,8 +547,8 @@ enum NotifierStore {
         )
         statement.bind(silence.id, at: 1)
         statement.bind(try json(silence.matchers), at: 2)
-        statement.bind(milliseconds(silence.startsAt), at: 3)
-        statement.bind(milliseconds(silence.endsAt), at: 4)
+        statement.bind(silence.startsAt.millisecondsSince1970, at: 3)
+        statement.bind(silence.endsAt.millisecondsSince1970, at: 4)
         statement.bind(silence.createdBy, at: 5)
         statement.bind(silence.comment, at: 6)
         try statement.run()
@@ -548,8 +565,8 @@ enum NotifierStore {
                 Silence(
                     id: statement.text(0) ?? "",
                     matchers: value(Silence.Matchers.self, statement.text(1)) ?? Silence.Matchers(),
-                    startsAt: date(statement.int64(2)),
-                    endsAt: date(statement.int64(3)),
+                    startsAt: Date(millisecondsSince1970: (statement.int64(2))),
+                    endsAt: Date(millisecondsSince1970: (statement.int64(3))),
                     createdBy: statement.text(4) ?? "",
                     comment: statement.text(5)
                 )
@@ -558,6 +575,4 @@ enum NotifierStore {
         return silences
     }
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 }

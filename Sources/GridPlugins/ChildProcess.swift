@@ -1,4 +1,4 @@
-import CProcessSetup
+import CProcessSpawn
 import Foundation
 
 #if canImport(Glibc)

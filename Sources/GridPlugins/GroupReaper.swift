@@ -1,4 +1,4 @@
-import CProcessSetup
+import CProcessSpawn
 import Logging
 
 #if canImport(Glibc)

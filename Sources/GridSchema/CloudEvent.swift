@@ -1,5 +1,6 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
+import GridJSON
 #else
 import Foundation
 #endif

@@ -1,3 +1,5 @@
+import GridJSON
+
 /// The envelope rules, in one place for the daemon's byte scanner and for ``CloudEvent/validate()``.
 public enum EnvelopeRules {
     public static let specVersion = "1.0"

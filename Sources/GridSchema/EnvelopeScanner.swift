@@ -1,3 +1,5 @@
+import GridJSON
+
 /// What the daemon needs to know of an event, read in one pass over the publisher's bytes.
 public struct ScannedEnvelope: Sendable, Hashable {
     public let id: String

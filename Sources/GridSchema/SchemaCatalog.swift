@@ -1,3 +1,5 @@
+import GridJSON
+
 /// The JSON Schema files exported to `schemas/` for non-Swift peers: one for the envelope and one per payload.
 public enum SchemaCatalog {
     public static let envelopeFileName = "cloudevent.schema.json"

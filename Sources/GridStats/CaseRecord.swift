@@ -1,4 +1,5 @@
 import Foundation
+import GridJSON
 import GridSchema
 
 /// What the statistics know of one case, from its events; its `contribution` is what it adds to
@@ -100,7 +101,7 @@ struct CaseRecord: Equatable, Sendable {
             state = "handled"
             if firstHandledAt == nil {
                 firstHandledAt = time
-                handledOnTime = deadline.map { StatsStore.milliseconds(time) <= StatsStore.milliseconds($0) } ?? true
+                handledOnTime = deadline.map { time.millisecondsSince1970 <= $0.millisecondsSince1970 } ?? true
             }
         case EventType.incidentVerified.rawValue:
             if data.passed == true {
@@ -126,7 +127,7 @@ struct CaseRecord: Equatable, Sendable {
     /// Whole milliseconds apart: a stored and reloaded time (parsed from text) may differ from the
     /// one computed in memory in its last binary digits, and a bucket boundary must not see that.
     static func seconds(from start: Date, to end: Date) -> Double {
-        Double(StatsStore.milliseconds(end) - StatsStore.milliseconds(start)) / 1000
+        Double(end.millisecondsSince1970 - start.millisecondsSince1970) / 1000
     }
 
     /// `dispatchLimit`: seconds from registration within which a dispatch is timely.

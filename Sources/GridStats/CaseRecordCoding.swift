@@ -1,4 +1,5 @@
 import Foundation
+import GridJSON
 import GridSchema
 
 /// A case record's stored form: a JSON object named as its properties (the form `JSONEncoder` wrote

@@ -1,6 +1,7 @@
 import Foundation
 import GridDistrict
 import GridHTTP
+import GridSchema
 import HTTPTypes
 import Hummingbird
 import NIOCore

@@ -2,6 +2,7 @@ import Foundation
 import GridBusClient
 import GridConfiguration
 import GridDistrict
+import GridJSON
 import GridStore
 
 /// One row of indicators: sums, and the rates and times computed from them (nil when there is
@@ -92,8 +93,8 @@ extension Statistics {
         if query.by == .member && (query.grid != nil || query.community != nil || query.town != nil || query.category != nil) {
             return .failure(QueryProblem(field: "by", reason: "member totals cannot be filtered by place or category"))
         }
-        let now = StatsStore.milliseconds(self.now())
-        return .success(try await store.withConnection { [self] connection in try rows(query, now: now, connection: connection) })
+        let now = self.now().millisecondsSince1970
+        return .success(try await runtime.read { [self] connection in try rows(query, now: now, connection: connection) })
     }
 
     private func filters(_ query: IndicatorQuery) -> (sql: String, values: [String]) {

@@ -1,6 +1,7 @@
 import Foundation
 import GridBusClient
 import GridDistrict
+import GridJSON
 import GridSchema
 import GridStore
 import Logging
@@ -21,7 +22,7 @@ public final class Statistics: Sendable {
 
     let district: District
     let settings: Settings
-    let store: WorkerStore
+    let runtime: WorkerRuntime
     let logger: Logger
     let now: @Sendable () -> Date
     let calendar: Calendar
@@ -30,10 +31,10 @@ public final class Statistics: Sendable {
     let skipped = Atomic<Int>(0)
     let listeners = Mutex<[UUID: AsyncStream<String>.Continuation]>([:])
 
-    public init(district: District, settings: Settings, store: WorkerStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(district: District, settings: Settings, runtime: WorkerRuntime, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.district = district
         self.settings = settings
-        self.store = store
+        self.runtime = runtime
         self.logger = logger
         self.now = now
         var calendar = Calendar(identifier: .gregorian)
@@ -41,11 +42,8 @@ public final class Statistics: Sendable {
         self.calendar = calendar
     }
 
-    static func milliseconds(_ date: Date) -> Date { StatsStore.date(StatsStore.milliseconds(date)) }
-
-    public static func prepare(_ store: WorkerStore) async throws {
-        try await store.withConnection { try StatsStore.prepare($0) }
-    }
+    /// The statistics' tables, created and changed by these (after the runtime's own).
+    public static let migrations = StatsStore.migrations
 
     /// `2026-11-27`: the reporting day of a time, in the district's zone.
     public func day(_ date: Date) -> String {
@@ -116,13 +114,11 @@ public final class Statistics: Sendable {
             decoded = decode(events[...])
         }
         guard !decoded.isEmpty else { return }
-        let changed = try await store.withConnection { [self] connection -> Set<String> in
-            try connection.transaction {
-                var batch = Batch()
-                for event in decoded { try fold(event, into: &batch, connection: connection) }
-                try write(batch, connection: connection)
-                return batch.changed
-            }
+        let changed = try await runtime.write(durable: false) { [self] connection, _ -> Set<String> in
+            var batch = Batch()
+            for event in decoded { try fold(event, into: &batch, connection: connection) }
+            try write(batch, connection: connection)
+            return batch.changed
         }
         ingested.add(decoded.count, ordering: .relaxed)
         if !changed.isEmpty { announce(changed) }
@@ -144,12 +140,12 @@ public final class Statistics: Sendable {
         // Stored records keep milliseconds: a time finer than that would make a case's numbers
         // depend on whether it was reloaded between two events (that is, on how events fell into batches).
         var event = event
-        event.data.deadline = event.data.deadline.map(Self.milliseconds)
-        let time = Self.milliseconds(event.time ?? now())
+        event.data.deadline = event.data.deadline.map(\.wholeMilliseconds)
+        let time = (event.time ?? now()).wholeMilliseconds
         if event.type.hasPrefix("incident."), let id = event.incident {
             var record = try batch.cases[id] ?? StatsStore.loadCase(id, on: connection) ?? CaseRecord(id: id)
             let before = record
-            record.receive(event, at: time, timeOf: { Self.milliseconds($0.time ?? time) })
+            record.receive(event, at: time, timeOf: { ($0.time ?? time).wholeMilliseconds })
             guard record != before else { return }  // a redelivery
             add(before, sign: -1, to: &batch)
             add(record, sign: 1, to: &batch)
@@ -161,7 +157,7 @@ public final class Statistics: Sendable {
                     statement.bind(member, at: 1)
                     statement.bind(id, at: 2)
                     statement.bind(amount, at: 3)
-                    statement.bind(StatsStore.milliseconds(time), at: 4)
+                    statement.bind(time.millisecondsSince1970, at: 4)
                     try statement.run()
                     statement.reset()
                 }
@@ -199,13 +195,13 @@ public final class Statistics: Sendable {
                 )
                 statement.bind("\(event.source) \(event.id)", at: 1)
                 statement.bind(place, at: 2)
-                statement.bind(StatsStore.milliseconds(time), at: 3)
+                statement.bind(time.millisecondsSince1970, at: 3)
                 statement.bind(event.data.by ?? "", at: 4)
                 statement.bind(event.data.reason, at: 5)
                 try statement.run()
             } else {
                 let statement = try connection.prepare("UPDATE emergencies SET ended_ms = ? WHERE place = ? AND ended_ms IS NULL")
-                statement.bind(StatsStore.milliseconds(time), at: 1)
+                statement.bind(time.millisecondsSince1970, at: 1)
                 statement.bind(place, at: 2)
                 try statement.run()
             }

@@ -1,4 +1,5 @@
 import Foundation
+import GridJSON
 import GridSchema
 
 /// The parts of the events the statistics read, in one pass over the event's bytes

@@ -2,6 +2,7 @@ import Foundation
 import GridBusClient
 import GridConfiguration
 import GridDistrict
+import GridJSON
 import GridStore
 
 /// The smaller questions: the points ledger, emergency periods, and the numbers behind /metrics.
@@ -22,7 +23,7 @@ extension Statistics {
 
     /// Totals per member, most points first; with `member`, that member's history too.
     public func points(member: String?) async throws -> (totals: [PointsTotal], history: [PointsEntry]) {
-        try await store.withConnection { [district] connection in
+        try await runtime.read { [district] connection in
             let totals = try connection.prepare(
                 "SELECT member, SUM(points), COUNT(*) FROM points \(member == nil ? "" : "WHERE member = ?1") GROUP BY member ORDER BY 2 DESC, member"
             )
@@ -38,7 +39,12 @@ extension Statistics {
                 entries.bind(member, at: 1)
                 while try entries.step() {
                     history.append(
-                        PointsEntry(member: member, incident: entries.text(0) ?? "", points: entries.int64(1), at: StatsStore.date(entries.int64(2)))
+                        PointsEntry(
+                            member: member,
+                            incident: entries.text(0) ?? "",
+                            points: entries.int64(1),
+                            at: Date(millisecondsSince1970: (entries.int64(2)))
+                        )
                     )
                 }
             }
@@ -59,14 +65,14 @@ extension Statistics {
     public func emergencies(from: String? = nil, to: String? = nil) async throws -> [EmergencyPeriod] {
         let now = self.now()
         let range = from.flatMap { start in to.flatMap { end in dayRange(start, end) } }
-        return try await store.withConnection { connection in
+        return try await runtime.read { connection in
             let statement = try connection.prepare(
                 "SELECT place, started_ms, ended_ms, started_by, reason FROM emergencies ORDER BY started_ms, place"
             )
             var periods: [EmergencyPeriod] = []
             while try statement.step() {
-                let started = StatsStore.date(statement.int64(1))
-                let ended = statement.isNull(2) ? nil : StatsStore.date(statement.int64(2))
+                let started = Date(millisecondsSince1970: (statement.int64(1)))
+                let ended = statement.isNull(2) ? nil : Date(millisecondsSince1970: (statement.int64(2)))
                 if let range, started >= range.upperBound || (ended ?? now) < range.lowerBound { continue }
                 periods.append(
                     EmergencyPeriod(
@@ -112,7 +118,7 @@ extension Statistics {
     func metricNumbers() async throws -> (towns: [String: TownNumbers], notices: [String: (sent: Int64, failed: Int64)], emergencies: Int64) {
         let now = self.now()
         let since = day(now.addingTimeInterval(-30 * 86400))
-        return try await store.withConnection { [district] connection in
+        return try await runtime.read { [district] connection in
             var towns: [String: TownNumbers] = [:]
             let sums = try connection.prepare(
                 "SELECT town, SUM(reports), SUM(registered), SUM(closed), SUM(escalations), SUM(CASE WHEN day >= ?1 THEN closed END), SUM(CASE WHEN day >= ?1 THEN closed_on_time END) FROM rollup_category GROUP BY town"
@@ -129,7 +135,7 @@ extension Statistics {
                 )
             }
             let open = try connection.prepare("SELECT grid, deadline_ms FROM cases WHERE open = 1")
-            let nowMs = StatsStore.milliseconds(now)
+            let nowMs = now.millisecondsSince1970
             while try open.step() {
                 let town = district.gridsByID[open.text(0) ?? ""]?.town ?? ""
                 towns[town, default: TownNumbers()].open += 1

@@ -1,15 +1,9 @@
-import Foundation
+import GridBusClient
 import GridConfiguration
 import GridDispatch
-import Logging
-import ServiceLifecycle
-import ZeroMQ
+import GridProgram
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-// Signals are set up before main (CProcessSetup); start() checks it before any thread exists.
+// Signals are set up before main (CProgramSignals); start() checks it before any thread exists.
 let (command, arguments) = ProgramStart.command(["rebuild"])
 let (configuration, logger) = await ProgramStart.start(
     program: "grid-dispatcher",
@@ -20,27 +14,15 @@ let (configuration, logger) = await ProgramStart.start(
     read: { (reader) throws(ConfigurationError) in try DispatcherConfiguration(reader: reader) },
     logLevel: \.logLevel
 )
-do {
-    if command == "rebuild" {
-        let report = try await rebuildDispatcher(
-            configuration: configuration,
-            context: ZMQContext(),
-            logger: logger,
-            progress: RebuildOutput.progress
-        )
+if command == "rebuild" {
+    await RebuildOutput.rebuild("grid-dispatcher") {
+        let report = try await rebuildDispatcher(configuration: configuration, logger: logger, progress: RebuildOutput.progress)
         var summary =
             "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.summary.events) events, \(report.summary.cases) cases"
         if report.summary.orphans > 0 { summary += ", \(report.summary.orphans) events about cases never reported" }
-        RebuildOutput.finish(summary: summary, differences: report.differences)
+        return (summary, report.differences)
     }
-    let group = try await buildDispatcher(configuration: configuration, context: ZMQContext(), logger: logger)
-    try await group.run()
-} catch let error as DefinitionError {
-    ProgramStart.exitForBadDefinition("grid-dispatcher", error)
-} catch let error as RebuildError {
-    FileHandleOutput.standardError("grid-dispatcher rebuild: \(error)\n")
-    exit(1)
-} catch {
-    logger.critical("grid-dispatcher failed", metadata: ["error": "\(error)"])
-    exit(1)
+}
+await ProgramStart.run("grid-dispatcher", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
+    ProgramServices(try await buildDispatcher(configuration: configuration, logger: logger, onReady: ready))
 }

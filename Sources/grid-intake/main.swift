@@ -1,14 +1,8 @@
 import GridConfiguration
 import GridIntake
-import Logging
-import ServiceLifecycle
-import ZeroMQ
+import GridProgram
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-// Signals are set up before main (CProcessSetup); start() checks it before any thread exists.
+// Signals are set up before main (CProgramSignals); start() checks it before any thread exists.
 let (configuration, logger) = await ProgramStart.start(
     program: "grid-intake",
     summary: "GridBus incident intake: native JSON API and Open311 GeoReport v2 (docs/intake.md)",
@@ -16,12 +10,6 @@ let (configuration, logger) = await ProgramStart.start(
     read: { (reader) throws(ConfigurationError) in try IntakeConfiguration(reader: reader) },
     logLevel: \.logLevel
 )
-do {
-    let group = try await buildIntake(configuration: configuration, context: ZMQContext(), logger: logger)
-    try await group.run()
-} catch let error as DefinitionError {
-    ProgramStart.exitForBadDefinition("grid-intake", error)
-} catch {
-    logger.critical("grid-intake failed", metadata: ["error": "\(error)"])
-    exit(1)
+await ProgramStart.run("grid-intake", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
+    ProgramServices(try await buildIntake(configuration: configuration, logger: logger, onReady: ready))
 }

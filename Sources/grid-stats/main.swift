@@ -1,15 +1,8 @@
-import Foundation
 import GridConfiguration
+import GridProgram
 import GridStats
-import Logging
-import ServiceLifecycle
-import ZeroMQ
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-// Signals are set up before main (CProcessSetup); start() checks it before any thread exists.
+// Signals are set up before main (CProgramSignals); start() checks it before any thread exists.
 let (command, arguments) = ProgramStart.command(["rebuild"])
 let (configuration, logger) = await ProgramStart.start(
     program: "grid-stats",
@@ -20,22 +13,12 @@ let (configuration, logger) = await ProgramStart.start(
     read: { (reader) throws(ConfigurationError) in try StatsConfiguration(reader: reader) },
     logLevel: \.logLevel
 )
-do {
-    if command == "rebuild" {
-        let report = try await rebuildStats(configuration: configuration, context: ZMQContext(), logger: logger, progress: RebuildOutput.progress)
-        RebuildOutput.finish(
-            summary: "rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.events) events",
-            differences: report.differences
-        )
+if command == "rebuild" {
+    await RebuildOutput.rebuild("grid-stats") {
+        let report = try await rebuildStats(configuration: configuration, logger: logger, progress: RebuildOutput.progress)
+        return ("rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.events) events", report.differences)
     }
-    let group = try await buildStats(configuration: configuration, context: ZMQContext(), logger: logger)
-    try await group.run()
-} catch let error as DefinitionError {
-    ProgramStart.exitForBadDefinition("grid-stats", error)
-} catch let error as StatsRebuildError {
-    FileHandleOutput.standardError("grid-stats rebuild: \(error)\n")
-    exit(1)
-} catch {
-    logger.critical("grid-stats failed", metadata: ["error": "\(error)"])
-    exit(1)
+}
+await ProgramStart.run("grid-stats", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
+    ProgramServices(try await buildStats(configuration: configuration, logger: logger, onReady: ready))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GridJSON
 import GridSchema
 
 /// (r): every event type's full example encoded and decoded by Foundation's coders (GridJSON's)

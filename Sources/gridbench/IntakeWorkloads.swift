@@ -1,5 +1,6 @@
 import Foundation
 import GridDistrict
+import GridSchema
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ func measureGridIndex(grids count: Int, lookups: Int) -> (build: Double, p50: Do
     let build = Double(now() - started) / 1e9
     var random = SystemRandomNumberGenerator()
     let points = (0..<lookups).map { _ in
-        GeoPosition(longitude: Double.random(in: 120.0...120.3, using: &random), latitude: Double.random(in: 30.1...30.35, using: &random))
+        GeoPoint(latitude: Double.random(in: 30.1...30.35, using: &random), longitude: Double.random(in: 120.0...120.3, using: &random))
     }
     var latencies: [UInt64] = []
     latencies.reserveCapacity(lookups)

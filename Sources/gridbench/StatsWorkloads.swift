@@ -1,6 +1,7 @@
 import Foundation
 import GridBusClient
 import GridDistrict
+import GridJSON
 import GridSchema
 import GridStats
 import GridStore
@@ -25,10 +26,17 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
     let path = workDirectory + "/stats-bench.sqlite"
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-    let store = try WorkerStore(path: path)
-    try await Statistics.prepare(store)
+    let runtime = try WorkerRuntime(
+        name: "grid-stats",
+        bus: BusEndpoints(),
+        storePath: path,
+        checkpointInterval: nil,
+        migrations: Statistics.migrations,
+        publishes: false,
+        logger: Logger(label: "bench")
+    )
     let end = Date()
-    let statistics = Statistics(district: district, settings: Statistics.Settings(), store: store, logger: Logger(label: "bench"), now: { end })
+    let statistics = Statistics(district: district, settings: Statistics.Settings(), runtime: runtime, logger: Logger(label: "bench"), now: { end })
     let grids = district.grids.map(\.id)
     let categories = district.categories.filter { !$0.volunteer }.map(\.code)
     var generator = SeededRandom(state: 2026)
@@ -70,7 +78,7 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
         if batch.count >= Statistics.foldBatch { try await flush() }
     }
     try await flush()
-    let rollupRows = try await store.withConnection { Int(try $0.scalar("SELECT COUNT(*) FROM rollup")) }
+    let rollupRows = try await runtime.read { Int(try $0.scalar("SELECT COUNT(*) FROM rollup")) }
     // The dashboard's questions, and a few an analyst would ask.
     let today = statistics.day(end)
     let monthAgo = statistics.day(end.addingTimeInterval(-29 * 86400))
@@ -164,12 +172,12 @@ func measureStatsOverBus(bin: URL, workDirectory: String, district: District, in
     _ = try publisher.value()
     // Each incident's closure is its last event: when the store counts every incident closed, grid-stats
     // has folded all the events (the bus delivers them in order).
-    let store = try WorkerStore(path: data + "/stats.sqlite")
+    let store = try WorkerStore(path: data + "/stats.sqlite", migrations: Statistics.migrations)
     var closed = 0
     let end = Date().addingTimeInterval(600)
     while closed < incidents && Date() < end {
         usleep(100_000)
-        closed = (try? await store.withConnection { Int(try $0.scalar("SELECT COALESCE(SUM(closed), 0) FROM rollup_category")) }) ?? closed
+        closed = (try? await store.read { Int(try $0.scalar("SELECT COALESCE(SUM(closed), 0) FROM rollup_category")) }) ?? closed
     }
     guard closed >= incidents else { throw BenchError("grid-stats closed \(closed) of \(incidents) incidents in 600 s") }
     return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)

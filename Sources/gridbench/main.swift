@@ -642,5 +642,4 @@ struct CurveSetup {
     }
 }
 
-TerminationSignals.useDefaultActions()  // Ctrl-C ends a benchmark at once
 GridBench.main()

@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import GridBusClient
 import GridConfiguration
+import GridProgram
 import GridSchema
 import GridStore
 import Logging
 import ServiceLifecycle
-import ZeroMQ
 
 /// `gridbus-probe`: the worker runtime as two small processes, for end-to-end checks and
 /// benchmarks — a reliable publisher of numbered events and a durable subscriber that records
@@ -35,9 +35,15 @@ struct PublishProbe: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "gridbus-probe")
-        let workerStore = try WorkerStore(path: store)
-        let publisher = ReliablePublisher(store: workerStore, endpoint: ingress, context: ZMQContext(), logger: logger)
-        let group = ServiceGroup(services: [publisher], logger: logger)
+        let runtime = try WorkerRuntime(
+            name: source,
+            bus: BusEndpoints(ingress: ingress),
+            storePath: store,
+            checkpointInterval: nil,
+            migrations: Migrations(),
+            logger: logger
+        )
+        let group = ServiceGroup(services: runtime.services([]), logger: logger)
         let pad = String(repeating: "x", count: padding)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -50,9 +56,9 @@ struct PublishProbe: AsyncParsableCommand {
                         grid: "G-\(n % 7)"
                     )
                 }
-                try await publisher.publish(events)
+                try await runtime.write { _, outbox in for event in events { try outbox.enqueue(event) } }
             }
-            while try await publisher.undeliveredCount() > 0 { try await Task.sleep(for: .milliseconds(50)) }
+            while try await runtime.undeliveredCount() > 0 { try await Task.sleep(for: .milliseconds(50)) }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -76,36 +82,38 @@ struct SubscribeProbe: AsyncParsableCommand {
         TerminationSignals.block()
         var logger = Logger(label: "gridbus-probe")
         logger.logLevel = .notice
-        let workerStore = try WorkerStore(path: store)
-        try await workerStore.withConnection { connection in
-            try connection.execute(
-                """
-                CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, sequence INTEGER NOT NULL, deliveries INTEGER NOT NULL DEFAULT 1);
-                """
-            )
-        }
-        let subscriber = DurableSubscriber(
+        var migrations = Migrations()
+        migrations.register(
+            "probe 1 seen",
+            sql: "CREATE TABLE seen (id TEXT PRIMARY KEY, sequence INTEGER NOT NULL, deliveries INTEGER NOT NULL DEFAULT 1)"
+        )
+        let runtime = try WorkerRuntime(
             name: name,
-            endpoints: BusEndpoints(egress: egress, replay: replay),
-            prefixes: prefix,
-            store: workerStore,
-            context: ZMQContext(),
+            bus: BusEndpoints(egress: egress, replay: replay),
+            storePath: store,
+            checkpointInterval: nil,
+            migrations: migrations,
+            publishes: false,
             logger: logger
-        ) { event in
-            let cloudEvent = try event.decode()
-            try await workerStore.withConnection { connection in
+        )
+        runtime.subscribe(prefixes: prefix) { events in
+            let seen = try events.map { (id: try $0.decode().id, sequence: $0.sequence) }
+            try await runtime.write(durable: false) { connection, _ in
                 let insert = try connection.prepare(
                     "INSERT INTO seen (id, sequence) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET deliveries = deliveries + 1"
                 )
-                insert.bind(cloudEvent.id, at: 1)
-                insert.bind(Int64(event.sequence), at: 2)
-                try insert.run()
+                for event in seen {
+                    insert.bind(event.id, at: 1)
+                    insert.bind(Int64(event.sequence), at: 2)
+                    try insert.run()
+                }
             }
         }
+        let signals = TerminationSignalService()
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: subscriber), .init(service: TerminationSignalService(), successTerminationBehavior: .gracefullyShutdownGroup),
+                services: runtime.services([]).map { .init(service: $0) } + [
+                    .init(service: signals, successTerminationBehavior: .gracefullyShutdownGroup)
                 ],
                 logger: logger
             )
@@ -113,7 +121,7 @@ struct SubscribeProbe: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             if let expect {
-                while try await workerStore.withConnection({ try $0.scalar("SELECT COUNT(*) FROM seen") }) < expect {
+                while try await runtime.read({ try $0.scalar("SELECT COUNT(*) FROM seen") }) < expect {
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 await group.triggerGracefulShutdown()

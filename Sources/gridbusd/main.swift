@@ -1,15 +1,10 @@
 import GridBusDaemon
 import GridConfiguration
-import Logging
+import GridProgram
 import Prometheus
-import ServiceLifecycle
 import ZeroMQ
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-// Signals are set up before main (CProcessSetup); start() checks it before any thread exists.
+// Signals are set up before main (CProgramSignals); start() checks it before any thread exists.
 let (configuration, logger) = await ProgramStart.start(
     program: "gridbusd",
     summary: "the GridBus event bus daemon",
@@ -17,16 +12,8 @@ let (configuration, logger) = await ProgramStart.start(
     read: { (reader) throws(ConfigurationError) in try BusConfiguration(reader: reader) },
     logLevel: \.logLevel
 )
-let group: ServiceGroup
-do {
+await ProgramStart.run("gridbusd", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
     let context = ZMQContext(ioThreads: Int32(configuration.ioThreads))
-    (group, _) = try buildServiceGroup(configuration: configuration, context: context, registry: PrometheusCollectorRegistry(), logger: logger)
-} catch {
-    ProgramStart.exitForBadDefinition("gridbusd", error)
-}
-do {
-    try await group.run()
-} catch {
-    logger.critical("gridbusd failed", metadata: ["error": "\(error)"])
-    exit(1)
+    let bus = try buildDaemon(configuration: configuration, context: context, registry: PrometheusCollectorRegistry(), logger: logger, onReady: ready)
+    return ProgramServices(bus.services, onHangup: bus.reloadAccess)
 }

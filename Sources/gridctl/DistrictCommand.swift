@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GridConfiguration
 import GridDistrict
+import GridSchema
 
 /// `gridctl district`: generate, check and query district files (grids, roster, catalogue).
 struct DistrictCommand: ParsableCommand {
@@ -60,7 +61,7 @@ struct DistrictCommand: ParsableCommand {
         func run() throws {
             let district: District
             do { district = try District.load(directory: directory) } catch { throw ValidationError("\(error)") }
-            guard let grid = district.grid(at: GeoPosition(longitude: longitude, latitude: latitude)) else {
+            guard let grid = district.grid(at: GeoPoint(latitude: latitude, longitude: longitude)) else {
                 throw RuntimeFailure("(\(latitude), \(longitude)) is outside every grid")
             }
             FileHandleOutput.standardOutput("\(grid.id)\t\(grid.name)\t\(grid.community)\t\(grid.town)\n")

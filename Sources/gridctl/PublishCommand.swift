@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GridBusClient
 import GridConfiguration
+import GridJSON
 import GridSchema
 import ZeroMQ
 

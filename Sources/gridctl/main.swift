@@ -5,10 +5,9 @@ import GridConfiguration
 /// Calls the async `run()`; on an existential the synchronous requirement (which prints help) wins.
 func runAsync(_ command: inout some AsyncParsableCommand) async throws { try await command.run() }
 
-// gridctl drains nothing: Ctrl-C ends it (the signal set-up for daemons is undone).
-TerminationSignals.useDefaultActions()
-
-// Bad usage exits 2 (DESIGN.md), not ArgumentParser's 64; runtime failures exit 1.
+// gridctl drains nothing and links no process set-up: Ctrl-C ends it, as users expect.
+// Bad usage exits 2, as every GridBus program does (docs/operations.md), not ArgumentParser's 64;
+// runtime failures exit 1.
 do {
     var command = try GridctlCommand.parseAsRoot()
     if var asyncCommand = command as? any AsyncParsableCommand {

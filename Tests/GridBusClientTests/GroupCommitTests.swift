@@ -4,7 +4,6 @@ import GridBusTestSupport
 import GridSchema
 import GridStore
 import Testing
-import ZeroMQ
 
 @Suite struct GroupCommitTests {
     struct Refused: Error {}
@@ -12,13 +11,12 @@ import ZeroMQ
     /// Concurrent transactions share commits; one that throws takes only its own changes back.
     @Test func concurrentTransactionsCommitTogetherAndFailAlone() async throws {
         let store = try temporaryStore()
-        try await store.withConnection { try $0.execute("CREATE TABLE items (n INTEGER PRIMARY KEY)") }
-        let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:1", context: ZMQContext(), logger: TestBus.logger())
+        try await store.write { connection, _ in try connection.execute("CREATE TABLE items (n INTEGER PRIMARY KEY)") }
         let outcomes = await withTaskGroup(of: Bool.self) { group in
             for n in 0..<200 {
                 group.addTask {
                     do {
-                        try await publisher.transaction { connection, outbox in
+                        try await store.write { connection, outbox in
                             let insert = try connection.prepare("INSERT INTO items (n) VALUES (?)")
                             insert.bind(n, at: 1)
                             try insert.run()
@@ -36,8 +34,8 @@ import ZeroMQ
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(outcomes.filter { !$0 }.count == 1)
-        let rows = try await store.withConnection { Int(try $0.scalar("SELECT COUNT(*) FROM items")) }
-        let seventeen = try await store.withConnection { Int(try $0.scalar("SELECT COUNT(*) FROM items WHERE n = 17")) }
+        let rows = try await store.read { Int(try $0.scalar("SELECT COUNT(*) FROM items")) }
+        let seventeen = try await store.read { Int(try $0.scalar("SELECT COUNT(*) FROM items WHERE n = 17")) }
         #expect(rows == 199 && seventeen == 0)
         #expect(try await store.outboxCount() == 199)
     }

@@ -19,13 +19,11 @@ import Testing
     @Test func aBatchOfSavepointsOverManyPagesOpensNoTemporaryFile() async throws {
         let path = TemporaryFiles.store("savepoints")
         let store = try WorkerStore(path: path)
-        try await store.withConnection { connection in
+        try await store.write { connection, _ in
             try connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-            try connection.transaction {
-                for id in 0..<400 { try connection.execute("INSERT INTO items VALUES (\(id), zeroblob(1000))") }
-            }
+            for id in 0..<400 { try connection.execute("INSERT INTO items VALUES (\(id), zeroblob(1000))") }
         }
-        let (held, changed) = try await store.transaction(nowMilliseconds: 0, durable: false) { connection, _ in
+        let (held, changed) = try await store.write(durable: false) { connection, _ in
             // Forty events, each rewriting every row: each savepoint journals all ~100 pages.
             for event in 0..<40 {
                 _ = try connection.savepoint("event") { try connection.execute("UPDATE items SET body = zeroblob(\(1000 + event))") }

@@ -14,7 +14,7 @@ import Testing
 
     /// `synchronous` as the transaction body sees it: 2 is FULL (each commit synced), 1 NORMAL.
     static func synchronous(_ store: WorkerStore, durable: Bool, enqueue: Bool) async throws -> Int64 {
-        try await store.transaction(nowMilliseconds: 0, durable: durable) { connection, outbox in
+        try await store.write(durable: durable) { connection, outbox in
             if enqueue {
                 try outbox.enqueue(
                     TypedEvent(id: "ack-\(UUID().uuidString)", source: "test", payload: IncidentAcknowledged(incidentId: "inc-1", by: "m-1"))
@@ -25,7 +25,7 @@ import Testing
     }
 
     static func syncCommits(_ store: WorkerStore) async throws -> Int64 {
-        try await store.withConnection { try $0.scalar("SELECT COALESCE(MAX(commits), 0) FROM gridbus_sync") }
+        try await store.read { try $0.scalar("SELECT COALESCE(MAX(commits), 0) FROM gridbus_sync") }
     }
 
     @Test func aDurableStoreSyncsWhatItIsToldToAndWhatItPublishes() async throws {
@@ -40,11 +40,11 @@ import Testing
         #expect(try await Self.synchronous(store, durable: false, enqueue: true) == 1)
         #expect(try await Self.syncCommits(store) == 1)
         // …or the body asks for it (it is about to act on what it wrote).
-        try await store.transaction(nowMilliseconds: 0, durable: false) { _, outbox in outbox.syncOnCommit() }
+        try await store.write(durable: false) { _, outbox in outbox.syncOnCommit() }
         #expect(try await Self.syncCommits(store) == 2)
-        // Cursor saves are not synced; the worker's own calls get the store's setting back.
+        // Cursor saves are not synced; the worker's own writes get the store's setting back.
         try await store.saveCursor(5, for: "test")
-        #expect(try await store.withConnection { try $0.scalar("PRAGMA synchronous") } == 2)
+        #expect(try await store.write { connection, _ in try connection.scalar("PRAGMA synchronous") } == 2)
         #expect(try await store.cursor(for: "test") == 5)
     }
 

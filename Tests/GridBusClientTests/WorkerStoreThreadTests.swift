@@ -18,7 +18,7 @@ import Testing
         try await withThrowingTaskGroup(of: Bool.self) { group in
             for store in stores {
                 group.addTask {
-                    try await store.withConnection { _ in
+                    try await store.read { _ in
                         entered.continuation.yield()
                         // A guard against a hang, not a timing: the pool task below releases it at once.
                         return release.wait(timeout: .now() + 30) == .success

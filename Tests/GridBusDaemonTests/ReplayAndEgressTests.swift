@@ -2,6 +2,7 @@ import Foundation
 import GridBusClient
 import GridBusDaemon
 import GridBusTestSupport
+import GridConfiguration
 import GridSchema
 import Testing
 import ZeroMQ
@@ -118,10 +119,8 @@ struct ReplayAndEgressTests {
 
     @Test func healthAndMetricsAreServedOverHTTP() async throws {
         try await withTestBus { bus in
-            let readyFile = bus.configuration.dataDirectory + "/gridbusd.ready"
-            #expect(try await eventually { FileManager.default.fileExists(atPath: readyFile) })
-            let ready = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: readyFile)))
-            let http = try #require((ready as? [String: Any])?["http"] as? String)
+            #expect(try await eventually { bus.ready != nil })
+            let http = try #require(bus.ready?.http)
             let (health, healthResponse) = try await URLSession.shared.data(from: URL(string: http + "/healthz")!)
             #expect((healthResponse as? HTTPURLResponse)?.statusCode == 200)
             #expect(String(decoding: health, as: UTF8.self).contains(#""status":"ok""#))

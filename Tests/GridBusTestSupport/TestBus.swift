@@ -1,7 +1,9 @@
 import Foundation
 import GridBusClient
 import GridBusDaemon
+import GridConfiguration
 import GridSecurity
+import GridStore
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -14,6 +16,10 @@ public struct TestBus: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let context: ZMQContext
     public let configuration: BusConfiguration
+    let listening: @Sendable () -> ListeningAddresses?
+
+    /// Where the daemon listens, once its HTTP server is up too (what gridbusd writes to its ready file).
+    public var ready: ListeningAddresses? { listening() }
 
     /// The value of one sample in the Prometheus text, e.g. `metric("gridbus_events_nacked_total", labels: #"reason="invalid""#)`.
     public func metric(_ name: String, labels: String? = nil) -> Double? {
@@ -52,13 +58,12 @@ public func withTestBus<T: Sendable>(
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let registry = PrometheusCollectorRegistry()
     let context = ZMQContext()
-    let (group, daemon) = try buildServiceGroup(
-        configuration: configuration,
-        context: context,
-        registry: registry,
-        logger: TestBus.logger(),
-        handleSignals: false
-    )
+    let listening = Mutex<ListeningAddresses?>(nil)
+    let built = try buildDaemon(configuration: configuration, context: context, registry: registry, logger: TestBus.logger()) { addresses in
+        listening.withLock { $0 = addresses }
+    }
+    let daemon = built.daemon
+    let group = ServiceGroup(services: built.services, logger: TestBus.logger())
     let finalConfiguration = configuration
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
@@ -70,7 +75,8 @@ public func withTestBus<T: Sendable>(
             endpoints: BusEndpoints(ingress: bound.ingress, egress: bound.egress, replay: bound.replay),
             registry: registry,
             context: ZMQContext(),
-            configuration: finalConfiguration
+            configuration: finalConfiguration,
+            listening: { listening.withLock { $0 } }
         )
         do {
             let result = try await body(bus)
@@ -129,4 +135,18 @@ public func freePort() throws -> Int {
         if (try? socket.bind("tcp://127.0.0.1:\(port)")) != nil, portsHandedOut.withLock({ $0.insert(port).inserted }) { return port }
     }
     throw ZMQError(code: EADDRINUSE, operation: "find a free port below the ephemeral range")
+}
+
+/// A worker runtime on a temporary store (or `path`) whose services are not run: tests drive the
+/// worker directly and read what it committed, the events for the bus included (its outbox).
+public func offlineRuntime(_ name: String, migrations: Migrations, path: String? = nil, durable: Bool = false) throws -> WorkerRuntime {
+    try WorkerRuntime(
+        name: name,
+        bus: BusEndpoints(ingress: "tcp://127.0.0.1:1", egress: "tcp://127.0.0.1:1", replay: "tcp://127.0.0.1:1"),
+        storePath: path ?? TemporaryFiles.store(name),
+        durable: durable,
+        checkpointInterval: nil,
+        migrations: migrations,
+        logger: TestBus.logger()
+    )
 }

@@ -21,8 +21,8 @@ import Testing
     }
 
     static let square = GeoPolygon(outer: [
-        GeoPosition(longitude: 0, latitude: 0), GeoPosition(longitude: 1, latitude: 0), GeoPosition(longitude: 1, latitude: 1),
-        GeoPosition(longitude: 0, latitude: 1), GeoPosition(longitude: 0, latitude: 0),
+        GeoPoint(latitude: 0, longitude: 0), GeoPoint(latitude: 0, longitude: 1), GeoPoint(latitude: 1, longitude: 1),
+        GeoPoint(latitude: 1, longitude: 0), GeoPoint(latitude: 0, longitude: 0),
     ])
 
     static func category(_ code: String, partTime: Bool = false) -> Category {

@@ -10,7 +10,7 @@ import Testing
 @Suite struct DispatcherStoreTests {
     @Test func aCaseIsUpdatedInPlaceAndItsAssigneesFollow() throws {
         let connection = try SQLiteConnection(path: TemporaryFiles.store("dispatcher-store"))
-        try DispatcherStore.prepare(connection)
+        try DispatcherStore.migrations.migrate(connection)
         func rowid() throws -> Int64? {
             let statement = try connection.prepare("SELECT rowid FROM cases WHERE id = 'inc-0001'")
             return try statement.step() ? statement.int64(0) : nil
@@ -38,24 +38,29 @@ import Testing
         #expect(try DispatcherStore.load("inc-0001", on: connection)?.state == .closed)
     }
 
-    /// Request keys kept by a dispatcher of before are stamped at the upgrade: remembered a whole
-    /// window from then.
+    /// Request keys kept by a dispatcher from before recorded migrations (no stamp column) are
+    /// stamped when the first migration adopts the store: remembered a whole window from then.
     @Test func requestKeysOfBeforeAreStampedAtTheUpgrade() throws {
         let connection = try SQLiteConnection(path: TemporaryFiles.store("dispatcher-store"))
         try connection.execute("CREATE TABLE processed (event_key TEXT PRIMARY KEY); INSERT INTO processed VALUES ('request inc-1 k1')")
-        let upgrade = Date(timeIntervalSince1970: 1_800_000_000)
-        try DispatcherStore.prepare(connection, now: upgrade)
-        #expect(try connection.scalar("SELECT at_ms FROM processed WHERE event_key = 'request inc-1 k1'") == 1_800_000_000_000)
+        let before = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(try DispatcherStore.migrations.migrate(connection) == ["dispatcher 1 cases, assignments, turns, request keys, modes"])
+        let after = Int64(Date().timeIntervalSince1970 * 1000) + 1
+        let stamp = try connection.scalar("SELECT at_ms FROM processed WHERE event_key = 'request inc-1 k1'")
+        #expect((before...after).contains(stamp))
+        let upgrade = Date(timeIntervalSince1970: Double(stamp) / 1000)
         #expect(try DispatcherStore.firstTime("request inc-1 k1", at: upgrade, on: connection) == false)
         #expect(try DispatcherStore.firstTime("request inc-1 k2", at: upgrade.addingTimeInterval(1), on: connection))
-        #expect(try connection.scalar("SELECT at_ms FROM processed WHERE event_key = 'request inc-1 k2'") == 1_800_000_001_000)
+        #expect(try connection.scalar("SELECT at_ms FROM processed WHERE event_key = 'request inc-1 k2'") == stamp + 1000)
+        // Applied once: the next start finds it recorded and changes nothing.
+        #expect(try DispatcherStore.migrations.migrate(connection) == [])
     }
 
     /// Every assignment reads each candidate's load: a search of the covering index, without a
     /// temporary table, and a member named twice is counted once.
     @Test func theLoadIsOneIndexSearchPerMember() throws {
         let connection = try SQLiteConnection(path: TemporaryFiles.store("dispatcher-store"))
-        try DispatcherStore.prepare(connection)
+        try DispatcherStore.migrations.migrate(connection)
         #expect(try connection.queryPlan(DispatcherStore.loadSQL) == ["SEARCH assignments USING COVERING INDEX assignments_member (member=?)"])
         #expect(try connection.opcodes(DispatcherStore.loadSQL).isDisjoint(with: ["OpenEphemeral", "SorterOpen"]))
         for (number, assignees) in [["m-1", "m-2"], ["m-2"], ["m-2", "m-3"]].enumerated() {

@@ -2,6 +2,7 @@ import Foundation
 import GridBusClient
 import GridBusTestSupport
 import GridDistrict
+import GridJSON
 import GridSchema
 import GridStore
 import Logging
@@ -40,9 +41,8 @@ import ZeroMQ
             settings: DispatchSettings = DispatchSettings(),
             strategy: AssignmentStrategy = .leastLoad
         ) async throws {
-            let store = try WorkerStore(path: path ?? TemporaryFiles.store("dispatcher"))
-            let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:1", context: ZMQContext(), logger: Logger(label: "test"))
-            self.store = store
+            let runtime = try offlineRuntime("grid-dispatcher", migrations: Dispatcher.migrations, path: path)
+            self.store = runtime.store
             self.clock = clock
             self.settings = settings
             dispatcher = Dispatcher(
@@ -50,12 +50,10 @@ import ZeroMQ
                 assigner: Assigner(district: DispatcherTests.district, strategy: strategy),
                 calendar: WorkCalendar(),
                 settings: settings,
-                publisher: publisher,
-                store: store,
+                runtime: runtime,
                 logger: Logger(label: "test"),
                 now: { clock.now }
             )
-            try await Dispatcher.prepare(store)
         }
 
         func report(
@@ -142,14 +140,17 @@ import ZeroMQ
         for id in ["inc-3", "inc-4", "inc-5"] { #expect(try await fixture.dispatcher.get(id)?.state == .dispatched, "\(id)") }
     }
 
-    /// A store written before cases had place columns gets them, filled for its open cases, so that
-    /// the merge check (a box lookup on them) still finds the case; east–west neighbours merge too.
+    /// A store written before cases had place columns (and before migrations were recorded) gets
+    /// them, filled for its open cases, so that the merge check (a box lookup on them) still finds
+    /// the case; east–west neighbours merge too.
     @Test func aStoreFromBeforeThePlaceColumnsStillMerges() async throws {
         let path = TemporaryFiles.store("dispatcher")
         let gate = GeoPoint(latitude: 30.2, longitude: 120.15)
         try await Fixture(path: path).report("inc-1", at: gate)
         let old = try SQLiteConnection(path: path)
-        try old.execute("DROP INDEX cases_place; ALTER TABLE cases DROP COLUMN latitude; ALTER TABLE cases DROP COLUMN longitude;")
+        try old.execute(
+            "DROP INDEX cases_place; ALTER TABLE cases DROP COLUMN latitude; ALTER TABLE cases DROP COLUMN longitude; DROP TABLE gridbus_migrations;"
+        )
         let fixture = try await Fixture(path: path)
         try await fixture.report("inc-2", at: GeoPoint(latitude: 30.2, longitude: 120.1504))  // 38 m east
         #expect(try await fixture.dispatcher.get("inc-2")?.state == .merged)
@@ -232,11 +233,11 @@ import ZeroMQ
         #expect(task.state == .registered && task.assignees.isEmpty && task.role == "volunteer")
         let volunteers = DispatcherTests.district.members(of: "G-01-01-01").filter { $0.role == .residentMember }.map(\.id)
         let worker = try #require(DispatcherTests.district.members(of: "G-01-01-01").first { $0.role == .gridWorker }?.id)
-        guard case .invalid(let field, _) = try await fixture.dispatcher.act("wish-1", .claim, ActionInput(by: worker)) else {
+        guard case .invalid(let error) = try await fixture.dispatcher.act("wish-1", .claim, ActionInput(by: worker)) else {
             Issue.record("a grid worker claimed a volunteer task")
             return
         }
-        #expect(field == "by")
+        #expect(error.field == "by")
         guard case .done(let claimed) = try await fixture.dispatcher.act("wish-1", .claim, ActionInput(by: volunteers[0])) else {
             Issue.record("the first claim was refused")
             return
@@ -292,11 +293,11 @@ import ZeroMQ
         #expect(try await fixture.published().map(\.type) == ["incident.rejected"])
         #expect(try await fixture.dispatcher.get("inc-2")?.triage == true)
         // An operator places it: registered and dispatched like any report.
-        guard case .invalid(let field, _) = try await fixture.dispatcher.act("inc-2", .place, ActionInput(by: "ops", grid: "G-404")) else {
+        guard case .invalid(let error) = try await fixture.dispatcher.act("inc-2", .place, ActionInput(by: "ops", grid: "G-404")) else {
             Issue.record("an unknown grid was accepted")
             return
         }
-        #expect(field == "grid")
+        #expect(error.field == "grid")
         guard case .done(let placed) = try await fixture.dispatcher.act("inc-2", .place, ActionInput(by: "ops", grid: "G-01-01-01")) else {
             Issue.record("placing was refused")
             return

@@ -3,6 +3,7 @@ import GridBusTestSupport
 import GridConfiguration
 import GridDispatch
 import GridDistrict
+import GridJSON
 import GridSchema
 import Testing
 

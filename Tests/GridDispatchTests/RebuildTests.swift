@@ -61,19 +61,18 @@ import Testing
     }
 
     static func rebuild(_ journal: [[UInt8]], settings: DispatchSettings) async throws -> (DispatcherRebuild.Snapshot, DispatcherRebuild.Summary) {
-        let store = try WorkerStore(path: TemporaryFiles.store("rebuilt"))
-        try await Dispatcher.prepare(store)
+        let store = try WorkerStore(path: TemporaryFiles.store("rebuilt"), migrations: Dispatcher.migrations)
         let rebuild = DispatcherRebuild(settings: settings)
-        return try await store.withConnection { connection in
+        return try await store.write(durable: false) { connection, _ in
             var summary = DispatcherRebuild.Summary()
-            try connection.transaction { for bytes in journal { try rebuild.apply(bytes, on: connection, summary: &summary) } }
+            for bytes in journal { try rebuild.apply(bytes, on: connection, summary: &summary) }
             return (try DispatcherRebuild.Snapshot.read(connection), summary)
         }
     }
 
     @Test func aRebuildFromTheJournalEqualsTheLiveState() async throws {
         let fixture = try await Self.scenario()
-        let live = try await fixture.store.withConnection { try DispatcherRebuild.Snapshot.read($0) }
+        let live = try await fixture.store.read { try DispatcherRebuild.Snapshot.read($0) }
         // The scenario covers the ground: many states, timers, returns, escalation, turns.
         #expect(Set(live.cases.values.map(\.state)).count >= 6)
         #expect(live.cases.values.contains { $0.escalationLevel > 0 } && live.cases.values.contains { $0.returns > 0 })

@@ -1,9 +1,10 @@
 import GridDistrict
+import GridSchema
 import Testing
 
 @Suite struct GeometryTests {
-    func ring(_ points: [(Double, Double)]) -> [GeoPosition] {
-        let positions = points.map { GeoPosition(longitude: $0.0, latitude: $0.1) }
+    func ring(_ points: [(Double, Double)]) -> [GeoPoint] {
+        let positions = points.map { GeoPoint(latitude: $0.1, longitude: $0.0) }
         return positions + [positions[0]]
     }
 
@@ -13,12 +14,12 @@ import Testing
             outer: ring([(0, 0), (3, 0), (3, 3), (2, 3), (2, 1), (1, 1), (1, 3), (0, 3)]),
             holes: [ring([(1.2, 0.2), (1.8, 0.2), (1.8, 0.6), (1.2, 0.6)])]
         )
-        #expect(u.contains(GeoPosition(longitude: 0.5, latitude: 2)))
-        #expect(u.contains(GeoPosition(longitude: 2.5, latitude: 2)))
-        #expect(!u.contains(GeoPosition(longitude: 1.5, latitude: 2)))  // the notch
-        #expect(!u.contains(GeoPosition(longitude: 1.5, latitude: 0.4)))  // the hole
-        #expect(u.contains(GeoPosition(longitude: 0.5, latitude: 0.4)))
-        #expect(!u.contains(GeoPosition(longitude: 4, latitude: 1)))
+        #expect(u.contains(GeoPoint(latitude: 2, longitude: 0.5)))
+        #expect(u.contains(GeoPoint(latitude: 2, longitude: 2.5)))
+        #expect(!u.contains(GeoPoint(latitude: 2, longitude: 1.5)))  // the notch
+        #expect(!u.contains(GeoPoint(latitude: 0.4, longitude: 1.5)))  // the hole
+        #expect(u.contains(GeoPoint(latitude: 0.4, longitude: 0.5)))
+        #expect(!u.contains(GeoPoint(latitude: 1, longitude: 4)))
     }
 
     /// The index must answer exactly what testing every grid answers.
@@ -28,9 +29,9 @@ import Testing
         var random = SystemRandomNumberGenerator()
         var inside = 0
         for _ in 0..<20_000 {
-            let point = GeoPosition(
-                longitude: Double.random(in: 119.99...120.36, using: &random),
-                latitude: Double.random(in: 30.09...30.36, using: &random)
+            let point = GeoPoint(
+                latitude: Double.random(in: 30.09...30.36, using: &random),
+                longitude: Double.random(in: 119.99...120.36, using: &random)
             )
             let expected = grids.filter { $0.contains(point) }
             #expect(expected.count <= 1, "grids overlap at \(point)")

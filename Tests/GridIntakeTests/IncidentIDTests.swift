@@ -42,21 +42,20 @@ import ZeroMQ
 
     @Test func reportsTakeIdsInOrderFromTheStore() async throws {
         let district = IntakeFollowTests.district
-        let store = try WorkerStore(path: TemporaryFiles.store("ids"))
-        try await Intake.prepare(store)
+        // Never run: the reports' events stay in the outbox.
+        let runtime = try offlineRuntime("grid-intake", migrations: Intake.migrations)
+        let store = runtime.store
         // An incident filed before the upgrade, with a random id larger than today's first.
-        try await store.withConnection {
-            try $0.execute(
+        try await store.write { connection, _ in
+            try connection.execute(
                 """
                 INSERT INTO incidents (id, token, client, fingerprint, status, category, created_ms, updated_ms, body)
                 VALUES ('inc-ZZZZZZZZZZZ0', 't-ZZZZZZZZZZZ0', 'old', 'f', 'reported', 'x', 0, 0, x'7B7D')
                 """
             )
         }
-        // Never run: the reports' events stay in the outbox.
-        let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:9", context: ZMQContext(), logger: Logger(label: "test"))
         let clock = Mutex(Date(timeIntervalSince1970: 1_796_000_000))
-        let intake = Intake(district: district, publisher: publisher, store: store, logger: Logger(label: "test"), now: { clock.withLock { $0 } })
+        let intake = Intake(district: district, runtime: runtime, logger: Logger(label: "test"), now: { clock.withLock { $0 } })
         let category = district.categories.first { !$0.volunteer }!.code
         func file(_ number: Int) async throws -> Incident {
             let body = Data(#"{"category": "\#(category)", "description": "pothole \#(number)", "grid": "\#(district.grids[0].id)"}"#.utf8)
@@ -70,7 +69,7 @@ import ZeroMQ
         #expect(ids == ["inc-ZZZZZZZZZZZ1", "inc-ZZZZZZZZZZZ2"])
         // Without the old incident, ids carry the time: the first of the millisecond, then one more
         // each, also when the clock goes back.
-        try await store.withConnection { try $0.execute("DELETE FROM incidents") }
+        try await store.write { connection, _ in try connection.execute("DELETE FROM incidents") }
         ids = [try await file(3).id]
         clock.withLock { $0 = $0.addingTimeInterval(-60) }
         let back = try await file(4)

@@ -19,11 +19,10 @@ import ZeroMQ
     )
 
     @Test func aCatchUpLongerThanAChunkIsAppliedWhole() async throws {
-        let store = try WorkerStore(path: TemporaryFiles.store("follow"))
-        try await Intake.prepare(store)
         // Never run: the reports' events stay in the outbox, which is all this test needs.
-        let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:9", context: ZMQContext(), logger: Logger(label: "test"))
-        let intake = Intake(district: Self.district, publisher: publisher, store: store, logger: Logger(label: "test"))
+        let runtime = try offlineRuntime("grid-intake", migrations: Intake.migrations)
+        let store = runtime.store
+        let intake = Intake(district: Self.district, runtime: runtime, logger: Logger(label: "test"))
         let category = Self.district.categories.first { !$0.volunteer }!.code
         let grid = Self.district.grids[0].id
         var ids: [String] = []
@@ -83,6 +82,6 @@ import ZeroMQ
             #expect(incident.timeline.map(\.type) == ["incident.reported", "incident.registered", "incident.dispatched"] + escalated)
         }
         // A numbered event's record is its step in the timeline; only the other one has a row of its own.
-        #expect(try await store.withConnection { try $0.scalar("SELECT COUNT(*) FROM lifecycle_seen") } == 1)
+        #expect(try await store.read { try $0.scalar("SELECT COUNT(*) FROM lifecycle_seen") } == 1)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GridDistrict
 import GridHTTP
+import GridSchema
 import Testing
 
 @testable import GridIntake

@@ -1,5 +1,6 @@
 import Foundation
 import GridBusTestSupport
+import GridJSON
 import GridStore
 import Testing
 
@@ -32,7 +33,7 @@ import Testing
         fixture.clock.advance(45)  // due 15 s ago, and nothing has claimed them
         backlog = try await fixture.notifier.backlog()
         #expect(backlog.notices.count == 3)
-        #expect(backlog.notices.oldestDueAt == NotifierStore.milliseconds(NotifierTests.morning.addingTimeInterval(30)))
+        #expect(backlog.notices.oldestDueAt == (NotifierTests.morning.addingTimeInterval(30)).millisecondsSince1970)
         let text = try await fixture.notifier.metricsText()
         #expect(text.contains("gridbus_notifier_due{kind=\"notice\"} 3\n"), "\(text)")
         #expect(text.contains("gridbus_notifier_due_age_seconds{kind=\"notice\"} 15\n"), "\(text)")
@@ -57,7 +58,7 @@ import Testing
 
         fixture.clock.advance(660)  // 10:11:30: the reminders fell due at 10:10, ten minutes after the dispatches
         var backlog = try await fixture.notifier.backlog()
-        #expect(backlog.reminders == .init(count: 3, oldestDueAt: NotifierStore.milliseconds(NotifierTests.morning.addingTimeInterval(600))))
+        #expect(backlog.reminders == .init(count: 3, oldestDueAt: (NotifierTests.morning.addingTimeInterval(600)).millisecondsSince1970))
         let text = try await fixture.notifier.metricsText()
         #expect(text.contains("gridbus_notifier_due{kind=\"reminder\"} 3\n"), "\(text)")
         #expect(text.contains("gridbus_notifier_due_age_seconds{kind=\"reminder\"} 90\n"), "\(text)")
@@ -66,7 +67,7 @@ import Testing
         #expect(try await fixture.notifier.sweepReminders(limit: 1) == 1)
         backlog = try await fixture.notifier.backlog()
         #expect(backlog.reminders.count == 2)
-        #expect(backlog.notices == .init(count: 1, oldestDueAt: NotifierStore.milliseconds(fixture.clock.now)))
+        #expect(backlog.notices == .init(count: 1, oldestDueAt: fixture.clock.now.millisecondsSince1970))
     }
 
     /// A scrape every 15 s must not scan the log of every notice ever sent.

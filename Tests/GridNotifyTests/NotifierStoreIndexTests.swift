@@ -54,9 +54,11 @@ import Testing
             let before = try await NotifierTests.Fixture(rules: rules, path: path)
             try await before.register("inc-1")
             #expect(try await before.dispatch("inc-1") == 1)
-            try await before.store.withConnection { connection in
+            // As a notifier from before recorded migrations and the partial indexes left it.
+            try await before.store.write { connection, _ in
                 try connection.execute(
                     """
+                    DROP TABLE gridbus_migrations;
                     DROP INDEX deliveries_waiting_due; DROP INDEX deliveries_waiting_recipient; DROP INDEX deliveries_sending;
                     DROP INDEX deliveries_retry_message;
                     CREATE INDEX deliveries_due ON deliveries (status, due_ms);

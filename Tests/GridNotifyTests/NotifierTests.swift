@@ -3,6 +3,7 @@ import GridBusClient
 import GridBusTestSupport
 import GridConfiguration
 import GridDistrict
+import GridJSON
 import GridSchema
 import GridStore
 import Logging
@@ -70,23 +71,19 @@ final class RecordingChannel: NotificationChannel {
         ) async throws {
             var rules = rules
             rules.channelOrder = ["sms", "email"]
-            let store = try WorkerStore(
-                path: path ?? TemporaryFiles.store("notifier"),
-                durable: durable
-            )
-            self.store = store
+            let runtime = try offlineRuntime("grid-notifier", migrations: Notifier.migrations, path: path, durable: durable)
+            self.store = runtime.store
             self.clock = clock
             notifier = Notifier(
                 district: NotifierTests.district,
                 rules: rules,
                 channels: [sms, email],
-                publisher: ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:1", context: ZMQContext(), logger: Logger(label: "test")),
-                store: store,
+                runtime: runtime,
                 logger: Logger(label: "test"),
                 now: { clock.now },
                 jitter: { 0.5 }
             )
-            try await Notifier.prepare(store)
+            try await notifier.recoverSendsInDoubt()
         }
 
         /// Hands the notifier one event, as the bus would deliver it; returns the notices it planned to send.
@@ -177,7 +174,7 @@ final class RecordingChannel: NotificationChannel {
         let fixture = try await Fixture(durable: true)
         /// Commits synced although derived from the bus (`durable: false`), as the notifier's store is.
         func extraSyncs() async throws -> Int64 {
-            try await fixture.store.withConnection { try $0.scalar("SELECT COALESCE(MAX(commits), 0) FROM gridbus_sync") }
+            try await fixture.store.read { try $0.scalar("SELECT COALESCE(MAX(commits), 0) FROM gridbus_sync") }
         }
         func dispatched(_ id: String) throws -> BusEvent {
             let event = try CloudEvent(
@@ -476,8 +473,8 @@ final class RecordingChannel: NotificationChannel {
         // inc-3 is claimed (marked sending) and then the process dies before recording the outcome.
         try await first.register("inc-3")
         try await first.dispatch("inc-3", to: [NotifierTests.resident])
-        try await first.store.withConnection {
-            try $0.execute("UPDATE deliveries SET status = 'sending', attempts = 1, message_id = 'm-in-doubt' WHERE incident = 'inc-3'")
+        try await first.store.write { connection, _ in
+            try connection.execute("UPDATE deliveries SET status = 'sending', attempts = 1, message_id = 'm-in-doubt' WHERE incident = 'inc-3'")
         }
         let second = try await Fixture(rules: rules, clock: clock, path: path)
         try await second.dispatch("inc-1")  // redelivered after the restart

@@ -1,5 +1,6 @@
 import Foundation
 import GridBusTestSupport
+import GridJSON
 import GridSchema
 import GridStore
 import Testing

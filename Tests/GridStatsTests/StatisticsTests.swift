@@ -182,13 +182,13 @@ import Testing
     }
 
     static func statistics(path: String? = nil) async throws -> (Statistics, WorkerStore) {
-        let store = try WorkerStore(path: path ?? TemporaryFiles.store("stats"))
-        try await Statistics.prepare(store)
+        let runtime = try offlineRuntime("grid-stats", migrations: Statistics.migrations, path: path)
+        let store = runtime.store
         // "Now" is day two, 11:00: inc-3 is past its deadline; inc-6's deadline (12:00) is not yet.
         let statistics = Statistics(
             district: district,
             settings: Statistics.Settings(),
-            store: store,
+            runtime: runtime,
             logger: Logger(label: "test"),
             now: { t0.addingTimeInterval(90_000) }
         )
@@ -296,21 +296,21 @@ import Testing
     /// The same events in batches of 1, 7 and all at once, and all of them twice: the same tables.
     @Test func theNumbersDoNotDependOnBatchesOrRedelivery() async throws {
         let (_, single) = try await Self.ingested(batch: 1)
-        let reference = try await single.withConnection { try StatsSnapshot.read($0) }
+        let reference = try await single.read { try StatsSnapshot.read($0) }
         for batch in [7, 1000] {
             let (_, store) = try await Self.ingested(batch: batch)
-            let snapshot = try await store.withConnection { try StatsSnapshot.read($0) }
+            let snapshot = try await store.read { try StatsSnapshot.read($0) }
             #expect(StatsSnapshot.differences(live: reference, rebuilt: snapshot) == [], "batch \(batch)")
         }
         let (twice, store) = try await Self.statistics()
         let events = try Self.script()
         try await twice.ingest(events)
         try await twice.ingest(events)
-        #expect(StatsSnapshot.differences(live: reference, rebuilt: try await store.withConnection { try StatsSnapshot.read($0) }) == [])
+        #expect(StatsSnapshot.differences(live: reference, rebuilt: try await store.read { try StatsSnapshot.read($0) }) == [])
         // The comparison can fail: without the last event (the reopening) the tables differ.
         let (short, shortStore) = try await Self.statistics()
         try await short.ingest(Array(events.dropLast()))
-        #expect(!StatsSnapshot.differences(live: reference, rebuilt: try await shortStore.withConnection { try StatsSnapshot.read($0) }).isEmpty)
+        #expect(!StatsSnapshot.differences(live: reference, rebuilt: try await shortStore.read { try StatsSnapshot.read($0) }).isEmpty)
     }
 
     /// The bus keeps each event once but not always in the order it was published (a publish
@@ -319,7 +319,7 @@ import Testing
     @Test func aCaseFoldsItsStepsInOrderWhateverOrderTheyArriveIn() async throws {
         let events = try Self.script()
         let (_, reference) = try await Self.ingested(batch: 1)
-        let expected = try await reference.withConnection { try StatsSnapshot.read($0) }
+        let expected = try await reference.read { try StatsSnapshot.read($0) }
         var positions: [String: [Int]] = [:]
         for (index, bytes) in events.enumerated() {
             let event = try CloudEvent.decode(bytes)
@@ -330,11 +330,11 @@ import Testing
         #expect(shuffled != events)
         let (statistics, store) = try await Self.statistics()
         for event in shuffled { try await statistics.ingest([event]) }
-        #expect(StatsSnapshot.differences(live: expected, rebuilt: try await store.withConnection { try StatsSnapshot.read($0) }) == [])
+        #expect(StatsSnapshot.differences(live: expected, rebuilt: try await store.read { try StatsSnapshot.read($0) }) == [])
         // Without inc-1's second step, its later steps wait: it stays reported, not closed.
         let (gap, gapStore) = try await Self.statistics()
         try await gap.ingest(events.filter { (try? CloudEvent.decode($0).id) != "inc-1-2" })
-        let body = try await gapStore.withConnection { connection -> [UInt8] in
+        let body = try await gapStore.read { connection -> [UInt8] in
             let statement = try connection.prepare("SELECT body FROM cases WHERE id = 'inc-1'")
             return try statement.step() ? statement.blob(0) : []
         }
@@ -348,13 +348,15 @@ import Testing
     @Test func aRecordFromBeforeStepsTakesItsNextStep() async throws {
         let events = try Self.script()
         let (_, reference) = try await Self.ingested(batch: 1)
-        let expected = try await reference.withConnection { try StatsSnapshot.read($0) }
+        let expected = try await reference.read { try StatsSnapshot.read($0) }
         let (statistics, store) = try await Self.statistics()
         let cut = try #require(events.firstIndex { (try? CloudEvent.decode($0).id) == "inc-1-4" })
         try await statistics.ingest(Array(events[..<cut]))
-        try await store.withConnection { try $0.execute("UPDATE cases SET body = CAST(json_remove(CAST(body AS TEXT), '$.step') AS BLOB)") }
+        try await store.write { connection, _ in
+            try connection.execute("UPDATE cases SET body = CAST(json_remove(CAST(body AS TEXT), '$.step') AS BLOB)")
+        }
         try await statistics.ingest(Array(events[cut...]))
-        #expect(StatsSnapshot.differences(live: expected, rebuilt: try await store.withConnection { try StatsSnapshot.read($0) }) == [])
+        #expect(StatsSnapshot.differences(live: expected, rebuilt: try await store.read { try StatsSnapshot.read($0) }) == [])
     }
 
     /// Times finer than a millisecond (other producers send microseconds) give the same numbers
@@ -396,7 +398,7 @@ import Testing
         for batch in [1, 4] {
             let (statistics, store) = try await Self.statistics()
             for start in stride(from: 0, to: events.count, by: batch) { try await statistics.ingest(Array(events[start..<start + batch])) }
-            snapshots.append(try await store.withConnection { try StatsSnapshot.read($0) })
+            snapshots.append(try await store.read { try StatsSnapshot.read($0) })
         }
         #expect(StatsSnapshot.differences(live: snapshots[0], rebuilt: snapshots[1]) == [])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GridConfiguration
+import GridJSON
 import GridPlugins
 import GridSchema
 import Logging

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GridJSON
 import GridSchema
 import GridSecurity
 import NIOCore

@@ -26,12 +26,16 @@ public struct JSONReadError: Error, Sendable, Hashable, CustomStringConvertible 
 public struct JSONReader {
     public static let maximumDepth = 64
 
-    let bytes: UnsafeBufferPointer<UInt8>
-    /// The next byte to read.
-    public internal(set) var index = 0
+    /// The document being read (borrowed; see the type's documentation).
+    public let bytes: UnsafeBufferPointer<UInt8>
+    /// The next byte to read (a scanner built on the reader, such as the bus's envelope check,
+    /// moves it past what it takes itself).
+    public var index = 0
     var depth = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    /// A reader over borrowed bytes, for scanners that walk a document token by token (prefer
+    /// ``read(_:_:)``, which checks that nothing follows the document).
+    public init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     /// Reads one JSON document with `body`; anything but whitespace after it is an error.
     public static func read<T>(_ bytes: [UInt8], _ body: (inout JSONReader) throws -> T) throws -> T {
@@ -269,9 +273,9 @@ public struct JSONReader {
 
     // MARK: Tokens
 
-    func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+    public func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
-    mutating func skipWhitespace() {
+    public mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -281,7 +285,7 @@ public struct JSONReader {
     }
 
     /// Checks a JSON string at `index` (at the opening quote) and returns where its content lies.
-    mutating func readRawString() throws(JSONReadError) -> (range: Range<Int>, hasEscapes: Bool) {
+    public mutating func readRawString() throws(JSONReadError) -> (range: Range<Int>, hasEscapes: Bool) {
         index += 1
         let start = index
         var hasEscapes = false
@@ -330,7 +334,7 @@ public struct JSONReader {
     }
 
     /// The text of a string checked by ``readRawString()``.
-    func decode(_ raw: (range: Range<Int>, hasEscapes: Bool)) -> String {
+    public func decode(_ raw: (range: Range<Int>, hasEscapes: Bool)) -> String {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[raw.range]), as: UTF8.self)
         return raw.hasEscapes ? Self.unescape(text) : text
     }

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "process_setup.h"
+#include "program_signals.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -54,16 +54,4 @@ void gridbus_wake_termination_waiter(void) {
     unsigned char zero = 0;
     ssize_t ignored = write(pipe_fds[1], &zero, 1);
     (void)ignored;
-}
-
-void gridbus_restore_default_signals(void) {
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_UNBLOCK, &set, 0);
 }

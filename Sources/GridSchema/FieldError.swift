@@ -1,4 +1,5 @@
-/// A request field at fault and why (`field` is empty for the request as a whole).
+/// A field at fault and why (`field` is empty for the request or document as a whole): what every
+/// API answers with in `{"errors": [{"field", "reason"}]}` and what validation reports.
 public struct FieldError: Error, Sendable, Equatable, Codable {
     public var field: String
     public var reason: String

@@ -1,4 +1,5 @@
 import Foundation
+import GridConfiguration
 import Logging
 
 /// How every long-running GridBus program starts: the signal set-up checked before any thread

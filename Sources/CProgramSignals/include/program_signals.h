@@ -1,6 +1,8 @@
-#ifndef GRIDBUS_PROCESS_SETUP_H
-#define GRIDBUS_PROCESS_SETUP_H
-// SIGINT/SIGTERM/SIGHUP handling that keeps signals away from libzmq's threads.
+#ifndef GRIDBUS_PROGRAM_SIGNALS_H
+#define GRIDBUS_PROGRAM_SIGNALS_H
+// SIGINT/SIGTERM/SIGHUP handling that keeps signals away from libzmq's threads, for GridBus's own
+// programs only: the module GridProgram, which only executables link, is its one user, so a
+// program that links the libraries (GridBusClient, GridSchema) keeps its signals as it set them.
 //
 // A constructor runs before Swift's main: it blocks the three signals (every thread created later,
 // libzmq's I/O threads included, inherits the mask) and installs a handler that writes the
@@ -14,7 +16,4 @@ int gridbus_termination_signals_ready(void);
 int gridbus_wait_termination_signal(void);
 /// Wakes gridbus_wait_termination_signal without a signal (it returns 0).
 void gridbus_wake_termination_waiter(void);
-/// For programs that do not wait for signals (command-line tools): SIGINT, SIGTERM and SIGHUP get
-/// their default action back (end the process), unblocked. Call first thing in main.
-void gridbus_restore_default_signals(void);
 #endif

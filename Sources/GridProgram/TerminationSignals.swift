@@ -1,22 +1,19 @@
-import CProcessSetup
+import CProgramSignals
 import Foundation
 import ServiceLifecycle
 
-/// SIGINT and SIGTERM handled the way libzmq needs (ZEROMQ-NOTES.md, trap 4): blocked before any
-/// thread exists, so that no libzmq I/O thread is ever interrupted, and turned into a value that one
-/// thread waits for. The C side (CProcessSetup) does the blocking in a constructor that runs before
-/// `main`; an async `main` runs on a pool thread, too late and in the wrong thread to do it.
+/// SIGINT and SIGTERM handled the way libzmq needs: blocked before any thread exists, so that no
+/// libzmq I/O thread is ever interrupted (a signal that lands there can leave a blocking call with
+/// EINTR and never reach a handler), and turned into a value that one thread waits for. The C side
+/// (CProgramSignals) does the blocking in a constructor that runs before `main`; an async `main`
+/// runs on a pool thread, too late and in the wrong thread to do it.
+///
+/// Only programs link this module: a library takes no process-wide action, so a program built on
+/// GridBusClient keeps its signals as it set them.
 public enum TerminationSignals {
     /// Call first thing in `main`: checks that the signals were blocked before any thread started.
     public static func block() {
         precondition(gridbus_termination_signals_ready() == 1, "SIGINT/SIGTERM were not set up before main")
-    }
-
-    /// For command-line tools that have nothing to drain: Ctrl-C, SIGTERM and a hangup end the
-    /// process at once, as users expect. Call first thing in `main`, before any thread starts
-    /// (the constructor's blocking applies to every program that links this module).
-    public static func useDefaultActions() {
-        gridbus_restore_default_signals()
     }
 }
 

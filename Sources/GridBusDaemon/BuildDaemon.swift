@@ -9,22 +9,31 @@ import Prometheus
 import ServiceLifecycle
 import ZeroMQ
 
-/// Composes gridbusd: the bus, the plugin supervisor, the HTTP endpoints and the signal handler, in
-/// dependency order (graceful shutdown runs in reverse: signals, HTTP, plugins stop, then the bus
-/// drains what they published).
+/// gridbusd's parts, composed: what to run, the bus itself, and what a SIGHUP does.
+public struct BusDaemonServices: Sendable {
+    /// In dependency order: the bus, the plugin supervisor, the HTTP endpoints (a graceful
+    /// shutdown runs in reverse: HTTP, then the plugins stop, then the bus drains what they published).
+    public let services: [any Service]
+    public let daemon: BusDaemon
+    /// Reads the access file again (identities and their topics), as SIGHUP asks.
+    public let reloadAccess: @Sendable () -> Void
+}
+
+/// Composes gridbusd: the bus, the plugin supervisor and the HTTP endpoints.
 ///
 /// Loads keys, the access file and the plugin manifests first, so that a mistake in any of them
 /// stops gridbusd before it binds anything: the error names the file and the field.
 ///
-/// When both the bus and HTTP are up, writes `<data-dir>/gridbusd.ready` (JSON with the bound
-/// endpoints and HTTP port), so that scripts and tests can use `*` ports and find them.
-public func buildServiceGroup(
+/// When both the bus and HTTP are up, tells `onReady` the bound endpoints and HTTP address (the
+/// program writes them to `<data-dir>/gridbusd.ready`, so that scripts and tests can use `*` ports
+/// and find them).
+public func buildDaemon(
     configuration: BusConfiguration,
     context: ZMQContext,
     registry: PrometheusCollectorRegistry,
     logger: Logger,
-    handleSignals: Bool = true
-) throws(DefinitionError) -> (group: ServiceGroup, daemon: BusDaemon) {
+    onReady: @escaping ReadyHandler = { _ in }
+) throws(DefinitionError) -> BusDaemonServices {
     let metricsFactory = PrometheusMetricsFactory(registry: registry)
     let security = try BusSecurity(configuration: configuration, metricsFactory: metricsFactory)
     let manifests =
@@ -55,39 +64,25 @@ public func buildServiceGroup(
     }
     let router = Router()
     HTTPEndpoints(daemon: daemon, registry: registry).register(on: router)
-    let readyFile = ReadyFile(directory: configuration.dataDirectory, program: "gridbusd")
     let app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "gridbusd"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.httpPort
             guard let endpoints = await daemon.boundEndpoints() else { return }
-            struct Ready: Encodable {
-                let ingress, egress, replay: String
-                let http: String
-                let pid: Int32
-            }
-            let ready = Ready(
+            let ready = ListeningAddresses(
+                http: "http://\(configuration.httpHost):\(port)",
                 ingress: endpoints.ingress,
                 egress: endpoints.egress,
-                replay: endpoints.replay,
-                http: "http://\(configuration.httpHost):\(port)",
-                pid: getpid()
+                replay: endpoints.replay
             )
-            if let data = try? JSONEncoder().encode(ready) { readyFile.write(data) }
-            logger.notice("gridbusd ready", metadata: ["http": "\(ready.http)", "ready.file": "\(readyFile.path)"])
+            onReady(ready)
+            logger.notice("gridbusd ready", metadata: ["http": "\(ready.http)"])
         },
         logger: logger
     )
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon), .init(service: supervisor), .init(service: app)]
-    if handleSignals {
-        services.append(
-            .terminationSignals(logger: logger) {
-                logger.notice("SIGHUP received; reloading the access policy")
-                security.reload(logger: logger)
-            }
-        )
+    return BusDaemonServices(services: [daemon, supervisor, app], daemon: daemon) {
+        logger.notice("SIGHUP received; reloading the access policy")
+        security.reload(logger: logger)
     }
-    let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
-    return (group, daemon)
 }

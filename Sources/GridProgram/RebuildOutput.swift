@@ -1,4 +1,5 @@
 import Foundation
+import GridConfiguration
 
 #if canImport(Glibc)
 import Glibc
@@ -30,5 +31,26 @@ public enum RebuildOutput {
         }
         FileHandleOutput.standardOutput(output)
         exit(differences?.isEmpty == false ? 1 : 0)
+    }
+}
+
+extension RebuildOutput {
+    /// Runs a worker's `rebuild` command and exits: 0 when the rebuilt store equals the live one
+    /// (or there is none to compare with), 1 when they differ or the rebuild failed (the reason on
+    /// stderr), 2 for a definition file that is wrong.
+    public static func rebuild(
+        _ program: String,
+        _ body: () async throws -> (summary: String, differences: [String]?)
+    ) async -> Never {
+        do {
+            let (summary, differences) = try await body()
+            finish(summary: summary, differences: differences)
+        } catch let error as DefinitionError {
+            ProgramStart.exitForBadDefinition(program, error)
+        } catch {
+            if isTerminal { FileHandleOutput.standardError("\n") }
+            FileHandleOutput.standardError("\(program) rebuild: \(error)\n")
+            exit(1)
+        }
     }
 }

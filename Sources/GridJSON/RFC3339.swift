@@ -11,7 +11,7 @@ import Foundation
 public enum RFC3339 {
     /// In UTC, to the nearest millisecond (a time finer than that would drift through format → parse).
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let milliseconds = date.millisecondsSince1970
         let seconds = floorDivide(milliseconds, 1000)
         let days = floorDivide(seconds, 86400)
         let (year, month, day) = civil(fromDays: days)

@@ -1,0 +1,120 @@
+import GridStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+import ZeroMQ
+
+/// What every worker runs on: its store, the ZeroMQ context, the reliable publisher that delivers
+/// the store's outbox, and the durable subscriptions that feed it from the bus.
+///
+/// A worker writes through ``write(durable:_:)`` (its changes and the events they publish commit
+/// together, in the store's group commit, and the commit wakes the publisher) and reads through
+/// ``read(_:)``; it follows the bus with ``subscribe(prefixes:maxBatch:catchUpEvery:handler:)``.
+/// ``services(_:)`` lists what to run, in dependency order: the publisher, the subscriptions, then
+/// the worker's own services (timers, HTTP), so that a graceful shutdown stops the worker's own
+/// first and the publisher last, once everything they committed is in the outbox.
+public final class WorkerRuntime: Sendable {
+    /// The worker's name: the source of the events it publishes, and its subscription's name.
+    public let name: String
+    public let bus: BusEndpoints
+    public let store: WorkerStore
+    private let context: ZMQContext
+    private let publisher: ReliablePublisher?
+    private let subscribers = Mutex<[DurableSubscriber]>([])
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - publishes: false for a worker that publishes nothing (the statistics): no publisher runs
+    ///     and nothing connects to the ingress.
+    public init(name: String, bus: BusEndpoints, store: WorkerStore, publishes: Bool = true, logger: Logger) {
+        self.name = name
+        self.bus = bus
+        self.store = store
+        self.logger = logger
+        let context = ZMQContext()
+        self.context = context
+        publisher = publishes ? ReliablePublisher(store: store, bus: bus, context: context, logger: logger) : nil
+    }
+
+    /// A runtime on a store at `path`, brought to this build's schema by `migrations`.
+    /// - Parameters:
+    ///   - durable: commits are synced (an answered request survives a power loss; see ``WorkerStore``).
+    ///   - checkpointInterval: checkpoint the store's WAL from a thread of its own this often.
+    public convenience init(
+        name: String,
+        bus: BusEndpoints,
+        storePath: String,
+        durable: Bool = false,
+        checkpointInterval: Duration? = .milliseconds(250),
+        migrations: Migrations,
+        publishes: Bool = true,
+        logger: Logger
+    ) throws {
+        let store = try WorkerStore(path: storePath, durable: durable, checkpointInterval: checkpointInterval, migrations: migrations)
+        self.init(name: name, bus: bus, store: store, publishes: publishes, logger: logger)
+    }
+
+    // MARK: The store
+
+    /// Commits `body`'s changes and the events it hands to the outbox together (see
+    /// ``WorkerStore/write(durable:_:)``); the publisher delivers the events after the commit.
+    public func write<T: Sendable>(
+        durable: Bool = true,
+        _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
+    ) async throws -> T {
+        try await store.write(durable: durable, body)
+    }
+
+    /// Reads from the store (see ``WorkerStore/read(_:)``).
+    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await store.read(body)
+    }
+
+    // MARK: The bus
+
+    /// Follows the bus from this worker's stored cursor: `handler` gets every event whose topic
+    /// starts with one of `prefixes`, in sequence order, at least once (see ``DurableSubscriber``).
+    /// - Parameters:
+    ///   - name: the subscription's name (its cursor, and what `gridctl status` shows); the worker's by default.
+    ///   - maxBatch: most events handed to `handler` at once.
+    ///   - catchUpEvery: live events let gather before they are read together.
+    public func subscribe(
+        name: String? = nil,
+        prefixes: [String],
+        maxBatch: Int = 1,
+        catchUpEvery: Int = 1,
+        handler: @escaping DurableSubscriber.BatchHandler
+    ) {
+        let subscriber = DurableSubscriber(
+            name: name ?? self.name,
+            endpoints: bus,
+            prefixes: prefixes,
+            store: store,
+            context: context,
+            logger: logger,
+            maxBatch: maxBatch,
+            catchUpEvery: catchUpEvery,
+            batchHandler: handler
+        )
+        subscribers.withLock { $0.append(subscriber) }
+    }
+
+    /// A client of the bus's replay socket (a rebuild reads the journal with it); close it when done.
+    public func requester() -> BusRequester {
+        BusRequester(context: context, endpoint: bus.replay, credentials: bus.credentials)
+    }
+
+    // MARK: Running
+
+    /// What to run, in dependency order: the publisher, the subscriptions, then `others`, the
+    /// worker's own services. A graceful shutdown stops them in reverse.
+    public func services(_ others: [any Service]) -> [any Service] {
+        var services: [any Service] = []
+        if let publisher { services.append(publisher) }
+        services += subscribers.withLock { $0 } as [any Service]
+        return services + others
+    }
+
+    /// Events committed and not yet acknowledged by the bus (status, tests, shutdown reports).
+    public func undeliveredCount() async throws -> Int { try await store.outboxCount() }
+}
