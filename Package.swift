@@ -77,18 +77,24 @@ let package = Package(
         ),
         .target(name: "GridSecurity", dependencies: ["ZeroMQ", "GridSchema", "GridConfiguration", log, metrics], swiftSettings: settings),
         .target(name: "GridDistrict", dependencies: ["GridSchema", "GridJSON", "GridConfiguration"], swiftSettings: settings),
+        // Prometheus metrics with their help text: swift-metrics over one registry per process, and
+        // the text format for numbers read at scrape time.
+        .target(name: "GridMetrics", dependencies: [metrics, prometheus], swiftSettings: settings),
 
         // MARK: Runtime: what every worker runs on
         .target(
             name: "GridBusClient",
-            dependencies: ["ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridSecurity", log, lifecycle],
+            dependencies: [
+                "ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridSecurity", "GridMetrics", log, metrics, lifecycle,
+            ],
             swiftSettings: settings
         ),
         // What the programs' HTTP servers share: authentication middleware, the error shape, /metrics, OpenAPI.
         .target(
             name: "GridHTTP",
             dependencies: [
-                "GridSchema", "GridJSON", "GridSecurity", "GridConfiguration", hummingbird, hummingbirdAuth, log, metrics, prometheus, httpTypes, nio,
+                "GridSchema", "GridJSON", "GridSecurity", "GridConfiguration", "GridMetrics", hummingbird, hummingbirdAuth, log, metrics, prometheus,
+                httpTypes, nio,
             ],
             swiftSettings: settings
         ),
@@ -102,7 +108,7 @@ let package = Package(
         .target(
             name: "GridBusDaemon",
             dependencies: [
-                "ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridSecurity", "GridPlugins", "GridHTTP", log, metrics,
+                "ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridSecurity", "GridPlugins", "GridMetrics", log, metrics,
                 prometheus, hummingbird, nio, lifecycle,
             ],
             swiftSettings: settings
@@ -110,7 +116,8 @@ let package = Package(
         .target(
             name: "GridIntake",
             dependencies: [
-                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", log,
+                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridMetrics",
+                "GridSecurity", log, metrics,
                 hummingbird, httpTypes, nio, lifecycle,
             ],
             swiftSettings: settings
@@ -118,7 +125,8 @@ let package = Package(
         .target(
             name: "GridDispatch",
             dependencies: [
-                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", log,
+                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridMetrics",
+                "GridSecurity", log, metrics,
                 hummingbird, httpTypes, nio, lifecycle,
             ],
             swiftSettings: settings
@@ -126,9 +134,10 @@ let package = Package(
         .target(
             name: "GridNotify",
             dependencies: [
-                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity",
+                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridMetrics",
+                "GridSecurity",
                 "GridPlugins",
-                log, hummingbird, httpTypes, nio, lifecycle,
+                log, metrics, hummingbird, httpTypes, nio, lifecycle,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -137,7 +146,8 @@ let package = Package(
         .target(
             name: "GridStats",
             dependencies: [
-                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridSecurity", log,
+                "GridBusClient", "GridDistrict", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridHTTP", "GridMetrics",
+                "GridSecurity", log, metrics,
                 hummingbird, httpTypes, nio, lifecycle,
             ],
             resources: [.copy("Dashboard")],
@@ -155,10 +165,26 @@ let package = Package(
             dependencies: ["GridBusDaemon", "GridProgram", "GridConfiguration", "ZeroMQ", log, prometheus],
             swiftSettings: settings
         ),
-        .executableTarget(name: "grid-intake", dependencies: ["GridIntake", "GridProgram", "GridConfiguration", log], swiftSettings: settings),
-        .executableTarget(name: "grid-dispatcher", dependencies: ["GridDispatch", "GridProgram", "GridConfiguration", log], swiftSettings: settings),
-        .executableTarget(name: "grid-notifier", dependencies: ["GridNotify", "GridProgram", "GridConfiguration", log], swiftSettings: settings),
-        .executableTarget(name: "grid-stats", dependencies: ["GridStats", "GridProgram", "GridConfiguration", log], swiftSettings: settings),
+        .executableTarget(
+            name: "grid-intake",
+            dependencies: ["GridIntake", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "grid-dispatcher",
+            dependencies: ["GridDispatch", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "grid-notifier",
+            dependencies: ["GridNotify", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "grid-stats",
+            dependencies: ["GridStats", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "gridctl",
             dependencies: [

@@ -67,7 +67,7 @@ public actor BusRequester {
     public func status(timeout: Duration = .seconds(5)) async throws -> BusStatus {
         try await exchange([BusProtocol.status], operation: "STATUS", timeout: timeout) { (frames) throws -> BusStatus? in
             guard frames.first == BusProtocol.status, frames.count == 2 else { throw Self.refusal(frames) }
-            return try GridJSON.decoder().decode(BusStatus.self, from: Data(frames[1]))
+            return try JSONTreeDecoder().decode(BusStatus.self, from: frames[1])
         }
     }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import GridSchema
 import Logging
 import ServiceLifecycle
@@ -59,6 +60,9 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     /// The chain the socket subscribes to when the prefixes are narrow (nil: everything, or prefixes
     /// that cannot be chained).
     private let chainKey: [UInt8]?
+    private let handled: Counter
+    private let skipped: Counter
+    private let cursorGauge: Gauge
 
     /// - Parameters:
     ///   - name: identifies the cursor in the store and the subscriber in `gridctl status`.
@@ -107,8 +111,12 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         receiveHighWaterMark: Int32 = 100_000,
         maxBatch: Int,
         catchUpEvery: Int = 1,
+        metrics: any MetricsFactory = MetricsSystem.factory,
         batchHandler: @escaping BatchHandler
     ) {
+        handled = Counter(label: "gridbus_worker_events_handled_total", dimensions: [("subscription", name)], factory: metrics)
+        skipped = Counter(label: "gridbus_worker_events_skipped_total", dimensions: [("subscription", name)], factory: metrics)
+        cursorGauge = Gauge(label: "gridbus_worker_cursor_sequence", dimensions: [("subscription", name)], factory: metrics)
         self.name = name
         self.endpoints = endpoints
         self.prefixes = prefixes.isEmpty ? [""] : prefixes
@@ -177,8 +185,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         }
         try? await saveCursor(&state)
         // Tell the daemon this subscriber left on purpose, so that it is not reported as lagging.
-        let goodbye = #"{"subscriber":"\#(name)","cursor":\#(state.cursor),"closing":true}"#
-        try? await socket.send([[BusProtocol.cursorReportMarker] + Array(goodbye.utf8)])
+        try? await socket.send([CursorReport(subscriber: name, cursor: state.cursor, closing: true).frame()])
         try? await Task.sleep(for: .milliseconds(20))  // linger 0: give the I/O thread a moment to flush it
         await socket.close()
         await requester.close()
@@ -213,8 +220,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
                 try await catchUp(&state, requester: requester)
             }
             try await saveCursor(&state)
-            let report = #"{"subscriber":"\#(name)","cursor":\#(state.cursor)}"#
-            try await socket.send([[BusProtocol.cursorReportMarker] + Array(report.utf8)])
+            try await socket.send([CursorReport(subscriber: name, cursor: state.cursor).frame()])
             return nil
         }
         if sequence <= state.cursor { return nil }  // already handled (replay overlapped live)
@@ -357,6 +363,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         for attempt in 1...3 {
             do {
                 try await handler(events)
+                handled.increment(by: events.count)
                 return true
             } catch is CancellationError {
                 throw CancellationError()
@@ -372,6 +379,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     }
 
     private func skip(_ event: BusEvent) {
+        skipped.increment()
         logger.error(
             "handler failed three times; event skipped",
             metadata: [
@@ -385,6 +393,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
         guard state.cursor != state.saved else { return }
         try await store.saveCursor(state.cursor, for: name)
         state.saved = state.cursor
+        cursorGauge.record(state.cursor)
     }
 
     private var isFiltered: Bool { prefixes != [""] }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import GridJSON
 import GridSchema
 import GridStore
@@ -41,6 +42,9 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     private let configuration: Configuration
     private let logger: Logger
     private let signals: BoundedBuffer<Signal>
+    private let acknowledged: Counter
+    private let resent: Counter
+    private let refusedForGood: Counter
 
     private enum Signal: Sendable {
         case work
@@ -67,8 +71,12 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         credentials: BusCredentials? = nil,
         context: ZMQContext,
         configuration: Configuration = .init(),
+        metrics: any MetricsFactory = MetricsSystem.factory,
         logger: Logger
     ) {
+        acknowledged = Counter(label: "gridbus_worker_events_acked_total", factory: metrics)
+        resent = Counter(label: "gridbus_worker_events_resent_total", factory: metrics)
+        refusedForGood = Counter(label: "gridbus_worker_events_rejected_total", factory: metrics)
         self.credentials = credentials
         self.store = store
         self.endpoint = endpoint
@@ -81,8 +89,14 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     }
 
     /// A worker's publisher: to the bus's ingress, with the bus's credentials.
-    public convenience init(store: WorkerStore, bus: BusEndpoints, context: ZMQContext, logger: Logger) {
-        self.init(store: store, endpoint: bus.ingress, credentials: bus.credentials, context: context, logger: logger)
+    public convenience init(
+        store: WorkerStore,
+        bus: BusEndpoints,
+        context: ZMQContext,
+        metrics: any MetricsFactory = MetricsSystem.factory,
+        logger: Logger
+    ) {
+        self.init(store: store, endpoint: bus.ingress, credentials: bus.credentials, context: context, metrics: metrics, logger: logger)
     }
 
     /// Validates and stores events for delivery, all or none.
@@ -223,7 +237,10 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
             for index in stride(from: 1, to: frames.count, by: 2) {
                 guard let acked = BusProtocol.decodeInteger(frames[index]).map({ Int64(bitPattern: $0) }) else { continue }
                 // Absent: an answer to a resend already settled.
-                if inFlight.removeValue(forKey: acked) != nil { delivered.append(acked) }
+                if inFlight.removeValue(forKey: acked) != nil {
+                    delivered.append(acked)
+                    acknowledged.increment()
+                }
             }
             return
         }
@@ -258,6 +275,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
             } else {
                 inFlight[rowID] = nil
                 try await store.rejected(rowID, code: code, reason: reason, nowMilliseconds: Date().millisecondsSince1970)
+                refusedForGood.increment()
                 logger.error(
                     "bus refused an event for good; kept in the rejected table",
                     metadata: ["nack.code": "\(code)", "nack.reason": "\(reason)"]
@@ -281,6 +299,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         }
         guard !due.isEmpty else { return }
         try await send(due.sorted(), of: &inFlight, eventsPerPublish: eventsPerPublish, socket: socket)
+        resent.increment(by: due.count)
         logger.debug("sent unanswered events again", metadata: ["events": "\(due.count)"])
     }
 

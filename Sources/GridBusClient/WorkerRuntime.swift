@@ -1,3 +1,4 @@
+import GridMetrics
 import GridStore
 import Logging
 import ServiceLifecycle
@@ -18,6 +19,8 @@ public final class WorkerRuntime: Sendable {
     public let name: String
     public let bus: BusEndpoints
     public let store: WorkerStore
+    /// Where the worker's metrics go (its `/metrics` serves the factory's registry).
+    public let metrics: DescribedMetricsFactory
     private let context: ZMQContext
     private let publisher: ReliablePublisher?
     private let subscribers = Mutex<[DurableSubscriber]>([])
@@ -26,14 +29,24 @@ public final class WorkerRuntime: Sendable {
     /// - Parameters:
     ///   - publishes: false for a worker that publishes nothing (the statistics): no publisher runs
     ///     and nothing connects to the ingress.
-    public init(name: String, bus: BusEndpoints, store: WorkerStore, publishes: Bool = true, logger: Logger) {
+    ///   - metrics: the process's metrics; the runtime's own are described there (``metricsHelp``).
+    public init(
+        name: String,
+        bus: BusEndpoints,
+        store: WorkerStore,
+        publishes: Bool = true,
+        metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
+        logger: Logger
+    ) {
         self.name = name
         self.bus = bus
         self.store = store
         self.logger = logger
+        self.metrics = metrics
+        metrics.describe(Self.metricsHelp)
         let context = ZMQContext()
         self.context = context
-        publisher = publishes ? ReliablePublisher(store: store, bus: bus, context: context, logger: logger) : nil
+        publisher = publishes ? ReliablePublisher(store: store, bus: bus, context: context, metrics: metrics, logger: logger) : nil
     }
 
     /// A runtime on a store at `path`, brought to this build's schema by `migrations`.
@@ -48,10 +61,11 @@ public final class WorkerRuntime: Sendable {
         checkpointInterval: Duration? = .milliseconds(250),
         migrations: Migrations,
         publishes: Bool = true,
+        metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
         logger: Logger
     ) throws {
         let store = try WorkerStore(path: storePath, durable: durable, checkpointInterval: checkpointInterval, migrations: migrations)
-        self.init(name: name, bus: bus, store: store, publishes: publishes, logger: logger)
+        self.init(name: name, bus: bus, store: store, publishes: publishes, metrics: metrics, logger: logger)
     }
 
     // MARK: The store
@@ -94,6 +108,7 @@ public final class WorkerRuntime: Sendable {
             logger: logger,
             maxBatch: maxBatch,
             catchUpEvery: catchUpEvery,
+            metrics: metrics,
             batchHandler: handler
         )
         subscribers.withLock { $0.append(subscriber) }
@@ -117,4 +132,35 @@ public final class WorkerRuntime: Sendable {
 
     /// Events committed and not yet acknowledged by the bus (status, tests, shutdown reports).
     public func undeliveredCount() async throws -> Int { try await store.outboxCount() }
+
+    // MARK: Metrics
+
+    /// The help text of the runtime's metrics, by label.
+    public static let metricsHelp: [String: String] = [
+        "gridbus_worker_events_acked_total": "Events of the outbox the bus acknowledged.",
+        "gridbus_worker_events_resent_total": "Events sent to the bus again after no answer or a retryable NACK (the bus de-duplicates them).",
+        "gridbus_worker_events_rejected_total": "Events the bus refused for good, moved to the store's rejected table for an operator.",
+        "gridbus_worker_events_handled_total": "Bus events handed to the worker, by subscription.",
+        "gridbus_worker_events_skipped_total": "Bus events the worker failed to handle three times and skipped, by subscription.",
+        "gridbus_worker_cursor_sequence": "The last bus sequence handled and saved, by subscription.",
+    ]
+
+    /// Read from the store at scrape time: what waits to reach the bus, and what the bus refused.
+    public func metricsText() async throws -> String {
+        let (outbox, rejected) = try await (store.outboxCount(), store.rejectedCount())
+        var text = PrometheusText()
+        text.family(
+            "gridbus_worker_outbox_events",
+            "gauge",
+            "Events in the outbox: not yet acknowledged by the bus, or acknowledged in the last 100 ms (a growing backlog: the bus is unreachable or refusing).",
+            [([], Double(outbox))]
+        )
+        text.family(
+            "gridbus_worker_rejected_events",
+            "gauge",
+            "Events the bus refused for good, kept in the store's rejected table.",
+            [([], Double(rejected))]
+        )
+        return text.text
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GridConfiguration
+import GridMetrics
 import GridPlugins
 import GridSecurity
 import Hummingbird
@@ -34,7 +35,9 @@ public func buildDaemon(
     logger: Logger,
     onReady: @escaping ReadyHandler = { _ in }
 ) throws(DefinitionError) -> BusDaemonServices {
-    let metricsFactory = PrometheusMetricsFactory(registry: registry)
+    let metricsFactory = DescribedMetricsFactory(registry: registry, help: BusMetrics.help)
+    metricsFactory.describe(SecurityMetrics.help)
+    metricsFactory.describe(PluginBoard.help)
     let security = try BusSecurity(configuration: configuration, metricsFactory: metricsFactory)
     let manifests =
         try configuration.pluginsDirectory.map { directory throws(DefinitionError) in

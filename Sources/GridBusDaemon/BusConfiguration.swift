@@ -50,9 +50,10 @@ public struct BusConfiguration: Sendable {
 
     /// The keys, defaults and meanings behind `gridbusd --help` and docs/configuration.md.
     public static let keys: [ConfigKeySpec] = [
-        ConfigKeySpec("ingress.endpoint", default: "tcp://127.0.0.1:7600", "ROUTER endpoint publishers connect to"),
-        ConfigKeySpec("egress.endpoint", default: "tcp://127.0.0.1:7601", "XPUB endpoint subscribers connect to"),
-        ConfigKeySpec("replay.endpoint", default: "tcp://127.0.0.1:7602", "ROUTER endpoint for replay, status and ping"),
+        // The bus's endpoints have one name in every program: gridbusd binds them, clients connect.
+        ConfigKeySpec("bus.ingress", default: "tcp://127.0.0.1:7600", "ROUTER endpoint publishers connect to", formerly: "ingress.endpoint"),
+        ConfigKeySpec("bus.egress", default: "tcp://127.0.0.1:7601", "XPUB endpoint subscribers connect to", formerly: "egress.endpoint"),
+        ConfigKeySpec("bus.replay", default: "tcp://127.0.0.1:7602", "ROUTER endpoint for replay, status and ping", formerly: "replay.endpoint"),
         ConfigKeySpec("http.host", default: "127.0.0.1", "address of /healthz and /metrics"),
         ConfigKeySpec("http.port", default: "7680", "port of /healthz and /metrics (0 picks a free port)"),
         ConfigKeySpec("data-dir", default: "./var", "data directory; the journal lives here unless journal.path says otherwise"),
@@ -100,17 +101,17 @@ public struct BusConfiguration: Sendable {
 
     /// Reads and checks every key. See ``keys`` for names and defaults.
     public init(reader: GridConfigReader) throws(ConfigurationError) {
-        ingressEndpoint = reader.string("ingress.endpoint", default: ingressEndpoint)
-        egressEndpoint = reader.string("egress.endpoint", default: egressEndpoint)
-        replayEndpoint = reader.string("replay.endpoint", default: replayEndpoint)
-        for (key, endpoint) in [("ingress.endpoint", ingressEndpoint), ("egress.endpoint", egressEndpoint), ("replay.endpoint", replayEndpoint)] {
+        ingressEndpoint = reader.string("bus.ingress", default: ingressEndpoint)
+        egressEndpoint = reader.string("bus.egress", default: egressEndpoint)
+        replayEndpoint = reader.string("bus.replay", default: replayEndpoint)
+        for (key, endpoint) in [("bus.ingress", ingressEndpoint), ("bus.egress", egressEndpoint), ("bus.replay", replayEndpoint)] {
             guard endpoint.contains("://") else {
                 throw reader.error(key, endpoint, "not a ZeroMQ endpoint (e.g. tcp://127.0.0.1:7600 or ipc:///run/gridbus/ingress)")
             }
         }
         let fixed = [ingressEndpoint, egressEndpoint, replayEndpoint].filter { !$0.hasSuffix(":*") }
         guard Set(fixed).count == fixed.count else {
-            throw reader.error("replay.endpoint", replayEndpoint, "ingress, egress and replay need three different endpoints")
+            throw reader.error("bus.replay", replayEndpoint, "ingress, egress and replay need three different endpoints")
         }
         httpHost = reader.string("http.host", default: httpHost)
         httpPort = try reader.int("http.port", default: httpPort, in: 0...65535)

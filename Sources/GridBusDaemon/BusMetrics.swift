@@ -24,6 +24,29 @@ final class BusMetrics: Sendable {
     let commitDuration: Timer
     let retentionRemoved: Counter
 
+    /// Each metric's help text, by label, for `/metrics` (docs/operations.md, "Monitoring").
+    static let help: [String: String] = [
+        "gridbus_events_received_total": "Publish requests read at the ingress, good or bad.",
+        "gridbus_events_acked_total": "Publishes answered ACK, duplicates included.",
+        "gridbus_events_duplicate_total": "Publishes of a (source, id) already journaled, answered with its first sequence.",
+        "gridbus_events_nacked_total": "Publishes refused, by NACK code.",
+        "gridbus_events_fanned_out_total": "Events sent on the egress.",
+        "gridbus_events_replayed_total": "Events sent by replay.",
+        "gridbus_heartbeats_total": "Heartbeats sent on the egress.",
+        "gridbus_journal_events": "Events in the journal.",
+        "gridbus_journal_bytes": "Event bytes in the journal.",
+        "gridbus_journal_keys_bytes": "Memory the de-duplication keys take; it doubles as the journal grows.",
+        "gridbus_head_sequence": "The newest journaled sequence.",
+        "gridbus_tail_sequence": "The oldest journaled sequence (0: the journal is empty).",
+        "gridbus_subscriptions": "Distinct topic prefixes applied on the egress.",
+        "gridbus_egress_chains": "Chains kept for subscribers with narrow prefixes (at most 256).",
+        "gridbus_lagging_subscribers": "Reporting subscribers behind by more than egress.lag-threshold, or silent.",
+        "gridbus_subscriber_lag_episodes_total": "Times a subscriber became lagging.",
+        "gridbus_commit_batch_events": "Events per group commit of the journal.",
+        "gridbus_commit_duration_seconds": "Time per group commit of the journal.",
+        "gridbus_retention_removed_total": "Events removed from the journal by retention.",
+    ]
+
     init(factory: any MetricsFactory) {
         received = Counter(label: "gridbus_events_received_total", factory: factory)
         acked = Counter(label: "gridbus_events_acked_total", factory: factory)

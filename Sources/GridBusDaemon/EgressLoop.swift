@@ -100,13 +100,13 @@ struct EgressLoop {
     }
 
     private func sendHeartbeat(socket: ZMQSocket, count: UInt64, head: UInt64) throws(ZMQError) {
-        let tail = state.snapshot.tail
-        let event = """
-            {"specversion":"1.0","id":"heartbeat-\(bootID)-\(count)","source":"gridbusd","type":"bus.heartbeat",\
-            "time":"\(RFC3339.format(Date()))","datacontenttype":"application/json",\
-            "data":{"schemaVersion":1,"head":\(head),"tail":\(tail)}}
-            """
-        try socket.send(frames: [Topic(type: .busHeartbeat, grid: nil).bytes, BusProtocol.encode(head), Array(event.utf8)])
+        let heartbeat = TypedEvent(
+            id: "heartbeat-\(bootID)-\(count)",
+            source: "gridbusd",
+            payload: BusHeartbeat(head: head, tail: state.snapshot.tail)
+        )
+        guard let event = try? heartbeat.jsonBytes() else { return }
+        try socket.send(frames: [Topic(type: .busHeartbeat, grid: nil).bytes, BusProtocol.encode(head), event])
         metrics.heartbeats.increment()
     }
 
@@ -170,12 +170,7 @@ struct EgressLoop {
                 if count == 1 { chains.remove(applied) }
             }
         case BusProtocol.cursorReportMarker:
-            struct Report: Decodable {
-                let subscriber: String
-                let cursor: UInt64
-                let closing: Bool?
-            }
-            guard let report = try? JSONDecoder().decode(Report.self, from: Data(frame.dropFirst())), report.subscriber.utf8.count <= 128 else {
+            guard let report = CursorReport(frame: frame), report.subscriber.utf8.count <= 128 else {
                 logger.debug("ignored a malformed cursor report")
                 return
             }

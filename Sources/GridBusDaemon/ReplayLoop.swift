@@ -138,6 +138,6 @@ struct ReplayLoop {
             identities: security.access.policy.identities.keys.sorted(),
             plugins: plugins?.plugins ?? []
         )
-        return (try? Array(GridJSON.encoder().encode(status))) ?? Array("{}".utf8)
+        return (try? JSONTreeEncoder().encode(status)) ?? Array("{}".utf8)
     }
 }

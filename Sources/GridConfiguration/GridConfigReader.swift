@@ -30,9 +30,13 @@ public struct GridConfigReader: Sendable {
         environment: [String: String]? = nil
     ) async throws(ConfigurationError) -> GridConfigReader {
         let known = Set(keys.map(\.flag)).union(extraFlags)
+        let renamed = keys.compactMap { $0.renamed(prefix: environmentPrefix) }
+        let variables = environment ?? ProcessInfo.processInfo.environment
+        for old in renamed where variables[old.variable] != nil { throw old.error(old.variable) }
         var given = Set<String>()
         for argument in arguments.dropFirst() where argument.hasPrefix("-") {
             let flag = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+            if let old = renamed.first(where: { $0.flag == flag }) { throw old.error(flag) }
             guard known.contains(flag) else {
                 throw ConfigurationError(key: flag, reason: "unknown option; see --help for the options this program takes")
             }
@@ -58,13 +62,14 @@ public struct GridConfigReader: Sendable {
             } catch {
                 throw ConfigurationError(key: "config", value: configFile, reason: "cannot read the YAML file: \(error)")
             }
-            try Self.checkKeys(inFile: configFile, known: Set(keys.map(\.name)))
+            try Self.checkKeys(inFile: configFile, keys: keys)
         }
         return GridConfigReader(reader: ConfigReader(providers: providers), configFile: configFile, environmentPrefix: environmentPrefix)
     }
 
     /// Refuses keys in the YAML file that no option uses: a misspelt key would otherwise be ignored silently.
-    static func checkKeys(inFile path: String, known: Set<String>) throws(ConfigurationError) {
+    static func checkKeys(inFile path: String, keys: [ConfigKeySpec]) throws(ConfigurationError) {
+        let known = Set(keys.map(\.name))
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
             let root = try? Yams.compose(yaml: text)
         else { return }  // unreadable files were reported by the provider already
@@ -81,6 +86,9 @@ public struct GridConfigReader: Sendable {
         }
         walk(root, prefix: "")
         for key in found where !known.contains(key) {
+            if let renamed = keys.first(where: { $0.formerly == key }) {
+                throw ConfigurationError(key: key, reason: "was renamed '\(renamed.name)' (in \(path))")
+            }
             let suggestion = known.min { editDistance($0, key) < editDistance($1, key) }
             var reason = "unknown key in \(path)"
             if let suggestion, editDistance(suggestion, key) <= 3 { reason += "; did you mean '\(suggestion)'?" }

@@ -3,6 +3,7 @@ import GridBusClient
 import GridConfiguration
 import GridDistrict
 import GridHTTP
+import GridMetrics
 import GridSchema
 import GridSecurity
 import Hummingbird
@@ -30,10 +31,9 @@ struct TimerService: Service {
 public func buildDispatcher(
     configuration: DispatcherConfiguration,
     logger: Logger,
+    metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
     onReady: @escaping ReadyHandler = { _ in }
-) async throws
-    -> [any Service]
-{
+) async throws -> [any Service] {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(
         load: DispatcherClients.load,
@@ -48,6 +48,7 @@ public func buildDispatcher(
         storePath: configuration.dataDirectory + "/dispatcher.sqlite",
         durable: true,
         migrations: Dispatcher.migrations,
+        metrics: metrics,
         logger: logger
     )
     let dispatcher = Dispatcher(
@@ -59,8 +60,9 @@ public func buildDispatcher(
         logger: logger
     )
     runtime.subscribe(prefixes: [Topic.prefix(forType: .incidentReported)], maxBatch: 500) { events in try await dispatcher.handle(events) }
-    let router = Router()
-    DispatcherAPI(dispatcher: dispatcher, keys: keys).register(on: router)
+    let router = workerRouter(context: DispatcherAPI.Context.self)
+    router.addWorkerRoutes(metrics: metrics, scrape: [runtime.metricsText, dispatcher.metricsText], openAPI: DispatcherOpenAPI.json)
+    DispatcherAPI(dispatcher: dispatcher).register(on: router.group("/v1").add(middleware: APIKeyAuthenticator(keys: keys)))
     let app = workerApplication(
         router: router,
         program: Dispatcher.source,

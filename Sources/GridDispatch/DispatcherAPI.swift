@@ -7,51 +7,44 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The handlers' and operators' HTTP API (docs/dispatcher.md): the dispatcher owns the lifecycle,
-/// so it answers each action at once — 200 with the case, or 409 with the actions allowed now.
-struct DispatcherAPI<Context: RequestContext> {
+/// The handlers' and operators' HTTP API (docs/dispatcher.md), on a group behind the API-key
+/// middleware: the dispatcher owns the lifecycle, so it answers each action at once — 200 with the
+/// case, or 409 with the actions allowed now. A client needs the scope an action takes (an operator
+/// has every scope): 403 without it.
+struct DispatcherAPI {
+    typealias Context = WorkerRequestContext<Set<DispatcherScope>>
     let dispatcher: Dispatcher
-    let keys: DispatcherKeys
 
-    func register(on router: Router<Context>) {
-        router.get("/v1/cases/{id}") { request, context in
-            if case .failure(let refusal) = authorize(request, .handler) { return refusal.response }
+    func register(on api: RouterGroup<Context>) {
+        api.get("/cases/{id}") { _, context in
+            _ = try Self.client(context, .handler)
             let id = context.parameters.get("id") ?? ""
             guard let item = try await dispatcher.get(id) else { return errors(.notFound, [("id", "no case '\(id)'")]) }
             return json(.ok, item)
         }
-        router.post("/v1/cases/{id}/{action}") { request, context in
-            try await act(request, id: context.parameters.get("id") ?? "", action: context.parameters.get("action") ?? "")
+        api.post("/cases/{id}/{action}") { request, context in
+            try await act(request, context: context, id: context.parameters.get("id") ?? "", action: context.parameters.get("action") ?? "")
         }
-        router.post("/v1/modes") { request, _ in
-            if case .failure(let refusal) = authorize(request, .operator) { return refusal.response }
+        api.post("/modes") { request, context in
+            _ = try Self.client(context, .operator)
             return try await setMode(request)
         }
-        router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
     }
 
-    /// The client behind the request if it has `scope` (an operator has every scope): 401 without a
-    /// known key, 403 without the scope, 429 past its rate.
-    func authorize(_ request: Request, _ scope: DispatcherScope) -> Result<DispatcherClient, Refusal> {
-        APIKeyAuthentication.authenticate(request, keys: keys).flatMap { client in
-            guard client.profile.contains(scope) || client.profile.contains(.operator) else {
-                return .failure(
-                    Refusal(errors(.forbidden, [("Authorization", "client '\(client.name)' lacks the scope '\(scope.rawValue)' this needs")]))
-                )
-            }
-            return .success(client)
-        }
+    /// The client behind the request if it has `scope` (an operator has every scope), else 403.
+    static func client(_ context: Context, _ scope: DispatcherScope) throws -> DispatcherClient {
+        try context.client(lacking: "the scope '\(scope.rawValue)' this needs") { $0.contains(scope) || $0.contains(.operator) }
     }
 
     /// Placing a triaged report is an operator's decision; the rest are handlers' actions.
     static func scope(of action: CaseAction) -> DispatcherScope { action == .place ? .operator : .handler }
 
-    func act(_ request: Request, id: String, action name: String) async throws -> Response {
+    func act(_ request: Request, context: Context, id: String, action name: String) async throws -> Response {
         guard let action = CaseAction(rawValue: name) else {
-            if case .failure(let refusal) = authorize(request, .handler) { return refusal.response }
+            _ = try Self.client(context, .handler)
             return errors(.notFound, [("action", "'\(name)' is not an action (\(CaseAction.allCases.map(\.rawValue).joined(separator: ", ")))")])
         }
-        if case .failure(let refusal) = authorize(request, Self.scope(of: action)) { return refusal.response }
+        _ = try Self.client(context, Self.scope(of: action))
         var request = request
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: 64 << 10) } catch { return errors(.contentTooLarge, [("", "the body is larger than 64KiB")]) }

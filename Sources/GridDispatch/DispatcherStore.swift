@@ -228,6 +228,13 @@ enum DispatcherStore {
         Int(try connection.scalar("SELECT COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'merged')"))
     }
 
+    /// How many cases have a timer due at `now` (from the timers' partial index).
+    static func dueCount(at now: Date, on connection: SQLiteConnection) throws -> Int {
+        let statement = try connection.prepare("SELECT COUNT(*) FROM cases WHERE timer_ms IS NOT NULL AND timer_ms <= ?")
+        statement.bind(now.millisecondsSince1970, at: 1)
+        return try statement.step() ? Int(statement.int64(0)) : 0
+    }
+
     /// Cases whose timer is due at `now`, oldest first.
     static func due(at now: Date, limit: Int, on connection: SQLiteConnection) throws -> [DispatchCase] {
         let statement = try connection.prepare("SELECT body FROM cases WHERE timer_ms IS NOT NULL AND timer_ms <= ? ORDER BY timer_ms LIMIT ?")

@@ -3,6 +3,7 @@ import GridBusClient
 import GridConfiguration
 import GridDistrict
 import GridHTTP
+import GridMetrics
 import GridSchema
 import GridSecurity
 import Hummingbird
@@ -16,8 +17,12 @@ import ServiceLifecycle
 ///
 /// Loads the district and the API keys first: a mistake in either stops the intake before it
 /// listens (the error names the file, the row or feature, and the field).
-public func buildIntake(configuration: IntakeConfiguration, logger: Logger, onReady: @escaping ReadyHandler = { _ in }) async throws -> [any Service]
-{
+public func buildIntake(
+    configuration: IntakeConfiguration,
+    logger: Logger,
+    metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
+    onReady: @escaping ReadyHandler = { _ in }
+) async throws -> [any Service] {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(load: IntakeClients.load, development: .other, allows: "report and read incidents", logger: logger)
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
@@ -27,6 +32,7 @@ public func buildIntake(configuration: IntakeConfiguration, logger: Logger, onRe
         storePath: configuration.dataDirectory + "/intake.sqlite",
         durable: true,  // an answered report survives a power loss, not only a crash of the intake
         migrations: Intake.migrations,
+        metrics: metrics,
         logger: logger
     )
     let intake = Intake(district: district, runtime: runtime, logger: logger)
@@ -37,15 +43,14 @@ public func buildIntake(configuration: IntakeConfiguration, logger: Logger, onRe
         catchUpEvery: Intake.followBatch
     ) { events in try await intake.follow(events) }
 
-    let router = Router()
-    NativeAPI(intake: intake, keys: keys, maxBodySize: configuration.maxBodySize).register(on: router)
+    let router = workerRouter(context: NativeAPI.Context.self)
+    router.addWorkerRoutes(metrics: metrics, scrape: [runtime.metricsText, intake.metricsText], openAPI: IntakeOpenAPI.json) {
+        ["status": "ok", "grids": "\(district.grids.count)", "categories": "\(district.categories.count)"]
+    }
+    NativeAPI(intake: intake, keys: keys, maxBodySize: configuration.maxBodySize)
+        .register(on: router.group("/v1").add(middleware: APIKeyAuthenticator(keys: keys)))
+    // Open311 takes its key as a form field (`api_key`), as the standard says: checked by its POST.
     Open311API(intake: intake, keys: keys, maxBodySize: configuration.maxBodySize, now: Date.init).register(on: router)
-    router.get("/openapi.json") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
-    }
-    router.get("/healthz") { _, _ in
-        HTTPSupport.json(.ok, ["status": "ok", "grids": "\(district.grids.count)", "categories": "\(district.categories.count)"])
-    }
     let app = workerApplication(
         router: router,
         program: Intake.source,

@@ -1,8 +1,10 @@
+import CoreMetrics
 import Foundation
 import GridBusClient
 import GridDistrict
 import GridHTTP
 import GridJSON
+import GridMetrics
 import GridSchema
 import GridStore
 import Logging
@@ -16,6 +18,18 @@ public enum ReportOutcome: Sendable {
     case replayed(Incident, json: Data)
     /// The idempotency key or external id was used before for a different request.
     case conflict(Incident, field: String)
+
+    enum Kind: String, CaseIterable {
+        case created, replayed, conflict
+    }
+
+    var kind: Kind {
+        switch self {
+        case .created: .created
+        case .replayed: .replayed
+        case .conflict: .conflict
+        }
+    }
 }
 
 /// The intake's core, behind both HTTP faces: files reports (persisting before answering), reads
@@ -38,11 +52,38 @@ public final class Intake: Sendable {
     /// The intake's tables, created and changed by these (after the runtime's own).
     public static let migrations = IntakeStore.migrations
 
+    /// Reports filed, by what became of them.
+    let reports: [ReportOutcome.Kind: Counter]
+
     public init(district: District, runtime: WorkerRuntime, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.district = district
         self.runtime = runtime
         self.logger = logger
         self.now = now
+        runtime.metrics.describe(Self.metricsHelp)
+        reports = Dictionary(
+            uniqueKeysWithValues: ReportOutcome.Kind.allCases.map {
+                ($0, Counter(label: "gridbus_intake_reports_total", dimensions: [("outcome", $0.rawValue)], factory: runtime.metrics))
+            }
+        )
+    }
+
+    static let metricsHelp = [
+        "gridbus_intake_reports_total":
+            "Reports filed through either API, by outcome: created, replayed (a retry of one filed before), conflict (a key reused for another report)."
+    ]
+
+    /// Read at scrape time: the reports waiting for an operator to place them.
+    public func metricsText() async throws -> String {
+        let triage = try await runtime.read { try IntakeStore.count(status: .triage, on: $0) }
+        var text = PrometheusText()
+        text.family(
+            "gridbus_intake_triage_incidents",
+            "gauge",
+            "Reports outside every grid, waiting for an operator to place them.",
+            [([], Double(triage))]
+        )
+        return text.text
     }
 
     // MARK: Filing
@@ -52,7 +93,7 @@ public final class Intake: Sendable {
         // The grid: as reported, or from the position; outside every grid, the report waits in triage.
         let grid = input.grid ?? input.location.flatMap { district.grid(at: $0)?.id }
         let fingerprint = Self.fingerprint(input)
-        return try await runtime.write { connection, outbox in
+        let outcome = try await runtime.write { connection, outbox -> ReportOutcome in
             if let previous = try IntakeStore.existing(client: client, idempotencyKey: idempotencyKey, externalID: input.externalID, on: connection) {
                 guard previous.fingerprint == fingerprint else { return .conflict(previous.incident, field: previous.field) }
                 return .replayed(previous.incident, json: previous.json)
@@ -64,6 +105,8 @@ public final class Intake: Sendable {
             try outbox.enqueue(event)
             return .created(incident, json: json)
         }
+        reports[outcome.kind]?.increment()
+        return outcome
     }
 
     /// A new report's incident and its `incident.reported` event.
@@ -140,93 +183,6 @@ public final class Intake: Sendable {
 
     func list(_ query: IntakeStore.Query) async throws -> (incidents: [Incident], next: Int64?) {
         try await runtime.read { try IntakeStore.list(query, on: $0) }
-    }
-
-    // MARK: Following the lifecycle
-
-    /// Applies `incident.*` events from the bus to the incidents they name (once per event), in
-    /// transactions of ``followChunk`` events, each in its own savepoint: one that cannot be
-    /// applied is logged and left out without failing the others.
-    public func follow(_ busEvents: [BusEvent]) async throws {
-        let events = busEvents.compactMap { try? $0.decode() }
-        let now = now()
-        for start in stride(from: 0, to: events.count, by: Self.followChunk) {
-            let chunk = events[start..<min(start + Self.followChunk, events.count)]
-            // Not synced on its own: the timeline is derived from the bus and heard again after a power loss.
-            try await runtime.write(durable: false) { [self] connection, _ in
-                for event in chunk {
-                    if case .failure(let error) = try connection.savepoint("event", { try apply(event, at: now, on: connection) }) {
-                        logger.error(
-                            "an event could not be applied to its incident",
-                            metadata: ["event": "\(event.id)", "type": "\(event.type)", "error": "\(error)"]
-                        )
-                    }
-                }
-            }
-        }
-    }
-
-    private func apply(_ event: CloudEvent, at now: Date, on connection: SQLiteConnection) throws {
-        guard let type = event.eventType, type != .incidentReported, case .object(let data)? = event.data,
-            let incidentID = data["incidentId"]?.stringValue
-        else { return }
-        // Each event once. The dispatcher numbers a case's events, and an applied one is in the
-        // timeline with its step: that entry is its record. Other events are recorded by id in
-        // `lifecycle_seen` (a table keyed by random ids, where every insert lands on a page of its own).
-        let step = event.source == "grid-dispatcher" ? CaseStep.number(ofEventID: event.id, incident: incidentID) : nil
-        if step == nil, !(try IntakeStore.firstSight(of: "\(event.source) \(event.id)", on: connection)) { return }
-        guard var incident = try IntakeStore.incident(id: incidentID, on: connection),
-            step == nil || !incident.timeline.contains(where: { $0.step == step })
-        else { return }
-        let at = event.time.flatMap(RFC3339.parse) ?? now.wholeMilliseconds
-        let change = Self.change(for: type, data: data)
-        // In the dispatcher's step order, whatever order the bus journaled them in (a publish
-        // retried after a NACK can land after a later one) and whatever the clocks say: an
-        // earlier step arriving late joins the timeline but does not set the status.
-        let position = step.flatMap { step in incident.timeline.firstIndex { ($0.step ?? 0) > step } } ?? incident.timeline.count
-        if position == incident.timeline.count {
-            if let status = change.status { incident.status = status }
-            if let deadline = change.deadline { incident.deadline = deadline }
-            if let note = change.note { incident.statusNotes = note }
-        }
-        let gridBefore = incident.grid
-        if let grid = change.grid, incident.grid == nil { incident.grid = grid }
-        incident.updatedAt = max(incident.updatedAt, at)
-        incident.timeline.insert(TimelineEntry(status: change.status, type: type.rawValue, at: at, note: change.note, step: step), at: position)
-        try IntakeStore.update(incident, gridChanged: incident.grid != gridBefore, on: connection)
-        logger.debug("incident updated", metadata: ["incident": "\(incidentID)", "event.type": "\(type.rawValue)"])
-    }
-
-    struct Change {
-        var status: IncidentStatus?
-        var deadline: Date?
-        var grid: String?
-        var note: String?
-    }
-
-    static func change(for type: EventType, data: [String: JSONValue]) -> Change {
-        let note = data["note"]?.stringValue ?? data["reason"]?.stringValue
-        let deadline = data["deadline"]?.stringValue.flatMap(RFC3339.parse)
-        switch type {
-        case .incidentRegistered: return Change(status: .registered, deadline: deadline, grid: data["grid"]?.stringValue)
-        case .incidentRejected: return Change(status: .rejected, note: note)
-        case .incidentMerged: return Change(status: .merged, note: data["caseId"]?.stringValue.map { "merged into \($0)" })
-        case .incidentDispatched: return Change(status: .dispatched, deadline: deadline)
-        case .incidentAcknowledged: return Change(status: .acknowledged, note: note)
-        case .incidentStarted, .incidentResumed: return Change(status: .inProgress, note: note)
-        case .incidentReturned: return Change(status: .returned, note: note)
-        case .incidentSuspended: return Change(status: .suspended, note: note)
-        case .incidentExtended: return Change(deadline: deadline, note: note)
-        case .incidentHandled: return Change(status: .handled, note: note)
-        case .incidentVerified:
-            let passed = data["passed"].map { $0 == .bool(true) } ?? true
-            return Change(status: passed ? .verified : .rework, note: note)
-        case .incidentReopened: return Change(status: .reopened, note: note)
-        case .incidentClosed: return Change(status: .closed, note: note)
-        case .incidentEscalated: return Change(note: note)
-        case .incidentOverdue: return Change(note: "overdue")
-        default: return Change()
-        }
     }
 
     // MARK: Helpers

@@ -180,6 +180,10 @@ enum IntakeStore {
         return try connection.scalar("SELECT changes()") == 1
     }
 
-    static func count(on connection: SQLiteConnection) throws -> Int { Int(try connection.scalar("SELECT COUNT(*) FROM incidents")) }
+    static func count(status: IncidentStatus, on connection: SQLiteConnection) throws -> Int {
+        let statement = try connection.prepare("SELECT COUNT(*) FROM incidents WHERE status = ?")
+        statement.bind(status.rawValue, at: 1)
+        return try statement.step() ? Int(statement.int64(0)) : 0
+    }
 
 }

@@ -6,26 +6,20 @@ import GridSecurity
 import HTTPTypes
 import Hummingbird
 
-/// The native JSON API under `/v1` (docs/intake.md).
-struct NativeAPI<Context: RequestContext> {
+/// The native JSON API under `/v1` (docs/intake.md), on a group behind the API-key middleware.
+struct NativeAPI {
+    typealias Context = WorkerRequestContext<ReportChannel>
     let intake: Intake
     let keys: IntakeKeys
     let maxBodySize: Int
 
-    func register(on router: Router<Context>) {
-        router.post("/v1/incidents") { request, _ in try await create(request) }
-        router.get("/v1/incidents/{id}") { request, context in try await show(request, id: context.parameters.get("id") ?? "") }
-        router.get("/v1/incidents") { request, _ in try await list(request) }
+    func register(on api: RouterGroup<Context>) {
+        api.post("/incidents") { request, context in try await create(request, client: try context.client()) }
+        api.get("/incidents/{id}") { _, context in try await show(id: context.parameters.get("id") ?? "", client: try context.client()) }
+        api.get("/incidents") { request, context in try await list(request, client: try context.client()) }
     }
 
-    func authenticate(_ request: Request) -> Result<IntakeClient, Refusal> { APIKeyAuthentication.authenticate(request, keys: keys) }
-
-    func create(_ request: Request) async throws -> Response {
-        let client: IntakeClient
-        switch authenticate(request) {
-        case .success(let found): client = found
-        case .failure(let refusal): return refusal.response
-        }
+    func create(_ request: Request, client: IntakeClient) async throws -> Response {
         let idempotencyKey = request.headers[.idempotencyKey]
         if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.count > 200 {
             return HTTPSupport.errors(.badRequest, [FieldError("Idempotency-Key", "must be 1–200 characters")])
@@ -51,12 +45,7 @@ struct NativeAPI<Context: RequestContext> {
         }
     }
 
-    func show(_ request: Request, id: String) async throws -> Response {
-        let client: IntakeClient
-        switch authenticate(request) {
-        case .success(let found): client = found
-        case .failure(let refusal): return refusal.response
-        }
+    func show(id: String, client: IntakeClient) async throws -> Response {
         guard let incident = try await intake.incident(id: id) else {
             return HTTPSupport.errors(.notFound, [FieldError("id", "no incident '\(id)'")])
         }
@@ -68,12 +57,7 @@ struct NativeAPI<Context: RequestContext> {
         keys.open || incident.client == client.name ? incident : incident.publicView
     }
 
-    func list(_ request: Request) async throws -> Response {
-        let client: IntakeClient
-        switch authenticate(request) {
-        case .success(let found): client = found
-        case .failure(let refusal): return refusal.response
-        }
+    func list(_ request: Request, client: IntakeClient) async throws -> Response {
         var query = IntakeStore.Query()
         var errors: [FieldError] = []
         let known = ["grid", "category", "status", "since", "until", "limit", "cursor"]

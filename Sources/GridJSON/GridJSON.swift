@@ -4,9 +4,10 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The JSON coders every GridBus process uses: RFC 3339 times (fractional seconds accepted), sorted keys.
-/// The workers' hot paths use ``JSONTreeEncoder`` and ``JSONTreeDecoder``, which keep this format
-/// at a fraction of the cost; these are Foundation's, for APIs that take its types.
+/// GridBus's JSON format with Foundation's coders: RFC 3339 times (fractional seconds accepted),
+/// sorted keys. The programs use ``JSONTreeEncoder`` and ``JSONTreeDecoder``, which write and read
+/// this format at a fraction of the cost; these are the reference the tree coders are held to (a
+/// differential test over every event type) and the baseline `gridbench r` times them against.
 public enum GridJSON {
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()

@@ -52,6 +52,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     public var stringValue: String? { if case .string(let value) = self { value } else { nil } }
     public var integerValue: Int64? { if case .integer(let value) = self { value } else { nil } }
+
+    /// A member of an object (nil for anything else, or a missing member).
+    public subscript(_ member: String) -> JSONValue? {
+        if case .object(let members) = self { members[member] } else { nil }
+    }
 }
 
 extension JSONValue {
@@ -60,4 +65,22 @@ extension JSONValue {
     public init(parsing bytes: [UInt8]) throws {
         self = try JSONReader.read(bytes) { try $0.readValue() }
     }
+}
+
+/// Literals, for JSON written in code: `["by": "m-1", "photoUrls": ["https://…"], "passed": true]`.
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(elements) { $1 }) }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+extension JSONValue {
+    /// The text of this value (the writer sorts object members, so equal values give equal bytes).
+    public func jsonBytes() throws -> [UInt8] { try JSONTreeEncoder().encode(self) }
 }

@@ -1,3 +1,5 @@
+import GridJSON
+
 /// How far the load generator, playing the handlers, drives one case: the actions in order and
 /// the state the case must be in afterwards. The mix of plans follows a working district: most
 /// cases are closed, some are returned or reworked on the way, the rest are caught at every stage.
@@ -44,14 +46,14 @@ public enum CasePlan: String, Sendable, CaseIterable {
     ]
 
     /// The body of an action: who acts, and what the action requires.
-    static func body(for action: String, by member: String) -> [String: Any] {
-        var body: [String: Any] = ["by": member]
+    static func body(for action: String, by member: String) -> JSONValue {
+        var body: [String: JSONValue] = ["by": .string(member)]
         switch action {
         case "handle": body["note"] = "done on site (load generator)"
         case "return": body["reason"] = "not my grid's work (load generator)"
         case "verify-fail": body["note"] = "not done properly; again"
         default: break
         }
-        return body
+        return .object(body)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GridJSON
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +12,8 @@ public final class HTTPConnection {
     public struct Response: Sendable {
         public let status: Int
         public let body: [UInt8]
-        public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
+        /// The answer as JSON (nil when it is not).
+        public var json: JSONValue? { try? JSONValue(parsing: body) }
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -46,14 +48,14 @@ public final class HTTPConnection {
     }
 
     /// Sends one request and reads the whole answer. Any transport failure closes the connection.
-    public func send(_ method: String, _ path: String, json body: [String: Any]? = nil, idempotencyKey: String? = nil) throws(Failure) -> Response {
+    public func send(_ method: String, _ path: String, json body: JSONValue? = nil, idempotencyKey: String? = nil) throws(Failure) -> Response {
         do {
             if socket < 0 { try connect() }
             var head = "\(method) \(path) HTTP/1.1\r\n\(headers)"
             if let idempotencyKey { head += "Idempotency-Key: \(idempotencyKey)\r\n" }
             var payload: [UInt8] = []
             if let body {
-                payload = (try? Array(JSONSerialization.data(withJSONObject: body))) ?? []
+                payload = (try? body.jsonBytes()) ?? []
                 head += "Content-Type: application/json\r\n"
             }
             head += "Content-Length: \(payload.count)\r\n\r\n"

@@ -1,5 +1,6 @@
 import Foundation
 import GridDistrict
+import GridJSON
 import Synchronization
 
 #if canImport(Glibc)
@@ -83,8 +84,8 @@ extension LoadRun {
         func current() -> (state: String, assignees: [String])?? {
             guard let answer = try? handler.send("GET", path) else { return nil }
             if answer.status == 404 { return .some(nil) }  // not registered yet
-            guard answer.status == 200, let body = answer.json, let state = body["state"] as? String else { return nil }
-            return .some((state, body["assignees"] as? [String] ?? []))
+            guard answer.status == 200, let body = answer.json, let state = body["state"]?.stringValue else { return nil }
+            return .some((state, body["assignees"]?.arrayValue?.compactMap(\.stringValue) ?? []))
         }
         switch item.report.expectation {
         case .duplicate:
@@ -94,7 +95,7 @@ extension LoadRun {
         case .outside(let grid):
             guard let seen = current(), let (state, _) = seen else { return .later(milliseconds: 50) }
             guard let grid, state == "reported" else { return .done(state: state) }
-            let body: [String: Any] = ["by": "load-operator", "grid": grid]
+            let body: JSONValue = ["by": "load-operator", "grid": .string(grid)]
             guard
                 let answer = try? operatorConnection.send(
                     "POST",
@@ -104,7 +105,7 @@ extension LoadRun {
                 )
             else { return .later(milliseconds: 200) }
             if answer.status >= 500 { return .later(milliseconds: 200) }
-            guard answer.status == 200, let state = answer.json?["state"] as? String else { return .failed("place answered \(answer.status)") }
+            guard answer.status == 200, let state = answer.json?["state"]?.stringValue else { return .failed("place answered \(answer.status)") }
             countAction()
             return .done(state: state)
         case .driven(let plan):
@@ -139,12 +140,12 @@ extension LoadRun {
                     return .later(milliseconds: 200)
                 }
                 if answer.status >= 500 || answer.status == 429 { return .later(milliseconds: 200) }
-                guard answer.status == 200, let body = answer.json, let state = body["state"] as? String else {
+                guard answer.status == 200, let body = answer.json, let state = body["state"]?.stringValue else {
                     return .failed("\(action) answered \(answer.status): \(String(decoding: answer.body.prefix(300), as: UTF8.self))")
                 }
                 countAction()
                 reached = state
-                item.assignees = body["assignees"] as? [String] ?? item.assignees
+                item.assignees = body["assignees"]?.arrayValue?.compactMap(\.stringValue) ?? item.assignees
                 item.step += 1
                 item.waits = 0
             }
@@ -164,8 +165,8 @@ extension LoadRun {
                 if state.withLock({ $0.postingDone }) { return }
                 usleep(100_000)
             }
-            let body: [String: Any] = [
-                "scope": "community", "target": community, "mode": mode, "by": "load-operator", "reason": "load generator drill",
+            let body: JSONValue = [
+                "scope": "community", "target": .string(community), "mode": .string(mode), "by": "load-operator", "reason": "load generator drill",
             ]
             let deadline = Self.now() + UInt64(settings.retryFor * 1e9)
             while Self.now() < deadline {

@@ -1,4 +1,5 @@
 import GridDistrict
+import GridJSON
 import GridSchema
 
 /// One report the load generator will post, and what it expects of it.
@@ -23,11 +24,11 @@ public struct PlannedReport: Sendable {
     /// case alone until the duplicate has merged into it (a closed case takes no merges).
     public let duplicateIndex: Int?
 
-    public var body: [String: Any] {
+    public var body: JSONValue {
         [
-            "category": category, "priority": priority, "channel": channel,
-            "description": "load report \(index): \(category) needs attention",
-            "location": ["latitude": latitude, "longitude": longitude],
+            "category": .string(category), "priority": .string(priority), "channel": .string(channel),
+            "description": .string("load report \(index): \(category) needs attention"),
+            "location": ["latitude": .number(latitude), "longitude": .number(longitude)],
         ]
     }
 }

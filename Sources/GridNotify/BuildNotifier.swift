@@ -3,6 +3,7 @@ import GridBusClient
 import GridConfiguration
 import GridDistrict
 import GridHTTP
+import GridMetrics
 import GridSchema
 import GridSecurity
 import Hummingbird
@@ -57,10 +58,9 @@ func readSecret(_ path: String) throws -> String {
 public func buildNotifier(
     configuration: NotifierConfiguration,
     logger: Logger,
+    metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
     onReady: @escaping ReadyHandler = { _ in }
-) async throws
-    -> [any Service]
-{
+) async throws -> [any Service] {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(
         load: NotifierClients.load,
@@ -77,6 +77,7 @@ public func buildNotifier(
         storePath: configuration.dataDirectory + "/notifier.sqlite",
         durable: true,
         migrations: Notifier.migrations,
+        metrics: metrics,
         logger: logger
     )
     let notifier = Notifier(district: district, rules: rules, channels: channels, runtime: runtime, logger: logger)
@@ -91,8 +92,9 @@ public func buildNotifier(
         heard = try await notifier.handle(events, claimingUpTo: reserved)
         queue.hand(heard.claimed)
     }
-    let router = Router()
-    NotifierAPI(notifier: notifier, keys: keys).register(on: router)
+    let router = workerRouter(context: NotifierAPI.Context.self)
+    router.addWorkerRoutes(metrics: metrics, scrape: [runtime.metricsText, notifier.metricsText], openAPI: NotifierOpenAPI.json)
+    NotifierAPI(notifier: notifier).register(on: router.group("/v1").add(middleware: APIKeyAuthenticator(keys: keys)))
     let app = workerApplication(
         router: router,
         program: Notifier.source,

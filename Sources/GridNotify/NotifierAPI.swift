@@ -21,56 +21,41 @@ public enum NotifierClients {
     }
 }
 
-/// Silences, the notification log and the reminders to come over HTTP (docs/notifier.md).
-struct NotifierAPI<Context: RequestContext> {
+/// Silences, the notification log and the reminders to come over HTTP (docs/notifier.md), on a
+/// group behind the API-key middleware.
+struct NotifierAPI {
+    typealias Context = WorkerRequestContext<NotifierAccess>
     let notifier: Notifier
-    let keys: NotifierKeys
 
-    func register(on router: Router<Context>) {
-        router.post("/v1/silences") { request, _ in try await guarded(request) { try await create(request) } }
-        router.get("/v1/silences") { request, _ in
-            try await guarded(request) {
-                let all = HTTPSupport.query(request, "expired") == "true"
-                return HTTPSupport.json(.ok, ["silences": try await notifier.silences(includeExpired: all)])
-            }
+    func register(on api: RouterGroup<Context>) {
+        api.post("/silences") { request, _ in try await create(request) }
+        api.get("/silences") { request, _ in
+            let all = HTTPSupport.query(request, "expired") == "true"
+            return HTTPSupport.json(.ok, ["silences": try await notifier.silences(includeExpired: all)])
         }
-        router.delete("/v1/silences/{id}") { request, context in
-            try await guarded(request) {
-                let id = context.parameters.get("id") ?? ""
-                guard let silence = try await notifier.expireSilence(id) else {
-                    return HTTPSupport.errors(.notFound, [FieldError("id", "no silence '\(id)'")])
-                }
-                return HTTPSupport.json(.ok, silence)
+        api.delete("/silences/{id}") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let silence = try await notifier.expireSilence(id) else {
+                return HTTPSupport.errors(.notFound, [FieldError("id", "no silence '\(id)'")])
             }
+            return HTTPSupport.json(.ok, silence)
         }
-        router.get("/v1/notifications") { request, _ in
-            try await guarded(request) {
-                guard let incident = HTTPSupport.query(request, "incident"), !incident.isEmpty else {
-                    return HTTPSupport.errors(.badRequest, [FieldError("incident", "is required: /v1/notifications?incident=ID")])
-                }
-                return HTTPSupport.json(.ok, ["notifications": try await notifier.log(incident: incident)])
+        api.get("/notifications") { request, _ in
+            guard let incident = HTTPSupport.query(request, "incident"), !incident.isEmpty else {
+                return HTTPSupport.errors(.badRequest, [FieldError("incident", "is required: /v1/notifications?incident=ID")])
             }
+            return HTTPSupport.json(.ok, ["notifications": try await notifier.log(incident: incident)])
         }
-        router.get("/v1/reminders") { request, _ in
-            try await guarded(request) {
-                let limitText = HTTPSupport.query(request, "limit") ?? "100"
-                guard let limit = Int(limitText), (1...1000).contains(limit) else {
-                    return HTTPSupport.errors(.badRequest, [FieldError("limit", "'\(limitText)' is not a whole number from 1 to 1000")])
-                }
-                let incident = HTTPSupport.query(request, "incident").flatMap { $0.isEmpty ? nil : $0 }
-                let recipient = HTTPSupport.query(request, "recipient").flatMap { $0.isEmpty ? nil : $0 }
-                let reminders = try await notifier.waitingReminders(incident: incident, recipient: recipient, limit: limit)
-                return HTTPSupport.json(.ok, ["reminders": reminders])
+        api.get("/reminders") { request, _ in
+            let limitText = HTTPSupport.query(request, "limit") ?? "100"
+            guard let limit = Int(limitText), (1...1000).contains(limit) else {
+                return HTTPSupport.errors(.badRequest, [FieldError("limit", "'\(limitText)' is not a whole number from 1 to 1000")])
             }
+            let incident = HTTPSupport.query(request, "incident").flatMap { $0.isEmpty ? nil : $0 }
+            let recipient = HTTPSupport.query(request, "recipient").flatMap { $0.isEmpty ? nil : $0 }
+            let reminders = try await notifier.waitingReminders(incident: incident, recipient: recipient, limit: limit)
+            return HTTPSupport.json(.ok, ["reminders": reminders])
         }
-        // Scrapers: no key, as grid-stats' (counts only, no personal data; bind to loopback).
-        router.get("/metrics") { _, _ in HTTPSupport.text(.ok, try await notifier.metricsText(), contentType: PrometheusText.contentType) }
-        router.get("/healthz") { _, _ in HTTPSupport.json(.ok, ["status": "ok"]) }
-    }
-
-    func guarded(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
-        if case .failure(let refusal) = APIKeyAuthentication.authenticate(request, keys: keys) { return refusal.response }
-        return try await body()
     }
 
     /// `{"matchers": {"grid": "G-01", "type": "incident.dispatched"}, "duration": "2h" | "endsAt": "…", "createdBy": "ops", "comment": "…"}`

@@ -2,6 +2,7 @@ import Foundation
 import GridBusClient
 import GridHTTP
 import GridJSON
+import GridMetrics
 import Synchronization
 
 /// What waits in the notifier's store at one moment. The outcomes of notices are events that the

@@ -8,6 +8,14 @@ public final class PluginBoard: Sendable {
         case starting, running, restarting, stopping, stopped, exited, failed
     }
 
+    /// Each metric's help text, by label, for `/metrics`.
+    public static let help: [String: String] = [
+        "gridbus_plugin_state": "1 for the plugin's current state, 0 for the others.",
+        "gridbus_plugin_up": "1 while the plugin runs.",
+        "gridbus_plugin_restarts_total": "Restarts of the plugin by the supervisor.",
+        "gridbus_plugin_exits_total": "Exits of the plugin: crashes, failures and stops.",
+    ]
+
     private let entries: Mutex<[BusStatus.Plugin]>
     private let factory: any MetricsFactory
 

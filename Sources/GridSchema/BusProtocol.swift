@@ -1,3 +1,5 @@
+import GridJSON
+
 /// The frames of the bus's three sockets, shared by the daemon and every client
 /// (docs/protocol.md is the prose version of this file).
 ///
@@ -90,5 +92,34 @@ public enum BusProtocol {
     public static func decodeInteger(_ bytes: [UInt8]) -> UInt64? {
         guard bytes.count == 8 else { return nil }
         return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
+
+/// What a subscriber tells the daemon upstream on the egress, after ``BusProtocol/cursorReportMarker``:
+/// how far it got, so that `gridctl status` and `/metrics` can show who lags (docs/protocol.md).
+public struct CursorReport: Sendable, Codable, Equatable {
+    /// The subscription's name (at most 128 bytes).
+    public var subscriber: String
+    /// The last sequence it handled.
+    public var cursor: UInt64
+    /// True when it leaves on purpose (a graceful stop): not to be reported as lagging.
+    public var closing: Bool?
+
+    public init(subscriber: String, cursor: UInt64, closing: Bool? = nil) {
+        self.subscriber = subscriber
+        self.cursor = cursor
+        self.closing = closing
+    }
+
+    /// The frame: the marker, then the report as JSON.
+    public func frame() -> [UInt8] {
+        [BusProtocol.cursorReportMarker] + ((try? JSONTreeEncoder().encode(self)) ?? [])
+    }
+
+    /// A frame's report; nil for one that is not a cursor report or does not read as one.
+    public init?(frame: [UInt8]) {
+        guard frame.first == BusProtocol.cursorReportMarker, let report = try? JSONTreeDecoder().decode(Self.self, from: Array(frame.dropFirst()))
+        else { return nil }
+        self = report
     }
 }

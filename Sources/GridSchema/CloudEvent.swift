@@ -85,6 +85,14 @@ public struct CloudEvent: Sendable, Hashable, Codable {
         }
     }
 
+    /// Decodes `data` as the payload type its `type` names (``EventType/payloadType``), for a
+    /// consumer of several types: `switch try event.typedPayload() { case let dispatched as IncidentDispatched: … }`.
+    public func typedPayload() throws(PayloadError) -> any EventPayload {
+        guard let eventType else { throw .wrongType(expected: "a type of the registry", found: type) }
+        func decode<Payload: EventPayload>(_: Payload.Type) throws(PayloadError) -> any EventPayload { try payload(as: Payload.self) }
+        return try decode(eventType.payloadType)
+    }
+
     // MARK: Wire format
 
     public func jsonBytes() throws -> [UInt8] { try JSONTreeEncoder().encode(self) }

@@ -9,6 +9,16 @@ public final class SecurityMetrics: Sendable {
         case publish, subscribe, replay
     }
 
+    /// Each metric's help text, by label, for `/metrics`.
+    public static let help: [String: String] = [
+        "gridbus_security_mode": "1 for the security mode in force (curve, or none: development mode).",
+        "gridbus_security_identities": "Identities in the access policy in force.",
+        "gridbus_auth_successes_total": "CURVE handshakes admitted, by identity.",
+        "gridbus_auth_failures_total": "Handshakes refused, by peer address (other past 100 addresses) and reason.",
+        "gridbus_acl_denials_total": "Publishes, subscriptions and replays the access lists refused, by identity and action.",
+        "gridbus_security_reloads_total": "Reloads of the access policy (SIGHUP), by result.",
+    ]
+
     private let factory: any MetricsFactory
     private let peers = Mutex(Set<String>())
     private let maxPeers: Int

@@ -3,6 +3,7 @@ import GridBusClient
 import GridConfiguration
 import GridDistrict
 import GridHTTP
+import GridMetrics
 import GridSchema
 import Hummingbird
 import Logging
@@ -13,7 +14,12 @@ import Synchronization
 let statsPrefixes = ["incident.", "notification.", Topic.prefix(forType: .gridModeChanged)]
 
 /// Composes grid-stats: the durable subscription that folds events in, and the HTTP server.
-public func buildStats(configuration: StatsConfiguration, logger: Logger, onReady: @escaping ReadyHandler = { _ in }) async throws -> [any Service] {
+public func buildStats(
+    configuration: StatsConfiguration,
+    logger: Logger,
+    metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
+    onReady: @escaping ReadyHandler = { _ in }
+) async throws -> [any Service] {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(load: StatsClients.load, development: StatsAccess(), allows: "read the statistics", logger: logger)
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
@@ -25,14 +31,20 @@ public func buildStats(configuration: StatsConfiguration, logger: Logger, onRead
         storePath: configuration.dataDirectory + "/stats.sqlite",
         migrations: Statistics.migrations,
         publishes: false,
+        metrics: metrics,
         logger: logger
     )
     let statistics = Statistics(district: district, settings: configuration.settings, runtime: runtime, logger: logger)
     runtime.subscribe(prefixes: statsPrefixes, maxBatch: Statistics.foldBatch, catchUpEvery: Statistics.liveBatch) { events in
         try await statistics.handle(events)
     }
-    let router = Router()
-    StatsAPI(statistics: statistics, keys: keys, assets: try DashboardAssets(districtDirectory: configuration.districtDirectory)).register(on: router)
+    let router = workerRouter(context: StatsAPI.Context.self)
+    router.addWorkerRoutes(metrics: metrics, scrape: [runtime.metricsText, statistics.metricsText], openAPI: StatsOpenAPI.json)
+    let api = StatsAPI(statistics: statistics, assets: try DashboardAssets(districtDirectory: configuration.districtDirectory))
+    api.registerDashboard(on: router)
+    // A key in the header, or for the dashboard's event stream (EventSource cannot send headers) in
+    // `api_key`: give the dashboard a key of its own, since URLs end up in logs.
+    api.register(on: router.group("/api/v1").add(middleware: APIKeyAuthenticator(keys: keys, queryParameter: "api_key")))
     let app = workerApplication(
         router: router,
         program: "grid-stats",

@@ -3,6 +3,7 @@ import GridBusClient
 import GridConfiguration
 import GridDistrict
 import GridJSON
+import GridSchema
 import GridStore
 
 /// One row of indicators: sums, and the rates and times computed from them (nil when there is
@@ -73,11 +74,6 @@ public struct IndicatorQuery: Sendable, Equatable {
     }
 }
 
-public struct QueryProblem: Error, Sendable {
-    public let field: String
-    public let reason: String
-}
-
 extension Statistics {
     /// `yyyy-mm-dd`, a real date.
     static func isDay(_ text: String) -> Bool {
@@ -85,13 +81,13 @@ extension Statistics {
         return ISO8601DateFormatter.day.string(from: date) == text
     }
 
-    public func indicators(_ query: IndicatorQuery) async throws -> Result<[IndicatorRow], QueryProblem> {
-        guard Self.isDay(query.from) else { return .failure(QueryProblem(field: "from", reason: "'\(query.from)' is not a day (yyyy-mm-dd)")) }
+    public func indicators(_ query: IndicatorQuery) async throws -> Result<[IndicatorRow], FieldError> {
+        guard Self.isDay(query.from) else { return .failure(FieldError("from", "'\(query.from)' is not a day (yyyy-mm-dd)")) }
         guard Self.isDay(query.to), query.to >= query.from else {
-            return .failure(QueryProblem(field: "to", reason: "'\(query.to)' is not a day (yyyy-mm-dd) on or after from"))
+            return .failure(FieldError("to", "'\(query.to)' is not a day (yyyy-mm-dd) on or after from"))
         }
         if query.by == .member && (query.grid != nil || query.community != nil || query.town != nil || query.category != nil) {
-            return .failure(QueryProblem(field: "by", reason: "member totals cannot be filtered by place or category"))
+            return .failure(FieldError("by", "member totals cannot be filtered by place or category"))
         }
         let now = self.now().millisecondsSince1970
         return .success(try await runtime.read { [self] connection in try rows(query, now: now, connection: connection) })
@@ -253,13 +249,13 @@ extension Statistics {
         minimumSample: Int?,
         descending: Bool
     ) async throws
-        -> Result<[RankedRow], QueryProblem>
+        -> Result<[RankedRow], FieldError>
     {
         guard let rate = IndicatorRow.rates[indicator] else {
             return .failure(
-                QueryProblem(
-                    field: "indicator",
-                    reason: "'\(indicator)' is not a rate or time (\(IndicatorRow.rates.keys.sorted().joined(separator: ", ")))"
+                FieldError(
+                    "indicator",
+                    "'\(indicator)' is not a rate or time (\(IndicatorRow.rates.keys.sorted().joined(separator: ", ")))"
                 )
             )
         }

@@ -23,48 +23,35 @@ public enum StatsClients {
     }
 }
 
-/// `/api/v1/…`, `/metrics`, the live stream and the dashboard (docs/stats.md).
-struct StatsAPI<Context: RequestContext> {
+/// `/api/v1/…` on a group behind the API-key middleware, and the dashboard's page (docs/stats.md).
+struct StatsAPI {
+    typealias Context = WorkerRequestContext<StatsAccess>
     let statistics: Statistics
-    let keys: StatsKeys
     let assets: DashboardAssets
 
-    func register(on router: Router<Context>) {
-        router.get("/api/v1/indicators") { request, _ in try await guarded(request) { try await indicators(request, csv: false) } }
-        router.get("/api/v1/indicators.csv") { request, _ in try await guarded(request) { try await indicators(request, csv: true) } }
-        router.get("/api/v1/ranking") { request, _ in try await guarded(request) { try await ranking(request) } }
-        router.get("/api/v1/points") { request, _ in
-            try await guarded(request) {
-                let (totals, history) = try await statistics.points(member: HTTPSupport.query(request, "member"))
-                return HTTPSupport.json(.ok, PointsAnswer(totals: totals, history: history))
-            }
+    /// The routes that need a key.
+    func register(on api: RouterGroup<Context>) {
+        api.get("/indicators") { request, _ in try await indicators(request, csv: false) }
+        api.get("/indicators.csv") { request, _ in try await indicators(request, csv: true) }
+        api.get("/ranking") { request, _ in try await ranking(request) }
+        api.get("/points") { request, _ in
+            let (totals, history) = try await statistics.points(member: HTTPSupport.query(request, "member"))
+            return HTTPSupport.json(.ok, PointsAnswer(totals: totals, history: history))
         }
-        router.get("/api/v1/emergencies") { request, _ in
-            try await guarded(request) {
-                HTTPSupport.json(
-                    .ok,
-                    ["emergencies": try await statistics.emergencies(from: HTTPSupport.query(request, "from"), to: HTTPSupport.query(request, "to"))]
-                )
-            }
+        api.get("/emergencies") { request, _ in
+            HTTPSupport.json(
+                .ok,
+                ["emergencies": try await statistics.emergencies(from: HTTPSupport.query(request, "from"), to: HTTPSupport.query(request, "to"))]
+            )
         }
-        router.get("/api/v1/grids") { request, _ in try await guarded(request) { HTTPSupport.json(.ok, encoded: assets.gridsGeoJSON, headers: [:]) } }
-        router.get("/api/v1/stream") { request, _ in try await guarded(request) { stream() } }
-        // Scrapers and the page itself: no key (the numbers carry no personal data; bind to loopback).
-        router.get("/metrics") { _, _ in
-            HTTPSupport.text(.ok, try await statistics.metricsText(), contentType: PrometheusText.contentType)
-        }
-        router.get("/") { _, _ in assets.response("index.html") }
-        router.get("/assets/{name}") { _, context in assets.response(context.parameters.get("name") ?? "") }
-        router.get("/healthz") { _, _ in HTTPSupport.json(.ok, ["status": "ok"]) }
+        api.get("/grids") { _, _ in HTTPSupport.json(.ok, encoded: assets.gridsGeoJSON, headers: [:]) }
+        api.get("/stream") { _, _ in stream() }
     }
 
-    /// A key in the header, or for the dashboard's event stream (EventSource cannot send headers)
-    /// in `api_key`: give the dashboard a key of its own, since URLs end up in logs.
-    func guarded(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
-        if case .failure(let refusal) = APIKeyAuthentication.authenticate(request, keys: keys, fallback: HTTPSupport.query(request, "api_key")) {
-            return refusal.response
-        }
-        return try await body()
+    /// The page itself needs no key (it asks for one; the numbers carry no personal data).
+    func registerDashboard(on router: Router<Context>) {
+        router.get("/") { _, _ in assets.response("index.html") }
+        router.get("/assets/{name}") { _, context in assets.response(context.parameters.get("name") ?? "") }
     }
 
     struct PointsAnswer: Encodable {
@@ -73,16 +60,16 @@ struct StatsAPI<Context: RequestContext> {
     }
 
     /// The query of `from`, `to`, `by`, `town`, `community`, `grid`, `category` (default: today).
-    func query(_ request: Request) -> Result<IndicatorQuery, QueryProblem> {
+    func query(_ request: Request) -> Result<IndicatorQuery, FieldError> {
         let today = statistics.day(statistics.now())
         let from = HTTPSupport.query(request, "from") ?? today
         var query = IndicatorQuery(from: from, to: HTTPSupport.query(request, "to") ?? max(from, today))
         if let by = HTTPSupport.query(request, "by") {
             guard let dimension = IndicatorQuery.Dimension(rawValue: by) else {
                 return .failure(
-                    QueryProblem(
-                        field: "by",
-                        reason: "'\(by)' is not one of \(IndicatorQuery.Dimension.allCases.map(\.rawValue).joined(separator: ", "))"
+                    FieldError(
+                        "by",
+                        "'\(by)' is not one of \(IndicatorQuery.Dimension.allCases.map(\.rawValue).joined(separator: ", "))"
                     )
                 )
             }
@@ -96,13 +83,13 @@ struct StatsAPI<Context: RequestContext> {
     }
 
     func indicators(_ request: Request, csv: Bool) async throws -> Response {
-        let result: Result<[IndicatorRow], QueryProblem>
+        let result: Result<[IndicatorRow], FieldError>
         switch query(request) {
         case .failure(let problem): result = .failure(problem)
         case .success(let query): result = try await statistics.indicators(query)
         }
         switch result {
-        case .failure(let problem): return HTTPSupport.errors(.badRequest, [FieldError(problem.field, problem.reason)])
+        case .failure(let problem): return HTTPSupport.errors(.badRequest, [problem])
         case .success(let rows) where csv:
             var response = HTTPSupport.text(.ok, IndicatorCSV.render(rows), contentType: "text/csv; charset=utf-8")
             response.headers[.contentDisposition] = "attachment; filename=\"gridbus-indicators.csv\""
@@ -115,7 +102,7 @@ struct StatsAPI<Context: RequestContext> {
         var query: IndicatorQuery
         switch self.query(request) {
         case .success(let parsed): query = parsed
-        case .failure(let problem): return HTTPSupport.errors(.badRequest, [FieldError(problem.field, problem.reason)])
+        case .failure(let problem): return HTTPSupport.errors(.badRequest, [problem])
         }
         if HTTPSupport.query(request, "by") == nil { query.by = .grid }
         var minimum: Int?
@@ -133,7 +120,7 @@ struct StatsAPI<Context: RequestContext> {
             minimumSample: minimum,
             descending: order == "desc"
         ) {
-        case .failure(let problem): return HTTPSupport.errors(.badRequest, [FieldError(problem.field, problem.reason)])
+        case .failure(let problem): return HTTPSupport.errors(.badRequest, [problem])
         case .success(let rows): return HTTPSupport.json(.ok, ["ranking": rows])
         }
     }

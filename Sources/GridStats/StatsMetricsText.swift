@@ -3,6 +3,7 @@ import GridBusClient
 import GridConfiguration
 import GridDistrict
 import GridHTTP
+import GridMetrics
 import GridStore
 
 extension Statistics {

@@ -1,6 +1,7 @@
-import GridBusClient
+import CoreMetrics
 import GridConfiguration
 import GridDispatch
+import GridMetrics
 import GridProgram
 
 // Signals are set up before main (CProgramSignals); start() checks it before any thread exists.
@@ -23,6 +24,8 @@ if command == "rebuild" {
         return (summary, report.differences)
     }
 }
+let metrics = DescribedMetricsFactory()
+MetricsSystem.bootstrap(metrics)
 await ProgramStart.run("grid-dispatcher", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
-    ProgramServices(try await buildDispatcher(configuration: configuration, logger: logger, onReady: ready))
+    ProgramServices(try await buildDispatcher(configuration: configuration, logger: logger, metrics: metrics, onReady: ready))
 }

@@ -1,5 +1,7 @@
+import CoreMetrics
 import GridConfiguration
 import GridIntake
+import GridMetrics
 import GridProgram
 
 // Signals are set up before main (CProgramSignals); start() checks it before any thread exists.
@@ -10,6 +12,8 @@ let (configuration, logger) = await ProgramStart.start(
     read: { (reader) throws(ConfigurationError) in try IntakeConfiguration(reader: reader) },
     logLevel: \.logLevel
 )
+let metrics = DescribedMetricsFactory()
+MetricsSystem.bootstrap(metrics)
 await ProgramStart.run("grid-intake", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
-    ProgramServices(try await buildIntake(configuration: configuration, logger: logger, onReady: ready))
+    ProgramServices(try await buildIntake(configuration: configuration, logger: logger, metrics: metrics, onReady: ready))
 }

@@ -1,4 +1,6 @@
+import CoreMetrics
 import GridConfiguration
+import GridMetrics
 import GridNotify
 import GridProgram
 
@@ -10,6 +12,8 @@ let (configuration, logger) = await ProgramStart.start(
     read: { (reader) throws(ConfigurationError) in try NotifierConfiguration(reader: reader) },
     logLevel: \.logLevel
 )
+let metrics = DescribedMetricsFactory()
+MetricsSystem.bootstrap(metrics)
 await ProgramStart.run("grid-notifier", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
-    ProgramServices(try await buildNotifier(configuration: configuration, logger: logger, onReady: ready))
+    ProgramServices(try await buildNotifier(configuration: configuration, logger: logger, metrics: metrics, onReady: ready))
 }

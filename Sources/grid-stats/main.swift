@@ -1,4 +1,6 @@
+import CoreMetrics
 import GridConfiguration
+import GridMetrics
 import GridProgram
 import GridStats
 
@@ -19,6 +21,8 @@ if command == "rebuild" {
         return ("rebuilt \(report.path) from the journal up to sequence \(report.head): \(report.events) events", report.differences)
     }
 }
+let metrics = DescribedMetricsFactory()
+MetricsSystem.bootstrap(metrics)
 await ProgramStart.run("grid-stats", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
-    ProgramServices(try await buildStats(configuration: configuration, logger: logger, onReady: ready))
+    ProgramServices(try await buildStats(configuration: configuration, logger: logger, metrics: metrics, onReady: ready))
 }

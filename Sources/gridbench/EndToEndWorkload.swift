@@ -1,5 +1,6 @@
 import Foundation
 import GridDistrict
+import GridJSON
 import GridLoad
 import Synchronization
 import ZeroMQ
@@ -221,7 +222,7 @@ func measureEndToEnd(
                     let answer = try connection.send(
                         "POST",
                         "/v1/cases/\(incident)/acknowledge",
-                        json: ["by": member],
+                        json: ["by": .string(member)],
                         idempotencyKey: "e2e-ack-\(incident)-\(member)"
                     )
                     if answer.status == 200 { acknowledged += 1 } else { refused["\(answer.status)", default: 0] += 1 }

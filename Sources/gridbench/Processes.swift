@@ -61,8 +61,8 @@ func startDaemon(bin: URL, directory: String, extra: [String] = []) throws -> (S
     let server = try Server(
         bin.appendingPathComponent("gridbusd"),
         [
-            "--data-dir", directory, "--http-port", "0", "--log-level", "warning", "--ingress-endpoint", "tcp://127.0.0.1:*",
-            "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
+            "--data-dir", directory, "--http-port", "0", "--log-level", "warning", "--bus-ingress", "tcp://127.0.0.1:*",
+            "--bus-egress", "tcp://127.0.0.1:*", "--bus-replay", "tcp://127.0.0.1:*",
         ] + (extra.contains("--security-mode") ? [] : ["--security-mode", "none"]) + extra,
         log: directory + "/gridbusd.log"
     )

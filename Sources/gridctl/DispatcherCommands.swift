@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GridConfiguration
+import GridJSON
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -19,7 +20,7 @@ struct DispatcherOptions: ParsableArguments {
     @Option(help: "Seconds to wait for an answer.")
     var timeout: Double = 10
 
-    func send(_ method: String, _ path: String, body: [String: Any]? = nil, idempotencyKey: String? = nil) async throws {
+    func send(_ method: String, _ path: String, body: JSONValue? = nil, idempotencyKey: String? = nil) async throws {
         try await WorkerHTTP(program: "grid-dispatcher", url: url, apiKey: apiKey, timeout: timeout, flag: "--dispatcher")
             .send(method, path, body: body, idempotencyKey: idempotencyKey)
     }
@@ -59,13 +60,13 @@ struct CaseCommand: AsyncParsableCommand {
     func run() async throws {
         let path = "/v1/cases/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)"
         if action == "show" { return try await dispatcher.send("GET", path) }
-        var body: [String: Any] = ["by": by ?? ""]
-        if let note { body["note"] = note }
-        if let reason { body["reason"] = reason }
-        if let deadline { body["deadline"] = deadline }
-        if !photoURLs.isEmpty { body["photoUrls"] = photoURLs }
-        if let grid { body["grid"] = grid }
-        try await dispatcher.send("POST", "\(path)/\(action)", body: body, idempotencyKey: idempotencyKey)
+        var body: [String: JSONValue] = ["by": .string(by ?? "")]
+        if let note { body["note"] = .string(note) }
+        if let reason { body["reason"] = .string(reason) }
+        if let deadline { body["deadline"] = .string(deadline) }
+        if !photoURLs.isEmpty { body["photoUrls"] = .array(photoURLs.map(JSONValue.string)) }
+        if let grid { body["grid"] = .string(grid) }
+        try await dispatcher.send("POST", "\(path)/\(action)", body: .object(body), idempotencyKey: idempotencyKey)
     }
 }
 
@@ -91,8 +92,8 @@ struct ModeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var body: [String: Any] = ["scope": scope, "target": target, "mode": mode, "by": by]
-        if let reason { body["reason"] = reason }
-        try await dispatcher.send("POST", "/v1/modes", body: body)
+        var body: [String: JSONValue] = ["scope": .string(scope), "target": .string(target), "mode": .string(mode), "by": .string(by)]
+        if let reason { body["reason"] = .string(reason) }
+        try await dispatcher.send("POST", "/v1/modes", body: .object(body))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GridConfiguration
 import GridDistrict
+import GridJSON
 import GridLoad
 
 /// `gridctl load`: a district's worth of reports, and with `--handle` its handlers too.
@@ -30,10 +31,10 @@ struct LoadCommand: ParsableCommand {
     @Flag(help: "Play the handlers (acknowledge, start, handle, …) and an operator (place, emergency mode).") var handle = false
     @Option(name: .customLong("dispatcher"), help: "grid-dispatcher's address (env GRIDBUS_DISPATCHER_URL).")
     var dispatcherURL = Environment.value("GRIDBUS_DISPATCHER_URL") ?? "http://127.0.0.1:8081"
-    @Option(name: .customLong("handler-key"), help: "A dispatcher API key with the handler scope (env GRIDBUS_HANDLER_KEY).")
-    var handlerKey = Environment.value("GRIDBUS_HANDLER_KEY") ?? "dev-handler-key"
-    @Option(name: .customLong("operator-key"), help: "A dispatcher API key with the operator scope (env GRIDBUS_OPERATOR_KEY).")
-    var operatorKey = Environment.value("GRIDBUS_OPERATOR_KEY") ?? "dev-operator-key"
+    @Option(name: .customLong("handler-key"), help: "A dispatcher API key with the handler scope (env GRIDBUS_DISPATCHER_KEY).")
+    var handlerKey = Environment.value("GRIDBUS_DISPATCHER_KEY") ?? "dev-handler-key"
+    @Option(name: .customLong("operator-key"), help: "A dispatcher API key with the operator scope (env GRIDBUS_DISPATCHER_OPERATOR_KEY).")
+    var operatorKey = Environment.value("GRIDBUS_DISPATCHER_OPERATOR_KEY") ?? "dev-operator-key"
     @Option(name: .customLong("emergency-after"), help: "With --handle: seconds until one community switches to emergency mode.")
     var emergencyAfter: Double?
     @Option(name: .customLong("emergency-for"), help: "Seconds the community stays in emergency mode.") var emergencyFor: Double = 30
@@ -88,22 +89,21 @@ struct LoadCommand: ParsableCommand {
         do { result = try run.run() } catch { throw ValidationError("\(error)") }
         if terminal { FileHandleOutput.standardError("\n") }
         if let script {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
+            let encoder = JSONTreeEncoder()
             var text = ""
             for record in result.records { text += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n" }
             do { try text.write(toFile: script, atomically: true, encoding: .utf8) } catch {
                 throw RuntimeFailure("cannot write \(script): \(error)")
             }
         }
-        let summary: [String: Any] = [
-            "posted": result.posted, "accepted": result.accepted, "refused": result.refused, "failed": result.failed,
-            "actions": result.actions, "unfinished": result.unfinished, "seconds": (result.elapsed * 10).rounded() / 10,
-            "reportsPerSecond": (Double(result.accepted) / max(result.elapsed, 0.001)).rounded(), "states": result.states,
-            "modeSwitches": result.modeSwitches,
+        let summary: JSONValue = [
+            "posted": .integer(Int64(result.posted)), "accepted": .integer(Int64(result.accepted)), "refused": .integer(Int64(result.refused)),
+            "failed": .integer(Int64(result.failed)), "actions": .integer(Int64(result.actions)), "unfinished": .integer(Int64(result.unfinished)),
+            "seconds": .number((result.elapsed * 10).rounded() / 10),
+            "reportsPerSecond": .integer(Int64((Double(result.accepted) / max(result.elapsed, 0.001)).rounded())),
+            "states": .object(result.states.mapValues { .integer(Int64($0)) }), "modeSwitches": .array(result.modeSwitches.map(JSONValue.string)),
         ]
-        let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-        FileHandleOutput.standardOutput(String(decoding: data, as: UTF8.self) + "\n")
+        FileHandleOutput.standardOutput(String(decoding: try summary.jsonBytes(), as: UTF8.self) + "\n")
         for problem in result.problems.prefix(20) { FileHandleOutput.standardError("gridctl load: \(problem)\n") }
         if result.problems.count > 20 { FileHandleOutput.standardError("gridctl load: … and \(result.problems.count - 20) more\n") }
         if result.refused + result.failed + result.unfinished > 0 { throw ExitCode(1) }

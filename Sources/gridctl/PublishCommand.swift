@@ -41,7 +41,7 @@ struct PublishCommand: AsyncParsableCommand {
         } else {
             var payload: JSONValue?
             if let text = try data ?? dataFile.map(readFile) {
-                do { payload = try GridJSON.decoder().decode(JSONValue.self, from: Data(text.utf8)) } catch {
+                do { payload = try JSONValue(parsing: Array(text.utf8)) } catch {
                     throw ValidationError("--data: not valid JSON (\(error))")
                 }
                 guard case .object? = payload else { throw ValidationError("--data: the data must be a JSON object") }

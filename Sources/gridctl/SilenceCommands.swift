@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GridJSON
 
 /// Options of the commands that talk to grid-notifier's HTTP API.
 struct NotifierOptions: ParsableArguments {
@@ -44,13 +45,13 @@ struct SilenceCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var matchers: [String: String] = [:]
+            var matchers: [String: JSONValue] = [:]
             for (key, value) in [("type", type), ("grid", grid), ("category", category), ("recipient", recipient), ("incident", incident)] {
-                if let value { matchers[key] = value }
+                if let value { matchers[key] = .string(value) }
             }
-            var body: [String: Any] = ["matchers": matchers, "duration": duration, "createdBy": by]
-            if let comment { body["comment"] = comment }
-            try await notifier.http.send("POST", "/v1/silences", body: body)
+            var body: [String: JSONValue] = ["matchers": .object(matchers), "duration": .string(duration), "createdBy": .string(by)]
+            if let comment { body["comment"] = .string(comment) }
+            try await notifier.http.send("POST", "/v1/silences", body: .object(body))
         }
     }
 

@@ -24,7 +24,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         await requester.close()
         if json {
-            FileHandleOutput.standardOutput(String(decoding: try GridJSON.encoder().encode(status), as: UTF8.self) + "\n")
+            FileHandleOutput.standardOutput(String(decoding: try JSONTreeEncoder().encode(status), as: UTF8.self) + "\n")
             return
         }
         var text = """

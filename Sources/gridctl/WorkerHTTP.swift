@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GridConfiguration
+import GridJSON
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -16,12 +17,12 @@ struct WorkerHTTP {
     /// The option that sets `url`, for the error message.
     let flag: String
 
-    func send(_ method: String, _ path: String, body: [String: Any]? = nil, idempotencyKey: String? = nil) async throws {
+    func send(_ method: String, _ path: String, body: JSONValue? = nil, idempotencyKey: String? = nil) async throws {
         guard let target = URL(string: url + path) else { throw ValidationError("\(flag) '\(url)' is not a URL") }
         var request = URLRequest(url: target, timeoutInterval: timeout)
         request.httpMethod = method
         if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.httpBody = Data(try body.jsonBytes())
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
@@ -35,8 +36,8 @@ struct WorkerHTTP {
         let text = String(decoding: data, as: UTF8.self)
         guard (200..<300).contains(status) else {
             var message = "\(program) answered \(status)"
-            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                let errors = (object["errors"] as? [[String: Any]] ?? []).map { "\($0["field"] ?? ""): \($0["reason"] ?? "")" }
+            if let answer = try? JSONValue(parsing: Array(data)), case .object = answer {
+                let errors = (answer["errors"]?.arrayValue ?? []).map { "\($0["field"]?.stringValue ?? ""): \($0["reason"]?.stringValue ?? "")" }
                 message += ": " + errors.joined(separator: "; ")
             } else if !text.isEmpty {
                 message += ": \(text)"

@@ -8,6 +8,10 @@ func runAsync(_ command: inout some AsyncParsableCommand) async throws { try awa
 // gridctl drains nothing and links no process set-up: Ctrl-C ends it, as users expect.
 // Bad usage exits 2, as every GridBus program does (docs/operations.md), not ArgumentParser's 64;
 // runtime failures exit 1.
+if let renamed = Environment.renamedVariableInUse() {
+    FileHandleOutput.standardError("gridctl: \(renamed)\n")
+    exit(2)
+}
 do {
     var command = try GridctlCommand.parseAsRoot()
     if var asyncCommand = command as? any AsyncParsableCommand {

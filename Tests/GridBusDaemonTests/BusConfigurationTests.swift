@@ -71,8 +71,8 @@ import ZeroMQ
         (["--journal-durability", "sometimes"], "journal.durability", "full, normal"),
         (["--journal-max-age", "forever"], "journal.max-age", "not a duration"),
         (["--ingress-max-event-size", "1XB"], "ingress.max-event-size", "not a size"),
-        (["--ingress-endpoint", "127.0.0.1:7600"], "ingress.endpoint", "not a ZeroMQ endpoint"),
-        (["--replay-endpoint", "tcp://127.0.0.1:7600"], "replay.endpoint", "three different endpoints"),
+        (["--bus-ingress", "127.0.0.1:7600"], "bus.ingress", "not a ZeroMQ endpoint"),
+        (["--bus-replay", "tcp://127.0.0.1:7600"], "bus.replay", "three different endpoints"),
         (["--log-level", "loud"], "log.level", "must be"),
         (["--security-mode", "open"], "security.mode", "curve, none"),
         (["--zmq-io-threads", "0"], "zmq.io-threads", "between 1 and 16"),
@@ -100,6 +100,30 @@ import ZeroMQ
         } catch let error as ConfigurationError {
             #expect(error.key == "journal.max-byte")
             #expect(error.description.contains("did you mean 'journal.max-bytes'"))
+        }
+    }
+
+    /// The bus's endpoints were `ingress.endpoint`, `egress.endpoint` and `replay.endpoint`; a flag,
+    /// a variable or a file that still says so is refused with the new name, not ignored.
+    @Test func aRenamedKeyIsRefusedWithItsNewName() async throws {
+        let file = TemporaryFiles.path("gridbusd", extension: "yaml")
+        try "egress:\n  endpoint: tcp://127.0.0.1:7601\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let attempts: [(arguments: [String], environment: [String: String], key: String, reason: String)] = [
+            (
+                ["--ingress-endpoint", "tcp://127.0.0.1:7600"], [:], "--ingress-endpoint",
+                "use --bus-ingress, GRIDBUS_BUS_INGRESS or the key 'bus.ingress'"
+            ),
+            ([], ["GRIDBUS_REPLAY_ENDPOINT": "tcp://127.0.0.1:7602"], "GRIDBUS_REPLAY_ENDPOINT", "use --bus-replay"),
+            (["--config", file], [:], "egress.endpoint", "was renamed 'bus.egress'"),
+        ]
+        for attempt in attempts {
+            do {
+                _ = try await load(attempt.arguments + ["--security-mode", "none"], environment: attempt.environment)
+                Issue.record("accepted \(attempt.key)")
+            } catch let error as ConfigurationError {
+                #expect(error.key == attempt.key)
+                #expect(error.description.contains(attempt.reason), "\(error)")
+            }
         }
     }
 

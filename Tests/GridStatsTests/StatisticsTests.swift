@@ -204,7 +204,7 @@ import Testing
         return (statistics, store)
     }
 
-    func only(_ result: Result<[IndicatorRow], QueryProblem>) throws -> [IndicatorRow] {
+    func only(_ result: Result<[IndicatorRow], FieldError>) throws -> [IndicatorRow] {
         switch result {
         case .success(let rows): return rows
         case .failure(let problem): throw Failure("\(problem.field): \(problem.reason)")

@@ -9,7 +9,7 @@ struct CommandLineTests {
         let directory = try TemporaryFiles.makeDirectory("it")
         let result = try await run("gridbusd", ["--help"], in: directory)
         #expect(result.status == 0)
-        for text in ["--config FILE", "--ingress-endpoint", "GRIDBUS_JOURNAL_DURABILITY", "tcp://127.0.0.1:7600", "EXIT CODES"] {
+        for text in ["--config FILE", "--bus-ingress", "GRIDBUS_JOURNAL_DURABILITY", "tcp://127.0.0.1:7600", "EXIT CODES"] {
             #expect(result.stdout.contains(text), "\(text)")
         }
         let gridctl = try await run("gridctl", ["--help"], in: directory)
@@ -62,8 +62,8 @@ struct CommandLineTests {
         let second = try await run(
             "gridbusd",
             [
-                "--data-dir", directory + "/b", "--security-mode", "none", "--http-port", "0", "--ingress-endpoint", ready["ingress"]!,
-                "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
+                "--data-dir", directory + "/b", "--security-mode", "none", "--http-port", "0", "--bus-ingress", ready["ingress"]!,
+                "--bus-egress", "tcp://127.0.0.1:*", "--bus-replay", "tcp://127.0.0.1:*",
             ],
             in: directory
         )

@@ -21,8 +21,8 @@ struct KillNineTests {
         let egress = "tcp://127.0.0.1:\(ports[1])"
         let replay = "tcp://127.0.0.1:\(ports[2])"
         let daemonArguments = [
-            "--data-dir", directory + "/bus", "--security-mode", "none", "--ingress-endpoint", ingress, "--egress-endpoint", egress,
-            "--replay-endpoint", replay, "--http-port", "0", "--log-level", "warning",
+            "--data-dir", directory + "/bus", "--security-mode", "none", "--bus-ingress", ingress, "--bus-egress", egress,
+            "--bus-replay", replay, "--http-port", "0", "--log-level", "warning",
         ]
         let subscriberArguments = [
             "subscribe", "--egress", egress, "--replay", replay, "--store", directory + "/subscriber.sqlite", "--expect", "\(count)",

@@ -87,8 +87,8 @@ func startDaemon(in directory: String, name: String = "bus") async throws -> (Ch
     let daemon = try Child(
         "gridbusd",
         [
-            "--data-dir", "\(directory)/\(name)", "--security-mode", "none", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
-            "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
+            "--data-dir", "\(directory)/\(name)", "--security-mode", "none", "--http-port", "0", "--bus-ingress", "tcp://127.0.0.1:*",
+            "--bus-egress", "tcp://127.0.0.1:*", "--bus-replay", "tcp://127.0.0.1:*",
         ],
         in: directory
     )

@@ -49,8 +49,8 @@ struct SecureCommandLineTests {
         let daemon = try Child(
             "gridbusd",
             [
-                "--data-dir", directory + "/bus", "--http-port", "0", "--ingress-endpoint", "tcp://127.0.0.1:*",
-                "--egress-endpoint", "tcp://127.0.0.1:*", "--replay-endpoint", "tcp://127.0.0.1:*",
+                "--data-dir", directory + "/bus", "--http-port", "0", "--bus-ingress", "tcp://127.0.0.1:*",
+                "--bus-egress", "tcp://127.0.0.1:*", "--bus-replay", "tcp://127.0.0.1:*",
                 "--security-server-key", directory + "/keys/gridbusd.key_secret", "--security-access-file", directory + "/access.yaml",
                 "--plugins-dir", directory + "/plugins",
             ],

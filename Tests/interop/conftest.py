@@ -46,8 +46,8 @@ def start_gridbusd(tmp_path, *arguments, log_level="warning"):
     """Starts gridbusd with `*` ports (unless `arguments` name them) and waits for its ready file;
     returns the process and the ready document."""
     data = tmp_path / "bus"
-    defaults = {"--ingress-endpoint": "tcp://127.0.0.1:*", "--egress-endpoint": "tcp://127.0.0.1:*",
-                "--replay-endpoint": "tcp://127.0.0.1:*", "--egress-heartbeat-interval": "200ms"}
+    defaults = {"--bus-ingress": "tcp://127.0.0.1:*", "--bus-egress": "tcp://127.0.0.1:*",
+                "--bus-replay": "tcp://127.0.0.1:*", "--egress-heartbeat-interval": "200ms"}
     chosen = [item for flag, value in defaults.items() if flag not in arguments for item in (flag, value)]
     ready_file = data / "gridbusd.ready"
     if ready_file.exists():

@@ -161,8 +161,8 @@ class ProductionHost:
     def load_environment(self):
         """gridctl load's keys the way an operator passes them: by environment, out of `ps`."""
         return {**os.environ, "GRIDBUS_INTAKE_KEY": self.api_keys["grid-intake/citizen-app"],
-                "GRIDBUS_HANDLER_KEY": self.api_keys["grid-dispatcher/handler-app"],
-                "GRIDBUS_OPERATOR_KEY": self.api_keys["grid-dispatcher/operations"]}
+                "GRIDBUS_DISPATCHER_KEY": self.api_keys["grid-dispatcher/handler-app"],
+                "GRIDBUS_DISPATCHER_OPERATOR_KEY": self.api_keys["grid-dispatcher/operations"]}
 
     def load(self, count, seed, rate=100):
         return run(BIN / "gridctl", "load", "--count", count, "--rate", rate, "--seed", seed, "--handle", "--district-dir", self.etc / "district",

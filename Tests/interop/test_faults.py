@@ -85,9 +85,9 @@ class District:
         # command-line argument from the Swift runtime.
         self.environment = {**os.environ, **clock, "GRIDBUS_SECURITY_MODE": "none", "GRIDBUS_DATA_DIR": str(tmp_path / "bus"),
                             "GRIDBUS_JOURNAL_PATH": str(self.disk / "journal.sqlite"), "GRIDBUS_PLUGINS_DIR": str(plugins),
-                            "GRIDBUS_INGRESS_ENDPOINT": f"tcp://127.0.0.1:{self.bus_ports[0]}",
-                            "GRIDBUS_EGRESS_ENDPOINT": f"tcp://127.0.0.1:{self.bus_ports[1]}",
-                            "GRIDBUS_REPLAY_ENDPOINT": f"tcp://127.0.0.1:{self.bus_ports[2]}",
+                            "GRIDBUS_BUS_INGRESS": f"tcp://127.0.0.1:{self.bus_ports[0]}",
+                            "GRIDBUS_BUS_EGRESS": f"tcp://127.0.0.1:{self.bus_ports[1]}",
+                            "GRIDBUS_BUS_REPLAY": f"tcp://127.0.0.1:{self.bus_ports[2]}",
                             "GRIDBUS_HTTP_PORT": "0", "GRIDBUS_LOG_LEVEL": "warning"}
         self.daemon = None
 

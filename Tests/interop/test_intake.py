@@ -224,8 +224,8 @@ def test_reports_accepted_while_the_daemon_is_down_reach_it_once_it_is_back(tmp_
     write_clients(tmp_path / "clients.yaml")
     intake = IntakeProcess(tmp_path, endpoints, {name: value[0] for name, value in CLIENTS.items()}).start()
     ids = [post(intake, {**REPORT, "externalId": f"down-{n}"}).json()["id"] for n in range(20)]
-    process, ready = start_gridbusd(tmp_path, "--security-mode", "none", "--ingress-endpoint", endpoints["ingress"],
-                                    "--egress-endpoint", endpoints["egress"], "--replay-endpoint", endpoints["replay"])
+    process, ready = start_gridbusd(tmp_path, "--security-mode", "none", "--bus-ingress", endpoints["ingress"],
+                                    "--bus-egress", endpoints["egress"], "--bus-replay", endpoints["replay"])
     from conftest import Bus
     bus = Bus(process, ready, tmp_path)
     published = eventually(lambda: len(found := bus_events(bus)) >= 20 and found, timeout=20)
@@ -246,8 +246,8 @@ def test_kill_9_between_commit_and_publish_loses_nothing(tmp_path):
     second = [post(intake, {**REPORT, "externalId": f"b-{n}"}).json()["id"] for n in range(30)]
     intake.process.send_signal(signals.SIGKILL)
     intake.process.wait(timeout=10)
-    process, ready = start_gridbusd(tmp_path, "--security-mode", "none", "--ingress-endpoint", ready["ingress"],
-                                    "--egress-endpoint", ready["egress"], "--replay-endpoint", ready["replay"])
+    process, ready = start_gridbusd(tmp_path, "--security-mode", "none", "--bus-ingress", ready["ingress"],
+                                    "--bus-egress", ready["egress"], "--bus-replay", ready["replay"])
     intake.start()
     published = eventually(lambda: len(found := bus_events(Bus(process, ready, tmp_path))) >= 60 and found, timeout=20)
     ids = [e["data"]["incidentId"] for e in published]

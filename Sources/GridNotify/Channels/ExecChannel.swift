@@ -50,8 +50,8 @@ public struct ExecChannel: NotificationChannel {
         if result.timedOut { return .retry("killed after \(timeout)s without finishing") }
         switch result.status?.code {
         case 0?:
-            let answer = try? JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [String: Any]
-            return .delivered(providerMessageId: answer?["providerMessageId"] as? String)
+            let answer = try? JSONValue(parsing: result.standardOutput)
+            return .delivered(providerMessageId: answer?["providerMessageId"]?.stringValue)
         case Self.temporaryFailure?: return .retry("exit 75 (try again)\(detail)")
         default: return .failed("\(result.status?.description ?? "no status")\(detail)")
         }

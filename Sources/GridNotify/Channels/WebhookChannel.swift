@@ -70,8 +70,8 @@ public struct WebhookChannel: NotificationChannel {
             let data = (try? await response.body.collect(upTo: 64 << 10)).map { Data($0.readableBytesView) } ?? Data()
             switch status {
             case 200..<300:
-                let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-                return .delivered(providerMessageId: answer?["id"] as? String)
+                let answer = try? JSONValue(parsing: Array(data))
+                return .delivered(providerMessageId: answer?["id"]?.stringValue)
             case 408, 425, 429, 500..<600: return .retry("HTTP \(status)")
             default: return .failed("HTTP \(status): \(String(decoding: data.prefix(200), as: UTF8.self))")
             }

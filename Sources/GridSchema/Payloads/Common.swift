@@ -49,3 +49,26 @@ public struct Reporter: Sendable, Hashable, Codable {
 }
 
 let exampleDate = Date(timeIntervalSince1970: 1_795_000_000)
+
+/// The payload of an `incident.*` event: every one names its incident.
+public protocol IncidentPayload: EventPayload {
+    var incidentId: String { get }
+}
+
+extension IncidentReported: IncidentPayload {}
+extension IncidentRegistered: IncidentPayload {}
+extension IncidentRejected: IncidentPayload {}
+extension IncidentMerged: IncidentPayload {}
+extension IncidentDispatched: IncidentPayload {}
+extension IncidentAcknowledged: IncidentPayload {}
+extension IncidentStarted: IncidentPayload {}
+extension IncidentSuspended: IncidentPayload {}
+extension IncidentResumed: IncidentPayload {}
+extension IncidentEscalated: IncidentPayload {}
+extension IncidentReturned: IncidentPayload {}
+extension IncidentExtended: IncidentPayload {}
+extension IncidentHandled: IncidentPayload {}
+extension IncidentVerified: IncidentPayload {}
+extension IncidentReopened: IncidentPayload {}
+extension IncidentClosed: IncidentPayload {}
+extension IncidentOverdue: IncidentPayload {}

@@ -1,7 +1,7 @@
 /// The OpenAPI 3 description of grid-intake's whole HTTP API, served at `/openapi.json`. The
 /// interop suite checks it against the running server (every path answers as documented, and
 /// schemathesis finds no 5xx).
-enum OpenAPIDocument {
+enum IntakeOpenAPI {
     static let json = #"""
         {
           "openapi": "3.0.3",
@@ -132,6 +132,9 @@ enum OpenAPIDocument {
             },
             "/healthz": {
               "get": {"summary": "Liveness", "operationId": "health", "security": [], "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object"}}}}}}
+            },
+            "/metrics": {
+              "get": {"summary": "Prometheus metrics", "operationId": "metrics", "security": [], "responses": {"200": {"description": "The text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
             },
             "/openapi.json": {
               "get": {"summary": "This document", "operationId": "openapi", "security": [], "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}
