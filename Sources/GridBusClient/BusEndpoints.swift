@@ -33,7 +33,7 @@ public struct BusEndpoints: Sendable {
         ),
     ]
 
-    /// - `bus.ingress`, `bus.egress`, `bus.replay` (string, defaults: DESIGN.md's loopback ports 7600–7602).
+    /// - `bus.ingress`, `bus.egress`, `bus.replay` (string, defaults: the loopback ports 7600–7602 of docs/architecture.md).
     /// - `bus.key`, `bus.server-key`: certificate files for CURVE (both or neither).
     public init(reader: GridConfigReader) throws(ConfigurationError) {
         let defaults = BusEndpoints()

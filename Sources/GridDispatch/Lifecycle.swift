@@ -1,6 +1,6 @@
 import GridSchema
 
-/// Where a case stands in the dispatcher (DESIGN.md, "Lifecycle"): the source of truth that the
+/// Where a case stands in the dispatcher (docs/dispatcher.md): the source of truth that the
 /// intake's and the statistics' views follow through the events it publishes.
 public enum CaseState: String, Sendable, Hashable, CaseIterable, Codable {
     case reported, registered, rejected, merged, dispatched, acknowledged

@@ -14,8 +14,8 @@ public struct ScannedEnvelope: Sendable, Hashable {
 
 /// Checks a CloudEvent in JSON format without decoding it into Swift values: the whole text must
 /// be valid JSON, the envelope must follow ``EnvelopeRules``, and only the few attributes the bus
-/// routes on are copied out. Costs about a microsecond for a 300-byte event (ZEROMQ-NOTES.md:
-/// a Codable decode costs 12 µs, more than the whole budget per event).
+/// routes on are copied out. Costs about a microsecond for a 300-byte event, where a Codable decode
+/// costs 12 µs, more than the daemon's whole budget per event (docs/architecture.md, "Swift and libzmq").
 public enum EnvelopeScanner {
     public static let maximumDepth = JSONReader.maximumDepth
 

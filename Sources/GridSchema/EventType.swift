@@ -3,7 +3,7 @@
 /// Types are reverse-dotted and lower case; the part before the first dot is the family
 /// (`incident`, `notification`, `grid`, `bus`), so `incident.` subscribes to a whole family.
 public enum EventType: String, Sendable, CaseIterable, Codable, Comparable {
-    // Incident lifecycle (DESIGN.md "Lifecycle").
+    // Incident lifecycle (docs/architecture.md, "The domain"; docs/dispatcher.md).
     case incidentReported = "incident.reported"
     case incidentRegistered = "incident.registered"
     case incidentRejected = "incident.rejected"

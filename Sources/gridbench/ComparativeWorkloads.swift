@@ -284,6 +284,136 @@ struct ComparisonRow {
 /// (o): gridbusd, libzmq's proxy, NATS (JetStream for acknowledged publishes), Redis pub/sub and
 /// Mosquitto, in one run on this machine, 200-byte messages, one publisher and one subscriber each;
 /// live fan-out also to four subscribers.
+/// One system of the comparison other than gridbusd, as the shared measurements drive it: its
+/// acknowledged publishes (if it has any), a publisher, and how a subscriber reads.
+struct LiveSystem {
+    /// Its row in the table, and its name in the fan-out-to-many table.
+    let name: String
+    let shortName: String
+    /// Acknowledged publishes per second; nil for a system that acknowledges nothing (`unacknowledged` says why).
+    let acknowledged: (() throws -> Double)?
+    let unacknowledged: String
+    /// A publisher of message `n`, what sends what it buffered, and what ends it.
+    let publisher: () throws -> (publish: (Int) throws -> Void, flush: () throws -> Void, close: () -> Void)
+    /// A new subscriber, as a function that returns the next message's index (nil: no more).
+    let subscribe: @Sendable () throws -> (() throws -> Int?)
+}
+
+/// libzmq's proxy (started here, stopped with `stop`), NATS, Redis and Mosquitto (`brokers`).
+func liveSystems(
+    bin: URL,
+    workDirectory: String,
+    context: ZMQContext,
+    brokers: Brokers,
+    count: Int,
+    size: Int,
+    window: Int
+) throws -> (
+    systems: [LiveSystem], stop: () -> Void
+) {
+    let ports = (try freePort(context), try freePort(context))
+    let proxy = try Server(
+        bin.appendingPathComponent("zmq-proxy-baseline"),
+        ["tcp://127.0.0.1:\(ports.0)", "tcp://127.0.0.1:\(ports.1)"],
+        log: workDirectory + "/proxy-o.log"
+    )
+    usleep(200_000)
+    let backend = "tcp://127.0.0.1:\(ports.1)"
+    let (natsPort, redisPort, mosquittoPort) = (brokers.natsPort, brokers.redisPort, brokers.mosquittoPort)
+    let proxySystem = LiveSystem(
+        name: "libzmq XSUB/XPUB proxy (C)",
+        shortName: "libzmq XSUB/XPUB proxy (C)",
+        acknowledged: nil,
+        unacknowledged: "— (no acknowledgement, nothing stored)",
+        publisher: {
+            let pub = try ZMQSocket(context: context, type: .publish)
+            try pub.setSendHighWaterMark(0)
+            try pub.connect("tcp://127.0.0.1:\(ports.0)")
+            return ({ n in try pub.send(indexedPayload(n, size: size)) }, {}, { pub.close() })
+        },
+        subscribe: {
+            let sub = try ZMQSocket(context: context, type: .subscribe)
+            try sub.setReceiveHighWaterMark(0)
+            try sub.subscribe("")
+            try sub.connect(backend)
+            try sub.setReceiveTimeout(milliseconds: 10_000)
+            usleep(500_000)  // the subscription travels through the proxy to the publisher
+            return { try sub.receiveFrame().flatMap { payloadIndex($0.bytes) } }
+        }
+    )
+    // NATS: JetStream file storage for acknowledged publishes; core pub/sub for fan-out and latency.
+    let nats = LiveSystem(
+        name: "NATS 2.9.10 (JetStream file storage for acked; core pub/sub otherwise)",
+        shortName: "NATS 2.9.10 core pub/sub",
+        acknowledged: { try measureJetStreamAcked(port: natsPort, count: count, size: size, window: window) },
+        unacknowledged: "",
+        publisher: {
+            let publisher = try NATSClient(port: natsPort)
+            return ({ n in publisher.publish("bench.live", indexedPayload(n, size: size)) }, { try publisher.socket.flush() }, {})
+        },
+        subscribe: {
+            let client = try NATSClient(port: natsPort)
+            try client.subscribe("bench.live", id: 1)
+            return {
+                while let message = try client.next() { if message.subject == "bench.live" { return payloadIndex(message.payload) } }
+                return nil
+            }
+        }
+    )
+    // Redis pub/sub: nothing acknowledged or stored; every PUBLISH's reply is read at the flush.
+    let redis = LiveSystem(
+        name: "Redis 7.0 pub/sub",
+        shortName: "Redis 7.0 pub/sub",
+        acknowledged: nil,
+        unacknowledged: "— (pub/sub stores nothing)",
+        publisher: {
+            let publisher = try RedisClient(port: redisPort)
+            var unanswered = 0
+            return (
+                { n in
+                    publisher.publish("bench", indexedPayload(n, size: size))
+                    unanswered += 1
+                },
+                {
+                    try publisher.socket.flush()
+                    while unanswered > 0 {
+                        try publisher.publishReply()
+                        unanswered -= 1
+                    }
+                },
+                {}
+            )
+        },
+        subscribe: {
+            let client = try RedisClient(port: redisPort)
+            try client.subscribe("bench")
+            return { payloadIndex(try client.message()) }
+        }
+    )
+    // Mosquitto: QoS 1 PUBACK for acknowledged (memory only), QoS 0 for fan-out and latency.
+    let mosquitto = LiveSystem(
+        name: "Mosquitto 2.0.11 (QoS 1 PUBACK for acked, in memory; QoS 0 otherwise)",
+        shortName: "Mosquitto 2.0.11 QoS 0",
+        acknowledged: { try measureMQTTAcked(port: mosquittoPort, count: count, size: size, window: window) },
+        unacknowledged: "",
+        publisher: {
+            let publisher = try MQTTClient(port: mosquittoPort, clientID: "bench-pub")
+            return ({ n in publisher.publish("bench/live", indexedPayload(n, size: size)) }, { try publisher.socket.flush() }, {})
+        },
+        subscribe: {
+            let client = try MQTTClient(port: mosquittoPort, clientID: "bench-sub-\(now())")
+            try client.subscribe("bench/live")
+            return {
+                while true {
+                    let packet = try client.read()
+                    if packet.type & 0xF0 == 0x30 { return payloadIndex(MQTTClient.payload(of: packet.body)) }
+                }
+            }
+        }
+    )
+    return ([proxySystem, nats, redis, mosquitto], { proxy.stop() })
+}
+
 func measureComparison(
     bin: URL,
     workDirectory: String,
@@ -297,29 +427,12 @@ func measureComparison(
 ) throws -> (rows: [ComparisonRow], headToHead: String, fanOutToMany: String) {
     func perSecond(_ value: Double) -> String { String(format: "%.0f /s", value) }
     func latency(_ value: (p50: Double, p99: Double)) -> String { String(format: "p50 %.0f µs, p99 %.0f µs", value.p50, value.p99) }
+    func fanOutText(_ rate: Double, lost: Int) -> String { perSecond(rate) + (lost > 0 ? " (lost \(lost))" : "") }
     func log(_ text: String) { FileHandle.standardError.write(Data(("(o) " + text + "\n").utf8)) }
     var rows: [ComparisonRow] = []
     // Live fan-out to several subscribers, as a deployment has (four workers, monitoring tools).
     let many = 4
     var toMany: [(system: String, rate: Double, lost: Int)] = []
-    func gridbusdToMany(perPublish: Int) throws {
-        let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-many-\(perPublish)")
-        defer { daemon.stop() }
-        let result = try measurePublish(
-            context: context,
-            ingress: ingress,
-            egress: egress,
-            count: count,
-            size: size,
-            window: window,
-            perPublish: perPublish,
-            subscribers: many
-        )
-        log("gridbusd (full, \(perPublish) per PUB) fan-out to \(many): \(perSecond(result.fanOutPerSecond)) each (lost \(result.fanOutLost))")
-        toMany.append(
-            ("gridbusd, durability full, \(perPublish) event\(perPublish == 1 ? "" : "s") per PUB", result.fanOutPerSecond, result.fanOutLost)
-        )
-    }
 
     // Acknowledged publishes measured as JetStream's are below: one publisher, no subscriber, a
     // fresh store. (b) runs a subscriber on the egress at the same time, which on two cores takes
@@ -371,16 +484,9 @@ func measureComparison(
             )
         )
     }
-    try gridbusdToMany(perPublish: 1)
-    try gridbusdToMany(perPublish: 64)
-
-    // gridbusd with publishers that put many events in one PUB (each still checked, journaled and
-    // ACKed on its own; the ACKs of one PUB come back in one message). The other clients write
-    // 64 messages at a time too, as separate protocol messages: none of the others has a batch.
-    do {
-        let perPublish = 64
-        let acked = try measureAckedAlone(durability: "full", perPublish: perPublish)
-        let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-batched")
+    // Fan-out to many, with one event per PUB and with 64 (each still ACKed on its own).
+    for perPublish in [1, 64] {
+        let (daemon, ingress, egress, _) = try startDaemon(bin: bin, directory: workDirectory + "/gridbusd-o-many-\(perPublish)")
         defer { daemon.stop() }
         let result = try measurePublish(
             context: context,
@@ -389,81 +495,49 @@ func measureComparison(
             count: count,
             size: size,
             window: window,
-            perPublish: perPublish
+            perPublish: perPublish,
+            subscribers: many
         )
-        log(
-            "gridbusd (full, \(perPublish) per PUB) with a subscriber: acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))"
-        )
-        rows.append(
-            ComparisonRow(
-                system: "gridbusd (durability full; \(perPublish) events per PUB)",
-                acked: perSecond(acked) + " (\(perSecond(result.ackedPerSecond)) with a subscriber reading)",
-                fanOut: perSecond(result.fanOutPerSecond) + (result.fanOutLost > 0 ? " (lost \(result.fanOutLost))" : ""),
-                latency: "—"
-            )
+        log("gridbusd (full, \(perPublish) per PUB) fan-out to \(many): \(perSecond(result.fanOutPerSecond)) each (lost \(result.fanOutLost))")
+        toMany.append(
+            ("gridbusd, durability full, \(perPublish) event\(perPublish == 1 ? "" : "s") per PUB", result.fanOutPerSecond, result.fanOutLost)
         )
     }
-
-    // gridbusd with `journal.durability normal` (written to the OS, no fsync per commit): what
-    // JetStream's file store does by default (it syncs every two minutes).
-    do {
-        let acked = try measureAckedAlone(durability: "normal")
+    // gridbusd with publishers that put many events in one PUB (each still checked, journaled and
+    // ACKed on its own; the ACKs of one PUB come back in one message; the other clients write 64
+    // messages at a time too, as separate protocol messages: none of the others has a batch), and
+    // with `journal.durability normal` (no fsync per commit): what JetStream's file store does by
+    // default (it syncs every two minutes).
+    let variants = [
+        (durability: "full", perPublish: 64, system: "gridbusd (durability full; 64 events per PUB)"),
+        (durability: "normal", perPublish: 1, system: "gridbusd (durability normal: no fsync per commit, as JetStream's default)"),
+    ]
+    for variant in variants {
+        let acked = try measureAckedAlone(durability: variant.durability, perPublish: variant.perPublish)
         let (daemon, ingress, egress, _) = try startDaemon(
             bin: bin,
-            directory: workDirectory + "/gridbusd-o-normal",
-            extra: ["--journal-durability", "normal"]
+            directory: workDirectory + "/gridbusd-o-\(variant.durability)-\(variant.perPublish)",
+            extra: ["--journal-durability", variant.durability]
         )
         defer { daemon.stop() }
-        let result = try measurePublish(context: context, ingress: ingress, egress: egress, count: count, size: size, window: window)
+        let result = try measurePublish(
+            context: context,
+            ingress: ingress,
+            egress: egress,
+            count: count,
+            size: size,
+            window: window,
+            perPublish: variant.perPublish
+        )
         log(
-            "gridbusd (normal) with a subscriber: acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))"
+            "\(variant.system) with a subscriber: acked \(perSecond(result.ackedPerSecond)), fan-out \(perSecond(result.fanOutPerSecond)) (lost \(result.fanOutLost))"
         )
         rows.append(
             ComparisonRow(
-                system: "gridbusd (durability normal: no fsync per commit, as JetStream's default)",
+                system: variant.system,
                 acked: perSecond(acked) + " (\(perSecond(result.ackedPerSecond)) with a subscriber reading)",
-                fanOut: perSecond(result.fanOutPerSecond) + (result.fanOutLost > 0 ? " (lost \(result.fanOutLost))" : ""),
+                fanOut: fanOutText(result.fanOutPerSecond, lost: result.fanOutLost),
                 latency: "—"
-            )
-        )
-    }
-
-    // libzmq's C proxy: no acknowledgement; fan-out is (a); latency PUB → proxy → SUB.
-    do {
-        let ports = (try freePort(context), try freePort(context))
-        let proxy = try Server(
-            bin.appendingPathComponent("zmq-proxy-baseline"),
-            ["tcp://127.0.0.1:\(ports.0)", "tcp://127.0.0.1:\(ports.1)"],
-            log: workDirectory + "/proxy-o.log"
-        )
-        defer { proxy.stop() }
-        usleep(200_000)
-        let pub = try ZMQSocket(context: context, type: .publish)
-        try pub.setSendHighWaterMark(0)
-        try pub.connect("tcp://127.0.0.1:\(ports.0)")
-        let backend = "tcp://127.0.0.1:\(ports.1)"
-        let subscribe: @Sendable () throws -> (() throws -> Int?) = {
-            let sub = try ZMQSocket(context: context, type: .subscribe)
-            try sub.setReceiveHighWaterMark(0)
-            try sub.subscribe("")
-            try sub.connect(backend)
-            try sub.setReceiveTimeout(milliseconds: 10_000)
-            usleep(500_000)  // the subscription travels through the proxy to the publisher
-            return { try sub.receiveFrame().flatMap { payloadIndex($0.bytes) } }
-        }
-        let publish: (Int) throws -> Void = { n in try pub.send(indexedPayload(n, size: size)) }
-        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: publish, flush: {})
-        let fanOutToMany = try measureFanOut(count: count, subscribers: many, subscribe: subscribe, publish: publish, flush: {})
-        toMany.append(("libzmq XSUB/XPUB proxy (C)", fanOutToMany.rate, fanOutToMany.lost))
-        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: {})
-        pub.close()
-        log("proxy fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
-        rows.append(
-            ComparisonRow(
-                system: "libzmq XSUB/XPUB proxy (C)",
-                acked: "— (no acknowledgement, nothing stored)",
-                fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""),
-                latency: latency(result)
             )
         )
     }
@@ -480,100 +554,39 @@ func measureComparison(
         window: window,
         rounds: rounds
     )
-
-    // NATS: JetStream file storage for acknowledged publishes; core pub/sub for fan-out and latency.
-    do {
-        let acked = try measureJetStreamAcked(port: brokers.natsPort, count: count, size: size, window: window)
-        let publisher = try NATSClient(port: brokers.natsPort)
-        let natsPort = brokers.natsPort
-        let subscribe: @Sendable () throws -> (() throws -> Int?) = {
-            let client = try NATSClient(port: natsPort)
-            try client.subscribe("bench.live", id: 1)
-            return {
-                while let message = try client.next() { if message.subject == "bench.live" { return payloadIndex(message.payload) } }
-                return nil
-            }
-        }
-        let publish: (Int) throws -> Void = { n in publisher.publish("bench.live", indexedPayload(n, size: size)) }
-        let flush: () throws -> Void = { try publisher.socket.flush() }
-        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: publish, flush: flush)
-        let fanOutToMany = try measureFanOut(count: count, subscribers: many, subscribe: subscribe, publish: publish, flush: flush)
-        toMany.append(("NATS 2.9.10 core pub/sub", fanOutToMany.rate, fanOutToMany.lost))
-        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
-        log("NATS JetStream acked \(perSecond(acked)), core fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
-        rows.append(
-            ComparisonRow(
-                system: "NATS 2.9.10 (JetStream file storage for acked; core pub/sub otherwise)",
-                acked: perSecond(acked),
-                fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""),
-                latency: latency(result)
-            )
+    // The others, each measured the same way.
+    let (systems, stopSystems) = try liveSystems(
+        bin: bin,
+        workDirectory: workDirectory,
+        context: context,
+        brokers: brokers,
+        count: count,
+        size: size,
+        window: window
+    )
+    defer { stopSystems() }
+    for system in systems {
+        let acked = try system.acknowledged?()
+        let publisher = try system.publisher()
+        defer { publisher.close() }
+        let fanOut = try measureFanOut(count: count, subscribe: system.subscribe, publish: publisher.publish, flush: publisher.flush)
+        let fanOutToMany = try measureFanOut(
+            count: count,
+            subscribers: many,
+            subscribe: system.subscribe,
+            publish: publisher.publish,
+            flush: publisher.flush
         )
-    }
-
-    // Redis pub/sub: nothing acknowledged or stored.
-    do {
-        let publisher = try RedisClient(port: brokers.redisPort)
-        var unanswered = 0
-        let redisPort = brokers.redisPort
-        let subscribe: @Sendable () throws -> (() throws -> Int?) = {
-            let client = try RedisClient(port: redisPort)
-            try client.subscribe("bench")
-            return { payloadIndex(try client.message()) }
-        }
-        let publish = { (n: Int) in
-            publisher.publish("bench", indexedPayload(n, size: size))
-            unanswered += 1
-        }
-        let flush = {
-            try publisher.socket.flush()
-            while unanswered > 0 {
-                try publisher.publishReply()
-                unanswered -= 1
-            }
-        }
-        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: publish, flush: flush)
-        let fanOutToMany = try measureFanOut(count: count, subscribers: many, subscribe: subscribe, publish: publish, flush: flush)
-        toMany.append(("Redis 7.0 pub/sub", fanOutToMany.rate, fanOutToMany.lost))
-        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
-        log("Redis fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
-        rows.append(
-            ComparisonRow(
-                system: "Redis 7.0 pub/sub",
-                acked: "— (pub/sub stores nothing)",
-                fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""),
-                latency: latency(result)
-            )
+        toMany.append((system.shortName, fanOutToMany.rate, fanOutToMany.lost))
+        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: system.subscribe, publish: publisher.publish, flush: publisher.flush)
+        log(
+            "\(system.shortName): acked \(acked.map(perSecond) ?? "—"), fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))"
         )
-    }
-
-    // Mosquitto: QoS 1 PUBACK for acknowledged (memory only), QoS 0 for fan-out and latency.
-    do {
-        let acked = try measureMQTTAcked(port: brokers.mosquittoPort, count: count, size: size, window: window)
-        let publisher = try MQTTClient(port: brokers.mosquittoPort, clientID: "bench-pub")
-        let mosquittoPort = brokers.mosquittoPort
-        let subscribe: @Sendable () throws -> (() throws -> Int?) = {
-            let client = try MQTTClient(port: mosquittoPort, clientID: "bench-sub-\(now())")
-            try client.subscribe("bench/live")
-            return {
-                while true {
-                    let packet = try client.read()
-                    if packet.type & 0xF0 == 0x30 { return payloadIndex(MQTTClient.payload(of: packet.body)) }
-                }
-            }
-        }
-        let publish: (Int) throws -> Void = { n in publisher.publish("bench/live", indexedPayload(n, size: size)) }
-        let flush: () throws -> Void = { try publisher.socket.flush() }
-        let fanOut = try measureFanOut(count: count, subscribe: subscribe, publish: publish, flush: flush)
-        let fanOutToMany = try measureFanOut(count: count, subscribers: many, subscribe: subscribe, publish: publish, flush: flush)
-        toMany.append(("Mosquitto 2.0.11 QoS 0", fanOutToMany.rate, fanOutToMany.lost))
-        let result = try measurePacedLatency(rate: rate, seconds: 5, subscribe: subscribe, publish: publish, flush: flush)
-        log("Mosquitto QoS 1 acked \(perSecond(acked)), QoS 0 fan-out \(perSecond(fanOut.rate)) (lost \(fanOut.lost)), latency \(latency(result))")
         rows.append(
             ComparisonRow(
-                system: "Mosquitto 2.0.11 (QoS 1 PUBACK for acked, in memory; QoS 0 otherwise)",
-                acked: perSecond(acked),
-                fanOut: perSecond(fanOut.rate) + (fanOut.lost > 0 ? " (lost \(fanOut.lost))" : ""),
+                system: system.name,
+                acked: acked.map(perSecond) ?? system.unacknowledged,
+                fanOut: fanOutText(fanOut.rate, lost: fanOut.lost),
                 latency: latency(result)
             )
         )

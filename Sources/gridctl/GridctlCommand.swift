@@ -10,7 +10,7 @@ struct GridctlCommand: AsyncParsableCommand {
         commandName: "gridctl",
         abstract: "Operate a GridBus: publish, tail, replay, status.",
         discussion: """
-            Endpoints default to DESIGN.md's loopback ports and can be set with flags or with
+            Endpoints default to the loopback ports 7600-7602 (docs/architecture.md) and can be set with flags or with
             GRIDBUS_BUS_INGRESS, GRIDBUS_BUS_EGRESS and GRIDBUS_BUS_REPLAY. With CURVE on, pass this
             operator's secret certificate and the daemon's public one (--key, --server-key, or
             GRIDBUS_BUS_KEY and GRIDBUS_BUS_SERVER_KEY); `gridctl keygen` makes key pairs.

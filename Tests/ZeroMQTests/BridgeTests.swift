@@ -88,7 +88,7 @@ struct BoundedBufferTests {
 @Suite(.timeLimit(.minutes(1)))
 struct ZMQAsyncSocketTests {
     /// 100,000 messages from a PUSH socket to an async PULL consumer that is slower than the producer:
-    /// the bridge pushes back instead of dropping (ZEROMQ-NOTES.md trap 2).
+    /// the bridge pushes back instead of dropping (docs/architecture.md, "Swift and libzmq": AsyncStream's buffers drop).
     @Test func asyncReceiveLosesNothingUnderBackPressure() async throws {
         let context = ZMQContext()
         let pull = try await ZMQAsyncSocket(context: context, type: .pull, name: "pull", capacity: 128) { socket in

@@ -57,7 +57,7 @@ struct ZMQSocketTests {
         #expect(answer.frames == [Array("ACK".utf8)])
     }
 
-    /// The slow joiner (ZEROMQ-NOTES.md trap 7): wait until XPUB has seen the subscription, then publish.
+    /// The slow joiner (docs/architecture.md, "Swift and libzmq"): wait until XPUB has seen the subscription, then publish.
     @Test func xpubSeesTheSubscriptionBeforeAnythingFlows() throws {
         let xpub = try ZMQSocket(context: context, type: .xpublish)
         try xpub.bind("tcp://127.0.0.1:*")
