@@ -93,55 +93,11 @@ extension Statistics {
         return .success(try await runtime.read { [self] connection in try rows(query, now: now, connection: connection) })
     }
 
-    private func filters(_ query: IndicatorQuery) -> (sql: String, values: [String]) {
-        var clauses = ["day BETWEEN ? AND ?"]
-        var values = [query.from, query.to]
-        for (column, value) in [("town", query.town), ("community", query.community), ("grid", query.grid)] {
-            if let value {
-                clauses.append("\(column) = ?")
-                values.append(value)
-            }
-        }
-        if let category = query.category {
-            clauses.append("category LIKE ? ESCAPE '\\'")
-            values.append(
-                category.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
-                    of: "_",
-                    with: "\\_"
-                ) + "%"
-            )
-        }
-        return (clauses.joined(separator: " AND "), values)
-    }
-
-    private func groupColumn(_ dimension: IndicatorQuery.Dimension) -> String {
-        switch dimension {
-        case .district: "''"
-        case .member: "member"
-        default: dimension.rawValue
-        }
-    }
-
     private func rows(_ query: IndicatorQuery, now: Int64, connection: SQLiteConnection) throws -> [IndicatorRow] {
-        let group = groupColumn(query.by)
-        let sums = Measure.allCases.map { "SUM(\($0.column))" }.joined(separator: ", ")
-        var rows: [String: [Int64]] = [:]
-        if query.by == .member {
-            let statement = try connection.prepare("SELECT member, \(sums) FROM member_rollup WHERE day BETWEEN ? AND ? GROUP BY member")
-            statement.bind(query.from, at: 1)
-            statement.bind(query.to, at: 2)
-            while try statement.step() { rows[statement.text(0) ?? ""] = Measure.allCases.indices.map { statement.int64(Int32($0 + 1)) } }
-        } else {
-            let (clause, values) = filters(query)
-            let statement = try connection.prepare(
-                "SELECT \(group), \(sums) FROM \(RollupLevel.serving(query).table) WHERE \(clause) GROUP BY \(group)"
-            )
-            for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
-            while try statement.step() { rows[statement.text(0) ?? ""] = Measure.allCases.indices.map { statement.int64(Int32($0 + 1)) } }
-        }
-        let histograms = query.by == .member ? [:] : try durationHistograms(query, group: group, connection: connection)
+        let rows = try StatsStore.sums(query, on: connection)
+        let histograms = query.by == .member ? [:] : try StatsStore.durationHistograms(query, on: connection)
         let overdue = try overdueOpen(query, now: now, connection: connection)
-        let notices = [.district, .town, .day].contains(query.by) ? try noticeCounts(query, connection: connection) : nil
+        let notices = [.district, .town, .day].contains(query.by) ? try StatsStore.noticeCounts(query, on: connection) : nil
         return rows.keys.sorted().map { key in
             let values = rows[key]!
             func value(_ measure: Measure) -> Int64 { values[measure.rawValue] }
@@ -181,28 +137,11 @@ extension Statistics {
         }
     }
 
-    private func durationHistograms(_ query: IndicatorQuery, group: String, connection: SQLiteConnection) throws -> [String: [String: [Int: Int64]]] {
-        let (clause, values) = filters(query)
-        let statement = try connection.prepare(
-            "SELECT \(group), metric, bucket, SUM(count) FROM \(RollupLevel.serving(query).durationsTable) WHERE \(clause) GROUP BY 1, metric, bucket"
-        )
-        for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
-        var histograms: [String: [String: [Int: Int64]]] = [:]
-        while try statement.step() {
-            histograms[statement.text(0) ?? "", default: [:]][statement.text(1) ?? "", default: [:]][Int(statement.int64(2))] = statement.int64(3)
-        }
-        return histograms
-    }
-
     /// Open cases past their deadline now, by the query's grouping (not by period: it is a state).
     private func overdueOpen(_ query: IndicatorQuery, now: Int64, connection: SQLiteConnection) throws -> [String: Int64] {
         guard query.by != .day else { return [:] }
-        let statement = try connection.prepare("SELECT grid, category, body FROM cases WHERE open = 1 AND deadline_ms < ?")
-        statement.bind(now, at: 1)
         var counts: [String: Int64] = [:]
-        while try statement.step() {
-            let grid = statement.text(0) ?? ""
-            let category = statement.text(1) ?? ""
+        for (grid, category, body) in try StatsStore.openCasesPastDeadline(now, on: connection) {
             let place = district.gridsByID[grid]
             if let town = query.town, place?.town != town { continue }
             if let community = query.community, place?.community != community { continue }
@@ -216,28 +155,13 @@ extension Statistics {
             case .grid: key = grid
             case .category: key = category
             case .member:
-                let record = try? CaseRecord(json: statement.blob(2))
+                let record = try? CaseRecord(json: body)
                 for member in record?.firstAssignees ?? [] { counts[member, default: 0] += 1 }
                 continue
             case .day: continue
             }
             counts[key, default: 0] += 1
         }
-        return counts
-    }
-
-    private func noticeCounts(_ query: IndicatorQuery, connection: SQLiteConnection) throws -> [String: (sent: Int64, failed: Int64)] {
-        let group = query.by == .district ? "''" : query.by.rawValue
-        var sql = "SELECT \(group), SUM(sent), SUM(failed) FROM notice_rollup WHERE day BETWEEN ? AND ?"
-        var values = [query.from, query.to]
-        if let town = query.town {
-            sql += " AND town = ?"
-            values.append(town)
-        }
-        let statement = try connection.prepare(sql + " GROUP BY 1")
-        for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
-        var counts: [String: (Int64, Int64)] = [:]
-        while try statement.step() { counts[statement.text(0) ?? ""] = (statement.int64(1), statement.int64(2)) }
         return counts
     }
 

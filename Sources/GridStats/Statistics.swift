@@ -152,15 +152,7 @@ public final class Statistics: Sendable {
             batch.cases[id] = record
             batch.changed.insert(record.grid ?? "")
             if event.type == EventType.incidentClosed.rawValue, let points = event.data.points {
-                let statement = try connection.prepare("INSERT OR IGNORE INTO points (member, incident, points, at_ms) VALUES (?, ?, ?, ?)")
-                for (member, amount) in points.sorted(by: { $0.key < $1.key }) {
-                    statement.bind(member, at: 1)
-                    statement.bind(id, at: 2)
-                    statement.bind(amount, at: 3)
-                    statement.bind(time.millisecondsSince1970, at: 4)
-                    try statement.run()
-                    statement.reset()
-                }
+                try StatsStore.award(points, for: id, at: time, on: connection)
             }
         } else if event.type == EventType.notificationSent.rawValue || event.type == EventType.notificationFailed.rawValue,
             let id = event.data.notificationId
@@ -168,42 +160,29 @@ public final class Statistics: Sendable {
             let sent = event.type == EventType.notificationSent.rawValue
             let town = (event.grid ?? event.data.grid).flatMap { district.gridsByID[$0]?.town } ?? ""
             let key = NoticeKey(day: day(time), channel: event.data.channel ?? "", town: town)
-            let statement = try connection.prepare("INSERT OR IGNORE INTO notices (id, day, channel, town, sent) VALUES (?, ?, ?, ?, ?)")
-            statement.bind(id, at: 1)
-            statement.bind(key.day, at: 2)
-            statement.bind(key.channel, at: 3)
-            statement.bind(key.town, at: 4)
-            statement.bind(sent ? 1 : 0, at: 5)
-            try statement.run()
-            guard try connection.scalar("SELECT changes()") == 1 else { return }
+            guard try StatsStore.firstSight(ofNotice: id, key: key, sent: sent, on: connection) else { return }
             var counts = batch.notices[key] ?? (0, 0)
             if sent { counts.sent += 1 } else { counts.failed += 1 }
             batch.notices[key] = counts
             batch.changed.insert("")
         } else if event.type == EventType.gridModeChanged.rawValue, let scope = event.data.scope, let target = event.data.target {
-            let seen = try connection.prepare("INSERT OR IGNORE INTO applied_modes (event) VALUES (?)")
-            seen.bind("\(event.source) \(event.id)", at: 1)
-            try seen.run()
-            guard try connection.scalar("SELECT changes()") == 1 else { return }
+            let eventKey = "\(event.source) \(event.id)"
+            guard try StatsStore.firstSight(ofModeChange: eventKey, on: connection) else { return }
             let place = "\(scope):\(target)"
             if event.data.mode == "emergency" {
-                let open = try connection.prepare("SELECT 1 FROM emergencies WHERE place = ? AND ended_ms IS NULL")
-                open.bind(place, at: 1)
-                guard !(try open.step()) else { return }  // already on: the period goes on
-                let statement = try connection.prepare(
-                    "INSERT INTO emergencies (event, place, started_ms, started_by, reason) VALUES (?, ?, ?, ?, ?)"
-                )
-                statement.bind("\(event.source) \(event.id)", at: 1)
-                statement.bind(place, at: 2)
-                statement.bind(time.millisecondsSince1970, at: 3)
-                statement.bind(event.data.by ?? "", at: 4)
-                statement.bind(event.data.reason, at: 5)
-                try statement.run()
+                // Already on: the period goes on.
+                guard
+                    try StatsStore.startEmergency(
+                        place: place,
+                        event: eventKey,
+                        at: time,
+                        by: event.data.by ?? "",
+                        reason: event.data.reason,
+                        on: connection
+                    )
+                else { return }
             } else {
-                let statement = try connection.prepare("UPDATE emergencies SET ended_ms = ? WHERE place = ? AND ended_ms IS NULL")
-                statement.bind(time.millisecondsSince1970, at: 1)
-                statement.bind(place, at: 2)
-                try statement.run()
+                try StatsStore.endEmergency(place: place, at: time, on: connection)
             }
             batch.changed.insert("")
         }
@@ -232,38 +211,12 @@ public final class Statistics: Sendable {
         for record in batch.cases.values {
             try StatsStore.saveCase(record, day: (record.reportedAt ?? record.registeredAt).map(day) ?? "", on: connection)
         }
-        let columns = Measure.allCases.map(\.column)
         for level in RollupLevel.all { try write(batch, level: level, connection: connection) }
-        let member = try connection.prepare(
-            """
-            INSERT INTO member_rollup (day, member, \(columns.joined(separator: ", "))) VALUES (?, ?, \(columns.map { _ in "?" }.joined(separator: ", ")))
-            ON CONFLICT (day, member) DO UPDATE SET \(columns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
-            """
+        try StatsStore.addToMemberRollup(batch.members, on: connection)
+        try StatsStore.addToNoticeRollup(
+            batch.notices.map { ($0.key.day, $0.key.channel, $0.key.town, $0.value.sent, $0.value.failed) },
+            on: connection
         )
-        for (day, members) in batch.members {
-            for (id, sums) in members where sums.contains(where: { $0 != 0 }) {
-                member.bind(day, at: 1)
-                member.bind(id, at: 2)
-                for (index, value) in sums.enumerated() { member.bind(value, at: Int32(3 + index)) }
-                try member.run()
-                member.reset()
-            }
-        }
-        let notices = try connection.prepare(
-            """
-            INSERT INTO notice_rollup (day, channel, town, sent, failed) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (day, channel, town) DO UPDATE SET sent = sent + excluded.sent, failed = failed + excluded.failed
-            """
-        )
-        for (key, counts) in batch.notices {
-            notices.bind(key.day, at: 1)
-            notices.bind(key.channel, at: 2)
-            notices.bind(key.town, at: 3)
-            notices.bind(counts.sent, at: 4)
-            notices.bind(counts.failed, at: 5)
-            try notices.run()
-            notices.reset()
-        }
     }
 
     /// The values of `columns` for a fine key: its day, grid and category, and the grid's community and town.
@@ -291,36 +244,12 @@ public final class Statistics: Sendable {
             for index in total.indices { total[index] += delta[index] }
             sums[target] = total
         }
-        let columns = level.columns + measures
-        let upsert = try connection.prepare(
-            """
-            INSERT INTO \(level.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
-            ON CONFLICT (\(level.keys.joined(separator: ", "))) DO UPDATE SET \(measures.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
-            """
-        )
-        for (target, total) in sums where total.contains(where: { $0 != 0 }) {
-            for (index, value) in target.enumerated() { upsert.bind(value, at: Int32(index + 1)) }
-            for (index, value) in total.enumerated() { upsert.bind(value, at: Int32(target.count + index + 1)) }
-            try upsert.run()
-            upsert.reset()
-        }
+        try StatsStore.addToRollup(level, sums, on: connection)
         var counts: [[String]: Int64] = [:]
         for (key, count) in batch.durations where count != 0 {
             counts[values(key.rollup, level.columns) + [key.metric, String(key.bucket)], default: 0] += count
         }
-        let durations = try connection.prepare(
-            """
-            INSERT INTO \(level.durationsTable) (\(level.columns.joined(separator: ", ")), metric, bucket, count) VALUES (\((level.columns + ["m", "b", "c"]).map { _ in "?" }.joined(separator: ", ")))
-            ON CONFLICT (\(level.keys.joined(separator: ", ")), metric, bucket) DO UPDATE SET count = count + excluded.count
-            """
-        )
-        for (target, count) in counts where count != 0 {
-            for (index, value) in target.dropLast().enumerated() { durations.bind(value, at: Int32(index + 1)) }
-            durations.bind(Int(target.last!)!, at: Int32(target.count))
-            durations.bind(count, at: Int32(target.count + 1))
-            try durations.run()
-            durations.reset()
-        }
+        try StatsStore.addToDurations(level, counts, on: connection)
     }
 
     // MARK: Live updates

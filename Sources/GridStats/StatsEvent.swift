@@ -47,10 +47,31 @@ struct StatsEvent: Equatable, Sendable {
         return CaseStep.number(ofEventID: id, incident: incident)
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> StatsEvent { try JSONReader.read(bytes) { try read(&$0) } }
+    /// An event from the bus, read through its typed payload (``CloudEvent/typedPayload()``): one
+    /// whose payload does not read as its type says, or of a type the registry does not know, is
+    /// refused with the reason.
+    static func decode(_ bytes: [UInt8]) throws -> StatsEvent {
+        let event = try CloudEvent.decode(bytes)
+        var time: Date?
+        if let text = event.time {
+            guard let parsed = RFC3339.parse(text) else {
+                throw PayloadError.invalid(type: event.type, reason: "time '\(text)' is not an RFC 3339 time")
+            }
+            time = parsed
+        }
+        return StatsEvent(
+            id: event.id,
+            source: event.source,
+            type: event.type,
+            time: time,
+            subject: event.subject,
+            grid: event.grid,
+            data: Data(try event.typedPayload())
+        )
+    }
 
-    /// Reads an event object; attributes and fields the statistics do not use are skipped. A field
-    /// they use must have its type (a `deadline` that is not a time makes the event unreadable).
+    /// Reads an event as a case record keeps it (a step held for the one before it, ``write(to:)``);
+    /// fields the statistics do not use are skipped. A field they use must have its type.
     static func read(_ reader: inout JSONReader) throws -> StatsEvent {
         var (id, source, type): (String?, String?, String?)
         var event = StatsEvent(id: "", source: "", type: "", data: Data())
@@ -88,6 +109,41 @@ struct StatsEvent: Equatable, Sendable {
 }
 
 extension StatsEvent.Data {
+    /// The fields the statistics fold, from an event's payload.
+    init(_ payload: any EventPayload) {
+        self.init()
+        if let incident = payload as? any IncidentPayload { incidentId = incident.incidentId }
+        switch payload {
+        case let reported as IncidentReported:
+            (category, grid, priority) = (reported.category, reported.grid, reported.priority)
+        case let registered as IncidentRegistered:
+            (category, grid, priority, deadline) = (registered.category, registered.grid, registered.priority, registered.deadline)
+        case let rejected as IncidentRejected: reason = rejected.reason.rawValue
+        case let dispatched as IncidentDispatched:
+            (assignees, policy, deadline) = (dispatched.assignees, dispatched.policy, dispatched.deadline)
+        case let action as any IncidentActionPayload: by = action.by
+        case let escalated as IncidentEscalated: (level, reason) = (escalated.level, escalated.reason)
+        case let returned as IncidentReturned: (by, reason) = (returned.by, returned.reason)
+        case let extended as IncidentExtended: (by, deadline, reason) = (extended.by, extended.deadline, extended.reason)
+        case let handled as IncidentHandled: by = handled.by
+        case let verified as IncidentVerified: (by, passed) = (verified.by, verified.passed)
+        case let reopened as IncidentReopened: (by, reason) = (reopened.by, reopened.reason)
+        case let closed as IncidentClosed: (by, onTime, points) = (closed.by, closed.onTime, closed.points)
+        case let overdue as IncidentOverdue: deadline = overdue.deadline
+        case let sent as NotificationSent:
+            (notificationId, incidentId, recipient, channel, latencyMs) = (
+                sent.notificationId, sent.incidentId, sent.recipient, sent.channel, sent.latencyMs
+            )
+        case let failed as NotificationFailed:
+            (notificationId, incidentId, recipient, channel, reason) = (
+                failed.notificationId, failed.incidentId, failed.recipient, failed.channel, failed.reason
+            )
+        case let change as GridModeChanged:
+            (scope, target, mode, by, reason) = (change.scope.rawValue, change.target, change.mode.rawValue, change.by, change.reason)
+        default: break
+        }
+    }
+
     static func read(_ reader: inout JSONReader) throws -> Self {
         var data = Self()
         try reader.readObject { name, reader in

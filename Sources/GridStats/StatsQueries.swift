@@ -24,31 +24,15 @@ extension Statistics {
     /// Totals per member, most points first; with `member`, that member's history too.
     public func points(member: String?) async throws -> (totals: [PointsTotal], history: [PointsEntry]) {
         try await runtime.read { [district] connection in
-            let totals = try connection.prepare(
-                "SELECT member, SUM(points), COUNT(*) FROM points \(member == nil ? "" : "WHERE member = ?1") GROUP BY member ORDER BY 2 DESC, member"
-            )
-            if let member { totals.bind(member, at: 1) }
-            var list: [PointsTotal] = []
-            while try totals.step() {
-                let id = totals.text(0) ?? ""
-                list.append(PointsTotal(member: id, name: district.membersByID[id]?.name, points: totals.int64(1), tasks: totals.int64(2)))
+            let totals = try StatsStore.pointTotals(member: member, on: connection).map {
+                PointsTotal(member: $0.member, name: district.membersByID[$0.member]?.name, points: $0.points, tasks: $0.tasks)
             }
-            var history: [PointsEntry] = []
-            if let member {
-                let entries = try connection.prepare("SELECT incident, points, at_ms FROM points WHERE member = ? ORDER BY at_ms, incident")
-                entries.bind(member, at: 1)
-                while try entries.step() {
-                    history.append(
-                        PointsEntry(
-                            member: member,
-                            incident: entries.text(0) ?? "",
-                            points: entries.int64(1),
-                            at: Date(millisecondsSince1970: (entries.int64(2)))
-                        )
-                    )
+            let history = try member.map { member in
+                try StatsStore.pointHistory(member: member, on: connection).map {
+                    PointsEntry(member: member, incident: $0.incident, points: $0.points, at: $0.at)
                 }
             }
-            return (list, history)
+            return (totals, history ?? [])
         }
     }
 
@@ -66,26 +50,17 @@ extension Statistics {
         let now = self.now()
         let range = from.flatMap { start in to.flatMap { end in dayRange(start, end) } }
         return try await runtime.read { connection in
-            let statement = try connection.prepare(
-                "SELECT place, started_ms, ended_ms, started_by, reason FROM emergencies ORDER BY started_ms, place"
-            )
-            var periods: [EmergencyPeriod] = []
-            while try statement.step() {
-                let started = Date(millisecondsSince1970: (statement.int64(1)))
-                let ended = statement.isNull(2) ? nil : Date(millisecondsSince1970: (statement.int64(2)))
-                if let range, started >= range.upperBound || (ended ?? now) < range.lowerBound { continue }
-                periods.append(
-                    EmergencyPeriod(
-                        place: statement.text(0) ?? "",
-                        startedAt: started,
-                        endedAt: ended,
-                        startedBy: statement.text(3) ?? "",
-                        reason: statement.text(4),
-                        seconds: (ended ?? now).timeIntervalSince(started)
-                    )
+            try StatsStore.emergencyPeriods(on: connection).compactMap { period in
+                if let range, period.started >= range.upperBound || (period.ended ?? now) < range.lowerBound { return nil }
+                return EmergencyPeriod(
+                    place: period.place,
+                    startedAt: period.started,
+                    endedAt: period.ended,
+                    startedBy: period.startedBy,
+                    reason: period.reason,
+                    seconds: (period.ended ?? now).timeIntervalSince(period.started)
                 )
             }
-            return periods
         }
     }
 
@@ -119,33 +94,23 @@ extension Statistics {
         let now = self.now()
         let since = day(now.addingTimeInterval(-30 * 86400))
         return try await runtime.read { [district] connection in
-            var towns: [String: TownNumbers] = [:]
-            let sums = try connection.prepare(
-                "SELECT town, SUM(reports), SUM(registered), SUM(closed), SUM(escalations), SUM(CASE WHEN day >= ?1 THEN closed END), SUM(CASE WHEN day >= ?1 THEN closed_on_time END) FROM rollup_category GROUP BY town"
-            )
-            sums.bind(since, at: 1)
-            while try sums.step() {
-                towns[sums.text(0) ?? "", default: TownNumbers()] = TownNumbers(
-                    reports: sums.int64(1),
-                    registered: sums.int64(2),
-                    closed: sums.int64(3),
-                    escalations: sums.int64(4),
-                    recentClosed: sums.int64(5),
-                    recentClosedOnTime: sums.int64(6)
+            var towns = try StatsStore.townSums(since: since, on: connection).mapValues {
+                TownNumbers(
+                    reports: $0.reports,
+                    registered: $0.registered,
+                    closed: $0.closed,
+                    escalations: $0.escalations,
+                    recentClosed: $0.recentClosed,
+                    recentClosedOnTime: $0.recentClosedOnTime
                 )
             }
-            let open = try connection.prepare("SELECT grid, deadline_ms FROM cases WHERE open = 1")
             let nowMs = now.millisecondsSince1970
-            while try open.step() {
-                let town = district.gridsByID[open.text(0) ?? ""]?.town ?? ""
+            for (grid, deadline) in try StatsStore.openCases(on: connection) {
+                let town = district.gridsByID[grid]?.town ?? ""
                 towns[town, default: TownNumbers()].open += 1
-                if !open.isNull(1) && open.int64(1) < nowMs { towns[town, default: TownNumbers()].overdueOpen += 1 }
+                if let deadline, deadline < nowMs { towns[town, default: TownNumbers()].overdueOpen += 1 }
             }
-            var notices: [String: (Int64, Int64)] = [:]
-            let channels = try connection.prepare("SELECT channel, SUM(sent), SUM(failed) FROM notice_rollup GROUP BY channel")
-            while try channels.step() { notices[channels.text(0) ?? ""] = (channels.int64(1), channels.int64(2)) }
-            let emergencies = try connection.scalar("SELECT COUNT(*) FROM emergencies WHERE ended_ms IS NULL")
-            return (towns, notices, emergencies)
+            return (towns, try StatsStore.noticeCountsByChannel(on: connection), try StatsStore.openEmergencyCount(on: connection))
         }
     }
 }

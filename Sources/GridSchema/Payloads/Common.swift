@@ -55,15 +55,12 @@ public protocol IncidentPayload: EventPayload {
     var incidentId: String { get }
 }
 
+// (The action payloads are incident payloads through ``IncidentActionPayload``.)
 extension IncidentReported: IncidentPayload {}
 extension IncidentRegistered: IncidentPayload {}
 extension IncidentRejected: IncidentPayload {}
 extension IncidentMerged: IncidentPayload {}
 extension IncidentDispatched: IncidentPayload {}
-extension IncidentAcknowledged: IncidentPayload {}
-extension IncidentStarted: IncidentPayload {}
-extension IncidentSuspended: IncidentPayload {}
-extension IncidentResumed: IncidentPayload {}
 extension IncidentEscalated: IncidentPayload {}
 extension IncidentReturned: IncidentPayload {}
 extension IncidentExtended: IncidentPayload {}

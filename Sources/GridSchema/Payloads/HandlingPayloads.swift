@@ -58,7 +58,10 @@ public struct IncidentDispatched: EventPayload {
 
 /// An action by a person on a case, with an optional note: the payload of
 /// `incident.acknowledged`, `incident.started`, `incident.suspended` and `incident.resumed`.
-public protocol IncidentActionPayload: EventPayload {
+public protocol IncidentActionPayload: IncidentPayload {
+    /// Who acted.
+    var by: String { get }
+    var note: String? { get }
     init(incidentId: String, by: String, note: String?)
 }
 
