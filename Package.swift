@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "GridStore", dependencies: ["CSQLite"], swiftSettings: settings),
         .target(
             name: "GridConfiguration",
-            dependencies: [.product(name: "Configuration", package: "swift-configuration"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["GridJSON", .product(name: "Configuration", package: "swift-configuration"), .product(name: "Yams", package: "Yams")],
             swiftSettings: settings
         ),
         .target(name: "GridSecurity", dependencies: ["ZeroMQ", "GridSchema", "GridConfiguration", log, metrics], swiftSettings: settings),

@@ -1,5 +1,6 @@
 import Foundation
 import GridConfiguration
+import GridJSON
 import GridSchema
 
 /// Reads grids from a GeoJSON FeatureCollection: one Feature per grid, geometry Polygon or
@@ -17,14 +18,14 @@ public enum GeoJSONGrids {
     }
 
     public static func parse(_ data: Data, file: String) throws(DefinitionError) -> [DistrictGrid] {
-        let root: Any
-        do { root = try JSONSerialization.jsonObject(with: data) } catch {
-            throw DefinitionError(file: file, field: "", reason: "not valid JSON: \(error.localizedDescription)")
+        let collection: JSONValue
+        do { collection = try JSONValue(parsing: [UInt8](data)) } catch {
+            throw DefinitionError(file: file, field: "", reason: "not valid JSON: \(error)")
         }
-        guard let collection = root as? [String: Any], collection["type"] as? String == "FeatureCollection" else {
+        guard collection["type"]?.stringValue == "FeatureCollection" else {
             throw DefinitionError(file: file, field: "type", reason: "the top level must be a GeoJSON FeatureCollection")
         }
-        guard let features = collection["features"] as? [Any] else {
+        guard let features = collection["features"]?.arrayValue else {
             throw DefinitionError(file: file, field: "features", reason: "must be a list of features")
         }
         var grids: [DistrictGrid] = []
@@ -34,13 +35,13 @@ public enum GeoJSONGrids {
             func error(_ field: String, _ reason: String) -> DefinitionError {
                 DefinitionError(file: file, field: "\(place).\(field)", reason: reason)
             }
-            guard let feature = item as? [String: Any], feature["type"] as? String == "Feature" else {
+            guard item["type"]?.stringValue == "Feature", let feature = item.objectValue else {
                 throw DefinitionError(file: file, field: place, reason: "must be a GeoJSON Feature")
             }
-            guard let properties = feature["properties"] as? [String: Any] else { throw error("properties", "must be an object") }
+            guard let properties = feature["properties"]?.objectValue else { throw error("properties", "must be an object") }
             var values: [String: String] = [:]
             for name in Self.properties {
-                guard let value = properties[name] as? String, !value.isEmpty else {
+                guard let value = properties[name]?.stringValue, !value.isEmpty else {
                     throw error("properties.\(name)", "is required (a non-empty string)")
                 }
                 values[name] = value
@@ -52,13 +53,13 @@ public enum GeoJSONGrids {
             }
             if let first = seen[id] { throw error("properties.id", "'\(id)' is also the id of features[\(first)]") }
             seen[id] = index
-            guard let geometry = feature["geometry"] as? [String: Any] else { throw error("geometry", "must be an object") }
+            guard let geometry = feature["geometry"], geometry.objectValue != nil else { throw error("geometry", "must be an object") }
             let polygons: [GeoPolygon]
-            switch geometry["type"] as? String {
+            switch geometry["type"]?.stringValue {
             case "Polygon":
                 polygons = [try polygon(geometry["coordinates"], field: "geometry.coordinates", error)]
             case "MultiPolygon":
-                guard let parts = geometry["coordinates"] as? [Any], !parts.isEmpty else {
+                guard let parts = geometry["coordinates"]?.arrayValue, !parts.isEmpty else {
                     throw error("geometry.coordinates", "a MultiPolygon needs at least one polygon")
                 }
                 polygons = try parts.enumerated().map { (offset, part) throws(DefinitionError) in
@@ -81,16 +82,20 @@ public enum GeoJSONGrids {
         return grids
     }
 
-    private static func polygon(_ value: Any?, field: String, _ error: (String, String) -> DefinitionError) throws(DefinitionError) -> GeoPolygon {
-        guard let rings = value as? [Any], !rings.isEmpty else { throw error(field, "a Polygon is a list of rings (the outer one first)") }
+    private static func polygon(
+        _ value: JSONValue?,
+        field: String,
+        _ error: (String, String) -> DefinitionError
+    ) throws(DefinitionError) -> GeoPolygon {
+        guard let rings = value?.arrayValue, !rings.isEmpty else { throw error(field, "a Polygon is a list of rings (the outer one first)") }
         var parsed: [[GeoPoint]] = []
         for (ringIndex, ringValue) in rings.enumerated() {
-            guard let positions = ringValue as? [Any] else { throw error("\(field)[\(ringIndex)]", "a ring is a list of positions") }
+            guard let positions = ringValue.arrayValue else { throw error("\(field)[\(ringIndex)]", "a ring is a list of positions") }
             var ring: [GeoPoint] = []
             for (positionIndex, positionValue) in positions.enumerated() {
                 let place = "\(field)[\(ringIndex)][\(positionIndex)]"
-                guard let pair = positionValue as? [Any], pair.count >= 2, let longitude = (pair[0] as? NSNumber)?.doubleValue,
-                    let latitude = (pair[1] as? NSNumber)?.doubleValue
+                guard let pair = positionValue.arrayValue, pair.count >= 2, let longitude = pair[0].doubleValue,
+                    let latitude = pair[1].doubleValue
                 else { throw error(place, "a position is [longitude, latitude]") }
                 guard (-180...180).contains(longitude), (-90...90).contains(latitude) else {
                     throw error(place, "[\(longitude), \(latitude)] is out of range (longitude first, then latitude)")
@@ -106,20 +111,23 @@ public enum GeoJSONGrids {
     }
 
     /// The grids as a FeatureCollection (for the sample generator).
-    public static func encode(_ grids: [DistrictGrid]) -> Data {
-        func ring(_ positions: [GeoPoint]) -> [[Double]] { positions.map { [$0.longitude, $0.latitude] } }
-        func rings(_ polygon: GeoPolygon) -> [[[Double]]] { [ring(polygon.outer)] + polygon.holes.map(ring) }
-        let features: [[String: Any]] = grids.map { grid in
-            let geometry: [String: Any] =
+    public static func encode(_ grids: [DistrictGrid]) throws -> [UInt8] {
+        func ring(_ positions: [GeoPoint]) -> JSONValue { .array(positions.map { [.number($0.longitude), .number($0.latitude)] }) }
+        func rings(_ polygon: GeoPolygon) -> JSONValue { .array([ring(polygon.outer)] + polygon.holes.map(ring)) }
+        let features: [JSONValue] = grids.map { grid in
+            let geometry: JSONValue =
                 grid.polygons.count == 1
                 ? ["type": "Polygon", "coordinates": rings(grid.polygons[0])]
-                : ["type": "MultiPolygon", "coordinates": grid.polygons.map(rings)]
+                : ["type": "MultiPolygon", "coordinates": .array(grid.polygons.map(rings))]
             return [
                 "type": "Feature",
-                "properties": ["id": grid.id, "name": grid.name, "community": grid.community, "town": grid.town, "district": grid.district],
+                "properties": [
+                    "id": .string(grid.id), "name": .string(grid.name), "community": .string(grid.community), "town": .string(grid.town),
+                    "district": .string(grid.district),
+                ],
                 "geometry": geometry,
             ]
         }
-        return (try? JSONSerialization.data(withJSONObject: ["type": "FeatureCollection", "features": features], options: [.sortedKeys])) ?? Data()
+        return try JSONValue.object(["type": "FeatureCollection", "features": .array(features)]).jsonBytes()
     }
 }

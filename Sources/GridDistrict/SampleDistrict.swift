@@ -157,7 +157,7 @@ public struct SampleDistrict {
     public static func write(_ output: Output, to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = { (name: String) in URL(fileURLWithPath: (directory as NSString).appendingPathComponent(name)) }
-        try GeoJSONGrids.encode(output.grids).write(to: path(District.files.grids))
+        try Data(GeoJSONGrids.encode(output.grids)).write(to: path(District.files.grids))
         var roster = RosterFile.columns.joined(separator: ",") + ",language\n"
         for member in output.members {
             roster +=

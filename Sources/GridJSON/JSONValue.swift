@@ -50,8 +50,20 @@ public enum JSONValue: Sendable, Hashable, Codable {
         if case .array(let items) = self { items } else { nil }
     }
 
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { members } else { nil }
+    }
+
     public var stringValue: String? { if case .string(let value) = self { value } else { nil } }
     public var integerValue: Int64? { if case .integer(let value) = self { value } else { nil } }
+    /// A number, written with or without a fraction.
+    public var doubleValue: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
 
     /// A member of an object (nil for anything else, or a missing member).
     public subscript(_ member: String) -> JSONValue? {

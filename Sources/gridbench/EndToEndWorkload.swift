@@ -1,4 +1,5 @@
 import Foundation
+import GridConfiguration
 import GridDistrict
 import GridJSON
 import GridLoad
@@ -97,13 +98,9 @@ func measureEndToEnd(
             ["--data-dir", data, "--http-port", "0", "--district-dir", districtDirectory] + bus + arguments,
             log: directory + "/\(name).log"
         )
-        let ready = data + "/\(name).ready"
-        let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: ready) && Date() < deadline { usleep(20_000) }
-        guard let text = try? Data(contentsOf: URL(fileURLWithPath: ready)),
-            let object = try JSONSerialization.jsonObject(with: text) as? [String: Any], let http = object["http"] as? String,
-            let port = Int(http.split(separator: ":").last ?? "")
-        else { throw BenchError("\(name) did not become ready") }
+        guard let port = ListeningAddresses.awaitReadyFile(data + "/\(name).ready")?.httpPort else {
+            throw BenchError("\(name) did not become ready")
+        }
         return (server, port)
     }
     let (dispatcher, dispatcherPort) = try worker("grid-dispatcher", [])

@@ -2,7 +2,7 @@ import Foundation
 import ZeroMQ
 
 /// One measurement of gridbench: the letters of `gridbench WHICH` it answers to, and the run.
-protocol Measurement {
+protocol Measurement: SendableMetatype {
     static var letters: String { get }
     static func run(_ bench: Bench) throws
 }

@@ -1,5 +1,7 @@
 import Foundation
 import GridBusClient
+import GridConfiguration
+import GridJSON
 import GridSchema
 import HTTPTypes
 import Hummingbird
@@ -42,12 +44,12 @@ final class WebhookReceiver: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: 1 << 20)
             let key = request.headers[HTTPField.Name("Idempotency-Key")!] ?? ""
-            let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
-            let notices = object?["notifications"] as? [[String: Any]] ?? []
-            let ids = notices.compactMap { $0["id"] as? String }
-            let incidents = notices.compactMap { $0["incidentId"] as? String }
-            let member = (object?["recipient"] as? [String: Any])?["id"] as? String
-            let dispatched = notices.compactMap { $0["type"] as? String == "incident.dispatched" ? $0["incidentId"] as? String : nil }
+            let object = try? JSONValue(parsing: Array(body.readableBytesView))
+            let notices = object?["notifications"]?.arrayValue ?? []
+            let ids = notices.compactMap { $0["id"]?.stringValue }
+            let incidents = notices.compactMap { $0["incidentId"]?.stringValue }
+            let member = object?["recipient"]?["id"]?.stringValue
+            let dispatched = notices.compactMap { $0["type"]?.stringValue == "incident.dispatched" ? $0["incidentId"]?.stringValue : nil }
             counts.withLock { counts in
                 counts.requests += 1
                 let at = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
@@ -125,8 +127,10 @@ func measureNotifications(
             ],
             log: workDirectory + "/notifier.log"
         )
-        let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: data + "/grid-notifier.ready") && Date() < deadline { usleep(20_000) }
+        guard ListeningAddresses.awaitReadyFile(data + "/grid-notifier.ready") != nil else {
+            server.stop()
+            throw BenchError("grid-notifier did not start; see \(workDirectory)/notifier.log")
+        }
         return server
     }
     var notifier = try startNotifier()

@@ -1,4 +1,5 @@
 import Foundation
+import GridConfiguration
 import ZeroMQ
 
 /// A benchmarked server process (gridbusd or the C proxy).
@@ -66,15 +67,10 @@ func startDaemon(bin: URL, directory: String, extra: [String] = []) throws -> (S
         ] + (extra.contains("--security-mode") ? [] : ["--security-mode", "none"]) + extra,
         log: directory + "/gridbusd.log"
     )
-    let readyPath = directory + "/gridbusd.ready"
-    let deadline = Date().addingTimeInterval(30)
-    while Date() < deadline {
-        if let data = FileManager.default.contents(atPath: readyPath),
-            let ready = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        {
-            return (server, ready["ingress"] as! String, ready["egress"] as! String, ready["replay"] as! String)
-        }
-        usleep(20_000)
+    if let ready = ListeningAddresses.awaitReadyFile(directory + "/gridbusd.ready"), let ingress = ready.ingress, let egress = ready.egress,
+        let replay = ready.replay
+    {
+        return (server, ingress, egress, replay)
     }
     server.stop()
     throw BenchError("gridbusd did not start; see \(directory)/gridbusd.log")

@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridConfiguration
 import GridDistrict
 import GridJSON
 import GridSchema
@@ -125,11 +126,7 @@ func measureStatsOverBus(bin: URL, workDirectory: String, district: District, in
         log: workDirectory + "/stats.log"
     )
     defer { stats.stop() }
-    let deadline = Date().addingTimeInterval(30)
-    while !FileManager.default.fileExists(atPath: data + "/grid-stats.ready") && Date() < deadline { usleep(20_000) }
-    guard let ready = FileManager.default.contents(atPath: data + "/grid-stats.ready"),
-        (try JSONSerialization.jsonObject(with: ready) as? [String: Any])?["http"] != nil
-    else { throw BenchError("grid-stats did not start") }
+    guard ListeningAddresses.awaitReadyFile(data + "/grid-stats.ready") != nil else { throw BenchError("grid-stats did not start") }
     let grids = district.grids.map(\.id)
     let count = incidents * 3
     let started = DispatchTime.now().uptimeNanoseconds

@@ -1,5 +1,6 @@
 import Foundation
 import GridBusClient
+import GridConfiguration
 import GridDispatch
 import GridDistrict
 import GridSchema
@@ -33,9 +34,9 @@ struct IntakeRate: Measurement {
                 log: bench.workDirectory + "/intake.log"
             )
             defer { intake.stop() }
-            let readyPath = intakeDirectory + "/grid-intake.ready"
-            let deadline = Date().addingTimeInterval(30)
-            while !FileManager.default.fileExists(atPath: readyPath) && Date() < deadline { usleep(50_000) }
+            guard ListeningAddresses.awaitReadyFile(intakeDirectory + "/grid-intake.ready") != nil else {
+                throw BenchError("grid-intake did not start")
+            }
             let result = try measureIntake(host: "127.0.0.1", port: port, rate: bench.reportRate, seconds: bench.reportSeconds, connections: 16)
             // All of them on the bus afterwards.
             var onBus = 0
@@ -95,9 +96,9 @@ struct DispatchRate: Measurement {
                 log: bench.workDirectory + "/dispatcher.log"
             )
             defer { dispatcherProcess.stop() }
-            let readyPath = dispatcherDirectory + "/grid-dispatcher.ready"
-            let deadline = Date().addingTimeInterval(30)
-            while !FileManager.default.fileExists(atPath: readyPath) && Date() < deadline { usleep(50_000) }
+            guard ListeningAddresses.awaitReadyFile(dispatcherDirectory + "/grid-dispatcher.ready") != nil else {
+                throw BenchError("grid-dispatcher did not start")
+            }
             let rate = try measureDispatch(
                 context: bench.context,
                 ingress: ingress,
