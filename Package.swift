@@ -278,6 +278,11 @@ let package = Package(
         ),
         // The benchmark's arithmetic (stages, minutes, quantiles): the numbers in docs/benchmarks.md rest on it.
         .testTarget(name: "GridBenchTests", dependencies: ["gridbench"], swiftSettings: settings),
+        .testTarget(
+            name: "GridHTTPTests",
+            dependencies: ["GridHTTP", "GridJSON", "GridIntake", "GridDispatch", "GridNotify", "GridStats"],
+            swiftSettings: settings
+        ),
         // Runs the built executables (gridbusd, gridctl, gridbus-probe, the example worker) as child processes.
         .testTarget(
             name: "IntegrationTests",

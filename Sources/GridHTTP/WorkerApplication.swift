@@ -47,6 +47,7 @@ extension Router {
     /// - Parameters:
     ///   - metrics: the process's registry (what its code counts as things happen).
     ///   - scrape: families read at scrape time (a store's counts), in the Prometheus text format.
+    ///   - openAPI: the worker's own paths and schemas; ``WorkerOpenAPI`` adds what every worker shares.
     public func addWorkerRoutes(
         metrics: DescribedMetricsFactory,
         scrape: [@Sendable () async throws -> String],
@@ -59,7 +60,7 @@ extension Router {
             for family in scrape { text += try await family() }
             return HTTPSupport.text(.ok, text, contentType: PrometheusText.contentType)
         }
-        let document = ByteBuffer(string: openAPI)
+        let document = ByteBuffer(string: WorkerOpenAPI.document(openAPI))
         get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
         }

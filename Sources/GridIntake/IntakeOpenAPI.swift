@@ -1,6 +1,8 @@
 /// The OpenAPI 3 description of grid-intake's whole HTTP API, served at `/openapi.json`. The
 /// interop suite checks it against the running server (every path answers as documented, and
 /// schemathesis finds no 5xx).
+/// Its own paths and schemas only: `WorkerOpenAPI` adds `/healthz`, `/metrics`, `/openapi.json`,
+/// the API-key schemes and the error shape, which every worker shares.
 enum IntakeOpenAPI {
     static let json = #"""
         {
@@ -22,11 +24,11 @@ enum IntakeOpenAPI {
                 "responses": {
                   "201": {"description": "Filed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Incident"}}}},
                   "200": {"description": "A retry: the incident filed before", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Incident"}}}},
-                  "400": {"$ref": "#/components/responses/Invalid"},
+                  "400": {"$ref": "#/components/responses/Errors"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
-                  "413": {"$ref": "#/components/responses/Invalid"},
-                  "422": {"$ref": "#/components/responses/Invalid"},
-                  "429": {"$ref": "#/components/responses/Invalid"}
+                  "413": {"$ref": "#/components/responses/Errors"},
+                  "422": {"$ref": "#/components/responses/Errors"},
+                  "429": {"$ref": "#/components/responses/Errors"}
                 }
               },
               "get": {
@@ -43,9 +45,9 @@ enum IntakeOpenAPI {
                 ],
                 "responses": {
                   "200": {"description": "A page", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IncidentPage"}}}},
-                  "400": {"$ref": "#/components/responses/Invalid"},
+                  "400": {"$ref": "#/components/responses/Errors"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
-                  "429": {"$ref": "#/components/responses/Invalid"}
+                  "429": {"$ref": "#/components/responses/Errors"}
                 }
               }
             },
@@ -57,8 +59,8 @@ enum IntakeOpenAPI {
                 "responses": {
                   "200": {"description": "The incident", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Incident"}}}},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
-                  "404": {"$ref": "#/components/responses/Invalid"},
-                  "429": {"$ref": "#/components/responses/Invalid"}
+                  "404": {"$ref": "#/components/responses/Errors"},
+                  "429": {"$ref": "#/components/responses/Errors"}
                 }
               }
             },
@@ -129,28 +131,13 @@ enum IntakeOpenAPI {
                 "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/Format"}],
                 "responses": {"200": {"$ref": "#/components/responses/Open311"}, "404": {"$ref": "#/components/responses/Open311Error"}}
               }
-            },
-            "/healthz": {
-              "get": {"summary": "Liveness", "operationId": "health", "security": [], "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object"}}}}}}
-            },
-            "/metrics": {
-              "get": {"summary": "Prometheus metrics", "operationId": "metrics", "security": [], "responses": {"200": {"description": "The text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
-            },
-            "/openapi.json": {
-              "get": {"summary": "This document", "operationId": "openapi", "security": [], "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}
             }
           },
           "components": {
-            "securitySchemes": {
-              "bearer": {"type": "http", "scheme": "bearer"},
-              "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
-            },
             "parameters": {
               "Format": {"name": "format", "in": "path", "required": true, "schema": {"type": "string", "enum": ["json", "xml"]}}
             },
             "responses": {
-              "Invalid": {"description": "Refused: every field at fault and why", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
-              "Unauthorized": {"description": "No API key or an unknown one", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
               "Open311": {"description": "Open311 answer", "content": {"application/json": {"schema": {}}, "text/xml": {"schema": {"type": "string"}}}},
               "Open311Error": {"description": "Open311 errors", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Open311Errors"}}, "text/xml": {"schema": {"type": "string"}}}}
             },
@@ -222,11 +209,6 @@ enum IntakeOpenAPI {
                 "type": "object",
                 "required": ["incidents"],
                 "properties": {"incidents": {"type": "array", "items": {"$ref": "#/components/schemas/Incident"}}, "next": {"type": "string", "nullable": true}}
-              },
-              "Errors": {
-                "type": "object",
-                "required": ["errors"],
-                "properties": {"errors": {"type": "array", "items": {"type": "object", "required": ["field", "reason"], "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}}}
               },
               "Open311Errors": {
                 "type": "array",

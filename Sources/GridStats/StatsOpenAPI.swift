@@ -1,6 +1,8 @@
 /// The OpenAPI 3 description of grid-stats' HTTP API, served at `/openapi.json`: what a dashboard
 /// or an exporter generates its client from. The interop suite checks it against the running
 /// server (schemathesis: every answer as documented, no 5xx).
+/// Its own paths and schemas only: `WorkerOpenAPI` adds `/healthz`, `/metrics`, `/openapi.json`,
+/// the API-key schemes and the error shape, which every worker shares.
 enum StatsOpenAPI {
     static let json = #"""
         {
@@ -91,21 +93,10 @@ enum StatsOpenAPI {
                   "429": {"$ref": "#/components/responses/Errors"}
                 }
               }
-            },
-            "/healthz": {
-              "get": {"summary": "Liveness", "operationId": "health", "security": [], "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object"}}}}}}
-            },
-            "/metrics": {
-              "get": {"summary": "Prometheus metrics", "operationId": "metrics", "security": [], "responses": {"200": {"description": "The text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
-            },
-            "/openapi.json": {
-              "get": {"summary": "This document", "operationId": "openapi", "security": [], "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}
             }
           },
           "components": {
             "securitySchemes": {
-              "bearer": {"type": "http", "scheme": "bearer"},
-              "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
               "apiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key", "description": "For browsers' event streams, which cannot send headers"}
             },
             "parameters": {
@@ -117,16 +108,7 @@ enum StatsOpenAPI {
               "Grid": {"name": "grid", "in": "query", "schema": {"type": "string"}},
               "Category": {"name": "category", "in": "query", "schema": {"type": "string"}}
             },
-            "responses": {
-              "Errors": {"description": "Refused: every field at fault and why", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
-              "Unauthorized": {"description": "No API key or an unknown one", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}}
-            },
             "schemas": {
-              "Errors": {
-                "type": "object",
-                "required": ["errors"],
-                "properties": {"errors": {"type": "array", "items": {"type": "object", "required": ["field", "reason"], "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}}}
-              },
               "IndicatorRow": {
                 "type": "object",
                 "required": ["key", "reports", "registered", "rejected", "merged", "dispatched", "acknowledged", "handled", "closed", "escalations", "becameOverdue", "reopened", "overdueOpen"],
