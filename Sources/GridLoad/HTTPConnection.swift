@@ -14,6 +14,8 @@ public final class HTTPConnection {
         public let body: [UInt8]
         /// The answer as JSON (nil when it is not).
         public var json: JSONValue? { try? JSONValue(parsing: body) }
+        /// The `id` of what a successful POST made (201) or had made before (200, a retry).
+        public var createdID: String? { status == 201 || status == 200 ? json?["id"]?.stringValue : nil }
     }
 
     public struct Failure: Error, CustomStringConvertible {

@@ -173,7 +173,7 @@ public final class LoadRun: Sendable {
             while outcome == nil {
                 do {
                     let answer = try intake.send("POST", "/v1/incidents", json: report.body, idempotencyKey: key)
-                    if answer.status == 201 || answer.status == 200, let id = answer.json?["id"]?.stringValue {
+                    if let id = answer.createdID {
                         outcome = .success(id)
                     } else if (400..<500).contains(answer.status) && answer.status != 429 {
                         outcome = .failure(

@@ -184,7 +184,7 @@ func measureEndToEnd(
                 let current = now()
                 if due > current { usleep(UInt32((due - current) / 1000)) }
                 let answer = try connection.send("POST", "/v1/incidents", json: report.body, idempotencyKey: "e2e-\(index)")
-                if answer.status == 201, let id = answer.json?["id"] as? String {
+                if answer.status == 201, let id = answer.createdID {
                     accepted += 1
                     let answered = now()
                     sends.withLock { $0[id] = (due, answered) }
