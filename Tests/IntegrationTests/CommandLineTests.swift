@@ -30,6 +30,23 @@ struct CommandLineTests {
         #expect(badUsage.status == 2 && badUsage.stderr.contains("JSON object"))
     }
 
+    /// One scheme for environment variables: a name from before it is refused with its new name,
+    /// rather than ignored (a deployment would otherwise run on the defaults without a word).
+    @Test func aRenamedEnvironmentVariableIsRefusedWithItsNewName() async throws {
+        let directory = try TemporaryFiles.makeDirectory("it")
+        let daemon = try await run(
+            "gridbusd",
+            ["--data-dir", directory],
+            in: directory,
+            environment: ["GRIDBUS_INGRESS_ENDPOINT": "tcp://127.0.0.1:1"]
+        )
+        #expect(daemon.status == 2)
+        #expect(daemon.stderr.contains("GRIDBUS_INGRESS_ENDPOINT") && daemon.stderr.contains("GRIDBUS_BUS_INGRESS"), "\(daemon.stderr)")
+        let gridctl = try await run("gridctl", ["status"], in: directory, environment: ["GRIDBUS_HANDLER_KEY": "k"])
+        #expect(gridctl.status == 2)
+        #expect(gridctl.stderr.contains("GRIDBUS_HANDLER_KEY was renamed GRIDBUS_DISPATCHER_KEY"), "\(gridctl.stderr)")
+    }
+
     @Test func anUnreachableDaemonIsAClearErrorNotAHang() async throws {
         let directory = try TemporaryFiles.makeDirectory("it")
         let port = try freePort()

@@ -61,9 +61,10 @@ func run(
     _ executable: String,
     _ arguments: [String],
     in directory: String,
+    environment: [String: String] = [:],
     timeout: Duration = .seconds(30)
 ) async throws -> (status: Int32?, stdout: String, stderr: String) {
-    let child = try Child(executable, arguments, in: directory)
+    let child = try Child(executable, arguments, in: directory, environment: environment)
     let status = await child.wait(timeout: timeout)
     return (status, child.stdout, child.stderr)
 }
