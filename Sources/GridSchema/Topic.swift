@@ -1,6 +1,6 @@
 /// The first frame of every message on the egress socket, which ZeroMQ matches by byte prefix.
 ///
-/// Layout: `<type>/<grid>`, e.g. `incident.dispatched/G-0102-07`; events that concern no grid
+/// Layout: `<type>/<grid>`, e.g. `incident.dispatched/G-01-02-07`; events that concern no grid
 /// use `-` as the grid: `bus.heartbeat/-`.
 ///
 /// - Every event of one type: subscribe to `incident.dispatched/`.
