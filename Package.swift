@@ -51,6 +51,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         // Already in the graph through swift-configuration's YAML trait; used directly to find unknown keys.
         .package(url: "https://github.com/jpsim/Yams.git", "5.4.0"..<"7.0.0"),
     ],
@@ -70,6 +72,13 @@ let package = Package(
         // The message schema: depends on nothing of ours but the JSON coders.
         .target(name: "GridSchema", dependencies: ["GridJSON"], swiftSettings: settings),
         .target(name: "GridStore", dependencies: ["CSQLite"], swiftSettings: settings),
+        // PostgreSQL for the journal and the stores that outlive one machine: the URL (several hosts,
+        // the writable one chosen), the password kept out of flags and logs, a connection for a thread.
+        .target(
+            name: "GridPostgres",
+            dependencies: [.product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), nio, log],
+            swiftSettings: settings
+        ),
         .target(
             name: "GridConfiguration",
             dependencies: ["GridJSON", .product(name: "Configuration", package: "swift-configuration"), .product(name: "Yams", package: "Yams")],
@@ -108,8 +117,8 @@ let package = Package(
         .target(
             name: "GridBusDaemon",
             dependencies: [
-                "ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridSecurity", "GridPlugins", "GridMetrics", log, metrics,
-                prometheus, hummingbird, nio, lifecycle,
+                "ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridPostgres", "GridConfiguration", "GridSecurity", "GridPlugins", "GridMetrics",
+                log, metrics, prometheus, hummingbird, nio, lifecycle,
             ],
             swiftSettings: settings
         ),
@@ -267,7 +276,7 @@ let package = Package(
             name: "GridBusDaemonTests",
             dependencies: [
                 "GridBusDaemon", "GridBusClient", "GridBusTestSupport", "GridConfiguration", "GridSecurity", "GridPlugins", "ZeroMQ", "GridSchema",
-                "GridJSON", "GridDistrict", "GridStore",
+                "GridJSON", "GridDistrict", "GridStore", "GridPostgres", log,
             ],
             swiftSettings: settings
         ),

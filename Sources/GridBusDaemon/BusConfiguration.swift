@@ -1,5 +1,15 @@
+import Foundation
 import GridConfiguration
+import GridPostgres
 import GridSecurity
+
+/// Where the journal lives.
+public enum JournalBackend: String, Sendable, CaseIterable {
+    /// A file beside the daemon: the embedded default, one node.
+    case sqlite
+    /// A PostgreSQL database that several gridbusd nodes share, one of them leading (docs/operations.md, "A cluster").
+    case postgresql
+}
 
 /// How a GridBus ACK relates to the disk; see docs/operations.md "What an ACK promises".
 public enum JournalDurability: String, Sendable, CaseIterable {
@@ -18,7 +28,15 @@ public struct BusConfiguration: Sendable {
     public var httpHost = "127.0.0.1"
     public var httpPort = 7680
     public var dataDirectory = "./var"
+    public var journalBackend = JournalBackend.sqlite
     public var journalPath = "./var/journal.sqlite"
+    /// With the PostgreSQL backend: where, and the password from `journal.password-file` or
+    /// `GRIDBUS_JOURNAL_PASSWORD` (never a flag: flags show in process lists).
+    public var journalURL: PostgresURL?
+    public var journalPassword: String?
+    /// This node's ingress as publishers reach it; a follower names the leader's in `not-leader`.
+    public var clusterAdvertise: String?
+    public var leaseSeconds: Double = 2
     public var durability = JournalDurability.full
     public var retentionMaxAge: Double = 7 * 86400
     public var retentionMaxBytes = 10 << 30
@@ -48,6 +66,14 @@ public struct BusConfiguration: Sendable {
 
     public init() {}
 
+    /// Where the journal is, for logs and status: the file, or the PostgreSQL URL (which holds no password).
+    public var journalDescription: String {
+        switch journalBackend {
+        case .sqlite: journalPath
+        case .postgresql: journalURL.map(\.description) ?? ""
+        }
+    }
+
     /// The keys, defaults and meanings behind `gridbusd --help` and docs/configuration.md.
     public static let keys: [ConfigKeySpec] = [
         // The bus's endpoints have one name in every program: gridbusd binds them, clients connect.
@@ -57,7 +83,24 @@ public struct BusConfiguration: Sendable {
         ConfigKeySpec("http.host", default: "127.0.0.1", "address of /healthz and /metrics"),
         ConfigKeySpec("http.port", default: "7680", "port of /healthz and /metrics (0 picks a free port)"),
         ConfigKeySpec("data-dir", default: "./var", "data directory; the journal lives here unless journal.path says otherwise"),
+        ConfigKeySpec("journal.backend", default: "sqlite", "sqlite: a file beside this daemon; postgresql: a database several gridbusd nodes share"),
         ConfigKeySpec("journal.path", default: "<data-dir>/journal.sqlite", "SQLite journal file"),
+        ConfigKeySpec(
+            "journal.url",
+            default: "",
+            "PostgreSQL journal: postgresql://USER@HOST[:PORT][,HOST[:PORT]…]/DATABASE[?target_session_attrs=read-write&sslmode=prefer]; no password in it"
+        ),
+        ConfigKeySpec(
+            "journal.password-file",
+            default: "",
+            "file holding the PostgreSQL password (mode 0600); else GRIDBUS_JOURNAL_PASSWORD, else none (trust or peer authentication)"
+        ),
+        ConfigKeySpec(
+            "cluster.advertise",
+            default: "<the bound bus.ingress>",
+            "this node's ingress as publishers reach it: followers name the leader's in their not-leader answers"
+        ),
+        ConfigKeySpec("cluster.lease-timeout", default: "2s", "a leader that has not renewed its lease for this long is replaced"),
         ConfigKeySpec(
             "journal.durability",
             default: "full",
@@ -100,7 +143,8 @@ public struct BusConfiguration: Sendable {
     ]
 
     /// Reads and checks every key. See ``keys`` for names and defaults.
-    public init(reader: GridConfigReader) throws(ConfigurationError) {
+    /// - Parameter environment: where `GRIDBUS_JOURNAL_PASSWORD` is looked up.
+    public init(reader: GridConfigReader, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
         ingressEndpoint = reader.string("bus.ingress", default: ingressEndpoint)
         egressEndpoint = reader.string("bus.egress", default: egressEndpoint)
         replayEndpoint = reader.string("bus.replay", default: replayEndpoint)
@@ -118,6 +162,36 @@ public struct BusConfiguration: Sendable {
         dataDirectory = reader.string("data-dir", default: dataDirectory)
         journalPath = reader.string("journal.path", default: dataDirectory + "/journal.sqlite")
         durability = try reader.choice("journal.durability", default: durability)
+        journalBackend = try reader.choice("journal.backend", default: journalBackend)
+        let url = reader.optionalString("journal.url").flatMap { $0.isEmpty ? nil : $0 }
+        if journalBackend == .postgresql {
+            guard let url else {
+                throw reader.error(
+                    "journal.url",
+                    nil,
+                    "required when journal.backend is postgresql, e.g. postgresql://gridbus@db1:5432,db2:5432/gridbus"
+                )
+            }
+            do { journalURL = try PostgresURL(parsing: url) } catch { throw reader.error("journal.url", error.url, error.reason) }
+            let passwordFile = reader.optionalString("journal.password-file").flatMap { $0.isEmpty ? nil : $0 }
+            do {
+                journalPassword = try PostgresPassword.resolve(
+                    file: passwordFile,
+                    variable: "GRIDBUS_JOURNAL_PASSWORD",
+                    environment: environment
+                )
+            } catch { throw reader.error("journal.password-file", error.file, error.reason) }
+        } else if url != nil {
+            throw reader.error("journal.url", url, "is only read with journal.backend postgresql")
+        }
+        clusterAdvertise = reader.optionalString("cluster.advertise").flatMap { $0.isEmpty ? nil : $0 }
+        if let clusterAdvertise, !clusterAdvertise.contains("://") || clusterAdvertise.hasSuffix(":*") {
+            throw reader.error("cluster.advertise", clusterAdvertise, "not an endpoint publishers can connect to (e.g. tcp://10.0.0.11:7600)")
+        }
+        leaseSeconds = try reader.duration("cluster.lease-timeout", default: leaseSeconds)
+        guard (0.2...60).contains(leaseSeconds) else {
+            throw reader.error("cluster.lease-timeout", String(leaseSeconds), "must be between 200ms and 60s")
+        }
         retentionMaxAge = try reader.duration("journal.max-age", default: retentionMaxAge)
         retentionMaxBytes = try reader.byteSize("journal.max-bytes", default: retentionMaxBytes)
         retentionInterval = try reader.duration("journal.retention-interval", default: retentionInterval)

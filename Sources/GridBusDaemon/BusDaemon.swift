@@ -11,7 +11,7 @@ import ZeroMQ
 /// gridbusd's bus: one thread per socket or file, each owning what it touches.
 ///
 /// ```
-/// ingress ROUTER ──batches──▶ journal (SQLite, group commit) ──entries──▶ egress XPUB
+/// ingress ROUTER ──batches──▶ journal (SQLite or PostgreSQL, group commit) ──entries──▶ egress XPUB
 ///        ▲                          │
 ///        └──────── ACK / NACK ──────┘                replay ROUTER ◀── journal reader
 ///
@@ -62,13 +62,20 @@ public final class BusDaemon: Service, CustomStringConvertible {
 
     /// Whether every loop is running (for `/healthz`): journal, checkpoint, egress, replay, ingress, and with CURVE
     /// the ZAP handler and the handshake monitor.
-    public var isHealthy: Bool { state.snapshot.loopsRunning == (security.access.enforces ? 7 : 5) }
+    /// On PostgreSQL there is no checkpoint loop, and a node that cannot reach the database is not healthy.
+    public var isHealthy: Bool {
+        let snapshot = state.snapshot
+        let loops = (security.access.enforces ? 7 : 5) - (configuration.journalBackend == .sqlite ? 0 : 1)
+        return snapshot.loopsRunning == loops && !snapshot.role.isUnavailable
+    }
     public var headSequence: UInt64 { state.head }
 
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let journalDirectory = (configuration.journalPath as NSString).deletingLastPathComponent
-        if !journalDirectory.isEmpty { try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true) }
+        if configuration.journalBackend == .sqlite {
+            let journalDirectory = (configuration.journalPath as NSString).deletingLastPathComponent
+            if !journalDirectory.isEmpty { try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true) }
+        }
 
         let ingressStop = StopFlag()
         let journalStop = StopFlag()
@@ -91,9 +98,9 @@ public final class BusDaemon: Service, CustomStringConvertible {
         let plugins = self.plugins
         // The journal opens first: nothing is accepted without a place to write it.
         let journalThread = try await Self.startThread(name: "journal", state: state) { ready in
-            let journal: Journal
+            let journal: any JournalStorage
             do {
-                journal = try Journal(path: configuration.journalPath, durability: configuration.durability, maxFileSize: configuration.maxFileSize)
+                journal = try Self.openJournal(configuration, state: state, logger: logger)
             } catch { return ready(.failure(error)) }
             // Publish the journal's extent before the egress starts: its heartbeats begin at this head.
             state.update {
@@ -101,6 +108,7 @@ public final class BusDaemon: Service, CustomStringConvertible {
                 $0.tail = journal.tail
                 $0.journalEvents = journal.eventCount
                 $0.journalBytes = journal.eventBytes
+                $0.role = journal.role
             }
             ready(.success(""))
             JournalLoop(
@@ -119,18 +127,20 @@ public final class BusDaemon: Service, CustomStringConvertible {
         // Stopped last: it may still be asked about peers while the other loops drain.
         var zapThread: [(StopFlag, ZMQThread)] = []
         let checkpointStop = StopFlag()
-        let checkpointer = try await Self.startThread(name: "checkpoint", state: state) { ready in
-            let connection: SQLiteConnection
-            do { connection = try SQLiteConnection(path: configuration.journalPath) } catch { return ready(.failure(error)) }
-            ready(.success(""))
-            // Passive checkpoints from here keep the journal's WAL short, so that a group commit
-            // (and every publish waiting on it) copies the WAL only as the backstop (`WALCheckpointing`).
-            WALCheckpointing(interval: .milliseconds(250)).run(connection, isStopped: { checkpointStop.isSet }) { error in
-                logger.warning("journal checkpoint failed; will retry", metadata: ["error": "\(error)"])
+        if configuration.journalBackend == .sqlite {
+            let checkpointer = try await Self.startThread(name: "checkpoint", state: state) { ready in
+                let connection: SQLiteConnection
+                do { connection = try SQLiteConnection(path: configuration.journalPath) } catch { return ready(.failure(error)) }
+                ready(.success(""))
+                // Passive checkpoints from here keep the journal's WAL short, so that a group commit
+                // (and every publish waiting on it) copies the WAL only as the backstop (`WALCheckpointing`).
+                WALCheckpointing(interval: .milliseconds(250)).run(connection, isStopped: { checkpointStop.isSet }) { error in
+                    logger.warning("journal checkpoint failed; will retry", metadata: ["error": "\(error)"])
+                }
+                try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  // leave a small WAL behind at shutdown
             }
-            try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  // leave a small WAL behind at shutdown
+            threads.append((checkpointStop, checkpointer.thread))
         }
-        threads.append((checkpointStop, checkpointer.thread))
         do {
             // The ZAP handler comes first: with ZAP_ENFORCE_DOMAIN, a handshake without it is refused.
             if security.access.enforces {
@@ -191,9 +201,9 @@ public final class BusDaemon: Service, CustomStringConvertible {
             threads.insert((egressStop, egressEndpoint.thread), at: 1)
             let replayEndpoint = try await Self.startThread(name: "replay", state: state) { ready in
                 let socket: ZMQSocket
-                let reader: JournalReader
+                let reader: any JournalReading
                 do {
-                    reader = try JournalReader(path: configuration.journalPath)
+                    reader = try Self.openReader(configuration, state: state, logger: logger)
                     socket = try ZMQSocket(context: context, type: .router)
                     try security.configureServer(socket, name: "replay")
                     try socket.setRouterMandatory(true)
@@ -226,7 +236,10 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     try socket.setReceiveHighWaterMark(100_000)
                     try socket.setSendHighWaterMark(100_000)
                     try socket.bind(configuration.ingressEndpoint)
-                    ready(.success(try socket.lastEndpoint))
+                    let bound = try socket.lastEndpoint
+                    // What a follower tells publishers to use instead, once this node leads.
+                    state.update { $0.advertise = configuration.clusterAdvertise ?? bound }
+                    ready(.success(bound))
                 } catch { return ready(.failure(error)) }
                 var loop = IngressLoop(
                     configuration: configuration,
@@ -248,7 +261,7 @@ public final class BusDaemon: Service, CustomStringConvertible {
                 metadata: [
                     "bus.ingress": "\(ingressEndpoint.endpoint)", "bus.egress": "\(egressEndpoint.endpoint)",
                     "bus.replay": "\(replayEndpoint.endpoint)",
-                    "journal.path": "\(configuration.journalPath)", "journal.durability": "\(configuration.durability.rawValue)",
+                    "journal": "\(configuration.journalDescription)", "journal.role": "\(snapshot.role.name)",
                     "journal.head": "\(snapshot.head)", "journal.events": "\(snapshot.journalEvents)",
                 ]
             )
@@ -276,6 +289,32 @@ public final class BusDaemon: Service, CustomStringConvertible {
         await Self.stop(threads + zapThread)
         started.close()
         logger.notice("gridbusd bus stopped", metadata: ["journal.head": "\(state.head)"])
+    }
+
+    /// The journal's writing side on the configured backend.
+    private static func openJournal(_ configuration: BusConfiguration, state: BusState, logger: Logger) throws -> any JournalStorage {
+        switch configuration.journalBackend {
+        case .sqlite:
+            return try SQLiteJournal(path: configuration.journalPath, durability: configuration.durability, maxFileSize: configuration.maxFileSize)
+        case .postgresql:
+            return try PostgresJournal(settings: postgresSettings(configuration, state: state), logger: logger)
+        }
+    }
+
+    private static func openReader(_ configuration: BusConfiguration, state: BusState, logger: Logger) throws -> any JournalReading {
+        switch configuration.journalBackend {
+        case .sqlite: try SQLiteJournalReader(path: configuration.journalPath)
+        case .postgresql: PostgresJournalReader(settings: postgresSettings(configuration, state: state), logger: logger)
+        }
+    }
+
+    private static func postgresSettings(_ configuration: BusConfiguration, state: BusState) -> PostgresJournalSettings {
+        PostgresJournalSettings(
+            url: configuration.journalURL!,
+            password: configuration.journalPassword,
+            advertise: { state.snapshot.advertise },
+            leaseSeconds: configuration.leaseSeconds
+        )
     }
 
     /// Stops loops in pipeline order, each after the one feeding it has finished.

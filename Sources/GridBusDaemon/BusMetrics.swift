@@ -23,6 +23,10 @@ final class BusMetrics: Sendable {
     let commitBatchSize: Recorder
     let commitDuration: Timer
     let retentionRemoved: Counter
+    let isLeader: Gauge
+    let leaseEpoch: Gauge
+    let roleChanges: Counter
+    let followerBehind: Gauge
 
     /// Each metric's help text, by label, for `/metrics` (docs/operations.md, "Monitoring").
     static let help: [String: String] = [
@@ -45,6 +49,10 @@ final class BusMetrics: Sendable {
         "gridbus_commit_batch_events": "Events per group commit of the journal.",
         "gridbus_commit_duration_seconds": "Time per group commit of the journal.",
         "gridbus_retention_removed_total": "Events removed from the journal by retention.",
+        "gridbus_cluster_leader": "1 while this node writes the journal (always on SQLite), 0 on a follower or a node cut off from PostgreSQL.",
+        "gridbus_cluster_epoch": "The fencing epoch of the lease this node last held.",
+        "gridbus_cluster_role_changes_total": "Times this node's role changed (leader, follower, unavailable).",
+        "gridbus_cluster_follower_behind_events": "On a follower, events the leader has journaled that this node has not read yet (0 on the leader).",
     ]
 
     init(factory: any MetricsFactory) {
@@ -71,5 +79,9 @@ final class BusMetrics: Sendable {
         commitBatchSize = Recorder(label: "gridbus_commit_batch_events", aggregate: true, factory: factory)
         commitDuration = Timer(label: "gridbus_commit_duration_seconds", factory: factory)
         retentionRemoved = Counter(label: "gridbus_retention_removed_total", factory: factory)
+        isLeader = Gauge(label: "gridbus_cluster_leader", factory: factory)
+        leaseEpoch = Gauge(label: "gridbus_cluster_epoch", factory: factory)
+        roleChanges = Counter(label: "gridbus_cluster_role_changes_total", factory: factory)
+        followerBehind = Gauge(label: "gridbus_cluster_follower_behind_events", factory: factory)
     }
 }

@@ -20,6 +20,10 @@ final class BusState: Sendable {
         var subscribers: [String: SubscriberReport] = [:]
         var loopsRunning = 0
         var lastJournalError: String?
+        /// This node's part in the cluster: on SQLite always the leader.
+        var role = JournalRole.leader(epoch: 0)
+        /// This node's ingress as publishers reach it (`cluster.advertise`, or the bound endpoint).
+        var advertise = ""
     }
 
     private let state = Mutex(Snapshot())

@@ -88,8 +88,12 @@ struct EgressLoop {
                 if sent > 0 { metrics.fannedOut.increment(by: sent) }
                 if stop.isSet && fromJournal.isEmpty { break }
                 if ContinuousClock.now >= nextHeartbeat {
-                    heartbeatCount += 1
-                    try sendHeartbeat(socket: socket, count: heartbeatCount, head: lastSent)
+                    // A node cut off from PostgreSQL does not know the head: it keeps quiet rather than
+                    // tell subscribers they are current.
+                    if !state.snapshot.role.isUnavailable {
+                        heartbeatCount += 1
+                        try sendHeartbeat(socket: socket, count: heartbeatCount, head: lastSent)
+                    }
                     checkLag()
                     nextHeartbeat = ContinuousClock.now + interval
                 }

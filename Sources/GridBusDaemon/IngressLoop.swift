@@ -14,16 +14,6 @@ struct PublishAnswer: Sendable {
     let outcome: AppendOutcome
 }
 
-extension AppendOutcome {
-    /// The sequence an ACK carries, nil for a refusal.
-    var acknowledgedSequence: UInt64? {
-        switch self {
-        case .appended(let sequence), .duplicate(let sequence): sequence
-        case .failed: nil
-        }
-    }
-}
-
 /// The ingress thread: owns the ROUTER, checks each publish in one pass over its bytes and against
 /// its sender's access list, hands good ones to the journal in batches and answers every publish
 /// with ACK or NACK. A PUB may carry many events: they are checked one by one, and the ACKs of its
@@ -98,7 +88,12 @@ struct IngressLoop {
         while index < batch.endIndex {
             let answer = batch[index]
             guard answer.outcome.acknowledgedSequence != nil else {
-                if case .failed(let reason) = answer.outcome { try refuse(.storage, reason, to: answer.reply, token: answer.token, socket: socket) }
+                switch answer.outcome {
+                case .failed(let reason): try refuse(.storage, reason, to: answer.reply, token: answer.token, socket: socket)
+                // The reason is the leader's ingress endpoint alone, for a client to connect to (docs/protocol.md).
+                case .notLeader(let leader): try refuse(.notLeader, leader ?? "", to: answer.reply, token: answer.token, socket: socket)
+                case .appended, .duplicate: break
+                }
                 index += 1
                 continue
             }

@@ -9,7 +9,7 @@ import ZeroMQ
 /// (group commit), then hands answers back to the ingress and written events to the egress.
 struct JournalLoop {
     let configuration: BusConfiguration
-    let journal: Journal
+    let journal: any JournalStorage
     let fromIngress: BoundedBuffer<[IncomingEvent]>
     let answers: BoundedBuffer<[PublishAnswer]>
     let toEgress: BoundedBuffer<[JournalEntry]>
@@ -22,12 +22,20 @@ struct JournalLoop {
     func run() {
         var nextRetention = ContinuousClock.now
         publishExtent()
+        defer {
+            journal.close()
+            publishRole()
+        }
         while true {
             if ContinuousClock.now >= nextRetention {
                 runRetention()
                 nextRetention = ContinuousClock.now + .milliseconds(Int(configuration.retentionInterval * 1000))
             }
-            guard let first = fromIngress.popBlocking(timeout: 0.2) else {
+            let followed = journal.maintain()
+            if !followed.isEmpty { _ = toEgress.pushBlocking(followed) }
+            publishRole()
+            guard let first = fromIngress.popBlocking(timeout: journal.idleWait) else {
+                if !followed.isEmpty { publishExtent() }
                 if stop.isSet { break } else { continue }
             }
             var events = first
@@ -74,6 +82,17 @@ struct JournalLoop {
         } catch {
             logger.error("retention failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The node's part in a cluster (always leader on SQLite), for status, health and metrics.
+    private func publishRole() {
+        metrics.followerBehind.record(Int64(journal.behind))
+        let role = journal.role
+        guard state.snapshot.role != role else { return }
+        state.update { $0.role = role }
+        metrics.isLeader.record(role.isLeader ? 1 : 0)
+        if case .leader(let epoch) = role { metrics.leaseEpoch.record(Int64(epoch)) }
+        metrics.roleChanges.increment()
     }
 
     private func publishExtent() {

@@ -23,7 +23,7 @@ struct ReplayLoop {
     let plugins: PluginBoard?
     var reporter: DenialReporter
 
-    mutating func run(socket: ZMQSocket, reader: JournalReader) {
+    mutating func run(socket: ZMQSocket, reader: any JournalReading) {
         var poller = ZMQPoller()
         poller.add(socket)
         do {
@@ -41,7 +41,7 @@ struct ReplayLoop {
         }
     }
 
-    private mutating func handle(_ message: ZMQMessage, policy: AccessPolicy?, socket: ZMQSocket, reader: JournalReader) throws(ZMQError) {
+    private mutating func handle(_ message: ZMQMessage, policy: AccessPolicy?, socket: ZMQSocket, reader: any JournalReading) throws(ZMQError) {
         let frames = message.frames
         guard frames.count >= 2 else { return }
         let delimited = frames.count >= 3 && frames[1].isEmpty
@@ -73,7 +73,7 @@ struct ReplayLoop {
         identity: Identity?,
         reply: ReplyAddress,
         socket: ZMQSocket,
-        reader: JournalReader
+        reader: any JournalReading
     ) throws(ZMQError) {
         guard body.count >= 3, let from = BusProtocol.decodeInteger(body[1]), let requested = BusProtocol.decodeInteger(body[2]) else {
             return try refuse(
@@ -113,6 +113,18 @@ struct ReplayLoop {
         try socket.send(frames: reply.frames([BusProtocol.error, Array(refusal.rawValue.utf8), Array(reason.utf8)]))
     }
 
+    private func cluster(_ snapshot: BusState.Snapshot) -> BusStatus.Cluster {
+        let backend = configuration.journalBackend.rawValue
+        return switch snapshot.role {
+        case .leader(let epoch):
+            BusStatus.Cluster(backend: backend, role: "leader", leader: snapshot.advertise, epoch: epoch, advertise: snapshot.advertise, problem: nil)
+        case .follower(let leader):
+            BusStatus.Cluster(backend: backend, role: "follower", leader: leader, epoch: nil, advertise: snapshot.advertise, problem: nil)
+        case .unavailable(let problem):
+            BusStatus.Cluster(backend: backend, role: "unavailable", leader: nil, epoch: nil, advertise: snapshot.advertise, problem: problem)
+        }
+    }
+
     private func statusJSON() -> [UInt8] {
         let snapshot = state.snapshot
         let status = BusStatus(
@@ -120,7 +132,7 @@ struct ReplayLoop {
             tail: snapshot.tail,
             journalEvents: snapshot.journalEvents,
             journalBytes: snapshot.journalBytes,
-            journalPath: configuration.journalPath,
+            journalPath: configuration.journalDescription,
             durability: configuration.durability.rawValue,
             subscriptions: snapshot.subscriptions,
             subscribers: snapshot.subscribers.values.sorted { $0.name < $1.name }.map {
@@ -136,7 +148,8 @@ struct ReplayLoop {
             endpoints: .init(ingress: configuration.ingressEndpoint, egress: configuration.egressEndpoint, replay: configuration.replayEndpoint),
             security: security.statusDescription,
             identities: security.access.policy.identities.keys.sorted(),
-            plugins: plugins?.plugins ?? []
+            plugins: plugins?.plugins ?? [],
+            cluster: cluster(snapshot)
         )
         return (try? JSONTreeEncoder().encode(status)) ?? Array("{}".utf8)
     }

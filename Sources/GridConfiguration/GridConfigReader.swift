@@ -116,10 +116,16 @@ public struct GridConfigReader: Sendable {
     // MARK: Typed, strict accessors
 
     public func string(_ key: String, default defaultValue: String) -> String {
-        reader.string(forKey: ConfigKey(key), default: defaultValue)
+        optionalString(key) ?? defaultValue
     }
 
-    public func optionalString(_ key: String) -> String? { reader.string(forKey: ConfigKey(key)) }
+    /// The key's text as written. swift-configuration's flag parser splits a value at its commas
+    /// (`--journal-url postgresql://g@db1,db2/g` arrives as two values, which a string read refuses);
+    /// the parts are joined again, so that a host list reads the same from a flag, the environment
+    /// or the file.
+    public func optionalString(_ key: String) -> String? {
+        reader.string(forKey: ConfigKey(key)) ?? reader.stringArray(forKey: ConfigKey(key))?.joined(separator: ",")
+    }
 
     public func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int> = Int.min...Int.max) throws(ConfigurationError) -> Int {
         guard let raw = raw(key) else { return defaultValue }

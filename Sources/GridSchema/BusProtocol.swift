@@ -71,6 +71,9 @@ public enum BusProtocol {
         case overloaded, storage
         case unknownCommand = "unknown-command"
         case forbidden
+        /// This node of a cluster does not journal: the reason is the leader's ingress endpoint
+        /// (empty while no leader is known). Send the same event there, with the same id.
+        case notLeader = "not-leader"
 
         public init(_ code: EnvelopeError.Code) {
             switch code {
@@ -82,7 +85,7 @@ public enum BusProtocol {
         }
 
         /// Whether a publisher should retry the same event later.
-        public var isRetryable: Bool { self == .overloaded || self == .storage }
+        public var isRetryable: Bool { self == .overloaded || self == .storage || self == .notLeader }
     }
 
     public static func encode(_ value: UInt64) -> [UInt8] {

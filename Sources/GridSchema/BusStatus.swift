@@ -45,6 +45,31 @@ public struct BusStatus: Sendable, Codable, Hashable {
         }
     }
 
+    /// This node's part in the bus: on SQLite a single node that always leads; on PostgreSQL one of
+    /// several nodes, one of which leads by a lease.
+    public struct Cluster: Sendable, Codable, Hashable {
+        /// `sqlite` or `postgresql`.
+        public var backend: String
+        /// `leader`, `follower`, or `unavailable` (PostgreSQL cannot be reached: this node neither writes nor knows the head).
+        public var role: String
+        /// The leader's ingress endpoint, where publishers go; nil while no leader is known.
+        public var leader: String?
+        /// The lease's fencing epoch while this node leads.
+        public var epoch: UInt64?
+        /// This node's ingress as publishers reach it.
+        public var advertise: String
+        /// Why the node is unavailable.
+        public var problem: String?
+        public init(backend: String, role: String, leader: String?, epoch: UInt64?, advertise: String, problem: String?) {
+            self.backend = backend
+            self.role = role
+            self.leader = leader
+            self.epoch = epoch
+            self.advertise = advertise
+            self.problem = problem
+        }
+    }
+
     public var head: UInt64
     public var tail: UInt64
     public var journalEvents: UInt64
@@ -62,6 +87,8 @@ public struct BusStatus: Sendable, Codable, Hashable {
     /// Names of the identities admitted (CURVE mode), never their keys.
     public var identities: [String]
     public var plugins: [Plugin]
+    /// Absent in the answers of daemons from before clusters.
+    public var cluster: Cluster?
 
     public init(
         head: UInt64,
@@ -76,7 +103,8 @@ public struct BusStatus: Sendable, Codable, Hashable {
         endpoints: Endpoints,
         security: String,
         identities: [String] = [],
-        plugins: [Plugin] = []
+        plugins: [Plugin] = [],
+        cluster: Cluster? = nil
     ) {
         self.head = head
         self.tail = tail
@@ -91,5 +119,6 @@ public struct BusStatus: Sendable, Codable, Hashable {
         self.security = security
         self.identities = identities
         self.plugins = plugins
+        self.cluster = cluster
     }
 }

@@ -32,6 +32,7 @@ struct StatusCommand: AsyncParsableCommand {
             oldest (tail)   \(status.tail)
             journal         \(status.journalEvents) events, \(status.journalBytes) bytes, durability \(status.durability)
                             \(status.journalPath)
+            \(Self.clusterLine(status.cluster))
             endpoints       ingress \(status.endpoints.ingress) · egress \(status.endpoints.egress) · replay \(status.endpoints.replay)
             security        \(status.security)\(status.identities.isEmpty ? "" : " · identities: " + status.identities.joined(separator: ", "))
             subscriptions   \(status.subscriptions) distinct topic prefixes
@@ -62,6 +63,19 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         FileHandleOutput.standardOutput(text)
+    }
+
+    /// The node's part in the bus: `cluster         postgresql · leader (epoch 3) · tcp://10.0.0.11:7600`.
+    static func clusterLine(_ cluster: BusStatus.Cluster?) -> String {
+        guard let cluster else { return "cluster         sqlite · single node" }
+        var parts = [cluster.backend]
+        switch cluster.role {
+        case "leader": parts.append("leader" + (cluster.epoch.map { " (epoch \($0))" } ?? "") + " · this node " + cluster.advertise)
+        case "follower": parts.append("follower · leader " + (cluster.leader ?? "unknown") + " · this node " + cluster.advertise)
+        default: parts.append("UNAVAILABLE: " + (cluster.problem ?? "PostgreSQL cannot be reached"))
+        }
+        if cluster.backend == "sqlite" { parts = ["sqlite", "single node"] }
+        return "cluster         " + parts.joined(separator: " · ")
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import GridBusDaemon
 import GridBusTestSupport
 import GridConfiguration
+import GridPostgres
 import GridSecurity
 import Testing
 import ZeroMQ
@@ -13,7 +14,8 @@ import ZeroMQ
                 arguments: ["gridbusd"] + arguments,
                 keys: BusConfiguration.keys,
                 environment: environment
-            )
+            ),
+            environment: environment
         )
     }
 
@@ -137,6 +139,77 @@ import ZeroMQ
         #expect(configuration.securityMode == .curve)
         #expect(configuration.serverKeyFile == "/etc/gridbus/keys/gridbusd.key_secret")
         #expect(configuration.accessFile == "/etc/gridbus/access.yaml")
+    }
+
+    /// A password file as an operator writes it: one line, mode 0600.
+    static func passwordFile(_ text: String, mode: mode_t = 0o600) throws -> String {
+        let path = TemporaryFiles.path("password")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, mode)
+        return path
+    }
+
+    @Test func aHostListReadsTheSameFromAFlagTheEnvironmentAndTheFile() async throws {
+        let url = "postgresql://gridbus@db1:5432,db2:5433/gridbus"
+        let file = TemporaryFiles.path("gridbusd", extension: "yaml")
+        try Data("security:\n  mode: none\njournal:\n  backend: postgresql\n  url: \(url)\n".utf8).write(to: URL(fileURLWithPath: file))
+        let fromFlag = try await load(["--security-mode", "none", "--journal-backend", "postgresql", "--journal-url", url])
+        let fromEnvironment = try await load(
+            ["--security-mode", "none"],
+            environment: ["GRIDBUS_JOURNAL_BACKEND": "postgresql", "GRIDBUS_JOURNAL_URL": url]
+        )
+        let fromFile = try await load(["--config", file])
+        for configuration in [fromFlag, fromEnvironment, fromFile] {
+            #expect(configuration.journalURL?.hosts.map(\.description) == ["db1:5432", "db2:5433"])
+        }
+    }
+
+    @Test func theClusterNodeConfigurationInDeployIsValid() async throws {
+        let sample = Self.repository.appendingPathComponent("deploy/cluster/gridbusd-node.yaml").path
+        let configuration = try await load(["--config", sample, "--journal-password-file", Self.passwordFile("s3cret\n")])
+        #expect(configuration.journalBackend == .postgresql)
+        let url = try #require(configuration.journalURL)
+        #expect(url.hosts.map(\.description) == ["db1:5432", "db2:5432", "db3:5432"])
+        #expect(url.user == "gridbus" && url.database == "gridbus" && url.target == .readWrite && url.tls == .require)
+        #expect(configuration.journalPassword == "s3cret", "the file's one line, without its newline")
+        #expect(configuration.clusterAdvertise == "tcp://10.0.0.11:7600" && configuration.leaseSeconds == 2)
+        #expect(!configuration.journalDescription.contains("s3cret"))
+    }
+
+    @Test func aPostgreSQLPasswordNeverComesFromTheURLOrAReadableFile() async throws {
+        let arguments = ["--security-mode", "none", "--journal-backend", "postgresql", "--journal-url"]
+        await #expect {
+            _ = try await load(arguments + ["postgresql://gridbus:hunter2@db1/gridbus"])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("journal.url") && text.contains("password") && !text.contains("hunter2")
+        }
+        await #expect {
+            _ = try await load(arguments + ["postgresql://gridbus@db1/gridbus", "--journal-password-file", Self.passwordFile("x", mode: 0o644)])
+        } throws: { error in "\(error)".contains("journal.password-file") && "\(error)".contains("chmod 600") }
+        // The environment variable, when there is no file.
+        let fromEnvironment = try await load(arguments + ["postgresql://gridbus@db1/gridbus"], environment: ["GRIDBUS_JOURNAL_PASSWORD": "pw"])
+        #expect(fromEnvironment.journalPassword == "pw")
+    }
+
+    @Test(arguments: [
+        (["--journal-backend", "postgresql"], "journal.url", "required"),
+        (["--journal-url", "postgresql://g@db1/g"], "journal.url", "only read with journal.backend postgresql"),
+        (["--journal-backend", "postgresql", "--journal-url", "mysql://g@db1/g"], "journal.url", "must start with postgresql://"),
+        (["--journal-backend", "postgresql", "--journal-url", "postgresql://db1/g"], "journal.url", "names no user"),
+        (["--journal-backend", "postgresql", "--journal-url", "postgresql://g@db1:70000/g"], "journal.url", "port must be 1–65535"),
+        (
+            ["--journal-backend", "postgresql", "--journal-url", "postgresql://g@db1/g?target_session_attrs=primary"], "journal.url",
+            "read-write or any"
+        ),
+        (["--journal-backend", "postgresql", "--journal-url", "postgresql://g@db1,/g"], "journal.url", "empty host"),
+        (["--cluster-advertise", "tcp://0.0.0.0:*"], "cluster.advertise", "not an endpoint"),
+        (["--cluster-lease-timeout", "10ms"], "cluster.lease-timeout", "between 200ms and 60s"),
+    ])
+    func badClusterSettingsNameTheKeyAndTheReason(arguments: [String], key: String, reason: String) async {
+        await #expect {
+            _ = try await load(arguments)
+        } throws: { error in "\(error)".contains(key) && "\(error)".contains(reason) }
     }
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

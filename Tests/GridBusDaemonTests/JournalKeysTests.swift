@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func collidingKeysAreTwoEventsAndDuplicatesAreStillFound() throws {
-        let journal = try Journal(path: path, durability: .normal, keyHash: Self.everythingCollides)
+        let journal = try SQLiteJournal(path: path, durability: .normal, keyHash: Self.everythingCollides)
         let first = journal.append([try incoming("a"), try incoming("b"), try incoming("a", source: "other"), try incoming("b")], receivedAt: 1)
         #expect(first.outcomes == [.appended(1), .appended(2), .appended(3), .duplicate(2)])
         let second = journal.append([try incoming("a", source: "other"), try incoming("c")], receivedAt: 2)
@@ -58,10 +58,10 @@ import Testing
 
     @Test func keysAreRebuiltFromTheJournalWhenItOpens() throws {
         do {
-            let journal = try Journal(path: path, durability: .normal, keyHash: Self.everythingCollides)
+            let journal = try SQLiteJournal(path: path, durability: .normal, keyHash: Self.everythingCollides)
             _ = journal.append((0..<50).map { try! incoming("e\($0)") }, receivedAt: 1)
         }
-        let reopened = try Journal(path: path, durability: .normal)
+        let reopened = try SQLiteJournal(path: path, durability: .normal)
         #expect(
             reopened.append([try incoming("e49"), try incoming("e0"), try incoming("e50")], receivedAt: 2).outcomes == [
                 .duplicate(50), .duplicate(1), .appended(51),
@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func anEventRemovedByRetentionCanBePublishedAgain() throws {
-        let journal = try Journal(path: path, durability: .normal, keyHash: Self.everythingCollides)
+        let journal = try SQLiteJournal(path: path, durability: .normal, keyHash: Self.everythingCollides)
         _ = journal.append([try incoming("old"), try incoming("kept")], receivedAt: 1_000)
         _ = journal.append([try incoming("new")], receivedAt: 2_000_000)
         try journal.enforceRetention(now: Date(timeIntervalSince1970: 2_000), maxAge: 10, maxBytes: .max)
@@ -81,14 +81,14 @@ import Testing
     /// SQLite compares TEXT byte for byte, and a C string would end at the NUL: both are kept whole.
     @Test func idsThatDifferAfterANulOrOnlyInNormalisationAreDifferentEvents() throws {
         do {
-            let journal = try Journal(path: path, durability: .normal)
+            let journal = try SQLiteJournal(path: path, durability: .normal)
             let outcomes = journal.append(
                 [try incoming(#"a\u0000x"#), try incoming(#"a\u0000y"#), try incoming("caf\u{E9}"), try incoming("cafe\u{301}")],
                 receivedAt: 1
             ).outcomes
             #expect(outcomes == [.appended(1), .appended(2), .appended(3), .appended(4)])
         }
-        let reopened = try Journal(path: path, durability: .normal)
+        let reopened = try SQLiteJournal(path: path, durability: .normal)
         #expect(
             reopened.append([try incoming(#"a\u0000y"#), try incoming("cafe\u{301}")], receivedAt: 2).outcomes == [.duplicate(2), .duplicate(4)]
         )
@@ -106,7 +106,7 @@ import Testing
                 """
             )
         }
-        let journal = try Journal(path: path, durability: .normal)
+        let journal = try SQLiteJournal(path: path, durability: .normal)
         #expect(journal.append([try incoming("a"), try incoming("b")], receivedAt: 2).outcomes == [.duplicate(1), .appended(2)])
         let check = try SQLiteConnection(path: path, readOnly: true)
         #expect(try check.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_source_id'") == 0)

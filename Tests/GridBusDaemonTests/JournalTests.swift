@@ -6,78 +6,17 @@ import Testing
 
 @testable import GridBusDaemon
 
+/// What only the SQLite journal does: chunks, the file's size cap, moving a journal from before
+/// chunks. The contract both backends keep is in JournalContractTests.
 @Suite struct JournalTests {
     let path = TemporaryFiles.store("journal")
 
     func incoming(_ id: String, source: String = "test", grid: String? = "G-1", padding: Int = 0) throws -> IncomingEvent {
-        let gridAttribute = grid.map { #","grid":"\#($0)""# } ?? ""
-        let text =
-            #"{"specversion":"1.0","id":"\#(id)","source":"\#(source)","type":"incident.reported"\#(gridAttribute),"data":{"pad":"\#(String(repeating: "x", count: padding))"}}"#
-        let bytes = Array(text.utf8)
-        return IncomingEvent(
-            envelope: try EnvelopeScanner.scan(bytes),
-            bytes: bytes,
-            reply: ReplyAddress(routingID: [1], delimited: false),
-            token: []
-        )
-    }
-
-    @Test func sequencesAreContiguousAndDuplicatesKeepTheirFirstSequence() throws {
-        let journal = try Journal(path: path, durability: .normal)
-        let first = journal.append([try incoming("a"), try incoming("b"), try incoming("a")], receivedAt: 1000)
-        #expect(first.outcomes == [.appended(1), .appended(2), .duplicate(1)])
-        #expect(first.written.map(\.sequence) == [1, 2])
-        let second = journal.append([try incoming("b"), try incoming("c"), try incoming("a", source: "other")], receivedAt: 1001)
-        #expect(second.outcomes == [.duplicate(2), .appended(3), .appended(4)])
-        #expect(journal.head == 4 && journal.tail == 1 && journal.eventCount == 4)
-    }
-
-    @Test func storedBytesCarryTheSequenceAndTheTopic() throws {
-        let journal = try Journal(path: path, durability: .normal)
-        let entry = try #require(journal.append([try incoming("a", grid: nil)], receivedAt: 1).written.first)
-        #expect(String(decoding: entry.topic, as: UTF8.self) == "incident.reported/-")
-        #expect(try CloudEvent.decode(entry.event).sequence == 1)
-        let reader = try JournalReader(path: path)
-        let read = try reader.read(after: 0, prefixes: [[]], limit: 10, scanLimit: 100)
-        #expect(read.entries == [entry])
-    }
-
-    @Test func reopeningKeepsHeadTailAndSize() throws {
-        var bytes: Int64 = 0
-        do {
-            let journal = try Journal(path: path, durability: .full)
-            _ = journal.append((0..<10).map { try! incoming("e\($0)") }, receivedAt: 1)
-            bytes = journal.eventBytes
-        }
-        let reopened = try Journal(path: path, durability: .full)
-        #expect(reopened.head == 10 && reopened.tail == 1 && reopened.eventBytes == bytes)
-        #expect(reopened.append([try incoming("e3")], receivedAt: 2).outcomes == [.duplicate(4)])
-        #expect(reopened.append([try incoming("new")], receivedAt: 2).outcomes == [.appended(11)])
-    }
-
-    @Test func retentionRemovesOldEventsFromTheTail() throws {
-        let journal = try Journal(path: path, durability: .normal)
-        _ = journal.append((0..<5).map { try! incoming("old\($0)") }, receivedAt: 1_000_000)
-        _ = journal.append((0..<5).map { try! incoming("new\($0)") }, receivedAt: 2_000_000)
-        let removed = try journal.enforceRetention(now: Date(timeIntervalSince1970: 2_000 + 10), maxAge: 500, maxBytes: .max)
-        #expect(removed == 5)
-        #expect(journal.tail == 6 && journal.head == 10 && journal.eventCount == 5)
-        let reader = try JournalReader(path: path)
-        #expect(try reader.read(after: 0, prefixes: [[]], limit: 100, scanLimit: 100).entries.map(\.sequence) == [6, 7, 8, 9, 10])
-    }
-
-    @Test func retentionBySizeKeepsTheNewestWithinTheLimit() throws {
-        let journal = try Journal(path: path, durability: .normal)
-        for index in 0..<10 { _ = journal.append([try incoming("e\(index)", padding: 1000)], receivedAt: 1) }
-        let perEvent = journal.eventBytes / 10
-        try journal.enforceRetention(now: Date(timeIntervalSince1970: 0), maxAge: .infinity, maxBytes: Int(perEvent * 3 + 1))
-        #expect(journal.eventCount == 3)
-        #expect(journal.tail == 8)
-        #expect(journal.eventBytes <= perEvent * 3 + 1)
+        try JournalContractTests.incoming(id, source: source, grid: grid, padding: padding)
     }
 
     @Test func aFullJournalFailsTheWholeBatchAndKeepsItsHead() throws {
-        let journal = try Journal(path: path, durability: .normal, maxFileSize: 128 * 1024)
+        let journal = try SQLiteJournal(path: path, durability: .normal, maxFileSize: 128 * 1024)
         var appended = 0
         var failure: String?
         for batch in 0..<200 {
@@ -102,7 +41,7 @@ import Testing
     }
 
     @Test func aLargeGroupCommitIsSplitIntoChunksThatReplayReadsAcross() throws {
-        let journal = try Journal(path: path, durability: .normal)
+        let journal = try SQLiteJournal(path: path, durability: .normal)
         let written = journal.append((0..<200).map { try! incoming("e\($0)", padding: 1000) }, receivedAt: 1).written
         #expect(written.map(\.sequence) == Array(1...200))
         let check = try SQLiteConnection(path: path, readOnly: true)
@@ -110,14 +49,14 @@ import Testing
         #expect(chunks >= 3 && chunks <= 4, "200 events of about 1.2 KiB in chunks of 64 KiB")
         #expect(try check.scalar("SELECT COUNT(*) FROM event_chunks WHERE length(records) > \(JournalChunk.targetBytes + 2048)") == 0)
         // From the middle of a chunk, across the next, in pages; the scan limit counts events.
-        let reader = try JournalReader(path: path)
+        let reader = try SQLiteJournalReader(path: path)
         let page = try reader.read(after: 40, prefixes: [[]], limit: 100, scanLimit: 1000)
         #expect(page.entries == Array(written[40..<140]) && page.lastExamined == 140)
         let sparse = try reader.read(after: 140, prefixes: [Array("nothing".utf8)], limit: 100, scanLimit: 30)
         #expect(sparse.entries.isEmpty && sparse.lastExamined == 170)
         #expect(try reader.read(after: 200, prefixes: [[]], limit: 100, scanLimit: 1000).entries.isEmpty)
         // A duplicate of an event in an earlier chunk is found after reopening.
-        let reopened = try Journal(path: path, durability: .normal)
+        let reopened = try SQLiteJournal(path: path, durability: .normal)
         #expect(
             reopened.append([try incoming("e57", padding: 1000), try incoming("e199", padding: 1000)], receivedAt: 2).outcomes
                 == [.duplicate(58), .duplicate(200)]
@@ -125,7 +64,7 @@ import Testing
     }
 
     @Test func retentionRemovesWholeChunks() throws {
-        let journal = try Journal(path: path, durability: .normal)
+        let journal = try SQLiteJournal(path: path, durability: .normal)
         _ = journal.append((0..<5).map { try! incoming("a\($0)") }, receivedAt: 1)
         _ = journal.append((0..<5).map { try! incoming("b\($0)") }, receivedAt: 1)
         // One byte over the limit frees the whole oldest chunk, never part of one.
@@ -136,13 +75,13 @@ import Testing
 
     @Test func aCorruptChunkIsAnErrorThatSaysWhere() throws {
         do {
-            let journal = try Journal(path: path, durability: .normal)
+            let journal = try SQLiteJournal(path: path, durability: .normal)
             _ = journal.append([try incoming("a")], receivedAt: 1)
         }
         let tamper = try SQLiteConnection(path: path)
         try tamper.execute("UPDATE event_chunks SET records = substr(records, 1, 20)")
         #expect {
-            _ = try Journal(path: path, durability: .normal)
+            _ = try SQLiteJournal(path: path, durability: .normal)
         } throws: { error in
             "\(error)" == "journal chunk starting at sequence 1 is corrupt at byte 0: the record's lengths run past the chunk's 20 bytes"
         }
@@ -172,11 +111,11 @@ import Testing
                 }
             }
         }
-        let journal = try Journal(path: path, durability: .normal)
+        let journal = try SQLiteJournal(path: path, durability: .normal)
         #expect(journal.head == UInt64(count) && journal.tail == 1 && journal.eventCount == UInt64(count))
         let check = try SQLiteConnection(path: path, readOnly: true)
         #expect(try check.scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events'") == 0)
-        let reader = try JournalReader(path: path)
+        let reader = try SQLiteJournalReader(path: path)
         let g1 = try reader.read(after: 0, prefixes: [Array("incident.reported/G-1".utf8)], limit: 100_000, scanLimit: 100_000).entries
         #expect(g1.map(\.sequence) == Array(stride(from: 1, through: UInt64(count), by: 3)))
         #expect(g1.allSatisfy { String(decoding: $0.event, as: UTF8.self) == "{\"n\":\($0.sequence)}" })

@@ -55,7 +55,7 @@ struct KillNineTests {
         #expect(await daemon.wait(timeout: .seconds(20)) == 0, "daemon: \(daemon.stderr)")
 
         // Every event is in the journal exactly once, with contiguous sequences.
-        let journal = try JournalReader(path: directory + "/bus/journal.sqlite")
+        let journal = try SQLiteJournalReader(path: directory + "/bus/journal.sqlite")
             .read(after: 0, prefixes: [[]], limit: count + 1, scanLimit: count + 1).entries
         #expect(journal.map(\.sequence) == Array(1...UInt64(count)))
         let journaled = try journal.map { entry in

@@ -1,0 +1,120 @@
+import Foundation
+import GridBusClient
+import GridBusTestSupport
+import GridSchema
+import Testing
+import ZeroMQ
+
+/// Two gridbusd nodes, the real binaries, on one PostgreSQL journal (a real server): one leads and
+/// ACKs, the other answers `not-leader` with the leader's ingress and follows the journal; after a
+/// `kill -9` of the leader the follower takes over, and the journal holds every ACKed event once,
+/// without a gap.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct PostgresClusterTests {
+    struct Node {
+        var child: Child
+        let ready: [String: String]
+        var ingress: String { ready["ingress"] ?? "" }
+        var replay: String { ready["replay"] ?? "" }
+    }
+
+    static func startNode(_ name: String, url: String, in directory: String) async throws -> Node {
+        let arguments = [
+            "--data-dir", "\(directory)/\(name)", "--security-mode", "none", "--http-port", "0", "--bus-ingress", "tcp://127.0.0.1:*",
+            "--bus-egress", "tcp://127.0.0.1:*", "--bus-replay", "tcp://127.0.0.1:*", "--journal-backend", "postgresql", "--journal-url", url,
+            "--cluster-lease-timeout", "1s", "--log-level", "notice",
+        ]
+        let child = try Child("gridbusd", arguments, in: directory)
+        let ready = try await readyFile("\(directory)/\(name)/gridbusd.ready")
+        return Node(child: child, ready: ready)
+    }
+
+    static func status(_ node: Node) async throws -> BusStatus {
+        let requester = BusRequester(context: ZMQContext(), endpoint: node.replay)
+        defer { Task { await requester.close() } }
+        return try await requester.status(timeout: .seconds(5))
+    }
+
+    /// Waits until `node`'s status satisfies `condition`; returns it.
+    static func waitFor(_ node: Node, timeout: Duration = .seconds(15), _ condition: (BusStatus) -> Bool) async throws -> BusStatus {
+        let deadline = ContinuousClock.now + timeout
+        var last: BusStatus?
+        while ContinuousClock.now < deadline {
+            if let status = try? await status(node) {
+                if condition(status) { return status }
+                last = status
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw PostgresTestError("\(node.ingress): the expected status did not come; last: \(String(describing: last?.cluster))")
+    }
+
+    static func event(_ id: String) -> [UInt8] {
+        Array(#"{"specversion":"1.0","id":"\#(id)","source":"cluster-test","type":"incident.reported","grid":"G-1","data":{}}"#.utf8)
+    }
+
+    @Test func theFollowerTakesOverAndNothingAckedIsLostOrDoubled() async throws {
+        let directory = try TemporaryFiles.makeDirectory("cluster")
+        let url = try PostgresTestServer.shared().makeDatabase("cluster")
+        var a = try await Self.startNode("a", url: url, in: directory)
+        let aLeads = try await Self.waitFor(a) { $0.cluster?.role == "leader" }
+        #expect(aLeads.cluster?.backend == "postgresql" && aLeads.cluster?.leader == a.ingress && aLeads.cluster?.epoch == 1)
+        let b = try await Self.startNode("b", url: url, in: directory)
+        let bFollows = try await Self.waitFor(b) { $0.cluster?.role == "follower" && $0.cluster?.leader != nil }
+        #expect(bFollows.cluster?.leader == a.ingress)
+        // What an operator reads.
+        let shown = try await run("gridctl", ["status", "--replay", b.replay], in: directory)
+        #expect(
+            shown.status == 0 && shown.stdout.contains("cluster         postgresql · follower · leader \(a.ingress) · this node \(b.ingress)"),
+            "\(shown.stdout)"
+        )
+
+        let context = ZMQContext()
+        let toA = DirectPublisher(context: context, endpoint: a.ingress)
+        let toB = DirectPublisher(context: context, endpoint: b.ingress)
+        // The follower refuses and names the leader.
+        await #expect {
+            _ = try await toB.publish(Self.event("e1"))
+        } throws: { error in
+            guard case BusClientError.refused(let code, let reason) = error else { return false }
+            return code == "not-leader" && reason == a.ingress
+        }
+        var acked: [String: UInt64] = [:]
+        for index in 1...50 { acked["e\(index)"] = try await toA.publish(Self.event("e\(index)")) }
+        #expect(acked.values.sorted() == Array(1...50))
+        // The follower follows: its head reaches the leader's.
+        _ = try await Self.waitFor(b) { $0.head == 50 }
+
+        a.child.crash()
+        let started = ContinuousClock.now
+        let bLeads = try await Self.waitFor(b) { $0.cluster?.role == "leader" }
+        let takeover = ContinuousClock.now - started
+        #expect(bLeads.cluster?.epoch == 2 && bLeads.cluster?.leader == b.ingress)
+        #expect(takeover < .seconds(5), "took over in \(takeover) with a 1 s lease")
+        // The same event again answers its first sequence; a new one continues without a gap.
+        #expect(try await toB.publish(Self.event("e7")) == acked["e7"])
+        #expect(try await toB.publish(Self.event("e51")) == 51)
+
+        // The old leader comes back (on new ports) as a follower of the new one.
+        try FileManager.default.removeItem(atPath: "\(directory)/a/gridbusd.ready")
+        a = try await Self.startNode("a", url: url, in: directory)
+        let aFollows = try await Self.waitFor(a) { $0.cluster?.role == "follower" && $0.cluster?.leader == b.ingress }
+        #expect(aFollows.cluster?.leader == b.ingress)
+
+        // Replay from either node: every ACKed event once, sequences 1…51.
+        let requester = BusRequester(context: context, endpoint: a.replay)
+        let replayed = try await requester.replay(after: 0, limit: 1000)
+        await requester.close()
+        #expect(replayed.events.map(\.sequence) == Array(1...51))
+        let ids = try replayed.events.map { try CloudEvent.decode($0.bytes).id }
+        #expect(Set(ids).count == 51 && Set(ids) == Set((1...51).map { "e\($0)" }))
+
+        await toA.close()
+        await toB.close()
+        for node in [a, b] {
+            node.child.signal(SIGTERM)
+            #expect(await node.child.wait(timeout: .seconds(20)) == 0, "\(node.ingress): \(node.child.stderr)")
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
