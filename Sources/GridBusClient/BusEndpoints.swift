@@ -1,3 +1,4 @@
+import Foundation
 import GridConfiguration
 
 /// Where the daemon's three sockets are, as a client sees them.
@@ -20,11 +21,17 @@ public struct BusEndpoints: Sendable {
         self.credentials = credentials
     }
 
+    /// The endpoints of a comma-separated list, in order: each of `bus.ingress`, `bus.egress` and
+    /// `bus.replay` may name every node of a cluster (docs/protocol.md, "A cluster of nodes").
+    public static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// The keys every worker takes for the bus.
     public static let keys: [ConfigKeySpec] = [
-        ConfigKeySpec("bus.ingress", default: "tcp://127.0.0.1:7600", "gridbusd ingress endpoint (publishing)"),
-        ConfigKeySpec("bus.egress", default: "tcp://127.0.0.1:7601", "gridbusd egress endpoint (subscribing)"),
-        ConfigKeySpec("bus.replay", default: "tcp://127.0.0.1:7602", "gridbusd replay endpoint (catch-up, status)"),
+        ConfigKeySpec("bus.ingress", default: "tcp://127.0.0.1:7600", "gridbusd ingress endpoint (publishing); a cluster's, comma-separated"),
+        ConfigKeySpec("bus.egress", default: "tcp://127.0.0.1:7601", "gridbusd egress endpoint (subscribing); a cluster's, comma-separated"),
+        ConfigKeySpec("bus.replay", default: "tcp://127.0.0.1:7602", "gridbusd replay endpoint (catch-up, status); a cluster's, comma-separated"),
         ConfigKeySpec("bus.key", default: "", "this worker's CURVE secret certificate (NAME.key_secret, mode 0600); with bus.server-key"),
         ConfigKeySpec(
             "bus.server-key",

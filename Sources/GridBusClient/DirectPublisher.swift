@@ -22,6 +22,7 @@ public actor DirectPublisher {
     /// - Throws: ``BusClientError/refused(code:reason:)`` on a NACK, ``BusClientError/timeout(operation:endpoint:seconds:)``.
     public func publish(_ bytes: [UInt8], timeout: Duration = .seconds(5), resendInterval: Duration = .seconds(1)) async throws -> UInt64 {
         let socket = try await connectedSocket()
+        let nodes = BusEndpoints.list(endpoint).count
         nextToken += 1
         let token = BusProtocol.encode(nextToken)
         let deadline = ContinuousClock.now + timeout
@@ -33,6 +34,13 @@ public actor DirectPublisher {
                 let frames = message.frames
                 guard frames.count >= 2, frames[1] == token else { continue }  // a late answer to an earlier call
                 if frames[0] == BusProtocol.ack, frames.count == 3, let sequence = BusProtocol.decodeInteger(frames[2]) { return sequence }
+                if frames[0] == BusProtocol.nack, frames.count == 4, frames[2] == Array(BusProtocol.Refusal.notLeader.rawValue.utf8),
+                    nodes > 1
+                {
+                    // Round the cluster's nodes to the leader: the next send goes to the next one.
+                    try await Task.sleep(for: .milliseconds(50))
+                    break
+                }
                 if frames[0] == BusProtocol.nack, frames.count == 4 {
                     throw BusClientError.refused(code: String(decoding: frames[2], as: UTF8.self), reason: String(decoding: frames[3], as: UTF8.self))
                 }
@@ -59,7 +67,10 @@ public actor DirectPublisher {
         let credentials = self.credentials
         let socket = try await ZMQAsyncSocket(context: context, type: .dealer, name: "direct-publisher") { socket in
             try credentials?.apply(to: socket)
-            try socket.connect(endpoint)
+            // A cluster's nodes: a PUB goes to the next connected one; `not-leader` sends it on.
+            let nodes = BusEndpoints.list(endpoint)
+            if nodes.count > 1 { try socket.setImmediate(true) }
+            for node in nodes { try socket.connect(node) }
             return endpoint
         }
         self.socket = socket

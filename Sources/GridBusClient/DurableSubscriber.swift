@@ -146,7 +146,9 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             try credentials?.apply(to: socket)
             try socket.setReceiveHighWaterMark(highWaterMark)
             try socket.setReconnectInterval(milliseconds: 100, maximum: 2000)
-            try socket.connect(egress)
+            // Every node of a cluster fans out every event: the copies after the first are dropped
+            // by sequence like any event already seen, and a node's loss costs nothing.
+            for node in BusEndpoints.list(egress) { try socket.connect(node) }
             return egress
         }
         // Subscribe before replaying: see the type's documentation.

@@ -17,6 +17,11 @@ import Foundation
 /// each event until the bus ACKs it. Unanswered events are sent again with the same id after `ackTimeout` (the bus
 /// de-duplicates by `(source, id)`), so a crash of the worker or of the daemon loses nothing.
 /// An event the bus refuses for good (invalid, unknown type…) moves to the store's rejected table.
+///
+/// With a cluster's ingress endpoints (a comma-separated `bus.ingress`), it keeps a connection to
+/// each and sends to one, the leader as far as it knows: `NACK not-leader` names the leader, and
+/// silence past `ackTimeout` moves it to the next node; what was in flight goes again, with the
+/// same ids, to the new target.
 public final class ReliablePublisher: Service, CustomStringConvertible, Sendable {
     public struct Configuration: Sendable {
         /// Events sent and not yet answered, at most.
@@ -36,7 +41,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
 
     public let description = "ReliablePublisher"
     private let store: WorkerStore
-    private let endpoint: String
+    private let endpoints: [String]
     private let credentials: BusCredentials?
     private let context: ZMQContext
     private let configuration: Configuration
@@ -49,7 +54,24 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     private enum Signal: Sendable {
         case work
         case tick
-        case answer(ZMQMessage)
+        /// An answer, and the index of the endpoint it came from.
+        case answer(ZMQMessage, from: Int)
+    }
+
+    /// Which endpoint the events go to, and when it last answered.
+    private struct Target {
+        let count: Int
+        var current = 0
+        var lastAnswer = ContinuousClock.now
+
+        /// Moves to `index` (or the next one); returns whether it moved.
+        mutating func move(to index: Int? = nil) -> Bool {
+            let next = index ?? (current + 1) % count
+            guard next != current else { return false }
+            current = next
+            lastAnswer = .now
+            return true
+        }
     }
 
     private struct InFlight {
@@ -79,7 +101,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         refusedForGood = Counter(label: "gridbus_worker_events_rejected_total", factory: metrics)
         self.credentials = credentials
         self.store = store
-        self.endpoint = endpoint
+        self.endpoints = BusEndpoints.list(endpoint)
         self.context = context
         self.configuration = configuration
         self.logger = logger
@@ -123,21 +145,27 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     }
 
     private func deliveryLoop() async throws {
-        let endpoint = self.endpoint
         let credentials = self.credentials
-        let socket = try await ZMQAsyncSocket(context: context, type: .dealer, name: "publisher", capacity: configuration.window + 64) { socket in
-            try socket.setReceiveHighWaterMark(0)
-            try socket.setSendHighWaterMark(0)
-            try socket.setReconnectInterval(milliseconds: 100, maximum: 2000)
-            try credentials?.apply(to: socket)
-            try socket.connect(endpoint)
-            return endpoint
+        var sockets: [ZMQAsyncSocket] = []
+        for (index, endpoint) in endpoints.enumerated() {
+            sockets.append(
+                try await ZMQAsyncSocket(context: context, type: .dealer, name: "publisher-\(index)", capacity: configuration.window + 64) { socket in
+                    try socket.setReceiveHighWaterMark(0)
+                    try socket.setSendHighWaterMark(0)
+                    try socket.setReconnectInterval(milliseconds: 100, maximum: 2000)
+                    try credentials?.apply(to: socket)
+                    try socket.connect(endpoint)
+                    return endpoint
+                }
+            )
         }
         let signals = self.signals
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask {
-                    while let message = await socket.receive() { _ = await signals.push(.answer(message)) }
+                for (index, socket) in sockets.enumerated() {
+                    group.addTask {
+                        while let message = await socket.receive() { _ = await signals.push(.answer(message, from: index)) }
+                    }
                 }
                 group.addTask {
                     while !Task.isCancelled {
@@ -145,13 +173,13 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
                         _ = signals.tryPush(.tick)
                     }
                 }
-                try await deliver(socket: socket)
+                try await deliver(sockets: sockets)
                 group.cancelAll()
             }
         } onGracefulShutdown: {
             signals.close()
         }
-        await socket.close()
+        for socket in sockets { await socket.close() }
         let left = (try? await store.outboxCount()) ?? -1
         if left > 0 { logger.info("publisher stopped; undelivered events stay in the outbox", metadata: ["outbox.events": "\(left)"]) }
     }
@@ -162,10 +190,11 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     /// their first sequence, as after a power loss.
     static let removalBatch = 512
 
-    private func deliver(socket: ZMQAsyncSocket) async throws {
+    private func deliver(sockets: [ZMQAsyncSocket]) async throws {
         var inFlight: [Int64: InFlight] = [:]
         var lastFetched: Int64 = 0
         var eventsPerPublish = min(max(configuration.eventsPerPublish, 1), BusProtocol.maximumEventsPerPublish)
+        var target = Target(count: sockets.count)
         // Rows after `lastFetched` may be waiting: at the start, after a commit (`work`), on each
         // tick, and while the window was too small for all of them. Answers alone add none.
         var mayHaveMore = true
@@ -177,7 +206,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
                 let rows = try await store.pending(after: lastFetched, limit: limit)
                 mayHaveMore = rows.count == limit
                 for row in rows { inFlight[row.rowID] = InFlight(bytes: row.bytes, sentAt: .now, attempts: 1) }
-                try await send(rows.map(\.rowID), of: &inFlight, eventsPerPublish: eventsPerPublish, socket: socket)
+                try await send(rows.map(\.rowID), of: &inFlight, eventsPerPublish: eventsPerPublish, socket: sockets[target.current])
                 lastFetched = rows.last?.rowID ?? lastFetched
             }
             guard let first = await signals.pop() else {
@@ -191,15 +220,23 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
                 case .tick:
                     mayHaveMore = true
                     ticked = true
-                case .answer(let message):
-                    try await handle(message.frames, inFlight: &inFlight, delivered: &delivered, eventsPerPublish: &eventsPerPublish)
+                case .answer(let message, let from):
+                    if from == target.current { target.lastAnswer = .now }
+                    try await handle(
+                        message.frames,
+                        from: from,
+                        target: &target,
+                        inFlight: &inFlight,
+                        delivered: &delivered,
+                        eventsPerPublish: &eventsPerPublish
+                    )
                 }
             }
             if !delivered.isEmpty, ticked || delivered.count >= Self.removalBatch {
                 try await store.delivered(delivered)
                 delivered.removeAll(keepingCapacity: true)
             }
-            try await resendDue(&inFlight, eventsPerPublish: eventsPerPublish, socket: socket)
+            try await resendDue(&inFlight, target: &target, eventsPerPublish: eventsPerPublish, sockets: sockets)
         }
     }
 
@@ -225,6 +262,8 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
     /// An answer: `ACK token sequence [token sequence …]` (the events of one PUB), or one NACK.
     private func handle(
         _ frames: [[UInt8]],
+        from: Int,
+        target: inout Target,
         inFlight: inout [Int64: InFlight],
         delivered: inout [Int64],
         eventsPerPublish: inout Int
@@ -266,6 +305,24 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
                 for (other, candidate) in inFlight where candidate.sentWithOthers { inFlight[other]?.retryAt = now }
                 return
             }
+            if code == BusProtocol.Refusal.notLeader.rawValue {
+                // Sent to a node that does not lead. From the current target, go where it says (or
+                // on to the next node while no leader is known); everything in flight goes again.
+                if from == target.current {
+                    let named = endpoints.firstIndex(of: reason)
+                    if target.move(to: named) {
+                        logger.notice(
+                            "the bus node does not lead; publishing to another",
+                            metadata: ["bus.leader": "\(reason)", "bus.ingress": "\(endpoints[target.current])"]
+                        )
+                    }
+                    let retryAt: ContinuousClock.Instant = reason.isEmpty ? .now + configuration.backoff : .now
+                    for rowID in inFlight.keys { inFlight[rowID]?.retryAt = retryAt }
+                } else {
+                    inFlight[rowID]?.retryAt = .now
+                }
+                return
+            }
             if BusProtocol.Refusal(rawValue: code)?.isRetryable == true {
                 var delay = configuration.backoff
                 for _ in 1..<min(entry.attempts, 16) { delay = min(delay * 2, configuration.maximumBackoff) }
@@ -286,8 +343,21 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
         }
     }
 
-    private func resendDue(_ inFlight: inout [Int64: InFlight], eventsPerPublish: Int, socket: ZMQAsyncSocket) async throws {
+    private func resendDue(
+        _ inFlight: inout [Int64: InFlight],
+        target: inout Target,
+        eventsPerPublish: Int,
+        sockets: [ZMQAsyncSocket]
+    ) async throws {
         let now = ContinuousClock.now
+        // Silence: the current node has not answered for a whole ack timeout while events wait.
+        // It or its machine is gone, or cut off: try the next node.
+        if target.count > 1, now - target.lastAnswer >= configuration.ackTimeout,
+            inFlight.values.contains(where: { now - $0.sentAt >= configuration.ackTimeout })
+        {
+            _ = target.move()
+            logger.warning("the bus node is silent; publishing to the next", metadata: ["bus.ingress": "\(endpoints[target.current])"])
+        }
         var due: [Int64] = []
         for (rowID, var entry) in inFlight {
             guard entry.retryAt.map({ now >= $0 }) ?? (now - entry.sentAt >= configuration.ackTimeout) else { continue }
@@ -298,7 +368,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
             due.append(rowID)
         }
         guard !due.isEmpty else { return }
-        try await send(due.sorted(), of: &inFlight, eventsPerPublish: eventsPerPublish, socket: socket)
+        try await send(due.sorted(), of: &inFlight, eventsPerPublish: eventsPerPublish, socket: sockets[target.current])
         resent.increment(by: due.count)
         logger.debug("sent unanswered events again", metadata: ["events": "\(due.count)"])
     }

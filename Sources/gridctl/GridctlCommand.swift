@@ -26,13 +26,13 @@ struct GridctlCommand: AsyncParsableCommand {
 
 /// Options every bus command takes.
 struct BusOptions: ParsableArguments {
-    @Option(name: .customLong("ingress"), help: "Ingress endpoint (env GRIDBUS_BUS_INGRESS).")
+    @Option(name: .customLong("ingress"), help: "Ingress endpoint; a cluster's, comma-separated (env GRIDBUS_BUS_INGRESS).")
     var ingress: String = Environment.value("GRIDBUS_BUS_INGRESS") ?? BusEndpoints().ingress
 
-    @Option(name: .customLong("egress"), help: "Egress endpoint (env GRIDBUS_BUS_EGRESS).")
+    @Option(name: .customLong("egress"), help: "Egress endpoint; a cluster's, comma-separated (env GRIDBUS_BUS_EGRESS).")
     var egress: String = Environment.value("GRIDBUS_BUS_EGRESS") ?? BusEndpoints().egress
 
-    @Option(name: .customLong("replay"), help: "Replay endpoint (env GRIDBUS_BUS_REPLAY).")
+    @Option(name: .customLong("replay"), help: "Replay endpoint; a cluster's, comma-separated (env GRIDBUS_BUS_REPLAY).")
     var replay: String = Environment.value("GRIDBUS_BUS_REPLAY") ?? BusEndpoints().replay
 
     @Option(name: .customLong("key"), help: "This client's CURVE secret certificate, NAME.key_secret (env GRIDBUS_BUS_KEY).")

@@ -2,6 +2,7 @@ import Foundation
 import GridBusClient
 import GridBusTestSupport
 import GridSchema
+import GridStore
 import Testing
 import ZeroMQ
 
@@ -115,6 +116,76 @@ struct PostgresClusterTests {
             node.child.signal(SIGTERM)
             #expect(await node.child.wait(timeout: .seconds(20)) == 0, "\(node.ingress): \(node.child.stderr)")
         }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Three nodes and a publisher at load, with a subscriber on every node's egress: the leader is
+    /// killed with `kill -9` twice; the publisher follows `not-leader` and silence to the next
+    /// leader, resending with the same ids; the journal ends with every event once, sequences 1…N.
+    @Test func threeNodesKeepPublishingThroughTwoLeaderKills() async throws {
+        let directory = try TemporaryFiles.makeDirectory("cluster3")
+        let url = try PostgresTestServer.shared().makeDatabase("cluster3")
+        let count = 20_000
+        var nodes: [Node] = []
+        for name in ["n1", "n2", "n3"] { nodes.append(try await Self.startNode(name, url: url, in: directory)) }
+        _ = try await Self.waitFor(nodes[0]) { $0.cluster?.role == "leader" }
+        let egressList = nodes.compactMap { $0.ready["egress"] }.joined(separator: ",")
+        let replayList = nodes.map(\.replay).joined(separator: ",")
+        // The publisher names the followers first: it has to find the leader.
+        let publisher = try Child(
+            "gridbus-probe",
+            [
+                "publish", "--ingress", nodes.reversed().map(\.ingress).joined(separator: ","), "--store", directory + "/publisher.sqlite",
+                "--count", "\(count)", "--batch", "200",
+            ],
+            in: directory
+        )
+        let subscriber = try Child(
+            "gridbus-probe",
+            ["subscribe", "--egress", egressList, "--replay", replayList, "--store", directory + "/subscriber.sqlite", "--expect", "\(count)"],
+            in: directory
+        )
+        // Kill whoever leads at a third and at two thirds of the load.
+        var killed: Set<Int> = []
+        for threshold in [UInt64(count / 3), UInt64(count * 2 / 3)] {
+            var leader: Int?
+            while leader == nil {
+                for (index, node) in nodes.enumerated() where !killed.contains(index) {
+                    if let status = try? await Self.status(node), status.cluster?.role == "leader", status.head >= threshold { leader = index }
+                }
+                #expect(publisher.process.isRunning, "publisher ended early: \(publisher.stderr)")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            nodes[leader!].child.crash()
+            killed.insert(leader!)
+        }
+        #expect(await publisher.wait(timeout: .seconds(120)) == 0, "publisher: \(publisher.stderr)")
+        #expect(await subscriber.wait(timeout: .seconds(120)) == 0, "subscriber: \(subscriber.stderr)")
+
+        let survivor = nodes.indices.first { !killed.contains($0) }!
+        let requester = BusRequester(context: ZMQContext(), endpoint: nodes[survivor].replay)
+        var sequences: [UInt64] = []
+        var ids = Set<String>()
+        var after: UInt64 = 0
+        while true {
+            let batch = try await requester.replay(after: after, limit: 5000)
+            for event in batch.events {
+                sequences.append(event.sequence)
+                ids.insert(try CloudEvent.decode(event.bytes).id)
+            }
+            if batch.events.isEmpty { break }
+            after = batch.next
+        }
+        await requester.close()
+        #expect(
+            sequences == Array(1...UInt64(count)),
+            "\(sequences.count) events, first gap near \(zip(sequences, 1...).first { $0 != $1 }.map { "\($0)" } ?? "none")"
+        )
+        #expect(ids.count == count)
+        let outbox = try SQLiteConnection(path: directory + "/publisher.sqlite", readOnly: true)
+        #expect(try outbox.scalar("SELECT COUNT(*) FROM gridbus_outbox") == 0)
+        nodes[survivor].child.signal(SIGTERM)
+        #expect(await nodes[survivor].child.wait(timeout: .seconds(20)) == 0)
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
