@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import GridPlugins
+import GridPostgres
 import GridSchema
 import GridSecurity
 import GridStore
@@ -297,20 +298,21 @@ public final class BusDaemon: Service, CustomStringConvertible {
         case .sqlite:
             return try SQLiteJournal(path: configuration.journalPath, durability: configuration.durability, maxFileSize: configuration.maxFileSize)
         case .postgresql:
-            return try PostgresJournal(settings: postgresSettings(configuration, state: state), logger: logger)
+            return try PostgresJournal(settings: try postgresSettings(configuration, state: state), logger: logger)
         }
     }
 
     private static func openReader(_ configuration: BusConfiguration, state: BusState, logger: Logger) throws -> any JournalReading {
         switch configuration.journalBackend {
         case .sqlite: try SQLiteJournalReader(path: configuration.journalPath)
-        case .postgresql: PostgresJournalReader(settings: postgresSettings(configuration, state: state), logger: logger)
+        case .postgresql: PostgresJournalReader(settings: try postgresSettings(configuration, state: state), logger: logger)
         }
     }
 
-    private static func postgresSettings(_ configuration: BusConfiguration, state: BusState) -> PostgresJournalSettings {
-        PostgresJournalSettings(
-            url: configuration.journalURL!,
+    private static func postgresSettings(_ configuration: BusConfiguration, state: BusState) throws -> PostgresJournalSettings {
+        guard let url = configuration.journalURL else { throw PostgresLinkError.unavailable(["journal.url is not set"]) }
+        return PostgresJournalSettings(
+            url: url,
             password: configuration.journalPassword,
             advertise: { state.snapshot.advertise },
             leaseSeconds: configuration.leaseSeconds

@@ -45,6 +45,9 @@ final class PostgresJournal: JournalStorage {
     private let schema = PostgresJournalSchema.schema
     /// The link's connection on which ``head`` was last checked against the table.
     private var headCheckedOn = 0
+    /// The epoch of the lease this node last took: after a blip (a lost connection) it takes the
+    /// same lease back if nobody else took it meanwhile, without waiting for it to lapse.
+    private var heldEpoch: Int64 = -1
 
     /// PostgreSQL keeps the de-duplication keys in its unique index.
     var keysMemoryBytes: Int { 0 }
@@ -95,7 +98,7 @@ final class PostgresJournal: JournalStorage {
 
     private func checkLease() throws -> [JournalEntry] {
         let ttl = Int64(settings.leaseSeconds * 1000)
-        let epoch: Int64 = if case .leader(let epoch) = role { Int64(epoch) } else { -1 }
+        let epoch = heldEpoch
         // Keeps this holder's lease (same epoch) or takes a lapsed one (next epoch).
         let taken = try link.query(
             """
@@ -121,6 +124,7 @@ final class PostgresJournal: JournalStorage {
             try readExtent()
             behind = 0
             logger.notice("journal lease taken: this node leads", metadata: ["journal.epoch": "\(newEpoch)", "journal.head": "\(head)"])
+            heldEpoch = Int64(newEpoch)
             role = .leader(epoch: newEpoch)
             return caughtUp
         }
@@ -141,6 +145,7 @@ final class PostgresJournal: JournalStorage {
             )
             stepDown(to: .follower(leader: nil))
         }
+        heldEpoch = -1
         link.close()
     }
 
@@ -280,8 +285,17 @@ final class PostgresJournal: JournalStorage {
             return (outcomes, written)
         } catch {
             let failure = PostgresLinkError(error)
-            // A lost connection leaves the commit in doubt: re-read the head before writing again.
-            if case .server = failure {} else { stepDown(to: .unavailable("\(failure)")) }
+            if case .server = failure {
+                // A sequence already taken: the head this node knew is not the table's. Follow the
+                // table to its head before writing again.
+                if failure.isUniqueViolation {
+                    stepDown(to: .follower(leader: nil))
+                    nextLeaseCheck = .now
+                }
+            } else {
+                // A lost connection leaves the commit in doubt: the head is read again before the next write.
+                stepDown(to: .unavailable("\(failure)"))
+            }
             return (Array(repeating: .failed("journal write failed: \(failure)"), count: events.count), [])
         }
     }
