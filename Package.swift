@@ -207,6 +207,8 @@ let package = Package(
             dependencies: [
                 "GridBusClient", "GridSecurity", "GridConfiguration", "GridDistrict", "GridDispatch", "GridStats", "GridStore", "GridLoad", "ZeroMQ",
                 "GridSchema", "GridJSON", argumentParser, log, hummingbird, httpTypes, lifecycle,
+                // (s) starts real PostgreSQL servers the way the tests do.
+                "GridBusTestSupport",
             ],
             swiftSettings: settings
         ),

@@ -16,7 +16,7 @@ struct GridBench: ParsableCommand {
 
     @Argument(
         help:
-            "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end), q (a worker's outbox draining), r (JSON coders: Foundation's against the tree coders)."
+            "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end), q (a worker's outbox draining), r (JSON coders: Foundation's against the tree coders), s (the journal on PostgreSQL: acked publish, with a synchronous standby, replay, failover)."
     )
     var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
@@ -62,7 +62,7 @@ struct GridBench: ParsableCommand {
     static let measurements: [any Measurement.Type] = [
         ProxyBaseline.self, BusThroughput.self, PublishLatency.self, StalledSubscriber.self, GridLookup.self, IntakeRate.self,
         AssignmentDecision.self, CodecComparison.self, DispatchRate.self, NotifierRate.self, OutboxDrain.self, StatsFold.self,
-        BrokerComparison.self, EndToEnd.self,
+        BrokerComparison.self, EndToEnd.self, ClusterJournal.self,
     ]
 
     func run() throws {

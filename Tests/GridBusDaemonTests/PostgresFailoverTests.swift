@@ -21,9 +21,9 @@ struct PostgresFailoverTests {
             try? standby.stop(mode: "immediate")
             try? primary.stop(mode: "immediate")
         }
-        try primary.psql("CREATE DATABASE journal")
         // The standby confirms commits: with synchronous_standby_names set, COMMIT waits for its flush.
-        #expect(try primary.psql("SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby'") == "sync")
+        try primary.awaitSynchronousStandby("standby")
+        try primary.psql("CREATE DATABASE journal")
 
         let url = try PostgresURL(
             parsing:

@@ -87,6 +87,16 @@ public final class PostgresTestServer: Sendable {
         try Self.command("pg_ctl", in: binaries, ["-D", directory + "/data", "-m", mode, "-w", "stop"])
     }
 
+    /// Waits until the standby named `applicationName` streams from this server as its synchronous standby.
+    public func awaitSynchronousStandby(_ applicationName: String, timeout: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try psql("SELECT sync_state FROM pg_stat_replication WHERE application_name = '\(applicationName)'") == "sync" { return }
+            usleep(50_000)
+        }
+        throw PostgresTestError("\(applicationName) did not become a synchronous standby within \(Int(timeout)) s")
+    }
+
     public func promote() throws {
         try Self.command("pg_ctl", in: binaries, ["-D", directory + "/data", "-w", "promote"])
     }
