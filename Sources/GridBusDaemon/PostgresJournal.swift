@@ -112,19 +112,19 @@ final class PostgresJournal: JournalStorage {
         )
         if let row = taken.rows.first {
             let newEpoch = UInt64(try row.decode(Int64.self))
+            heldEpoch = Int64(newEpoch)
             guard role != .leader(epoch: newEpoch) else { return [] }
-            // Before writing: everything the last leader committed, for this node's egress, and the true head.
-            var caughtUp: [JournalEntry] = []
-            while true {
-                let more = try follow()
-                if more.isEmpty { break }
-                caughtUp += more
+            // Before writing: everything the last leader committed, for this node's egress, a page
+            // per call (holding the lease meanwhile), so that a long way behind is not read at once.
+            let caughtUp = try follow()
+            if caughtUp.count == Self.followPage {
+                nextLeaseCheck = .now
+                return caughtUp
             }
             head = try readHead()
             try readExtent()
             behind = 0
             logger.notice("journal lease taken: this node leads", metadata: ["journal.epoch": "\(newEpoch)", "journal.head": "\(head)"])
-            heldEpoch = Int64(newEpoch)
             role = .leader(epoch: newEpoch)
             return caughtUp
         }
@@ -182,11 +182,14 @@ final class PostgresJournal: JournalStorage {
         headCheckedOn = link.connections
     }
 
+    /// Events read from the table at a time by a follower.
+    static let followPage = 5000
+
     /// The events after ``head``, a page at a time, advancing it.
     private func follow() throws -> [JournalEntry] {
         try checkHeadAfterReconnecting()
         let rows = try link.query(
-            "SELECT seq, topic, event FROM \(unescaped: schema).events WHERE seq > \(Int64(head)) ORDER BY seq LIMIT 5000"
+            "SELECT seq, topic, event FROM \(unescaped: schema).events WHERE seq > \(Int64(head)) ORDER BY seq LIMIT \(Self.followPage)"
         )
         var entries: [JournalEntry] = []
         for row in rows.rows {

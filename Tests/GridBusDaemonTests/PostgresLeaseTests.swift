@@ -71,6 +71,33 @@ import Testing
         #expect(a.role == .follower(leader: "tcp://b:7600"))
     }
 
+    @Test func aNewLeaderFarBehindCatchesUpAPageAtATimeBeforeWriting() throws {
+        let url = try PostgresTestServer.shared().makeDatabase("lease")
+        let a = try Self.node(url, advertise: "tcp://a:7600", leaseSeconds: 0.2)
+        let b = try Self.node(url, advertise: "tcp://b:7600", leaseSeconds: 60)
+        defer {
+            a.close()
+            b.close()
+        }
+        _ = a.maintain()
+        let count = PostgresJournal.followPage * 2 + 2000
+        for start in stride(from: 0, to: count, by: 2000) {
+            _ = a.append(try Self.events((start..<start + 2000).map { "e\($0)" }), receivedAt: 1)
+        }
+        Thread.sleep(forTimeInterval: 0.4)
+        // b takes the lease and reads what it has not fanned out, in pages, before it writes.
+        var seen: [UInt64] = []
+        var calls = 0
+        while !b.role.isLeader, calls < 20 {
+            #expect(b.append(try Self.events(["early"]), receivedAt: 2).written.isEmpty, "no write before it has caught up")
+            seen += b.maintain().map(\.sequence)
+            calls += 1
+        }
+        #expect(seen == Array(1...UInt64(count)) && calls > 1)
+        #expect(b.role == .leader(epoch: 2))
+        #expect(b.append(try Self.events(["next"]), receivedAt: 2).outcomes == [.appended(UInt64(count) + 1)])
+    }
+
     @Test func aGracefulStopHandsTheLeaseOverAtOnce() throws {
         let url = try PostgresTestServer.shared().makeDatabase("lease")
         let a = try Self.node(url, advertise: "tcp://a:7600", leaseSeconds: 60)
