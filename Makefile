@@ -50,7 +50,7 @@ bench: deps
 	$(SWIFT) build -c release --product grid-dispatcher
 	$(SWIFT) build -c release --product grid-notifier
 	$(SWIFT) build -c release --product grid-stats
-	@dpkg -s nats-server redis-server mosquitto >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nats-server redis-server mosquitto; }
+	@dpkg -s nats-server redis-server mosquitto postgresql >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nats-server redis-server mosquitto postgresql; }
 	$(RELEASE_BIN)/gridbench all --bin $(RELEASE_BIN) $(ARGS)
 
 ## Regenerate docs/schemas from the Swift types (a test fails when they drift).

@@ -14,7 +14,8 @@ final class BrokerSocket: @unchecked Sendable {  // used by one thread at a time
     private var scratch = [UInt8](repeating: 0, count: 1 << 16)
     private var pendingWrite: [UInt8] = []
 
-    init(port: Int) throws {
+    /// - Parameter timeout: seconds a read waits for the broker (a failover probe waits less).
+    init(port: Int, timeout: Int = 30) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -22,7 +23,7 @@ final class BrokerSocket: @unchecked Sendable {  // used by one thread at a time
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        var timeout = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -57,7 +58,7 @@ final class BrokerSocket: @unchecked Sendable {  // used by one thread at a time
             start = 0
         }
         let count = read(fd, &scratch, scratch.count)
-        guard count > 0 else { throw BenchError(count == 0 ? "the broker closed the connection" : "no answer from the broker in 30 s") }
+        guard count > 0 else { throw BenchError(count == 0 ? "the broker closed the connection" : "no answer from the broker in time") }
         buffer += scratch[0..<count]
     }
 
@@ -87,8 +88,8 @@ final class BrokerSocket: @unchecked Sendable {  // used by one thread at a time
 final class NATSClient: @unchecked Sendable {
     let socket: BrokerSocket
 
-    init(port: Int) throws {
-        socket = try BrokerSocket(port: port)
+    init(port: Int, timeout: Int = 30) throws {
+        socket = try BrokerSocket(port: port, timeout: timeout)
         _ = try socket.line()  // INFO {...}
         socket.write(Array("CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":false}\r\nPING\r\n".utf8))
         try socket.flush()

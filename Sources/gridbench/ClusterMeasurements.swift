@@ -6,7 +6,8 @@ import ZeroMQ
 /// (s) The bus on a PostgreSQL journal, beside the SQLite journal in the same run: acknowledged
 /// publish on a local server (`synchronous_commit = on`) and on a primary with a synchronous
 /// standby on the same machine, replay from PostgreSQL, and failover (`kill -9` of the leading
-/// node → the first ACK from the next leader).
+/// node → the first ACK from the next leader); each beside NATS JetStream with three replicas
+/// (``JetStreamCluster``) in the same run.
 struct ClusterJournal: Measurement {
     static let letters = "s"
     /// Failovers measured per run.
@@ -20,7 +21,9 @@ struct ClusterJournal: Measurement {
             configuration: ["wal_level = replica", "max_wal_senders = 5", "synchronous_standby_names = 'standby'"]
         )
         let standby = try PostgresTestServer(standbyOf: primary, name: "bench-standby", applicationName: "standby")
+        let jetStream = try JetStreamCluster(directory: bench.workDirectory + "/jetstream-r3", context: bench.context)
         defer {
+            jetStream.stop()
             try? standby.stop()
             try? primary.stop()
             try? lone.stop()
@@ -30,6 +33,7 @@ struct ClusterJournal: Measurement {
         var local: [Double] = []
         var replicated: [Double] = []
         var replay: [Double] = []
+        var jetStreamR3: [Double] = []
         var cpu: (sqlite: [Double], postgres: [Double]) = ([], [])
         for run in 0..<bench.runs {
             // Alternated, so that each sees the same machine.
@@ -41,6 +45,13 @@ struct ClusterJournal: Measurement {
             cpu.postgres.append(localRun.cpuPerEvent)
             replay.append(localRun.replay ?? 0)
             replicated.append(try publish(bench, journal: postgres(try primary.makeDatabase("bench"))).rate)
+            jetStreamR3.append(
+                try measureJetStreamAcked(port: jetStream.clientPorts[0], count: bench.events, size: bench.size, window: bench.window, replicas: 3)
+            )
+            bench.log(
+                "(s) run \(run + 1): JetStream R3 \(bench.perSecond(jetStreamR3.last!)); "
+                    + String(format: "PostgreSQL with a synchronous standby %.2f × JetStream R3", replicated.last! / jetStreamR3.last!)
+            )
             bench.log(
                 "(s) run \(run + 1): acked SQLite \(bench.perSecond(sqlite.last!)), PostgreSQL \(bench.perSecond(local.last!)), "
                     + "with a synchronous standby \(bench.perSecond(replicated.last!)); replay from PostgreSQL \(bench.perSecond(replay.last!))"
@@ -59,6 +70,13 @@ struct ClusterJournal: Measurement {
             (
                 "(s) acked publish, PostgreSQL with a synchronous standby (same machine)", bench.perSecond(median(replicated)),
                 samples(replicated) + String(format: "; %.2f × SQLite", median(replicated) / median(sqlite))
+                    + String(format: "; %.2f × JetStream R3", median(replicated) / median(jetStreamR3))
+            )
+        )
+        bench.rows.append(
+            (
+                "(s) NATS JetStream, 3 servers on loopback, stream replicas 3, file storage (window \(bench.window))",
+                bench.perSecond(median(jetStreamR3)), samples(jetStreamR3)
             )
         )
         bench.rows.append(("(s) replay from PostgreSQL, 10,000 per request", bench.perSecond(median(replay)), samples(replay)))
@@ -69,14 +87,17 @@ struct ClusterJournal: Measurement {
             )
         )
         let failovers = try failover(bench, url: try lone.makeDatabase("failover"))
-        let sorted = failovers.sorted()
-        bench.rows.append(
+        let jetStreamFailovers = try failover(bench, jetStream: jetStream)
+        let describe = { (values: [Double]) in
             (
-                "(s) failover: kill -9 of the leading node → first ACK from the next (lease 2 s)",
-                String(format: "median %.2f s, max %.2f s", median(failovers), sorted.last ?? 0),
-                "\(failovers.count) kills: " + failovers.map { String(format: "%.2f", $0) }.joined(separator: ", ") + " s"
+                String(format: "median %.2f s, max %.2f s", median(values), values.max() ?? 0),
+                "\(values.count) kills: " + values.map { String(format: "%.2f", $0) }.joined(separator: ", ") + " s"
             )
-        )
+        }
+        let ours = describe(failovers)
+        let theirs = describe(jetStreamFailovers)
+        bench.rows.append(("(s) failover: kill -9 of the leading gridbusd of two → first ACK from the other (lease 2 s)", ours.0, ours.1))
+        bench.rows.append(("(s) failover: kill -9 of JetStream R3's stream leader → first ACK from a survivor", theirs.0, theirs.1))
     }
 
     private static func postgres(_ url: String) -> [String] { ["--journal-backend", "postgresql", "--journal-url", url] }
@@ -151,6 +172,35 @@ struct ClusterJournal: Measurement {
             let restarted = try startDaemon(bin: bench.binDirectory, directory: bench.daemonDirectory + "-" + name, extra: postgres(url))
             nodes[leader] = (restarted.0, restarted.ingress)
         }
+        return seconds
+    }
+
+    /// JetStream R3: the stream's leader killed `kills` times, each time started again; the seconds
+    /// from each kill to the first stored ACK from a surviving server.
+    private static func failover(_ bench: Bench, jetStream: JetStreamCluster) throws -> [Double] {
+        let client = try NATSClient(port: jetStream.clientPorts[0])
+        let created = try client.request(
+            "$JS.API.STREAM.CREATE.BENCH",
+            #"{"name":"BENCH","subjects":["bench.>"],"storage":"file","retention":"limits","discard":"old","num_replicas":3}"#
+        )
+        guard created.contains("\"config\"") else { throw BenchError("JetStream stream not created: \(created)") }
+        var seconds: [Double] = []
+        for kill in 0..<kills {
+            let leader = try jetStream.streamLeader("BENCH")
+            let survivor = (leader + 1) % 3
+            jetStream.crash(leader)
+            let killedAt = now()
+            while !jetStream.ackedOnce(port: jetStream.clientPorts[survivor], size: bench.size) {
+                guard Double(now() - killedAt) / 1e9 < 60 else { throw BenchError("no JetStream ACK within 60 s of the kill") }
+                usleep(10_000)
+            }
+            seconds.append(Double(now() - killedAt) / 1e9)
+            bench.log(String(format: "(s) JetStream R3 failover %d: %.2f s", kill + 1, seconds.last!))
+            try jetStream.start(leader)
+            // Until the restarted server has caught up and all three replicas are current again.
+            sleep(3)
+        }
+        _ = try? NATSClient(port: jetStream.clientPorts[(try jetStream.streamLeader("BENCH"))]).request("$JS.API.STREAM.DELETE.BENCH", "")
         return seconds
     }
 }

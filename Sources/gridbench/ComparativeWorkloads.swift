@@ -78,12 +78,13 @@ func benchEventIndex(_ bytes: [UInt8]) -> Int? {
 
 // MARK: Acknowledged publishes, `window` in flight
 
-/// JetStream: a file-storage stream; every publish answered by the server's stored ACK.
-func measureJetStreamAcked(port: Int, count: Int, size: Int, window: Int) throws -> Double {
+/// JetStream: a file-storage stream (with `replicas`, on a cluster: each ACK after a quorum has
+/// it); every publish answered by the server's stored ACK.
+func measureJetStreamAcked(port: Int, count: Int, size: Int, window: Int, replicas: Int = 1) throws -> Double {
     let client = try NATSClient(port: port)
     let created = try client.request(
         "$JS.API.STREAM.CREATE.BENCH",
-        #"{"name":"BENCH","subjects":["bench.>"],"storage":"file","retention":"limits","discard":"old"}"#
+        #"{"name":"BENCH","subjects":["bench.>"],"storage":"file","retention":"limits","discard":"old","num_replicas":\#(replicas)}"#
     )
     guard created.contains("\"config\"") else { throw BenchError("JetStream stream not created: \(created)") }
     try client.subscribe("_INBOX.acks", id: 1)

@@ -17,6 +17,16 @@ import Testing
         )
     }
 
+    /// a leads on a lease of 0.2 s, which lapses as soon as it stops renewing; b's own lease is
+    /// long, so that only a's lapses in a test.
+    static func leaderThatWillPauseAndSuccessor() throws -> (url: String, a: PostgresJournal, b: PostgresJournal) {
+        let url = try PostgresTestServer.shared().makeDatabase("lease")
+        let a = try node(url, advertise: "tcp://a:7600", leaseSeconds: 0.2)
+        let b = try node(url, advertise: "tcp://b:7600", leaseSeconds: 60)
+        _ = a.maintain()
+        return (url, a, b)
+    }
+
     static func events(_ ids: [String]) throws -> [IncomingEvent] { try ids.map { try JournalContractTests.incoming($0) } }
 
     @Test func aFollowerNamesTheLeaderAndReadsWhatItWrites() throws {
@@ -40,15 +50,11 @@ import Testing
     }
 
     @Test func aDeposedLeaderCannotWriteAndTheNextLeaderContinuesTheSequence() throws {
-        let url = try PostgresTestServer.shared().makeDatabase("lease")
-        let a = try Self.node(url, advertise: "tcp://a:7600", leaseSeconds: 0.2)
-        // b's own lease is long: only a's lapses in this test.
-        let b = try Self.node(url, advertise: "tcp://b:7600", leaseSeconds: 60)
+        let (url, a, b) = try Self.leaderThatWillPauseAndSuccessor()
         defer {
             a.close()
             b.close()
         }
-        _ = a.maintain()
         _ = a.append(try Self.events(["e1", "e2"]), receivedAt: 1)
         // a pauses (it does not renew) past its lease; b takes over and catches up first.
         Thread.sleep(forTimeInterval: 0.4)
@@ -72,14 +78,11 @@ import Testing
     }
 
     @Test func aNewLeaderFarBehindCatchesUpAPageAtATimeBeforeWriting() throws {
-        let url = try PostgresTestServer.shared().makeDatabase("lease")
-        let a = try Self.node(url, advertise: "tcp://a:7600", leaseSeconds: 0.2)
-        let b = try Self.node(url, advertise: "tcp://b:7600", leaseSeconds: 60)
+        let (_, a, b) = try Self.leaderThatWillPauseAndSuccessor()
         defer {
             a.close()
             b.close()
         }
-        _ = a.maintain()
         let count = PostgresJournal.followPage * 2 + 2000
         for start in stride(from: 0, to: count, by: 2000) {
             _ = a.append(try Self.events((start..<start + 2000).map { "e\($0)" }), receivedAt: 1)
