@@ -290,6 +290,7 @@ let package = Package(
         // The benchmark's arithmetic (stages, minutes, quantiles): the numbers in docs/benchmarks.md rest on it.
         .testTarget(name: "GridBenchTests", dependencies: ["gridbench"], swiftSettings: settings),
         .testTarget(name: "GridLoadTests", dependencies: ["GridLoad", "GridDistrict"], swiftSettings: settings),
+        .testTarget(name: "GridPostgresTests", dependencies: ["GridPostgres"], swiftSettings: settings),
         .testTarget(
             name: "GridHTTPTests",
             dependencies: ["GridHTTP", "GridJSON", "GridIntake", "GridDispatch", "GridNotify", "GridStats"],

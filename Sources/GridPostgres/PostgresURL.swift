@@ -13,6 +13,10 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     public struct Host: Sendable, Hashable, CustomStringConvertible {
         public let name: String
         public let port: Int
+        public init(name: String, port: Int = 5432) {
+            self.name = name
+            self.port = port
+        }
         public var description: String { name.contains(":") ? "[\(name)]:\(port)" : "\(name):\(port)" }
     }
 
