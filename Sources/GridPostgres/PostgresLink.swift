@@ -48,7 +48,13 @@ public final class PostgresLink {
             do {
                 let candidate = try open(host)
                 if url.target == .readWrite {
-                    let inRecovery = try candidate.query("SELECT pg_is_in_recovery()", logger: logger).wait().rows.first?.decode(Bool.self)
+                    let inRecovery: Bool?
+                    do {
+                        inRecovery = try candidate.query("SELECT pg_is_in_recovery()", logger: logger).wait().rows.first?.decode(Bool.self)
+                    } catch {
+                        try? candidate.close().wait()
+                        throw error
+                    }
                     if inRecovery != false {
                         try? candidate.close().wait()
                         refusals.append("\(host): a standby (in recovery)")
