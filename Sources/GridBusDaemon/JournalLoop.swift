@@ -22,9 +22,13 @@ struct JournalLoop {
     func run() {
         var nextRetention = ContinuousClock.now
         publishExtent()
+        // Published at the start, so that a single SQLite node shows itself leading from the first
+        // scrape, and then whenever it changes: kept here, not read back from the shared state,
+        // because this runs between every two batches.
+        var published = publishRole(previous: nil)
         defer {
             journal.close()
-            publishRole()
+            _ = publishRole(previous: published)
         }
         while true {
             if ContinuousClock.now >= nextRetention {
@@ -33,7 +37,7 @@ struct JournalLoop {
             }
             let followed = journal.maintain()
             if !followed.isEmpty { _ = toEgress.pushBlocking(followed) }
-            publishRole()
+            published = publishRole(previous: published)
             guard let first = fromIngress.popBlocking(timeout: journal.idleWait) else {
                 if !followed.isEmpty { publishExtent() }
                 if stop.isSet { break } else { continue }
@@ -84,15 +88,18 @@ struct JournalLoop {
         }
     }
 
-    /// The node's part in a cluster (always leader on SQLite), for status, health and metrics.
-    private func publishRole() {
-        metrics.followerBehind.record(Int64(journal.behind))
-        let role = journal.role
-        guard state.snapshot.role != role else { return }
-        state.update { $0.role = role }
-        metrics.isLeader.record(role.isLeader ? 1 : 0)
-        if case .leader(let epoch) = role { metrics.leaseEpoch.record(Int64(epoch)) }
-        metrics.roleChanges.increment()
+    /// The node's part in a cluster (always leader on SQLite), for status, health and metrics,
+    /// when it differs from what was published before (`previous`; nil at the start).
+    /// - Returns: what is published now.
+    private func publishRole(previous: (role: JournalRole, behind: UInt64)?) -> (role: JournalRole, behind: UInt64) {
+        let current = (role: journal.role, behind: journal.behind)
+        if current.behind != previous?.behind { metrics.followerBehind.record(Int64(current.behind)) }
+        guard current.role != previous?.role else { return current }
+        state.update { $0.role = current.role }
+        metrics.isLeader.record(current.role.isLeader ? 1 : 0)
+        if case .leader(let epoch) = current.role { metrics.leaseEpoch.record(Int64(epoch)) }
+        if previous != nil { metrics.roleChanges.increment() }
+        return current
     }
 
     private func publishExtent() {

@@ -37,6 +37,14 @@ struct ReplayAndEgressTests {
         }
     }
 
+    /// A single SQLite node leads, and says so from the start: the no-leader alert sums this gauge.
+    @Test func aSingleNodeShowsItselfLeading() async throws {
+        try await withTestBus { (bus: TestBus) async throws in
+            #expect(try await eventually { bus.metric("gridbus_cluster_leader") == 1 })
+            #expect(bus.metric("gridbus_cluster_role_changes_total") == 0)
+        }
+    }
+
     @Test func replaySocketAnswersStatusPingAndRefusesNonsense() async throws {
         try await withTestBus { bus in
             _ = try await publishNumbered(count: 3, on: bus)
