@@ -6,6 +6,10 @@ import GridStore
 import Testing
 import ZeroMQ
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// Two gridbusd nodes, the real binaries, on one PostgreSQL journal (a real server): one leads and
 /// ACKs, the other answers `not-leader` with the leader's ingress and follows the journal; after a
 /// `kill -9` of the leader the follower takes over, and the journal holds every ACKed event once,
@@ -188,4 +192,38 @@ struct PostgresClusterTests {
         #expect(await nodes[survivor].child.wait(timeout: .seconds(20)) == 0)
         try? FileManager.default.removeItem(atPath: directory)
     }
+
+    /// A node whose database is gone says so (`/healthz` 503, status `unavailable`) and stops its
+    /// heartbeats, which would tell subscribers they are current.
+    @Test func aNodeCutOffFromItsDatabaseFallsSilent() async throws {
+        let directory = try TemporaryFiles.makeDirectory("cutoff")
+        let server = try PostgresTestServer(name: "cut-off-node")
+        let node = try await Self.startNode("n", url: try server.makeDatabase("cutoff"), in: directory)
+        _ = try await Self.waitFor(node) { $0.cluster?.role == "leader" }
+        let health = URL(string: (node.ready["http"] ?? "") + "/healthz")!
+        #expect(try await URLSession.shared.data(from: health).1.httpStatus == 200)
+        let subscriber = try ZMQSocket(context: ZMQContext(), type: .subscribe)
+        defer { subscriber.close() }
+        try subscriber.setReceiveTimeout(milliseconds: 3000)
+        try subscriber.subscribe(Topic.prefix(forType: .busHeartbeat))
+        try subscriber.connect(node.ready["egress"] ?? "")
+        #expect(try subscriber.receiveMessage() != nil, "a heartbeat while the database is there")
+
+        try server.stop(mode: "immediate")
+        let cutOff = try await Self.waitFor(node) { $0.cluster?.role == "unavailable" }
+        #expect(cutOff.cluster?.problem?.contains("PostgreSQL") == true)
+        #expect(try await URLSession.shared.data(from: health).1.httpStatus == 503)
+        // What was queued before is drained; then nothing for three heartbeat intervals.
+        while try subscriber.receiveMessage(dontWait: true) != nil {}
+        try subscriber.setReceiveTimeout(milliseconds: 3000)
+        #expect(try subscriber.receiveMessage() == nil, "no heartbeat from a node that does not know the head")
+
+        node.child.signal(SIGTERM)
+        #expect(await node.child.wait(timeout: .seconds(20)) == 0, "\(node.child.stderr)")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+extension URLResponse {
+    fileprivate var httpStatus: Int { (self as? HTTPURLResponse)?.statusCode ?? 0 }
 }
