@@ -232,7 +232,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "GridBusTestSupport",
-            dependencies: ["GridBusDaemon", "GridBusClient", "GridSecurity", "GridStore", "ZeroMQ", log, prometheus, lifecycle],
+            dependencies: ["GridBusDaemon", "GridBusClient", "GridSecurity", "GridStore", "GridPlugins", "ZeroMQ", log, prometheus, lifecycle],
             path: "Tests/GridBusTestSupport",
             swiftSettings: settings
         ),

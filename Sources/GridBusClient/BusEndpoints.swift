@@ -1,5 +1,6 @@
 import Foundation
 import GridConfiguration
+import ZeroMQ
 
 /// Where the daemon's three sockets are, as a client sees them.
 public struct BusEndpoints: Sendable {
@@ -48,5 +49,16 @@ public struct BusEndpoints: Sendable {
         egress = reader.string("bus.egress", default: defaults.egress)
         replay = reader.string("bus.replay", default: defaults.replay)
         credentials = try BusCredentials.load(reader: reader)
+    }
+}
+
+extension ZMQSocket {
+    /// Connects a DEALER to every node of a comma-separated list (``BusEndpoints/list(_:)``). With
+    /// several, only to nodes whose connection is up (`ZMQ_IMMEDIATE`): requests go round the nodes
+    /// that are there, not into the queue of one that is gone.
+    func connect(toEveryNodeOf list: String) throws(ZMQError) {
+        let nodes = BusEndpoints.list(list)
+        if nodes.count > 1 { try setImmediate(true) }
+        for node in nodes { try connect(node) }
     }
 }

@@ -122,10 +122,8 @@ public actor BusRequester {
         let socket = try await ZMQAsyncSocket(context: context, type: .dealer, name: "replay-client", capacity: 20_000) { socket in
             try socket.setReceiveHighWaterMark(0)
             try credentials?.apply(to: socket)
-            // A cluster's nodes all serve replay and status: requests go round the ones connected.
-            let nodes = BusEndpoints.list(endpoint)
-            if nodes.count > 1 { try socket.setImmediate(true) }
-            for node in nodes { try socket.connect(node) }
+            // A cluster's nodes all serve replay and status.
+            try socket.connect(toEveryNodeOf: endpoint)
             return endpoint
         }
         self.socket = socket

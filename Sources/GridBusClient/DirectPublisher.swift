@@ -68,9 +68,7 @@ public actor DirectPublisher {
         let socket = try await ZMQAsyncSocket(context: context, type: .dealer, name: "direct-publisher") { socket in
             try credentials?.apply(to: socket)
             // A cluster's nodes: a PUB goes to the next connected one; `not-leader` sends it on.
-            let nodes = BusEndpoints.list(endpoint)
-            if nodes.count > 1 { try socket.setImmediate(true) }
-            for node in nodes { try socket.connect(node) }
+            try socket.connect(toEveryNodeOf: endpoint)
             return endpoint
         }
         self.socket = socket

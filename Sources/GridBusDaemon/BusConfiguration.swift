@@ -66,6 +66,10 @@ public struct BusConfiguration: Sendable {
 
     public init() {}
 
+    /// What an ACK waits for, for logs and status: `journal.durability` on SQLite; PostgreSQL's
+    /// own settings decide it there (docs/operations.md, "What an ACK promises").
+    public var durabilityDescription: String { journalBackend == .sqlite ? durability.rawValue : "PostgreSQL's" }
+
     /// Where the journal is, for logs and status: the file, or the PostgreSQL URL (which holds no password).
     public var journalDescription: String {
         switch journalBackend {

@@ -263,7 +263,7 @@ public final class BusDaemon: Service, CustomStringConvertible {
                     "bus.ingress": "\(ingressEndpoint.endpoint)", "bus.egress": "\(egressEndpoint.endpoint)",
                     "bus.replay": "\(replayEndpoint.endpoint)",
                     "journal": "\(configuration.journalDescription)", "journal.role": "\(snapshot.role.name)",
-                    "journal.durability": "\(configuration.journalBackend == .sqlite ? configuration.durability.rawValue : "PostgreSQL's")",
+                    "journal.durability": "\(configuration.durabilityDescription)",
                     "journal.head": "\(snapshot.head)", "journal.events": "\(snapshot.journalEvents)",
                 ]
             )

@@ -47,6 +47,7 @@ enum JournalRole: Sendable, Hashable {
     }
 
     var isLeader: Bool { if case .leader = self { true } else { false } }
+    var isUnavailable: Bool { if case .unavailable = self { true } else { false } }
 }
 
 /// The journal's writing side, owned by the journal thread: the SQLite file (the embedded default)

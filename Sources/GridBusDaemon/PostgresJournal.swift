@@ -89,7 +89,8 @@ final class PostgresJournal: JournalStorage {
         if case .follower = role {
             do { followed += try follow() } catch { stepDown(to: .unavailable("\(PostgresLinkError(error))")) }
         }
-        if now >= nextExtentRead, !role.isUnavailable {
+        // The leader keeps the extent itself as it writes; a follower reads what the leader wrote.
+        if now >= nextExtentRead, case .follower = role {
             nextExtentRead = now + .seconds(1)
             try? readExtent()
         }
@@ -194,7 +195,7 @@ final class PostgresJournal: JournalStorage {
         var entries: [JournalEntry] = []
         for row in rows.rows {
             let (sequence, topic, event) = try row.decode((Int64, ByteBuffer, ByteBuffer).self)
-            entries.append(JournalEntry(sequence: UInt64(sequence), topic: Array(topic.readableBytesView), event: Array(event.readableBytesView)))
+            entries.append(JournalEntry(sequence: sequence, topic: topic, event: event))
         }
         if let last = entries.last { head = last.sequence }
         if tail == 0, let first = entries.first { tail = first.sequence }
@@ -261,7 +262,7 @@ final class PostgresJournal: JournalStorage {
             // One statement, so one transaction: the fence, the rows and the extent.
             let result = try link.query(
                 """
-                WITH fence AS (SELECT epoch FROM \(unescaped: schema).lease WHERE epoch = \(Int64(epoch)) FOR SHARE),
+                WITH \(unescaped: fence(epoch)),
                 inserted AS (
                     INSERT INTO \(unescaped: schema).events (seq, received_ms, source, id, topic, event)
                     SELECT u.seq, \(receivedAt), u.source, u.id, u.topic, u.event
@@ -301,6 +302,13 @@ final class PostgresJournal: JournalStorage {
             }
             return (Array(repeating: .failed("journal write failed: \(failure)"), count: events.count), [])
         }
+    }
+
+    /// The common table `fence`, one row while the lease still carries `epoch`, locked `FOR SHARE`
+    /// until the transaction ends: a write joined to it writes nothing once the lease moved on.
+    /// (An integer and the schema's constant name only, so written into the SQL directly.)
+    private func fence(_ epoch: UInt64) -> String {
+        "fence AS (SELECT epoch FROM \(schema).lease WHERE epoch = \(epoch) FOR SHARE)"
     }
 
     /// The sequences already journaled for these events' `(source, id)`.
@@ -355,7 +363,7 @@ final class PostgresJournal: JournalStorage {
         guard newTail > tail else { return 0 }
         let result = try link.query(
             """
-            WITH fence AS (SELECT epoch FROM \(unescaped: schema).lease WHERE epoch = \(Int64(epoch)) FOR SHARE),
+            WITH \(unescaped: fence(epoch)),
             removed AS (
                 DELETE FROM \(unescaped: schema).events WHERE seq < \(Int64(newTail)) AND EXISTS (SELECT 1 FROM fence)
                 RETURNING octet_length(event) AS bytes
@@ -374,10 +382,6 @@ final class PostgresJournal: JournalStorage {
         tail = newTail > head ? 0 : newTail
         return Int(removed)
     }
-}
-
-extension JournalRole {
-    var isUnavailable: Bool { if case .unavailable = self { true } else { false } }
 }
 
 /// The PostgreSQL journal's reading side, for replay, on its own connection.
@@ -426,7 +430,7 @@ final class PostgresJournalReader: JournalReading {
                 lastScanned = seq.map(UInt64.init)
                 continue
             }
-            entries.append(JournalEntry(sequence: UInt64(seq), topic: Array(topic.readableBytesView), event: Array(event.readableBytesView)))
+            entries.append(JournalEntry(sequence: seq, topic: topic, event: event))
         }
         let lastExamined: UInt64
         if matchAll || entries.count == limit {
@@ -435,5 +439,12 @@ final class PostgresJournalReader: JournalReading {
             lastExamined = lastScanned ?? sequence
         }
         return (entries, lastExamined)
+    }
+}
+
+extension JournalEntry {
+    /// A row of `gridbus_journal.events` as read by a follower or by replay.
+    fileprivate init(sequence: Int64, topic: ByteBuffer, event: ByteBuffer) {
+        self.init(sequence: UInt64(sequence), topic: Array(topic.readableBytesView), event: Array(event.readableBytesView))
     }
 }

@@ -114,15 +114,20 @@ struct ReplayLoop {
     }
 
     private func cluster(_ snapshot: BusState.Snapshot) -> BusStatus.Cluster {
-        let backend = configuration.journalBackend.rawValue
-        return switch snapshot.role {
-        case .leader(let epoch):
-            BusStatus.Cluster(backend: backend, role: "leader", leader: snapshot.advertise, epoch: epoch, advertise: snapshot.advertise, problem: nil)
-        case .follower(let leader):
-            BusStatus.Cluster(backend: backend, role: "follower", leader: leader, epoch: nil, advertise: snapshot.advertise, problem: nil)
-        case .unavailable(let problem):
-            BusStatus.Cluster(backend: backend, role: "unavailable", leader: nil, epoch: nil, advertise: snapshot.advertise, problem: problem)
-        }
+        let (leader, epoch, problem): (String?, UInt64?, String?) =
+            switch snapshot.role {
+            case .leader(let epoch): (snapshot.advertise, epoch, nil)
+            case .follower(let leader): (leader, nil, nil)
+            case .unavailable(let problem): (nil, nil, problem)
+            }
+        return BusStatus.Cluster(
+            backend: configuration.journalBackend.rawValue,
+            role: snapshot.role.name,
+            leader: leader,
+            epoch: epoch,
+            advertise: snapshot.advertise,
+            problem: problem
+        )
     }
 
     private func statusJSON() -> [UInt8] {
@@ -133,7 +138,7 @@ struct ReplayLoop {
             journalEvents: snapshot.journalEvents,
             journalBytes: snapshot.journalBytes,
             journalPath: configuration.journalDescription,
-            durability: configuration.durability.rawValue,
+            durability: configuration.durabilityDescription,
             subscriptions: snapshot.subscriptions,
             subscribers: snapshot.subscribers.values.sorted { $0.name < $1.name }.map {
                 BusStatus.Subscriber(

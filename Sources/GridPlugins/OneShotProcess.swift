@@ -54,14 +54,16 @@ public enum OneShotProcess {
         }
     }
 
-    static func runBlocking(
+    /// ``run(executable:arguments:environment:directory:input:timeout:outputLimit:)``, blocking the
+    /// calling thread until the command ends: for callers that own their thread, and for tests.
+    public static func runBlocking(
         executable: String,
         arguments: [String],
         environment: [String: String],
         directory: String,
         input: [UInt8],
         timeout: Double,
-        outputLimit: Int
+        outputLimit: Int = 64 << 10
     ) throws -> Result {
         var inPipe: [Int32] = [-1, -1]
         guard gridbus_pipe_cloexec(&inPipe) == 0 else { throw Failure(description: "pipe: \(String(cString: strerror(errno)))") }

@@ -49,12 +49,9 @@ struct ClusterJournal: Measurement {
                 try measureJetStreamAcked(port: jetStream.clientPorts[0], count: bench.events, size: bench.size, window: bench.window, replicas: 3)
             )
             bench.log(
-                "(s) run \(run + 1): JetStream R3 \(bench.perSecond(jetStreamR3.last!)); "
-                    + String(format: "PostgreSQL with a synchronous standby %.2f × JetStream R3", replicated.last! / jetStreamR3.last!)
-            )
-            bench.log(
                 "(s) run \(run + 1): acked SQLite \(bench.perSecond(sqlite.last!)), PostgreSQL \(bench.perSecond(local.last!)), "
-                    + "with a synchronous standby \(bench.perSecond(replicated.last!)); replay from PostgreSQL \(bench.perSecond(replay.last!))"
+                    + "with a synchronous standby \(bench.perSecond(replicated.last!)), JetStream R3 \(bench.perSecond(jetStreamR3.last!)) "
+                    + String(format: "(%.2f ×)", replicated.last! / jetStreamR3.last!) + "; replay from PostgreSQL \(bench.perSecond(replay.last!))"
             )
         }
         let samples = { (values: [Double]) in "samples: " + values.map(bench.perSecond).joined(separator: ", ") }

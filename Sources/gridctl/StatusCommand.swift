@@ -67,15 +67,14 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The node's part in the bus: `cluster         postgresql · leader (epoch 3) · tcp://10.0.0.11:7600`.
     static func clusterLine(_ cluster: BusStatus.Cluster?) -> String {
-        guard let cluster else { return "cluster         sqlite · single node" }
-        var parts = [cluster.backend]
-        switch cluster.role {
-        case "leader": parts.append("leader" + (cluster.epoch.map { " (epoch \($0))" } ?? "") + " · this node " + cluster.advertise)
-        case "follower": parts.append("follower · leader " + (cluster.leader ?? "unknown") + " · this node " + cluster.advertise)
-        default: parts.append("UNAVAILABLE: " + (cluster.problem ?? "PostgreSQL cannot be reached"))
-        }
-        if cluster.backend == "sqlite" { parts = ["sqlite", "single node"] }
-        return "cluster         " + parts.joined(separator: " · ")
+        guard let cluster, cluster.backend != "sqlite" else { return "cluster         sqlite · single node" }
+        let role =
+            switch cluster.role {
+            case "leader": "leader" + (cluster.epoch.map { " (epoch \($0))" } ?? "") + " · this node " + cluster.advertise
+            case "follower": "follower · leader " + (cluster.leader ?? "unknown") + " · this node " + cluster.advertise
+            default: "UNAVAILABLE: " + (cluster.problem ?? "PostgreSQL cannot be reached")
+            }
+        return "cluster         \(cluster.backend) · \(role)"
     }
 }
 

@@ -132,7 +132,6 @@ import Testing
         }
         #expect(reason.contains("PostgreSQL"))
         #expect(a.role.isUnavailable)
-        #expect(a.idleWait > 0)
         // Back: the node takes its own lease again (nobody else took it: the same epoch) and writes
         // on from the true head.
         try server.start()

@@ -1,4 +1,5 @@
 import Foundation
+import GridPlugins
 import Synchronization
 
 /// A real PostgreSQL server for the tests: Debian's binaries (`make test-deps` installs
@@ -162,45 +163,28 @@ public final class PostgresTestServer: Sendable {
         }
     }
 
-    /// Runs a command to its end, its output in files: pg_ctl's server would inherit a pipe's write
-    /// end and keep it from ever reaching end-of-file. Spawned and reaped here (posix_spawn,
-    /// waitpid), not with Foundation's Process, whose waiting from a test's thread left the child
-    /// unreaped.
+    /// Runs a command to its end with the project's own one-shot runner (the notifier's channels
+    /// use it): its own process group, only stdin, stdout and stderr kept, and reaped by pid.
+    /// Foundation's `Process` left a child unreaped when waited for from a test's thread.
     @discardableResult
     static func command(_ name: String, in binaries: String?, _ arguments: [String], asPostgres: Bool = true) throws -> String {
         let program = binaries.map { "\($0)/\(name)" } ?? name
         let argv = isRoot && asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", program] + arguments : [program] + arguments
-        let outputPath = TemporaryFiles.path("command-out")
-        let errorPath = TemporaryFiles.path("command-err")
-        defer {
-            try? FileManager.default.removeItem(atPath: outputPath)
-            try? FileManager.default.removeItem(atPath: errorPath)
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer { for argument in cArguments { free(argument) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
-        guard spawned == 0 else { throw PostgresTestError("\(argv[0]) could not start: \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw PostgresTestError("waiting for \(name): \(String(cString: strerror(errno)))") }
-        }
-        let printed = FileManager.default.contents(atPath: outputPath) ?? Data()
-        let complaints = FileManager.default.contents(atPath: errorPath) ?? Data()
-        // WIFEXITED and WEXITSTATUS, which Swift does not import.
-        let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : -1
-        guard exitStatus == 0 else {
+        let result = try OneShotProcess.runBlocking(
+            executable: argv[0],
+            arguments: Array(argv.dropFirst()),
+            environment: ProcessInfo.processInfo.environment,
+            directory: "/tmp",
+            input: [],
+            timeout: 120
+        )
+        guard result.status?.code == 0 else {
+            let ended = result.timedOut ? "overran 120 s" : "ended with \(result.status.map { "\($0)" } ?? "nothing")"
             throw PostgresTestError(
-                "\(name) \(arguments.joined(separator: " ")) exited \(exitStatus): \(String(decoding: complaints, as: UTF8.self))"
+                "\(name) \(arguments.joined(separator: " ")) \(ended): \(String(decoding: result.standardError, as: UTF8.self))"
             )
         }
-        return String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 
