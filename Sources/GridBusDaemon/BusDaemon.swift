@@ -101,7 +101,7 @@ public final class BusDaemon: Service, CustomStringConvertible {
         let journalThread = try await Self.startThread(name: "journal", state: state) { ready in
             let journal: any JournalStorage
             do {
-                journal = try Self.openJournal(configuration, state: state, logger: logger)
+                journal = try Self.openJournal(configuration, state: state, logger: logger, wake: { toJournal.interruptWait() })
             } catch { return ready(.failure(error)) }
             // Publish the journal's extent before the egress starts: its heartbeats begin at this head.
             state.update {
@@ -294,12 +294,20 @@ public final class BusDaemon: Service, CustomStringConvertible {
     }
 
     /// The journal's writing side on the configured backend.
-    private static func openJournal(_ configuration: BusConfiguration, state: BusState, logger: Logger) throws -> any JournalStorage {
+    /// - Parameter wake: ends the journal thread's wait for publishes, when a follower has the leader's writes to read.
+    private static func openJournal(
+        _ configuration: BusConfiguration,
+        state: BusState,
+        logger: Logger,
+        wake: @escaping @Sendable () -> Void
+    ) throws -> any JournalStorage {
         switch configuration.journalBackend {
         case .sqlite:
             return try SQLiteJournal(path: configuration.journalPath, durability: configuration.durability, maxFileSize: configuration.maxFileSize)
         case .postgresql:
-            return try PostgresJournal(settings: try postgresSettings(configuration, state: state), logger: logger)
+            var settings = try postgresSettings(configuration, state: state)
+            settings.wake = wake
+            return try PostgresJournal(settings: settings, logger: logger)
         }
     }
 

@@ -14,6 +14,9 @@ struct PostgresJournalSettings: Sendable {
     var advertise: @Sendable () -> String
     /// How long a lease lasts unrenewed: a leader that stops renewing is replaced after this.
     var leaseSeconds: Double = 2
+    /// Called (on an event loop) when the leader has written: a follower's journal thread stops
+    /// waiting and reads.
+    var wake: @Sendable () -> Void = {}
 }
 
 /// The PostgreSQL journal: a row per event in `gridbus_journal.events`, shared by every gridbusd
@@ -38,7 +41,13 @@ final class PostgresJournal: JournalStorage {
     private(set) var head: UInt64 = 0
     private(set) var tail: UInt64 = 0
     private(set) var eventBytes: Int64 = 0
-    private(set) var role: JournalRole = .unavailable("not connected yet")
+    private(set) var role: JournalRole = .unavailable("not connected yet") {
+        didSet {
+            // A follower is woken by the leader's notification; the leader has nothing to hear.
+            guard role.isLeader != oldValue.isLeader else { return }
+            if role.isLeader { link.unlisten() } else { try? link.listen(PostgresJournalSchema.writtenChannel, notify: settings.wake) }
+        }
+    }
     private(set) var behind: UInt64 = 0
     private var nextLeaseCheck = ContinuousClock.now
     private var nextExtentRead = ContinuousClock.now
@@ -51,8 +60,9 @@ final class PostgresJournal: JournalStorage {
 
     /// PostgreSQL keeps the de-duplication keys in its unique index.
     var keysMemoryBytes: Int { 0 }
-    /// A follower looks for the leader's writes this often.
-    var idleWait: Double { role.isLeader ? 0.2 : 0.02 }
+    /// A follower reads when the leader's notification wakes it, and at least this often (a
+    /// notification sent while its connection was down is not delivered).
+    var idleWait: Double { role.isLeader ? 0.2 : 0.1 }
 
     /// Connects, applies the schema's migrations and reads the extent, as a follower: the journal
     /// thread's first ``maintain()`` takes the lease if nobody holds it.
@@ -62,6 +72,7 @@ final class PostgresJournal: JournalStorage {
         self.logger = logger
         self.link = PostgresLink(url: settings.url, password: settings.password, logger: logger)
         self.holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UInt32.random(in: 0...UInt32.max))"
+        try link.listen(PostgresJournalSchema.writtenChannel, notify: settings.wake)
         try PostgresJournalSchema.migrations.migrate(link)
         try readExtent()
         head = try readHead()
@@ -144,10 +155,12 @@ final class PostgresJournal: JournalStorage {
             _ = try? link.query(
                 "UPDATE \(unescaped: schema).lease SET expires_at = '-infinity' WHERE holder = \(holder) AND epoch = \(Int64(epoch))"
             )
-            stepDown(to: .follower(leader: nil))
+            logger.notice("journal lease handed back: another node may lead at once", metadata: ["journal.epoch": "\(epoch)"])
         }
-        heldEpoch = -1
+        link.unlisten()
         link.close()
+        heldEpoch = -1
+        role = .follower(leader: nil)
     }
 
     private func stepDown(to newRole: JournalRole) {
@@ -225,68 +238,30 @@ final class PostgresJournal: JournalStorage {
         }
         do {
             try checkHeadAfterReconnecting()
-            let found = try journaledSequences(of: events)
-            var outcomes: [AppendOutcome] = []
-            var written: [JournalEntry] = []
-            var inBatch: [String: UInt64] = [:]
-            var sequences: [Int64] = []
-            var sources: [String] = []
-            var ids: [String] = []
-            var topics: [ByteBuffer] = []
-            var stored: [ByteBuffer] = []
-            var bytes: Int64 = 0
-            var next = head
-            for event in events {
-                let envelope = event.envelope
-                let key = Self.key(source: envelope.source, id: envelope.id)
-                if let existing = found[key] ?? inBatch[key] {
-                    outcomes.append(.duplicate(existing))
-                    continue
-                }
-                next += 1
-                inBatch[key] = next
-                var spliced: [UInt8] = []
-                spliced.reserveCapacity(EnvelopeScanner.splicedCount(sequence: next, into: event.bytes.count))
-                EnvelopeScanner.appendSpliced(sequence: next, into: event.bytes, at: envelope.bodyStart, to: &spliced)
-                let topic = envelope.topic.bytes
-                sequences.append(Int64(next))
-                sources.append(envelope.source)
-                ids.append(envelope.id)
-                topics.append(ByteBuffer(bytes: topic))
-                stored.append(ByteBuffer(bytes: spliced))
-                bytes += Int64(spliced.count)
-                outcomes.append(.appended(next))
-                written.append(JournalEntry(sequence: next, topic: topic, event: spliced))
+            // Written as if no event of the batch were journaled yet: a publisher's retry is rare,
+            // and the unique key on (source, id) refuses the batch if one was. Then the batch is
+            // written again with those answered as duplicates. Looking every batch up first cost
+            // the server about a third of its CPU per event (docs/benchmarks.md, (s)).
+            var batch = PreparedBatch(events, after: head, journaled: [:])
+            var stored: Bool
+            do {
+                stored = try write(batch, epoch: epoch, receivedAt: receivedAt)
+            } catch let refusal as PostgresLinkError where refusal.constraint == PostgresJournalSchema.uniqueEventKey {
+                batch = PreparedBatch(events, after: head, journaled: try journaledSequences(of: events))
+                stored = try write(batch, epoch: epoch, receivedAt: receivedAt)
             }
-            guard !written.isEmpty else { return (outcomes, []) }
-            // One statement, so one transaction: the fence, the rows and the extent.
-            let result = try link.query(
-                """
-                WITH \(unescaped: fence(epoch)),
-                inserted AS (
-                    INSERT INTO \(unescaped: schema).events (seq, received_ms, source, id, topic, event)
-                    SELECT u.seq, \(receivedAt), u.source, u.id, u.topic, u.event
-                    FROM unnest(\(sequences)::bigint[], \(sources)::text[], \(ids)::text[], \(topics)::bytea[], \(stored)::bytea[])
-                        AS u(seq, source, id, topic, event)
-                    WHERE EXISTS (SELECT 1 FROM fence)
-                    RETURNING 1
-                )
-                UPDATE \(unescaped: schema).extent SET event_bytes = event_bytes + \(bytes)
-                WHERE EXISTS (SELECT 1 FROM fence)
-                RETURNING (SELECT COUNT(*) FROM inserted)
-                """
-            )
-            guard let row = result.rows.first, try row.decode(Int64.self) == Int64(written.count) else {
+            guard stored else {
                 // The lease moved on while this node believed it led: nothing was written.
                 stepDown(to: .follower(leader: nil))
                 nextLeaseCheck = .now
                 // Every event of the batch goes to the new leader, duplicates too: it answers them.
                 return (Array(repeating: .notLeader(nil), count: events.count), [])
             }
-            head = next
-            if tail == 0 { tail = written[0].sequence }
-            eventBytes += bytes
-            return (outcomes, written)
+            guard let last = batch.written.last else { return (batch.outcomes, []) }
+            head = last.sequence
+            if tail == 0 { tail = batch.written[0].sequence }
+            eventBytes += batch.bytes
+            return (batch.outcomes, batch.written)
         } catch {
             let failure = PostgresLinkError(error)
             if case .server = failure {
@@ -302,6 +277,30 @@ final class PostgresJournal: JournalStorage {
             }
             return (Array(repeating: .failed("journal write failed: \(failure)"), count: events.count), [])
         }
+    }
+
+    /// Writes the batch's new rows in one statement, so one transaction: the fence, the rows, the
+    /// extent and the followers' wake-up. `false` when the fence held nothing: the lease moved on.
+    private func write(_ batch: PreparedBatch, epoch: UInt64, receivedAt: Int64) throws -> Bool {
+        guard !batch.written.isEmpty else { return true }
+        let result = try link.query(
+            """
+            WITH \(unescaped: fence(epoch)),
+            inserted AS (
+                INSERT INTO \(unescaped: schema).events (seq, received_ms, source, id, topic, event)
+                SELECT u.seq, \(receivedAt), u.source, u.id, u.topic, u.event
+                FROM unnest(\(batch.sequences)::bigint[], \(batch.sources)::text[], \(batch.ids)::text[], \(batch.topics)::bytea[], \(batch.events)::bytea[])
+                    AS u(seq, source, id, topic, event)
+                WHERE EXISTS (SELECT 1 FROM fence)
+                RETURNING 1
+            )
+            UPDATE \(unescaped: schema).extent SET event_bytes = event_bytes + \(batch.bytes)
+            WHERE EXISTS (SELECT 1 FROM fence)
+            RETURNING (SELECT COUNT(*) FROM inserted), pg_notify(\(PostgresJournalSchema.writtenChannel), '')::text
+            """
+        )
+        guard let row = result.rows.first else { return false }
+        return try row.decode((Int64, String).self).0 == Int64(batch.written.count)
     }
 
     /// The common table `fence`, one row while the lease still carries `epoch`, locked `FOR SHARE`
@@ -324,12 +323,10 @@ final class PostgresJournal: JournalStorage {
         var found: [String: UInt64] = [:]
         for row in rows.rows {
             let (source, id, sequence) = try row.decode((String, String, Int64).self)
-            found[Self.key(source: source, id: id)] = UInt64(sequence)
+            found[PreparedBatch.key(source: source, id: id)] = UInt64(sequence)
         }
         return found
     }
-
-    private static func key(source: String, id: String) -> String { source + "\u{0}" + id }
 
     // MARK: Retention
 
@@ -447,4 +444,47 @@ extension JournalEntry {
     fileprivate init(sequence: Int64, topic: ByteBuffer, event: ByteBuffer) {
         self.init(sequence: UInt64(sequence), topic: Array(topic.readableBytesView), event: Array(event.readableBytesView))
     }
+}
+
+/// A batch as the leader writes it: the sequences given to its new events (after the head, in
+/// order, without gaps), each event's answer, and the columns of its rows.
+private struct PreparedBatch {
+    var outcomes: [AppendOutcome] = []
+    var written: [JournalEntry] = []
+    var sequences: [Int64] = []
+    var sources: [String] = []
+    var ids: [String] = []
+    var topics: [ByteBuffer] = []
+    var events: [ByteBuffer] = []
+    var bytes: Int64 = 0
+
+    /// - Parameter journaled: the sequences of the events already journaled, by ``key(source:id:)``.
+    init(_ incoming: [IncomingEvent], after head: UInt64, journaled: [String: UInt64]) {
+        var inBatch: [String: UInt64] = [:]
+        var next = head
+        for event in incoming {
+            let envelope = event.envelope
+            let key = Self.key(source: envelope.source, id: envelope.id)
+            if let existing = journaled[key] ?? inBatch[key] {
+                outcomes.append(.duplicate(existing))
+                continue
+            }
+            next += 1
+            inBatch[key] = next
+            var spliced: [UInt8] = []
+            spliced.reserveCapacity(EnvelopeScanner.splicedCount(sequence: next, into: event.bytes.count))
+            EnvelopeScanner.appendSpliced(sequence: next, into: event.bytes, at: envelope.bodyStart, to: &spliced)
+            let topic = envelope.topic.bytes
+            sequences.append(Int64(next))
+            sources.append(envelope.source)
+            ids.append(envelope.id)
+            topics.append(ByteBuffer(bytes: topic))
+            events.append(ByteBuffer(bytes: spliced))
+            bytes += Int64(spliced.count)
+            outcomes.append(.appended(next))
+            written.append(JournalEntry(sequence: next, topic: topic, event: spliced))
+        }
+    }
+
+    static func key(source: String, id: String) -> String { source + "\u{0}" + id }
 }

@@ -11,6 +11,12 @@ import GridPostgres
 ///   transaction. Times are PostgreSQL's own clock, the one clock every node shares.
 enum PostgresJournalSchema {
     static let schema = "gridbus_journal"
+    /// PostgreSQL's name for the unique key on `events (source, id)`: a write it refuses held an
+    /// event already journaled.
+    static let uniqueEventKey = "events_source_id_key"
+    /// The channel the leader notifies in every write's transaction: followers listen on it and
+    /// read at once, instead of looking every so often.
+    static let writtenChannel = "gridbus_journal_written"
 
     static let migrations: PostgresMigrations = {
         var migrations = PostgresMigrations(schema: schema)

@@ -26,6 +26,10 @@ public final class PostgresLink {
     /// Counts the connections made: a new one may be to another server (a promoted standby), so
     /// what the owner knew of the data may need reading again.
     public private(set) var connections = 0
+    /// The channel this session listens on and what a notification calls: every new connection
+    /// listens again.
+    private var listening: (channel: String, notify: @Sendable () -> Void)?
+    private var listenContext: PostgresListenContext?
 
     public init(url: PostgresURL, password: String?, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.url = url
@@ -60,6 +64,12 @@ public final class PostgresLink {
                         refusals.append("\(host): a standby (in recovery)")
                         continue
                     }
+                }
+                do {
+                    try startListening(on: candidate)
+                } catch {
+                    try? candidate.close().wait()
+                    throw error
                 }
                 connection = candidate
                 connectedHost = host
@@ -97,6 +107,43 @@ public final class PostgresLink {
         return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: nextConnectionID, logger: logger).wait()
     }
 
+    /// Listens on `channel` (`LISTEN`) on this connection and every later one; `notify` runs on
+    /// an event loop at each notification. A notification sent while no connection listened is
+    /// not delivered: after a new connection (``connections``) the owner reads what it may have
+    /// missed.
+    public func listen(_ channel: String, notify: @escaping @Sendable () -> Void) throws(PostgresLinkError) {
+        listening = (channel, notify)
+        guard let connection, !connection.isClosed else { return }
+        do {
+            try startListening(on: connection)
+        } catch {
+            if connection.isClosed { dropConnection() }
+            throw PostgresLinkError(error)
+        }
+    }
+
+    /// Stops listening, on this connection and the next ones.
+    public func unlisten() {
+        guard let listening else { return }
+        self.listening = nil
+        listenContext?.stop()
+        listenContext = nil
+        if isConnected { _ = try? query(PostgresQuery(unsafeSQL: "UNLISTEN " + Self.identifier(listening.channel))) }
+    }
+
+    private func startListening(on connection: PostgresConnection) throws {
+        guard let listening else { return }
+        listenContext?.stop()
+        let notify = listening.notify
+        listenContext = connection.addListener(channel: listening.channel) { _, _ in notify() }
+        _ = try connection.query(PostgresQuery(unsafeSQL: "LISTEN " + Self.identifier(listening.channel)), logger: logger).wait()
+    }
+
+    /// `name` quoted as an SQL identifier.
+    private static func identifier(_ name: String) -> String {
+        "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+
     /// Runs one statement (connecting first if needed) and returns all its rows.
     @discardableResult
     public func query(_ query: PostgresQuery) throws(PostgresLinkError) -> PostgresQueryResult {
@@ -132,6 +179,7 @@ public final class PostgresLink {
         if let connection, !connection.isClosed { try? connection.close().wait() }
         connection = nil
         connectedHost = nil
+        listenContext = nil
     }
 }
 
@@ -140,8 +188,9 @@ public final class PostgresLink {
 public enum PostgresLinkError: Error, Sendable, CustomStringConvertible {
     /// No host could be used: each host and why.
     case unavailable([String])
-    /// The server refused the statement: its SQLSTATE and message.
-    case server(sqlState: String, message: String)
+    /// The server refused the statement: its SQLSTATE and message, and the constraint that
+    /// refused it, if one did.
+    case server(sqlState: String, message: String, constraint: String? = nil)
     /// The connection failed or closed during the call.
     case connection(String)
 
@@ -149,14 +198,17 @@ public enum PostgresLinkError: Error, Sendable, CustomStringConvertible {
         if let error = error as? PostgresLinkError {
             self = error
         } else if let error = error as? PSQLError, error.code == .server, let info = error.serverInfo {
-            self = .server(sqlState: info[.sqlState] ?? "?????", message: info[.message] ?? "no message")
+            self = .server(sqlState: info[.sqlState] ?? "?????", message: info[.message] ?? "no message", constraint: info[.constraintName])
         } else {
             self = .connection(Self.describe(error))
         }
     }
 
     /// The server's SQLSTATE, if the server refused.
-    public var sqlState: String? { if case .server(let state, _) = self { state } else { nil } }
+    public var sqlState: String? { if case .server(let state, _, _) = self { state } else { nil } }
+
+    /// The constraint that refused the statement, if one did.
+    public var constraint: String? { if case .server(_, _, let constraint) = self { constraint } else { nil } }
 
     /// Whether the server refused because a unique key already holds the value (23505).
     public var isUniqueViolation: Bool { sqlState == "23505" }
@@ -164,7 +216,7 @@ public enum PostgresLinkError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unavailable(let hosts): "PostgreSQL unavailable: " + (hosts.isEmpty ? "no hosts" : hosts.joined(separator: "; "))
-        case .server(let state, let message): "PostgreSQL refused (\(state)): \(message)"
+        case .server(let state, let message, _): "PostgreSQL refused (\(state)): \(message)"
         case .connection(let reason): "PostgreSQL connection lost: \(reason)"
         }
     }

@@ -16,6 +16,7 @@ public final class BoundedBuffer<Element: Sendable>: @unchecked Sendable {
     private var head = 0
     private var count = 0
     private var closed = false
+    private var interrupted = false
     private var waitingConsumers: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
     private var cancelledConsumers = Set<UInt64>()
     private var nextWaiterID: UInt64 = 0
@@ -111,13 +112,15 @@ public final class BoundedBuffer<Element: Sendable>: @unchecked Sendable {
         return result
     }
 
-    /// Removes the first element, blocking the thread up to `timeout` seconds. `nil` on timeout, or when closed and empty.
+    /// Removes the first element, blocking the thread up to `timeout` seconds. `nil` on timeout,
+    /// when closed and empty, or when ``interruptWait()`` ended the wait.
     public func popBlocking(timeout: Double) -> Element? {
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
-        while count == 0 && !closed {
+        while count == 0 && !closed && !interrupted {
             if !condition.wait(until: deadline) { break }
         }
+        interrupted = false
         guard count > 0 else {
             condition.unlock()
             return nil
@@ -227,6 +230,15 @@ public final class BoundedBuffer<Element: Sendable>: @unchecked Sendable {
             waitingConsumers.append((id, continuation))
             condition.unlock()
         }
+    }
+
+    /// Ends the wait of a thread in ``popBlocking(timeout:)`` early, as if its timeout had passed
+    /// (or the next such wait, if none is waiting): the consumer has something else to look at.
+    public func interruptWait() {
+        condition.lock()
+        interrupted = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     // MARK: State

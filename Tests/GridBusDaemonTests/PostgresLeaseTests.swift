@@ -2,6 +2,7 @@ import Foundation
 import GridBusTestSupport
 import GridPostgres
 import Logging
+import Synchronization
 import Testing
 
 @testable import GridBusDaemon
@@ -10,9 +11,16 @@ import Testing
 /// a deposed leader's write is fenced off in its own transaction, and a node cut off from the
 /// database says so. Real servers (``PostgresTestServer``).
 @Suite struct PostgresLeaseTests {
-    static func node(_ url: String, advertise: String, leaseSeconds: Double = 2) throws -> PostgresJournal {
+    static func node(_ url: String, advertise: String, leaseSeconds: Double = 2, wake: @escaping @Sendable () -> Void = {}) throws -> PostgresJournal
+    {
         try PostgresJournal(
-            settings: PostgresJournalSettings(url: PostgresURL(parsing: url), password: nil, advertise: { advertise }, leaseSeconds: leaseSeconds),
+            settings: PostgresJournalSettings(
+                url: PostgresURL(parsing: url),
+                password: nil,
+                advertise: { advertise },
+                leaseSeconds: leaseSeconds,
+                wake: wake
+            ),
             logger: Logger(label: advertise)
         )
     }
@@ -47,6 +55,33 @@ import Testing
         // A publish that reaches the follower is sent to the leader, duplicates included.
         #expect(b.append(try Self.events(["e4", "e1"]), receivedAt: 2).outcomes == [.notLeader("tcp://a:7600"), .notLeader("tcp://a:7600")])
         #expect(a.append(try Self.events(["e4", "e1"]), receivedAt: 2).outcomes == [.appended(4), .duplicate(1)])
+    }
+
+    @Test func theLeadersWriteWakesTheFollowersButNotItself() throws {
+        let url = try PostgresTestServer.shared().makeDatabase("lease")
+        let wakesA = Mutex(0)
+        let wakesB = Mutex(0)
+        let a = try Self.node(url, advertise: "tcp://a:7600", leaseSeconds: 60, wake: { wakesA.withLock { $0 += 1 } })
+        let b = try Self.node(url, advertise: "tcp://b:7600", leaseSeconds: 60, wake: { wakesB.withLock { $0 += 1 } })
+        defer { b.close() }
+        _ = a.maintain()
+        _ = b.maintain()
+        #expect(a.role.isLeader && !b.role.isLeader)
+        let written = a.append(try Self.events(["e1", "e2"]), receivedAt: 1).written
+        // The notification is sent at the commit, on b's own connection.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while wakesB.withLock({ $0 }) == 0, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(wakesB.withLock { $0 } == 1)
+        #expect(b.maintain() == written)
+        // b leads after a's graceful stop: its own writes do not wake it.
+        a.close()
+        Thread.sleep(forTimeInterval: 0.15)
+        _ = b.maintain()
+        #expect(b.role == .leader(epoch: 2))
+        #expect(b.append(try Self.events(["e3"]), receivedAt: 2).outcomes == [.appended(3)])
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(wakesB.withLock { $0 } == 1)
+        #expect(wakesA.withLock { $0 } == 0)
     }
 
     @Test func aDeposedLeaderCannotWriteAndTheNextLeaderContinuesTheSequence() throws {

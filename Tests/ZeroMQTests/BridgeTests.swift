@@ -83,6 +83,33 @@ struct BoundedBufferTests {
             return
         }
     }
+
+    @Test func anInterruptEndsABlockingWaitOnceAndLosesNothing() {
+        let buffer = BoundedBuffer<Int>(capacity: 4)
+        // Interrupted before anyone waits: the next wait ends at once, the one after waits again.
+        buffer.interruptWait()
+        let started = ContinuousClock.now
+        #expect(buffer.popBlocking(timeout: 30) == nil)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(buffer.popBlocking(timeout: 0.05) == nil)
+        // A thread already waiting is woken.
+        let woken = Mutex<Bool?>(nil)
+        let waiter = Thread {
+            let popped = buffer.popBlocking(timeout: 30)
+            woken.withLock { $0 = popped == nil }
+        }
+        waiter.start()
+        while !waiter.isExecuting { usleep(1000) }
+        usleep(50_000)
+        buffer.interruptWait()
+        let deadline = Date().addingTimeInterval(10)
+        while woken.withLock({ $0 }) == nil, Date() < deadline { usleep(1000) }
+        #expect(woken.withLock { $0 } == true)
+        // An element pushed with an interrupt pending is still popped, never dropped.
+        buffer.interruptWait()
+        #expect(buffer.tryPush(5))
+        #expect(buffer.popBlocking(timeout: 1) == 5)
+    }
 }
 
 @Suite(.timeLimit(.minutes(1)))
