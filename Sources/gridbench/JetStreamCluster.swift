@@ -43,6 +43,9 @@ final class JetStreamCluster {
         )
     }
 
+    /// The CPU seconds of the servers running now.
+    var cpuSeconds: Double { servers.compactMap { $0?.cpuSeconds }.reduce(0, +) }
+
     /// `kill -9` of one server.
     func crash(_ index: Int) {
         guard let server = servers[index] else { return }
@@ -58,6 +61,22 @@ final class JetStreamCluster {
             for index in 0..<3 where info.contains(#""leader":"n\#(index)""#) { return index }
         }
         throw BenchError("no server names the stream's leader")
+    }
+
+    /// Waits until both of the stream leader's replicas are current (`STREAM.INFO`): a server
+    /// killed while a restarted one is still catching up could leave the stream without a quorum
+    /// to elect a new leader, which would measure the test rather than JetStream.
+    func awaitCurrentReplicas(_ stream: String, timeout: Double = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            for port in clientPorts.indices where servers[port] != nil {
+                guard let info = try? NATSClient(port: clientPorts[port], timeout: 2).request("$JS.API.STREAM.INFO.\(stream)", "") else { continue }
+                if info.components(separatedBy: #""current":true"#).count - 1 == 2 { return }
+                break
+            }
+            usleep(200_000)
+        }
+        throw BenchError("the stream's replicas were not current within \(Int(timeout)) s")
     }
 
     /// Whether one publish to `port` is stored and acknowledged within a second.

@@ -126,11 +126,27 @@ func blockingAsync<T: Sendable>(_ body: @escaping @Sendable () async throws -> T
 
 /// CPU time a process used so far (user + system, all threads), in seconds, from /proc/PID/stat.
 func processCPUSeconds(pid: Int32) -> Double {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let afterName = text.range(of: ") ")
-    else { return 0 }
-    // Fields after the name: state is field 3, utime 14, stime 15 (1-based, see proc(5)).
-    let fields = text[afterName.upperBound...].split(separator: " ")
-    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    guard let fields = statFields(pid: pid), let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// The CPU seconds of a process and of all its children, those that ended included (a server
+/// that forks a process per connection, as PostgreSQL does).
+func processTreeCPUSeconds(pid: Int32) -> Double {
+    guard let fields = statFields(pid: pid), let waitedFor = Double(fields[13]), let waitedForSystem = Double(fields[14]) else { return 0 }
+    let children = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).filter {
+        statFields(pid: $0).map { Int32($0[1]) == pid } ?? false
+    }
+    let ticks = waitedFor + waitedForSystem
+    return processCPUSeconds(pid: pid) + ticks / Double(sysconf(Int32(_SC_CLK_TCK))) + children.map { processCPUSeconds(pid: $0) }.reduce(0, +)
+}
+
+/// The fields of /proc/PID/stat after the name, from the state (field 3 of proc(5), index 0
+/// here): ppid at 1, utime 11, stime 12, cutime 13, cstime 14.
+private func statFields(pid: Int32) -> [Substring]? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let afterName = text.range(of: ") ", options: .backwards)
+    else { return nil }
+    let fields = text[afterName.upperBound...].split(separator: " ")
+    return fields.count > 14 ? fields : nil
 }
