@@ -113,9 +113,12 @@ public final class PostgresTestServer: Sendable {
     }
 
     /// A new, empty database; returns its URL for the journal or a store.
-    public func makeDatabase(_ prefix: String = "t") throws -> String {
+    /// - Parameter settings: server settings for every session of the database
+    ///   (`ALTER DATABASE … SET`), such as `synchronous_commit`.
+    public func makeDatabase(_ prefix: String = "t", settings: [(name: String, value: String)] = []) throws -> String {
         let name = "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
         try psql("CREATE DATABASE \(name)")
+        for setting in settings { try psql("ALTER DATABASE \(name) SET \(setting.name) = '\(setting.value)'") }
         return url(database: name)
     }
 
