@@ -74,6 +74,10 @@ final class PostgresJournal: JournalStorage {
         self.holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UInt32.random(in: 0...UInt32.max))"
         try link.listen(PostgresJournalSchema.writtenChannel, notify: settings.wake)
         try PostgresJournalSchema.migrations.migrate(link)
+        // Past the migrations (which may take long on a large table): a statement unanswered for a
+        // whole lease means this node can no longer know whether it leads, nor whether it is
+        // current; it says so (unavailable) instead of waiting for TCP to give up.
+        link.answerTimeout = settings.leaseSeconds
         try readExtent()
         head = try readHead()
         headCheckedOn = link.connections
@@ -390,6 +394,9 @@ final class PostgresJournalReader: JournalReading {
         // Replay reads committed rows; any server of the cluster that has them would do, but a
         // standby may lag, so replay reads where the writes go.
         link = PostgresLink(url: settings.url, password: settings.password, logger: logger)
+        // A server the network cut off answers nothing: replay (and the status requests queued
+        // behind it on the same thread) gives up after this, far above a page's read.
+        link.answerTimeout = max(30, settings.leaseSeconds)
     }
 
     func read(after sequence: UInt64, prefixes: [[UInt8]], limit: Int, scanLimit: Int) throws -> (entries: [JournalEntry], lastExamined: UInt64) {

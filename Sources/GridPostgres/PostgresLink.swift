@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import NIOCore
 import NIOPosix
@@ -30,6 +31,10 @@ public final class PostgresLink {
     /// listens again.
     private var listening: (channel: String, notify: @Sendable () -> Void)?
     private var listenContext: PostgresListenContext?
+    /// How long a statement may go unanswered before the connection is given up (closed, the
+    /// statement failed as a lost connection). A server cut off by the network answers nothing,
+    /// and TCP would take many minutes to say so. nil: wait for ever.
+    public var answerTimeout: Double?
 
     public init(url: PostgresURL, password: String?, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.url = url
@@ -54,7 +59,9 @@ public final class PostgresLink {
                 if url.target == .readWrite {
                     let inRecovery: Bool?
                     do {
-                        inRecovery = try candidate.query("SELECT pg_is_in_recovery()", logger: logger).wait().rows.first?.decode(Bool.self)
+                        inRecovery = try answer(to: candidate.query("SELECT pg_is_in_recovery()", logger: logger), on: candidate).rows.first?.decode(
+                            Bool.self
+                        )
                     } catch {
                         try? candidate.close().wait()
                         throw error
@@ -136,7 +143,7 @@ public final class PostgresLink {
         listenContext?.stop()
         let notify = listening.notify
         listenContext = connection.addListener(channel: listening.channel) { _, _ in notify() }
-        _ = try connection.query(PostgresQuery(unsafeSQL: "LISTEN " + Self.identifier(listening.channel)), logger: logger).wait()
+        _ = try answer(to: connection.query(PostgresQuery(unsafeSQL: "LISTEN " + Self.identifier(listening.channel)), logger: logger), on: connection)
     }
 
     /// `name` quoted as an SQL identifier.
@@ -150,11 +157,24 @@ public final class PostgresLink {
         try connect()
         guard let connection else { throw .unavailable(["not connected"]) }
         do {
-            return try connection.query(query, logger: logger).wait()
+            return try answer(to: connection.query(query, logger: logger), on: connection)
         } catch {
             if connection.isClosed { dropConnection() }
             throw PostgresLinkError(error)
         }
+    }
+
+    /// Waits for a statement's answer, at most ``answerTimeout``: past it the connection is closed.
+    private func answer(to future: EventLoopFuture<PostgresQueryResult>, on connection: PostgresConnection) throws -> PostgresQueryResult {
+        guard let answerTimeout else { return try future.wait() }
+        let answered = DispatchSemaphore(value: 0)
+        future.whenComplete { _ in answered.signal() }
+        guard answered.wait(timeout: .now() + answerTimeout) == .success else {
+            // Closing fails the statement's future too; the next call connects again.
+            try? connection.close().wait()
+            throw PostgresLinkError.connection("PostgreSQL did not answer within \(answerTimeout) s")
+        }
+        return try future.wait()
     }
 
     /// Runs `body` between `BEGIN` and `COMMIT`; rolls back if it throws. `COMMIT` returning is the

@@ -25,8 +25,11 @@ public final class PostgresTestServer: Sendable {
     private static let sharedServer = Mutex<PostgresTestServer?>(nil)
 
     /// Makes and starts a cluster.
-    /// - Parameter configuration: lines added to `postgresql.conf` (for a primary: `wal_level`, `synchronous_standby_names`).
-    public init(name: String, port: Int? = nil, configuration: [String] = []) throws {
+    /// - Parameters:
+    ///   - configuration: lines added to `postgresql.conf` (for a primary: `wal_level`, `synchronous_standby_names`).
+    ///   - network: an address to listen on besides 127.0.0.1, and the clients (`ADDRESS/BITS`)
+    ///     trusted there (a node in a network namespace of its own).
+    public init(name: String, port: Int? = nil, configuration: [String] = [], network: (listen: String, clients: String)? = nil) throws {
         binaries = try Self.findBinaries()
         self.port = try port ?? freePort()
         directory = try TemporaryFiles.makeDirectory("postgres-\(name)")
@@ -34,10 +37,11 @@ public final class PostgresTestServer: Sendable {
         try Self.command("initdb", in: binaries, ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
         try writeConfiguration(
             [
-                "port = \(self.port)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = '\(directory)'",
-                "max_connections = 100", "shared_buffers = 64MB",
+                "port = \(self.port)", "listen_addresses = '127.0.0.1\(network.map { "," + $0.listen } ?? "")'",
+                "unix_socket_directories = '\(directory)'", "max_connections = 100", "shared_buffers = 64MB",
             ] + configuration
         )
+        if let network { try writeConfiguration(["host all all \(network.clients) trust"], file: "pg_hba.conf") }
         try start()
         Self.register(self)
     }
@@ -122,8 +126,8 @@ public final class PostgresTestServer: Sendable {
         return url(database: name)
     }
 
-    public func url(database: String) -> String {
-        "postgresql://postgres@127.0.0.1:\(port)/\(database)?sslmode=disable"
+    public func url(database: String, host: String = "127.0.0.1") -> String {
+        "postgresql://postgres@\(host):\(port)/\(database)?sslmode=disable"
     }
 
     private func writeConfiguration(_ lines: [String], file: String = "postgresql.conf") throws {

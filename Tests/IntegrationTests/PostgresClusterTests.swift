@@ -118,11 +118,16 @@ struct PostgresClusterTests {
 
         await toA.close()
         await toB.close()
-        for node in [a, b] {
+        await Self.stop([a, b])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Stops the nodes with SIGTERM: each exits cleanly.
+    static func stop(_ nodes: [Node]) async {
+        for node in nodes {
             node.child.signal(SIGTERM)
             #expect(await node.child.wait(timeout: .seconds(20)) == 0, "\(node.ingress): \(node.child.stderr)")
         }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Three nodes and a publisher at load, with a subscriber on every node's egress: the leader is

@@ -16,10 +16,18 @@ final class Child: @unchecked Sendable {
     let stdoutPath: String
     let stderrPath: String
 
-    init(_ executable: String, _ arguments: [String], in directory: String, environment: [String: String] = [:]) throws {
+    /// - Parameter launcher: a command that runs the executable (its path appended to these
+    ///   words), such as `ip netns exec NAME`; it must exec it, so that signals reach it.
+    init(_ executable: String, _ arguments: [String], in directory: String, environment: [String: String] = [:], launcher: [String] = []) throws {
         name = executable
-        process.executableURL = binaryDirectory.appendingPathComponent(executable)
-        process.arguments = arguments
+        let path = binaryDirectory.appendingPathComponent(executable)
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [path.path] + arguments
+        } else {
+            process.executableURL = path
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let unique = UUID().uuidString.prefix(8)
         stdoutPath = "\(directory)/\(executable)-\(unique).out"
