@@ -76,7 +76,9 @@ let package = Package(
         // the writable one chosen), the password kept out of flags and logs, a connection for a thread.
         .target(
             name: "GridPostgres",
-            dependencies: [.product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), nio, log],
+            dependencies: [
+                "GridStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), nio, log,
+            ],
             swiftSettings: settings
         ),
         .target(
@@ -94,7 +96,8 @@ let package = Package(
         .target(
             name: "GridBusClient",
             dependencies: [
-                "ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridConfiguration", "GridSecurity", "GridMetrics", log, metrics, lifecycle,
+                "ZeroMQ", "GridSchema", "GridJSON", "GridStore", "GridPostgres", "GridConfiguration", "GridSecurity", "GridMetrics", log, metrics,
+                lifecycle,
             ],
             swiftSettings: settings
         ),
@@ -232,7 +235,9 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "GridBusTestSupport",
-            dependencies: ["GridBusDaemon", "GridBusClient", "GridSecurity", "GridStore", "GridPlugins", "ZeroMQ", log, prometheus, lifecycle],
+            dependencies: [
+                "GridBusDaemon", "GridBusClient", "GridSecurity", "GridStore", "GridPostgres", "GridPlugins", "ZeroMQ", log, prometheus, lifecycle,
+            ],
             path: "Tests/GridBusTestSupport",
             swiftSettings: settings
         ),

@@ -160,7 +160,7 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
             try await socket.send([[1] + prefix])
         }
         let requester = BusRequester(context: context, endpoint: endpoints.replay, credentials: credentials)
-        var state = State(cursor: try await store.cursor(for: name))
+        var state = State(cursor: try await waitingForTheStore("reading the cursor", logger: logger) { try await store.cursor(for: name) })
         state.saved = state.cursor
         logger.info("subscriber starting", metadata: ["subscriber": "\(name)", "subscriber.cursor": "\(state.cursor)"])
         await withGracefulShutdownHandler {
@@ -364,7 +364,9 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
     private func attempt(_ events: [BusEvent]) async throws -> Bool {
         for attempt in 1...3 {
             do {
-                try await handler(events)
+                // A store that cannot be reached is not the events' fault: it is waited for, however
+                // long, and not counted as a try (three would skip every event of an outage).
+                try await waitingForTheStore("handling events", logger: logger) { try await handler(events) }
                 handled.increment(by: events.count)
                 return true
             } catch is CancellationError {
@@ -393,7 +395,8 @@ public final class DurableSubscriber: Service, CustomStringConvertible, Sendable
 
     private func saveCursor(_ state: inout State) async throws {
         guard state.cursor != state.saved else { return }
-        try await store.saveCursor(state.cursor, for: name)
+        let cursor = state.cursor
+        try await waitingForTheStore("saving the cursor", logger: logger) { try await store.saveCursor(cursor, for: name) }
         state.saved = state.cursor
         cursorGauge.record(state.cursor)
     }

@@ -19,7 +19,7 @@ import Foundation
 final class GroupCommitter: Sendable {
     private struct Job: Sendable {
         /// Runs the body in a savepoint; returns how to resume its caller once the transaction commits.
-        let run: @Sendable (SQLiteConnection, OutboxWriter) -> @Sendable () -> Void
+        let run: @Sendable (any StoreConnection, OutboxWriter) -> @Sendable () -> Void
         /// Resumes the caller with an error when the whole transaction fails.
         let fail: @Sendable (any Error) -> Void
         let durable: Bool
@@ -35,7 +35,7 @@ final class GroupCommitter: Sendable {
     func commit<T: Sendable>(
         on store: WorkerStore,
         durable: Bool,
-        _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
+        _ body: @escaping @Sendable (any StoreConnection, OutboxWriter) throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(

@@ -203,14 +203,16 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
             // Fill the window from the outbox.
             if mayHaveMore, inFlight.count < configuration.window {
                 let limit = configuration.window - inFlight.count
-                let rows = try await store.pending(after: lastFetched, limit: limit)
+                let rows = try await waitingForTheStore("reading the outbox", logger: logger) {
+                    try await store.pending(after: lastFetched, limit: limit)
+                }
                 mayHaveMore = rows.count == limit
                 for row in rows { inFlight[row.rowID] = InFlight(bytes: row.bytes, sentAt: .now, attempts: 1) }
                 try await send(rows.map(\.rowID), of: &inFlight, eventsPerPublish: eventsPerPublish, socket: sockets[target.current])
                 lastFetched = rows.last?.rowID ?? lastFetched
             }
             guard let first = await signals.pop() else {
-                try await store.delivered(delivered)
+                try await waitingForTheStore("removing delivered events", logger: logger) { [delivered] in try await store.delivered(delivered) }
                 return
             }
             var ticked = false
@@ -233,7 +235,7 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
                 }
             }
             if !delivered.isEmpty, ticked || delivered.count >= Self.removalBatch {
-                try await store.delivered(delivered)
+                try await waitingForTheStore("removing delivered events", logger: logger) { [delivered] in try await store.delivered(delivered) }
                 delivered.removeAll(keepingCapacity: true)
             }
             try await resendDue(&inFlight, target: &target, eventsPerPublish: eventsPerPublish, sockets: sockets)
@@ -331,7 +333,9 @@ public final class ReliablePublisher: Service, CustomStringConvertible, Sendable
                 logger.debug("bus asked to retry", metadata: ["nack.code": "\(code)", "retry.in": "\(delay)"])
             } else {
                 inFlight[rowID] = nil
-                try await store.rejected(rowID, code: code, reason: reason, nowMilliseconds: Date().millisecondsSince1970)
+                try await waitingForTheStore("keeping a refused event", logger: logger) {
+                    try await store.rejected(rowID, code: code, reason: reason, nowMilliseconds: Date().millisecondsSince1970)
+                }
                 refusedForGood.increment()
                 logger.error(
                     "bus refused an event for good; kept in the rejected table",

@@ -49,14 +49,14 @@ public final class WorkerRuntime: Sendable {
         publisher = publishes ? ReliablePublisher(store: store, bus: bus, context: context, metrics: metrics, logger: logger) : nil
     }
 
-    /// A runtime on a store at `path`, brought to this build's schema by `migrations`.
+    /// A runtime on the store at `store`, brought to this build's schema by `migrations`.
     /// - Parameters:
     ///   - durable: commits are synced (an answered request survives a power loss; see ``WorkerStore``).
-    ///   - checkpointInterval: checkpoint the store's WAL from a thread of its own this often.
+    ///   - checkpointInterval: checkpoint the store's WAL (SQLite) from a thread of its own this often.
     public convenience init(
         name: String,
         bus: BusEndpoints,
-        storePath: String,
+        store location: StoreLocation,
         durable: Bool = false,
         checkpointInterval: Duration? = .milliseconds(250),
         migrations: Migrations,
@@ -64,7 +64,7 @@ public final class WorkerRuntime: Sendable {
         metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
         logger: Logger
     ) throws {
-        let store = try WorkerStore(path: storePath, durable: durable, checkpointInterval: checkpointInterval, migrations: migrations)
+        let store = try WorkerStore(location, durable: durable, checkpointInterval: checkpointInterval, migrations: migrations, logger: logger)
         self.init(name: name, bus: bus, store: store, publishes: publishes, metrics: metrics, logger: logger)
     }
 
@@ -74,13 +74,13 @@ public final class WorkerRuntime: Sendable {
     /// ``WorkerStore/write(durable:_:)``); the publisher delivers the events after the commit.
     public func write<T: Sendable>(
         durable: Bool = true,
-        _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
+        _ body: @escaping @Sendable (any StoreConnection, OutboxWriter) throws -> T
     ) async throws -> T {
         try await store.write(durable: durable, body)
     }
 
     /// Reads from the store (see ``WorkerStore/read(_:)``).
-    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreConnection) throws -> T) async throws -> T {
         try await store.read(body)
     }
 

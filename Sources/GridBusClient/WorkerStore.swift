@@ -1,8 +1,10 @@
+import GridPostgres
 import GridSchema
 import GridStore
+import Logging
 import Synchronization
 
-/// A worker's own SQLite store: the publisher's outbox, subscriber cursors, rejected events, and
+/// A worker's own store (SQLite, or a schema in PostgreSQL): the publisher's outbox, subscriber cursors, rejected events, and
 /// the worker's own tables, each created and changed by named migrations (``Migrations``).
 ///
 /// There is one way in for writes, ``write(durable:_:)``, and one for reads, ``read(_:)``. A
@@ -29,10 +31,19 @@ public actor WorkerStore {
     /// The store's thread, for the tasks that mostly call the store (the publisher's and the
     /// subscriber's loops, the group commit): run there, their calls need no hand-off.
     public nonisolated var taskExecutor: (any TaskExecutor)? { executor }
-    private let connection: SQLiteConnection
-    private let insertOutbox: SQLiteStatement
-    private let deleteOutbox: SQLiteStatement
-    private let selectOutbox: SQLiteStatement
+    /// The engine's own connection, for what the engines do differently (syncing, read-only reads).
+    private enum Backend {
+        case sqlite(SQLiteConnection)
+        case postgresql(PostgresStoreConnection)
+    }
+    private let backend: Backend
+    private let connection: any StoreConnection
+    /// Which engine holds the store.
+    public nonisolated let engine: StoreEngine
+    private let insertOutbox: any StoreStatement
+    private let insertOutboxReturning: any StoreStatement
+    private let deleteOutbox: any StoreStatement
+    private let selectOutbox: any StoreStatement
     private let durable: Bool
     /// The connection's `synchronous` setting now (`FULL` when true).
     private var syncing: Bool
@@ -63,42 +74,86 @@ public actor WorkerStore {
                 );
                 CREATE TABLE IF NOT EXISTS gridbus_cursors (name TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS gridbus_sync (id INTEGER PRIMARY KEY, commits INTEGER NOT NULL);
+                """,
+            // PostgreSQL syncs each commit itself (`synchronous_commit`): no sync table.
+            postgresql: [
+                "CREATE TABLE gridbus_outbox (rowid bigserial PRIMARY KEY, event_id text NOT NULL, event bytea NOT NULL, created_ms bigint NOT NULL)",
                 """
+                CREATE TABLE gridbus_rejected (
+                    rowid bigint PRIMARY KEY, event_id text NOT NULL, event bytea NOT NULL,
+                    code text NOT NULL, reason text NOT NULL, rejected_ms bigint NOT NULL
+                )
+                """,
+                "CREATE TABLE gridbus_cursors (name text PRIMARY KEY, sequence bigint NOT NULL)",
+            ]
         )
         return migrations
     }()
 
-    /// Opens (or creates) the store and brings it to this build's schema: the runtime's
-    /// migrations, then `migrations`, the worker's own.
+    /// Opens (or creates) the store at `location` and brings it to this build's schema: the
+    /// runtime's migrations, then `migrations`, the worker's own.
     ///
     /// - Parameters:
-    ///   - durable: sync commits to the disk (`synchronous = FULL`): an answered request survives a power loss.
-    ///   - checkpointInterval: checkpoint the WAL from a thread of its own this often (a live
-    ///     worker: no commit then stalls for a checkpoint); nil leaves it to SQLite's automatic
+    ///   - durable: on SQLite, sync commits to the disk (`synchronous = FULL`): an answered request
+    ///     survives a power loss. On PostgreSQL every commit is the server's (`synchronous_commit`).
+    ///   - checkpointInterval: on SQLite, checkpoint the WAL from a thread of its own this often (a
+    ///     live worker: no commit then stalls for a checkpoint); nil leaves it to SQLite's automatic
     ///     checkpoint inside a commit every 16,000 pages (bulk folds, where fewer, larger
     ///     checkpoints write each rewritten page fewer times).
-    public init(path: String, durable: Bool = false, checkpointInterval: Duration? = nil, migrations: Migrations = Migrations()) throws {
-        connection = try SQLiteConnection(path: path)
+    public init(
+        _ location: StoreLocation,
+        durable: Bool = false,
+        checkpointInterval: Duration? = nil,
+        migrations: Migrations = Migrations(),
+        logger: Logger = Logger(label: "gridbus.store")
+    ) throws {
         self.durable = durable
-        syncing = durable
-        try connection.execute("PRAGMA journal_mode = WAL")
-        try connection.execute("PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
-        // A worker rewrites the same pages (its open cases, its roll-ups) batch after batch: with
-        // SQLite's 2 MiB default cache it read them back from the OS for every batch, and with a
-        // checkpoint every 1,000 pages it wrote them to the database file many times over.
-        try connection.execute("PRAGMA cache_size = -32768")
-        try connection.execute("PRAGMA wal_autocheckpoint = \(WALCheckpointing.backstopPages)")
-        // Workers wrap each event in a savepoint. SQLite keeps the pages a savepoint may have to
-        // restore in a temporary file once they pass 64 KiB (16 pages, a batch of a few events):
-        // a file created per transaction and two writes per page. In memory they cost a copy,
-        // bounded by one transaction's pages.
-        try connection.execute("PRAGMA temp_store = MEMORY")
-        try (Self.runtimeMigrations + migrations).migrate(connection)
+        let all = Self.runtimeMigrations + migrations
+        switch location {
+        case .sqlite(let path):
+            let connection = try SQLiteConnection(path: path)
+            syncing = durable
+            try connection.execute("PRAGMA journal_mode = WAL")
+            try connection.execute("PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
+            // A worker rewrites the same pages (its open cases, its roll-ups) batch after batch: with
+            // SQLite's 2 MiB default cache it read them back from the OS for every batch, and with a
+            // checkpoint every 1,000 pages it wrote them to the database file many times over.
+            try connection.execute("PRAGMA cache_size = -32768")
+            try connection.execute("PRAGMA wal_autocheckpoint = \(WALCheckpointing.backstopPages)")
+            // Workers wrap each event in a savepoint. SQLite keeps the pages a savepoint may have to
+            // restore in a temporary file once they pass 64 KiB (16 pages, a batch of a few events):
+            // a file created per transaction and two writes per page. In memory they cost a copy,
+            // bounded by one transaction's pages.
+            try connection.execute("PRAGMA temp_store = MEMORY")
+            try all.migrate(connection)
+            backend = .sqlite(connection)
+            self.connection = connection
+        case .postgresql(let url, let password, let schema):
+            let link = PostgresLink(url: url, password: password, logger: logger)
+            // A server cut off by the network answers nothing; a worker's writes wait this long at most.
+            link.answerTimeout = 30
+            let connection = PostgresStoreConnection(link: link, schema: schema)
+            try PostgresMigrations(schema: schema, store: all).migrate(link)
+            syncing = true
+            backend = .postgresql(connection)
+            self.connection = connection
+        }
         insertOutbox = try connection.prepare("INSERT INTO gridbus_outbox (event_id, event, created_ms) VALUES (?, ?, ?)")
+        insertOutboxReturning = try connection.prepare("INSERT INTO gridbus_outbox (event_id, event, created_ms) VALUES (?, ?, ?) RETURNING rowid")
         deleteOutbox = try connection.prepare("DELETE FROM gridbus_outbox WHERE rowid = ?")
         selectOutbox = try connection.prepare("SELECT rowid, event FROM gridbus_outbox WHERE rowid > ? ORDER BY rowid LIMIT ?")
+        engine = connection.engine
         // Last: nothing after it can fail and leave the thread running.
-        checkpointer = checkpointInterval.map { BackgroundCheckpointer(path: path, interval: $0, name: "store-checkpoint") }
+        if case .sqlite(let path) = location, let checkpointInterval {
+            checkpointer = BackgroundCheckpointer(path: path, interval: checkpointInterval, name: "store-checkpoint")
+        } else {
+            checkpointer = nil
+        }
+    }
+
+    /// A store in the SQLite file at `path`.
+    public init(path: String, durable: Bool = false, checkpointInterval: Duration? = nil, migrations: Migrations = Migrations()) throws {
+        try self.init(.sqlite(path: path), durable: durable, checkpointInterval: checkpointInterval, migrations: migrations)
     }
 
     deinit {
@@ -118,18 +173,24 @@ public actor WorkerStore {
     ///   outbox or asks for it (``OutboxWriter/syncOnCommit()``).
     public nonisolated func write<T: Sendable>(
         durable: Bool = true,
-        _ body: @escaping @Sendable (SQLiteConnection, OutboxWriter) throws -> T
+        _ body: @escaping @Sendable (any StoreConnection, OutboxWriter) throws -> T
     ) async throws -> T {
         try await committer.commit(on: self, durable: durable, body)
     }
 
     /// Runs `body` with the connection, for reading (one caller at a time, between the writes).
-    /// The connection is read-only meanwhile (`query_only`): a change made here would bypass the
-    /// group commit and its syncing, so SQLite refuses it.
-    public func read<T: Sendable>(_ body: @Sendable (SQLiteConnection) throws -> T) throws -> T {
-        try connection.execute("PRAGMA query_only = 1")
-        defer { try? connection.execute("PRAGMA query_only = 0") }
-        return try body(connection)
+    /// The connection is read-only meanwhile (SQLite's `query_only`, PostgreSQL's read-only
+    /// transaction): a change made here would bypass the group commit and its syncing, so the
+    /// engine refuses it.
+    public func read<T: Sendable>(_ body: @Sendable (any StoreConnection) throws -> T) throws -> T {
+        switch backend {
+        case .sqlite(let connection):
+            try connection.execute("PRAGMA query_only = 1")
+            defer { try? connection.execute("PRAGMA query_only = 0") }
+            return try body(connection)
+        case .postgresql(let connection):
+            return try connection.readOnlyTransaction { try body(connection) }
+        }
     }
 
     /// Calls `observer` after every commit that handed events to the outbox.
@@ -145,7 +206,7 @@ public actor WorkerStore {
     func transaction<T: Sendable>(
         nowMilliseconds: Int64,
         durable: Bool,
-        _ body: @Sendable (SQLiteConnection, OutboxWriter) throws -> T
+        _ body: @Sendable (any StoreConnection, OutboxWriter) throws -> T
     ) throws -> T {
         try synchronous(self.durable && durable)
         let outbox = OutboxWriter(statement: insertOutbox, nowMilliseconds: nowMilliseconds)
@@ -155,9 +216,10 @@ public actor WorkerStore {
         return result
     }
 
-    /// Sets `synchronous` for the commits that follow (SQLite refuses to change it inside a transaction).
+    /// Sets `synchronous` for the commits that follow (SQLite refuses to change it inside a
+    /// transaction). PostgreSQL's commits are synced as the server is configured.
     private func synchronous(_ full: Bool) throws {
-        guard full != syncing else { return }
+        guard full != syncing, case .sqlite = backend else { return }
         try connection.execute("PRAGMA synchronous = \(full ? "FULL" : "NORMAL")")
         syncing = full
     }
@@ -165,6 +227,7 @@ public actor WorkerStore {
     /// Syncs every commit so far: a synced commit writes the WAL to disk up to its own frames, and
     /// a commit that changes nothing writes no frame, so this one changes a counter.
     private func sync() throws {
+        guard case .sqlite = backend else { return }
         try synchronous(true)
         try connection.transaction {
             try connection.execute("INSERT INTO gridbus_sync (id, commits) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET commits = commits + 1")
@@ -179,11 +242,12 @@ public actor WorkerStore {
         let rowIDs = try connection.transaction {
             var rowIDs: [Int64] = []
             for event in events {
-                insertOutbox.bind(event.id, at: 1)
-                insertOutbox.bind(event.bytes, at: 2)
-                insertOutbox.bind(nowMilliseconds, at: 3)
-                try insertOutbox.run()
-                rowIDs.append(try connection.scalar("SELECT last_insert_rowid()"))
+                defer { insertOutboxReturning.reset() }
+                insertOutboxReturning.bind(event.id, at: 1)
+                insertOutboxReturning.bind(event.bytes, at: 2)
+                insertOutboxReturning.bind(nowMilliseconds, at: 3)
+                guard try insertOutboxReturning.step() else { throw OutboxError.noRowID }
+                rowIDs.append(insertOutboxReturning.int64(0))
             }
             return rowIDs
         }
@@ -218,9 +282,13 @@ public actor WorkerStore {
     public func rejected(_ rowID: Int64, code: String, reason: String, nowMilliseconds: Int64) throws {
         try synchronous(durable)
         try connection.transaction {
+            // Replaces an earlier move of the same row (a move whose outbox delete was taken back).
+            let earlier = try connection.prepare("DELETE FROM gridbus_rejected WHERE rowid = ?")
+            earlier.bind(rowID, at: 1)
+            try earlier.run()
             let move = try connection.prepare(
                 """
-                INSERT OR REPLACE INTO gridbus_rejected (rowid, event_id, event, code, reason, rejected_ms)
+                INSERT INTO gridbus_rejected (rowid, event_id, event, code, reason, rejected_ms)
                 SELECT rowid, event_id, event, ?, ?, ? FROM gridbus_outbox WHERE rowid = ?
                 """
             )
@@ -257,6 +325,11 @@ public actor WorkerStore {
     }
 }
 
+enum OutboxError: Error, CustomStringConvertible {
+    case noRowID
+    var description: String { "the outbox gave no row id for an event it stored" }
+}
+
 /// Where a subscriber keeps its cursor.
 public protocol CursorStore: Sendable {
     func cursor(for name: String) async throws -> UInt64
@@ -281,7 +354,7 @@ public actor InMemoryCursorStore: CursorStore {
 
 /// Adds events to the outbox inside ``WorkerStore/write(durable:_:)``.
 public struct OutboxWriter {
-    let statement: SQLiteStatement
+    let statement: any StoreStatement
     let nowMilliseconds: Int64
     /// Events enqueued through this writer (a reference: the writer is handed around by value).
     let count = Counter()

@@ -45,7 +45,7 @@ public func buildDispatcher(
     let runtime = try WorkerRuntime(
         name: Dispatcher.source,
         bus: configuration.bus,
-        storePath: configuration.dataDirectory + "/dispatcher.sqlite",
+        store: configuration.store.location(file: configuration.dataDirectory + "/dispatcher.sqlite", schema: "gridbus_dispatcher"),
         durable: true,
         migrations: Dispatcher.migrations,
         metrics: metrics,

@@ -23,6 +23,7 @@ public struct DispatcherConfiguration: Sendable {
     /// Where `grid-dispatcher rebuild` writes; empty: `<data-dir>/dispatcher.rebuilt.sqlite`.
     public var rebuildInto = ""
     public var bus = BusEndpoints()
+    public var store = StoreSettings()
     public var logLevel = "info"
 
     public init() {}
@@ -62,7 +63,7 @@ public struct DispatcherConfiguration: Sendable {
             ),
             ConfigKeySpec("rebuild.into", default: "", "grid-dispatcher rebuild writes here (empty: <data-dir>/dispatcher.rebuilt.sqlite)"),
             ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
-        ] + APIAuthSettings.keys(fields: "scopes (handler, operator)") + BusEndpoints.keys
+        ] + APIAuthSettings.keys(fields: "scopes (handler, operator)") + BusEndpoints.keys + StoreSettings.keys
 
     public init(reader: GridConfigReader) throws(ConfigurationError) {
         httpHost = reader.string("http.host", default: httpHost)
@@ -84,6 +85,7 @@ public struct DispatcherConfiguration: Sendable {
         }
         rebuildInto = reader.string("rebuild.into", default: rebuildInto)
         bus = try BusEndpoints(reader: reader)
+        store = try StoreSettings(reader: reader)
         logLevel = try reader.logLevel(default: logLevel)
     }
 }

@@ -60,7 +60,7 @@ extension Dispatcher {
         )
     }
 
-    func isEmergency(grid: String, on connection: SQLiteConnection) throws -> Bool {
+    func isEmergency(grid: String, on connection: any StoreConnection) throws -> Bool {
         let places = try DispatcherStore.emergencies(on: connection)
         guard !places.isEmpty, let place = district.gridsByID[grid] else { return false }
         return places.contains("grid:\(grid)") || places.contains("community:\(place.community)") || places.contains("town:\(place.town)")

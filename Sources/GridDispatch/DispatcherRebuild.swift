@@ -30,7 +30,7 @@ public struct DispatcherRebuild: Sendable {
     public init(settings: DispatchSettings) { rules = settings.escalation }
 
     /// Applies one journaled event to the store being rebuilt; events of other kinds are ignored.
-    public func apply(_ bytes: [UInt8], on connection: SQLiteConnection, summary: inout Summary) throws {
+    public func apply(_ bytes: [UInt8], on connection: any StoreConnection, summary: inout Summary) throws {
         let event = try CloudEvent.decode(bytes)
         summary.events += 1
         if event.type == EventType.incidentReported.rawValue {
@@ -85,7 +85,7 @@ public struct DispatcherRebuild: Sendable {
         _ event: CloudEvent,
         to item: inout DispatchCase,
         at time: Date,
-        connection: SQLiteConnection
+        connection: any StoreConnection
     ) throws {
         let payload = try event.payload(as: type)
         payload.apply(to: &item, at: time, rules: rules)
@@ -121,7 +121,7 @@ public struct DispatcherRebuild: Sendable {
         public var emergencies: Set<String>
         public var turns: [String: Int]
 
-        public static func read(_ connection: SQLiteConnection) throws -> Snapshot {
+        public static func read(_ connection: any StoreConnection) throws -> Snapshot {
             Snapshot(
                 cases: try DispatcherStore.all(on: connection),
                 emergencies: try DispatcherStore.emergencies(on: connection),

@@ -41,7 +41,7 @@ extension Dispatcher {
 
     /// Once per incident: a report heard again (a redelivery) finds its case made, and cases are
     /// never deleted, so the case is the report's record.
-    private func register(_ report: IncidentReported, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
+    private func register(_ report: IncidentReported, at now: Date, connection: any StoreConnection, outbox: OutboxWriter) throws {
         let district = self.district
         guard try DispatcherStore.load(report.incidentId, on: connection) == nil else { return }
         var item = DispatchCase(reported: report)
@@ -86,7 +86,7 @@ extension Dispatcher {
         category: Category,
         grid: String,
         at now: Date,
-        connection: SQLiteConnection,
+        connection: any StoreConnection,
         outbox: OutboxWriter
     ) throws {
         let emergency = try isEmergency(grid: grid, on: connection)
@@ -132,7 +132,7 @@ extension Dispatcher {
         grid: String,
         at now: Date,
         excluding: Set<String> = [],
-        connection: SQLiteConnection,
+        connection: any StoreConnection,
         outbox: OutboxWriter
     ) throws {
         let candidates = district.members(of: grid).map(\.id).filter { !excluding.contains($0) }

@@ -8,7 +8,14 @@ enum DispatcherStore {
     /// The schema's history (``Migrations``): never edit a released migration, add one.
     static let migrations: Migrations = {
         var migrations = Migrations()
-        migrations.register("dispatcher 1 cases, assignments, turns, request keys, modes") { connection in
+        migrations.register(
+            "dispatcher 1 cases, assignments, turns, request keys, modes",
+            postgresql: StoreSQL.postgresqlSchema(fromSQLite: firstSchema) + [
+                "CREATE INDEX cases_place ON cases (category, latitude)",
+                // Request keys leave oldest first (``agedRequestKeys``), in the order SQLite's implicit rowid keeps.
+                "ALTER TABLE processed ADD COLUMN rowid bigserial UNIQUE",
+            ]
+        ) { connection in
             try connection.execute(firstSchema)
             try adoptStoreFromBeforeMigrations(connection, now: Date())
             // The merge check looks up open cases of a category near a point, not every open case of it.
@@ -46,7 +53,7 @@ enum DispatcherStore {
     /// the first migration brings it to the first recorded one, once. Before the place columns,
     /// they are added and filled for the open cases (the only ones a merge looks at); before
     /// request keys were stamped, each is stamped now, so it is kept a whole window from the upgrade.
-    static func adoptStoreFromBeforeMigrations(_ connection: SQLiteConnection, now: Date) throws {
+    static func adoptStoreFromBeforeMigrations(_ connection: any StoreConnection, now: Date) throws {
         func hasColumn(_ table: String, _ column: String) throws -> Bool {
             try connection.scalar("SELECT COUNT(*) FROM pragma_table_info('\(table)') WHERE name = '\(column)'") > 0
         }
@@ -71,7 +78,7 @@ enum DispatcherStore {
         }
     }
 
-    static func load(_ id: String, on connection: SQLiteConnection) throws -> DispatchCase? {
+    static func load(_ id: String, on connection: any StoreConnection) throws -> DispatchCase? {
         let statement = try connection.prepare("SELECT body FROM cases WHERE id = ?")
         statement.bind(id, at: 1)
         return try statement.step() ? try decoder.decode(DispatchCase.self, from: statement.blob(0)) : nil
@@ -84,7 +91,7 @@ enum DispatcherStore {
     /// so their indexes and the row's place are left alone (`INSERT OR REPLACE` deleted and
     /// re-inserted the row in the table and all four indexes each time). Likewise an assignee who
     /// stays is not deleted and inserted again.
-    static func save(_ item: DispatchCase, on connection: SQLiteConnection) throws {
+    static func save(_ item: DispatchCase, on connection: any StoreConnection) throws {
         let statement = try connection.prepare(
             """
             INSERT INTO cases (id, state, grid, category, reported_ms, timer_ms, body, latitude, longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -108,13 +115,16 @@ enum DispatcherStore {
         try statement.run()
         let assignees = item.isOpen ? item.assignees : []
         let clear = try connection.prepare(
-            "DELETE FROM assignments WHERE case_id = ? AND member NOT IN (\(assignees.map { _ in "?" }.joined(separator: ",")))"
+            // PostgreSQL reads no empty list: with no assignee left, every row of the case goes.
+            assignees.isEmpty
+                ? "DELETE FROM assignments WHERE case_id = ?"
+                : "DELETE FROM assignments WHERE case_id = ? AND member NOT IN (\(assignees.map { _ in "?" }.joined(separator: ",")))"
         )
         clear.bind(item.id, at: 1)
         for (index, member) in assignees.enumerated() { clear.bind(member, at: Int32(index + 2)) }
         try clear.run()
         guard item.isOpen else { return }
-        let insert = try connection.prepare("INSERT OR IGNORE INTO assignments (case_id, member) VALUES (?, ?)")
+        let insert = try connection.prepare("INSERT INTO assignments (case_id, member) VALUES (?, ?) ON CONFLICT DO NOTHING")
         for member in item.assignees {
             insert.bind(item.id, at: 1)
             insert.bind(member, at: 2)
@@ -124,7 +134,7 @@ enum DispatcherStore {
     }
 
     /// Every case by id (for comparing a rebuilt store with the live one).
-    static func all(on connection: SQLiteConnection) throws -> [String: DispatchCase] {
+    static func all(on connection: any StoreConnection) throws -> [String: DispatchCase] {
         let statement = try connection.prepare("SELECT body FROM cases")
         var cases: [String: DispatchCase] = [:]
         while try statement.step() {
@@ -139,7 +149,7 @@ enum DispatcherStore {
     /// Open cases per member, for the members asked about (those with none are left out). One
     /// search of the covering index each: `member IN (…) GROUP BY member` built a temporary table
     /// of the list every time, and its text (and so its prepared statement) changed with the list.
-    static func load(of members: [String], on connection: SQLiteConnection) throws -> [String: Int] {
+    static func load(of members: [String], on connection: any StoreConnection) throws -> [String: Int] {
         let statement = try connection.prepare(loadSQL)
         var load: [String: Int] = [:]
         for member in Set(members) {
@@ -153,15 +163,15 @@ enum DispatcherStore {
         return load
     }
 
-    static func turns(on connection: SQLiteConnection) throws -> [String: Int] {
+    static func turns(on connection: any StoreConnection) throws -> [String: Int] {
         let statement = try connection.prepare("SELECT key, turn FROM turns")
         var turns: [String: Int] = [:]
         while try statement.step() { turns[statement.text(0) ?? ""] = Int(statement.int64(1)) }
         return turns
     }
 
-    static func saveTurns(_ turns: [String: Int], on connection: SQLiteConnection) throws {
-        let statement = try connection.prepare("INSERT OR REPLACE INTO turns (key, turn) VALUES (?, ?)")
+    static func saveTurns(_ turns: [String: Int], on connection: any StoreConnection) throws {
+        let statement = try connection.prepare("INSERT INTO turns (key, turn) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET turn = excluded.turn")
         for (key, turn) in turns {
             statement.bind(key, at: 1)
             statement.bind(turn, at: 2)
@@ -174,19 +184,22 @@ enum DispatcherStore {
     /// a merge): a box in SQL, so that only the neighbours are decoded; the caller measures the distance.
     /// The place index is named: left to itself, SQLite took (category, reported_ms) and read every
     /// case of the category in the merge window, so the check grew with the open cases (run M).
-    static let nearbySQL = """
-        SELECT body FROM cases INDEXED BY cases_place WHERE category = ? AND latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?
+    /// PostgreSQL's planner needs no hint (and reads none: `INDEXED BY` is SQLite's).
+    static func nearbySQL(_ engine: StoreEngine) -> String {
+        """
+        SELECT body FROM cases \(engine == .sqlite ? "INDEXED BY cases_place " : "")WHERE category = ? AND latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?
         AND reported_ms >= ? AND state NOT IN ('closed', 'rejected', 'merged') ORDER BY reported_ms
         """
+    }
 
     static func openCases(
         category: String,
         since: Date,
         near point: GeoPoint,
         meters: Double,
-        on connection: SQLiteConnection
+        on connection: any StoreConnection
     ) throws -> [DispatchCase] {
-        let statement = try connection.prepare(nearbySQL)
+        let statement = try connection.prepare(nearbySQL(connection.engine))
         // Degrees of the box, a little wider than the radius (a degree of latitude is at least 110.5 km).
         let latitudeSpan = meters / 110_000
         let longitudeSpan = meters / (110_000 * max(cos(point.latitude * .pi / 180), 0.01))
@@ -202,17 +215,20 @@ enum DispatcherStore {
     }
 
     /// The places in emergency mode, as `scope:target`.
-    static func emergencies(on connection: SQLiteConnection) throws -> Set<String> {
+    static func emergencies(on connection: any StoreConnection) throws -> Set<String> {
         let statement = try connection.prepare("SELECT scope, target FROM modes")
         var places = Set<String>()
         while try statement.step() { places.insert("\(statement.text(0) ?? ""):\(statement.text(1) ?? "")") }
         return places
     }
 
-    static func setMode(scope: String, target: String, emergency: Bool, by: String, at: Date, on connection: SQLiteConnection) throws {
+    static func setMode(scope: String, target: String, emergency: Bool, by: String, at: Date, on connection: any StoreConnection) throws {
         let statement = try connection.prepare(
             emergency
-                ? "INSERT OR REPLACE INTO modes (scope, target, since_ms, by) VALUES (?, ?, ?, ?)"
+                ? """
+                INSERT INTO modes (scope, target, since_ms, by) VALUES (?, ?, ?, ?)
+                ON CONFLICT (scope, target) DO UPDATE SET since_ms = excluded.since_ms, by = excluded.by
+                """
                 : "DELETE FROM modes WHERE scope = ? AND target = ?"
         )
         statement.bind(scope, at: 1)
@@ -224,19 +240,19 @@ enum DispatcherStore {
         try statement.run()
     }
 
-    static func openCount(on connection: SQLiteConnection) throws -> Int {
+    static func openCount(on connection: any StoreConnection) throws -> Int {
         Int(try connection.scalar("SELECT COUNT(*) FROM cases WHERE state NOT IN ('closed', 'rejected', 'merged')"))
     }
 
     /// How many cases have a timer due at `now` (from the timers' partial index).
-    static func dueCount(at now: Date, on connection: SQLiteConnection) throws -> Int {
+    static func dueCount(at now: Date, on connection: any StoreConnection) throws -> Int {
         let statement = try connection.prepare("SELECT COUNT(*) FROM cases WHERE timer_ms IS NOT NULL AND timer_ms <= ?")
         statement.bind(now.millisecondsSince1970, at: 1)
         return try statement.step() ? Int(statement.int64(0)) : 0
     }
 
     /// Cases whose timer is due at `now`, oldest first.
-    static func due(at now: Date, limit: Int, on connection: SQLiteConnection) throws -> [DispatchCase] {
+    static func due(at now: Date, limit: Int, on connection: any StoreConnection) throws -> [DispatchCase] {
         let statement = try connection.prepare("SELECT body FROM cases WHERE timer_ms IS NOT NULL AND timer_ms <= ? ORDER BY timer_ms LIMIT ?")
         statement.bind(now.millisecondsSince1970, at: 1)
         statement.bind(limit, at: 2)
@@ -247,12 +263,12 @@ enum DispatcherStore {
 
     /// Records a request key once, stamped `now`; false when it was seen before (within the
     /// idempotency window: older keys leave, ``agedRequestKeys``).
-    static func firstTime(_ key: String, at now: Date, on connection: SQLiteConnection) throws -> Bool {
-        let statement = try connection.prepare("INSERT OR IGNORE INTO processed (event_key, at_ms) VALUES (?, ?)")
+    static func firstTime(_ key: String, at now: Date, on connection: any StoreConnection) throws -> Bool {
+        let statement = try connection.prepare("INSERT INTO processed (event_key, at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING")
         statement.bind(key, at: 1)
         statement.bind(now.millisecondsSince1970, at: 2)
         try statement.run()
-        return try connection.scalar("SELECT changes()") == 1
+        return connection.changes == 1
     }
 
     /// Request keys leave after `requests.idempotency-window`: a retry comes within minutes.

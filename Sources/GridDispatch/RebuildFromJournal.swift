@@ -31,7 +31,7 @@ public func rebuildDispatcher(
     let runtime = try WorkerRuntime(
         name: Dispatcher.source,
         bus: configuration.bus,
-        storePath: path,
+        store: .sqlite(path: path),
         checkpointInterval: nil,
         migrations: Dispatcher.migrations,
         publishes: false,

@@ -29,7 +29,7 @@ public func buildIntake(
     let runtime = try WorkerRuntime(
         name: Intake.source,
         bus: configuration.bus,
-        storePath: configuration.dataDirectory + "/intake.sqlite",
+        store: configuration.store.location(file: configuration.dataDirectory + "/intake.sqlite", schema: "gridbus_intake"),
         durable: true,  // an answered report survives a power loss, not only a crash of the intake
         migrations: Intake.migrations,
         metrics: metrics,

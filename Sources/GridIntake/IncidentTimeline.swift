@@ -37,7 +37,7 @@ extension Intake {
         }
     }
 
-    private func apply(_ event: CloudEvent, at now: Date, on connection: SQLiteConnection) throws {
+    private func apply(_ event: CloudEvent, at now: Date, on connection: any StoreConnection) throws {
         guard let (incidentID, change) = try Self.change(for: event) else { return }
         // Each event once. The dispatcher numbers a case's events, and an applied one is in the
         // timeline with its step: that entry is its record. Other events are recorded by id in

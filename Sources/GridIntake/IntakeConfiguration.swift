@@ -11,6 +11,7 @@ public struct IntakeConfiguration: Sendable {
     public var auth = APIAuthSettings()
     public var maxBodySize = 64 << 10
     public var bus = BusEndpoints()
+    public var store = StoreSettings()
     public var logLevel = "info"
 
     public init() {}
@@ -23,7 +24,7 @@ public struct IntakeConfiguration: Sendable {
             ConfigKeySpec("data-dir", default: "./var/intake", "the intake's store (intake.sqlite: incidents and the outbox)"),
             ConfigKeySpec("district.dir", default: "deploy/sample", "the district: grids.geojson, roster.csv, categories.csv"),
             ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
-        ] + APIAuthSettings.keys(fields: "channel") + BusEndpoints.keys
+        ] + APIAuthSettings.keys(fields: "channel") + BusEndpoints.keys + StoreSettings.keys
 
     public init(reader: GridConfigReader) throws(ConfigurationError) {
         httpHost = reader.string("http.host", default: httpHost)
@@ -36,6 +37,7 @@ public struct IntakeConfiguration: Sendable {
         districtDirectory = reader.string("district.dir", default: districtDirectory)
         auth = try APIAuthSettings(reader: reader, guide: "docs/intake.md, API keys")
         bus = try BusEndpoints(reader: reader)
+        store = try StoreSettings(reader: reader)
         logLevel = try reader.logLevel(default: logLevel)
     }
 }

@@ -10,7 +10,11 @@ enum IntakeStore {
     static let migrations: Migrations = {
         var migrations = Migrations()
         // Written to be safe on a store made before migrations were recorded: it had these tables.
-        migrations.register("intake 1 incidents and lifecycle events seen", sql: firstSchema)
+        migrations.register(
+            "intake 1 incidents and lifecycle events seen",
+            sql: firstSchema,
+            postgresql: StoreSQL.postgresqlSchema(fromSQLite: firstSchema)
+        )
         return migrations
     }()
 
@@ -49,7 +53,7 @@ enum IntakeStore {
         client: String,
         idempotencyKey: String?,
         externalID: String?,
-        on connection: SQLiteConnection
+        on connection: any StoreConnection
     ) throws -> (incident: Incident, json: Data, fingerprint: String, field: String)? {
         for (column, field, value) in [("idempotency_key", "Idempotency-Key", idempotencyKey), ("external_id", "externalId", externalID)] {
             guard let value else { continue }
@@ -66,7 +70,7 @@ enum IntakeStore {
 
     /// Returns the incident's JSON as stored (the API answers with the same bytes).
     @discardableResult
-    static func insert(_ incident: Incident, idempotencyKey: String?, fingerprint: String, on connection: SQLiteConnection) throws -> Data {
+    static func insert(_ incident: Incident, idempotencyKey: String?, fingerprint: String, on connection: any StoreConnection) throws -> Data {
         let json = Data(try encoder.encode(incident))
         let statement = try connection.prepare(
             """
@@ -93,7 +97,7 @@ enum IntakeStore {
     /// Writes the incident back; its grid column only when `gridChanged`: most lifecycle events
     /// leave the grid as it was, and an UPDATE that sets an indexed column makes SQLite maintain
     /// that index (`incidents_grid`) whether or not the value changed.
-    static func update(_ incident: Incident, gridChanged: Bool, on connection: SQLiteConnection) throws {
+    static func update(_ incident: Incident, gridChanged: Bool, on connection: any StoreConnection) throws {
         let statement = try connection.prepare(
             gridChanged
                 ? "UPDATE incidents SET status = ?, updated_ms = ?, body = ?, grid = ? WHERE id = ?"
@@ -108,18 +112,18 @@ enum IntakeStore {
     }
 
     /// The largest incident id (ids sort as issued: ``IncidentID``); from the id's index, not a scan.
-    static func largestID(on connection: SQLiteConnection) throws -> String? {
+    static func largestID(on connection: any StoreConnection) throws -> String? {
         let statement = try connection.prepare("SELECT max(id) FROM incidents")
         return try statement.step() ? statement.text(0) : nil
     }
 
-    static func incident(id: String, on connection: SQLiteConnection) throws -> Incident? {
+    static func incident(id: String, on connection: any StoreConnection) throws -> Incident? {
         let statement = try connection.prepare("SELECT body FROM incidents WHERE id = ?")
         statement.bind(id, at: 1)
         return try statement.step() ? try decoder.decode(Incident.self, from: statement.blob(0)) : nil
     }
 
-    static func incident(token: String, on connection: SQLiteConnection) throws -> Incident? {
+    static func incident(token: String, on connection: any StoreConnection) throws -> Incident? {
         let statement = try connection.prepare("SELECT body FROM incidents WHERE token = ?")
         statement.bind(token, at: 1)
         return try statement.step() ? try decoder.decode(Incident.self, from: statement.blob(0)) : nil
@@ -138,9 +142,9 @@ enum IntakeStore {
     }
 
     /// Incidents matching `query`, newest first, with the cursor of the next page.
-    static func list(_ query: Query, on connection: SQLiteConnection) throws -> (incidents: [Incident], next: Int64?) {
+    static func list(_ query: Query, on connection: any StoreConnection) throws -> (incidents: [Incident], next: Int64?) {
         var conditions: [String] = []
-        var values: [(SQLiteStatement, Int32) -> Void] = []
+        var values: [(any StoreStatement, Int32) -> Void] = []
         func any(_ column: String, _ items: [String]) {
             guard !items.isEmpty else { return }
             conditions.append("\(column) IN (\(items.map { _ in "?" }.joined(separator: ", ")))")
@@ -173,14 +177,14 @@ enum IntakeStore {
     }
 
     /// Records a lifecycle event once; false when it was seen before (redelivery).
-    static func firstSight(of eventID: String, on connection: SQLiteConnection) throws -> Bool {
-        let statement = try connection.prepare("INSERT OR IGNORE INTO lifecycle_seen (event_id) VALUES (?)")
+    static func firstSight(of eventID: String, on connection: any StoreConnection) throws -> Bool {
+        let statement = try connection.prepare("INSERT INTO lifecycle_seen (event_id) VALUES (?) ON CONFLICT DO NOTHING")
         statement.bind(eventID, at: 1)
         try statement.run()
-        return try connection.scalar("SELECT changes()") == 1
+        return connection.changes == 1
     }
 
-    static func count(status: IncidentStatus, on connection: SQLiteConnection) throws -> Int {
+    static func count(status: IncidentStatus, on connection: any StoreConnection) throws -> Int {
         let statement = try connection.prepare("SELECT COUNT(*) FROM incidents WHERE status = ?")
         statement.bind(status.rawValue, at: 1)
         return try statement.step() ? Int(statement.int64(0)) : 0

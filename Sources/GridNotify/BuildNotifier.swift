@@ -74,7 +74,7 @@ public func buildNotifier(
     let runtime = try WorkerRuntime(
         name: Notifier.source,
         bus: configuration.bus,
-        storePath: configuration.dataDirectory + "/notifier.sqlite",
+        store: configuration.store.location(file: configuration.dataDirectory + "/notifier.sqlite", schema: "gridbus_notifier"),
         durable: true,
         migrations: Notifier.migrations,
         metrics: metrics,

@@ -9,7 +9,7 @@ extension Notifier {
     ///
     /// Removing a notice cannot make it be planned again: the events it came from are behind the
     /// subscriber's cursor, which goes back only to its last save, seconds before (docs/notifier.md).
-    static let agedNotices = AgedRows(table: "deliveries", stampColumn: "created_ms", removable: NotifierStore.isSettled)
+    static let agedNotices = AgedRows(table: "deliveries", rowID: "id", stampColumn: "created_ms", removable: NotifierStore.isSettled)
 
     /// Keeps the notification log to `notification-log.max-age`.
     func logRetention(maxAge: Double, batch: Int = 100) -> RetentionService {

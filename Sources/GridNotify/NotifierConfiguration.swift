@@ -25,6 +25,7 @@ public struct NotifierConfiguration: Sendable {
     public var notificationLogMaxAge: Double = 90 * 86_400
     public var auth = APIAuthSettings()
     public var bus = BusEndpoints()
+    public var store = StoreSettings()
     public var logLevel = "info"
 
     public init() {}
@@ -49,7 +50,7 @@ public struct NotifierConfiguration: Sendable {
                 "settled notices planned longer ago leave the log (0: kept for ever; at least 1d)"
             ),
             ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
-        ] + APIAuthSettings.keys(fields: "(nothing more)") + BusEndpoints.keys
+        ] + APIAuthSettings.keys(fields: "(nothing more)") + BusEndpoints.keys + StoreSettings.keys
 
     public init(reader: GridConfigReader) throws(ConfigurationError) {
         httpHost = reader.string("http.host", default: httpHost)
@@ -71,6 +72,7 @@ public struct NotifierConfiguration: Sendable {
         }
         auth = try APIAuthSettings(reader: reader, guide: "docs/notifier.md, API keys")
         bus = try BusEndpoints(reader: reader)
+        store = try StoreSettings(reader: reader)
         logLevel = try reader.logLevel(default: logLevel)
     }
 }

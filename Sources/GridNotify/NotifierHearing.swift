@@ -61,7 +61,7 @@ extension Notifier {
     }
 
     /// Returns the number of notices planned to be sent.
-    private func hear(_ event: CloudEvent, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws -> Int {
+    private func hear(_ event: CloudEvent, at now: Date, connection: any StoreConnection, outbox: OutboxWriter) throws -> Int {
         let payload = try event.typedPayload()
         let incidentId = (payload as? any IncidentPayload)?.incidentId ?? event.subject
         var facts = try incidentId.flatMap { try NotifierStore.incident($0, on: connection) }

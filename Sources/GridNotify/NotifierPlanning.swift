@@ -48,7 +48,7 @@ extension Notifier {
         _ notice: Notice,
         for recipient: Recipient,
         at now: Date,
-        connection: SQLiteConnection,
+        connection: any StoreConnection,
         outbox: OutboxWriter,
         keySuffix: String = ""
     ) throws -> Bool {
@@ -102,7 +102,7 @@ extension Notifier {
         rules.quietHoursByMember[recipient.id] ?? recipient.role.flatMap { rules.quietHoursByRole[$0] }
     }
 
-    func isInEmergency(grid: String, on connection: SQLiteConnection) throws -> Bool {
+    func isInEmergency(grid: String, on connection: any StoreConnection) throws -> Bool {
         let emergencies = try NotifierStore.emergencies(on: connection)
         guard !emergencies.isEmpty, let place = places[grid] else { return false }
         return emergencies.contains("grid:\(grid)") || emergencies.contains("community:\(place.community)")

@@ -58,7 +58,7 @@ extension Notifier {
     }
 
     /// The claim, inside a transaction whose commit is synced before any of it is sent.
-    func claim(at now: Date, limit: Int, connection: SQLiteConnection) throws -> [Batch] {
+    func claim(at now: Date, limit: Int, connection: any StoreConnection) throws -> [Batch] {
         let nowMs = now.millisecondsSince1970
         let silences = try NotifierStore.silences(activeAt: nowMs, on: connection)
         let perMessage = NotifierStore.noticesPerMessage
@@ -221,7 +221,7 @@ extension Notifier {
 
     /// A channel failed for good: `notification.failed`, then the recipient's next channel, and
     /// when there is none, the grid chief.
-    func fail(_ batch: Batch, reason: String, at now: Date, connection: SQLiteConnection, outbox: OutboxWriter) throws {
+    func fail(_ batch: Batch, reason: String, at now: Date, connection: any StoreConnection, outbox: OutboxWriter) throws {
         try NotifierStore.update(batch.rows.map(\.id), status: .failed, detail: reason, doneAt: now.millisecondsSince1970, on: connection)
         logger.warning("delivery failed", metadata: ["message": "\(batch.messageId)", "channel": "\(batch.rows[0].channel)", "reason": "\(reason)"])
         for row in batch.rows {

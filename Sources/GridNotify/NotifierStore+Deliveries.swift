@@ -6,12 +6,13 @@ import GridStore
 // The notification log: notices planned, claimed, sent and settled.
 extension NotifierStore {
     /// Inserts the notice unless one with its key exists (the same state change told before).
-    static func insert(_ row: DeliveryRow, on connection: SQLiteConnection) throws -> Bool {
+    static func insert(_ row: DeliveryRow, on connection: any StoreConnection) throws -> Bool {
         let statement = try connection.prepare(
             """
-            INSERT OR IGNORE INTO deliveries (key, notification_id, recipient, recipient_id, incident, type, priority, grid, category, urgent, facts,
+            INSERT INTO deliveries (key, notification_id, recipient, recipient_id, incident, type, priority, grid, category, urgent, facts,
                 channel_index, channel, status, created_ms, due_ms, attempts, message_id, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING
             """
         )
         statement.bind(row.key, at: 1)
@@ -34,13 +35,13 @@ extension NotifierStore {
         statement.bind(row.messageId, at: 18)
         statement.bind(row.detail, at: 19)
         try statement.run()
-        return try connection.scalar("SELECT changes()") == 1
+        return connection.changes == 1
     }
 
     static let columns =
         "id, key, notification_id, recipient, incident, type, priority, grid, category, urgent, facts, channel_index, channel, status, created_ms, due_ms, attempts, message_id, detail"
 
-    static func row(_ statement: SQLiteStatement) -> DeliveryRow? {
+    static func row(_ statement: any StoreStatement) -> DeliveryRow? {
         guard let recipient = value(Recipient.self, statement.text(3)), let status = DeliveryRow.Status(rawValue: statement.text(13) ?? "") else {
             return nil
         }
@@ -79,7 +80,7 @@ extension NotifierStore {
 
     /// Rows ready to go at `now` (waiting ones and ones to try again), in the order they fell due,
     /// at most `limit`, for as long as `take` asks for more. Nothing may be written until it returns.
-    static func due(at now: Int64, limit: Int, on connection: SQLiteConnection, take: (DeliveryRow) -> Bool) throws {
+    static func due(at now: Int64, limit: Int, on connection: any StoreConnection, take: (DeliveryRow) -> Bool) throws {
         let statement = try connection.prepare(claimSQL.due)
         statement.bind(now, at: 1)
         statement.bind(limit, at: 2)
@@ -90,7 +91,7 @@ extension NotifierStore {
     }
 
     /// Notices not yet in a message for a recipient on a channel, due by `dueBy`, at most `limit`.
-    static func waiting(recipient: String, channel: String, dueBy: Int64, limit: Int, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+    static func waiting(recipient: String, channel: String, dueBy: Int64, limit: Int, on connection: any StoreConnection) throws -> [DeliveryRow] {
         let statement = try connection.prepare(claimSQL.waiting)
         statement.bind(recipient, at: 1)
         statement.bind(channel, at: 2)
@@ -102,7 +103,7 @@ extension NotifierStore {
     }
 
     /// The notices of a message to be tried again.
-    static func retrying(messageId: String, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+    static func retrying(messageId: String, on connection: any StoreConnection) throws -> [DeliveryRow] {
         let statement = try connection.prepare(claimSQL.retrying)
         statement.bind(messageId, at: 1)
         var rows: [DeliveryRow] = []
@@ -110,7 +111,7 @@ extension NotifierStore {
         return rows
     }
 
-    static func rows(incident: String, on connection: SQLiteConnection) throws -> [DeliveryRow] {
+    static func rows(incident: String, on connection: any StoreConnection) throws -> [DeliveryRow] {
         let statement = try connection.prepare("SELECT \(columns) FROM deliveries WHERE incident = ? ORDER BY id")
         statement.bind(incident, at: 1)
         var rows: [DeliveryRow] = []
@@ -127,12 +128,14 @@ extension NotifierStore {
         detail: String? = nil,
         providerId: String? = nil,
         doneAt: Int64? = nil,
-        on connection: SQLiteConnection
+        on connection: any StoreConnection
     ) throws {
+        // A NULL parameter has no type of its own: PostgreSQL needs the cast to read COALESCE.
         let statement = try connection.prepare(
             """
-            UPDATE deliveries SET status = ?, due_ms = COALESCE(?, due_ms), attempts = COALESCE(?, attempts), message_id = COALESCE(?, message_id),
-                detail = COALESCE(?, detail), provider_id = COALESCE(?, provider_id), done_ms = COALESCE(?, done_ms) WHERE id = ?
+            UPDATE deliveries SET status = ?, due_ms = COALESCE(CAST(? AS BIGINT), due_ms), attempts = COALESCE(CAST(? AS BIGINT), attempts),
+                message_id = COALESCE(CAST(? AS TEXT), message_id), detail = COALESCE(CAST(? AS TEXT), detail),
+                provider_id = COALESCE(CAST(? AS TEXT), provider_id), done_ms = COALESCE(CAST(? AS BIGINT), done_ms) WHERE id = ?
             """
         )
         for id in ids {
@@ -153,7 +156,7 @@ extension NotifierStore {
         "UPDATE deliveries SET status = 'cancelled', detail = 'the case moved on' WHERE incident = ? AND type = 'reminder' AND \(isWaiting)"
 
     /// Reminders not yet sent for an incident that moved on.
-    static func cancelReminders(incident: String, on connection: SQLiteConnection) throws {
+    static func cancelReminders(incident: String, on connection: any StoreConnection) throws {
         let clear = try connection.prepare("DELETE FROM reminders WHERE incident = ?")
         clear.bind(incident, at: 1)
         try clear.run()

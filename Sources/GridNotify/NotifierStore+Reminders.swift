@@ -12,10 +12,13 @@ extension NotifierStore {
         var count: Int
     }
 
-    static func remind(incident: String, recipients: [String], dispatch: String, next: Int64, on connection: SQLiteConnection) throws {
+    static func remind(incident: String, recipients: [String], dispatch: String, next: Int64, on connection: any StoreConnection) throws {
         try cancelReminders(incident: incident, on: connection)
         let statement = try connection.prepare(
-            "INSERT OR REPLACE INTO reminders (incident, recipient_id, dispatch, next_ms, count) VALUES (?, ?, ?, ?, 0)"
+            """
+            INSERT INTO reminders (incident, recipient_id, dispatch, next_ms, count) VALUES (?, ?, ?, ?, 0)
+            ON CONFLICT (incident, recipient_id) DO UPDATE SET dispatch = excluded.dispatch, next_ms = excluded.next_ms, count = 0
+            """
         )
         for recipient in recipients {
             statement.bind(incident, at: 1)
@@ -41,11 +44,11 @@ extension NotifierStore {
         incident: String?,
         recipient: String?,
         limit: Int,
-        on connection: SQLiteConnection
+        on connection: any StoreConnection
     ) throws
         -> [(reminder: Reminder, nextAt: Int64)]
     {
-        let statement: SQLiteStatement
+        let statement: any StoreStatement
         switch (incident, recipient) {
         case (let incident?, _):
             // A reminder per assignee, a handful: a member asked for too is picked out of them.
@@ -84,7 +87,7 @@ extension NotifierStore {
     /// The due reminders of the `recipients` members whose reminders have waited longest, each
     /// member's together (up to one message's worth) so that they go as one message, not one
     /// message each; at most `limit` in all.
-    static func dueReminders(at now: Int64, recipients: Int, limit: Int, on connection: SQLiteConnection) throws -> [Reminder] {
+    static func dueReminders(at now: Int64, recipients: Int, limit: Int, on connection: any StoreConnection) throws -> [Reminder] {
         var members: [String] = []
         var seen: Set<String> = []
         let longest = try connection.prepare(dueRemindersSQL.longestWaiting)
@@ -116,7 +119,7 @@ extension NotifierStore {
         return reminders
     }
 
-    static func advance(_ reminder: Reminder, next: Int64?, on connection: SQLiteConnection) throws {
+    static func advance(_ reminder: Reminder, next: Int64?, on connection: any StoreConnection) throws {
         let statement = try connection.prepare(
             next == nil
                 ? "DELETE FROM reminders WHERE incident = ? AND recipient_id = ?"

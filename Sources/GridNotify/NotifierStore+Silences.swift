@@ -17,7 +17,7 @@ extension NotifierStore {
     )
 
     /// What waits to be sent at `now`, for `/metrics`.
-    static func backlog(at now: Int64, on connection: SQLiteConnection) throws -> NotifierBacklog {
+    static func backlog(at now: Int64, on connection: any StoreConnection) throws -> NotifierBacklog {
         var backlog = NotifierBacklog()
         let open = try connection.prepare(backlogSQL.open)
         while try open.step() {
@@ -36,9 +36,13 @@ extension NotifierStore {
 
     // MARK: Silences
 
-    static func saveSilence(_ silence: Silence, on connection: SQLiteConnection) throws {
+    static func saveSilence(_ silence: Silence, on connection: any StoreConnection) throws {
         let statement = try connection.prepare(
-            "INSERT OR REPLACE INTO silences (id, matchers, starts_ms, ends_ms, created_by, comment) VALUES (?, ?, ?, ?, ?, ?)"
+            """
+            INSERT INTO silences (id, matchers, starts_ms, ends_ms, created_by, comment) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET matchers = excluded.matchers, starts_ms = excluded.starts_ms, ends_ms = excluded.ends_ms,
+                created_by = excluded.created_by, comment = excluded.comment
+            """
         )
         statement.bind(silence.id, at: 1)
         statement.bind(try json(silence.matchers), at: 2)
@@ -49,7 +53,7 @@ extension NotifierStore {
         try statement.run()
     }
 
-    static func silences(activeAt now: Int64?, on connection: SQLiteConnection) throws -> [Silence] {
+    static func silences(activeAt now: Int64?, on connection: any StoreConnection) throws -> [Silence] {
         let statement = try connection.prepare(
             "SELECT id, matchers, starts_ms, ends_ms, created_by, comment FROM silences \(now == nil ? "" : "WHERE starts_ms <= ?1 AND ends_ms > ?1") ORDER BY starts_ms, id"
         )

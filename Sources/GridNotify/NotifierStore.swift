@@ -43,7 +43,10 @@ enum NotifierStore {
     /// The schema's history (``Migrations``): never edit a released migration, add one.
     static let migrations: Migrations = {
         var migrations = Migrations()
-        migrations.register("notifier 1 incidents, modes, the notification log, reminders, silences") { connection in
+        migrations.register(
+            "notifier 1 incidents, modes, the notification log, reminders, silences",
+            postgresql: StoreSQL.postgresqlSchema(fromSQLite: firstSchema)
+        ) { connection in
             try adoptStoreFromBeforeMigrations(connection)
             try connection.execute(firstSchema)
             try addStepColumnToStoreFromBeforeMigrations(connection)
@@ -112,7 +115,7 @@ enum NotifierStore {
 
     /// A store made before migrations were recorded may have the full indexes the partial ones
     /// replaced, which every notice passed through three times (planned, claimed, sent).
-    private static func adoptStoreFromBeforeMigrations(_ connection: SQLiteConnection) throws {
+    private static func adoptStoreFromBeforeMigrations(_ connection: any StoreConnection) throws {
         try connection.execute(
             "DROP INDEX IF EXISTS deliveries_due; DROP INDEX IF EXISTS deliveries_recipient; DROP INDEX IF EXISTS deliveries_message"
         )
@@ -120,13 +123,13 @@ enum NotifierStore {
 
     /// A store made before migrations were recorded, and before the notifier kept each case's last
     /// step, gets the column (nil: none heard yet); the first schema has it.
-    private static func addStepColumnToStoreFromBeforeMigrations(_ connection: SQLiteConnection) throws {
+    private static func addStepColumnToStoreFromBeforeMigrations(_ connection: any StoreConnection) throws {
         guard try connection.scalar("SELECT COUNT(*) FROM pragma_table_info('incidents') WHERE name = 'step'") == 0 else { return }
         try connection.execute("ALTER TABLE incidents ADD COLUMN step INTEGER")
     }
 
     /// Messages handed to a channel when the last run stopped are in doubt: they go back to retry.
-    static func recoverSendsInDoubt(_ connection: SQLiteConnection) throws {
+    static func recoverSendsInDoubt(_ connection: any StoreConnection) throws {
         try connection.execute("UPDATE deliveries SET status = 'retry' WHERE \(isSending)")
     }
 
@@ -164,7 +167,7 @@ enum NotifierStore {
         }
     }
 
-    static func incident(_ id: String, on connection: SQLiteConnection) throws -> IncidentFacts? {
+    static func incident(_ id: String, on connection: any StoreConnection) throws -> IncidentFacts? {
         let statement = try connection.prepare(
             "SELECT grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline, step FROM incidents WHERE id = ?"
         )
@@ -186,7 +189,7 @@ enum NotifierStore {
 
     /// Inserts the facts or updates them in place (`INSERT OR REPLACE` deleted the row and its key and
     /// inserted both again, on every event about the incident).
-    static func save(_ facts: IncidentFacts, on connection: SQLiteConnection) throws {
+    static func save(_ facts: IncidentFacts, on connection: any StoreConnection) throws {
         let statement = try connection.prepare(
             """
             INSERT INTO incidents (id, grid, category, priority, emergency, reporter, assignees, acknowledge_by, deadline, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -207,13 +210,15 @@ enum NotifierStore {
         try statement.run()
     }
 
-    static func setMode(place: String, emergency: Bool, on connection: SQLiteConnection) throws {
-        let statement = try connection.prepare(emergency ? "INSERT OR IGNORE INTO modes (place) VALUES (?)" : "DELETE FROM modes WHERE place = ?")
+    static func setMode(place: String, emergency: Bool, on connection: any StoreConnection) throws {
+        let statement = try connection.prepare(
+            emergency ? "INSERT INTO modes (place) VALUES (?) ON CONFLICT DO NOTHING" : "DELETE FROM modes WHERE place = ?"
+        )
         statement.bind(place, at: 1)
         try statement.run()
     }
 
-    static func emergencies(on connection: SQLiteConnection) throws -> Set<String> {
+    static func emergencies(on connection: any StoreConnection) throws -> Set<String> {
         let statement = try connection.prepare("SELECT place FROM modes")
         var places = Set<String>()
         while try statement.step() { places.insert(statement.text(0) ?? "") }

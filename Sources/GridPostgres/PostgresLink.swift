@@ -1,4 +1,5 @@
 import Dispatch
+import GridStore
 import Logging
 import NIOCore
 import NIOPosix
@@ -35,6 +36,9 @@ public final class PostgresLink {
     /// statement failed as a lost connection). A server cut off by the network answers nothing,
     /// and TCP would take many minutes to say so. nil: wait for ever.
     public var answerTimeout: Double?
+    /// Statements every new connection runs first (a store's `SET search_path`): a session's
+    /// settings are lost with its connection.
+    public var sessionStatements: [String] = []
 
     public init(url: PostgresURL, password: String?, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.url = url
@@ -73,6 +77,9 @@ public final class PostgresLink {
                     }
                 }
                 do {
+                    for statement in sessionStatements {
+                        _ = try answer(to: candidate.query(PostgresQuery(unsafeSQL: statement), logger: logger), on: candidate)
+                    }
                     try startListening(on: candidate)
                 } catch {
                     try? candidate.close().wait()
@@ -135,7 +142,7 @@ public final class PostgresLink {
         self.listening = nil
         listenContext?.stop()
         listenContext = nil
-        if isConnected { _ = try? query(PostgresQuery(unsafeSQL: "UNLISTEN " + Self.identifier(listening.channel))) }
+        if isConnected { _ = try? query(PostgresQuery(unsafeSQL: "UNLISTEN " + StoreSQL.identifier(listening.channel))) }
     }
 
     private func startListening(on connection: PostgresConnection) throws {
@@ -143,12 +150,10 @@ public final class PostgresLink {
         listenContext?.stop()
         let notify = listening.notify
         listenContext = connection.addListener(channel: listening.channel) { _, _ in notify() }
-        _ = try answer(to: connection.query(PostgresQuery(unsafeSQL: "LISTEN " + Self.identifier(listening.channel)), logger: logger), on: connection)
-    }
-
-    /// `name` quoted as an SQL identifier.
-    private static func identifier(_ name: String) -> String {
-        "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+        _ = try answer(
+            to: connection.query(PostgresQuery(unsafeSQL: "LISTEN " + StoreSQL.identifier(listening.channel)), logger: logger),
+            on: connection
+        )
     }
 
     /// Runs one statement (connecting first if needed) and returns all its rows.
@@ -229,6 +234,17 @@ public enum PostgresLinkError: Error, Sendable, CustomStringConvertible {
 
     /// The constraint that refused the statement, if one did.
     public var constraint: String? { if case .server(_, _, let constraint) = self { constraint } else { nil } }
+
+    /// Whether the server could not be reached or could not serve now: no host, a lost connection,
+    /// or a refusal of that kind (connection exceptions, class 08; shutting down or starting, 57P;
+    /// out of resources, 53; read-only, 25006, a standby not yet promoted). The same statement
+    /// succeeds once the server is back.
+    public var isUnreachable: Bool {
+        switch self {
+        case .unavailable, .connection: true
+        case .server(let state, _, _): state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") || state == "25006"
+        }
+    }
 
     /// Whether the server refused because a unique key already holds the value (23505).
     public var isUniqueViolation: Bool { sqlState == "23505" }

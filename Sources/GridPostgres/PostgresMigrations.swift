@@ -1,3 +1,4 @@
+import GridStore
 import PostgresNIO
 
 /// Named schema changes for a PostgreSQL store, applied once each, in order, and recorded, as
@@ -24,6 +25,7 @@ public struct PostgresMigrations: Sendable {
 
     /// Applies the migrations not yet recorded.
     /// - Returns: the names applied now.
+    /// - Throws: ``MigrationError/unknownMigrations(_:)`` for a schema a newer build migrated.
     @discardableResult
     public func migrate(_ link: PostgresLink) throws -> [String] {
         // The lock's key is the schema's name hashed by PostgreSQL, the same in every process.
@@ -39,6 +41,11 @@ public struct PostgresMigrations: Sendable {
                 )
             )
         }
+        // A schema that records a migration this build does not know was written by a newer build.
+        let recorded = try link.query(PostgresQuery(unsafeSQL: "SELECT name FROM \(schema).migrations ORDER BY applied_at, name"))
+        let known = Set(steps.map(\.name))
+        let unknown = try recorded.rows.map { try $0.decode(String.self) }.filter { !known.contains($0) }
+        guard unknown.isEmpty else { throw MigrationError.unknownMigrations(unknown) }
         for step in steps {
             try link.transaction {
                 try link.query(lock)
@@ -56,5 +63,20 @@ public struct PostgresMigrations: Sendable {
         var bindings = PostgresBindings()
         bindings.append(text)
         return bindings
+    }
+}
+
+extension PostgresMigrations {
+    /// A worker store's migrations (GridStore's ``Migrations``, written for both engines) in its
+    /// PostgreSQL schema.
+    /// - Throws: ``MigrationError/failed(_:_:)`` for a migration that has no PostgreSQL form.
+    public init(schema: String, store migrations: Migrations) throws {
+        self.init(schema: schema)
+        for migration in migrations.list {
+            guard let statements = migration.postgresql else {
+                throw MigrationError.failed(migration.identifier, "it has no PostgreSQL form: this store can only be kept in SQLite")
+            }
+            register(migration.identifier, statements: statements)
+        }
     }
 }

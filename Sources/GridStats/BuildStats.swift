@@ -28,7 +28,7 @@ public func buildStats(
     let runtime = try WorkerRuntime(
         name: "grid-stats",
         bus: configuration.bus,
-        storePath: configuration.dataDirectory + "/stats.sqlite",
+        store: configuration.store.location(file: configuration.dataDirectory + "/stats.sqlite", schema: "gridbus_stats"),
         migrations: Statistics.migrations,
         publishes: false,
         metrics: metrics,
@@ -89,7 +89,7 @@ public func rebuildStats(
     let runtime = try WorkerRuntime(
         name: "grid-stats",
         bus: configuration.bus,
-        storePath: path,
+        store: .sqlite(path: path),
         checkpointInterval: nil,
         migrations: Statistics.migrations,
         publishes: false,

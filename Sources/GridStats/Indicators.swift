@@ -93,7 +93,7 @@ extension Statistics {
         return .success(try await runtime.read { [self] connection in try rows(query, now: now, connection: connection) })
     }
 
-    private func rows(_ query: IndicatorQuery, now: Int64, connection: SQLiteConnection) throws -> [IndicatorRow] {
+    private func rows(_ query: IndicatorQuery, now: Int64, connection: any StoreConnection) throws -> [IndicatorRow] {
         let rows = try StatsStore.sums(query, on: connection)
         let histograms = query.by == .member ? [:] : try StatsStore.durationHistograms(query, on: connection)
         let overdue = try overdueOpen(query, now: now, connection: connection)
@@ -138,7 +138,7 @@ extension Statistics {
     }
 
     /// Open cases past their deadline now, by the query's grouping (not by period: it is a state).
-    private func overdueOpen(_ query: IndicatorQuery, now: Int64, connection: SQLiteConnection) throws -> [String: Int64] {
+    private func overdueOpen(_ query: IndicatorQuery, now: Int64, connection: any StoreConnection) throws -> [String: Int64] {
         guard query.by != .day else { return [:] }
         var counts: [String: Int64] = [:]
         for (grid, category, body) in try StatsStore.openCasesPastDeadline(now, on: connection) {

@@ -136,7 +136,7 @@ public final class Statistics: Sendable {
 
     public func handle(_ busEvents: [BusEvent]) async throws { try await ingest(busEvents.map(\.bytes)) }
 
-    private func fold(_ event: StatsEvent, into batch: inout Batch, connection: SQLiteConnection) throws {
+    private func fold(_ event: StatsEvent, into batch: inout Batch, connection: any StoreConnection) throws {
         // Stored records keep milliseconds: a time finer than that would make a case's numbers
         // depend on whether it was reloaded between two events (that is, on how events fell into batches).
         var event = event
@@ -207,7 +207,7 @@ public final class Statistics: Sendable {
         if let bucket = contribution.handleBucket { batch.durations[DurationKey(rollup: key, metric: "handle", bucket: bucket), default: 0] += sign }
     }
 
-    private func write(_ batch: Batch, connection: SQLiteConnection) throws {
+    private func write(_ batch: Batch, connection: any StoreConnection) throws {
         for record in batch.cases.values {
             try StatsStore.saveCase(record, day: (record.reportedAt ?? record.registeredAt).map(day) ?? "", on: connection)
         }
@@ -235,7 +235,7 @@ public final class Statistics: Sendable {
     }
 
     /// The batch's sums and duration counts, summed up to `level` and added to its tables.
-    private func write(_ batch: Batch, level: RollupLevel, connection: SQLiteConnection) throws {
+    private func write(_ batch: Batch, level: RollupLevel, connection: any StoreConnection) throws {
         let measures = Measure.allCases.map(\.column)
         var sums: [[String]: [Int64]] = [:]
         for (key, delta) in batch.rollups {

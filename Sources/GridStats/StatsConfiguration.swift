@@ -16,6 +16,7 @@ public struct StatsConfiguration: Sendable {
     public var rebuildInto = ""
     public var auth = APIAuthSettings()
     public var bus = BusEndpoints()
+    public var store = StoreSettings()
     public var logLevel = "info"
 
     public init() {}
@@ -31,7 +32,7 @@ public struct StatsConfiguration: Sendable {
             ConfigKeySpec("indicators.time-zone", default: "Asia/Shanghai", "reporting days begin at midnight here"),
             ConfigKeySpec("rebuild.into", default: "", "grid-stats rebuild writes here (empty: <data-dir>/stats.rebuilt.sqlite)"),
             ConfigKeySpec("log.level", default: "info", "trace, debug, info, notice, warning, error or critical"),
-        ] + APIAuthSettings.keys(fields: "(nothing more)") + BusEndpoints.keys
+        ] + APIAuthSettings.keys(fields: "(nothing more)") + BusEndpoints.keys + StoreSettings.keys
 
     public init(reader: GridConfigReader) throws(ConfigurationError) {
         httpHost = reader.string("http.host", default: httpHost)
@@ -47,6 +48,7 @@ public struct StatsConfiguration: Sendable {
         rebuildInto = reader.string("rebuild.into", default: rebuildInto)
         auth = try APIAuthSettings(reader: reader, guide: "docs/stats.md, API keys")
         bus = try BusEndpoints(reader: reader)
+        store = try StoreSettings(reader: reader)
         logLevel = try reader.logLevel(default: logLevel)
     }
 

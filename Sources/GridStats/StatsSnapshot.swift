@@ -28,7 +28,7 @@ public struct StatsSnapshot: Sendable, Equatable {
         "cases": "SELECT id, day, grid, category, open, deadline_ms, body FROM cases ORDER BY id",
     ]) { first, _ in first }
 
-    public static func read(_ connection: SQLiteConnection) throws -> StatsSnapshot {
+    public static func read(_ connection: any StoreConnection) throws -> StatsSnapshot {
         var tables: [String: [String]] = [:]
         for (name, sql) in queries {
             let statement = try connection.prepare(sql)

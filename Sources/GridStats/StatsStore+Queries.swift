@@ -38,8 +38,8 @@ extension StatsStore {
 
     /// Each group's sums, one per measure, from the coarsest level that serves the query (per member
     /// from the members' roll-up).
-    static func sums(_ query: IndicatorQuery, on connection: SQLiteConnection) throws -> [String: [Int64]] {
-        let statement: SQLiteStatement
+    static func sums(_ query: IndicatorQuery, on connection: any StoreConnection) throws -> [String: [Int64]] {
+        let statement: any StoreStatement
         if query.by == .member {
             statement = try connection.prepare("SELECT member, \(measureSums) FROM member_rollup WHERE day BETWEEN ? AND ? GROUP BY member")
             statement.bind(query.from, at: 1)
@@ -48,7 +48,7 @@ extension StatsStore {
             let group = groupColumn(query.by)
             let (clause, values) = filter(query)
             statement = try connection.prepare(
-                "SELECT \(group), \(measureSums) FROM \(RollupLevel.serving(query).table) WHERE \(clause) GROUP BY \(group)"
+                "SELECT \(group), \(measureSums) FROM \(RollupLevel.serving(query).table) WHERE \(clause) GROUP BY 1"
             )
             for (index, value) in values.enumerated() { statement.bind(value, at: Int32(index + 1)) }
         }
@@ -58,7 +58,7 @@ extension StatsStore {
     }
 
     /// Each group's histograms of acknowledgement and handling times: metric → bucket → count.
-    static func durationHistograms(_ query: IndicatorQuery, on connection: SQLiteConnection) throws -> [String: [String: [Int: Int64]]] {
+    static func durationHistograms(_ query: IndicatorQuery, on connection: any StoreConnection) throws -> [String: [String: [Int: Int64]]] {
         let (clause, values) = filter(query)
         let statement = try connection.prepare(
             "SELECT \(groupColumn(query.by)), metric, bucket, SUM(count) FROM \(RollupLevel.serving(query).durationsTable) WHERE \(clause) GROUP BY 1, metric, bucket"
@@ -72,7 +72,8 @@ extension StatsStore {
     }
 
     /// Open cases whose deadline is before `now` (ms): their grid, category and record.
-    static func openCasesPastDeadline(_ now: Int64, on connection: SQLiteConnection) throws -> [(grid: String, category: String, record: [UInt8])] {
+    static func openCasesPastDeadline(_ now: Int64, on connection: any StoreConnection) throws -> [(grid: String, category: String, record: [UInt8])]
+    {
         let statement = try connection.prepare("SELECT grid, category, body FROM cases WHERE open = 1 AND deadline_ms < ?")
         statement.bind(now, at: 1)
         var cases: [(String, String, [UInt8])] = []
@@ -81,7 +82,7 @@ extension StatsStore {
     }
 
     /// Notices sent and failed per group (district, town or day) over the query's days and town.
-    static func noticeCounts(_ query: IndicatorQuery, on connection: SQLiteConnection) throws -> [String: (sent: Int64, failed: Int64)] {
+    static func noticeCounts(_ query: IndicatorQuery, on connection: any StoreConnection) throws -> [String: (sent: Int64, failed: Int64)] {
         let group = query.by == .district ? "''" : query.by.rawValue
         var sql = "SELECT \(group), SUM(sent), SUM(failed) FROM notice_rollup WHERE day BETWEEN ? AND ?"
         var values = [query.from, query.to]
@@ -97,7 +98,7 @@ extension StatsStore {
     }
 
     /// Points and tasks per member (of one member when given), most points first.
-    static func pointTotals(member: String?, on connection: SQLiteConnection) throws -> [(member: String, points: Int64, tasks: Int64)] {
+    static func pointTotals(member: String?, on connection: any StoreConnection) throws -> [(member: String, points: Int64, tasks: Int64)] {
         let statement = try connection.prepare(
             "SELECT member, SUM(points), COUNT(*) FROM points \(member == nil ? "" : "WHERE member = ?1") GROUP BY member ORDER BY 2 DESC, member"
         )
@@ -108,7 +109,7 @@ extension StatsStore {
     }
 
     /// One member's points, oldest first.
-    static func pointHistory(member: String, on connection: SQLiteConnection) throws -> [(incident: String, points: Int64, at: Date)] {
+    static func pointHistory(member: String, on connection: any StoreConnection) throws -> [(incident: String, points: Int64, at: Date)] {
         let statement = try connection.prepare("SELECT incident, points, at_ms FROM points WHERE member = ? ORDER BY at_ms, incident")
         statement.bind(member, at: 1)
         var entries: [(String, Int64, Date)] = []
@@ -118,7 +119,7 @@ extension StatsStore {
 
     /// Every emergency period, oldest first.
     static func emergencyPeriods(
-        on connection: SQLiteConnection
+        on connection: any StoreConnection
     ) throws -> [(
         place: String, started: Date, ended: Date?, startedBy: String, reason: String?
     )] {
@@ -138,7 +139,7 @@ extension StatsStore {
     /// Per town: reports, registrations, closures and escalations ever, and closures (on time) from `since` on.
     static func townSums(
         since: String,
-        on connection: SQLiteConnection
+        on connection: any StoreConnection
     ) throws -> [String: (
         reports: Int64, registered: Int64, closed: Int64, escalations: Int64, recentClosed: Int64, recentClosedOnTime: Int64
     )] {
@@ -156,7 +157,7 @@ extension StatsStore {
     }
 
     /// Every open case's grid and deadline (ms).
-    static func openCases(on connection: SQLiteConnection) throws -> [(grid: String, deadline: Int64?)] {
+    static func openCases(on connection: any StoreConnection) throws -> [(grid: String, deadline: Int64?)] {
         let statement = try connection.prepare("SELECT grid, deadline_ms FROM cases WHERE open = 1")
         var cases: [(String, Int64?)] = []
         while try statement.step() { cases.append((statement.text(0) ?? "", statement.isNull(1) ? nil : statement.int64(1))) }
@@ -164,14 +165,14 @@ extension StatsStore {
     }
 
     /// Notices sent and failed per channel, ever.
-    static func noticeCountsByChannel(on connection: SQLiteConnection) throws -> [String: (sent: Int64, failed: Int64)] {
+    static func noticeCountsByChannel(on connection: any StoreConnection) throws -> [String: (sent: Int64, failed: Int64)] {
         let statement = try connection.prepare("SELECT channel, SUM(sent), SUM(failed) FROM notice_rollup GROUP BY channel")
         var counts: [String: (Int64, Int64)] = [:]
         while try statement.step() { counts[statement.text(0) ?? ""] = (statement.int64(1), statement.int64(2)) }
         return counts
     }
 
-    static func openEmergencyCount(on connection: SQLiteConnection) throws -> Int64 {
+    static func openEmergencyCount(on connection: any StoreConnection) throws -> Int64 {
         try connection.scalar("SELECT COUNT(*) FROM emergencies WHERE ended_ms IS NULL")
     }
 }

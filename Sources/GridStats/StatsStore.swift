@@ -14,7 +14,11 @@ enum StatsStore {
     static let migrations: Migrations = {
         var migrations = Migrations()
         // Written to be safe on a store made before migrations were recorded: it had these tables.
-        migrations.register("stats 1 cases, roll-ups, notices, points, emergencies", sql: firstSchema)
+        migrations.register(
+            "stats 1 cases, roll-ups, notices, points, emergencies",
+            sql: firstSchema,
+            postgresql: StoreSQL.postgresqlSchema(fromSQLite: firstSchema)
+        )
         return migrations
     }()
 
@@ -94,13 +98,13 @@ enum StatsStore {
         CREATE TABLE IF NOT EXISTS applied_modes (event TEXT PRIMARY KEY);
         """
 
-    static func loadCase(_ id: String, on connection: SQLiteConnection) throws -> CaseRecord? {
+    static func loadCase(_ id: String, on connection: any StoreConnection) throws -> CaseRecord? {
         let statement = try connection.prepare("SELECT body FROM cases WHERE id = ?")
         statement.bind(id, at: 1)
         return try statement.step() ? try CaseRecord(json: statement.blob(0)) : nil
     }
 
-    static func saveCase(_ record: CaseRecord, day: String, on connection: SQLiteConnection) throws {
+    static func saveCase(_ record: CaseRecord, day: String, on connection: any StoreConnection) throws {
         let statement = try connection.prepare(
             """
             INSERT INTO cases (id, day, grid, category, open, deadline_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?)

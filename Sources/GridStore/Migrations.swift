@@ -16,27 +16,34 @@ public struct Migrations: Sendable {
         /// False for a migration that commits in steps of its own (see ``register(_:ownTransactions:_:)``).
         let inTransaction: Bool
         let apply: @Sendable (SQLiteConnection) throws -> Void
+        /// The same change for a store on PostgreSQL, one statement each (nil: this list is for
+        /// SQLite only, as the journal's chunk files are). The schema differs where the engines'
+        /// types do; the tables, columns, keys and indexes are the same.
+        public let postgresql: [String]?
     }
 
     public private(set) var list: [Migration] = []
 
     public init() {}
 
-    /// Adds a migration made of SQL statements.
-    public mutating func register(_ identifier: String, sql: String) {
-        register(identifier) { try $0.execute(sql) }
+    /// Adds a migration made of SQL statements, and its form for PostgreSQL, if the store may live there.
+    public mutating func register(_ identifier: String, sql: String, postgresql: [String]? = nil) {
+        register(identifier, postgresql: postgresql) { try $0.execute(sql) }
     }
 
     /// Adds a migration that runs code (moving rows, filling a new column from the old ones).
+    /// - Parameter postgresql: the migration's statements for a store on PostgreSQL, which never
+    ///   held the shapes from before migrations that the code may have to adopt.
     /// - Parameter ownTransactions: the migration commits in steps of its own (a move of millions of
     ///   rows that must not hold one transaction, nor the WAL of all of it); it must then be safe to
     ///   run again from the start after a crash part way, and it is recorded once it returns.
     public mutating func register(
         _ identifier: String,
         ownTransactions: Bool = false,
+        postgresql: [String]? = nil,
         _ apply: @escaping @Sendable (SQLiteConnection) throws -> Void
     ) {
-        add(Migration(identifier: identifier, inTransaction: !ownTransactions, apply: apply))
+        add(Migration(identifier: identifier, inTransaction: !ownTransactions, apply: apply, postgresql: postgresql))
     }
 
     private mutating func add(_ migration: Migration) {

@@ -95,22 +95,6 @@ public final class SQLiteConnection {
         }
     }
 
-    /// Runs `body` in a savepoint inside the current transaction: if `body` throws, only its changes
-    /// are rolled back and its error is returned, and the transaction goes on (a batch in which one
-    /// item cannot be applied). Throws only when the savepoint itself fails.
-    public func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> Result<T, any Error> {
-        try execute("SAVEPOINT \(name)")
-        do {
-            let value = try body()
-            try execute("RELEASE \(name)")
-            return .success(value)
-        } catch {
-            try execute("ROLLBACK TO \(name)")
-            try execute("RELEASE \(name)")
-            return .failure(error)
-        }
-    }
-
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
@@ -201,6 +185,7 @@ public final class SQLiteStatement {
     // MARK: Columns (0-based)
 
     public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
     public var columnCount: Int32 { sqlite3_column_count(handle) }
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     public func text(_ column: Int32) -> String? {

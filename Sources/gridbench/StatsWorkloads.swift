@@ -30,7 +30,7 @@ func measureStats(district: District, incidents: Int, queries: Int, workDirector
     let runtime = try WorkerRuntime(
         name: "grid-stats",
         bus: BusEndpoints(),
-        storePath: path,
+        store: .sqlite(path: path),
         checkpointInterval: nil,
         migrations: Statistics.migrations,
         publishes: false,

@@ -40,7 +40,7 @@ migrations.register("example 1 reports", sql: "CREATE TABLE reports (incident TE
 let runtime = try WorkerRuntime(
     name: "example-worker",
     bus: bus,
-    storePath: reader.string("store", default: "var/example-worker.sqlite"),
+    store: .sqlite(path: reader.string("store", default: "var/example-worker.sqlite")),
     migrations: migrations,
     publishes: false,
     logger: logger

@@ -38,7 +38,7 @@ struct PublishProbe: AsyncParsableCommand {
         let runtime = try WorkerRuntime(
             name: source,
             bus: BusEndpoints(ingress: ingress),
-            storePath: store,
+            store: .sqlite(path: store),
             checkpointInterval: nil,
             migrations: Migrations(),
             logger: logger
@@ -90,7 +90,7 @@ struct SubscribeProbe: AsyncParsableCommand {
         let runtime = try WorkerRuntime(
             name: name,
             bus: BusEndpoints(egress: egress, replay: replay),
-            storePath: store,
+            store: .sqlite(path: store),
             checkpointInterval: nil,
             migrations: migrations,
             publishes: false,

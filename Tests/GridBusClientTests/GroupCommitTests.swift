@@ -9,8 +9,8 @@ import Testing
     struct Refused: Error {}
 
     /// Concurrent transactions share commits; one that throws takes only its own changes back.
-    @Test func concurrentTransactionsCommitTogetherAndFailAlone() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreEngine.allCases) func concurrentTransactionsCommitTogetherAndFailAlone(engine: StoreEngine) async throws {
+        let store = try temporaryStore(engine: engine)
         try await store.write { connection, _ in try connection.execute("CREATE TABLE items (n INTEGER PRIMARY KEY)") }
         let outcomes = await withTaskGroup(of: Bool.self) { group in
             for n in 0..<200 {

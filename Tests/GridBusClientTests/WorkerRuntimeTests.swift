@@ -3,6 +3,7 @@ import GridBusClient
 import GridBusDaemon
 import GridBusTestSupport
 import GridSchema
+import GridStore
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -16,8 +17,9 @@ final class Seen: Sendable {
     var count: Int { events.withLock { $0.count } }
 }
 
-func temporaryStore() throws -> WorkerStore {
-    try WorkerStore(path: TemporaryFiles.store("worker"))
+/// A store of its own for a test, in a SQLite file or a PostgreSQL database of the shared test server.
+func temporaryStore(engine: StoreEngine = .sqlite) throws -> WorkerStore {
+    try WorkerStore(testStore(TemporaryFiles.store("worker"), engine: engine, schema: "worker"))
 }
 
 /// Runs services until `body` returns, then shuts them down gracefully.
@@ -43,18 +45,18 @@ func incident(_ n: Int, padding: Int = 0) throws -> CloudEvent {
 
 @Suite(.timeLimit(.minutes(2)))
 struct WorkerRuntimeTests {
-    @Test func publishedEventsReachADurableSubscriberInOrder() async throws {
+    @Test(arguments: StoreEngine.allCases) func publishedEventsReachADurableSubscriberInOrder(engine: StoreEngine) async throws {
         try await withTestBus { bus in
             let seen = Seen()
             let subscriber = DurableSubscriber(
                 name: "order",
                 endpoints: bus.endpoints,
                 prefixes: ["incident.acknowledged/G-1"],
-                store: try temporaryStore(),
+                store: try temporaryStore(engine: engine),
                 context: bus.context,
                 logger: TestBus.logger()
             ) { seen.append($0) }
-            let store = try temporaryStore()
+            let store = try temporaryStore(engine: engine)
             let publisher = ReliablePublisher(store: store, endpoint: bus.endpoints.ingress, context: bus.context, logger: TestBus.logger())
             try await running([subscriber, publisher]) {
                 for start in stride(from: 0, to: 4000, by: 500) { try await publisher.publish(try (start..<start + 500).map { try incident($0) }) }
@@ -69,9 +71,9 @@ struct WorkerRuntimeTests {
     }
 
     /// With the daemon down, publishes stay in the outbox; once it is up, they are delivered once.
-    @Test func theOutboxKeepsEventsUntilTheDaemonIsBack() async throws {
+    @Test(arguments: StoreEngine.allCases) func theOutboxKeepsEventsUntilTheDaemonIsBack(engine: StoreEngine) async throws {
         let port = try freePort()
-        let store = try temporaryStore()
+        let store = try temporaryStore(engine: engine)
         let context = ZMQContext()
         let publisher = ReliablePublisher(store: store, endpoint: "tcp://127.0.0.1:\(port)", context: context, logger: TestBus.logger())
         try await running([publisher]) {
@@ -86,9 +88,9 @@ struct WorkerRuntimeTests {
         }
     }
 
-    @Test func anEventTheBusRefusesForGoodMovesToTheRejectedTable() async throws {
+    @Test(arguments: StoreEngine.allCases) func anEventTheBusRefusesForGoodMovesToTheRejectedTable(engine: StoreEngine) async throws {
         try await withTestBus { bus in
-            let store = try temporaryStore()
+            let store = try temporaryStore(engine: engine)
             let publisher = ReliablePublisher(store: store, endpoint: bus.endpoints.ingress, context: bus.context, logger: TestBus.logger())
             try await running([publisher]) {
                 // Valid CloudEvents, but heartbeats are the daemon's own: the bus NACKs them `invalid`.
@@ -101,9 +103,9 @@ struct WorkerRuntimeTests {
         }
     }
 
-    @Test func aRestartedSubscriberResumesFromItsCursor() async throws {
+    @Test(arguments: StoreEngine.allCases) func aRestartedSubscriberResumesFromItsCursor(engine: StoreEngine) async throws {
         try await withTestBus { bus in
-            let store = try temporaryStore()
+            let store = try temporaryStore(engine: engine)
             let first = Seen()
             let publisher = DirectPublisher(context: bus.context, endpoint: bus.endpoints.ingress)
             for n in 0..<100 { _ = try await publisher.publish(try incident(n)) }
@@ -211,7 +213,7 @@ struct WorkerRuntimeTests {
     }
 
     /// The daemon counts and reports a subscriber whose cursor falls behind.
-    @Test func aLaggingSubscriberIsDetectedAndReported() async throws {
+    @Test(arguments: StoreEngine.allCases) func aLaggingSubscriberIsDetectedAndReported(engine: StoreEngine) async throws {
         try await withTestBus(configure: {
             $0.lagThreshold = 50
             $0.heartbeatInterval = 0.1
@@ -221,7 +223,7 @@ struct WorkerRuntimeTests {
                 name: "laggard",
                 endpoints: bus.endpoints,
                 prefixes: [],
-                store: try temporaryStore(),
+                store: try temporaryStore(engine: engine),
                 context: bus.context,
                 logger: TestBus.logger(),
                 saveEvery: 10
@@ -285,7 +287,7 @@ func publishPadded(count: Int, padding: Int, on bus: TestBus) async throws -> In
 struct BatchDeliveryTests {
     /// Events waiting in the journal arrive in batches; a batch that keeps failing is retried one
     /// event at a time, so only the poisonous event is skipped.
-    @Test func aPoisonousEventIsSkippedAloneNotWithItsBatch() async throws {
+    @Test(arguments: StoreEngine.allCases) func aPoisonousEventIsSkippedAloneNotWithItsBatch(engine: StoreEngine) async throws {
         try await withTestBus { bus in
             let publisher = DirectPublisher(context: bus.context, endpoint: bus.endpoints.ingress)
             for n in 0..<20 { _ = try await publisher.publish(try incident(n)) }
@@ -295,7 +297,7 @@ struct BatchDeliveryTests {
                 name: "batches",
                 endpoints: bus.endpoints,
                 prefixes: ["incident."],
-                store: try temporaryStore(),
+                store: try temporaryStore(engine: engine),
                 context: bus.context,
                 logger: TestBus.logger(),
                 maxBatch: 8
@@ -315,14 +317,14 @@ struct BatchDeliveryTests {
 
     /// With `catchUpEvery`, live events gather until that many have come in (heartbeats, which
     /// also ring the bell, are an hour apart here): then they reach the handler as one batch.
-    @Test func aGatheringSubscriberHandlesABurstAsOneBatch() async throws {
+    @Test(arguments: StoreEngine.allCases) func aGatheringSubscriberHandlesABurstAsOneBatch(engine: StoreEngine) async throws {
         try await withTestBus(configure: { $0.heartbeatInterval = 3600 }) { bus in
             let batchSizes = Mutex<[Int]>([])
             let subscriber = DurableSubscriber(
                 name: "gathering",
                 endpoints: bus.endpoints,
                 prefixes: ["incident."],
-                store: try temporaryStore(),
+                store: try temporaryStore(engine: engine),
                 context: bus.context,
                 logger: TestBus.logger(),
                 maxBatch: 500,
@@ -354,7 +356,7 @@ struct BatchDeliveryTests {
 
     /// Copies that wait in the socket while the handler is busy continue the chain: they are taken
     /// together, as replay would give them, not one transaction each, and still without a replay.
-    @Test func chainCopiesThatWaitedAreHandledAsOneBatch() async throws {
+    @Test(arguments: StoreEngine.allCases) func chainCopiesThatWaitedAreHandledAsOneBatch(engine: StoreEngine) async throws {
         try await withTestBus(configure: { $0.heartbeatInterval = 3600 }) { bus in
             let gate = BoundedBuffer<Bool>(capacity: 1)
             let batches = Mutex<[[UInt64]]>([])
@@ -362,7 +364,7 @@ struct BatchDeliveryTests {
                 name: "chained-batches",
                 endpoints: bus.endpoints,
                 prefixes: ["incident."],
-                store: try temporaryStore(),
+                store: try temporaryStore(engine: engine),
                 context: bus.context,
                 logger: TestBus.logger(),
                 maxBatch: 500
@@ -371,7 +373,7 @@ struct BatchDeliveryTests {
                 batches.withLock { $0.append(events.map(\.sequence)) }
             }
             let publisher = ReliablePublisher(
-                store: try temporaryStore(),
+                store: try temporaryStore(engine: engine),
                 endpoint: bus.endpoints.ingress,
                 context: bus.context,
                 logger: TestBus.logger()

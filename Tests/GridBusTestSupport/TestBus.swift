@@ -2,6 +2,7 @@ import Foundation
 import GridBusClient
 import GridBusDaemon
 import GridConfiguration
+import GridPostgres
 import GridSecurity
 import GridStore
 import Logging
@@ -139,14 +140,41 @@ public func freePort() throws -> Int {
 
 /// A worker runtime on a temporary store (or `path`) whose services are not run: tests drive the
 /// worker directly and read what it committed, the events for the bus included (its outbox).
-public func offlineRuntime(_ name: String, migrations: Migrations, path: String? = nil, durable: Bool = false) throws -> WorkerRuntime {
-    try WorkerRuntime(
+/// - Parameter engine: with `.postgresql`, the store is a schema in a database of the shared test
+///   server, one database per `path` (the same `path` opens the same store again).
+public func offlineRuntime(
+    _ name: String,
+    migrations: Migrations,
+    path: String? = nil,
+    durable: Bool = false,
+    engine: StoreEngine = .sqlite
+) throws -> WorkerRuntime {
+    let path = path ?? TemporaryFiles.store(name)
+    return try WorkerRuntime(
         name: name,
         bus: BusEndpoints(ingress: "tcp://127.0.0.1:1", egress: "tcp://127.0.0.1:1", replay: "tcp://127.0.0.1:1"),
-        storePath: path ?? TemporaryFiles.store(name),
+        store: try testStore(path, engine: engine, schema: name.replacingOccurrences(of: "-", with: "_")),
         durable: durable,
         checkpointInterval: nil,
         migrations: migrations,
         logger: TestBus.logger()
     )
 }
+
+/// The store a test names by `path`: that SQLite file, or on PostgreSQL a database of the shared
+/// test server kept for `path` (made on first use), with the worker's `schema` in it.
+public func testStore(_ path: String, engine: StoreEngine, schema: String) throws -> StoreLocation {
+    switch engine {
+    case .sqlite: return .sqlite(path: path)
+    case .postgresql:
+        let url = try testDatabases.withLock { databases in
+            if let url = databases[path] { return url }
+            let url = try PostgresTestServer.shared().makeDatabase("store")
+            databases[path] = url
+            return url
+        }
+        return .postgresql(url: try PostgresURL(parsing: url), password: nil, schema: schema)
+    }
+}
+
+private let testDatabases = Mutex<[String: String]>([:])

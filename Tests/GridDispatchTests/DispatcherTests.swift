@@ -36,12 +36,13 @@ import ZeroMQ
         }
 
         init(
+            engine: StoreEngine = .sqlite,
             path: String? = nil,
             clock: Clock = Clock(DispatcherTests.morning),
             settings: DispatchSettings = DispatchSettings(),
             strategy: AssignmentStrategy = .leastLoad
         ) async throws {
-            let runtime = try offlineRuntime("grid-dispatcher", migrations: Dispatcher.migrations, path: path)
+            let runtime = try offlineRuntime("grid-dispatcher", migrations: Dispatcher.migrations, path: path, engine: engine)
             self.store = runtime.store
             self.clock = clock
             self.settings = settings
@@ -107,8 +108,8 @@ import ZeroMQ
         }
     }
 
-    @Test func aReportIsRegisteredAndDispatchedOnceEvenWhenRedelivered() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: StoreEngine.allCases) func aReportIsRegisteredAndDispatchedOnceEvenWhenRedelivered(engine: StoreEngine) async throws {
+        let fixture = try await Fixture(engine: engine)
         try await fixture.report("inc-1")
         try await fixture.report("inc-1")  // redelivery after a crash: ignored
         let events = try await fixture.published()
@@ -123,8 +124,8 @@ import ZeroMQ
 
     /// Reports of one category within 50 m and an hour of an open case merge into it; farther, later,
     /// or of another category, they are cases of their own.
-    @Test func nearbyDuplicatesMergeIntoTheOpenCase() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: StoreEngine.allCases) func nearbyDuplicatesMergeIntoTheOpenCase(engine: StoreEngine) async throws {
+        let fixture = try await Fixture(engine: engine)
         let gate = GeoPoint(latitude: 30.2, longitude: 120.15)
         try await fixture.report("inc-1", at: gate)
         fixture.clock.advance(600)
@@ -165,14 +166,14 @@ import ZeroMQ
         let fixture = try await Fixture(path: path)
         for number in 0..<20 { try await fixture.report("inc-\(number)", at: GeoPoint(latitude: 30.2 + Double(number) * 0.01, longitude: 120.15)) }
         let connection = try SQLiteConnection(path: path)
-        let details = try connection.queryPlan(DispatcherStore.nearbySQL)
+        let details = try connection.queryPlan(DispatcherStore.nearbySQL(.sqlite))
         #expect(details.contains { $0.contains("USING INDEX cases_place (category=? AND latitude>? AND latitude<?)") }, "\(details)")
     }
 
     /// A community in emergency mode: everyone on the grid's roster, urgent limits on natural time,
     /// reminders every minute; back to normal, new incidents follow the normal policy.
-    @Test func emergencyModeAndBack() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: StoreEngine.allCases) func emergencyModeAndBack(engine: StoreEngine) async throws {
+        let fixture = try await Fixture(engine: engine)
         guard
             case .success(let change) = try await fixture.dispatcher.setMode(
                 scope: .community,
@@ -226,8 +227,8 @@ import ZeroMQ
 
     /// A micro-wish is an open task: the first volunteer of the grid to claim it gets it, a later
     /// claim gets 409, and closing it awards points on incident.closed.
-    @Test func microWishesAreClaimedOnceAndEarnPoints() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: StoreEngine.allCases) func microWishesAreClaimedOnceAndEarnPoints(engine: StoreEngine) async throws {
+        let fixture = try await Fixture(engine: engine)
         try await fixture.report("wish-1", category: "G-04-01")
         let task = try #require(try await fixture.dispatcher.get("wish-1"))
         #expect(task.state == .registered && task.assignees.isEmpty && task.role == "volunteer")
@@ -268,8 +269,8 @@ import ZeroMQ
     }
 
     /// Volunteers racing for one task: exactly one claim wins.
-    @Test func aClaimRaceHasOneWinner() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: StoreEngine.allCases) func aClaimRaceHasOneWinner(engine: StoreEngine) async throws {
+        let fixture = try await Fixture(engine: engine)
         try await fixture.report("wish-1", category: "G-04-01")
         let volunteers = DispatcherTests.district.members(of: "G-01-01-01").filter { [.residentMember, .partTimeMember].contains($0.role) }.map(\.id)
         let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -286,8 +287,8 @@ import ZeroMQ
         #expect(try await fixture.published().filter { $0.data["policy"] == .string("claimed") }.count == 1)
     }
 
-    @Test func unknownCategoriesAreRejectedAndReportsWithoutAGridWaitForTriage() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: StoreEngine.allCases) func unknownCategoriesAreRejectedAndReportsWithoutAGridWaitForTriage(engine: StoreEngine) async throws {
+        let fixture = try await Fixture(engine: engine)
         try await fixture.report("inc-1", category: "Z-99-99")
         try await fixture.report("inc-2", grid: nil)
         #expect(try await fixture.published().map(\.type) == ["incident.rejected"])
@@ -308,8 +309,8 @@ import ZeroMQ
 
     /// No acknowledgement: escalated to the grid chief at the limit, reminded at the interval; then
     /// acknowledged but not handled by the deadline: overdue and escalated further.
-    @Test func escalationRemindersAndOverdueFollowTheClock() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: StoreEngine.allCases) func escalationRemindersAndOverdueFollowTheClock(engine: StoreEngine) async throws {
+        let fixture = try await Fixture(engine: engine)
         try await fixture.report("inc-1")
         #expect(try await fixture.dispatcher.sweep() == 0)
         fixture.clock.advance(29 * 60)
@@ -336,13 +337,13 @@ import ZeroMQ
     }
 
     /// Timers live in the store: a dispatcher started again on the same file fires a due timer once.
-    @Test func aRestartResumesTimersExactlyOnce() async throws {
+    @Test(arguments: StoreEngine.allCases) func aRestartResumesTimersExactlyOnce(engine: StoreEngine) async throws {
         let path = TemporaryFiles.store("dispatcher")
         let clock = Clock(DispatcherTests.morning)
-        let first = try await Fixture(path: path, clock: clock)
+        let first = try await Fixture(engine: engine, path: path, clock: clock)
         try await first.report("inc-1")
         clock.advance(31 * 60)
-        let second = try await Fixture(path: path, clock: clock)
+        let second = try await Fixture(engine: engine, path: path, clock: clock)
         #expect(try await second.dispatcher.sweep() == 1)
         #expect(try await second.dispatcher.sweep() == 0)
         #expect(try await second.published().filter { $0.type == "incident.escalated" }.count == 1)
@@ -350,8 +351,8 @@ import ZeroMQ
 
     /// A request key is remembered for `requests.idempotency-window`, then forgotten: a retry that
     /// late is a new request, which the lifecycle judges from the case as it is.
-    @Test func requestKeysAreForgottenAfterTheIdempotencyWindow() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: StoreEngine.allCases) func requestKeysAreForgottenAfterTheIdempotencyWindow(engine: StoreEngine) async throws {
+        let fixture = try await Fixture(engine: engine)
         try await fixture.report("inc-1")
         let input = ActionInput(by: "m-1")
         _ = try await fixture.dispatcher.act("inc-1", .acknowledge, input, requestKey: "k1")
@@ -375,8 +376,8 @@ import ZeroMQ
         #expect(try await fixture.published().filter { $0.type == "incident.started" }.count == 1)
     }
 
-    @Test func retriedRequestsAndIllegalActions() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: StoreEngine.allCases) func retriedRequestsAndIllegalActions(engine: StoreEngine) async throws {
+        let fixture = try await Fixture(engine: engine)
         try await fixture.report("inc-1")
         let input = ActionInput(by: "m-1")
         _ = try await fixture.dispatcher.act("inc-1", .acknowledge, input, requestKey: "k1")

@@ -181,8 +181,8 @@ import Testing
         return events
     }
 
-    static func statistics(path: String? = nil) async throws -> (Statistics, WorkerStore) {
-        let runtime = try offlineRuntime("grid-stats", migrations: Statistics.migrations, path: path)
+    static func statistics(engine: StoreEngine = .sqlite, path: String? = nil) async throws -> (Statistics, WorkerStore) {
+        let runtime = try offlineRuntime("grid-stats", migrations: Statistics.migrations, path: path, engine: engine)
         let store = runtime.store
         // "Now" is day two, 11:00: inc-3 is past its deadline; inc-6's deadline (12:00) is not yet.
         let statistics = Statistics(
@@ -195,8 +195,8 @@ import Testing
         return (statistics, store)
     }
 
-    static func ingested(batch: Int) async throws -> (Statistics, WorkerStore) {
-        let (statistics, store) = try await statistics()
+    static func ingested(engine: StoreEngine = .sqlite, batch: Int) async throws -> (Statistics, WorkerStore) {
+        let (statistics, store) = try await statistics(engine: engine)
         let events = try script()
         for start in stride(from: 0, to: events.count, by: batch) {
             try await statistics.ingest(Array(events[start..<min(start + batch, events.count)]))
@@ -211,8 +211,8 @@ import Testing
         }
     }
 
-    @Test func everyIndicatorOfDayOneByHand() async throws {
-        let (statistics, _) = try await Self.ingested(batch: 7)
+    @Test(arguments: StoreEngine.allCases) func everyIndicatorOfDayOneByHand(engine: StoreEngine) async throws {
+        let (statistics, _) = try await Self.ingested(engine: engine, batch: 7)
         let row = try #require(try only(await statistics.indicators(IndicatorQuery(from: "2026-11-25", to: "2026-11-25"))).first)
         #expect(row.reports == 6)  // inc-1…5, wish-1
         #expect(row.registered == 4)  // inc-1, inc-2, inc-3, wish-1
@@ -233,8 +233,8 @@ import Testing
         #expect(row.notificationsSent == 3 && row.notificationsFailed == 1 && row.notificationSuccessRate == 0.75)
     }
 
-    @Test func groupingsFiltersAndAnEmptyDay() async throws {
-        let (statistics, _) = try await Self.ingested(batch: 1000)
+    @Test(arguments: StoreEngine.allCases) func groupingsFiltersAndAnEmptyDay(engine: StoreEngine) async throws {
+        let (statistics, _) = try await Self.ingested(engine: engine, batch: 1000)
         let byDay = try only(await statistics.indicators(IndicatorQuery(from: "2026-11-24", to: "2026-11-26", by: .day)))
         #expect(byDay.map(\.key) == ["2026-11-25", "2026-11-26"])  // the empty day has no row
         let two = try #require(byDay.last)
@@ -268,8 +268,8 @@ import Testing
         #expect(problem.field == "from")
     }
 
-    @Test func rankingsLeaveOutSmallSamples() async throws {
-        let (statistics, _) = try await Self.ingested(batch: 1000)
+    @Test(arguments: StoreEngine.allCases) func rankingsLeaveOutSmallSamples(engine: StoreEngine) async throws {
+        let (statistics, _) = try await Self.ingested(engine: engine, batch: 1000)
         var query = IndicatorQuery(from: "2026-11-25", to: "2026-11-26", by: .town)
         guard case .success(let ranked) = try await statistics.ranking(query, indicator: "closureRate", minimumSample: 2, descending: true) else {
             Issue.record("ranking failed")
@@ -284,8 +284,8 @@ import Testing
         #expect(problem.field == "indicator")
     }
 
-    @Test func pointsAndEmergencyPeriods() async throws {
-        let (statistics, _) = try await Self.ingested(batch: 5)
+    @Test(arguments: StoreEngine.allCases) func pointsAndEmergencyPeriods(engine: StoreEngine) async throws {
+        let (statistics, _) = try await Self.ingested(engine: engine, batch: 5)
         let (totals, history) = try await statistics.points(member: "m-00002")
         #expect(totals.map(\.points) == [10] && totals[0].tasks == 1 && history.map(\.incident) == ["wish-1"])
         let periods = try await statistics.emergencies()
@@ -294,21 +294,21 @@ import Testing
     }
 
     /// The same events in batches of 1, 7 and all at once, and all of them twice: the same tables.
-    @Test func theNumbersDoNotDependOnBatchesOrRedelivery() async throws {
-        let (_, single) = try await Self.ingested(batch: 1)
+    @Test(arguments: StoreEngine.allCases) func theNumbersDoNotDependOnBatchesOrRedelivery(engine: StoreEngine) async throws {
+        let (_, single) = try await Self.ingested(engine: engine, batch: 1)
         let reference = try await single.read { try StatsSnapshot.read($0) }
         for batch in [7, 1000] {
-            let (_, store) = try await Self.ingested(batch: batch)
+            let (_, store) = try await Self.ingested(engine: engine, batch: batch)
             let snapshot = try await store.read { try StatsSnapshot.read($0) }
             #expect(StatsSnapshot.differences(live: reference, rebuilt: snapshot) == [], "batch \(batch)")
         }
-        let (twice, store) = try await Self.statistics()
+        let (twice, store) = try await Self.statistics(engine: engine)
         let events = try Self.script()
         try await twice.ingest(events)
         try await twice.ingest(events)
         #expect(StatsSnapshot.differences(live: reference, rebuilt: try await store.read { try StatsSnapshot.read($0) }) == [])
         // The comparison can fail: without the last event (the reopening) the tables differ.
-        let (short, shortStore) = try await Self.statistics()
+        let (short, shortStore) = try await Self.statistics(engine: engine)
         try await short.ingest(Array(events.dropLast()))
         #expect(!StatsSnapshot.differences(live: reference, rebuilt: try await shortStore.read { try StatsSnapshot.read($0) }).isEmpty)
     }
@@ -316,9 +316,9 @@ import Testing
     /// The bus keeps each event once but not always in the order it was published (a publish
     /// retried after a NACK may be journaled after a later one): each case's dispatcher events in
     /// reverse order, one per batch, give the same tables; a missing step holds the later ones back.
-    @Test func aCaseFoldsItsStepsInOrderWhateverOrderTheyArriveIn() async throws {
+    @Test(arguments: StoreEngine.allCases) func aCaseFoldsItsStepsInOrderWhateverOrderTheyArriveIn(engine: StoreEngine) async throws {
         let events = try Self.script()
-        let (_, reference) = try await Self.ingested(batch: 1)
+        let (_, reference) = try await Self.ingested(engine: engine, batch: 1)
         let expected = try await reference.read { try StatsSnapshot.read($0) }
         var positions: [String: [Int]] = [:]
         for (index, bytes) in events.enumerated() {
@@ -328,11 +328,11 @@ import Testing
         var shuffled = events
         for indices in positions.values { for (to, from) in zip(indices, indices.reversed()) { shuffled[to] = events[from] } }
         #expect(shuffled != events)
-        let (statistics, store) = try await Self.statistics()
+        let (statistics, store) = try await Self.statistics(engine: engine)
         for event in shuffled { try await statistics.ingest([event]) }
         #expect(StatsSnapshot.differences(live: expected, rebuilt: try await store.read { try StatsSnapshot.read($0) }) == [])
         // Without inc-1's second step, its later steps wait: it stays reported, not closed.
-        let (gap, gapStore) = try await Self.statistics()
+        let (gap, gapStore) = try await Self.statistics(engine: engine)
         try await gap.ingest(events.filter { (try? CloudEvent.decode($0).id) != "inc-1-2" })
         let body = try await gapStore.read { connection -> [UInt8] in
             let statement = try connection.prepare("SELECT body FROM cases WHERE id = 'inc-1'")
@@ -345,6 +345,7 @@ import Testing
 
     /// A store folded before the step was kept: its records know their steps only by the event ids
     /// they applied, and the next step still applies.
+    /// SQLite only: a store from before steps never existed on PostgreSQL.
     @Test func aRecordFromBeforeStepsTakesItsNextStep() async throws {
         let events = try Self.script()
         let (_, reference) = try await Self.ingested(batch: 1)
@@ -361,7 +362,7 @@ import Testing
 
     /// Times finer than a millisecond (other producers send microseconds) give the same numbers
     /// whether a case is reloaded from the store between its events or not.
-    @Test func subMillisecondTimesDoNotDependOnBatches() async throws {
+    @Test(arguments: StoreEngine.allCases) func subMillisecondTimesDoNotDependOnBatches(engine: StoreEngine) async throws {
         func event<P: EventPayload>(_ payload: P, _ seconds: Double, _ id: Int) throws -> [UInt8] {
             try CloudEvent(
                 id: "u-\(id)",
@@ -396,15 +397,15 @@ import Testing
         ]
         var snapshots: [StatsSnapshot] = []
         for batch in [1, 4] {
-            let (statistics, store) = try await Self.statistics()
+            let (statistics, store) = try await Self.statistics(engine: engine)
             for start in stride(from: 0, to: events.count, by: batch) { try await statistics.ingest(Array(events[start..<start + batch])) }
             snapshots.append(try await store.read { try StatsSnapshot.read($0) })
         }
         #expect(StatsSnapshot.differences(live: snapshots[0], rebuilt: snapshots[1]) == [])
     }
 
-    @Test func metricsAreProportionedAndLabelledByTown() async throws {
-        let (statistics, _) = try await Self.ingested(batch: 1000)
+    @Test(arguments: StoreEngine.allCases) func metricsAreProportionedAndLabelledByTown(engine: StoreEngine) async throws {
+        let (statistics, _) = try await Self.ingested(engine: engine, batch: 1000)
         let text = try await statistics.metricsText()
         #expect(text.contains("gridbus_stats_reports_total{town=\"T-01\"} 6\n"))  // day one's six, all in G-01-01-01
         #expect(text.contains("gridbus_stats_overdue_open_cases{town=\"T-01\"} 1\n"))

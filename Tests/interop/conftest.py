@@ -192,10 +192,11 @@ def sha256(text):
 class Intake:
     """A real grid-intake in front of a real gridbusd; `keys` maps client names to their API keys."""
 
-    def __init__(self, tmp_path, bus_ready, keys):
+    def __init__(self, tmp_path, bus_ready, keys, store=()):
         self.tmp_path = tmp_path
         self.bus_ready = bus_ready
         self.keys = keys
+        self.store = list(store)  # --store-backend … flags; restarts keep the same store
         self.process = None
         self.url = None
 
@@ -208,7 +209,7 @@ class Intake:
             [str(BIN / "grid-intake"), "--data-dir", str(data), "--http-port", "0", "--log-level", "warning",
              "--district-dir", str(REPO / "deploy" / "sample"), "--auth-keys-file", str(self.tmp_path / "clients.yaml"),
              "--bus-ingress", self.bus_ready["ingress"], "--bus-egress", self.bus_ready["egress"],
-             "--bus-replay", self.bus_ready["replay"], *extra],
+             "--bus-replay", self.bus_ready["replay"], *self.store, *extra],
             stderr=open(self.tmp_path / "grid-intake.err", "ab"))
         deadline = time.monotonic() + 30
         while not ready_file.exists():
@@ -237,11 +238,69 @@ def write_clients(path):
     path.write_text("\n".join(lines) + "\n")
 
 
+class PostgresServer:
+    """A real PostgreSQL server from Debian's package for the whole run, run as the `postgres` user
+    (it refuses root) in a temporary folder on a free loopback port; each test takes a database."""
+
+    def __init__(self):
+        import glob
+        import shutil
+        import tempfile
+        from test_plugins import free_port
+        self.binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))[-1]
+        self.directory = tempfile.mkdtemp(prefix="gridbus-interop-postgres-")
+        os.chmod(self.directory, 0o755)
+        shutil.chown(self.directory, "postgres", "postgres")
+        self.port = free_port()
+        self.run("initdb", "-D", f"{self.directory}/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
+        with open(f"{self.directory}/data/postgresql.conf", "a") as conf:
+            conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.directory}'\n"
+                       "fsync = off\nmax_connections = 200\n")
+        self.run("pg_ctl", "-D", f"{self.directory}/data", "-l", f"{self.directory}/server.log", "-w", "start")
+        self.databases = 0
+
+    def run(self, program, *arguments):
+        subprocess.run(["runuser", "-u", "postgres", "--", f"{self.binaries}/{program}", *arguments],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def database(self):
+        """A new database's URL."""
+        self.databases += 1
+        name = f"interop_{os.getpid()}_{self.databases}"
+        self.run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", f"CREATE DATABASE {name}")
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}?sslmode=disable"
+
+    def stop(self):
+        import shutil
+        self.run("pg_ctl", "-D", f"{self.directory}/data", "-m", "immediate", "stop")
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+def store_flags(backend, request):
+    """The flags that put a worker's store on `backend` (a new database for PostgreSQL)."""
+    if backend == "sqlite":
+        return []
+    return ["--store-backend", "postgresql", "--store-url", request.getfixturevalue("postgres").database()]
+
+
 @pytest.fixture()
-def intake(tmp_path):
+def intake(tmp_path, request):
+    yield from intake_on("sqlite", tmp_path, request)
+
+
+def intake_on(backend, tmp_path, request):
+    """A real grid-intake with its store on `backend`, in front of a real gridbusd: the modules
+    that test the intake's own store (its API, Open311) run on both backends."""
     process, ready = start_gridbusd(tmp_path, "--security-mode", "none")
     write_clients(tmp_path / "clients.yaml")
-    service = Intake(tmp_path, ready, {name: value[0] for name, value in CLIENTS.items()}).start()
+    service = Intake(tmp_path, ready, {name: value[0] for name, value in CLIENTS.items()}, store_flags(backend, request)).start()
     service.bus = Bus(process, ready, tmp_path)
     yield service
     service.stop()

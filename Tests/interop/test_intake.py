@@ -8,9 +8,16 @@ import pytest
 import requests
 import zmq
 
-from conftest import event, publish
+from conftest import event, intake_on, publish
 from test_interop import check_event
 from test_security import eventually
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def intake(tmp_path, request):
+    """The intake on either store backend (conftest's is on SQLite)."""
+    yield from intake_on(request.param, tmp_path, request)
+
 
 REPORT = {"category": "E-01-02", "description": "Exposed rubbish by the east gate",
           "location": {"latitude": 30.2, "longitude": 120.15},
@@ -234,13 +241,15 @@ def test_reports_accepted_while_the_daemon_is_down_reach_it_once_it_is_back(tmp_
     stop_gridbusd(process, tmp_path)
 
 
-def test_kill_9_between_commit_and_publish_loses_nothing(tmp_path):
-    """Reports are committed while the daemon is away; the intake is killed with them in its outbox."""
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_kill_9_between_commit_and_publish_loses_nothing(tmp_path, backend, request):
+    """Reports are committed while the daemon is away; the intake is killed with them in its outbox
+    (a file of its own, or its schema in PostgreSQL)."""
     import signal as signals
-    from conftest import Bus, CLIENTS, Intake as IntakeProcess, start_gridbusd, stop_gridbusd, write_clients
+    from conftest import Bus, CLIENTS, Intake as IntakeProcess, start_gridbusd, stop_gridbusd, store_flags, write_clients
     process, ready = start_gridbusd(tmp_path, "--security-mode", "none")
     write_clients(tmp_path / "clients.yaml")
-    intake = IntakeProcess(tmp_path, ready, {name: value[0] for name, value in CLIENTS.items()}).start()
+    intake = IntakeProcess(tmp_path, ready, {name: value[0] for name, value in CLIENTS.items()}, store_flags(backend, request)).start()
     first = [post(intake, {**REPORT, "externalId": f"a-{n}"}).json()["id"] for n in range(30)]
     stop_gridbusd(process, tmp_path)  # from here on, answered reports wait in the outbox
     second = [post(intake, {**REPORT, "externalId": f"b-{n}"}).json()["id"] for n in range(30)]

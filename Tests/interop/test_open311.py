@@ -8,8 +8,16 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
+from conftest import intake_on
 from test_intake import REPORT, bus_events, lifecycle, post
 from test_security import eventually
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def intake(tmp_path, request):
+    """The intake on either store backend (conftest's is on SQLite)."""
+    yield from intake_on(request.param, tmp_path, request)
+
 
 V2 = "/open311/v2"
 
