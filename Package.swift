@@ -105,7 +105,9 @@ let package = Package(
         .target(
             name: "GridHTTP",
             dependencies: [
-                "GridSchema", "GridJSON", "GridSecurity", "GridConfiguration", "GridMetrics", hummingbird, hummingbirdAuth, log, metrics, prometheus,
+                "GridSchema", "GridJSON", "GridSecurity", "GridConfiguration", "GridMetrics", "GridBusClient", hummingbird, hummingbirdAuth, log,
+                metrics, prometheus,
+                lifecycle,
                 httpTypes, nio,
             ],
             swiftSettings: settings
@@ -179,22 +181,22 @@ let package = Package(
         ),
         .executableTarget(
             name: "grid-intake",
-            dependencies: ["GridIntake", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
+            dependencies: ["GridIntake", "GridBusClient", "GridHTTP", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
             swiftSettings: settings
         ),
         .executableTarget(
             name: "grid-dispatcher",
-            dependencies: ["GridDispatch", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
+            dependencies: ["GridDispatch", "GridBusClient", "GridHTTP", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
             swiftSettings: settings
         ),
         .executableTarget(
             name: "grid-notifier",
-            dependencies: ["GridNotify", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
+            dependencies: ["GridNotify", "GridBusClient", "GridHTTP", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
             swiftSettings: settings
         ),
         .executableTarget(
             name: "grid-stats",
-            dependencies: ["GridStats", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
+            dependencies: ["GridStats", "GridBusClient", "GridHTTP", "GridProgram", "GridMetrics", "GridConfiguration", log, metrics],
             swiftSettings: settings
         ),
         .executableTarget(

@@ -2,6 +2,7 @@ import Foundation
 import GridConfiguration
 import GridPostgres
 import GridStore
+import Logging
 
 /// Where a worker's store lives.
 public enum StoreLocation: Sendable {
@@ -19,6 +20,12 @@ public struct StoreSettings: Sendable {
     /// `GRIDBUS_STORE_PASSWORD` (never a flag: flags show in process lists).
     public var url: PostgresURL?
     public var password: String?
+    /// With PostgreSQL, where clients reach this instance's HTTP API (a standby's 503 names the
+    /// active instance's); empty: `http://<http.host>:<http.port>`.
+    public var advertise = ""
+    /// With PostgreSQL, how long the store's lease lasts unrenewed: a standby takes over this long
+    /// after the active instance stops renewing it.
+    public var leaseSeconds = 2.0
 
     public init() {}
 
@@ -34,6 +41,12 @@ public struct StoreSettings: Sendable {
             default: "",
             "file holding the store's PostgreSQL password (mode 0600); else GRIDBUS_STORE_PASSWORD, else none"
         ),
+        ConfigKeySpec(
+            "store.advertise",
+            default: "",
+            "with postgresql: this instance's HTTP address for clients, named by a standby's 503 (empty: http://<http.host>:<http.port>)"
+        ),
+        ConfigKeySpec("store.lease-timeout", default: "2s", "with postgresql: a standby takes over this long after the active instance stops"),
     ]
 
     /// - Parameter environment: where `GRIDBUS_STORE_PASSWORD` is looked up.
@@ -50,6 +63,14 @@ public struct StoreSettings: Sendable {
             do {
                 password = try PostgresPassword.resolve(file: passwordFile, variable: "GRIDBUS_STORE_PASSWORD", environment: environment)
             } catch { throw reader.error("store.password-file", error.file, error.reason) }
+            advertise = reader.string("store.advertise", default: advertise)
+            if !advertise.isEmpty, !advertise.hasPrefix("http://"), !advertise.hasPrefix("https://") {
+                throw reader.error("store.advertise", advertise, "not an HTTP address clients can use (e.g. http://10.0.0.12:8080)")
+            }
+            leaseSeconds = try reader.duration("store.lease-timeout", default: leaseSeconds)
+            guard (0.5...60).contains(leaseSeconds) else {
+                throw reader.error("store.lease-timeout", String(leaseSeconds), "must be between 500ms and 60s")
+            }
         case .sqlite:
             if url != nil { throw reader.error("store.url", url, "is only read with store.backend postgresql") }
         }
@@ -59,6 +80,21 @@ public struct StoreSettings: Sendable {
     public func location(file: String, schema: String) -> StoreLocation {
         guard engine == .postgresql, let url else { return .sqlite(path: file) }
         return .postgresql(url: url, password: password, schema: schema)
+    }
+
+    /// With PostgreSQL, the lease through which one instance of the worker is active on its
+    /// `schema` at a time (``WorkerLease``); nil for SQLite, which has one instance.
+    /// - Parameter http: this instance's HTTP address, advertised unless `store.advertise` says otherwise.
+    public func lease(schema: String, http: String, logger: Logger) -> WorkerLease? {
+        guard engine == .postgresql, let url else { return nil }
+        return WorkerLease(
+            url: url,
+            password: password,
+            schema: schema,
+            advertise: advertise.isEmpty ? http : advertise,
+            seconds: leaseSeconds,
+            logger: logger
+        )
     }
 
     /// Where the store is, for logs and status (the URL holds no password).

@@ -23,6 +23,8 @@ public final class WorkerRuntime: Sendable {
     public let metrics: DescribedMetricsFactory
     private let context: ZMQContext
     private let publisher: ReliablePublisher?
+    /// With instances sharing a PostgreSQL store: the lease this one holds, renewed while it runs.
+    private let lease: WorkerLease?
     private let subscribers = Mutex<[DurableSubscriber]>([])
     private let logger: Logger
 
@@ -35,10 +37,12 @@ public final class WorkerRuntime: Sendable {
         bus: BusEndpoints,
         store: WorkerStore,
         publishes: Bool = true,
+        lease: WorkerLease? = nil,
         metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
         logger: Logger
     ) {
         self.name = name
+        self.lease = lease
         self.bus = bus
         self.store = store
         self.logger = logger
@@ -53,6 +57,8 @@ public final class WorkerRuntime: Sendable {
     /// - Parameters:
     ///   - durable: commits are synced (an answered request survives a power loss; see ``WorkerStore``).
     ///   - checkpointInterval: checkpoint the store's WAL (SQLite) from a thread of its own this often.
+    ///   - lease: on PostgreSQL, the store's lease this instance holds (``WorkerLease/acquire(metrics:)``):
+    ///     every write checks it, and it is renewed while the runtime runs.
     public convenience init(
         name: String,
         bus: BusEndpoints,
@@ -61,11 +67,19 @@ public final class WorkerRuntime: Sendable {
         checkpointInterval: Duration? = .milliseconds(250),
         migrations: Migrations,
         publishes: Bool = true,
+        lease: WorkerLease? = nil,
         metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
         logger: Logger
     ) throws {
-        let store = try WorkerStore(location, durable: durable, checkpointInterval: checkpointInterval, migrations: migrations, logger: logger)
-        self.init(name: name, bus: bus, store: store, publishes: publishes, metrics: metrics, logger: logger)
+        let store = try WorkerStore(
+            location,
+            durable: durable,
+            checkpointInterval: checkpointInterval,
+            migrations: migrations,
+            fence: lease?.fence,
+            logger: logger
+        )
+        self.init(name: name, bus: bus, store: store, publishes: publishes, lease: lease, metrics: metrics, logger: logger)
     }
 
     // MARK: The store
@@ -121,10 +135,11 @@ public final class WorkerRuntime: Sendable {
 
     // MARK: Running
 
-    /// What to run, in dependency order: the publisher, the subscriptions, then `others`, the
-    /// worker's own services. A graceful shutdown stops them in reverse.
+    /// What to run, in dependency order: the store's lease (if instances share it), the publisher,
+    /// the subscriptions, then `others`, the worker's own services. A graceful shutdown stops them
+    /// in reverse: the lease is handed back last.
     public func services(_ others: [any Service]) -> [any Service] {
-        var services: [any Service] = []
+        var services: [any Service] = lease.map { [$0] } ?? []
         if let publisher { services.append(publisher) }
         services += subscribers.withLock { $0 } as [any Service]
         return services + others

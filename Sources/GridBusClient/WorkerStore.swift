@@ -100,11 +100,13 @@ public actor WorkerStore {
     ///     live worker: no commit then stalls for a checkpoint); nil leaves it to SQLite's automatic
     ///     checkpoint inside a commit every 16,000 pages (bulk folds, where fewer, larger
     ///     checkpoints write each rewritten page fewer times).
+    ///   - fence: on PostgreSQL, what every write transaction checks first (``WorkerLease/fence``).
     public init(
         _ location: StoreLocation,
         durable: Bool = false,
         checkpointInterval: Duration? = nil,
         migrations: Migrations = Migrations(),
+        fence: String? = nil,
         logger: Logger = Logger(label: "gridbus.store")
     ) throws {
         self.durable = durable
@@ -134,6 +136,7 @@ public actor WorkerStore {
             link.answerTimeout = 30
             let connection = PostgresStoreConnection(link: link, schema: schema)
             try PostgresMigrations(schema: schema, store: all).migrate(link)
+            connection.fence = fence
             syncing = true
             backend = .postgresql(connection)
             self.connection = connection

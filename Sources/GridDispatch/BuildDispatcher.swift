@@ -32,7 +32,8 @@ public func buildDispatcher(
     configuration: DispatcherConfiguration,
     logger: Logger,
     metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
-    onReady: @escaping ReadyHandler = { _ in }
+    onReady: @escaping ReadyHandler = { _ in },
+    lease: WorkerLease? = nil
 ) async throws -> [any Service] {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(
@@ -48,6 +49,7 @@ public func buildDispatcher(
         store: configuration.store.location(file: configuration.dataDirectory + "/dispatcher.sqlite", schema: "gridbus_dispatcher"),
         durable: true,
         migrations: Dispatcher.migrations,
+        lease: lease,
         metrics: metrics,
         logger: logger
     )

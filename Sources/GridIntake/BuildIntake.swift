@@ -21,7 +21,8 @@ public func buildIntake(
     configuration: IntakeConfiguration,
     logger: Logger,
     metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
-    onReady: @escaping ReadyHandler = { _ in }
+    onReady: @escaping ReadyHandler = { _ in },
+    lease: WorkerLease? = nil
 ) async throws -> [any Service] {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(load: IntakeClients.load, development: .other, allows: "report and read incidents", logger: logger)
@@ -32,6 +33,7 @@ public func buildIntake(
         store: configuration.store.location(file: configuration.dataDirectory + "/intake.sqlite", schema: "gridbus_intake"),
         durable: true,  // an answered report survives a power loss, not only a crash of the intake
         migrations: Intake.migrations,
+        lease: lease,
         metrics: metrics,
         logger: logger
     )

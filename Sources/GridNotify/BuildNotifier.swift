@@ -59,7 +59,8 @@ public func buildNotifier(
     configuration: NotifierConfiguration,
     logger: Logger,
     metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
-    onReady: @escaping ReadyHandler = { _ in }
+    onReady: @escaping ReadyHandler = { _ in },
+    lease: WorkerLease? = nil
 ) async throws -> [any Service] {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(
@@ -77,6 +78,7 @@ public func buildNotifier(
         store: configuration.store.location(file: configuration.dataDirectory + "/notifier.sqlite", schema: "gridbus_notifier"),
         durable: true,
         migrations: Notifier.migrations,
+        lease: lease,
         metrics: metrics,
         logger: logger
     )

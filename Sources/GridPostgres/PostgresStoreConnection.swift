@@ -16,6 +16,10 @@ public final class PostgresStoreConnection: StoreConnection {
     public let schema: String
     public var engine: StoreEngine { .postgresql }
     public private(set) var changes = 0
+    /// Run first in every write transaction when instances share the store: a statement that
+    /// returns a row only while this instance holds the store's lease (``PostgresLease/fence(_:)``).
+    /// A transaction it finds nothing for fails with ``LeaseLost`` before writing anything.
+    public var fence: String?
     /// The link's connection count when the open transaction began (nil: none open).
     private var transactionConnection: Int?
     /// Each SQL text as PostgreSQL reads it (`$n` for `?`), by the text the worker wrote.
@@ -41,7 +45,10 @@ public final class PostgresStoreConnection: StoreConnection {
     }
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try inTransaction("BEGIN", body)
+        try inTransaction("BEGIN") {
+            if let fence, try run(fence, PostgresBindings()).rows.isEmpty { throw LeaseLost() }
+            return try body()
+        }
     }
 
     /// Like ``transaction(_:)``, read only: PostgreSQL refuses any change made in it.
@@ -254,4 +261,13 @@ public final class PostgresStoreStatement: StoreStatement {
 
 extension PostgresLinkError: StoreReachability {
     public var storeIsUnreachable: Bool { isUnreachable }
+}
+
+/// This instance no longer holds its store's lease: another instance is active, and this one
+/// must write nothing. Counted as the store being out of reach: what failed is not given up on
+/// (an event skipped) but waited on, while the instance stops.
+public struct LeaseLost: Error, StoreReachability, CustomStringConvertible {
+    public init() {}
+    public var storeIsUnreachable: Bool { true }
+    public var description: String { "this instance no longer holds the store's lease: another instance is active" }
 }

@@ -1,6 +1,7 @@
 import CProgramSignals
 import Foundation
 import ServiceLifecycle
+import Synchronization
 
 /// SIGINT and SIGTERM handled the way libzmq needs: blocked before any thread exists, so that no
 /// libzmq I/O thread is ever interrupted (a signal that lands there can leave a blocking call with
@@ -35,7 +36,10 @@ public struct TerminationSignalService: Service, CustomStringConvertible {
     public func run() async throws {
         let onHangup = self.onHangup
         // Something else stopping the group (gracefully, or by cancelling it after a failure)
-        // wakes the signal thread, so that this service returns.
+        // wakes the signal thread, so that this service returns. A wake-up meant for an earlier
+        // run (a standby's, which both a graceful stop and a cancellation may wake) is not this
+        // run's: it waits on.
+        let stopping = Mutex(false)
         let signal: Int32 = await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
@@ -46,6 +50,7 @@ public struct TerminationSignalService: Service, CustomStringConvertible {
                                 onHangup()
                                 continue
                             }
+                            if signal == 0, !stopping.withLock({ $0 }) { continue }
                             return continuation.resume(returning: signal)
                         }
                     }
@@ -53,9 +58,11 @@ public struct TerminationSignalService: Service, CustomStringConvertible {
                     thread.start()
                 }
             } onGracefulShutdown: {
+                stopping.withLock { $0 = true }
                 gridbus_wake_termination_waiter()
             }
         } onCancel: {
+            stopping.withLock { $0 = true }
             gridbus_wake_termination_waiter()
         }
         if signal != 0 { onSignal(signal) }

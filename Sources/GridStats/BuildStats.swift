@@ -18,7 +18,8 @@ public func buildStats(
     configuration: StatsConfiguration,
     logger: Logger,
     metrics: DescribedMetricsFactory = DescribedMetricsFactory(),
-    onReady: @escaping ReadyHandler = { _ in }
+    onReady: @escaping ReadyHandler = { _ in },
+    lease: WorkerLease? = nil
 ) async throws -> [any Service] {
     let district = try District.load(directory: configuration.districtDirectory)
     let keys = try configuration.auth.keyRing(load: StatsClients.load, development: StatsAccess(), allows: "read the statistics", logger: logger)
@@ -31,6 +32,7 @@ public func buildStats(
         store: configuration.store.location(file: configuration.dataDirectory + "/stats.sqlite", schema: "gridbus_stats"),
         migrations: Statistics.migrations,
         publishes: false,
+        lease: lease,
         metrics: metrics,
         logger: logger
     )

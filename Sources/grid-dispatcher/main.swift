@@ -1,6 +1,8 @@
 import CoreMetrics
+import GridBusClient
 import GridConfiguration
 import GridDispatch
+import GridHTTP
 import GridMetrics
 import GridProgram
 
@@ -26,6 +28,22 @@ if command == "rebuild" {
 }
 let metrics = DescribedMetricsFactory()
 MetricsSystem.bootstrap(metrics)
-await ProgramStart.run("grid-dispatcher", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
-    ProgramServices(try await buildDispatcher(configuration: configuration, logger: logger, metrics: metrics, onReady: ready))
+// On PostgreSQL, instances may share the store: this one waits as a standby until it holds the lease.
+let lease = configuration.store.lease(
+    schema: "gridbus_dispatcher",
+    http: "http://\(configuration.httpHost):\(configuration.httpPort)",
+    logger: logger
+)
+let standby = ProgramStandby(
+    workerStandby(
+        "grid-dispatcher",
+        lease: lease,
+        host: configuration.httpHost,
+        port: configuration.httpPort,
+        metrics: metrics,
+        logger: logger
+    )
+)
+await ProgramStart.run("grid-dispatcher", dataDirectory: configuration.dataDirectory, logger: logger, standby: standby) { ready in
+    ProgramServices(try await buildDispatcher(configuration: configuration, logger: logger, metrics: metrics, onReady: ready, lease: lease))
 }

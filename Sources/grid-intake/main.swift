@@ -1,5 +1,7 @@
 import CoreMetrics
+import GridBusClient
 import GridConfiguration
+import GridHTTP
 import GridIntake
 import GridMetrics
 import GridProgram
@@ -14,6 +16,18 @@ let (configuration, logger) = await ProgramStart.start(
 )
 let metrics = DescribedMetricsFactory()
 MetricsSystem.bootstrap(metrics)
-await ProgramStart.run("grid-intake", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
-    ProgramServices(try await buildIntake(configuration: configuration, logger: logger, metrics: metrics, onReady: ready))
+// On PostgreSQL, instances may share the store: this one waits as a standby until it holds the lease.
+let lease = configuration.store.lease(schema: "gridbus_intake", http: "http://\(configuration.httpHost):\(configuration.httpPort)", logger: logger)
+let standby = ProgramStandby(
+    workerStandby(
+        "grid-intake",
+        lease: lease,
+        host: configuration.httpHost,
+        port: configuration.httpPort,
+        metrics: metrics,
+        logger: logger
+    )
+)
+await ProgramStart.run("grid-intake", dataDirectory: configuration.dataDirectory, logger: logger, standby: standby) { ready in
+    ProgramServices(try await buildIntake(configuration: configuration, logger: logger, metrics: metrics, onReady: ready, lease: lease))
 }

@@ -1,5 +1,7 @@
 import CoreMetrics
+import GridBusClient
 import GridConfiguration
+import GridHTTP
 import GridMetrics
 import GridProgram
 import GridStats
@@ -23,6 +25,18 @@ if command == "rebuild" {
 }
 let metrics = DescribedMetricsFactory()
 MetricsSystem.bootstrap(metrics)
-await ProgramStart.run("grid-stats", dataDirectory: configuration.dataDirectory, logger: logger) { ready in
-    ProgramServices(try await buildStats(configuration: configuration, logger: logger, metrics: metrics, onReady: ready))
+// On PostgreSQL, instances may share the store: this one waits as a standby until it holds the lease.
+let lease = configuration.store.lease(schema: "gridbus_stats", http: "http://\(configuration.httpHost):\(configuration.httpPort)", logger: logger)
+let standby = ProgramStandby(
+    workerStandby(
+        "grid-stats",
+        lease: lease,
+        host: configuration.httpHost,
+        port: configuration.httpPort,
+        metrics: metrics,
+        logger: logger
+    )
+)
+await ProgramStart.run("grid-stats", dataDirectory: configuration.dataDirectory, logger: logger, standby: standby) { ready in
+    ProgramServices(try await buildStats(configuration: configuration, logger: logger, metrics: metrics, onReady: ready, lease: lease))
 }
