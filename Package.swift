@@ -64,6 +64,8 @@ let package = Package(
         .target(name: "CProcessSpawn"),
         // Blocks SIGINT/SIGTERM/SIGHUP before main: only GridProgram, which only executables link, uses it.
         .target(name: "CProgramSignals"),
+        // systemd's notification protocol, both ends: programs report readiness and role, gridbusd hears its plugins.
+        .target(name: "CServiceNotify"),
 
         // MARK: Foundation: JSON, schema, store, ZeroMQ, configuration, security, the district
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: settings),
@@ -116,7 +118,7 @@ let package = Package(
         // MARK: Services: the daemon, its plugins, the workers, the load generator
         .target(
             name: "GridPlugins",
-            dependencies: ["ZeroMQ", "GridSchema", "GridConfiguration", "GridSecurity", "CProcessSpawn", log, metrics, lifecycle],
+            dependencies: ["ZeroMQ", "GridSchema", "GridConfiguration", "GridSecurity", "CProcessSpawn", "CServiceNotify", log, metrics, lifecycle],
             swiftSettings: settings
         ),
         .target(
@@ -171,7 +173,11 @@ let package = Package(
         .target(name: "GridLoad", dependencies: ["GridDistrict", "GridSchema", "GridJSON"], swiftSettings: settings),
 
         // MARK: Process set-up, for programs only: signals, the ready file, start and exit
-        .target(name: "GridProgram", dependencies: ["CProgramSignals", "GridConfiguration", "GridJSON", log, lifecycle], swiftSettings: settings),
+        .target(
+            name: "GridProgram",
+            dependencies: ["CProgramSignals", "CServiceNotify", "GridConfiguration", "GridJSON", log, lifecycle],
+            swiftSettings: settings
+        ),
 
         // MARK: Executables, one thin main each
         .executableTarget(
@@ -278,7 +284,11 @@ let package = Package(
         ),
         .testTarget(
             name: "GridSecurityTests",
-            dependencies: ["GridSecurity", "GridPlugins", "GridConfiguration", "GridBusTestSupport", "ZeroMQ", "GridSchema", log, metrics],
+            dependencies: [
+                "GridSecurity", "GridPlugins", "GridConfiguration", "GridBusTestSupport", "ZeroMQ", "GridSchema", "GridMetrics", "CServiceNotify",
+                log, prometheus,
+                metrics,
+            ],
             swiftSettings: settings
         ),
         .testTarget(

@@ -66,17 +66,21 @@ public final class WorkerLease: Service, Sendable {
     /// The statement that fences this instance's writes: a row only while it holds the lease.
     public var fence: String { lease.fence(epoch.withLock { $0 }) }
 
+    /// The epoch of the lease this instance holds; -1 while it waits.
+    public var heldEpoch: Int64 { epoch.withLock { $0 } }
+
     /// Whether this instance waits, and where the active one is (``StandbyMiddleware``).
     public var standbyState: @Sendable () -> (isStandby: Bool, active: String?) {
         { [self] in (epoch.withLock { $0 } < 0, activeElsewhere.withLock { $0 }) }
     }
 
-    /// Waits as a standby until this instance holds the lease. Throws `CancellationError` when
-    /// cancelled first (a stop while waiting).
-    public func acquire(metrics: DescribedMetricsFactory) async throws {
+    /// Waits as a standby until this instance holds the lease, calling `waiting` once it finds
+    /// another instance active. Throws `CancellationError` when cancelled first (a stop while waiting).
+    public func acquire(metrics: DescribedMetricsFactory, waiting: @Sendable () -> Void = {}) async throws {
         metrics.describe(Self.metricsHelp)
         let active = Gauge(label: "gridbus_worker_active", factory: metrics)
         active.record(0)
+        let takeovers = Counter(label: "gridbus_worker_takeovers_total", factory: metrics)  // at 0 until the first
         let look = Duration.milliseconds(Int(1000 * min(lease.seconds / 4, 0.5)))
         var announced = false
         var heldBefore = false
@@ -94,7 +98,7 @@ public final class WorkerLease: Service, Sendable {
                         activeElsewhere.withLock { $0 = nil }
                         active.record(1)
                         Gauge(label: "gridbus_worker_lease_epoch", factory: metrics).record(held)
-                        if heldBefore { Counter(label: "gridbus_worker_takeovers_total", factory: metrics).increment() }
+                        if heldBefore { takeovers.increment() }
                         logger.notice("store lease taken: this instance is active", metadata: ["store.epoch": "\(held)"])
                         return
                     }
@@ -103,6 +107,7 @@ public final class WorkerLease: Service, Sendable {
                     activeElsewhere.withLock { $0 = holder.live && !holder.advertise.isEmpty ? holder.advertise : nil }
                     if !announced {
                         logger.notice("another instance is active: this one waits as a standby", metadata: ["store.active": "\(holder.advertise)"])
+                        waiting()
                         announced = true
                     }
                 } catch {

@@ -7,20 +7,30 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 
-/// A worker instance's wait as a standby (``WorkerLease``): its HTTP server answers as below until
-/// it holds the store's lease, when `wait` returns. Nil without a lease (a SQLite store has one
-/// instance). The program runs them before it builds anything (GridProgram's `ProgramStandby`).
-public func workerStandby(
-    _ program: String,
-    lease: WorkerLease?,
-    host: String,
-    port: Int,
-    metrics: DescribedMetricsFactory,
-    logger: Logger
-) -> (serving: any Service, wait: @Sendable () async throws -> Void)? {
-    guard let lease else { return nil }
-    let serving = standbyApplication(program: program, host: host, port: port, metrics: metrics, state: lease.standbyState, logger: logger)
-    return (serving, { try await lease.acquire(metrics: metrics) })
+/// How one instance of a worker runs over its store: alone on SQLite; on PostgreSQL as the
+/// active instance or a standby of several sharing the store, by its lease (``WorkerLease``).
+/// The program waits with `standby` (GridProgram's `ProgramStandby`) before it builds anything,
+/// and builds with `lease`.
+public struct WorkerInstance: Sendable {
+    public typealias Standby = (
+        serving: any Service, wait: @Sendable (@escaping @Sendable () -> Void) async throws -> Void, epoch: @Sendable () -> Int64
+    )
+    public let lease: WorkerLease?
+    /// Nil without a lease. Until the lease is held, its HTTP server answers as ``standbyApplication``.
+    public let standby: Standby?
+
+    /// - Parameter schema: the worker's schema in the store, which the lease guards.
+    public init(_ program: String, store: StoreSettings, schema: String, host: String, port: Int, metrics: DescribedMetricsFactory, logger: Logger) {
+        let lease = store.lease(schema: schema, http: "http://\(host):\(port)", logger: logger)
+        self.lease = lease
+        standby = lease.map { lease in
+            (
+                standbyApplication(program: program, host: host, port: port, metrics: metrics, state: lease.standbyState, logger: logger),
+                { waiting in try await lease.acquire(metrics: metrics, waiting: waiting) },
+                { lease.heldEpoch }
+            )
+        }
+    }
 }
 
 /// The HTTP server of a worker instance waiting as a standby (another instance is active on their

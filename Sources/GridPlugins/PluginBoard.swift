@@ -14,6 +14,8 @@ public final class PluginBoard: Sendable {
         "gridbus_plugin_up": "1 while the plugin runs.",
         "gridbus_plugin_restarts_total": "Restarts of the plugin by the supervisor.",
         "gridbus_plugin_exits_total": "Exits of the plugin: crashes, failures and stops.",
+        "gridbus_plugin_active": "For a worker instance sharing its store: 1 while it reports being the active one, 0 otherwise.",
+        "gridbus_plugin_takeovers_total": "Times the plugin, having waited as a standby, reported becoming the active instance.",
     ]
 
     private let entries: Mutex<[BusStatus.Plugin]>
@@ -27,18 +29,43 @@ public final class PluginBoard: Sendable {
             // Created now so that the series exist (at zero) before the first restart.
             _ = Counter(label: "gridbus_plugin_restarts_total", dimensions: [("plugin", name)], factory: factory)
             _ = Counter(label: "gridbus_plugin_exits_total", dimensions: [("plugin", name)], factory: factory)
+            _ = Counter(label: "gridbus_plugin_takeovers_total", dimensions: [("plugin", name)], factory: factory)
         }
     }
 
     public var plugins: [BusStatus.Plugin] { entries.withLock { $0 } }
 
     func set(_ name: String, _ state: State, pid: Int32? = nil) {
-        entries.withLock { all in
-            guard let index = all.firstIndex(where: { $0.name == name }) else { return }
+        let hadRole = entries.withLock { all in
+            guard let index = all.firstIndex(where: { $0.name == name }) else { return false }
             all[index].state = state.rawValue
             all[index].pid = pid
+            // What a run reported ends with it; only a stopping plugin still is what it said.
+            guard state != .stopping else { return false }
+            defer { (all[index].status, all[index].role, all[index].epoch) = (nil, nil, nil) }
+            return all[index].role != nil
         }
         record(name, state)
+        if hadRole { active(name, false) }
+    }
+
+    /// A running plugin's notification (``NotifySocket``): `STATUS`, `X_GRIDBUS_ROLE`, `X_GRIDBUS_EPOCH`.
+    func reported(_ name: String, _ fields: [String: String]) {
+        let role = fields["X_GRIDBUS_ROLE"].flatMap { $0 == "active" || $0 == "standby" ? $0 : nil }
+        let tookOver = entries.withLock { all in
+            guard let index = all.firstIndex(where: { $0.name == name }) else { return false }
+            let before = all[index].role
+            if let status = fields["STATUS"] { all[index].status = status }
+            if let role { all[index].role = role }
+            if let epoch = fields["X_GRIDBUS_EPOCH"].flatMap(Int64.init) { all[index].epoch = epoch }
+            return before == "standby" && role == "active"
+        }
+        if let role { active(name, role == "active") }
+        if tookOver { Counter(label: "gridbus_plugin_takeovers_total", dimensions: [("plugin", name)], factory: factory).increment() }
+    }
+
+    private func active(_ name: String, _ isActive: Bool) {
+        Gauge(label: "gridbus_plugin_active", dimensions: [("plugin", name)], factory: factory).record(isActive ? 1 : 0)
     }
 
     func exited(_ name: String, _ description: String) {

@@ -24,9 +24,11 @@ public struct PluginEnvironment: Sendable {
     /// a plugin's behaviour depends on its manifest, not on how the daemon was started.
     static let inherited = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYTHONPATH"]
 
-    public func variables(for manifest: PluginManifest, inheriting parent: [String: String]) -> [String: String] {
+    /// - Parameter notifySocket: where the plugin reports its state (`NOTIFY_SOCKET`, as systemd names it).
+    public func variables(for manifest: PluginManifest, inheriting parent: [String: String], notifySocket: String? = nil) -> [String: String] {
         var variables = parent.filter { Self.inherited.contains($0.key) }
         variables.merge(manifest.environment) { $1 }
+        variables["NOTIFY_SOCKET"] = notifySocket
         variables["GRIDBUS_PLUGIN_NAME"] = manifest.name
         variables["GRIDBUS_BUS_INGRESS"] = ingress
         variables["GRIDBUS_BUS_EGRESS"] = egress

@@ -61,7 +61,7 @@ public struct PluginManifest: Sendable, Equatable {
         var environment: [String: String] = [:]
         for (key, value) in try root.stringMap("environment") {
             guard !key.isEmpty, !key.contains("=") else { throw root.error("environment.\(key)", "not a valid variable name") }
-            guard !key.hasPrefix("GRIDBUS_BUS_"), key != "GRIDBUS_PLUGIN_NAME" else {
+            guard !key.hasPrefix("GRIDBUS_BUS_"), key != "GRIDBUS_PLUGIN_NAME", key != "NOTIFY_SOCKET" else {
                 throw root.error("environment.\(key)", "is set by gridbusd itself (see docs/plugins.md)")
             }
             environment[key] = value

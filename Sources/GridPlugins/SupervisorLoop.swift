@@ -27,6 +27,8 @@ struct SupervisorLoop {
         var child: ChildProcess?
         var pending: [[UInt8]] = [[], []]
         var nextStart: Double?
+        /// Where it reports its state (``NotifySocket``): one for all its runs.
+        var notify: NotifySocket?
         init(_ manifest: PluginManifest) {
             self.manifest = manifest
             self.tracker = RestartTracker(manifest: manifest)
@@ -41,14 +43,18 @@ struct SupervisorLoop {
         for slot in slots { start(slot, parent: parent, reaper: reaper) }
         while !stop.isSet {
             var descriptors = [pollfd(fd: wakeup.fileDescriptor, events: Int16(POLLIN), revents: 0)]
-            var owners: [(Slot, Int?)] = []  // nil: the exit descriptor; n: output stream n
+            var owners: [(Slot, Source)] = []
             for slot in slots {
                 guard let child = slot.child else { continue }
                 descriptors.append(pollfd(fd: child.exitDescriptor, events: Int16(POLLIN), revents: 0))
-                owners.append((slot, nil))
+                owners.append((slot, .exit))
                 for (stream, fd) in child.outputs.enumerated() where fd >= 0 {
                     descriptors.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-                    owners.append((slot, stream))
+                    owners.append((slot, .output(stream)))
+                }
+                if let notify = slot.notify {
+                    descriptors.append(pollfd(fd: notify.descriptor, events: Int16(POLLIN), revents: 0))
+                    owners.append((slot, .notify))
                 }
             }
             let now = clock()
@@ -56,10 +62,14 @@ struct SupervisorLoop {
             let timeout = nextStart.map { Int32(max(0, min(1000, ($0 - now) * 1000)).rounded(.up)) } ?? 1000
             _ = poll(&descriptors, nfds_t(descriptors.count), timeout)
             if descriptors[0].revents != 0 { wakeup.drain() }
-            for (index, (slot, stream)) in owners.enumerated() where descriptors[index + 1].revents != 0 {
-                if let stream { forward(slot, stream: stream) }
+            for (index, (slot, source)) in owners.enumerated() where descriptors[index + 1].revents != 0 {
+                switch source {
+                case .output(let stream): forward(slot, stream: stream)
+                case .notify: heard(slot)
+                case .exit: break
+                }
             }
-            for (index, (slot, stream)) in owners.enumerated() where stream == nil && descriptors[index + 1].revents != 0 {
+            for (index, (slot, source)) in owners.enumerated() where source == .exit && descriptors[index + 1].revents != 0 {
                 exited(slot, reaper: reaper)
             }
             let later = clock()
@@ -70,16 +80,25 @@ struct SupervisorLoop {
             }
         }
         for slot in slots.reversed() { shutDown(slot, reaper: reaper) }
+        for slot in slots { slot.notify?.close() }
+    }
+
+    /// What a descriptor the loop polls belongs to.
+    private enum Source: Equatable {
+        case exit
+        case output(Int)
+        case notify
     }
 
     private func start(_ slot: Slot, parent: [String: String], reaper: GroupReaper?) {
         let manifest = slot.manifest
         try? FileManager.default.createDirectory(atPath: "\(environment.dataDirectory)/\(manifest.name)", withIntermediateDirectories: true)
+        openNotifySocket(slot)
         do {
             let child = try ChildProcess.spawn(
                 executable: manifest.executable,
                 arguments: manifest.arguments,
-                environment: environment.variables(for: manifest, inheriting: parent),
+                environment: environment.variables(for: manifest, inheriting: parent, notifySocket: slot.notify?.name),
                 directory: manifest.workingDirectory,
                 now: clock()
             )
@@ -91,6 +110,25 @@ struct SupervisorLoop {
             logger.error("plugin could not be started", metadata: ["plugin": "\(manifest.name)", "error": "\(error)"])
             board.exited(manifest.name, error.description)
             decide(slot, success: false, ranFor: 0)
+        }
+    }
+
+    /// The plugin's socket, opened at its first start; what an earlier run left unread is dropped.
+    private func openNotifySocket(_ slot: Slot) {
+        guard let notify = slot.notify else {
+            do throws(NotifySocketError) { slot.notify = try NotifySocket(plugin: slot.manifest.name) } catch {
+                logger.warning("the plugin cannot report its state", metadata: ["plugin": "\(slot.manifest.name)", "error": "\(error)"])
+            }
+            return
+        }
+        _ = notify.receive(from: 0)
+    }
+
+    /// The plugin reported its state: readiness, status, and a shared store's role.
+    private func heard(_ slot: Slot) {
+        guard let child = slot.child, let notify = slot.notify else { return }
+        for fields in notify.receive(from: child.pid) {
+            board.reported(slot.manifest.name, fields)
         }
     }
 

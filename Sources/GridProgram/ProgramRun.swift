@@ -17,20 +17,25 @@ public struct ProgramServices {
 }
 
 /// How an instance that may be a standby waits before it builds anything: `wait` returns once it
-/// may run (it holds its store's lease), `serving` answers meanwhile (the standby's HTTP server).
+/// may run (it holds its store's lease), and calls the handler it gets when it finds another
+/// instance active; `serving` answers meanwhile (the standby's HTTP server); `epoch` is the
+/// lease's epoch once held. The program reports both to its supervisor (``ServiceNotification``).
 public struct ProgramStandby: Sendable {
-    public var wait: @Sendable () async throws -> Void
+    public typealias Wait = @Sendable (_ waiting: @escaping @Sendable () -> Void) async throws -> Void
+    public var wait: Wait
     public var serving: any Service
+    public var epoch: @Sendable () -> Int64
 
-    public init(serving: any Service, wait: @escaping @Sendable () async throws -> Void) {
+    public init(serving: any Service, wait: @escaping Wait, epoch: @escaping @Sendable () -> Int64) {
         self.wait = wait
         self.serving = serving
+        self.epoch = epoch
     }
 
     /// Nil for nil: a program whose instance never waits.
-    public init?(_ parts: (serving: any Service, wait: @Sendable () async throws -> Void)?) {
+    public init?(_ parts: (serving: any Service, wait: Wait, epoch: @Sendable () -> Int64)?) {
         guard let parts else { return nil }
-        self.init(serving: parts.serving, wait: parts.wait)
+        self.init(serving: parts.serving, wait: parts.wait, epoch: parts.epoch)
     }
 }
 
@@ -38,7 +43,7 @@ extension ProgramStart {
     /// Builds a program's services and runs them until SIGINT or SIGTERM stops them gracefully.
     ///
     /// `build` gets the handler that writes `<dataDirectory>/<program>.ready` once the program
-    /// listens. A definition file that is wrong (keys, manifests, the district) exits 2 with the
+    /// listens, and tells its supervisor (``ServiceNotification``). A definition file that is wrong (keys, manifests, the district) exits 2 with the
     /// file, field and reason; a service that fails exits 1; a graceful stop returns.
     ///
     /// With `standby`, the program first waits (serving `standby.serving`) until `standby.wait`
@@ -54,7 +59,10 @@ extension ProgramStart {
         let readyFile = ReadyFile(directory: dataDirectory, program: program)
         let built: ProgramServices
         do {
-            built = try await build { readyFile.write($0) }
+            built = try await build { addresses in
+                readyFile.write(addresses)
+                ServiceNotification.send(ServiceNotification.ready(epoch: standby?.epoch()))
+            }
         } catch let error as DefinitionError {
             exitForBadDefinition(program, error)
         } catch {
@@ -86,7 +94,7 @@ extension ProgramStart {
     /// Runs the standby's server and its wait, and the signals, until the wait returns (true) or a
     /// signal stops the program (false).
     private static func waitAsStandby(_ program: String, _ standby: ProgramStandby, logger: Logger) async -> Bool {
-        let waited = Waited(wait: standby.wait)
+        let waited = Waited { try await standby.wait { ServiceNotification.send(ServiceNotification.standby) } }
         let signals = TerminationSignalService(onHangup: nil) { _ in logger.notice("signal received while a standby; stopping") }
         let group = ServiceGroup(
             configuration: .init(

@@ -35,13 +35,32 @@ public struct BusStatus: Sendable, Codable, Hashable {
         public var exits: Int
         /// How the last run ended, e.g. "exit status 1" or "killed by signal 9".
         public var lastExit: String?
-        public init(name: String, state: String, pid: Int32?, restarts: Int, exits: Int, lastExit: String?) {
+        /// What the running plugin last reported (`STATUS=`), if it reports (docs/plugins.md, "Status").
+        public var status: String?
+        /// An instance of a worker sharing its store: `active` or `standby`; nil when not reported.
+        public var role: String?
+        /// The store lease's epoch an active instance holds.
+        public var epoch: Int64?
+        public init(
+            name: String,
+            state: String,
+            pid: Int32?,
+            restarts: Int,
+            exits: Int,
+            lastExit: String?,
+            status: String? = nil,
+            role: String? = nil,
+            epoch: Int64? = nil
+        ) {
             self.name = name
             self.state = state
             self.pid = pid
             self.restarts = restarts
             self.exits = exits
             self.lastExit = lastExit
+            self.status = status
+            self.role = role
+            self.epoch = epoch
         }
     }
 

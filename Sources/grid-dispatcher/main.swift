@@ -29,21 +29,16 @@ if command == "rebuild" {
 let metrics = DescribedMetricsFactory()
 MetricsSystem.bootstrap(metrics)
 // On PostgreSQL, instances may share the store: this one waits as a standby until it holds the lease.
-let lease = configuration.store.lease(
+let instance = WorkerInstance(
+    "grid-dispatcher",
+    store: configuration.store,
     schema: "gridbus_dispatcher",
-    http: "http://\(configuration.httpHost):\(configuration.httpPort)",
+    host: configuration.httpHost,
+    port: configuration.httpPort,
+    metrics: metrics,
     logger: logger
 )
-let standby = ProgramStandby(
-    workerStandby(
-        "grid-dispatcher",
-        lease: lease,
-        host: configuration.httpHost,
-        port: configuration.httpPort,
-        metrics: metrics,
-        logger: logger
-    )
-)
-await ProgramStart.run("grid-dispatcher", dataDirectory: configuration.dataDirectory, logger: logger, standby: standby) { ready in
-    ProgramServices(try await buildDispatcher(configuration: configuration, logger: logger, metrics: metrics, onReady: ready, lease: lease))
+await ProgramStart.run("grid-dispatcher", dataDirectory: configuration.dataDirectory, logger: logger, standby: ProgramStandby(instance.standby)) {
+    ready in
+    ProgramServices(try await buildDispatcher(configuration: configuration, logger: logger, metrics: metrics, onReady: ready, lease: instance.lease))
 }

@@ -17,17 +17,16 @@ let (configuration, logger) = await ProgramStart.start(
 let metrics = DescribedMetricsFactory()
 MetricsSystem.bootstrap(metrics)
 // On PostgreSQL, instances may share the store: this one waits as a standby until it holds the lease.
-let lease = configuration.store.lease(schema: "gridbus_intake", http: "http://\(configuration.httpHost):\(configuration.httpPort)", logger: logger)
-let standby = ProgramStandby(
-    workerStandby(
-        "grid-intake",
-        lease: lease,
-        host: configuration.httpHost,
-        port: configuration.httpPort,
-        metrics: metrics,
-        logger: logger
-    )
+let instance = WorkerInstance(
+    "grid-intake",
+    store: configuration.store,
+    schema: "gridbus_intake",
+    host: configuration.httpHost,
+    port: configuration.httpPort,
+    metrics: metrics,
+    logger: logger
 )
-await ProgramStart.run("grid-intake", dataDirectory: configuration.dataDirectory, logger: logger, standby: standby) { ready in
-    ProgramServices(try await buildIntake(configuration: configuration, logger: logger, metrics: metrics, onReady: ready, lease: lease))
+await ProgramStart.run("grid-intake", dataDirectory: configuration.dataDirectory, logger: logger, standby: ProgramStandby(instance.standby)) {
+    ready in
+    ProgramServices(try await buildIntake(configuration: configuration, logger: logger, metrics: metrics, onReady: ready, lease: instance.lease))
 }

@@ -26,17 +26,15 @@ if command == "rebuild" {
 let metrics = DescribedMetricsFactory()
 MetricsSystem.bootstrap(metrics)
 // On PostgreSQL, instances may share the store: this one waits as a standby until it holds the lease.
-let lease = configuration.store.lease(schema: "gridbus_stats", http: "http://\(configuration.httpHost):\(configuration.httpPort)", logger: logger)
-let standby = ProgramStandby(
-    workerStandby(
-        "grid-stats",
-        lease: lease,
-        host: configuration.httpHost,
-        port: configuration.httpPort,
-        metrics: metrics,
-        logger: logger
-    )
+let instance = WorkerInstance(
+    "grid-stats",
+    store: configuration.store,
+    schema: "gridbus_stats",
+    host: configuration.httpHost,
+    port: configuration.httpPort,
+    metrics: metrics,
+    logger: logger
 )
-await ProgramStart.run("grid-stats", dataDirectory: configuration.dataDirectory, logger: logger, standby: standby) { ready in
-    ProgramServices(try await buildStats(configuration: configuration, logger: logger, metrics: metrics, onReady: ready, lease: lease))
+await ProgramStart.run("grid-stats", dataDirectory: configuration.dataDirectory, logger: logger, standby: ProgramStandby(instance.standby)) { ready in
+    ProgramServices(try await buildStats(configuration: configuration, logger: logger, metrics: metrics, onReady: ready, lease: instance.lease))
 }

@@ -9,7 +9,7 @@ import ZeroMQ
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the daemon's head, journal, security, subscribers and plugins."
+        abstract: "Show the daemon's head, journal, security, subscribers and plugins (with each instance's role)."
     )
 
     @OptionGroup var bus: BusOptions
@@ -53,16 +53,26 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         if !status.plugins.isEmpty {
-            text += "\nPLUGIN                          STATE        PID    RESTARTS  EXITS  LAST EXIT\n"
+            text += "\nPLUGIN                          STATE        ROLE              PID    RESTARTS  EXITS  LAST EXIT\n"
             for plugin in status.plugins {
                 text +=
                     plugin.name.padding(toLength: 30, withPad: " ", startingAt: 0) + "  "
                     + plugin.state.uppercased().padding(toLength: 11, withPad: " ", startingAt: 0) + "  "
+                    + Self.role(plugin).padding(toLength: 16, withPad: " ", startingAt: 0) + "  "
                     + (plugin.pid.map(String.init) ?? "-").leftPadded(6) + "  " + String(plugin.restarts).leftPadded(8) + "  "
                     + String(plugin.exits).leftPadded(5) + "  " + (plugin.lastExit ?? "-") + "\n"
             }
         }
         FileHandleOutput.standardOutput(text)
+    }
+
+    /// A worker instance sharing its store: `active (epoch 4)` or `standby`; `-` when it says nothing.
+    static func role(_ plugin: BusStatus.Plugin) -> String {
+        switch plugin.role {
+        case "active": "active" + (plugin.epoch.map { " (epoch \($0))" } ?? "")
+        case let role?: role
+        case nil: "-"
+        }
     }
 
     /// The node's part in the bus: `cluster         postgresql · leader (epoch 3) · tcp://10.0.0.11:7600`.

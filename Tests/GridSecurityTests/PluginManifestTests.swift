@@ -65,6 +65,7 @@ import Testing
         ("name: x\nexecutable: echo/run.sh\ngive-up: {crashes: 0}\n", "give-up.crashes", "between 1"),
         ("name: x\nexecutable: echo/run.sh\nsubscribe: [incident.nope]\n", "subscribe[0]", "not a registered"),
         ("name: x\nexecutable: echo/run.sh\nenvironment: {GRIDBUS_BUS_KEY: x}\n", "environment.GRIDBUS_BUS_KEY", "set by gridbusd"),
+        ("name: x\nexecutable: echo/run.sh\nenvironment: {NOTIFY_SOCKET: \"@x\"}\n", "environment.NOTIFY_SOCKET", "set by gridbusd"),
         ("executable: echo/run.sh\n", "name", "is required"),
     ])
     func malformedManifestsNameFileFieldAndReason(text: String, field: String, reason: String) throws {
@@ -161,5 +162,8 @@ import Testing
             dataDirectory: "/d"
         )
         #expect(plain.variables(for: manifest, inheriting: [:])["GRIDBUS_BUS_KEY"] == nil)
+        // Where it reports its state, only when the supervisor listens; gridbusd's own is never passed on.
+        #expect(plain.variables(for: manifest, inheriting: ["NOTIFY_SOCKET": "/run/systemd/notify"])["NOTIFY_SOCKET"] == nil)
+        #expect(plain.variables(for: manifest, inheriting: [:], notifySocket: "@gridbusd/1/p")["NOTIFY_SOCKET"] == "@gridbusd/1/p")
     }
 }

@@ -180,6 +180,8 @@ def test_the_python_sample_plugin_subscribes_and_publishes_over_curve(tmp_path):
     assert metrics["gridbus_egress_chains"] == 1 and metrics.get("gridbus_events_replayed_total", 0) < reports, metrics
     receipt = plugin(bus, "receipt", bus.socket(zmq.DEALER, bus.replay, "ops"))
     assert receipt["state"] == "running" and receipt["restarts"] == 0
+    # What it reported through NOTIFY_SOCKET with Python's own socket module (docs/plugins.md, "Status").
+    assert receipt["status"].startswith("caught up at sequence") and "role" not in receipt, receipt
     log = log_of(bus)
     assert "receipt sent to the reporter" in log and "plugin=receipt" in log
     assert "receipt" in status(bus, bus.socket(zmq.DEALER, bus.replay, "ops"))["identities"]

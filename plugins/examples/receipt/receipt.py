@@ -15,6 +15,7 @@ after a lost ACK is de-duplicated by the bus.
 import json
 import os
 import signal
+import socket
 import struct
 import sys
 import time
@@ -108,6 +109,15 @@ def catch_up(replay, ingress, cursor):
             return
 
 
+def notify(**fields):
+    """Tells gridbusd (or systemd) how the plugin is: docs/plugins.md, "Status". Optional."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if address:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
+            message = "\n".join(f"{key}={value}" for key, value in fields.items()).encode()
+            sender.sendto(message, "\0" + address[1:] if address.startswith("@") else address)
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: globals().update(running=False))
     context = zmq.Context()
@@ -123,6 +133,7 @@ def main():
     cursor = Cursor(os.environ["GRIDBUS_DATA_DIR"])
     log("receipt plugin started", cursor=cursor.value)
     catch_up(replay, ingress, cursor)
+    notify(READY=1, STATUS=f"caught up at sequence {cursor.value}")
     while running:
         if not egress.poll(200):
             continue
