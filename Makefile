@@ -7,7 +7,8 @@ APT_PACKAGES = libzmq3-dev libsqlite3-dev
 # What the tests need besides: promtool (prometheus) checks /metrics and the alert rules, chromium loads
 # the dashboard, faketime moves the servers' clock in the fault suite, logrotate and systemd-analyze check deploy/,
 # postgresql's server binaries run the PostgreSQL journal's tests (each test run makes its own cluster with initdb).
-TEST_APT_PACKAGES = prometheus chromium faketime logrotate systemd postgresql iproute2
+# haproxy fronts the two instances of each worker in the fault suite, as deploy/cluster/haproxy.cfg does.
+TEST_APT_PACKAGES = prometheus chromium faketime logrotate systemd postgresql iproute2 haproxy
 PYTHON ?= python3
 
 .PHONY: deps test-deps build run test test-swift test-interop bench schemas lint clean

@@ -301,7 +301,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GridBusClientTests",
-            dependencies: ["GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", "GridSchema", lifecycle],
+            dependencies: [
+                "GridBusClient", "GridBusTestSupport", "GridStore", "ZeroMQ", "GridSchema", lifecycle,
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: settings
         ),
         // The benchmark's arithmetic (stages, minutes, quantiles): the numbers in docs/benchmarks.md rest on it.

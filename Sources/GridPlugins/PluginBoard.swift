@@ -14,7 +14,7 @@ public final class PluginBoard: Sendable {
         "gridbus_plugin_up": "1 while the plugin runs.",
         "gridbus_plugin_restarts_total": "Restarts of the plugin by the supervisor.",
         "gridbus_plugin_exits_total": "Exits of the plugin: crashes, failures and stops.",
-        "gridbus_plugin_active": "For a worker instance sharing its store: 1 while it reports being the active one, 0 otherwise.",
+        "gridbus_plugin_active": "1 while the plugin runs and is not a standby (an instance sharing its store says which it is), 0 otherwise.",
         "gridbus_plugin_takeovers_total": "Times the plugin, having waited as a standby, reported becoming the active instance.",
     ]
 
@@ -36,17 +36,16 @@ public final class PluginBoard: Sendable {
     public var plugins: [BusStatus.Plugin] { entries.withLock { $0 } }
 
     func set(_ name: String, _ state: State, pid: Int32? = nil) {
-        let hadRole = entries.withLock { all in
-            guard let index = all.firstIndex(where: { $0.name == name }) else { return false }
+        entries.withLock { all in
+            guard let index = all.firstIndex(where: { $0.name == name }) else { return }
             all[index].state = state.rawValue
             all[index].pid = pid
             // What a run reported ends with it; only a stopping plugin still is what it said.
-            guard state != .stopping else { return false }
-            defer { (all[index].status, all[index].role, all[index].epoch) = (nil, nil, nil) }
-            return all[index].role != nil
+            if state != .stopping { (all[index].status, all[index].role, all[index].epoch) = (nil, nil, nil) }
         }
         record(name, state)
-        if hadRole { active(name, false) }
+        // A plugin that says nothing of a role is its own only instance: active while it runs.
+        if state != .stopping { active(name, state == .running) }
     }
 
     /// A running plugin's notification (``NotifySocket``): `STATUS`, `X_GRIDBUS_ROLE`, `X_GRIDBUS_EPOCH`.

@@ -17,10 +17,12 @@ public struct PostgresLease: Sendable {
     public let holder: String
     public let seconds: Double
     private let schema: String
+    private let epochIndex: String
 
     public init(schema: String, table: String = "gridbus_lease", holder: String, seconds: Double) {
         self.schema = StoreSQL.identifier(schema)
         self.table = self.schema + "." + StoreSQL.identifier(table)
+        epochIndex = StoreSQL.identifier(table + "_epoch")
         self.holder = holder
         self.seconds = seconds
     }
@@ -40,6 +42,9 @@ public struct PostgresLease: Sendable {
                     """
             )
         )
+        // The epoch is a key (a unique index): so a renewal, which leaves it as it is, does not wait
+        // for the writes the fence holds, and a takeover, which changes it, does (see `fence`).
+        try link.query(PostgresQuery(unsafeSQL: "CREATE UNIQUE INDEX IF NOT EXISTS \(epochIndex) ON \(table) (epoch)"))
         try link.query(
             PostgresQuery(
                 unsafeSQL: "INSERT INTO \(table) (holder, advertise, epoch, expires_at) VALUES ('', '', 0, '-infinity') ON CONFLICT DO NOTHING"
@@ -76,10 +81,14 @@ public struct PostgresLease: Sendable {
         _ = try? link.query("UPDATE \(unescaped: table) SET expires_at = '-infinity' WHERE holder = \(holder) AND epoch = \(epoch)")
     }
 
-    /// A statement that returns one row while the lease still carries `epoch`, and locks it
-    /// (`FOR SHARE`) until the transaction ends: a transaction that finds no row must write nothing,
-    /// and a new holder's claim waits for one that found it.
+    /// A statement that returns one row while the lease still carries `epoch`, and locks its key
+    /// (`FOR KEY SHARE`) until the transaction ends: a transaction that finds no row must write
+    /// nothing, and a new holder's claim, which changes the epoch (a key: PostgreSQL takes
+    /// `FOR UPDATE` for it), waits for every transaction that found it, so that the new holder
+    /// starts from all they wrote. The holder's renewals change no key (`FOR NO KEY UPDATE`, which
+    /// `FOR KEY SHARE` does not block): however long a write transaction lasts, the lease is renewed
+    /// meanwhile. (With `FOR SHARE`, a write transaction longer than the lease lost it.)
     public func fence(_ epoch: Int64) -> String {
-        "SELECT epoch FROM \(table) WHERE epoch = \(epoch) FOR SHARE"
+        "SELECT epoch FROM \(table) WHERE epoch = \(epoch) FOR KEY SHARE"
     }
 }

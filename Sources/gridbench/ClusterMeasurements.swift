@@ -199,7 +199,7 @@ struct ClusterJournal: Measurement {
     }
 
     /// The server's first process, from the first line of its `postmaster.pid`.
-    private static func postmasterPID(_ server: PostgresTestServer) throws -> Int32 {
+    static func postmasterPID(_ server: PostgresTestServer) throws -> Int32 {
         let file = server.directory + "/data/postmaster.pid"
         guard let text = try? String(contentsOfFile: file, encoding: .utf8), let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) else {
             throw BenchError("no PostgreSQL process in \(file)")

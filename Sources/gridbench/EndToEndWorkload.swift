@@ -52,7 +52,8 @@ struct EndToEndRun {
 /// send time, so a stall is not hidden) for `seconds`; each process's RSS is sampled throughout.
 /// Unless `acknowledgeAfter` is set, nobody acknowledges a dispatch: every case escalates and,
 /// after `repeatInterval`, is reminded. With `outage`, grid-notifier is killed and started again
-/// during the run (``NotifierOutage``).
+/// during the run (``NotifierOutage``). `storeArguments` go to every worker (their stores on
+/// PostgreSQL), and `storeServerCPU` reads the store server's CPU seconds, counted as a process.
 func measureEndToEnd(
     bin: URL,
     workDirectory: String,
@@ -63,7 +64,9 @@ func measureEndToEnd(
     seconds: Int,
     repeatInterval: Int,
     acknowledgeAfter: Double?,
-    outage: NotifierOutage? = nil
+    outage: NotifierOutage? = nil,
+    storeArguments: [String] = [],
+    storeServerCPU: (@Sendable () -> Double)? = nil
 ) throws -> EndToEndRun {
     let receiver = try WebhookReceiver()
     defer { receiver.stop() }
@@ -95,7 +98,7 @@ func measureEndToEnd(
         try? FileManager.default.removeItem(atPath: data + "/\(name).ready")  // a restart's: the one left by the killed process
         let server = try Server(
             bin.appendingPathComponent(name),
-            ["--data-dir", data, "--http-port", "0", "--district-dir", districtDirectory] + bus + arguments,
+            ["--data-dir", data, "--http-port", "0", "--district-dir", districtDirectory] + bus + storeArguments + arguments,
             log: directory + "/\(name).log"
         )
         guard let port = ListeningAddresses.awaitReadyFile(data + "/\(name).ready")?.httpPort else {
@@ -141,6 +144,7 @@ func measureEndToEnd(
     sampler.start()
     defer { sampling.store(false, ordering: .relaxed) }
     let cpuBefore = processes.map(\.cpuSeconds)
+    let storeServerBefore = storeServerCPU?()
     let probe = DiskProbe(path: directory + "/disk-probe")
     let runFrom = now()
 
@@ -256,6 +260,7 @@ func measureEndToEnd(
     let seen = try watcher.finish()
     var cpu = processes.indices.map { (name: processes[$0].name, seconds: processes[$0].cpuSeconds - cpuBefore[$0]) }
     cpu[notifierIndex].seconds = current.withLock { $0.cpuSeconds } - cpuBefore[notifierIndex]
+    if let storeServerCPU, let storeServerBefore { cpu.append((name: "postgresql", seconds: storeServerCPU() - storeServerBefore)) }
     let arrivals = receiver.counts.withLock { $0.firstNoticeAt }
     let trips = sends.withLock { sent in
         sent.compactMap { id, sent in

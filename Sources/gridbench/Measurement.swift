@@ -13,7 +13,7 @@ protocol Measurement: SendableMetatype {
 @dynamicMemberLookup
 final class Bench {
     let options: GridBench
-    /// The letters asked for (`all`: every measurement but the long ones, m, n, p and s).
+    /// The letters asked for (`all`: every measurement but the long ones, m, n, p, s and t).
     let selected: Set<Character>
     let binDirectory: URL
     let context = ZMQContext()

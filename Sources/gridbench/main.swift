@@ -16,7 +16,7 @@ struct GridBench: ParsableCommand {
 
     @Argument(
         help:
-            "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end), q (a worker's outbox draining), r (JSON coders: Foundation's against the tree coders), s (the journal on PostgreSQL: acked publish, with a synchronous standby, replay, failover)."
+            "'all', or a comma-separated subset of a–g (bus; g: (b) and (c) with CURVE), i (grid index), j (intake HTTP), k (assignment), l (dispatch rate), m (notifier), n (statistics), o (against NATS, Redis, Mosquitto; with b,c), p (end to end), q (a worker's outbox draining), r (JSON coders: Foundation's against the tree coders), s (the journal on PostgreSQL: acked publish, with a synchronous standby, replay, failover), t (the workers' stores on PostgreSQL against SQLite, end to end; takeovers)."
     )
     var which = "all"
     @Option(help: "Directory of the release binaries (gridbusd, zmq-proxy-baseline).") var bin = ".build/release"
@@ -45,6 +45,9 @@ struct GridBench: ParsableCommand {
     @Option(help: "Kill grid-notifier in (p) AT seconds into the run and start it again SECONDS later: AT:SECONDS.")
     var e2eNotifierOutage: String?
     @Option(help: "Events in the worker's outbox for (q).") var outboxEvents = 100_000
+    @Option(help: "Reports per second for (t), the end-to-end runs with SQLite and with PostgreSQL stores.") var storesRate = 100
+    @Option(help: "Seconds each run of (t) lasts.") var storesSeconds = 300
+    @Option(help: "Kills of each worker's active instance in (t).") var storesKills = 10
 
     func validate() throws {
         if let text = e2eNotifierOutage {
@@ -62,7 +65,7 @@ struct GridBench: ParsableCommand {
     static let measurements: [any Measurement.Type] = [
         ProxyBaseline.self, BusThroughput.self, PublishLatency.self, StalledSubscriber.self, GridLookup.self, IntakeRate.self,
         AssignmentDecision.self, CodecComparison.self, DispatchRate.self, NotifierRate.self, OutboxDrain.self, StatsFold.self,
-        BrokerComparison.self, EndToEnd.self, ClusterJournal.self,
+        BrokerComparison.self, EndToEnd.self, ClusterJournal.self, WorkerStores.self,
     ]
 
     func run() throws {

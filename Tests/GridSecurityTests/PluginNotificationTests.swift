@@ -43,6 +43,7 @@ import Testing
         func entry(_ name: String) -> BusStatus.Plugin? { board.plugins.first { $0.name == name } }
 
         board.set("intake-a", .running, pid: 10)
+        #expect(text().contains(#"gridbus_plugin_active{plugin="intake-a"} 1"#), "running, and no standby")
         board.reported("intake-a", ["READY": "1", "STATUS": "active, store lease epoch 1", "X_GRIDBUS_ROLE": "active", "X_GRIDBUS_EPOCH": "1"])
         board.set("intake-b", .running, pid: 11)
         board.reported("intake-b", ["STATUS": "standby, waiting for the store's lease", "X_GRIDBUS_ROLE": "standby"])

@@ -270,6 +270,14 @@ class PostgresServer:
         self.run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", f"CREATE DATABASE {name}")
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}?sslmode=disable"
 
+    def query(self, url, sql):
+        """The rows of `sql` in the database of `url`, as tuples of strings."""
+        name = url.rsplit("/", 1)[1].split("?")[0]
+        answer = subprocess.run(["runuser", "-u", "postgres", "--", f"{self.binaries}/psql", "-h", "127.0.0.1", "-p", str(self.port),
+                                 "-U", "postgres", "-d", name, "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                                check=True, capture_output=True, text=True)
+        return [tuple(line.split("\t")) for line in answer.stdout.splitlines()]
+
     def stop(self):
         import shutil
         self.run("pg_ctl", "-D", f"{self.directory}/data", "-m", "immediate", "stop")

@@ -44,6 +44,19 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
         assert option in service
 
 
+def test_the_load_balancer_configuration_is_valid_and_fronts_both_machines_of_each_worker(tmp_path):
+    """deploy/cluster/haproxy.cfg passes `haproxy -c` and checks each worker's two machines by
+    /healthz. (That the check tells the active instance from the standby, the fault suite shows:
+    it runs behind this file.)"""
+    checked = run("haproxy", "-c", "-f", DEPLOY / "cluster" / "haproxy.cfg")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    config = (DEPLOY / "cluster" / "haproxy.cfg").read_text()
+    for line in ["option httpchk GET /healthz", "http-check expect status 200", "http-check expect ! string standby"]:
+        assert line in config
+    for worker, port in [("grid-intake", 8080), ("grid-dispatcher", 8081), ("grid-notifier", 8082), ("grid-stats", 8083)]:
+        assert f"listen {worker}\n    bind :{port}\n    server bus1 10.0.0.11:{port} check\n    server bus2 10.0.0.12:{port} check" in config
+
+
 def test_prometheus_configuration_rules_and_rule_tests(tmp_path):
     prometheus = DEPLOY / "prometheus"
     for command in (["check", "config", "prometheus.yml"], ["check", "rules", "gridbus.rules.yml"], ["test", "rules", "gridbus.rules.test.yml"]):
