@@ -46,7 +46,7 @@ struct GridBench: ParsableCommand {
     var e2eNotifierOutage: String?
     @Option(help: "Events in the worker's outbox for (q).") var outboxEvents = 100_000
     @Option(help: "Reports per second for (t), the end-to-end runs with SQLite and with PostgreSQL stores.") var storesRate = 100
-    @Option(help: "Seconds each run of (t) lasts.") var storesSeconds = 300
+    @Option(help: "Seconds each run of (t) lasts; 0 measures only the takeovers.") var storesSeconds = 300
     @Option(help: "Kills of each worker's active instance in (t).") var storesKills = 10
 
     func validate() throws {

@@ -99,7 +99,7 @@ class District:
                 extra |= {"GRIDBUS_STORE_BACKEND": "postgresql", "GRIDBUS_STORE_URL": store}
             lines = "".join(f'  {key}: "{value}"\n' for key, value in extra.items())
             for instance in self.instances[name]:
-                manifest = (REPO / "plugins" / f"{name}.yaml").read_text()
+                manifest = (REPO / "plugins" / f"{name}.yaml").read_text().replace("executable: ../.build/debug/", f"executable: {BIN}/")
                 manifest = manifest.replace(f'GRIDBUS_HTTP_PORT: "{default}"', f'GRIDBUS_HTTP_PORT: "{self.instance_ports[instance]}"')
                 manifest = manifest.replace(f"name: {name}\n", f"name: {instance}\n", 1)
                 (plugins / f"{instance}.yaml").write_text(manifest.replace("environment:\n", "environment:\n" + lines, 1))
