@@ -43,8 +43,9 @@ extension ProgramStart {
     /// Builds a program's services and runs them until SIGINT or SIGTERM stops them gracefully.
     ///
     /// `build` gets the handler that writes `<dataDirectory>/<program>.ready` once the program
-    /// listens, and tells its supervisor (``ServiceNotification``). A definition file that is wrong (keys, manifests, the district) exits 2 with the
-    /// file, field and reason; a service that fails exits 1; a graceful stop returns.
+    /// listens, and tells its supervisor (``ServiceNotification``). A definition file that is
+    /// wrong (keys, manifests, the district) exits 2 with the file, field and reason; a service
+    /// that fails exits 1; a graceful stop returns.
     ///
     /// With `standby`, the program first waits (serving `standby.serving`) until `standby.wait`
     /// returns; SIGINT or SIGTERM meanwhile stops it, and a failure exits 1.

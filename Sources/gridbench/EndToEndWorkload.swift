@@ -81,12 +81,7 @@ func measureEndToEnd(
     let idleEnd = now()
     let (daemon, ingress, egress, replay) = try startDaemon(bin: bin, directory: directory + "/bus")
     defer { daemon.stop() }
-    let secret = directory + "/webhook.secret"
-    _ = FileManager.default.createFile(
-        atPath: secret,
-        contents: Data("gridbench-webhook-secret-0123456789".utf8),
-        attributes: [.posixPermissions: 0o600]
-    )
+    let secret = try writeWebhookSecret(in: directory)
     let rules = directory + "/notifier-rules.yaml"
     // Unless the handlers acknowledge, every dispatch is also reminded from `repeatInterval` on.
     try
@@ -347,4 +342,17 @@ private func readBacklog(port: Int) -> NotifierBacklogSample? {
         let answer = try? connection.send("GET", "/metrics"), answer.status == 200
     else { return nil }
     return NotifierBacklogSample(metrics: String(decoding: answer.body, as: UTF8.self), at: now())
+}
+
+/// The notifier's webhook secret for gridbench's runs, mode 0600 as the notifier requires: its path.
+func writeWebhookSecret(in directory: String) throws -> String {
+    let secret = directory + "/webhook.secret"
+    guard
+        FileManager.default.createFile(
+            atPath: secret,
+            contents: Data("gridbench-webhook-secret-0123456789".utf8),
+            attributes: [.posixPermissions: 0o600]
+        )
+    else { throw BenchError("cannot write \(secret)") }
+    return secret
 }

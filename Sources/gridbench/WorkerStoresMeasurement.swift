@@ -87,12 +87,7 @@ struct WorkerStores: Measurement {
         let directory = bench.workDirectory + "/takeovers"
         let (daemon, ingress, egress, replay) = try startDaemon(bin: bench.binDirectory, directory: directory + "/bus")
         defer { daemon.stop() }
-        let secret = directory + "/webhook.secret"
-        _ = FileManager.default.createFile(
-            atPath: secret,
-            contents: Data("gridbench-webhook-secret-0123456789".utf8),
-            attributes: [.posixPermissions: 0o600]
-        )
+        let secret = try writeWebhookSecret(in: directory)
         let notifier = ["--webhook-url", "http://127.0.0.1:9/hook", "--webhook-secret-file", secret, "--channels-dir", directory + "/none"]
         var results: [(worker: String, seconds: [Double])] = []
         for worker in workers {
