@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DEBUG_BIN = .build/debug
 RELEASE_BIN = .build/release
-APT_PACKAGES = libzmq3-dev libsqlite3-dev
+APT_PACKAGES = libzmq3-dev libsqlite3-dev libpq-dev
 # What the tests need besides: promtool (prometheus) checks /metrics and the alert rules, chromium loads
 # the dashboard, faketime moves the servers' clock in the fault suite, logrotate and systemd-analyze check deploy/,
 # postgresql's server binaries run the PostgreSQL journal's tests (each test run makes its own cluster with initdb).

@@ -60,6 +60,7 @@ let package = Package(
         // MARK: C: system libraries and process primitives
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", providers: [.apt(["libpq-dev"])]),
         // Starts plugin processes so that none outlives gridbusd (the plugin supervisor's).
         .target(name: "CProcessSpawn"),
         // Blocks SIGINT/SIGTERM/SIGHUP before main: only GridProgram, which only executables link, uses it.
@@ -79,7 +80,8 @@ let package = Package(
         .target(
             name: "GridPostgres",
             dependencies: [
-                "GridStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), nio, log,
+                "GridStore", "CPostgres", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                nio, log,
             ],
             swiftSettings: settings
         ),
@@ -266,7 +268,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GridDispatchTests",
-            dependencies: ["GridDispatch", "GridDistrict", "GridSchema", "GridJSON", "GridBusClient", "GridBusTestSupport", "GridStore", log],
+            dependencies: [
+                "GridDispatch", "GridDistrict", "GridSchema", "GridJSON", "GridBusClient", "GridBusTestSupport", "GridStore", "GridPostgres", log,
+            ],
             swiftSettings: settings
         ),
         .testTarget(

@@ -18,8 +18,9 @@ import Foundation
 /// changes may wait for a later sync (`durable: false`, see ``WorkerStore``).
 final class GroupCommitter: Sendable {
     private struct Job: Sendable {
-        /// Runs the body in a savepoint; returns how to resume its caller once the transaction commits.
-        let run: @Sendable (any StoreConnection, OutboxWriter) -> @Sendable () -> Void
+        /// Runs the body in a savepoint; returns how to resume its caller once the transaction
+        /// commits. Throws when the savepoint cannot be made or rolled back: the transaction fails.
+        let run: @Sendable (any StoreConnection, OutboxWriter) throws -> @Sendable () -> Void
         /// Resumes the caller with an error when the whole transaction fails.
         let fail: @Sendable (any Error) -> Void
         let durable: Bool
@@ -40,15 +41,9 @@ final class GroupCommitter: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
                 run: { connection, outbox in
-                    do {
-                        try connection.execute("SAVEPOINT job")
-                        let value = try body(connection, outbox)
-                        try connection.execute("RELEASE job")
-                        return { continuation.resume(returning: value) }
-                    } catch {
-                        try? connection.execute("ROLLBACK TO job")
-                        try? connection.execute("RELEASE job")
-                        return { continuation.resume(throwing: error) }
+                    switch try connection.savepoint("job", { try body(connection, outbox) }) {
+                    case .success(let value): { continuation.resume(returning: value) }
+                    case .failure(let error): { continuation.resume(throwing: error) }
                     }
                 },
                 fail: { continuation.resume(throwing: $0) },
@@ -77,7 +72,7 @@ final class GroupCommitter: Sendable {
                 let durable = jobs.contains { $0.durable }
                 let now = Date().millisecondsSince1970
                 let resumes = try await store.transaction(nowMilliseconds: now, durable: durable) { connection, outbox in
-                    jobs.map { $0.run(connection, outbox) }
+                    try jobs.map { try $0.run(connection, outbox) }
                 }
                 for resume in resumes { resume() }
             } catch {

@@ -14,14 +14,16 @@ import Synchronization
 ///
 /// An actor, so that one connection is used by one task at a time. SQLite calls here are short
 /// (WAL, `synchronous = NORMAL` by default: a worker's commits survive a crash of the worker, and
-/// with `durable: true` (`FULL`) also a power loss).
+/// with `durable: true` (`FULL`) also a power loss). On PostgreSQL every commit waits for the
+/// server's WAL flush (`synchronous_commit`), except those a write says may wait (below).
 ///
-/// A durable store still syncs only the commits that need it: a write may say that what it
-/// writes is derived from bus events the worker would hear again (`durable: false`), and cursor
-/// saves and outbox clean-up are never synced. Such a commit reaches the disk with the next synced
-/// one; the WAL keeps commits in order, so a power loss takes back only the last ones, never a
-/// later one without an earlier (the cursor goes back with them, and the events are heard again).
-/// Events handed to the outbox are always synced before the publisher can send them.
+/// A durable store, and a store on PostgreSQL, still syncs only the commits that need it: a write
+/// may say that what it writes is derived from bus events the worker would hear again (`durable:
+/// false`), and outbox clean-up is never synced (nor, on SQLite, cursor saves). Such a commit
+/// reaches the disk with the next synced one; the WAL keeps commits in order, so a power loss
+/// takes back only the last ones, never a later one without an earlier (the cursor goes back with
+/// them, and the events are heard again). Events handed to the outbox are always synced before
+/// the publisher can send them.
 ///
 /// The actor runs on a thread of its own (``ThreadExecutor``): its statements and fsyncs block
 /// that thread, never one of the concurrency pool's.
@@ -132,10 +134,11 @@ public actor WorkerStore {
             self.connection = connection
         case .postgresql(let url, let password, let schema):
             let link = PostgresLink(url: url, password: password, logger: logger)
-            // A server cut off by the network answers nothing; a worker's writes wait this long at most.
             link.answerTimeout = 30
-            let connection = PostgresStoreConnection(link: link, schema: schema)
             try PostgresMigrations(schema: schema, store: all).migrate(link)
+            link.close()
+            // A server cut off by the network answers nothing; a worker's writes wait this long at most.
+            let connection = PostgresStoreConnection(url: url, password: password, schema: schema, answerTimeout: 30)
             connection.fence = fence
             syncing = true
             backend = .postgresql(connection)
@@ -172,8 +175,8 @@ public actor WorkerStore {
     /// changes are taken back and only this call fails.
     ///
     /// - Parameter durable: false when the changes are derived from bus events the worker would
-    ///   hear again: in a durable store the commit is then synced only if it hands events to the
-    ///   outbox or asks for it (``OutboxWriter/syncOnCommit()``).
+    ///   hear again: in a durable store, and on PostgreSQL, the commit is then synced only if it
+    ///   hands events to the outbox or asks for it (``OutboxWriter/syncOnCommit()``).
     public nonisolated func write<T: Sendable>(
         durable: Bool = true,
         _ body: @escaping @Sendable (any StoreConnection, OutboxWriter) throws -> T
@@ -213,10 +216,24 @@ public actor WorkerStore {
     ) throws -> T {
         try synchronous(self.durable && durable)
         let outbox = OutboxWriter(statement: insertOutbox, nowMilliseconds: nowMilliseconds)
-        let result = try connection.transaction { try body(connection, outbox) }
+        let result = try connection.transaction {
+            let value = try body(connection, outbox)
+            if !durable, outbox.count.value == 0, !outbox.count.syncRequested { try commitWithoutWaitingForTheDisk() }
+            return value
+        }
         if self.durable, !durable, outbox.count.value > 0 || outbox.count.syncRequested { try sync() }
         if outbox.count.value > 0 { outboxChanged() }
         return result
+    }
+
+    /// On PostgreSQL, lets the open transaction's commit return before its WAL is on disk (and on a
+    /// synchronous standby): for what the worker would hear again, as SQLite's `NORMAL` commits are.
+    /// WAL is written in order, so a crash takes back only the last such commits, never one
+    /// without those before it, and the next synced commit (a cursor save, an outbox event) makes
+    /// all of them durable. Sent with the transaction's other statements: no round trip of its own.
+    private func commitWithoutWaitingForTheDisk() throws {
+        guard case .postgresql = backend else { return }
+        try connection.execute("SET LOCAL synchronous_commit TO off")
     }
 
     /// Sets `synchronous` for the commits that follow (SQLite refuses to change it inside a
@@ -274,6 +291,7 @@ public actor WorkerStore {
         guard !rowIDs.isEmpty else { return }
         try synchronous(false)
         try connection.transaction {
+            try commitWithoutWaitingForTheDisk()
             for rowID in rowIDs {
                 deleteOutbox.bind(rowID, at: 1)
                 try deleteOutbox.run()

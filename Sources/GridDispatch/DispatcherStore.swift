@@ -145,11 +145,27 @@ enum DispatcherStore {
     }
 
     static let loadSQL = "SELECT COUNT(*) FROM assignments WHERE member = ?"
+    /// PostgreSQL's: the list as one JSON parameter, each member an index search.
+    static let loadListSQL = """
+        SELECT member, COUNT(*) FROM assignments
+        WHERE member = ANY(ARRAY(SELECT json_array_elements_text(CAST(? AS json) -> 'members'))) GROUP BY member
+        """
 
-    /// Open cases per member, for the members asked about (those with none are left out). One
-    /// search of the covering index each: `member IN (…) GROUP BY member` built a temporary table
-    /// of the list every time, and its text (and so its prepared statement) changed with the list.
+    /// Open cases per member, for the members asked about (those with none are left out).
+    ///
+    /// On SQLite, one search of the covering index each: `member IN (…) GROUP BY member` built a
+    /// temporary table of the list every time, and its text (and so its prepared statement) changed
+    /// with the list. On PostgreSQL, where each statement is a round trip, one for the whole list.
     static func load(of members: [String], on connection: any StoreConnection) throws -> [String: Int] {
+        guard !members.isEmpty else { return [:] }
+        if connection.engine == .postgresql {
+            let statement = try connection.prepare(loadListSQL)
+            let list = JSONObjectWriter.object { $0.strings("members", Array(Set(members))) }
+            statement.bind(String(decoding: list, as: UTF8.self), at: 1)
+            var load: [String: Int] = [:]
+            while try statement.step() { load[statement.text(0) ?? ""] = Int(statement.int64(1)) }
+            return load
+        }
         let statement = try connection.prepare(loadSQL)
         var load: [String: Int] = [:]
         for member in Set(members) {

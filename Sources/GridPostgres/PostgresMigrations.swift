@@ -51,6 +51,8 @@ public struct PostgresMigrations: Sendable {
                 try link.query(lock)
                 let recorded = try link.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(schema).migrations WHERE name = $1", binds: binds(step.name)))
                 guard recorded.rows.isEmpty else { return }
+                // The migration's tables go into the schema, whatever the link's own path.
+                try link.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(StoreSQL.identifier(schema))"))
                 for statement in step.statements { try link.query(PostgresQuery(unsafeSQL: statement)) }
                 try link.query(PostgresQuery(unsafeSQL: "INSERT INTO \(schema).migrations (name) VALUES ($1)", binds: binds(step.name)))
                 applied.append(step.name)

@@ -15,6 +15,11 @@ public protocol StoreConnection: AnyObject {
     func prepare(_ sql: String) throws -> Statement
     /// Runs `body` in one transaction, committing if it returns and rolling back if it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T
+    /// Runs `body` in a savepoint inside the current transaction: if `body` throws, only its
+    /// changes are rolled back and its error is returned, and the transaction goes on (a batch in
+    /// which one item cannot be applied). Throws only when the savepoint itself fails, or when the
+    /// transaction can no longer commit at all.
+    func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> Result<T, any Error>
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { get }
     /// The first column of the first row of `sql`, as an integer (0 when there is no row or it is NULL).
@@ -22,9 +27,7 @@ public protocol StoreConnection: AnyObject {
 }
 
 extension StoreConnection {
-    /// Runs `body` in a savepoint inside the current transaction: if `body` throws, only its
-    /// changes are rolled back and its error is returned, and the transaction goes on (a batch in
-    /// which one item cannot be applied). Throws only when the savepoint itself fails.
+    /// A savepoint as SQL writes it (what SQLite runs; PostgreSQL's connection reads its answers at the end).
     public func savepoint<T>(_ name: String, _ body: () throws -> T) throws -> Result<T, any Error> {
         try execute("SAVEPOINT \(name)")
         do {

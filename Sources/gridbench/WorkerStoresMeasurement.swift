@@ -18,8 +18,14 @@ struct WorkerStores: Measurement {
 
     static func run(_ bench: Bench) throws {
         bench.log("(t) starting PostgreSQL for the workers' stores")
-        let server = try PostgresTestServer(name: "bench-stores")
+        // With --stores-census, pg_stat_statements counts every statement the workers send.
+        let census = bench.storesCensus
+        let server = try PostgresTestServer(
+            name: "bench-stores",
+            configuration: census ? ["shared_preload_libraries = 'pg_stat_statements'", "pg_stat_statements.track_planning = on"] : []
+        )
         defer { try? server.stop() }
+        if census { try server.psql("CREATE EXTENSION pg_stat_statements") }
         let postmaster = try ClusterJournal.postmasterPID(server)
         let sample = try District.load(directory: bench.district)
         var runs: [(store: String, run: EndToEndRun)] = []
@@ -30,6 +36,7 @@ struct WorkerStores: Measurement {
             if store == "postgresql" {
                 arguments = ["--store-backend", "postgresql", "--store-url", try server.makeDatabase("stores")]
                 serverCPU = { processTreeCPUSeconds(pid: postmaster) }
+                if census { try server.psql("SELECT pg_stat_statements_reset()") }
             }
             let run = try measureEndToEnd(
                 bin: bench.binDirectory,
@@ -45,6 +52,7 @@ struct WorkerStores: Measurement {
                 storeServerCPU: serverCPU
             )
             runs.append((store, run))
+            if store == "postgresql", census { try logStatements(bench, server: server, reports: run.accepted) }
         }
         func milliseconds(_ run: EndToEndRun) -> Double { 1000 * run.cpu.map(\.seconds).reduce(0, +) / Double(max(run.accepted, 1)) }
         for (store, run) in runs {
@@ -78,6 +86,27 @@ struct WorkerStores: Measurement {
                     String(format: "median %.2f s, max %.2f s", sorted[sorted.count / 2], sorted.last ?? 0), note
                 )
             )
+        }
+    }
+
+    /// The statements PostgreSQL ran most often in the run: calls and milliseconds per report
+    /// (planning and execution; parsing, the round trip and the commit are not counted here).
+    static func logStatements(_ bench: Bench, server: PostgresTestServer, reports: Int) throws {
+        let lines = try server.psql(
+            """
+            SELECT calls, round((total_plan_time + total_exec_time)::numeric, 1), \
+            regexp_replace(left(query, 110), '\\s+', ' ', 'g') \
+            FROM pg_stat_statements ORDER BY calls DESC LIMIT 45
+            """,
+            database: "postgres"
+        )
+        let total = try server.psql("SELECT sum(calls) FROM pg_stat_statements")
+        bench.log("(t) statements on PostgreSQL: \(total) in all, per report (\(reports) reports):")
+        for line in lines.split(separator: "\n") {
+            let fields = line.split(separator: "|", maxSplits: 2)
+            guard fields.count == 3, let calls = Double(fields[0]), let milliseconds = Double(fields[1]) else { continue }
+            let perReport = Double(max(reports, 1))
+            bench.log(String(format: "(t)   %6.2f calls, %6.3f ms  ", calls / perReport, milliseconds / perReport) + fields[2])
         }
     }
 

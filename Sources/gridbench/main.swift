@@ -48,6 +48,8 @@ struct GridBench: ParsableCommand {
     @Option(help: "Reports per second for (t), the end-to-end runs with SQLite and with PostgreSQL stores.") var storesRate = 100
     @Option(help: "Seconds each run of (t) lasts; 0 measures only the takeovers.") var storesSeconds = 300
     @Option(help: "Kills of each worker's active instance in (t).") var storesKills = 10
+    @Flag(help: "In (t), count the workers' statements on PostgreSQL (pg_stat_statements, whose own cost then adds to the server's CPU).")
+    var storesCensus = false
 
     func validate() throws {
         if let text = e2eNotifierOutage {

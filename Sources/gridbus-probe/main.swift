@@ -32,9 +32,11 @@ struct PublishProbe: AsyncParsableCommand {
     @Option(help: "Event id prefix.") var idPrefix = "e"
     @Option(help: "Events per outbox transaction.") var batch = 500
     @Option(help: "Bytes of padding in each event's data.") var padding = 0
+    @Option(help: "Events per second handed to the outbox at most (default: as fast as it takes them).") var rate: Double?
 
     func run() async throws {
         let logger = Logger(label: "gridbus-probe")
+        let started = ContinuousClock.now
         let runtime = try WorkerRuntime(
             name: source,
             bus: BusEndpoints(ingress: ingress),
@@ -48,6 +50,7 @@ struct PublishProbe: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             for start in stride(from: 0, to: count, by: batch) {
+                if let rate { try await Task.sleep(until: started + .seconds(Double(start) / rate)) }
                 let events = try (start..<min(start + batch, count)).map { n in
                     try CloudEvent(
                         id: "\(idPrefix)-\(n)",

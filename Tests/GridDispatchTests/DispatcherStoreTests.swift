@@ -1,5 +1,6 @@
 import Foundation
 import GridBusTestSupport
+import GridPostgres
 import GridSchema
 import GridStore
 import Testing
@@ -56,14 +57,9 @@ import Testing
         #expect(try DispatcherStore.migrations.migrate(connection) == [])
     }
 
-    /// Every assignment reads each candidate's load: a search of the covering index, without a
-    /// temporary table, and a member named twice is counted once.
-    @Test func theLoadIsOneIndexSearchPerMember() throws {
-        let connection = try SQLiteConnection(path: TemporaryFiles.store("dispatcher-store"))
-        try DispatcherStore.migrations.migrate(connection)
-        #expect(try connection.queryPlan(DispatcherStore.loadSQL) == ["SEARCH assignments USING COVERING INDEX assignments_member (member=?)"])
-        #expect(try connection.opcodes(DispatcherStore.loadSQL).isDisjoint(with: ["OpenEphemeral", "SorterOpen"]))
-        for (number, assignees) in [["m-1", "m-2"], ["m-2"], ["m-2", "m-3"]].enumerated() {
+    /// One dispatched case for each list of assignees.
+    static func dispatch(_ assignments: [[String]], on connection: any StoreConnection) throws {
+        for (number, assignees) in assignments.enumerated() {
             var report = IncidentReported.example
             report.incidentId = "inc-000\(number)"
             var item = DispatchCase(reported: report)
@@ -71,7 +67,32 @@ import Testing
             item.assignees = assignees
             try DispatcherStore.save(item, on: connection)
         }
+    }
+
+    /// Every assignment reads each candidate's load: a search of the covering index, without a
+    /// temporary table, and a member named twice is counted once.
+    @Test func theLoadIsOneIndexSearchPerMember() throws {
+        let connection = try SQLiteConnection(path: TemporaryFiles.store("dispatcher-store"))
+        try DispatcherStore.migrations.migrate(connection)
+        #expect(try connection.queryPlan(DispatcherStore.loadSQL) == ["SEARCH assignments USING COVERING INDEX assignments_member (member=?)"])
+        #expect(try connection.opcodes(DispatcherStore.loadSQL).isDisjoint(with: ["OpenEphemeral", "SorterOpen"]))
+        try Self.dispatch([["m-1", "m-2"], ["m-2"], ["m-2", "m-3"]], on: connection)
         #expect(try DispatcherStore.load(of: ["m-2", "m-1", "m-2", "m-4"], on: connection) == ["m-1": 1, "m-2": 3])
+        #expect(try DispatcherStore.load(of: [], on: connection) == [:])
+    }
+
+    /// On PostgreSQL, where every statement is a round trip, the load of the whole list is one.
+    @Test func onPostgreSQLTheLoadOfAListIsOneStatement() throws {
+        let url = try PostgresURL(parsing: try PostgresTestServer.shared().makeDatabase("dispatcher_load"))
+        let link = PostgresLink(url: url, password: nil, logger: TestBus.logger())
+        try PostgresMigrations(schema: "dispatcher", store: DispatcherStore.migrations).migrate(link)
+        link.close()
+        let connection = PostgresStoreConnection(url: url, password: nil, schema: "dispatcher")
+        let quoted = "m-\"5\" \\ o'brien"
+        try connection.transaction { try Self.dispatch([["m-1", "m-2"], ["m-2"], ["m-2", quoted]], on: connection) }
+        let before = connection.roundTrips
+        #expect(try DispatcherStore.load(of: ["m-2", "m-1", "m-2", "m-4", quoted], on: connection) == ["m-1": 1, "m-2": 3, quoted: 1])
+        #expect(connection.roundTrips == before + 1)
         #expect(try DispatcherStore.load(of: [], on: connection) == [:])
     }
 }

@@ -147,7 +147,8 @@ struct PostgresClusterTests {
             "gridbus-probe",
             [
                 "publish", "--ingress", nodes.reversed().map(\.ingress).joined(separator: ","), "--store", directory + "/publisher.sqlite",
-                "--count", "\(count)", "--batch", "200",
+                // Paced to last a few seconds: on an idle machine the publisher otherwise ends before the kills.
+                "--count", "\(count)", "--batch", "200", "--rate", "4000",
             ],
             in: directory
         )

@@ -8,7 +8,8 @@ It runs twice: with the workers' stores on SQLite, and with every store on Postg
 instances of each worker behind HAProxy (deploy/cluster/haproxy.cfg), where each kill and the
 stall hit the active instance and its standby takes over.
 
-GRIDBUS_FAULT_INCIDENTS sets the size (GRIDBUS_FAULT_INCIDENTS_POSTGRESQL the second run's);
+GRIDBUS_FAULT_INCIDENTS sets the size (GRIDBUS_FAULT_INCIDENTS_POSTGRESQL the second run's, if
+it is to differ);
 GRIDBUS_FAULT_SEED replays a run's fault schedule; GRIDBUS_FAULT_LOG_LEVEL=info puts the workers'
 own log lines in gridbusd's."""
 import collections
@@ -33,10 +34,7 @@ from test_plugins import free_port
 from test_security import eventually
 
 INCIDENTS = int(os.environ.get("GRIDBUS_FAULT_INCIDENTS", "20000"))
-# With PostgreSQL stores the test command's debug builds keep up with far fewer: postgres-nio's
-# Swift, unoptimized, costs the workers several times SQLite's CPU, and two cores carry nine
-# processes (docs/operations.md, "Two instances of a worker").
-INCIDENTS_ON_POSTGRESQL = int(os.environ.get("GRIDBUS_FAULT_INCIDENTS_POSTGRESQL", "2000"))
+INCIDENTS_ON_POSTGRESQL = int(os.environ.get("GRIDBUS_FAULT_INCIDENTS_POSTGRESQL", str(INCIDENTS)))
 SEED = int(os.environ.get("GRIDBUS_FAULT_SEED", str(random.SystemRandom().randrange(1 << 30))))
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 WORKERS = ["grid-intake", "grid-dispatcher", "grid-notifier", "grid-stats"]
