@@ -36,9 +36,6 @@ public final class PostgresLink {
     /// statement failed as a lost connection). A server cut off by the network answers nothing,
     /// and TCP would take many minutes to say so. nil: wait for ever.
     public var answerTimeout: Double?
-    /// Statements every new connection runs first (a store's `SET search_path`): a session's
-    /// settings are lost with its connection.
-    public var sessionStatements: [String] = []
 
     public init(url: PostgresURL, password: String?, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.url = url
@@ -77,9 +74,6 @@ public final class PostgresLink {
                     }
                 }
                 do {
-                    for statement in sessionStatements {
-                        _ = try answer(to: candidate.query(PostgresQuery(unsafeSQL: statement), logger: logger), on: candidate)
-                    }
                     try startListening(on: candidate)
                 } catch {
                     try? candidate.close().wait()

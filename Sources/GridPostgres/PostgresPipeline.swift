@@ -136,12 +136,14 @@ final class PostgresPipeline {
     func send(_ sql: String, _ parameters: PostgresParameters) throws(PostgresLinkError) -> Answer {
         guard let connection else { throw .connection("not connected") }
         let answer = Answer(sql: sql)
-        let key = parameters.signature + "\u{0}" + sql
+        let types = parameters.types
+        // Prepared once for each set of parameter types: a NULL (type 0) is inferred, so it differs.
+        let key = types.map { String($0) }.joined(separator: ",") + "\u{0}" + sql
         var name = prepared[key]
         if name == nil, prepared.count < Self.preparedLimit {
             preparations += 1
             let newName = "gridbus_\(preparations)"
-            let sent = parameters.types.withUnsafeBufferPointer { types in
+            let sent = types.withUnsafeBufferPointer { types in
                 PQsendPrepare(connection, newName, sql, Int32(types.count), types.baseAddress)
             }
             guard sent == 1 else { throw lose("could not send a statement") }
@@ -152,7 +154,7 @@ final class PostgresPipeline {
             prepared[key] = newName
             name = newName
         }
-        let sent = parameters.withArrays { count, types, values, lengths, formats in
+        let sent = parameters.withArrays(types: types) { count, types, values, lengths, formats in
             if let name {
                 PQsendQueryPrepared(connection, name, count, values, lengths, formats, 0)
             } else {

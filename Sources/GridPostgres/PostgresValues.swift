@@ -31,23 +31,9 @@ struct PostgresParameters {
         }
     }
 
-    /// The types in one word: a statement is prepared once for each.
-    var signature: String {
-        String(
-            values.map {
-                switch $0 {
-                case .integer: "i"
-                case .real: "r"
-                case .text: "t"
-                case .bytes: "b"
-                case .null: "n"
-                }
-            }
-        )
-    }
-
-    /// Calls `body` with libpq's parallel arrays: count, types, values, lengths and formats.
+    /// Calls `body` with libpq's parallel arrays: count, types (``types``), values, lengths and formats.
     func withArrays<R>(
+        types: [Oid],
         _ body: (
             Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?
         ) -> R
@@ -76,7 +62,6 @@ struct PostgresParameters {
             }
             spans.append((start, buffer.count - start))
         }
-        let types = self.types
         let lengths = spans.map { Int32($0?.length ?? 0) }
         // Never empty, so that an empty bytea too points somewhere.
         buffer.append(0)
